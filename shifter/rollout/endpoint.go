@@ -1,0 +1,190 @@
+package rollout
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Endpoint is an HTTP service behind an ALB listener: where it runs, how its
+// traffic is routed, how every version of it runs, and how a new version is
+// rolled out. It is declared by Terraform and stored by the shifter.
+type Endpoint struct {
+	Name               string    `json:"name"`
+	Team               string    `json:"team,omitempty"`
+	Placement          Placement `json:"placement"`
+	Traffic            Traffic   `json:"traffic"`
+	Template           Template  `json:"template"`
+	Policy             Policy    `json:"policy"`
+	DeletionProtection bool      `json:"deletion_protection"`
+
+	// Deleting is set by the shifter when a delete was accepted; the
+	// endpoint disappears once its environments and rules are gone.
+	Deleting  bool      `json:"deleting,omitempty"`
+	Revision  int64     `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Placement says which AWS account and region the endpoint lives in. One
+// shifter serves many accounts by assuming a role in each.
+type Placement struct {
+	Region     string `json:"region,omitempty"`
+	RoleARN    string `json:"role_arn,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// Traffic is where the endpoint's requests arrive: a rule on a listener
+// matching hosts and paths, and optionally a preview route for testing
+// releases in production without production traffic.
+type Traffic struct {
+	ListenerARN string   `json:"listener_arn"`
+	Priority    int      `json:"priority"`
+	Hosts       []string `json:"hosts,omitempty"`
+	Paths       []string `json:"paths,omitempty"`
+
+	// The preview route is either a host on the same listener or the same
+	// conditions on another listener, at PreviewPriority.
+	PreviewHost        string `json:"preview_host,omitempty"`
+	PreviewListenerARN string `json:"preview_listener_arn,omitempty"`
+	PreviewPriority    int    `json:"preview_priority,omitempty"`
+}
+
+// HasPreview reports whether the endpoint has a preview route.
+func (t Traffic) HasPreview() bool { return t.PreviewHost != "" || t.PreviewListenerARN != "" }
+
+// Template is how every version of the endpoint runs. Every environment is
+// built from the template as it was when the environment was created; a
+// change to it rolls out a new environment even for the same version.
+type Template struct {
+	Backend             string            `json:"backend"`
+	Repository          string            `json:"repository"`
+	ContainerPort       int               `json:"container_port"`
+	Command             []string          `json:"command,omitempty"`
+	Args                []string          `json:"args,omitempty"`
+	Env                 map[string]string `json:"env,omitempty"`
+	Secrets             map[string]string `json:"secrets,omitempty"`
+	InstanceType        string            `json:"instance_type"`
+	AMI                 string            `json:"ami"`
+	MinSize             int               `json:"min_size"`
+	MaxSize             int               `json:"max_size"`
+	DesiredCapacity     int               `json:"desired_capacity"`
+	Subnets             []string          `json:"subnets"`
+	SecurityGroups      []string          `json:"security_groups,omitempty"`
+	InstanceProfile     string            `json:"instance_profile,omitempty"`
+	HealthCheck         HealthCheck       `json:"health_check"`
+	DeregistrationDelay Duration          `json:"deregistration_delay"`
+}
+
+// HealthCheck configures the target group's health check.
+type HealthCheck struct {
+	Path               string   `json:"path"`
+	Interval           Duration `json:"interval"`
+	Timeout            Duration `json:"timeout"`
+	HealthyThreshold   int      `json:"healthy_threshold"`
+	UnhealthyThreshold int      `json:"unhealthy_threshold"`
+}
+
+// Policy is how a new version is rolled out and watched.
+type Policy struct {
+	Steps []Step `json:"steps"`
+	// HealthyTimeout is how long a new environment may take to become
+	// healthy before the rollout fails.
+	HealthyTimeout Duration `json:"healthy_timeout"`
+	// MinHealthyPercent of the desired capacity must be healthy targets
+	// before an environment receives any traffic.
+	MinHealthyPercent int `json:"min_healthy_percent"`
+	// Alarms are CloudWatch alarm names; one entering ALARM during the
+	// rollout or bake rolls it back.
+	Alarms []string `json:"alarms,omitempty"`
+	// BlockOnAlarm makes an alarm already in ALARM when a rollout starts
+	// block it; by default it is reported so a fix can still be deployed.
+	BlockOnAlarm bool          `json:"block_on_alarm"`
+	MetricChecks *MetricChecks `json:"metric_checks,omitempty"`
+	// BakeTime is how long the new version holds 100%, still watched,
+	// before the rollout is complete.
+	BakeTime Duration `json:"bake_time"`
+	// RetainPrevious is the rollback window: how long the previous version
+	// stays hot after a rollout completes.
+	RetainPrevious Duration `json:"retain_previous"`
+	// RetainCapacityPercent is the share of its capacity a hot environment
+	// keeps; it is scaled back up before traffic returns to it.
+	RetainCapacityPercent int  `json:"retain_capacity_percent"`
+	AutoRollback          bool `json:"auto_rollback"`
+}
+
+// Step is one traffic step. A step with no pause waits for a promote: that is
+// the canary.
+type Step struct {
+	Weight int       `json:"weight"`
+	Pause  *Duration `json:"pause,omitempty"`
+}
+
+// MetricChecks compare the new version's ALB metrics over a step with fixed
+// thresholds and with the stable version. A zero value disables a check.
+type MetricChecks struct {
+	Max5xxPercent float64  `json:"max_5xx_percent,omitempty"`
+	MaxLatency    Duration `json:"max_latency,omitempty"`
+	// MaxRatioToStable fails a step whose 5xx rate or latency is more than
+	// this many times the stable version's over the same window.
+	MaxRatioToStable float64 `json:"max_ratio_to_stable,omitempty"`
+	// MinRequests below which a window gives no verdict.
+	MinRequests int `json:"min_requests,omitempty"`
+}
+
+// NewEndpoint returns an endpoint carrying every default. Decoding JSON into
+// it leaves the defaults wherever the input is silent.
+func NewEndpoint() Endpoint {
+	return Endpoint{
+		Template: Template{
+			Backend:         BackendEC2,
+			InstanceType:    "t3.micro",
+			MinSize:         1,
+			MaxSize:         2,
+			DesiredCapacity: 1,
+			HealthCheck: HealthCheck{
+				Path:               "/",
+				Interval:           Duration(15 * time.Second),
+				Timeout:            Duration(5 * time.Second),
+				HealthyThreshold:   3,
+				UnhealthyThreshold: 3,
+			},
+			DeregistrationDelay: Duration(30 * time.Second),
+		},
+		Policy: Policy{
+			Steps: []Step{
+				{Weight: 10, Pause: DurationPtr(5 * time.Minute)},
+				{Weight: 50, Pause: DurationPtr(5 * time.Minute)},
+				{Weight: 100},
+			},
+			HealthyTimeout:        Duration(10 * time.Minute),
+			MinHealthyPercent:     100,
+			BakeTime:              Duration(5 * time.Minute),
+			RetainPrevious:        Duration(time.Hour),
+			RetainCapacityPercent: 100,
+			AutoRollback:          true,
+		},
+		DeletionProtection: true,
+	}
+}
+
+// BackendEC2 runs each version as a launch template and an Auto Scaling group.
+const BackendEC2 = "ec2"
+
+// TemplateHash identifies what an environment runs: the template, the image
+// and the release's extra environment. Two releases with the same version and
+// hash share an environment.
+func TemplateHash(t Template, image string, env map[string]string) string {
+	// encoding/json sorts map keys, so the encoding is canonical.
+	b, err := json.Marshal(struct {
+		Template Template          `json:"template"`
+		Image    string            `json:"image"`
+		Env      map[string]string `json:"env,omitempty"`
+	}{t, image, env})
+	if err != nil {
+		panic(err) // only plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}

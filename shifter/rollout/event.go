@@ -1,0 +1,85 @@
+package rollout
+
+import "time"
+
+// Event is one entry of ION-Trail, an endpoint's append-only history: every
+// decision the shifter takes and every change a person makes.
+type Event struct {
+	Endpoint string            `json:"endpoint"`
+	Seq      int64             `json:"seq"`
+	Time     time.Time         `json:"time"`
+	Actor    string            `json:"actor"`
+	Type     string            `json:"type"`
+	Track    Track             `json:"track,omitempty"`
+	Version  string            `json:"version,omitempty"`
+	Message  string            `json:"message"`
+	Details  map[string]string `json:"details,omitempty"`
+}
+
+// ActorShifter is the actor of the shifter's own decisions.
+const ActorShifter = "shifter"
+
+// Event types. The architecture guide documents each one.
+const (
+	EventEndpointCreated     = "endpoint.created"
+	EventEndpointUpdated     = "endpoint.updated"
+	EventEndpointDeleting    = "endpoint.deleting"
+	EventReleaseDeclared     = "release.declared"
+	EventReleaseRemoved      = "release.removed"
+	EventCommand             = "command"
+	EventRolloutStarted      = "rollout.started"
+	EventRolloutHeld         = "rollout.held"
+	EventEnvironmentCreating = "environment.creating"
+	EventEnvironmentHealthy  = "environment.healthy"
+	EventEnvironmentScaled   = "environment.scaled"
+	EventEnvironmentDeleting = "environment.deleting"
+	EventEnvironmentDeleted  = "environment.deleted"
+	EventEnvironmentMissing  = "environment.missing"
+	EventStepApplied         = "step.applied"
+	EventRolloutPaused       = "rollout.paused"
+	EventRolloutResumed      = "rollout.resumed"
+	EventRolloutBaking       = "rollout.baking"
+	EventRolloutComplete     = "rollout.complete"
+	EventRolloutAborted      = "rollout.aborted"
+	EventRolloutRolledBack   = "rollout.rolled_back"
+	EventRolloutFailed       = "rollout.failed"
+	EventAlarmReported       = "alarm.reported"
+	EventDriftRepaired       = "drift.repaired"
+	EventPreviewRouted       = "preview.routed"
+	EventActionFailed        = "action.failed"
+)
+
+// Command is an operator's request to a running rollout, queued in the store
+// and applied by the endpoint's reconciler in sequence.
+type Command struct {
+	Endpoint string      `json:"endpoint"`
+	Seq      int64       `json:"seq"`
+	Kind     CommandKind `json:"kind"`
+	// For is how long a pause lasts (0: until resumed).
+	For Duration `json:"for,omitempty"`
+	// To is the version a rollback returns to ("": the previous one).
+	To     string    `json:"to,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Actor  string    `json:"actor"`
+	Time   time.Time `json:"time"`
+}
+
+// CommandKind is what a person asks of a rollout.
+type CommandKind string
+
+const (
+	CommandPromote  CommandKind = "promote"
+	CommandPause    CommandKind = "pause"
+	CommandResume   CommandKind = "resume"
+	CommandAbort    CommandKind = "abort"
+	CommandRollback CommandKind = "rollback"
+)
+
+// Valid reports whether k is a known command.
+func (k CommandKind) Valid() bool {
+	switch k {
+	case CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback:
+		return true
+	}
+	return false
+}

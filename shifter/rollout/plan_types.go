@@ -1,0 +1,93 @@
+package rollout
+
+import "time"
+
+// Input is everything the planner decides from.
+type Input struct {
+	Now      time.Time
+	Endpoint Endpoint
+	// Releases are the desired releases by track; a missing track has none.
+	Releases map[Track]Release
+	State    State
+	Observed Observed
+	// Commands are operator commands after State.CommandSeq, in order.
+	Commands []Command
+}
+
+// Decision is what the planner decided: the next state (to be stored before
+// any action runs), the actions, the events, and when to plan again.
+type Decision struct {
+	State   State
+	Actions []Action
+	Events  []Event
+	// WakeAt is when the planner needs to run again even if nothing
+	// changes; zero means not before the next resync.
+	WakeAt time.Time
+}
+
+// Observed is what the reconciler saw in AWS. A missing entry means "not
+// looked at this time", never "gone": the planner acts on absence only when an
+// observation says so.
+type Observed struct {
+	Environments map[string]EnvObservation  `json:"environments,omitempty"`
+	Routes       map[Track]RouteObservation `json:"routes,omitempty"`
+	// Alarms by name: "OK", "ALARM" or "INSUFFICIENT_DATA".
+	Alarms map[string]string `json:"alarms,omitempty"`
+	// Metrics of environments over the current step's window, by ID.
+	Metrics map[string]Metrics `json:"metrics,omitempty"`
+}
+
+// EnvObservation is the live state of an environment's resources.
+type EnvObservation struct {
+	// Exists is true when all of the environment's resources exist;
+	// Gone when none of them do.
+	Exists    bool `json:"exists"`
+	Gone      bool `json:"gone"`
+	Capacity  int  `json:"capacity"`
+	InService int  `json:"in_service"`
+	Healthy   int  `json:"healthy"`
+	Targets   int  `json:"targets"`
+}
+
+// RouteObservation is a listener rule as read back.
+type RouteObservation struct {
+	Exists bool `json:"exists"`
+	// Weights by environment ID; a target group that belongs to no
+	// environment of the endpoint appears under its ARN.
+	Weights map[string]int `json:"weights,omitempty"`
+}
+
+// Metrics are ALB metrics of one target group over a window.
+type Metrics struct {
+	Requests       float64       `json:"requests"`
+	Errors5xx      float64       `json:"errors_5xx"`
+	AverageLatency time.Duration `json:"average_latency"`
+}
+
+// Action is a change to make in AWS. Every action is idempotent: the
+// reconciler may run it again after a crash.
+type Action struct {
+	Kind        ActionKind     `json:"kind"`
+	Environment string         `json:"environment,omitempty"`
+	Capacity    int            `json:"capacity,omitempty"`
+	Track       Track          `json:"track,omitempty"`
+	Weights     map[string]int `json:"weights,omitempty"`
+}
+
+// ActionKind names an action.
+type ActionKind string
+
+const (
+	// ActionCreateEnvironment creates (or finds) the environment's launch
+	// template, target group and Auto Scaling group.
+	ActionCreateEnvironment ActionKind = "create_environment"
+	// ActionScaleEnvironment sets the environment's desired capacity.
+	ActionScaleEnvironment ActionKind = "scale_environment"
+	// ActionSetWeights writes the track's rule (creating it if needed)
+	// and reads it back.
+	ActionSetWeights ActionKind = "set_weights"
+	// ActionDeleteEnvironment tears the environment's resources down.
+	ActionDeleteEnvironment ActionKind = "delete_environment"
+	// ActionDeleteRoute removes the track's rule.
+	ActionDeleteRoute ActionKind = "delete_route"
+)

@@ -1,0 +1,174 @@
+package rollout
+
+import "time"
+
+// State is everything the shifter remembers about an endpoint between wakes:
+// its environments, and per track the rollout and the weights it set. The
+// planner is the only writer; the store keeps it under one revision.
+type State struct {
+	Endpoint     string        `json:"endpoint"`
+	Environments []Environment `json:"environments,omitempty"`
+	Production   TrackState    `json:"production"`
+	Preview      TrackState    `json:"preview"`
+
+	// NextEnvironment and NextRollout number new environments and
+	// rollouts; numbers are never reused, so names never collide.
+	NextEnvironment int `json:"next_environment"`
+	NextRollout     int `json:"next_rollout"`
+	// CommandSeq is the sequence of the last operator command applied.
+	CommandSeq int64 `json:"command_seq"`
+
+	Revision  int64     `json:"revision"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TrackState is one track's rollout and route.
+type TrackState struct {
+	// Stable is the environment that last completed a rollout (production)
+	// or that serves the preview route (preview).
+	Stable string `json:"stable,omitempty"`
+	// Rollout is the rollout in flight, or the last one to end.
+	Rollout *Rollout `json:"rollout,omitempty"`
+	// Route is what the shifter wrote to the track's listener rule.
+	Route Route `json:"route"`
+	// Held is a desired release whose rollout ended badly. It is not
+	// retried until the desired release changes.
+	Held *Key `json:"held,omitempty"`
+}
+
+// Route is the weight per environment on a track's listener rule.
+type Route struct {
+	// Weights by environment ID; they sum to 100, or the route is empty
+	// (no rule yet).
+	Weights map[string]int `json:"weights,omitempty"`
+	// Verified is false between a weight change being decided and the
+	// rule being read back with those weights.
+	Verified bool `json:"verified"`
+}
+
+// Environment is the immutable unit: one per (endpoint, version, template
+// hash), built from a snapshot of the template and never changed but for its
+// capacity.
+type Environment struct {
+	ID           string            `json:"id"`
+	Version      string            `json:"version"`
+	TemplateHash string            `json:"template_hash"`
+	Image        string            `json:"image"`
+	Template     Template          `json:"template"`
+	Env          map[string]string `json:"env,omitempty"`
+	Status       EnvStatus         `json:"status"`
+	// Capacity is the desired capacity the shifter set.
+	Capacity int `json:"capacity"`
+	// HeldFull is set once the environment held 100% of production.
+	HeldFull bool `json:"held_full,omitempty"`
+	// HotUntil ends the rollback window of an environment that no longer
+	// serves production.
+	HotUntil  time.Time `json:"hot_until,omitempty"`
+	Health    Health    `json:"health"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// EnvStatus is where an environment is in its life.
+type EnvStatus string
+
+const (
+	EnvProvisioning EnvStatus = "provisioning" // intent recorded, resources being created
+	EnvReady        EnvStatus = "ready"        // created and was healthy
+	EnvFailed       EnvStatus = "failed"       // never became healthy; being torn down
+	EnvDeleting     EnvStatus = "deleting"     // expired or abandoned; being torn down
+)
+
+// Health is the last observation of an environment's capacity and targets.
+type Health struct {
+	InService int       `json:"in_service"`
+	Healthy   int       `json:"healthy"`
+	Targets   int       `json:"targets"`
+	At        time.Time `json:"at,omitempty"`
+}
+
+// Rollout is the move of a track from its stable environment to a new one.
+type Rollout struct {
+	ID   int  `json:"id"`
+	Kind Kind `json:"kind"`
+	Key  Key  `json:"key"`
+	// Target is the environment being rolled to, From the stable one when
+	// the rollout started ("" for an endpoint's first release).
+	Target string `json:"target"`
+	From   string `json:"from,omitempty"`
+	// Steps are the policy's steps when the rollout started.
+	Steps []Step `json:"steps"`
+	Phase Phase  `json:"phase"`
+	// Step is the index of the step whose weights are live, -1 before the
+	// first; StepAt is when they were verified.
+	Step   int       `json:"step"`
+	StepAt time.Time `json:"step_at,omitempty"`
+	// PausedAt is set while a person holds the rollout; timers are frozen
+	// and resume where they were. PausedUntil ends such a pause on its own.
+	PausedAt    time.Time `json:"paused_at,omitempty"`
+	PausedUntil time.Time `json:"paused_until,omitempty"`
+	// Promote asks for the next step now.
+	Promote bool `json:"promote,omitempty"`
+	// AlarmsAtStart were already in ALARM when the rollout started.
+	AlarmsAtStart []string  `json:"alarms_at_start,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at,omitempty"`
+}
+
+// Kind distinguishes a gradual deploy from a one-step return to a hot
+// environment.
+type Kind string
+
+const (
+	KindDeploy   Kind = "deploy"
+	KindRollback Kind = "rollback"
+)
+
+// Phase is the rollout's state machine (DESIGN §3).
+type Phase string
+
+const (
+	PhasePending        Phase = "pending"
+	PhaseProvisioning   Phase = "provisioning"
+	PhaseWaitingHealthy Phase = "waiting_healthy"
+	PhaseShifting       Phase = "shifting"
+	PhasePaused         Phase = "paused"
+	PhaseBaking         Phase = "baking"
+	PhaseComplete       Phase = "complete"
+	PhaseAborted        Phase = "aborted"
+	PhaseRolledBack     Phase = "rolled_back"
+	PhaseFailed         Phase = "failed"
+)
+
+// Done reports whether the phase is final.
+func (p Phase) Done() bool {
+	switch p {
+	case PhaseComplete, PhaseAborted, PhaseRolledBack, PhaseFailed:
+		return true
+	}
+	return false
+}
+
+// Bad reports whether the phase is a final phase that did not complete.
+func (p Phase) Bad() bool { return p.Done() && p != PhaseComplete }
+
+// Active reports whether r is a rollout in flight.
+func (r *Rollout) Active() bool { return r != nil && !r.Phase.Done() }
+
+// Track returns the state of track t.
+func (s *State) Track(t Track) *TrackState {
+	if t == Preview {
+		return &s.Preview
+	}
+	return &s.Production
+}
+
+// Environment returns the environment with id, or nil.
+func (s *State) Environment(id string) *Environment {
+	for i := range s.Environments {
+		if s.Environments[i].ID == id {
+			return &s.Environments[i]
+		}
+	}
+	return nil
+}
