@@ -3,6 +3,7 @@ package rollout
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -31,14 +32,16 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.String())
 }
 
+// UnmarshalJSON reports a bad value as a *json.UnmarshalTypeError, which
+// encoding/json completes with the path of the field, so the API can name it.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration is a string such as \"30s\", \"5m\" or \"1h\"")
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return &json.UnmarshalTypeError{Value: "duration " + s, Type: reflect.TypeFor[Duration]()}
 	}
 	*d = v
 	return nil

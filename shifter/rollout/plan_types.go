@@ -6,12 +6,29 @@ import "time"
 type Input struct {
 	Now      time.Time
 	Endpoint Endpoint
-	// Releases are the desired releases by track; a missing track has none.
-	Releases map[Track]Release
-	State    State
-	Observed Observed
+	// Production and Preview are the desired releases; nil when none is
+	// declared.
+	Production *Desired
+	Preview    *Desired
+	State      State
+	Observed   Observed
 	// Commands are operator commands after State.CommandSeq, in order.
 	Commands []Command
+	// Poll is how soon to look again while waiting on AWS (health,
+	// teardown, a weight write to verify).
+	Poll time.Duration
+}
+
+// Desired is a declared release with its key computed once, outside the
+// planner's hot path.
+type Desired struct {
+	Release Release
+	Key     Key
+}
+
+// NewDesired returns the desired release r of endpoint ep.
+func NewDesired(ep Endpoint, r Release) *Desired {
+	return &Desired{Release: r, Key: KeyOf(ep, r)}
 }
 
 // Decision is what the planner decided: the next state (to be stored before
@@ -23,6 +40,18 @@ type Decision struct {
 	// WakeAt is when the planner needs to run again even if nothing
 	// changes; zero means not before the next resync.
 	WakeAt time.Time
+	// Measure asks for the metrics of these environments over a window
+	// before the planner can judge a step; plan again with them observed.
+	Measure *Window
+	// Gone is true when a deleted endpoint has nothing left in AWS and can
+	// be removed from the store.
+	Gone bool
+}
+
+// Window is a metric query: environments over [Start, End).
+type Window struct {
+	Environments []string
+	Start, End   time.Time
 }
 
 // Observed is what the reconciler saw in AWS. A missing entry means "not

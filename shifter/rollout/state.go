@@ -33,7 +33,14 @@ type TrackState struct {
 	Route Route `json:"route"`
 	// Held is a desired release whose rollout ended badly. It is not
 	// retried until the desired release changes.
-	Held *Key `json:"held,omitempty"`
+	Held *Hold `json:"held,omitempty"`
+}
+
+// Hold records why a desired release is not being rolled out.
+type Hold struct {
+	Key    Key    `json:"key"`
+	Phase  Phase  `json:"phase"`
+	Reason string `json:"reason"`
 }
 
 // Route is the weight per environment on a track's listener rule.
@@ -74,16 +81,14 @@ type EnvStatus string
 const (
 	EnvProvisioning EnvStatus = "provisioning" // intent recorded, resources being created
 	EnvReady        EnvStatus = "ready"        // created and was healthy
-	EnvFailed       EnvStatus = "failed"       // never became healthy; being torn down
-	EnvDeleting     EnvStatus = "deleting"     // expired or abandoned; being torn down
+	EnvDeleting     EnvStatus = "deleting"     // expired, failed or abandoned; being torn down
 )
 
 // Health is the last observation of an environment's capacity and targets.
 type Health struct {
-	InService int       `json:"in_service"`
-	Healthy   int       `json:"healthy"`
-	Targets   int       `json:"targets"`
-	At        time.Time `json:"at,omitempty"`
+	InService int `json:"in_service"`
+	Healthy   int `json:"healthy"`
+	Targets   int `json:"targets"`
 }
 
 // Rollout is the move of a track from its stable environment to a new one.
@@ -99,20 +104,25 @@ type Rollout struct {
 	Steps []Step `json:"steps"`
 	Phase Phase  `json:"phase"`
 	// Step is the index of the step whose weights are live, -1 before the
-	// first; StepAt is when they were verified.
-	Step   int       `json:"step"`
-	StepAt time.Time `json:"step_at,omitempty"`
+	// first.
+	Step int `json:"step"`
+	// Since is when the current phase began; for a step, when its weights
+	// were verified (zero while they are being written).
+	Since time.Time `json:"since,omitempty"`
 	// PausedAt is set while a person holds the rollout; timers are frozen
 	// and resume where they were. PausedUntil ends such a pause on its own.
 	PausedAt    time.Time `json:"paused_at,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitempty"`
 	// Promote asks for the next step now.
 	Promote bool `json:"promote,omitempty"`
-	// AlarmsAtStart were already in ALARM when the rollout started.
-	AlarmsAtStart []string  `json:"alarms_at_start,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	StartedAt     time.Time `json:"started_at"`
-	EndedAt       time.Time `json:"ended_at,omitempty"`
+	// Alarming are policy alarms in ALARM that do not roll this rollout
+	// back: already alarming when it started, or reported while
+	// auto_rollback is off. An alarm leaves the list when it recovers, so
+	// entering ALARM again counts.
+	Alarming  []string  `json:"alarming,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at,omitempty"`
 }
 
 // Kind distinguishes a gradual deploy from a one-step return to a hot

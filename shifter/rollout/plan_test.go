@@ -1,0 +1,502 @@
+package rollout
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+)
+
+func wantWeights(t *testing.T, w *world, track Track, want map[string]int) {
+	t.Helper()
+	if got := w.weights(track); !maps.Equal(got, want) {
+		t.Fatalf("%s weights = %v, want %v (events: %+v)", track, got, want, w.last())
+	}
+}
+
+func wantPhase(t *testing.T, w *world, want Phase) {
+	t.Helper()
+	if got := w.rollout().Phase; got != want {
+		t.Fatalf("phase = %s, want %s (reason %q; events: %+v)", got, want, w.rollout().Reason, w.last())
+	}
+}
+
+func TestFirstReleaseGoesStraightTo100(t *testing.T) {
+	w := newWorld(t, testEndpoint())
+	w.release(Production, "v1")
+
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	wantPhase(t, w, PhaseBaking)
+	if n := len(w.eventsOf(EventStepApplied)); n != 0 {
+		t.Errorf("first release applied %d intermediate steps, want 0", n)
+	}
+	w.wait(time.Minute)
+	wantPhase(t, w, PhaseBaking)
+	w.wait(time.Minute)
+	wantPhase(t, w, PhaseComplete)
+	if w.st.Production.Stable != w.env("v1").ID {
+		t.Errorf("stable = %q, want v1's environment", w.st.Production.Stable)
+	}
+	if !w.env("v1").HeldFull {
+		t.Error("v1 not marked as having held 100%")
+	}
+}
+
+func TestNewReleaseShiftsStepByStepAfterEachPause(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	wantPhase(t, w, PhaseShifting)
+	w.wait(59 * time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	w.wait(time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v2": 100})
+	wantPhase(t, w, PhaseBaking)
+	w.wait(2 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+
+	if n := len(w.eventsOf(EventStepApplied)); n != 2 {
+		t.Errorf("step.applied events = %d, want 2 (10%%, 50%%)", n)
+	}
+	v1 := w.env("v1")
+	if want := w.now.Add(time.Hour); !v1.HotUntil.Equal(want) {
+		t.Errorf("v1 hot until %v, want %v (completion + retain_previous)", v1.HotUntil, want)
+	}
+	if w.writes[Production] != 4 {
+		t.Errorf("weight writes = %d, want 4 (v1 100, then 10, 50, 100)", w.writes[Production])
+	}
+}
+
+func TestCanaryStepWaitsForPromote(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.Steps = []Step{{Weight: 5}, {Weight: 100}}
+	w := live(t, ep, "v1")
+	w.release(Production, "v2")
+
+	wantWeights(t, w, Production, map[string]int{"v1": 95, "v2": 5})
+	wantPhase(t, w, PhasePaused)
+	w.wait(24 * time.Hour)
+	wantWeights(t, w, Production, map[string]int{"v1": 95, "v2": 5})
+	w.command(CommandPromote)
+	wantWeights(t, w, Production, map[string]int{"v2": 100})
+	wantPhase(t, w, PhaseBaking)
+}
+
+func TestRevertToHotVersionIsOneWriteAndNoNewEnvironment(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+
+	writes, created := w.writes[Production], w.creates
+	w.release(Production, "v1")
+
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if n := w.writes[Production] - writes; n != 1 {
+		t.Errorf("weight writes for the rollback = %d, want 1", n)
+	}
+	if w.creates != created {
+		t.Errorf("rollback created %d environments, want 0", w.creates-created)
+	}
+	r := w.rollout()
+	if r.Kind != KindRollback || r.Phase != PhaseComplete {
+		t.Errorf("rollout = %s %s, want a complete rollback", r.Kind, r.Phase)
+	}
+	if !w.env("v2").HotUntil.After(w.now) {
+		t.Error("v2 should now be hot for the rollback window")
+	}
+}
+
+func TestRollbackScalesAHotEnvironmentUpBeforeTrafficMoves(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.RetainCapacityPercent = 50
+	w := live(t, ep, "v1")
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	if c := w.env("v1").Capacity; c != 1 {
+		t.Fatalf("hot v1 capacity = %d, want 1 (50%% of 2)", c)
+	}
+
+	// The scale-up takes effect in AWS only after a while: hold it back.
+	w.ep = ep
+	w.prod = NewDesired(ep, Release{Endpoint: ep.Name, Track: Production, Version: "v1"})
+	d := w.plan()
+	if len(d.Actions) != 1 || d.Actions[0].Kind != ActionScaleEnvironment || d.Actions[0].Capacity != 2 {
+		t.Fatalf("actions = %+v, want one scale of v1 to 2", d.Actions)
+	}
+	w.envs[w.env("v1").ID].inService = 1 // still scaling
+	d = w.plan()
+	for _, a := range d.Actions {
+		if a.Kind == ActionSetWeights {
+			t.Fatalf("weights moved to v1 before it had its capacity in service: %+v", a)
+		}
+	}
+	w.setCapacity(w.env("v1").ID, 2)
+	w.settle()
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+}
+
+func TestSupersedeReturnsCanaryToStableThenRollsTheNewVersion(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+
+	w.release(Production, "v3")
+	if got := w.eventsOf(EventRolloutAborted); len(got) != 1 || !strings.Contains(got[0].Message, "superseded by version v3") {
+		t.Fatalf("aborted events = %+v", got)
+	}
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v3": 10})
+	if w.env("v2") != nil {
+		t.Error("v2's unfinished environment still exists")
+	}
+	if r := w.rollout(); r.Key.Version != "v3" || r.Step != 0 {
+		t.Errorf("rollout = %s step %d, want v3 from step 1", r.Key.Version, r.Step+1)
+	}
+}
+
+func TestRevertDuringCanaryAbortsAndTearsDown(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	created := w.creates
+	w.release(Production, "v1")
+
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	wantPhase(t, w, PhaseAborted)
+	if !strings.Contains(w.rollout().Reason, "reverted to stable version v1") {
+		t.Errorf("reason = %q", w.rollout().Reason)
+	}
+	if w.env("v2") != nil || w.creates != created {
+		t.Error("revert should tear v2 down and create nothing")
+	}
+}
+
+func TestEnvironmentNeverHealthyFailsWithTrafficUntouched(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.sick["e2"] = true
+	w.release(Production, "v2")
+	wantPhase(t, w, PhaseWaitingHealthy)
+	w.wait(4 * time.Minute)
+	wantPhase(t, w, PhaseWaitingHealthy)
+	writes := w.writes[Production]
+	w.wait(time.Minute)
+
+	wantPhase(t, w, PhaseFailed)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if w.writes[Production] != writes {
+		t.Error("a failed rollout wrote weights")
+	}
+	if w.env("v2") != nil {
+		t.Error("failed environment not torn down")
+	}
+	if h := w.st.Production.Held; h == nil || h.Phase != PhaseFailed {
+		t.Fatalf("held = %+v, want the failed release held", h)
+	}
+
+	// Declaring the same release again does not retry it; the retry counter does.
+	w.release(Production, "v2")
+	wantPhase(t, w, PhaseFailed)
+	delete(w.sick, "e3")
+	w.retry()
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+}
+
+func TestHotEnvironmentExpiresAfterRetainPrevious(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(4 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+	id := w.env("v1").ID
+
+	w.wait(59 * time.Minute)
+	if w.env("v1") == nil || w.envs[id] == nil {
+		t.Fatal("v1 deleted inside its rollback window")
+	}
+	w.wait(time.Minute)
+	if w.env("v1") != nil || w.envs[id] != nil {
+		t.Fatal("v1 still exists after its rollback window")
+	}
+	if n := len(w.eventsOf(EventEnvironmentDeleted)); n != 1 {
+		t.Errorf("environment.deleted events = %d, want 1", n)
+	}
+	// Without a hot environment, going back to v1 is a new gradual rollout.
+	w.release(Production, "v1")
+	wantWeights(t, w, Production, map[string]int{"v2": 90, "v1": 10})
+}
+
+func TestTemplateChangeRollsOutANewEnvironmentForTheSameVersion(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.ep.Template.InstanceType = "t3.large"
+	w.release(Production, "v1")
+
+	if len(w.st.Environments) != 2 {
+		t.Fatalf("environments = %d, want 2", len(w.st.Environments))
+	}
+	r := w.rollout()
+	if r.Key.Version != "v1" || r.Target == r.From || r.Phase != PhaseShifting {
+		t.Errorf("rollout = %+v, want v1 shifting to a new environment", r)
+	}
+	if e := w.st.Environment(r.Target); e.Template.InstanceType != "t3.large" {
+		t.Errorf("new environment instance type = %q", e.Template.InstanceType)
+	}
+}
+
+func TestPolicyChangeAloneStartsNothing(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.ep.Policy.Steps = []Step{{Weight: 100}}
+	w.ep.Policy.BakeTime = 0
+	w.release(Production, "v1")
+	if len(w.st.Environments) != 1 || w.rollout().ID != 1 {
+		t.Errorf("a policy change started a rollout: %+v", w.rollout())
+	}
+}
+
+func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.Alarms = []string{"web-5xx", "web-latency"}
+	w := live(t, ep, "v1")
+	w.alarms["web-5xx"], w.alarms["web-latency"] = "OK", "OK"
+	w.release(Production, "v2")
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+
+	writes := w.writes[Production]
+	w.alarms["web-latency"] = "ALARM"
+	w.settle()
+	wantPhase(t, w, PhaseRolledBack)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if n := w.writes[Production] - writes; n != 1 {
+		t.Errorf("writes for the rollback = %d, want 1", n)
+	}
+	if h := w.st.Production.Held; h == nil || !strings.Contains(h.Reason, "web-latency") {
+		t.Errorf("held = %+v, want the alarm named", h)
+	}
+	// Re-applying the same configuration does not retry it.
+	w.alarms["web-latency"] = "OK"
+	w.release(Production, "v2")
+	wantPhase(t, w, PhaseRolledBack)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+}
+
+func TestAlarmAlreadyInAlarmIsReportedAndDoesNotBlockByDefault(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.Alarms = []string{"web-5xx"}
+	w := live(t, ep, "v1")
+	w.alarms["web-5xx"] = "ALARM"
+	w.release(Production, "v2")
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	if n := len(w.eventsOf(EventAlarmReported)); n != 1 {
+		t.Errorf("alarm.reported events = %d, want 1", n)
+	}
+	// Recovering and entering ALARM again does roll back.
+	w.alarms["web-5xx"] = "OK"
+	w.settle()
+	w.alarms["web-5xx"] = "ALARM"
+	w.settle()
+	wantPhase(t, w, PhaseRolledBack)
+}
+
+func TestBlockOnAlarmHoldsTheRolloutUntilTheAlarmClears(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.Alarms = []string{"web-5xx"}
+	ep.Policy.BlockOnAlarm = true
+	w := live(t, ep, "v1")
+	w.alarms["web-5xx"] = "ALARM"
+	w.release(Production, "v2")
+	wantPhase(t, w, PhasePending)
+	if w.env("v2") != nil {
+		t.Fatal("a blocked rollout created an environment")
+	}
+	w.alarms["web-5xx"] = "OK"
+	w.wait(5 * time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+}
+
+func TestMetricChecksJudgeEachStep(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MaxRatioToStable: 2, MinRequests: 10}
+	w := live(t, ep, "v1")
+	w.release(Production, "v2")
+	v1, v2 := w.env("v1").ID, w.env("v2").ID
+
+	w.metrics[v1] = Metrics{Requests: 900, Errors5xx: 9}
+	w.metrics[v2] = Metrics{Requests: 100, Errors5xx: 1}
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+
+	w.metrics[v2] = Metrics{Requests: 500, Errors5xx: 15} // 3%: under 5%, but 3x stable's 1%
+	w.wait(time.Minute)
+	wantPhase(t, w, PhaseRolledBack)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if !strings.Contains(w.rollout().Reason, "times the stable version") {
+		t.Errorf("reason = %q", w.rollout().Reason)
+	}
+}
+
+func TestDriftIsRepairedWithAnEvent(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	id := w.env("v1").ID
+	w.routes[Production] = map[string]int{id: 50, "arn:aws:elasticloadbalancing:foreign": 50}
+	w.settle()
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if n := len(w.eventsOf(EventDriftRepaired)); n != 1 {
+		t.Errorf("drift.repaired events = %d, want 1", n)
+	}
+}
+
+func TestMissingServingEnvironmentIsRecreatedAndRoutedOnceHealthy(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	id := w.env("v1").ID
+	delete(w.envs, id)
+	w.sick[id] = true
+	w.settle()
+	if w.envs[id] == nil || w.env("v1").Status != EnvProvisioning {
+		t.Fatal("missing serving environment not being recreated")
+	}
+	if n := len(w.eventsOf(EventEnvironmentMissing)); n != 1 {
+		t.Errorf("environment.missing events = %d, want 1", n)
+	}
+	delete(w.sick, id)
+	w.setCapacity(id, 2)
+	w.settle()
+	if w.env("v1").Status != EnvReady {
+		t.Error("recreated environment not ready once healthy")
+	}
+}
+
+func TestPauseFreezesTimersAndResumeContinues(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(30 * time.Second)
+	w.command(CommandPause)
+	w.wait(time.Hour)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	w.command(CommandResume)
+	w.wait(29 * time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	w.wait(time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+}
+
+func TestPauseForADurationResumesOnItsOwn(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.command(CommandPause, func(c *Command) { c.For = Duration(10 * time.Minute) })
+	w.wait(10 * time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+}
+
+func TestAbortReturnsTrafficAndHoldsTheRelease(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(time.Minute)
+	w.command(CommandAbort, func(c *Command) { c.Reason = "looks wrong" })
+	wantPhase(t, w, PhaseAborted)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if !strings.Contains(w.rollout().Reason, "by alice: looks wrong") {
+		t.Errorf("reason = %q", w.rollout().Reason)
+	}
+	w.wait(time.Hour)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+}
+
+func TestRollbackCommandReturnsToTheHotVersion(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	writes := w.writes[Production]
+	w.command(CommandRollback)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if n := w.writes[Production] - writes; n != 1 {
+		t.Errorf("writes = %d, want 1", n)
+	}
+	// The declared release stays v2 but is held: nothing rolls it out again.
+	w.wait(time.Hour)
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if h := w.st.Production.Held; h == nil || h.Key.Version != "v2" || h.Phase != PhaseRolledBack {
+		t.Errorf("held = %+v", h)
+	}
+}
+
+func TestCommandsWithNothingToActOnAreIgnoredWithAnEvent(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.command(CommandPromote)
+	w.command(CommandRollback, func(c *Command) { c.To = "v0" })
+	if got := w.eventsOf(EventCommand); len(got) != 2 || !strings.Contains(got[1].Message, "v0 has no hot environment") {
+		t.Errorf("command events = %+v", got)
+	}
+}
+
+func TestPreviewGetsItsOwnRouteAndProductionReusesTheEnvironment(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Preview, "v2")
+	wantWeights(t, w, Preview, map[string]int{"v2": 100})
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	created := w.creates
+
+	w.release(Production, "v2")
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	if w.creates != created {
+		t.Error("production built a second environment for v2")
+	}
+	// A new preview version replaces the preview environment, not production's.
+	w.release(Preview, "v3")
+	wantWeights(t, w, Preview, map[string]int{"v3": 100})
+	if w.env("v2") == nil {
+		t.Error("v2 deleted while production shifts to it")
+	}
+}
+
+func TestDeletedEndpointTearsEverythingDown(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.ep.Deleting = true
+	w.settle()
+	d := w.plan()
+	if !d.Gone || len(w.envs) != 0 || len(w.routes) != 0 {
+		t.Fatalf("gone = %v, environments %d, routes %d", d.Gone, len(w.envs), len(w.routes))
+	}
+}
+
+func TestCrashBeforeActionsReplaysTheSameDecision(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.prod = NewDesired(w.ep, Release{Endpoint: "web", Track: Production, Version: "v2"})
+	// The state is stored, then the shifter dies before any action runs.
+	first := Plan(w.input())
+	w.st = first.State
+	again := Plan(w.input())
+	if len(again.State.Environments) != 2 {
+		t.Fatalf("environments after replay = %d, want 2 (no duplicate)", len(again.State.Environments))
+	}
+	if len(again.Actions) != 1 || again.Actions[0].Kind != ActionCreateEnvironment || again.Actions[0].Environment != first.Actions[0].Environment {
+		t.Fatalf("replayed actions = %+v, want the same create", again.Actions)
+	}
+}
+
+func TestMetricVerdict(t *testing.T) {
+	mc := &MetricChecks{Max5xxPercent: 2, MaxLatency: Duration(300 * time.Millisecond), MaxRatioToStable: 1.5, MinRequests: 20}
+	stable := Metrics{Requests: 1000, Errors5xx: 5, AverageLatency: 100 * time.Millisecond}
+	for _, tc := range []struct {
+		name   string
+		target Metrics
+		fails  string
+	}{
+		{"too few requests", Metrics{Requests: 10, Errors5xx: 10}, ""},
+		{"healthy", Metrics{Requests: 100, AverageLatency: 120 * time.Millisecond}, ""},
+		{"5xx above threshold", Metrics{Requests: 100, Errors5xx: 3}, "5xx rate 3.00%"},
+		{"latency above threshold", Metrics{Requests: 100, AverageLatency: time.Second}, "average latency 1s"},
+		{"5xx ratio to stable", Metrics{Requests: 100, Errors5xx: 1}, "times the stable version's 0.50%"},
+		{"latency ratio to stable", Metrics{Requests: 100, AverageLatency: 200 * time.Millisecond}, "times the stable version's 100ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mc.verdict(tc.target, stable, true)
+			if (tc.fails == "") != (got == "") || !strings.Contains(got, tc.fails) {
+				t.Errorf("verdict = %q, want %q", got, tc.fails)
+			}
+		})
+	}
+}

@@ -1,0 +1,351 @@
+package rollout
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The patterns below are shared with the provider's plan-time validators, so
+// Terraform and the API reject exactly the same values.
+var (
+	NamePattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
+	TeamPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	VersionPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	RegionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	RoleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
+	HostPattern        = regexp.MustCompile(`^[A-Za-z0-9*?]([A-Za-z0-9*?.-]{0,126}[A-Za-z0-9*?])?$`)
+	PathPattern        = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&=%]{0,127}$`)
+	// ImagePattern is a Docker image reference: [registry[:port]/]name[:tag][@digest].
+	ImagePattern           = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+	RepositoryPattern      = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	EnvNamePattern         = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+	SecretARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+|secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+)$`)
+	InstanceTypePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	AMIPattern             = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
+	SubnetPattern          = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	SecurityGroupPattern   = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	InstanceProfilePattern = regexp.MustCompile(`^([A-Za-z0-9+=,.@_-]{1,128}|arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[A-Za-z0-9+=,.@_/-]{1,128})$`)
+	AlarmNamePattern       = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
+)
+
+// Limits on durations and sizes; outside them a value is a mistake.
+const (
+	MaxSteps           = 20
+	MaxAlarms          = 50
+	MaxConditionValues = 5
+	maxWait            = 7 * 24 * time.Hour
+)
+
+// Validate reports the first invalid field of the endpoint as an EINVALID
+// error naming it, or nil.
+func (ep *Endpoint) Validate() error {
+	if !NamePattern.MatchString(ep.Name) {
+		return Invalid("name", "must be 2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen; got %q", ep.Name)
+	}
+	if ep.Team != "" && !TeamPattern.MatchString(ep.Team) {
+		return Invalid("team", "must be lowercase letters, digits, '_' and '-' (at most 63); got %q", ep.Team)
+	}
+	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p Placement) validate() error {
+	switch {
+	case p.Region != "" && !RegionPattern.MatchString(p.Region):
+		return Invalid("placement.region", "%q is not an AWS region such as \"us-east-1\"", p.Region)
+	case p.RoleARN != "" && !RoleARNPattern.MatchString(p.RoleARN):
+		return Invalid("placement.role_arn", "%q is not an IAM role ARN", p.RoleARN)
+	case p.ExternalID != "" && p.RoleARN == "":
+		return Invalid("placement.external_id", "is only used to assume placement.role_arn, which is not set")
+	case len(p.ExternalID) > 1224:
+		return Invalid("placement.external_id", "is longer than 1224 characters")
+	}
+	return nil
+}
+
+func (t Traffic) validate() error {
+	if !ListenerARNPattern.MatchString(t.ListenerARN) {
+		return Invalid("traffic.listener_arn", "%q is not an Application Load Balancer listener ARN", t.ListenerARN)
+	}
+	if err := validatePriority("traffic.priority", t.Priority); err != nil {
+		return err
+	}
+	if len(t.Hosts)+len(t.Paths) > MaxConditionValues {
+		return Invalid("traffic.hosts", "hosts and paths together may have at most %d values", MaxConditionValues)
+	}
+	for i, h := range t.Hosts {
+		if !HostPattern.MatchString(h) {
+			return Invalid(fmt.Sprintf("traffic.hosts[%d]", i), "%q is not a host name pattern", h)
+		}
+	}
+	for i, p := range t.Paths {
+		if !PathPattern.MatchString(p) {
+			return Invalid(fmt.Sprintf("traffic.paths[%d]", i), "%q is not a path pattern starting with \"/\"", p)
+		}
+	}
+	if !t.HasPreview() {
+		if t.PreviewPriority != 0 {
+			return Invalid("traffic.preview_priority", "is set but neither preview_host nor preview_listener_arn is")
+		}
+		return nil
+	}
+	if t.PreviewHost != "" && !HostPattern.MatchString(t.PreviewHost) {
+		return Invalid("traffic.preview_host", "%q is not a host name pattern", t.PreviewHost)
+	}
+	if t.PreviewListenerARN != "" && !ListenerARNPattern.MatchString(t.PreviewListenerARN) {
+		return Invalid("traffic.preview_listener_arn", "%q is not an Application Load Balancer listener ARN", t.PreviewListenerARN)
+	}
+	if err := validatePriority("traffic.preview_priority", t.PreviewPriority); err != nil {
+		return err
+	}
+	if t.PreviewPriority == t.Priority && (t.PreviewListenerARN == "" || t.PreviewListenerARN == t.ListenerARN) {
+		return Invalid("traffic.preview_priority", "must differ from traffic.priority on the same listener")
+	}
+	return nil
+}
+
+func validatePriority(field string, p int) error {
+	if p < 1 || p > 50000 {
+		return Invalid(field, "must be between 1 and 50000; got %d", p)
+	}
+	return nil
+}
+
+func (t Template) validate() error {
+	if t.Backend != BackendEC2 {
+		return Invalid("template.backend", "must be %q (the only backend so far); got %q", BackendEC2, t.Backend)
+	}
+	if !RepositoryPattern.MatchString(t.Repository) {
+		return Invalid("template.repository", "%q is not a Docker image repository such as \"registry.example.com/team/app\"", t.Repository)
+	}
+	if t.ContainerPort < 1 || t.ContainerPort > 65535 {
+		return Invalid("template.container_port", "must be between 1 and 65535; got %d", t.ContainerPort)
+	}
+	if err := validateEnv("template.env", t.Env); err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(t.Secrets) {
+		field := fmt.Sprintf("template.secrets[%q]", name)
+		if !EnvNamePattern.MatchString(name) {
+			return Invalid(field, "%q is not an environment variable name", name)
+		}
+		if _, dup := t.Env[name]; dup {
+			return Invalid(field, "%q is also set in template.env", name)
+		}
+		if !SecretARNPattern.MatchString(t.Secrets[name]) {
+			return Invalid(field, "must be the ARN of an SSM parameter or a Secrets Manager secret")
+		}
+	}
+	switch {
+	case !InstanceTypePattern.MatchString(t.InstanceType):
+		return Invalid("template.instance_type", "%q is not an EC2 instance type such as \"t3.micro\"", t.InstanceType)
+	case !AMIPattern.MatchString(t.AMI):
+		return Invalid("template.ami", "%q is not an AMI ID such as \"ami-0123456789abcdef0\"", t.AMI)
+	case t.MinSize < 0:
+		return Invalid("template.min_size", "must not be negative; got %d", t.MinSize)
+	case t.MaxSize < 1 || t.MaxSize > 1000:
+		return Invalid("template.max_size", "must be between 1 and 1000; got %d", t.MaxSize)
+	case t.MinSize > t.MaxSize:
+		return Invalid("template.min_size", "must not exceed template.max_size (%d); got %d", t.MaxSize, t.MinSize)
+	case t.DesiredCapacity < 1 || t.DesiredCapacity < t.MinSize || t.DesiredCapacity > t.MaxSize:
+		return Invalid("template.desired_capacity", "must be at least 1 and between min_size (%d) and max_size (%d); got %d", t.MinSize, t.MaxSize, t.DesiredCapacity)
+	case len(t.Subnets) == 0:
+		return Invalid("template.subnets", "must name at least one subnet")
+	case t.InstanceProfile != "" && !InstanceProfilePattern.MatchString(t.InstanceProfile):
+		return Invalid("template.instance_profile", "%q is not an instance profile name or ARN", t.InstanceProfile)
+	}
+	if err := validateEach("template.subnets", t.Subnets, SubnetPattern, "a subnet ID"); err != nil {
+		return err
+	}
+	if err := validateEach("template.security_groups", t.SecurityGroups, SecurityGroupPattern, "a security group ID"); err != nil {
+		return err
+	}
+	if err := t.HealthCheck.validate(); err != nil {
+		return err
+	}
+	return validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, time.Hour)
+}
+
+func (h HealthCheck) validate() error {
+	switch {
+	case !PathPattern.MatchString(h.Path):
+		return Invalid("template.health_check.path", "%q is not a path starting with \"/\"", h.Path)
+	case h.HealthyThreshold < 2 || h.HealthyThreshold > 10:
+		return Invalid("template.health_check.healthy_threshold", "must be between 2 and 10; got %d", h.HealthyThreshold)
+	case h.UnhealthyThreshold < 2 || h.UnhealthyThreshold > 10:
+		return Invalid("template.health_check.unhealthy_threshold", "must be between 2 and 10; got %d", h.UnhealthyThreshold)
+	}
+	if err := validateDuration("template.health_check.interval", h.Interval, 5*time.Second, 300*time.Second); err != nil {
+		return err
+	}
+	if err := validateDuration("template.health_check.timeout", h.Timeout, 2*time.Second, 120*time.Second); err != nil {
+		return err
+	}
+	if h.Timeout >= h.Interval {
+		return Invalid("template.health_check.timeout", "must be shorter than the interval (%s); got %s", h.Interval, h.Timeout)
+	}
+	return nil
+}
+
+func (p Policy) validate() error {
+	if err := ValidateSteps(p.Steps); err != nil {
+		return err
+	}
+	durations := []struct {
+		field    string
+		d        Duration
+		min, max time.Duration
+	}{
+		{"policy.healthy_timeout", p.HealthyTimeout, time.Second, 24 * time.Hour},
+		{"policy.bake_time", p.BakeTime, 0, maxWait},
+		{"policy.retain_previous", p.RetainPrevious, 0, 30 * 24 * time.Hour},
+	}
+	for _, d := range durations {
+		if err := validateDuration(d.field, d.d, d.min, d.max); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.MinHealthyPercent < 1 || p.MinHealthyPercent > 100:
+		return Invalid("policy.min_healthy_percent", "must be between 1 and 100; got %d", p.MinHealthyPercent)
+	case p.RetainCapacityPercent < 0 || p.RetainCapacityPercent > 100:
+		return Invalid("policy.retain_capacity_percent", "must be between 0 and 100; got %d", p.RetainCapacityPercent)
+	case len(p.Alarms) > MaxAlarms:
+		return Invalid("policy.alarms", "may name at most %d alarms", MaxAlarms)
+	}
+	for i, a := range p.Alarms {
+		field := fmt.Sprintf("policy.alarms[%d]", i)
+		if !AlarmNamePattern.MatchString(a) {
+			return Invalid(field, "%q is not a CloudWatch alarm name", a)
+		}
+		if slices.Index(p.Alarms, a) != i {
+			return Invalid(field, "%q is listed twice", a)
+		}
+	}
+	if p.MetricChecks != nil {
+		return p.MetricChecks.validate()
+	}
+	return nil
+}
+
+// ValidateSteps checks a rollout's steps: 1 to MaxSteps, weights rising from
+// 1 to exactly 100, pauses within a week.
+func ValidateSteps(steps []Step) error {
+	if len(steps) == 0 || len(steps) > MaxSteps {
+		return Invalid("policy.steps", "must have between 1 and %d steps; got %d", MaxSteps, len(steps))
+	}
+	prev := 0
+	for i, s := range steps {
+		field := fmt.Sprintf("policy.steps[%d]", i)
+		if s.Weight < 1 || s.Weight > 100 {
+			return Invalid(field+".weight", "must be between 1 and 100; got %d", s.Weight)
+		}
+		if s.Weight <= prev {
+			return Invalid(field+".weight", "must be greater than the previous step's weight (%d); got %d", prev, s.Weight)
+		}
+		if s.Pause != nil {
+			if err := validateDuration(field+".pause", *s.Pause, 0, maxWait); err != nil {
+				return err
+			}
+		}
+		prev = s.Weight
+	}
+	if prev != 100 {
+		return Invalid(fmt.Sprintf("policy.steps[%d].weight", len(steps)-1), "the last step must send 100%% of traffic; got %d", prev)
+	}
+	return nil
+}
+
+func (m MetricChecks) validate() error {
+	switch {
+	case m.Max5xxPercent < 0 || m.Max5xxPercent > 100:
+		return Invalid("policy.metric_checks.max_5xx_percent", "must be between 0 and 100; got %g", m.Max5xxPercent)
+	case m.MaxRatioToStable != 0 && m.MaxRatioToStable < 1:
+		return Invalid("policy.metric_checks.max_ratio_to_stable", "must be at least 1 (or 0 to disable); got %g", m.MaxRatioToStable)
+	case m.MinRequests < 0:
+		return Invalid("policy.metric_checks.min_requests", "must not be negative; got %d", m.MinRequests)
+	}
+	return validateDuration("policy.metric_checks.max_latency", m.MaxLatency, 0, time.Minute)
+}
+
+// Validate reports the first invalid field of the release, or nil.
+func (r *Release) Validate() error {
+	switch {
+	case !NamePattern.MatchString(r.Endpoint):
+		return Invalid("endpoint", "%q is not an endpoint name", r.Endpoint)
+	case !r.Track.Valid():
+		return Invalid("track", "must be %q or %q; got %q", Production, Preview, r.Track)
+	case !VersionPattern.MatchString(r.Version):
+		return Invalid("version", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit; got %q", r.Version)
+	case r.Image != "" && !ImagePattern.MatchString(r.Image):
+		return Invalid("image", "%q is not a Docker image reference such as \"registry.example.com/app:1.2.3\"", r.Image)
+	case r.Retry < 0:
+		return Invalid("retry", "must not be negative; got %d", r.Retry)
+	}
+	return validateEnv("env", r.Env)
+}
+
+// Validate reports the first invalid field of the command, or nil.
+func (c *Command) Validate() error {
+	switch {
+	case !c.Kind.Valid():
+		return Invalid("kind", "must be one of promote, pause, resume, abort, rollback; got %q", c.Kind)
+	case c.For != 0 && c.Kind != CommandPause:
+		return Invalid("for", "only applies to pause")
+	case c.To != "" && c.Kind != CommandRollback:
+		return Invalid("to", "only applies to rollback")
+	case c.To != "" && !VersionPattern.MatchString(c.To):
+		return Invalid("to", "%q is not a version", c.To)
+	case len(c.Reason) > 1024:
+		return Invalid("reason", "is longer than 1024 characters")
+	}
+	return validateDuration("for", c.For, 0, maxWait)
+}
+
+func validateEnv(field string, env map[string]string) error {
+	for _, name := range sortedKeys(env) {
+		if !EnvNamePattern.MatchString(name) {
+			return Invalid(fmt.Sprintf("%s[%q]", field, name), "%q is not an environment variable name", name)
+		}
+		if strings.ContainsRune(env[name], 0) {
+			return Invalid(fmt.Sprintf("%s[%q]", field, name), "must not contain a NUL character")
+		}
+	}
+	return nil
+}
+
+func validateEach(field string, values []string, pattern *regexp.Regexp, what string) error {
+	for i, v := range values {
+		if !pattern.MatchString(v) {
+			return Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is not %s", v, what)
+		}
+		if slices.Index(values, v) != i {
+			return Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", v)
+		}
+	}
+	return nil
+}
+
+func validateDuration(field string, d Duration, min, max time.Duration) error {
+	if d.D() < min || d.D() > max {
+		return Invalid(field, "must be between %s and %s; got %s", min, max, d)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
