@@ -1,0 +1,141 @@
+// Package aws connects the shifter to AWS: SDK clients per endpoint placement
+// (region, and a role to assume in another account). The backends that use
+// the clients live in subpackages and declare the narrow interfaces they need.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// RoleSessionName names the shifter's sessions in the accounts it assumes
+// roles in, so CloudTrail shows who acted.
+const RoleSessionName = "ionroller-shifter"
+
+// Config is how the shifter reaches AWS. Credentials come from the SDK's
+// default chain (environment, shared files, instance or task role).
+type Config struct {
+	// Region is used for endpoints whose placement names none.
+	Region string
+	// Endpoint overrides every service's base URL: moto's server in tests
+	// and in the local demo. Empty means AWS.
+	Endpoint string
+	// RetryMaxAttempts overrides the SDK's attempts per call when > 0.
+	RetryMaxAttempts int
+	// APIOptions are added to every client's middleware stack.
+	APIOptions []func(*middleware.Stack) error
+}
+
+// Load returns the shifter's base aws.Config: the SDK's defaults with cfg
+// applied.
+func Load(ctx context.Context, cfg Config) (awssdk.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithAPIOptions(cfg.APIOptions)}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
+	}
+	if cfg.RetryMaxAttempts > 0 {
+		opts = append(opts, config.WithRetryMaxAttempts(cfg.RetryMaxAttempts))
+	}
+	c, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return awssdk.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return c, nil
+}
+
+// Set is the SDK clients of one placement.
+type Set struct {
+	EC2         *ec2.Client
+	AutoScaling *autoscaling.Client
+	ELBv2       *elb.Client
+	CloudWatch  *cloudwatch.Client
+}
+
+// Clients builds the clients of each placement once and hands out the same
+// Set afterwards, so credentials obtained by assuming a role are cached and
+// refreshed by the SDK rather than fetched per call. It is safe for
+// concurrent use.
+type Clients struct {
+	base   awssdk.Config
+	logger hclog.Logger
+
+	mu   sync.Mutex
+	sets map[placementKey]*Set
+}
+
+type placementKey struct{ region, roleARN, externalID string }
+
+// NewClients returns a factory of clients derived from base, which carries
+// the shifter's own credentials, default region, endpoint override and
+// middlewares (a test's call counter and moto account header among them).
+func NewClients(base awssdk.Config, logger hclog.Logger) *Clients {
+	return &Clients{base: base, logger: logger, sets: make(map[placementKey]*Set)}
+}
+
+// For returns the clients of placement p: in p's region (the base region if
+// p names none) and, when p has a role, acting as that role.
+func (c *Clients) For(p rollout.Placement) (*Set, error) {
+	key := placementKey{region: p.Region, roleARN: p.RoleARN, externalID: p.ExternalID}
+	if key.region == "" {
+		key.region = c.base.Region
+	}
+	if key.region == "" {
+		return nil, errors.New("aws clients: the placement names no region and the shifter has no default region")
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.sets[key]; ok {
+		return s, nil
+	}
+
+	cfg := c.base.Copy()
+	cfg.Region = key.region
+	if key.roleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), key.roleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = RoleSessionName
+			if key.externalID != "" {
+				o.ExternalID = awssdk.String(key.externalID)
+			}
+		})
+		cfg.Credentials = awssdk.NewCredentialsCache(provider)
+	}
+
+	s := &Set{
+		EC2:         ec2.NewFromConfig(cfg),
+		AutoScaling: autoscaling.NewFromConfig(cfg),
+		ELBv2:       elb.NewFromConfig(cfg),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, useJSONProtocol),
+	}
+	c.sets[key] = s
+	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)
+	return s, nil
+}
+
+// useJSONProtocol makes CloudWatch speak AWS JSON 1.0 instead of the SDK's
+// default since cloudwatch v1.75, Smithy RPC v2 CBOR, which moto's server
+// rejects. CloudWatch accepts AWS JSON 1.0 as well, so one code path serves
+// AWS and moto alike.
+func useJSONProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+}
