@@ -1,0 +1,86 @@
+// Package store defines where the shifter keeps what must survive a restart:
+// endpoints, desired releases, rollout state, the event trail and operator
+// commands. Implementations live in sub-packages (bolt for one embedded file,
+// dynamodb for replicas) and must pass the conformance suite in storetest.
+//
+// Every object carries a revision so that writers never silently overwrite
+// each other: a write names the revision it read (optimistic concurrency),
+// which is how two Terraform runs on one endpoint, or two shifter replicas,
+// are told apart from a legitimate update.
+package store
+
+import (
+	"context"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// Revisions a write may expect besides an object's current revision.
+//
+// Any skips the revision check; New requires the object not to exist yet.
+const (
+	Any int64 = -1
+	New int64 = 0
+)
+
+// Store keeps the shifter's durable data. Errors are *rollout.Error (possibly
+// wrapped) for everything a caller can act on: ENOTFOUND for a missing
+// endpoint or release, ECONFLICT for a revision that does not match, EINVALID
+// for a request no store could satisfy (an empty name, an unknown track).
+// All returned objects are independent copies.
+type Store interface {
+	GetEndpoint(ctx context.Context, name string) (rollout.Endpoint, error)
+	ListEndpoints(ctx context.Context) ([]rollout.Endpoint, error) // sorted by name
+	// PutEndpoint creates or replaces an endpoint if its current revision is expect
+	// (Any: no check, New: must not exist). The stored copy gets revision old+1 (1 when
+	// created), UpdatedAt = now, CreatedAt kept from the old copy (now when created).
+	// events are appended in the same transaction.
+	PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int64, events ...rollout.Event) (rollout.Endpoint, error)
+	// DeleteEndpoint removes the endpoint with its releases, state and commands (not its events,
+	// whose sequence keeps counting if the name is reused).
+	// Deleting an endpoint that does not exist is ENOTFOUND whatever expect is.
+	DeleteEndpoint(ctx context.Context, name string, expect int64, events ...rollout.Event) error
+
+	GetRelease(ctx context.Context, endpoint string, track rollout.Track) (rollout.Release, error)
+	ListReleases(ctx context.Context, endpoint string) ([]rollout.Release, error) // production first
+	// PutRelease follows the revision rules of PutEndpoint (a release has no CreatedAt).
+	PutRelease(ctx context.Context, r rollout.Release, expect int64, events ...rollout.Event) (rollout.Release, error)
+	DeleteRelease(ctx context.Context, endpoint string, track rollout.Track, expect int64, events ...rollout.Event) error
+
+	// GetState returns the stored state, or a zero State{Endpoint: endpoint} with revision 0 if none was stored
+	// (whether or not the endpoint exists).
+	GetState(ctx context.Context, endpoint string) (rollout.State, error)
+	PutState(ctx context.Context, s rollout.State, expect int64, events ...rollout.Event) (rollout.State, error)
+
+	// AppendEvents assigns each event the endpoint's next sequence number (1, 2, ...), and the store's
+	// now as Time when Time is zero, and returns them.
+	// The endpoint need not exist: its trail outlives it.
+	AppendEvents(ctx context.Context, endpoint string, events ...rollout.Event) ([]rollout.Event, error)
+	// ListEvents returns up to limit events with Seq > after in order (limit <= 0: all).
+	ListEvents(ctx context.Context, endpoint string, after int64, limit int) ([]rollout.Event, error)
+
+	// AppendCommand assigns the next per-endpoint command sequence and Time (if zero).
+	AppendCommand(ctx context.Context, c rollout.Command) (rollout.Command, error)
+	ListCommands(ctx context.Context, endpoint string, after int64) ([]rollout.Command, error)
+
+	Close() error
+}
+
+// CheckRevision returns nil if a write expecting revision expect may replace
+// an object whose current revision is current (0: it does not exist), and
+// otherwise the ECONFLICT or EINVALID error every implementation reports.
+// object names what is written, such as `endpoint "web"`.
+func CheckRevision(object string, expect, current int64) error {
+	switch {
+	case expect < Any:
+		return rollout.Invalid("revision", "%s: %d is not a revision", object, expect)
+	case expect == Any || expect == current:
+		return nil
+	case current == New:
+		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, but it does not exist (current revision 0)", object, expect)
+	case expect == New:
+		return rollout.Errorf(rollout.ECONFLICT, "%s: expected a new object (revision 0), but it exists at revision %d", object, current)
+	default:
+		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, current revision %d", object, expect, current)
+	}
+}
