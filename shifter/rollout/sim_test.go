@@ -30,6 +30,7 @@ type world struct {
 	sick map[string]bool
 	// check runs after every pass (the property test's invariants).
 	check func(w *world, in Input, d Decision)
+	poll  time.Duration
 }
 
 type simEnv struct {
@@ -49,6 +50,7 @@ func newWorld(t testing.TB, ep Endpoint) *world {
 		metrics: map[string]Metrics{},
 		writes:  map[Track]int{},
 		sick:    map[string]bool{},
+		poll:    5 * time.Second,
 	}
 }
 
@@ -161,7 +163,7 @@ func (w *world) input() Input {
 		State:      w.st,
 		Observed:   w.observe(),
 		Commands:   cmds,
-		Poll:       5 * time.Second,
+		Poll:       w.poll,
 	}
 }
 

@@ -1,0 +1,188 @@
+package rollout
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestInvariantsHoldUnderRandomHistories drives the planner through random
+// histories (new releases, template changes, time, health changes, alarms,
+// drift, operator commands, crashes between storing a decision and acting on
+// it) and checks DESIGN §4 invariants 1–4 after every pass.
+func TestInvariantsHoldUnderRandomHistories(t *testing.T) {
+	sequences, ops := 400, 60
+	if testing.Short() {
+		sequences = 50
+	}
+	for seed := range uint64(sequences) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 0x10e0))
+			ep := testEndpoint()
+			ep.Policy.Alarms = []string{"web-5xx"}
+			ep.Policy.RetainCapacityPercent = rng.IntN(3) * 50
+			if rng.IntN(2) == 0 {
+				ep.Policy.Steps = []Step{{Weight: 20}, {Weight: 60, Pause: DurationPtr(time.Minute)}, {Weight: 100}}
+			}
+			w := newWorld(t, ep)
+			w.check = checkInvariants
+			w.poll = 30 * time.Second
+			for i := range ops {
+				op := randomOp(rng, w)
+				t.Logf("op %d at %s: %s", i, w.now.Format(time.TimeOnly), op)
+			}
+		})
+	}
+}
+
+// randomOp changes the world at random and returns what it did.
+func randomOp(rng *rand.Rand, w *world) string {
+	versions := []string{"v1", "v2", "v3", "v4"}
+	switch n := rng.IntN(100); {
+	case n < 20:
+		v := versions[rng.IntN(len(versions))]
+		w.release(Production, v)
+		return "release " + v
+	case n < 25:
+		v := versions[rng.IntN(len(versions))]
+		w.release(Preview, v)
+		return "preview " + v
+	case n < 28:
+		w.ep.Template.InstanceType = []string{"t3.micro", "t3.small"}[rng.IntN(2)]
+		if w.prod != nil {
+			w.release(Production, w.prod.Release.Version)
+		}
+		return "template " + w.ep.Template.InstanceType
+	case n < 47:
+		d := time.Duration(rng.IntN(1800)) * time.Second
+		w.wait(d)
+		return "wait " + d.String()
+	case n < 50:
+		w.wait(2 * time.Hour) // past every rollback window
+		return "wait 2h"
+	case n < 60:
+		id, s := w.randomEnv(rng)
+		if s == nil {
+			return "no environment to make sick"
+		}
+		w.sick[id] = !w.sick[id]
+		if w.sick[id] {
+			s.healthy = 0
+		} else {
+			s.healthy = s.inService
+		}
+		w.settle()
+		return fmt.Sprintf("%s sick=%v", id, w.sick[id])
+	case n < 65:
+		w.alarms["web-5xx"] = []string{"OK", AlarmStateAlarm}[rng.IntN(2)]
+		w.settle()
+		return "alarm " + w.alarms["web-5xx"]
+	case n < 70:
+		if r := w.routes[Production]; r != nil {
+			w.routes[Production] = map[string]int{"arn:aws:elasticloadbalancing:foreign": 100}
+		}
+		w.settle()
+		return "drift"
+	case n < 80:
+		kinds := []CommandKind{CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback}
+		k := kinds[rng.IntN(len(kinds))]
+		w.command(k)
+		return "command " + string(k)
+	case n < 90:
+		// Crash: the decision is stored, its actions never run.
+		d := Plan(w.input())
+		w.st = d.State
+		w.events = append(w.events, d.Events...)
+		w.settle()
+		return fmt.Sprintf("crash dropping %d actions", len(d.Actions))
+	default:
+		w.release(Production, "v1")
+		return "revert to v1"
+	}
+}
+
+func (w *world) randomEnv(rng *rand.Rand) (string, *simEnv) {
+	if len(w.st.Environments) == 0 {
+		return "", nil
+	}
+	id := w.st.Environments[rng.IntN(len(w.st.Environments))].ID
+	return id, w.envs[id]
+}
+
+// checkInvariants asserts DESIGN §4 invariants 1–4 of one planner pass, and
+// that the planner is deterministic.
+func checkInvariants(w *world, in Input, d Decision) {
+	t := w.t
+	t.Helper()
+	if again := Plan(in); !reflect.DeepEqual(again, d) {
+		t.Fatalf("planner is not deterministic:\n%+v\n%+v", d, again)
+	}
+	ids := map[string]*Environment{}
+	for i := range d.State.Environments {
+		ids[d.State.Environments[i].ID] = &d.State.Environments[i]
+	}
+	// 1. Weights sum to 100 and name only the endpoint's environments.
+	checkRoute := func(what string, weights map[string]int) {
+		if len(weights) == 0 {
+			return
+		}
+		sum := 0
+		for id, wt := range weights {
+			if ids[id] == nil {
+				t.Fatalf("invariant 1: %s routes to %q, not an environment of the endpoint", what, id)
+			}
+			if wt < 0 || wt > 100 {
+				t.Fatalf("invariant 1: %s weight %d", what, wt)
+			}
+			sum += wt
+		}
+		if sum != 100 {
+			t.Fatalf("invariant 1: %s weights %v sum to %d", what, weights, sum)
+		}
+	}
+	for _, track := range Tracks {
+		checkRoute(string(track)+" route", d.State.Track(track).Route.Weights)
+	}
+	for _, a := range d.Actions {
+		switch a.Kind {
+		case ActionSetWeights:
+			checkRoute("a weight write", a.Weights)
+			// 2 and 3. Traffic only moves to healthy environments with their capacity in service.
+			live := in.Observed.Routes[a.Track].Weights
+			for id, wt := range a.Weights {
+				if wt <= live[id] {
+					continue
+				}
+				o, e := in.Observed.Environments[id], ids[id]
+				need := max(1, (e.Capacity*w.ep.Policy.MinHealthyPercent+99)/100)
+				if !o.Exists || o.InService < e.Capacity || o.Capacity < e.Capacity || o.Healthy < need {
+					t.Fatalf("invariants 2/3: %d%% moved to %s, observed %+v, capacity %d", wt, id, o, e.Capacity)
+				}
+			}
+		case ActionDeleteEnvironment:
+			// 4. Nothing serving, nothing a rollout needs, nothing inside its rollback window is deleted.
+			id := a.Environment
+			e := ids[id]
+			for _, track := range Tracks {
+				ts := d.State.Track(track)
+				if ts.Route.Weights[id] > 0 || in.Observed.Routes[track].Weights[id] > 0 || ts.Stable == id {
+					t.Fatalf("invariant 4: deleting %s, which serves %s", id, track)
+				}
+				if r := ts.Rollout; r.Active() && r.Target == id {
+					t.Fatalf("invariant 4: deleting %s, the target of a rollout in flight", id)
+				}
+			}
+			if e.HeldFull && in.Now.Before(e.HotUntil) {
+				t.Fatalf("invariant 4: deleting %s inside its rollback window (until %v)", id, e.HotUntil)
+			}
+		}
+	}
+	// An environment leaves the state only once AWS shows it gone.
+	for _, e := range in.State.Environments {
+		if ids[e.ID] == nil && !in.Observed.Environments[e.ID].Gone {
+			t.Fatalf("environment %s forgotten while it still exists in AWS", e.ID)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package rollout
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidEndpointPasses(t *testing.T) {
+	ep := testEndpoint()
+	ep.Team = "payments"
+	ep.Placement = Placement{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/ionroller", ExternalID: "x"}
+	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:eu-west-1:123456789012:parameter/db/password"}
+	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1, MaxLatency: Duration(time.Second), MaxRatioToStable: 2}
+	if err := ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInvalidEndpointNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		mutate func(*Endpoint)
+	}{
+		{"name", func(e *Endpoint) { e.Name = "Web_1" }},
+		{"name", func(e *Endpoint) { e.Name = "web-" }},
+		{"name", func(e *Endpoint) { e.Name = strings.Repeat("a", 41) }},
+		{"team", func(e *Endpoint) { e.Team = "Team A" }},
+		{"placement.region", func(e *Endpoint) { e.Placement.Region = "mars-1" }},
+		{"placement.role_arn", func(e *Endpoint) { e.Placement.RoleARN = "arn:aws:iam::12:role/x" }},
+		{"placement.external_id", func(e *Endpoint) { e.Placement.ExternalID = "x" }},
+		{"traffic.listener_arn", func(e *Endpoint) {
+			e.Traffic.ListenerARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1"
+		}},
+		{"traffic.priority", func(e *Endpoint) { e.Traffic.Priority = 0 }},
+		{"traffic.hosts[0]", func(e *Endpoint) { e.Traffic.Hosts = []string{"bad host"} }},
+		{"traffic.paths[0]", func(e *Endpoint) { e.Traffic.Paths = []string{"api"} }},
+		{"traffic.hosts", func(e *Endpoint) { e.Traffic.Paths = []string{"/a", "/b", "/c", "/d", "/e"} }},
+		{"traffic.preview_priority", func(e *Endpoint) { e.Traffic.PreviewPriority = e.Traffic.Priority }},
+		{"traffic.preview_priority", func(e *Endpoint) { e.Traffic.PreviewHost = ""; e.Traffic.PreviewListenerARN = "" }},
+		{"traffic.preview_host", func(e *Endpoint) { e.Traffic.PreviewHost = "-" }},
+		{"template.backend", func(e *Endpoint) { e.Template.Backend = "ecs" }},
+		{"template.repository", func(e *Endpoint) { e.Template.Repository = "" }},
+		{"template.repository", func(e *Endpoint) { e.Template.Repository = "web:v1" }},
+		{"template.container_port", func(e *Endpoint) { e.Template.ContainerPort = 70000 }},
+		{`template.env["1X"]`, func(e *Endpoint) { e.Template.Env = map[string]string{"1X": "y"} }},
+		{`template.secrets["TOKEN"]`, func(e *Endpoint) { e.Template.Secrets = map[string]string{"TOKEN": "plaintext"} }},
+		{`template.secrets["A"]`, func(e *Endpoint) {
+			e.Template.Env = map[string]string{"A": "1"}
+			e.Template.Secrets = map[string]string{"A": "arn:aws:secretsmanager:us-east-1:123456789012:secret:a"}
+		}},
+		{"template.instance_type", func(e *Endpoint) { e.Template.InstanceType = "big" }},
+		{"template.ami", func(e *Endpoint) { e.Template.AMI = "ubuntu" }},
+		{"template.max_size", func(e *Endpoint) { e.Template.MaxSize = 0 }},
+		{"template.min_size", func(e *Endpoint) { e.Template.MinSize = 3 }},
+		{"template.desired_capacity", func(e *Endpoint) { e.Template.DesiredCapacity = 5 }},
+		{"template.subnets", func(e *Endpoint) { e.Template.Subnets = nil }},
+		{"template.subnets[1]", func(e *Endpoint) { e.Template.Subnets = append(e.Template.Subnets, "subnet-x") }},
+		{"template.security_groups[0]", func(e *Endpoint) { e.Template.SecurityGroups = []string{"default"} }},
+		{"template.instance_profile", func(e *Endpoint) { e.Template.InstanceProfile = "has space" }},
+		{"template.health_check.path", func(e *Endpoint) { e.Template.HealthCheck.Path = "health" }},
+		{"template.health_check.interval", func(e *Endpoint) { e.Template.HealthCheck.Interval = Duration(time.Second) }},
+		{"template.health_check.timeout", func(e *Endpoint) { e.Template.HealthCheck.Timeout = Duration(15 * time.Second) }},
+		{"template.health_check.healthy_threshold", func(e *Endpoint) { e.Template.HealthCheck.HealthyThreshold = 1 }},
+		{"template.deregistration_delay", func(e *Endpoint) { e.Template.DeregistrationDelay = Duration(2 * time.Hour) }},
+		{"policy.steps", func(e *Endpoint) { e.Policy.Steps = nil }},
+		{"policy.steps[0].weight", func(e *Endpoint) { e.Policy.Steps[0].Weight = 0 }},
+		{"policy.steps[1].weight", func(e *Endpoint) { e.Policy.Steps[1].Weight = 5 }},
+		{"policy.steps[2].weight", func(e *Endpoint) { e.Policy.Steps[2].Weight = 90 }},
+		{"policy.steps[0].weight", func(e *Endpoint) { e.Policy.Steps[0].Weight = 101 }},
+		{"policy.steps[0].pause", func(e *Endpoint) { e.Policy.Steps[0].Pause = DurationPtr(30 * 24 * time.Hour) }},
+		{"policy.healthy_timeout", func(e *Endpoint) { e.Policy.HealthyTimeout = 0 }},
+		{"policy.bake_time", func(e *Endpoint) { e.Policy.BakeTime = Duration(-time.Second) }},
+		{"policy.min_healthy_percent", func(e *Endpoint) { e.Policy.MinHealthyPercent = 0 }},
+		{"policy.retain_capacity_percent", func(e *Endpoint) { e.Policy.RetainCapacityPercent = 101 }},
+		{"policy.alarms[1]", func(e *Endpoint) { e.Policy.Alarms = []string{"a", "a"} }},
+		{"policy.metric_checks.max_5xx_percent", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 150} }},
+		{"policy.metric_checks.max_ratio_to_stable", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{MaxRatioToStable: 0.5} }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			ep := testEndpoint()
+			tc.mutate(&ep)
+			err := ep.Validate()
+			if ErrorCode(err) != EINVALID || ErrorField(err) != tc.field {
+				t.Fatalf("Validate() = %v (field %q), want invalid %q", err, ErrorField(err), tc.field)
+			}
+		})
+	}
+}
+
+func TestInvalidReleaseNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		mutate func(*Release)
+	}{
+		{"endpoint", func(r *Release) { r.Endpoint = "" }},
+		{"track", func(r *Release) { r.Track = "staging" }},
+		{"version", func(r *Release) { r.Version = "" }},
+		{"version", func(r *Release) { r.Version = "v1 beta" }},
+		{"image", func(r *Release) { r.Image = "   " }},
+		{"image", func(r *Release) { r.Image = "Registry/App:1" }},
+		{"retry", func(r *Release) { r.Retry = -1 }},
+		{`env["A-B"]`, func(r *Release) { r.Env = map[string]string{"A-B": "1"} }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			r := Release{Endpoint: "web", Track: Production, Version: "1.2.3", Image: "registry.example.com:5000/team/web:1.2.3"}
+			if err := r.Validate(); err != nil {
+				t.Fatalf("valid release rejected: %v", err)
+			}
+			tc.mutate(&r)
+			if err := r.Validate(); ErrorField(err) != tc.field {
+				t.Fatalf("Validate() = %v, want invalid %q", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestInvalidCommandNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		c     Command
+	}{
+		{"kind", Command{Kind: "deploy"}},
+		{"for", Command{Kind: CommandPromote, For: Duration(time.Minute)}},
+		{"to", Command{Kind: CommandAbort, To: "v1"}},
+		{"to", Command{Kind: CommandRollback, To: "bad version"}},
+		{"reason", Command{Kind: CommandAbort, Reason: strings.Repeat("x", 2000)}},
+	} {
+		if err := tc.c.Validate(); ErrorField(err) != tc.field {
+			t.Errorf("%+v: Validate() = %v, want invalid %q", tc.c, err, tc.field)
+		}
+	}
+}
+
+func TestDurationDecodingErrorNamesTheField(t *testing.T) {
+	ep := NewEndpoint()
+	err := json.Unmarshal([]byte(`{"policy":{"steps":[{"weight":10,"pause":"5 minutes"}]}}`), &ep)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field != "policy.steps.pause" {
+		t.Fatalf("error = %v, want a type error on policy.steps.pause", err)
+	}
+	if err := json.Unmarshal([]byte(`{"policy":{"bake_time":"90s"}}`), &ep); err != nil || ep.Policy.BakeTime.D() != 90*time.Second {
+		t.Fatalf("bake_time = %v, %v", ep.Policy.BakeTime, err)
+	}
+	if ep.Policy.HealthyTimeout.D() != 10*time.Minute {
+		t.Errorf("decoding over NewEndpoint lost the default healthy_timeout: %v", ep.Policy.HealthyTimeout)
+	}
+}
+
+func TestTemplateHashChangesWithWhatRuns(t *testing.T) {
+	ep := testEndpoint()
+	base := TemplateHash(ep.Template, "web:1", nil)
+	if TemplateHash(ep.Template, "web:1", nil) != base {
+		t.Fatal("hash is not stable")
+	}
+	changed := ep.Template
+	changed.Env = map[string]string{"A": "1"}
+	for name, h := range map[string]string{
+		"template": TemplateHash(changed, "web:1", nil),
+		"image":    TemplateHash(ep.Template, "web:2", nil),
+		"env":      TemplateHash(ep.Template, "web:1", map[string]string{"A": "1"}),
+	} {
+		if h == base {
+			t.Errorf("changing the %s did not change the hash", name)
+		}
+	}
+}
