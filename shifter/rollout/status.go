@@ -1,0 +1,231 @@
+package rollout
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// EndpointStatus is the live view of an endpoint that the API serves and the
+// provider, CLI and UI show: what is live, what is moving, what is hot.
+type EndpointStatus struct {
+	// State is the production rollout's phase while one is in flight
+	// ("paused" while a person holds it), otherwise "steady", "deleting"
+	// or "empty" (no version has gone live yet).
+	State         string `json:"state"`
+	StableVersion string `json:"stable_version,omitempty"`
+	// Weights are the production route's weights by version, and
+	// Verified whether they were read back from the rule.
+	Weights        map[string]int      `json:"weights,omitempty"`
+	Verified       bool                `json:"verified"`
+	PreviewVersion string              `json:"preview_version,omitempty"`
+	Rollout        *RolloutStatus      `json:"rollout,omitempty"`
+	Environments   []EnvironmentStatus `json:"environments,omitempty"`
+	HotVersions    []HotVersion        `json:"hot_versions,omitempty"`
+	UpdatedAt      time.Time           `json:"updated_at,omitzero"`
+}
+
+// RolloutStatus describes a rollout for people.
+type RolloutStatus struct {
+	ID          int    `json:"id"`
+	Kind        Kind   `json:"kind"`
+	Version     string `json:"version"`
+	FromVersion string `json:"from_version,omitempty"`
+	Phase       Phase  `json:"phase"`
+	// Step is 1-based (0 before the first step); Weight is its share.
+	Step   int `json:"step"`
+	Steps  int `json:"steps"`
+	Weight int `json:"weight"`
+	// NextAt is when the next step or the end of the bake is due; zero
+	// while waiting for a promote, for health, or while paused.
+	NextAt      time.Time `json:"next_at,omitzero"`
+	Paused      bool      `json:"paused,omitempty"`
+	PausedUntil time.Time `json:"paused_until,omitzero"`
+	Reason      string    `json:"reason,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at,omitzero"`
+}
+
+// EnvironmentStatus describes an environment for people.
+type EnvironmentStatus struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Image   string `json:"image"`
+	// Phase is provisioning, healthy, serving, hot or expiring.
+	Phase         string    `json:"phase"`
+	Weight        int       `json:"weight"`
+	PreviewWeight int       `json:"preview_weight,omitempty"`
+	Capacity      int       `json:"capacity"`
+	InService     int       `json:"in_service"`
+	Healthy       int       `json:"healthy"`
+	HotUntil      time.Time `json:"hot_until,omitzero"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// HotVersion is a previous version that can take traffic back at once.
+type HotVersion struct {
+	Version string    `json:"version"`
+	Until   time.Time `json:"until"`
+}
+
+// ReleaseStatus is the live state of a desired release.
+type ReleaseStatus struct {
+	// State is "pending" until the shifter acts on the release, then the
+	// phase of its rollout: ... "complete", or "rolled_back", "aborted",
+	// "failed" (held: not retried until the release changes).
+	State string `json:"state"`
+	// TrafficPercent is the share of the track's traffic on the release's
+	// environment, Verified whether it was read back from the rule.
+	TrafficPercent int    `json:"traffic_percent"`
+	Verified       bool   `json:"verified"`
+	LiveVersion    string `json:"live_version,omitempty"`
+	EnvironmentID  string `json:"environment_id,omitempty"`
+	// Reason says why a release was rolled back, aborted or failed.
+	Reason  string         `json:"reason,omitempty"`
+	Rollout *RolloutStatus `json:"rollout,omitempty"`
+}
+
+// Release states besides rollout phases.
+const (
+	StatePending  = "pending"
+	StateSteady   = "steady"
+	StateEmpty    = "empty"
+	StateDeleting = "deleting"
+)
+
+// DescribeEndpoint returns the status of ep given its state.
+func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
+	prod := &st.Production
+	s := EndpointStatus{
+		State:     StateEmpty,
+		Weights:   byVersion(st, prod.Route.Weights),
+		Verified:  prod.Route.Verified,
+		UpdatedAt: st.UpdatedAt,
+	}
+	if e := st.Environment(prod.Stable); e != nil {
+		s.StableVersion, s.State = e.Version, StateSteady
+	}
+	if e := st.Environment(st.Preview.Stable); e != nil {
+		s.PreviewVersion = e.Version
+	}
+	if r := prod.Rollout; r != nil {
+		s.Rollout = describeRollout(ep, st, r)
+		if r.Active() {
+			s.State = string(r.Phase)
+			if s.Rollout.Paused {
+				s.State = string(PhasePaused)
+			}
+		}
+	}
+	if ep.Deleting {
+		s.State = StateDeleting
+	}
+	for _, e := range st.Environments {
+		es := EnvironmentStatus{
+			ID:            e.ID,
+			Version:       e.Version,
+			Image:         e.Image,
+			Weight:        prod.Route.Weights[e.ID],
+			PreviewWeight: st.Preview.Route.Weights[e.ID],
+			Capacity:      e.Capacity,
+			InService:     e.Health.InService,
+			Healthy:       e.Health.Healthy,
+			CreatedAt:     e.CreatedAt,
+		}
+		switch {
+		case e.Status == EnvDeleting:
+			es.Phase = "expiring"
+		case e.Status == EnvProvisioning:
+			es.Phase = "provisioning"
+		case es.Weight > 0 || es.PreviewWeight > 0 || e.ID == prod.Stable:
+			es.Phase = "serving"
+		case e.HeldFull && now.Before(e.HotUntil):
+			es.Phase, es.HotUntil = "hot", e.HotUntil
+			s.HotVersions = append(s.HotVersions, HotVersion{Version: e.Version, Until: e.HotUntil})
+		default:
+			es.Phase = "healthy"
+		}
+		s.Environments = append(s.Environments, es)
+	}
+	return s
+}
+
+// DescribeRelease returns the status of the desired release d on its track.
+func DescribeRelease(ep Endpoint, st State, d *Desired) ReleaseStatus {
+	t := st.Track(d.Release.Track)
+	s := ReleaseStatus{State: StatePending, Verified: t.Route.Verified}
+	if e := st.Environment(t.Stable); e != nil {
+		s.LiveVersion = e.Version
+	}
+	for _, e := range st.Environments {
+		if e.Status != EnvDeleting && e.runs(d.Key) {
+			s.EnvironmentID = e.ID
+			s.TrafficPercent = t.Route.Weights[e.ID]
+		}
+	}
+	r := t.Rollout
+	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
+		s.Rollout = describeRollout(ep, st, r)
+	}
+	stable := st.Environment(t.Stable)
+	switch {
+	case t.Held != nil && t.Held.Key == d.Key:
+		s.State, s.Reason = string(t.Held.Phase), t.Held.Reason
+	case r.Active() && r.Key == d.Key:
+		s.State = string(r.Phase)
+		if s.Rollout.Paused {
+			s.State = string(PhasePaused)
+		}
+	case stable != nil && stable.runs(d.Key):
+		s.State = string(PhaseComplete)
+	}
+	return s
+}
+
+func describeRollout(ep Endpoint, st State, r *Rollout) *RolloutStatus {
+	rs := &RolloutStatus{
+		ID:          r.ID,
+		Kind:        r.Kind,
+		Version:     r.Key.Version,
+		Phase:       r.Phase,
+		Step:        r.Step + 1,
+		Steps:       len(r.Steps),
+		Paused:      !r.PausedAt.IsZero(),
+		PausedUntil: r.PausedUntil,
+		Reason:      r.Reason,
+		StartedAt:   r.StartedAt,
+		EndedAt:     r.EndedAt,
+	}
+	if e := st.Environment(r.From); e != nil {
+		rs.FromVersion = e.Version
+	}
+	if r.Step >= 0 {
+		rs.Weight = r.Steps[r.Step].Weight
+	}
+	if !r.Active() || rs.Paused || r.Since.IsZero() {
+		return rs
+	}
+	switch {
+	case r.Phase == PhaseBaking:
+		rs.NextAt = r.Since.Add(ep.Policy.BakeTime.D())
+	case r.Phase == PhaseShifting && r.Step >= 0 && r.Steps[r.Step].Pause != nil:
+		rs.NextAt = r.Since.Add(r.Steps[r.Step].Pause.D())
+	}
+	return rs
+}
+
+// byVersion sums a route's weights by version.
+func byVersion(st State, weights map[string]int) map[string]int {
+	if len(weights) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(weights))
+	for _, id := range slices.Sorted(maps.Keys(weights)) {
+		v := id
+		if e := st.Environment(id); e != nil {
+			v = e.Version
+		}
+		out[v] += weights[id]
+	}
+	return out
+}
