@@ -24,6 +24,7 @@ const (
 	EventEndpointCreated     = "endpoint.created"
 	EventEndpointUpdated     = "endpoint.updated"
 	EventEndpointDeleting    = "endpoint.deleting"
+	EventEndpointDeleted     = "endpoint.deleted"
 	EventReleaseDeclared     = "release.declared"
 	EventReleaseRemoved      = "release.removed"
 	EventCommand             = "command"

@@ -734,6 +734,9 @@ func (p *planner) collect() {
 			p.event("", e.Version, EventEnvironmentDeleted, fmt.Sprintf("environment %s of version %s deleted", e.ID, e.Version), "environment", e.ID)
 			continue
 		}
+		// Scaling to zero first lets instances drain through the target
+		// group's deregistration delay before the group goes.
+		p.scale(&e, 0)
 		p.act(Action{Kind: ActionDeleteEnvironment, Environment: e.ID})
 		p.poll()
 		kept = append(kept, e)
