@@ -18,9 +18,9 @@ import (
 // calls per rollout. It counts operations, not HTTP attempts, whether they
 // succeed or fail. It is safe for concurrent use.
 //
-// Services are named loosely: "ElasticLoadBalancingV2",
-// "elasticloadbalancingv2" and elasticloadbalancingv2.ServiceID ("Elastic
-// Load Balancing v2") are the same service.
+// Services are named loosely: "ELBv2", "ElasticLoadBalancingV2" and
+// elasticloadbalancingv2.ServiceID ("Elastic Load Balancing v2") are the
+// same service, as are "AutoScaling" and "Auto Scaling".
 type Counter struct {
 	mu    sync.Mutex
 	calls map[call]int
@@ -116,7 +116,11 @@ func (c *Counter) String() string {
 }
 
 func serviceKey(s string) string {
-	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	key := strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	if key == "elbv2" {
+		return "elasticloadbalancingv2"
+	}
+	return key
 }
 
 func isRead(operation string) bool {

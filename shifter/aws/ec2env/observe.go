@@ -1,0 +1,294 @@
+package ec2env
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// Batch sizes the APIs accept per call.
+const (
+	maxGroupNames       = 50  // DescribeAutoScalingGroups
+	maxTargetGroupNames = 20  // DescribeTargetGroups
+	maxFilterValues     = 200 // EC2 filters
+)
+
+// Observation is the live state of an environment's resources.
+type Observation struct {
+	rollout.EnvObservation
+	// TargetGroupARN is empty when the target group does not exist.
+	TargetGroupARN string
+}
+
+// Observe reports the live state of envs of endpoint, by environment ID. It
+// describes all groups, target groups and launch templates in batches and
+// then the health of each existing target group: 3 + len(envs) calls for up
+// to 20 environments.
+func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment) (map[string]Observation, error) {
+	refs := make(map[string]Ref, len(envs))
+	var ltNames, groupNames, tgNames []string
+	for _, env := range envs {
+		ref := b.Names(endpoint, env.ID)
+		refs[env.ID] = ref
+		ltNames = append(ltNames, ref.LaunchTemplate)
+		groupNames = append(groupNames, ref.AutoScalingGroup)
+		tgNames = append(tgNames, ref.TargetGroup)
+	}
+
+	groups, err := b.groups(ctx, groupNames)
+	if err != nil {
+		return nil, err
+	}
+	tgs, err := b.targetGroups(ctx, tgNames)
+	if err != nil {
+		return nil, err
+	}
+	lts, err := b.launchTemplates(ctx, ltNames)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make(map[string]Observation, len(envs))
+	for id, ref := range refs {
+		var o Observation
+		g, hasGroup := groups[ref.AutoScalingGroup]
+		tg, hasTG := tgs[ref.TargetGroup]
+		_, hasLT := lts[ref.LaunchTemplate]
+		o.Exists = hasGroup && hasTG && hasLT
+		o.Gone = !hasGroup && !hasTG && !hasLT
+		if hasGroup {
+			o.Capacity = int(aws.ToInt32(g.DesiredCapacity))
+			for _, inst := range g.Instances {
+				if inst.LifecycleState == asgtypes.LifecycleStateInService {
+					o.InService++
+				}
+			}
+		}
+		if hasTG {
+			o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
+			health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+			switch {
+			case isCode(err, "TargetGroupNotFound"): // deleted since it was described
+				o.TargetGroupARN, o.Exists, o.Gone = "", false, !hasGroup && !hasLT
+			case err != nil:
+				return nil, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
+			default:
+				o.Targets = len(health.TargetHealthDescriptions)
+				for _, d := range health.TargetHealthDescriptions {
+					if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+						o.Healthy++
+					}
+				}
+			}
+		}
+		out[id] = o
+	}
+	return out, nil
+}
+
+// groups returns the groups called names that exist, by name.
+func (b *Backend) groups(ctx context.Context, names []string) (map[string]asgtypes.AutoScalingGroup, error) {
+	found := make(map[string]asgtypes.AutoScalingGroup, len(names))
+	for batch := range slices.Chunk(names, maxGroupNames) {
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(b.api.AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
+			AutoScalingGroupNames: batch,
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe auto scaling groups %s: %w", strings.Join(batch, ", "), err)
+			}
+			for _, g := range page.AutoScalingGroups {
+				found[aws.ToString(g.AutoScalingGroupName)] = g
+			}
+		}
+	}
+	return found, nil
+}
+
+// targetGroups returns the target groups called names that exist, by name.
+// DescribeTargetGroups fails a whole batch when one name is missing; such a
+// batch is described again one name at a time.
+func (b *Backend) targetGroups(ctx context.Context, names []string) (map[string]elbtypes.TargetGroup, error) {
+	found := make(map[string]elbtypes.TargetGroup, len(names))
+	for batch := range slices.Chunk(names, maxTargetGroupNames) {
+		out, err := b.api.TargetGroups.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: batch})
+		if isCode(err, "TargetGroupNotFound") && len(batch) > 1 {
+			for _, name := range batch {
+				tg, err := b.targetGroup(ctx, name)
+				if err != nil {
+					return nil, err
+				}
+				if tg != nil {
+					found[name] = *tg
+				}
+			}
+			continue
+		}
+		if isCode(err, "TargetGroupNotFound") {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe target groups %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, tg := range out.TargetGroups {
+			found[aws.ToString(tg.TargetGroupName)] = tg
+		}
+	}
+	return found, nil
+}
+
+// launchTemplates returns the launch templates called names that exist, by
+// name. A name filter, unlike LaunchTemplateNames, does not fail on a
+// missing name.
+func (b *Backend) launchTemplates(ctx context.Context, names []string) (map[string]ec2types.LaunchTemplate, error) {
+	found := make(map[string]ec2types.LaunchTemplate, len(names))
+	for batch := range slices.Chunk(names, maxFilterValues) {
+		err := b.eachLaunchTemplate(ctx, []ec2types.Filter{{Name: aws.String("launch-template-name"), Values: batch}},
+			func(lt ec2types.LaunchTemplate) { found[aws.ToString(lt.LaunchTemplateName)] = lt })
+		if err != nil {
+			return nil, fmt.Errorf("describe launch templates %s: %w", strings.Join(batch, ", "), err)
+		}
+	}
+	return found, nil
+}
+
+func (b *Backend) eachLaunchTemplate(ctx context.Context, filters []ec2types.Filter, fn func(ec2types.LaunchTemplate)) error {
+	p := ec2.NewDescribeLaunchTemplatesPaginator(b.api.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, lt := range page.LaunchTemplates {
+			fn(lt)
+		}
+	}
+	return nil
+}
+
+// Kind is the kind of an AWS resource of an environment.
+type Kind string
+
+const (
+	KindLaunchTemplate   Kind = "launch_template"
+	KindAutoScalingGroup Kind = "auto_scaling_group"
+	KindTargetGroup      Kind = "target_group"
+)
+
+// Resource is an AWS resource of an environment, found by its tags.
+type Resource struct {
+	Kind Kind
+	Name string
+	// ID is the launch template ID or the group's or target group's ARN.
+	ID          string
+	Endpoint    string
+	Environment string
+	Version     string
+}
+
+// List returns every resource tagged as this shifter's, for an orphan scan:
+// what no stored environment claims was left by a crash or by hand.
+func (b *Backend) List(ctx context.Context) ([]Resource, error) {
+	var out []Resource
+
+	err := b.eachLaunchTemplate(ctx, []ec2types.Filter{{Name: aws.String("tag:" + shifteraws.TagShifter), Values: []string{b.shifterID}}},
+		func(lt ec2types.LaunchTemplate) {
+			tags := tagMap(lt.Tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
+			out = append(out, resource(KindLaunchTemplate, aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId), tags))
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list launch templates of shifter %s: %w", b.shifterID, err)
+	}
+
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(b.api.AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
+		Filters: []asgtypes.Filter{{Name: aws.String("tag:" + shifteraws.TagShifter), Values: []string{b.shifterID}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list auto scaling groups of shifter %s: %w", b.shifterID, err)
+		}
+		for _, g := range page.AutoScalingGroups {
+			tags := tagMap(g.Tags, func(t asgtypes.TagDescription) (*string, *string) { return t.Key, t.Value })
+			out = append(out, resource(KindAutoScalingGroup, aws.ToString(g.AutoScalingGroupName), aws.ToString(g.AutoScalingGroupARN), tags))
+		}
+	}
+
+	tgs, err := b.listTargetGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, tgs...), nil
+}
+
+// listTargetGroups finds this shifter's target groups: those named like an
+// environment's whose tags say so. Tags take a call per 20 target groups.
+func (b *Backend) listTargetGroups(ctx context.Context) ([]Resource, error) {
+	names := make(map[string]string) // ARN → name
+	p := elb.NewDescribeTargetGroupsPaginator(b.api.TargetGroups, &elb.DescribeTargetGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list target groups: %w", err)
+		}
+		for _, tg := range page.TargetGroups {
+			if name := aws.ToString(tg.TargetGroupName); strings.HasPrefix(name, "ir-") {
+				names[aws.ToString(tg.TargetGroupArn)] = name
+			}
+		}
+	}
+
+	var out []Resource
+	for batch := range slices.Chunk(slices.Sorted(maps.Keys(names)), maxTargetGroupNames) {
+		desc, err := b.api.Tags.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: batch})
+		if err != nil {
+			return nil, fmt.Errorf("describe tags of target groups: %w", err)
+		}
+		for _, d := range desc.TagDescriptions {
+			tags := tagMap(d.Tags, func(t elbtypes.Tag) (*string, *string) { return t.Key, t.Value })
+			if tags[shifteraws.TagShifter] != b.shifterID {
+				continue
+			}
+			arn := aws.ToString(d.ResourceArn)
+			out = append(out, resource(KindTargetGroup, names[arn], arn, tags))
+		}
+	}
+	return out, nil
+}
+
+func resource(kind Kind, name, id string, tags map[string]string) Resource {
+	return Resource{
+		Kind:        kind,
+		Name:        name,
+		ID:          id,
+		Endpoint:    tags[shifteraws.TagEndpoint],
+		Environment: tags[shifteraws.TagEnvironment],
+		Version:     tags[shifteraws.TagVersion],
+	}
+}
+
+// tagMap turns any SDK's tag list into a map.
+func tagMap[T any](tags []T, kv func(T) (key, value *string)) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		k, v := kv(t)
+		m[aws.ToString(k)] = aws.ToString(v)
+	}
+	return m
+}
+
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,12 @@
+package aws
+
+// Tag keys on every AWS resource the shifter creates. They say which
+// endpoint, version and shifter a resource belongs to, so that an orphan scan
+// can find and attribute anything a crash left behind (DESIGN §4.5).
+const (
+	TagEndpoint    = "ionroller:endpoint"
+	TagVersion     = "ionroller:version"
+	TagEnvironment = "ionroller:environment"
+	TagTrack       = "ionroller:track"
+	TagShifter     = "ionroller:shifter"
+)
