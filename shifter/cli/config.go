@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// File is the shifter's configuration file, written in HCL like the
+// configuration of Nomad and Vault agents:
+//
+//	listen          = "127.0.0.1:7070"
+//	shifter_id      = "prod-eu"
+//	resync_interval = "30s"
+//	store { path = "/var/lib/ionroller/shifter.db" }
+//	aws   { region = "eu-west-1" }
+//	log   { level = "info"  format = "json" }
+//	auth {
+//	  token "ci" {
+//	    team   = "payments"
+//	    role   = "deploy"
+//	    sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+//	  }
+//	}
+type File struct {
+	Listen         string      `hcl:"listen,optional"`
+	ShifterID      string      `hcl:"shifter_id,optional"`
+	ResyncInterval string      `hcl:"resync_interval,optional"`
+	PollInterval   string      `hcl:"poll_interval,optional"`
+	Store          *StoreBlock `hcl:"store,block"`
+	AWS            *AWSBlock   `hcl:"aws,block"`
+	Log            *LogBlock   `hcl:"log,block"`
+	Auth           *AuthBlock  `hcl:"auth,block"`
+}
+
+// StoreBlock says where the embedded store keeps its file.
+type StoreBlock struct {
+	Path string `hcl:"path"`
+}
+
+// AWSBlock sets the default region and, for moto in tests and the local
+// demo, a base URL for every AWS service.
+type AWSBlock struct {
+	Region   string `hcl:"region,optional"`
+	Endpoint string `hcl:"endpoint,optional"`
+}
+
+// LogBlock sets the log level and format.
+type LogBlock struct {
+	Level  string `hcl:"level,optional"`
+	Format string `hcl:"format,optional"`
+}
+
+// AuthBlock lists who may use the API.
+type AuthBlock struct {
+	// Anonymous lets requests without a token in with a role; only for
+	// the local demo.
+	Anonymous *AnonymousBlock `hcl:"anonymous,block"`
+	Tokens    []TokenBlock    `hcl:"token,block"`
+}
+
+// AnonymousBlock is the principal of requests without a token.
+type AnonymousBlock struct {
+	Role string `hcl:"role"`
+	Team string `hcl:"team,optional"`
+}
+
+// TokenBlock is one API token, known only by its SHA-256 so the file holds no
+// secret.
+type TokenBlock struct {
+	Name      string   `hcl:"name,label"`
+	Team      string   `hcl:"team,optional"`
+	Role      string   `hcl:"role"`
+	Endpoints []string `hcl:"endpoints,optional"`
+	SHA256    string   `hcl:"sha256"`
+}
+
+// Config is a checked configuration with every default applied.
+type Config struct {
+	Listen         string
+	ShifterID      string
+	ResyncInterval time.Duration
+	PollInterval   time.Duration
+	StorePath      string
+	AWSRegion      string
+	AWSEndpoint    string
+	LogLevel       hclog.Level
+	LogJSON        bool
+	Auth           AuthBlock
+}
+
+var (
+	shifterIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
+	sha256Pattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	roles            = []string{"read", "deploy", "admin"}
+)
+
+// ParseConfig parses and checks a configuration file's contents. Errors name
+// the file, line and setting.
+func ParseConfig(src []byte, filename string) (Config, error) {
+	f, diags := hclparse.NewParser().ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return Config{}, diagError(diags)
+	}
+	var file File
+	if diags := gohcl.DecodeBody(f.Body, nil, &file); diags.HasErrors() {
+		return Config{}, diagError(diags)
+	}
+	cfg, err := file.resolve()
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", filename, err)
+	}
+	return cfg, nil
+}
+
+func (f File) resolve() (Config, error) {
+	cfg := Config{
+		Listen:         or(f.Listen, "127.0.0.1:7070"),
+		ShifterID:      or(f.ShifterID, "default"),
+		ResyncInterval: 30 * time.Second,
+		PollInterval:   5 * time.Second,
+		LogLevel:       hclog.Info,
+	}
+	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
+		return cfg, fmt.Errorf("listen: %q is not a host:port address", cfg.Listen)
+	}
+	if !shifterIDPattern.MatchString(cfg.ShifterID) {
+		return cfg, fmt.Errorf("shifter_id: %q must be 1 to 20 lowercase letters, digits and hyphens", cfg.ShifterID)
+	}
+	for _, d := range []struct {
+		name  string
+		value string
+		into  *time.Duration
+		min   time.Duration
+	}{
+		{"resync_interval", f.ResyncInterval, &cfg.ResyncInterval, 100 * time.Millisecond},
+		{"poll_interval", f.PollInterval, &cfg.PollInterval, 10 * time.Millisecond},
+	} {
+		if d.value == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v < d.min || v > time.Hour {
+			return cfg, fmt.Errorf("%s: %q must be a duration between %s and 1h, such as \"30s\"", d.name, d.value, d.min)
+		}
+		*d.into = v
+	}
+	if f.Store == nil || f.Store.Path == "" {
+		return cfg, fmt.Errorf("store: a store { path = \"...\" } block is required")
+	}
+	cfg.StorePath = f.Store.Path
+	if f.AWS != nil {
+		cfg.AWSRegion, cfg.AWSEndpoint = f.AWS.Region, f.AWS.Endpoint
+	}
+	if f.Log != nil {
+		if f.Log.Level != "" {
+			if cfg.LogLevel = hclog.LevelFromString(f.Log.Level); cfg.LogLevel == hclog.NoLevel {
+				return cfg, fmt.Errorf("log.level: %q must be trace, debug, info, warn or error", f.Log.Level)
+			}
+		}
+		switch f.Log.Format {
+		case "", "text":
+		case "json":
+			cfg.LogJSON = true
+		default:
+			return cfg, fmt.Errorf("log.format: %q must be text or json", f.Log.Format)
+		}
+	}
+	if f.Auth != nil {
+		cfg.Auth = *f.Auth
+	}
+	return cfg, cfg.checkAuth()
+}
+
+func (c Config) checkAuth() error {
+	a := c.Auth
+	if a.Anonymous != nil && !slices.Contains(roles, a.Anonymous.Role) {
+		return fmt.Errorf("auth.anonymous.role: %q must be one of %s", a.Anonymous.Role, strings.Join(roles, ", "))
+	}
+	seen := map[string]bool{}
+	for _, t := range a.Tokens {
+		field := fmt.Sprintf("auth.token[%q]", t.Name)
+		switch {
+		case seen[t.Name]:
+			return fmt.Errorf("%s: token name used twice", field)
+		case !slices.Contains(roles, t.Role):
+			return fmt.Errorf("%s.role: %q must be one of %s", field, t.Role, strings.Join(roles, ", "))
+		case !sha256Pattern.MatchString(t.SHA256):
+			return fmt.Errorf("%s.sha256: must be the 64 lowercase hex digits of the token's SHA-256, not the token", field)
+		}
+		seen[t.Name] = true
+	}
+	return nil
+}
+
+func diagError(diags hcl.Diagnostics) error {
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			msgs = append(msgs, d.Error())
+		}
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

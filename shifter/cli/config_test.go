@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+func TestParseConfigAppliesDefaults(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`store { path = "/tmp/s.db" }`), "shifter.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:7070" || cfg.ShifterID != "default" || cfg.ResyncInterval != 30*time.Second || cfg.PollInterval != 5*time.Second || cfg.LogLevel != hclog.Info || cfg.LogJSON {
+		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestParseConfigReadsEverySetting(t *testing.T) {
+	src := `
+listen          = "0.0.0.0:8443"
+shifter_id      = "prod-eu"
+resync_interval = "10s"
+poll_interval   = "1s"
+store { path = "/var/lib/ionroller/shifter.db" }
+aws {
+  region   = "eu-west-1"
+  endpoint = "http://127.0.0.1:5000"
+}
+log {
+  level  = "debug"
+  format = "json"
+}
+auth {
+  anonymous { role = "read" }
+  token "ci" {
+    team      = "payments"
+    role      = "deploy"
+    endpoints = ["pay-*"]
+    sha256    = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+  }
+}
+`
+	cfg, err := ParseConfig([]byte(src), "shifter.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "0.0.0.0:8443" || cfg.ShifterID != "prod-eu" || cfg.ResyncInterval != 10*time.Second || cfg.PollInterval != time.Second {
+		t.Errorf("top level = %+v", cfg)
+	}
+	if cfg.StorePath != "/var/lib/ionroller/shifter.db" || cfg.AWSRegion != "eu-west-1" || cfg.AWSEndpoint != "http://127.0.0.1:5000" {
+		t.Errorf("blocks = %+v", cfg)
+	}
+	if cfg.LogLevel != hclog.Debug || !cfg.LogJSON {
+		t.Errorf("log = %v json=%v", cfg.LogLevel, cfg.LogJSON)
+	}
+	tok := cfg.Auth.Tokens
+	if len(tok) != 1 || tok[0].Name != "ci" || tok[0].Team != "payments" || tok[0].Role != "deploy" || tok[0].Endpoints[0] != "pay-*" || cfg.Auth.Anonymous.Role != "read" {
+		t.Errorf("auth = %+v", cfg.Auth)
+	}
+}
+
+func TestParseConfigErrorsNameTheSetting(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`listen = "nope"`, "listen:"},
+		{`store { path = "x" }` + "\n" + `shifter_id = "Prod_EU"`, "shifter_id:"},
+		{`store { path = "x" }` + "\n" + `resync_interval = "soon"`, "resync_interval:"},
+		{`store { path = "x" }` + "\n" + `poll_interval = "2h"`, "poll_interval:"},
+		{`listen = "127.0.0.1:1"`, "store:"},
+		{`store { path = "x" }` + "\n" + `log { level = "loud" }`, "log.level:"},
+		{`store { path = "x" }` + "\n" + `log { format = "xml" }`, "log.format:"},
+		{`store { path = "x" }` + "\n" + "auth {\n  anonymous { role = \"root\" }\n}", "auth.anonymous.role:"},
+		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
+		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},
+		{`store { path = "x" }` + "\n" + `colour = "blue"`, `shifter.hcl:2,1-7: Unsupported argument`},
+		{`store {`, "shifter.hcl:1"},
+	} {
+		_, err := ParseConfig([]byte(tc.src), "shifter.hcl")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseConfig(%q) = %v, want an error containing %q", tc.src, err, tc.want)
+		}
+	}
+}
