@@ -135,7 +135,10 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 // useJSONProtocol makes CloudWatch speak AWS JSON 1.0 instead of the SDK's
 // default since cloudwatch v1.75, Smithy RPC v2 CBOR, which moto's server
 // rejects. CloudWatch accepts AWS JSON 1.0 as well, so one code path serves
-// AWS and moto alike.
+// AWS and moto alike. Request compression is off because moto tries to gunzip
+// any PutMetricData body the SDK marks as compressible, compressed or not;
+// the shifter reads metrics and never puts large batches, so nothing is lost.
 func useJSONProtocol(o *cloudwatch.Options) {
 	o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+	o.DisableRequestCompression = true
 }
