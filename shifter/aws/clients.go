@@ -19,7 +19,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -125,20 +125,18 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		EC2:         ec2.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
 		ELBv2:       elb.NewFromConfig(cfg),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg, useJSONProtocol),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, useQueryProtocol),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)
 	return s, nil
 }
 
-// useJSONProtocol makes CloudWatch speak AWS JSON 1.0 instead of the SDK's
-// default since cloudwatch v1.75, Smithy RPC v2 CBOR, which moto's server
-// rejects. CloudWatch accepts AWS JSON 1.0 as well, so one code path serves
-// AWS and moto alike. Request compression is off because moto tries to gunzip
-// any PutMetricData body the SDK marks as compressible, compressed or not;
-// the shifter reads metrics and never puts large batches, so nothing is lost.
-func useJSONProtocol(o *cloudwatch.Options) {
-	o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
-	o.DisableRequestCompression = true
+// useQueryProtocol makes CloudWatch speak AWS Query, its original protocol,
+// instead of the SDK's default since cloudwatch v1.75, Smithy RPC v2 CBOR,
+// which moto's server rejects. moto also fails PutMetricData over AWS JSON
+// 1.0, while it serves every CloudWatch call the shifter makes over Query.
+// CloudWatch accepts Query as well, so one code path serves AWS and moto.
+func useQueryProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 }

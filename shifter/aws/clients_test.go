@@ -18,10 +18,10 @@ import (
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
-// TestCloudWatchAlarms proves the CloudWatch client speaks a protocol moto
+// TestCloudWatch proves the CloudWatch client speaks a protocol moto
 // understands, through the calls the shifter makes: create an alarm, read it,
-// drive its state.
-func TestCloudWatchAlarms(t *testing.T) {
+// drive its state; publish a metric and read it back.
+func TestCloudWatch(t *testing.T) {
 	ctx := t.Context()
 	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger())
 	set, err := clients.For(rollout.Placement{})
@@ -56,6 +56,42 @@ func TestCloudWatchAlarms(t *testing.T) {
 	}
 	if len(out.MetricAlarms) != 1 || out.MetricAlarms[0].StateValue != cwtypes.StateValueAlarm {
 		t.Fatalf("alarms = %+v, want api-5xx in ALARM", out.MetricAlarms)
+	}
+
+	now := time.Now()
+	dims := []cwtypes.Dimension{{Name: awssdk.String("TargetGroup"), Value: awssdk.String("targetgroup/tg/1")}}
+	if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+		Namespace: awssdk.String("AWS/ApplicationELB"),
+		MetricData: []cwtypes.MetricDatum{{
+			MetricName: awssdk.String("RequestCount"),
+			Dimensions: dims,
+			Timestamp:  awssdk.Time(now),
+			Value:      awssdk.Float64(42),
+		}},
+	}); err != nil {
+		t.Fatalf("put metric data: %v", err)
+	}
+	data, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: awssdk.Time(now.Add(-5 * time.Minute)),
+		EndTime:   awssdk.Time(now.Add(time.Minute)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{
+			Id: awssdk.String("requests"),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{
+					Namespace:  awssdk.String("AWS/ApplicationELB"),
+					MetricName: awssdk.String("RequestCount"),
+					Dimensions: dims,
+				},
+				Period: awssdk.Int32(60),
+				Stat:   awssdk.String("Sum"),
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("get metric data: %v", err)
+	}
+	if len(data.MetricDataResults) != 1 || len(data.MetricDataResults[0].Values) != 1 || data.MetricDataResults[0].Values[0] != 42 {
+		t.Errorf("metric data = %+v, want one sum of 42", data.MetricDataResults)
 	}
 }
 
