@@ -81,6 +81,7 @@ func (f fixture) observe(t *testing.T, endpoint string, env rollout.Environment)
 }
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 2)
@@ -177,6 +178,7 @@ func (f fixture) assertResourceCounts(t *testing.T, lts, groups, tgs int) {
 }
 
 func TestCreateConfiguresResources(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 2)
@@ -260,6 +262,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 }
 
 func TestScaleBelowMinimumAndAboveMaximum(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
@@ -300,6 +303,7 @@ func (crashingGroups) CreateAutoScalingGroup(context.Context, *autoscaling.Creat
 }
 
 func TestCreateCompletesAHalfBuiltEnvironment(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
@@ -330,6 +334,7 @@ func TestCreateCompletesAHalfBuiltEnvironment(t *testing.T) {
 }
 
 func TestCreateAfterOnlyTheLaunchTemplateSurvived(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
@@ -361,6 +366,7 @@ func TestCreateAfterOnlyTheLaunchTemplateSurvived(t *testing.T) {
 }
 
 func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
@@ -425,6 +431,7 @@ func (b *backgroundDeletes) DescribeAutoScalingGroups(ctx context.Context, in *a
 }
 
 func TestDeleteWaitsForTheGroup(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
@@ -463,6 +470,7 @@ func TestDeleteWaitsForTheGroup(t *testing.T) {
 }
 
 func TestObserveBatch(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	envs := []rollout.Environment{f.env("e1", 1), f.env("e2", 0), f.env("e3", 1)}
@@ -501,6 +509,7 @@ func TestObserveBatch(t *testing.T) {
 }
 
 func TestListSeesOnlyItsShifter(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "blue")
 	if _, err := f.backend.Create(ctx, "api", f.env("e1", 0)); err != nil {
@@ -537,6 +546,7 @@ func TestListSeesOnlyItsShifter(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	t.Parallel()
 	b := ec2env.New(ec2env.API{}, "shifter-1", hclog.NewNullLogger())
 	ref := b.Names("api", "e12")
 	if ref.LaunchTemplate != "ionroller-shifter-1-api-e12" || ref.AutoScalingGroup != ref.LaunchTemplate {
