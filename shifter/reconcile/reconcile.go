@@ -1,0 +1,349 @@
+// Package reconcile runs the planner against the world: one actor per
+// endpoint loads what the store knows, observes AWS, asks rollout.Plan what to
+// do, stores the decision with its events, and only then acts. Because the
+// decision is stored before any action and every action is idempotent, a
+// shifter that dies at any point converges on restart without a second shift,
+// a lost step or a duplicate environment (DESIGN §4, invariant 6).
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+// Config configures a Reconciler. Store and Connect are required.
+type Config struct {
+	Store store.Store
+	// Connect returns the AWS an endpoint's placement lives in.
+	Connect func(ctx context.Context, p rollout.Placement) (Cloud, error)
+	Logger  hclog.Logger
+	Now     func() time.Time
+	// Poll is how soon an actor looks again while it waits on AWS.
+	Poll time.Duration
+	// Resync is how often an idle endpoint is compared with AWS, which is
+	// how drift is found and repaired.
+	Resync time.Duration
+	// Published is called after events of an endpoint were stored, so
+	// that live event streams can deliver them.
+	Published func(endpoint string)
+}
+
+// Reconciler runs an actor per endpoint.
+type Reconciler struct {
+	cfg    Config
+	logger hclog.Logger
+
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	actors map[string]*actor
+	wg     sync.WaitGroup
+}
+
+// New returns a Reconciler; Start runs it.
+func New(cfg Config) *Reconciler {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 5 * time.Second
+	}
+	if cfg.Resync <= 0 {
+		cfg.Resync = 30 * time.Second
+	}
+	if cfg.Published == nil {
+		cfg.Published = func(string) {}
+	}
+	return &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{}}
+}
+
+// Start resumes every endpoint in the store and keeps looking for new ones
+// every resync interval, until Stop.
+func (r *Reconciler) Start(ctx context.Context) error {
+	r.mu.Lock()
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	r.mu.Unlock()
+	if err := r.discover(); err != nil {
+		r.Stop()
+		return err
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.cfg.Resync)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+				if err := r.discover(); err != nil && r.ctx.Err() == nil {
+					r.logger.Warn("listing endpoints failed", "error", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop stops every actor and waits for them. Actors stop between steps of
+// their work; nothing is rolled back or cleaned up.
+func (r *Reconciler) Stop() {
+	r.mu.Lock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// Notify wakes the endpoint's actor, starting one if needed: the API calls
+// it after every change so that the shifter acts at once.
+func (r *Reconciler) Notify(endpoint string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil || r.ctx.Err() != nil {
+		return
+	}
+	a, ok := r.actors[endpoint]
+	if !ok {
+		a = r.startActor(endpoint)
+	}
+	a.poke()
+}
+
+func (r *Reconciler) discover() error {
+	eps, err := r.cfg.Store.ListEndpoints(r.ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ep := range eps {
+		if _, ok := r.actors[ep.Name]; !ok {
+			r.startActor(ep.Name)
+		}
+	}
+	return nil
+}
+
+// startActor must be called with r.mu held.
+func (r *Reconciler) startActor(endpoint string) *actor {
+	a := &actor{
+		r:        r,
+		endpoint: endpoint,
+		logger:   r.logger.With("endpoint", endpoint),
+		wake:     make(chan struct{}, 1),
+		failures: map[string]string{},
+	}
+	r.actors[endpoint] = a
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		a.run(r.ctx)
+		r.mu.Lock()
+		delete(r.actors, endpoint)
+		r.mu.Unlock()
+	}()
+	return a
+}
+
+// errGone ends an actor whose endpoint no longer exists.
+var errGone = errors.New("endpoint gone")
+
+// maxPasses bounds how many plan–act rounds one wake may run before the
+// actor sleeps for a poll interval: progress that needs AWS to catch up
+// (instances launching) must not spin.
+const maxPasses = 8
+
+// run wakes the actor's endpoint up whenever the planner asked, on a poke,
+// and at least every resync interval, backing off while it fails.
+func (a *actor) run(ctx context.Context) {
+	cfg := a.r.cfg
+	backoff := time.Duration(0)
+	for {
+		next, err := a.reconcile(ctx)
+		switch {
+		case errors.Is(err, errGone) || ctx.Err() != nil:
+			return
+		case err != nil:
+			backoff = min(max(2*backoff, cfg.Poll), time.Minute)
+			a.logger.Warn("reconcile failed; retrying", "error", err, "retry_in", backoff)
+			next = cfg.Now().Add(backoff)
+		default:
+			backoff = 0
+		}
+		wait := cfg.Resync
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(cfg.Now()), 0))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-a.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// reconcile runs plan–act rounds until the planner has nothing to do now,
+// and returns when it wants to be woken.
+func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
+	cfg := a.r.cfg
+	var failed error
+	for pass := 0; ; pass++ {
+		in, cloud, err := a.load(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if in.Observed, err = a.observe(ctx, cloud, in); err != nil {
+			return time.Time{}, err
+		}
+		d := rollout.Plan(in)
+		if d.Measure != nil && cloud.Metrics != nil {
+			if in.Observed.Metrics, err = a.measure(ctx, cloud, in.Endpoint, d.Measure); err != nil {
+				return time.Time{}, err
+			}
+			d = rollout.Plan(in)
+		}
+		if err := a.save(ctx, in.State, d); err != nil {
+			return time.Time{}, err
+		}
+		if d.Gone {
+			return time.Time{}, a.remove(ctx)
+		}
+		if len(d.Actions) == 0 || pass == maxPasses {
+			if len(d.Actions) > 0 {
+				d.WakeAt = cfg.Now().Add(cfg.Poll)
+			}
+			return d.WakeAt, failed
+		}
+		if err := a.execute(ctx, cloud, in.Endpoint, d); err != nil {
+			if ctx.Err() != nil {
+				return time.Time{}, ctx.Err()
+			}
+			// Other actions went ahead; plan again, then back off.
+			failed = err
+		}
+	}
+}
+
+// load reads everything the planner decides from.
+func (a *actor) load(ctx context.Context) (rollout.Input, Cloud, error) {
+	cfg := a.r.cfg
+	s := cfg.Store
+	ep, err := s.GetEndpoint(ctx, a.endpoint)
+	if rollout.ErrorCode(err) == rollout.ENOTFOUND {
+		return rollout.Input{}, Cloud{}, errGone
+	}
+	if err != nil {
+		return rollout.Input{}, Cloud{}, err
+	}
+	in := rollout.Input{Now: cfg.Now(), Endpoint: ep, Poll: cfg.Poll}
+	for _, track := range rollout.Tracks {
+		r, err := s.GetRelease(ctx, a.endpoint, track)
+		switch {
+		case rollout.ErrorCode(err) == rollout.ENOTFOUND:
+		case err != nil:
+			return rollout.Input{}, Cloud{}, err
+		case track == rollout.Preview:
+			in.Preview = a.desired(ep, r)
+		default:
+			in.Production = a.desired(ep, r)
+		}
+	}
+	if in.State, err = s.GetState(ctx, a.endpoint); err != nil {
+		return rollout.Input{}, Cloud{}, err
+	}
+	in.State.Endpoint = a.endpoint
+	if in.Commands, err = s.ListCommands(ctx, a.endpoint, in.State.CommandSeq); err != nil {
+		return rollout.Input{}, Cloud{}, err
+	}
+	cloud, err := cfg.Connect(ctx, ep.Placement)
+	return in, cloud, err
+}
+
+// desired caches the release's key: hashing the template is the costliest
+// part of a plan, and the release and template rarely change.
+func (a *actor) desired(ep rollout.Endpoint, r rollout.Release) *rollout.Desired {
+	if c := a.keys[r.Track]; c != nil && c.endpointRev == ep.Revision && c.releaseRev == r.Revision {
+		return c.desired
+	}
+	d := rollout.NewDesired(ep, r)
+	if a.keys == nil {
+		a.keys = map[rollout.Track]*cachedKey{}
+	}
+	a.keys[r.Track] = &cachedKey{endpointRev: ep.Revision, releaseRev: r.Revision, desired: d}
+	return d
+}
+
+// save stores the decision before anything acts on it (invariant 5: the
+// intent to create an environment is recorded before it is created).
+func (a *actor) save(ctx context.Context, old rollout.State, d rollout.Decision) error {
+	if len(d.Events) == 0 && equalState(old, d.State) {
+		return nil
+	}
+	d.State.UpdatedAt = a.r.cfg.Now()
+	if _, err := a.r.cfg.Store.PutState(ctx, d.State, old.Revision, d.Events...); err != nil {
+		return err
+	}
+	for _, e := range d.Events {
+		a.logger.Info("event", "type", e.Type, "track", e.Track, "version", e.Version, "message", e.Message)
+	}
+	if len(d.Events) > 0 {
+		a.r.cfg.Published(a.endpoint)
+	}
+	return nil
+}
+
+// remove deletes an endpoint whose AWS resources are all gone.
+func (a *actor) remove(ctx context.Context) error {
+	ev := rollout.Event{Actor: rollout.ActorShifter, Type: rollout.EventEndpointDeleted, Message: "endpoint deleted: nothing of it is left in AWS"}
+	err := a.r.cfg.Store.DeleteEndpoint(ctx, a.endpoint, store.Any, ev)
+	if err != nil && rollout.ErrorCode(err) != rollout.ENOTFOUND {
+		return err
+	}
+	a.logger.Info("endpoint deleted")
+	a.r.cfg.Published(a.endpoint)
+	return errGone
+}
+
+// actor reconciles one endpoint. Only its goroutine touches its fields.
+type actor struct {
+	r        *Reconciler
+	endpoint string
+	logger   hclog.Logger
+	wake     chan struct{}
+	keys     map[rollout.Track]*cachedKey
+	// targetGroups maps environment IDs to their target group ARNs, as
+	// last observed, to translate between the planner and the rules.
+	targetGroups map[string]string
+	// failures remembers the last error of each failing action, so a
+	// persistent failure is recorded once, not on every retry.
+	failures map[string]string
+}
+
+type cachedKey struct {
+	endpointRev, releaseRev int64
+	desired                 *rollout.Desired
+}
+
+func (a *actor) poke() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,550 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// harness is a shifter (store + reconciler) working in a fresh moto account
+// with a VPC, an ALB and a listener, as the daemon wires it.
+type harness struct {
+	t       *testing.T
+	ctx     context.Context
+	cfg     awssdk.Config
+	calls   *awstest.Counter
+	net     awstest.Net
+	store   *bolt.Store
+	elb     *elb.Client
+	asg     *autoscaling.Client
+	ec2     *ec2.Client
+	ep      rollout.Endpoint
+	rec     *reconcile.Reconciler
+	stopRec context.CancelFunc
+}
+
+const (
+	poll   = 50 * time.Millisecond
+	resync = 500 * time.Millisecond
+)
+
+func newHarness(t *testing.T, policy func(*rollout.Policy)) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: t.Context(), calls: awstest.NewCounter()}
+	h.cfg = awstest.Config(t)
+	h.net = awstest.Network(t, h.cfg)
+	h.elb, h.asg, h.ec2 = elb.NewFromConfig(h.cfg), autoscaling.NewFromConfig(h.cfg), ec2.NewFromConfig(h.cfg)
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "shifter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	h.store = s
+
+	h.ep = rollout.NewEndpoint()
+	h.ep.Name = "web"
+	h.ep.Traffic = rollout.Traffic{ListenerARN: h.net.ListenerARN, Priority: 10, Hosts: []string{"web.example.com"}}
+	h.ep.Template.Repository = "registry.example.com/web"
+	h.ep.Template.ContainerPort = 8080
+	h.ep.Template.AMI = h.net.AMI
+	h.ep.Template.Subnets = h.net.Subnets
+	h.ep.Template.SecurityGroups = []string{h.net.SecurityGroup}
+	h.ep.Template.DesiredCapacity = 2
+	h.ep.Policy.Steps = []rollout.Step{{Weight: 100}}
+	h.ep.Policy.BakeTime = 0
+	h.ep.Policy.HealthyTimeout = rollout.Duration(30 * time.Second)
+	if policy != nil {
+		policy(&h.ep.Policy)
+	}
+	if err := h.ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if h.ep, err = s.PutEndpoint(h.ctx, h.ep, store.New); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	return h
+}
+
+// start runs a reconciler, as `shifter serve` does, with its own clients,
+// whose calls (and only those) h.calls counts.
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(h.ctx)
+	cfg := h.cfg.Copy()
+	h.calls.Add(&cfg)
+	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Warn, Output: testWriter{h.t}})
+	h.rec = reconcile.New(reconcile.Config{
+		Store:   h.store,
+		Connect: reconcile.AWSConnector(aws.NewClients(cfg, logger), "test", poll, logger),
+		Logger:  logger,
+		Poll:    poll,
+		Resync:  resync,
+	})
+	if err := h.rec.Start(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	h.stopRec = cancel
+	rec := h.rec
+	h.t.Cleanup(func() { cancel(); rec.Stop() })
+}
+
+// kill stops the reconciler hard: its context is cancelled mid-work and
+// nothing is cleaned up.
+func (h *harness) kill() {
+	h.stopRec()
+	h.rec.Stop()
+}
+
+func (h *harness) release(version string) {
+	h.t.Helper()
+	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
+	if _, err := h.store.PutRelease(h.ctx, r, store.Any); err != nil {
+		h.t.Fatal(err)
+	}
+	h.rec.Notify("web")
+}
+
+func (h *harness) state() rollout.State {
+	h.t.Helper()
+	st, err := h.store.GetState(h.ctx, "web")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+func (h *harness) phase() rollout.Phase {
+	if r := h.state().Production.Rollout; r != nil {
+		return r.Phase
+	}
+	return ""
+}
+
+// waitPhase waits for the production rollout of version to reach phase.
+func (h *harness) waitPhase(version string, phase rollout.Phase, timeout time.Duration) {
+	h.t.Helper()
+	h.eventually(timeout, fmt.Sprintf("rollout of %s %s", version, phase), func() bool {
+		r := h.state().Production.Rollout
+		return r != nil && r.Key.Version == version && r.Phase == phase
+	})
+}
+
+func (h *harness) eventually(timeout time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out after %s waiting for %s; last events:\n%s", timeout, what, h.trail(8))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) events(typ string) []rollout.Event {
+	all, err := h.store.ListEvents(h.ctx, "web", 0, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return slices.DeleteFunc(all, func(e rollout.Event) bool { return e.Type != typ })
+}
+
+func (h *harness) trail(n int) string {
+	all, _ := h.store.ListEvents(h.ctx, "web", 0, 0)
+	s := ""
+	for _, e := range all[max(0, len(all)-n):] {
+		s += fmt.Sprintf("  %d %s %s\n", e.Seq, e.Type, e.Message)
+	}
+	return s
+}
+
+// rule reads the endpoint's listener rule from moto: weights by version,
+// through the target groups' ionroller:version tags.
+func (h *harness) rule() (exists bool, weights map[string]int) {
+	h.t.Helper()
+	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, r := range out.Rules {
+		if awssdk.ToString(r.Priority) != strconv.Itoa(h.ep.Traffic.Priority) {
+			continue
+		}
+		weights = map[string]int{}
+		for _, tg := range r.Actions[0].ForwardConfig.TargetGroups {
+			if w := int(awssdk.ToInt32(tg.Weight)); w > 0 {
+				weights[h.versionOf(awssdk.ToString(tg.TargetGroupArn))] += w
+			}
+		}
+		return true, weights
+	}
+	return false, nil
+}
+
+func (h *harness) versionOf(tgARN string) string {
+	out, err := h.elb.DescribeTags(h.ctx, &elb.DescribeTagsInput{ResourceArns: []string{tgARN}})
+	if err != nil || len(out.TagDescriptions) == 0 {
+		return tgARN
+	}
+	for _, t := range out.TagDescriptions[0].Tags {
+		if awssdk.ToString(t.Key) == "ionroller:version" {
+			return awssdk.ToString(t.Value)
+		}
+	}
+	return tgARN
+}
+
+// groups returns the shifter's Auto Scaling groups by version.
+func (h *harness) groups() map[string][]string {
+	out, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	byVersion := map[string][]string{}
+	for _, g := range out.AutoScalingGroups {
+		for _, t := range g.Tags {
+			if awssdk.ToString(t.Key) == "ionroller:version" {
+				byVersion[awssdk.ToString(t.Value)] = append(byVersion[awssdk.ToString(t.Value)], awssdk.ToString(g.AutoScalingGroupName))
+			}
+		}
+	}
+	return byVersion
+}
+
+// watchWeights samples the rule until stop and returns the distinct weight
+// splits in order; every sample must be a valid route (invariant 1).
+func (h *harness) watchWeights() (stop func() []map[string]int) {
+	var (
+		mu   sync.Mutex
+		seen []map[string]int
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			exists, w := h.rule()
+			if !exists {
+				continue
+			}
+			sum := 0
+			for _, v := range w {
+				sum += v
+			}
+			if sum != 100 {
+				h.t.Errorf("invariant 1: rule weights %v sum to %d", w, sum)
+			}
+			mu.Lock()
+			if len(seen) == 0 || !maps.Equal(seen[len(seen)-1], w) {
+				seen = append(seen, w)
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() []map[string]int {
+		close(done)
+		wg.Wait()
+		return seen
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
+	h := newHarness(t, nil)
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Fatalf("rule weights = %v, want v1=100", w)
+	}
+	want := map[string]string{"ionroller:endpoint": "web", "ionroller:version": "v1", "ionroller:shifter": "test"}
+	env := h.state().Environments[0]
+
+	lts, err := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
+	if err != nil || len(lts.LaunchTemplates) != 1 {
+		t.Fatalf("launch templates = %v, %v; want 1", lts, err)
+	}
+	checkTags(t, "launch template", ec2Tags(lts.LaunchTemplates[0].Tags), want)
+
+	groups, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil || len(groups.AutoScalingGroups) != 1 {
+		t.Fatalf("groups = %v, %v; want 1", groups, err)
+	}
+	g := groups.AutoScalingGroups[0]
+	if awssdk.ToInt32(g.DesiredCapacity) != 2 || len(g.Instances) != 2 {
+		t.Errorf("group desired %d with %d instances, want 2", awssdk.ToInt32(g.DesiredCapacity), len(g.Instances))
+	}
+	gt := map[string]string{}
+	for _, tag := range g.Tags {
+		gt[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
+	}
+	checkTags(t, "group", gt, want)
+
+	tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil || len(tgs.TargetGroups) != 1 {
+		t.Fatalf("target groups = %v, %v; want 1", tgs, err)
+	}
+	tags, err := h.elb.DescribeTags(h.ctx, &elb.DescribeTagsInput{ResourceArns: []string{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTags(t, "target group", elbTags(tags.TagDescriptions[0].Tags), want)
+	if env.Health.Healthy != 2 {
+		t.Errorf("recorded health = %+v, want 2 healthy", env.Health)
+	}
+	for _, typ := range []string{rollout.EventRolloutStarted, rollout.EventEnvironmentCreating, rollout.EventEnvironmentHealthy, rollout.EventRolloutComplete} {
+		if len(h.events(typ)) != 1 {
+			t.Errorf("%s events = %d, want 1", typ, len(h.events(typ)))
+		}
+	}
+}
+
+func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
+	h := newHarness(t, func(p *rollout.Policy) {
+		p.Steps = []rollout.Step{
+			{Weight: 10, Pause: rollout.DurationPtr(1500 * time.Millisecond)},
+			{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
+			{Weight: 100},
+		}
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+	stop := h.watchWeights()
+	h.calls.Reset()
+	start := time.Now()
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
+	took := time.Since(start)
+	seen := stop()
+
+	want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
+	if !slices.EqualFunc(seen, want, maps.Equal) {
+		t.Fatalf("weights seen in moto = %v, want %v", seen, want)
+	}
+	if took < 2500*time.Millisecond {
+		t.Errorf("rollout took %s, less than its pauses (2.5s)", took)
+	}
+	steps := h.events(rollout.EventStepApplied)
+	if len(steps) != 2 || len(h.events(rollout.EventRolloutBaking)) != 2 {
+		t.Errorf("step events = %d step.applied + %d baking, want 2 + 1 for v2", len(steps), len(h.events(rollout.EventRolloutBaking))-1)
+	}
+	if gap := steps[1].Time.Sub(steps[0].Time); gap < 1500*time.Millisecond {
+		t.Errorf("step 2 came %s after step 1, before the 1.5s pause ended", gap)
+	}
+	writes := h.calls.Count("elasticloadbalancingv2", "ModifyRule")
+	if writes != 3 {
+		t.Errorf("ModifyRule calls = %d, want 3 (one per step)", writes)
+	}
+	t.Logf("AWS calls for a 3-step rollout: %d in all\n%s", totalCalls(h.calls), h.calls)
+}
+
+func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
+	h := newHarness(t, nil)
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+
+	h.calls.Reset()
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Fatalf("rule weights = %v, want v1=100", w)
+	}
+	writes := 0
+	for _, op := range []string{"ModifyRule", "CreateRule", "DeleteRule", "ModifyListener", "CreateTargetGroup", "DeleteTargetGroup"} {
+		writes += h.calls.Count("elasticloadbalancingv2", op)
+	}
+	if writes != 1 {
+		t.Errorf("ELBv2 writes = %d, want exactly 1\n%s", writes, h.calls)
+	}
+	if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
+		t.Errorf("rollback created %d groups, want none", n)
+	}
+	if r := h.state().Production.Rollout; r.Kind != rollout.KindRollback {
+		t.Errorf("rollout kind = %s, want rollback", r.Kind)
+	}
+}
+
+func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
+	const window = 3 * time.Second
+	h := newHarness(t, func(p *rollout.Policy) { p.RetainPrevious = rollout.Duration(window) })
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	completed := time.Now()
+
+	// Inside the window v1 is hot: it exists and can take traffic back.
+	time.Sleep(window / 2)
+	if g := h.groups(); len(g["v1"]) != 1 || len(g["v2"]) != 1 {
+		t.Fatalf("groups inside the window = %v, want v1 and v2", g)
+	}
+	h.eventually(10*time.Second, "v1 deleted", func() bool { return len(h.groups()["v1"]) == 0 && len(h.state().Environments) == 1 })
+	if since := time.Since(completed); since < window {
+		t.Fatalf("v1 deleted %s after completion, inside its %s window", since, window)
+	}
+	deleting, deleted := h.events(rollout.EventEnvironmentDeleting), h.events(rollout.EventEnvironmentDeleted)
+	if len(deleting) != 1 || len(deleted) != 1 || deleted[0].Version != "v1" {
+		t.Errorf("deleting/deleted events = %v / %v, want one each for v1", deleting, deleted)
+	}
+	scaled := h.events(rollout.EventEnvironmentScaled)
+	if len(scaled) == 0 || scaled[len(scaled)-1].Details["capacity"] != "0" {
+		t.Errorf("v1 was not scaled to zero before deletion: %v", scaled)
+	}
+	lts, _ := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
+	tgs, _ := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+	if len(lts.LaunchTemplates) != 1 || len(tgs.TargetGroups) != 1 {
+		t.Errorf("after expiry: %d launch templates, %d target groups; want only v2's", len(lts.LaunchTemplates), len(tgs.TargetGroups))
+	}
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
+		t.Errorf("rule = %v, want v2=100", w)
+	}
+	if g := h.groups(); len(g["v2"]) != 1 {
+		t.Errorf("serving v2 deleted: %v", g)
+	}
+}
+
+func TestHardStopMidRolloutResumesFromTheSameStep(t *testing.T) {
+	h := newHarness(t, func(p *rollout.Policy) {
+		p.Steps = []rollout.Step{
+			{Weight: 10, Pause: rollout.DurationPtr(2 * time.Second)},
+			{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
+			{Weight: 100},
+		}
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	stop := h.watchWeights()
+	h.release("v2")
+	h.eventually(30*time.Second, "10% on v2", func() bool { _, w := h.rule(); return w["v2"] == 10 })
+
+	h.kill()
+	step := h.state().Production.Rollout.Step
+	h.start()
+	h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
+	seen := stop()
+
+	want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
+	if !slices.EqualFunc(seen, want, maps.Equal) {
+		t.Fatalf("weights seen across the restart = %v, want %v", seen, want)
+	}
+	if step != 0 {
+		t.Errorf("stored step at the kill = %d, want 0 (10%%)", step)
+	}
+	if g := h.groups(); len(g["v2"]) != 1 || len(g["v1"]) != 1 {
+		t.Errorf("groups = %v, want exactly one per version", g)
+	}
+	if n := len(h.events(rollout.EventStepApplied)); n != 2 {
+		t.Errorf("step.applied events = %d, want 2 (no step doubled or lost)", n)
+	}
+}
+
+func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
+	h := newHarness(t, nil)
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule elbtypes.Rule
+	for _, r := range out.Rules {
+		if awssdk.ToString(r.Priority) == "10" {
+			rule = r
+		}
+	}
+	stray, err := h.elb.CreateTargetGroup(h.ctx, &elb.CreateTargetGroupInput{Name: awssdk.String("by-hand"), Protocol: elbtypes.ProtocolEnumHttp, Port: awssdk.Int32(80), VpcId: &h.net.VPC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := rule.Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn
+	_, err = h.elb.ModifyRule(h.ctx, &elb.ModifyRuleInput{RuleArn: rule.RuleArn, Actions: []elbtypes.Action{{
+		Type: elbtypes.ActionTypeEnumForward,
+		ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: ours, Weight: awssdk.Int32(50)},
+			{TargetGroupArn: stray.TargetGroups[0].TargetGroupArn, Weight: awssdk.Int32(50)},
+		}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := time.Now()
+	h.eventually(resync+2*time.Second, "the rule restored", func() bool { _, w := h.rule(); return maps.Equal(w, map[string]int{"v1": 100}) })
+	if took := time.Since(edited); took > resync+time.Second {
+		t.Errorf("drift repaired after %s, more than one resync (%s)", took, resync)
+	}
+	if n := len(h.events(rollout.EventDriftRepaired)); n != 1 {
+		t.Errorf("drift.repaired events = %d, want 1", n)
+	}
+}
+
+func checkTags(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s tag %s = %q, want %q (tags %v)", what, k, got[k], v, got)
+		}
+	}
+}
+
+func ec2Tags(tags []ec2types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	return m
+}
+
+func elbTags(tags []elbtypes.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	return m
+}
+
+func totalCalls(c *awstest.Counter) int {
+	n := 0
+	for _, v := range c.Calls() {
+		n += v
+	}
+	return n
+}
