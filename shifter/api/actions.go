@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// act queues an operator command for the endpoint's reconciler, which
+// applies commands in sequence. The answer is 202: the planner decides, and
+// records its decision (or why it ignored the command) in the trail.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	name := r.PathValue("name")
+	var req ActionRequest
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	c := rollout.Command{
+		Endpoint: name,
+		Kind:     rollout.CommandKind(r.PathValue("kind")),
+		For:      req.For,
+		To:       req.To,
+		Reason:   req.Reason,
+		Actor:    p.Name,
+		Time:     s.Now(),
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	ep, err := s.endpointFor(r.Context(), p, name)
+	if err != nil {
+		return err
+	}
+	if err := refuseDeleting(ep); err != nil {
+		return err
+	}
+	st, err := s.Store.GetState(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	if err := commandApplies(c.Kind, st.Production.Rollout); err != nil {
+		return err
+	}
+
+	if c, err = s.Store.AppendCommand(r.Context(), c); err != nil {
+		return err
+	}
+	message := string(c.Kind) + " requested by " + p.Name
+	if c.Reason != "" {
+		message += ": " + c.Reason
+	}
+	ev := s.event(r, p, rollout.EventCommand, message)
+	ev.Details["command"] = string(c.Kind)
+	ev.Details["command_seq"] = strconv.FormatInt(c.Seq, 10)
+	// The store cannot append the command and its event in one
+	// transaction. The command is what matters and is queued, so a failed
+	// event is logged rather than answered: a retry would queue it twice.
+	if _, err := s.Store.AppendEvents(r.Context(), name, ev); err != nil {
+		s.Logger.Error("command queued but its event was not recorded", "endpoint", name, "command", c.Kind, "seq", c.Seq, "error", err)
+	}
+	s.changed(name)
+	s.writeJSON(w, http.StatusAccepted, c)
+	return nil
+}
+
+// commandApplies refuses, from the stored state, a command that cannot do
+// anything, so a person gets an answer now rather than an "ignored" event
+// later. It is best effort: the state may move before the planner runs, and
+// the planner has the last word. A rollback is always queued, since it may
+// return to a hot version with no rollout in flight.
+func commandApplies(kind rollout.CommandKind, r *rollout.Rollout) error {
+	switch kind {
+	case rollout.CommandPromote, rollout.CommandPause, rollout.CommandAbort:
+		if !r.Active() {
+			return rollout.Errorf(rollout.ECONFLICT, "cannot %s: no production rollout is in flight", kind)
+		}
+	case rollout.CommandResume:
+		if !r.Active() || r.PausedAt.IsZero() {
+			return rollout.Errorf(rollout.ECONFLICT, "cannot resume: the production rollout is not paused")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+func TestActions(t *testing.T) {
+	deployer := principalName("payments", api.RoleDeploy)
+	for _, tc := range []struct {
+		name   string
+		phase  rollout.Phase // "" for no rollout
+		paused bool
+		kind   rollout.CommandKind
+		body   any
+		want   int
+	}{
+		{"promote without rollout", "", false, rollout.CommandPromote, nil, http.StatusConflict},
+		{"pause without rollout", "", false, rollout.CommandPause, nil, http.StatusConflict},
+		{"abort after the rollout ended", rollout.PhaseComplete, false, rollout.CommandAbort, nil, http.StatusConflict},
+		{"resume without pause", rollout.PhaseShifting, false, rollout.CommandResume, nil, http.StatusConflict},
+		{"rollback without rollout", "", false, rollout.CommandRollback, map[string]any{"to": "v1", "reason": "errors"}, http.StatusAccepted},
+		{"promote", rollout.PhasePaused, false, rollout.CommandPromote, nil, http.StatusAccepted},
+		{"pause for a while", rollout.PhaseShifting, false, rollout.CommandPause, map[string]any{"for": "10m"}, http.StatusAccepted},
+		{"abort", rollout.PhaseBaking, false, rollout.CommandAbort, map[string]any{"reason": "wrong build"}, http.StatusAccepted},
+		{"resume", rollout.PhaseShifting, true, rollout.CommandResume, nil, http.StatusAccepted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.seed(testEndpoint("web"), "v2")
+			if tc.phase != "" {
+				f.setRollout("web", tc.phase, tc.paused)
+			}
+			before := f.snapshot()
+			resp := f.do("POST", "/v1/endpoints/web/actions/"+string(tc.kind), deployer, tc.body)
+			if tc.want != http.StatusAccepted {
+				resp.apiError(t, tc.want, rollout.ECONFLICT)
+				f.assertUnchanged(before)
+				return
+			}
+			var c rollout.Command
+			resp.must(t, http.StatusAccepted, &c)
+			if c.Endpoint != "web" || c.Kind != tc.kind || c.Seq != 1 || c.Actor != deployer || c.Time.IsZero() {
+				t.Errorf("command %+v", c)
+			}
+			queued, err := f.store.ListCommands(t.Context(), "web", 0)
+			if err != nil || len(queued) != 1 || queued[0] != c {
+				t.Errorf("queued %+v (%v), want the answered command", queued, err)
+			}
+			events := f.events("web")
+			last := events[len(events)-1]
+			if last.Type != rollout.EventCommand || last.Actor != deployer || last.Details["command"] != string(tc.kind) || last.Details["command_seq"] != "1" {
+				t.Errorf("event %+v", last)
+			}
+			if got := f.notified.list(); len(got) != 1 {
+				t.Errorf("notified %v", got)
+			}
+		})
+	}
+}
+
+func TestActionBody(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "v2")
+	f.setRollout("web", rollout.PhaseShifting, false)
+	var c rollout.Command
+	f.do("POST", "/v1/endpoints/web/actions/pause", root, map[string]any{"for": "10m", "reason": "lunch"}).
+		must(t, http.StatusAccepted, &c)
+	if c.For.D() != 10*time.Minute || c.Reason != "lunch" {
+		t.Errorf("command %+v", c)
+	}
+	f.do("POST", "/v1/endpoints/nope/actions/rollback", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+}

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// Role is what a principal may do. Each role includes the ones before it.
+type Role string
+
+const (
+	// RoleRead may read every endpoint, release and event it can see.
+	RoleRead Role = "read"
+	// RoleDeploy may also declare and remove releases and act on rollouts:
+	// what a team's CI needs, without being able to delete its endpoints.
+	RoleDeploy Role = "deploy"
+	// RoleAdmin may also create, change and delete endpoints.
+	RoleAdmin Role = "admin"
+)
+
+func (r Role) rank() int {
+	switch r {
+	case RoleRead:
+		return 1
+	case RoleDeploy:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Token is a bearer token as configured. Only its SHA-256 is kept, so the
+// daemon's configuration never holds a usable secret.
+type Token struct {
+	Name string
+	// Team restricts the token to endpoints of that team; empty is global.
+	Team string
+	Role Role
+	// Endpoints restricts the token to endpoint names matching one of
+	// these path.Match patterns; empty allows every name.
+	Endpoints []string
+	// SHA256 is the hex SHA-256 of the token.
+	SHA256 string
+}
+
+// Principal is who a request acts as: its name is the actor of every event
+// and command the request causes.
+type Principal struct {
+	Name      string
+	Team      string
+	Role      Role
+	Endpoints []string
+}
+
+// Auth authenticates requests by bearer token.
+type Auth struct {
+	tokens    []token
+	anonymous *Principal
+}
+
+type token struct {
+	sum       [sha256.Size]byte
+	principal Principal
+}
+
+// NewAuth returns an Auth that accepts tokens and, for requests without an
+// Authorization header, anonymous (nil: such requests are refused). Only a
+// local demo should set anonymous.
+func NewAuth(tokens []Token, anonymous *Principal) (*Auth, error) {
+	a := &Auth{}
+	names := make(map[string]bool, len(tokens))
+	for i, t := range tokens {
+		p := Principal{Name: t.Name, Team: t.Team, Role: t.Role, Endpoints: t.Endpoints}
+		if err := p.validate(); err != nil {
+			return nil, fmt.Errorf("token %d (%q): %w", i, t.Name, err)
+		}
+		if names[t.Name] {
+			return nil, fmt.Errorf("token %d: name %q is used twice; names are the actors of the event trail", i, t.Name)
+		}
+		names[t.Name] = true
+		sum, err := hex.DecodeString(t.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fmt.Errorf("token %d (%q): sha256 must be 64 hex digits", i, t.Name)
+		}
+		a.tokens = append(a.tokens, token{sum: [sha256.Size]byte(sum), principal: p})
+	}
+	if anonymous != nil {
+		p := *anonymous
+		if err := p.validate(); err != nil {
+			return nil, fmt.Errorf("anonymous principal: %w", err)
+		}
+		a.anonymous = &p
+	}
+	return a, nil
+}
+
+// HashToken returns the hex SHA-256 of a token, the form Token.SHA256 takes.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func (p Principal) validate() error {
+	if p.Name == "" {
+		return fmt.Errorf("a name is required")
+	}
+	if p.Role.rank() == 0 {
+		return fmt.Errorf("role %q is not one of read, deploy, admin", p.Role)
+	}
+	if p.Team != "" && !rollout.TeamPattern.MatchString(p.Team) {
+		return fmt.Errorf("team %q is not a team name", p.Team)
+	}
+	for _, pattern := range p.Endpoints {
+		if _, err := path.Match(pattern, ""); err != nil {
+			return fmt.Errorf("endpoint pattern %q: %w", pattern, err)
+		}
+	}
+	return nil
+}
+
+// authenticate returns the principal of r. Every configured token is
+// compared, in constant time, so the answer's timing says nothing about
+// which token came close. A nil Auth refuses everyone.
+func (a *Auth) authenticate(r *http.Request) (*Principal, error) {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		if a != nil && a.anonymous != nil {
+			return a.anonymous, nil
+		}
+		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "a bearer token is required")
+	}
+	scheme, secret, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\"")
+	}
+	sum := sha256.Sum256([]byte(secret))
+	var found *Principal
+	if a != nil {
+		for i := range a.tokens {
+			if subtle.ConstantTimeCompare(sum[:], a.tokens[i].sum[:]) == 1 {
+				found = &a.tokens[i].principal
+			}
+		}
+	}
+	if found == nil {
+		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	return found, nil
+}
+
+// require refuses a principal whose role is below need.
+func (p *Principal) require(need Role) error {
+	if p.Role.rank() < need.rank() {
+		return rollout.Errorf(rollout.EFORBIDDEN, "%s has role %s; this needs %s", p.Name, p.Role, need)
+	}
+	return nil
+}
+
+// sees reports whether the principal may see the endpoint called name of
+// team: a team principal sees its team's endpoints, and endpoint patterns
+// narrow that further.
+func (p *Principal) sees(name, team string) bool {
+	if p.Team != "" && p.Team != team {
+		return false
+	}
+	if len(p.Endpoints) == 0 {
+		return true
+	}
+	for _, pattern := range p.Endpoints {
+		if ok, _ := path.Match(pattern, name); ok { // patterns were checked by NewAuth
+			return true
+		}
+	}
+	return false
+}
+
+// mayChange returns nil if the principal may write to the endpoint called
+// name of team, and otherwise the EFORBIDDEN error saying why.
+func (p *Principal) mayChange(name, team string) error {
+	if p.sees(name, team) {
+		return nil
+	}
+	if p.Team != "" && p.Team != team {
+		return rollout.Errorf(rollout.EFORBIDDEN, "%s acts for team %q only; endpoint %q is of team %q", p.Name, p.Team, name, team)
+	}
+	return rollout.Errorf(rollout.EFORBIDDEN, "%s may not act on endpoint %q", p.Name, name)
+}
+
+// details returns the event details that say who acted from where.
+func (p *Principal) details(r *http.Request) map[string]string {
+	d := map[string]string{"source": r.RemoteAddr}
+	if p.Team != "" {
+		d["team"] = p.Team
+	}
+	return d
+}

@@ -1,0 +1,191 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// TestAuthorizationMatrix runs every operation as every kind of caller on
+// the endpoint "web" of team payments. The expected status follows from one
+// rule and the table of operations below.
+func TestAuthorizationMatrix(t *testing.T) {
+	updated := testEndpoint("web")
+	updated.Template.InstanceType = "t3.small"
+	operations := []struct {
+		name         string
+		method, path string
+		body         any
+		need         api.Role
+		ok           int
+		// hidden answers a caller of another team: reads say 404 so that
+		// names do not leak, writes say 403.
+		hidden int
+	}{
+		{"list endpoints", "GET", "/v1/endpoints", nil, api.RoleRead, 200, 200},
+		{"get endpoint", "GET", "/v1/endpoints/web", nil, api.RoleRead, 200, 404},
+		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), api.RoleAdmin, 201, 403},
+		{"update endpoint", "PUT", "/v1/endpoints/web", updated, api.RoleAdmin, 200, 403},
+		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, api.RoleAdmin, 202, 403},
+		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, api.RoleRead, 200, 404},
+		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, api.RoleDeploy, 200, 403},
+		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, api.RoleDeploy, 204, 403},
+		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, api.RoleDeploy, 202, 403},
+		{"read events", "GET", "/v1/endpoints/web/events", nil, api.RoleRead, 200, 404},
+	}
+	type caller struct {
+		principal string
+		role      api.Role
+		own       bool
+	}
+	callers := []caller{{principal: ""}, {principal: "unknown"}}
+	for _, team := range testTeams {
+		for _, role := range testRoles {
+			callers = append(callers, caller{principalName(team, role), role, team == "payments"})
+		}
+	}
+	rank := map[api.Role]int{api.RoleRead: 1, api.RoleDeploy: 2, api.RoleAdmin: 3}
+
+	for _, op := range operations {
+		for _, c := range callers {
+			want := op.ok
+			switch {
+			case c.role == "":
+				want = http.StatusUnauthorized
+			case rank[c.role] < rank[op.need]:
+				want = http.StatusForbidden
+			case !c.own:
+				want = op.hidden
+			}
+			name := c.principal
+			if name == "" {
+				name = "no token"
+			}
+			t.Run(op.name+"/"+name, func(t *testing.T) {
+				f := newFixture(t)
+				f.seed(testEndpoint("web"), "v1")
+				f.setRollout("web", rollout.PhaseShifting, false)
+				before := f.snapshot()
+				resp := f.do(op.method, op.path, c.principal, op.body)
+				if resp.status != want {
+					t.Fatalf("%s %s as %s: %d, want %d; body %s", op.method, op.path, name, resp.status, want, resp.body)
+				}
+				switch {
+				case want == http.StatusUnauthorized:
+					if !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
+						t.Errorf("401 without WWW-Authenticate: Bearer")
+					}
+					resp.apiError(t, want, rollout.EUNAUTHORIZED)
+				case want == http.StatusForbidden:
+					resp.apiError(t, want, rollout.EFORBIDDEN)
+				case want == http.StatusNotFound:
+					resp.apiError(t, want, rollout.ENOTFOUND)
+				}
+				if want >= 400 {
+					f.assertUnchanged(before)
+				}
+				if op.name == "list endpoints" && want == http.StatusOK {
+					var list api.EndpointList
+					resp.must(t, want, &list)
+					if len(list.Endpoints) != map[bool]int{true: 1, false: 0}[c.own] {
+						t.Errorf("list %+v", list.Endpoints)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestTeamTokenCreatesForItsTeamOnly(t *testing.T) {
+	f := newFixture(t)
+	admin := principalName("payments", api.RoleAdmin)
+	ep := testEndpoint("web")
+	ep.Team = ""
+	var v rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/web", admin, ep).must(t, http.StatusCreated, &v)
+	if v.Endpoint.Team != "payments" {
+		t.Errorf("team %q, want the token's", v.Endpoint.Team)
+	}
+	// Nor may it move its endpoint to another team.
+	ep.Team = "search"
+	f.do("PUT", "/v1/endpoints/web", admin, ep).apiError(t, http.StatusForbidden, rollout.EFORBIDDEN)
+}
+
+func TestEndpointPatternsNarrowAToken(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "")
+	f.seed(testEndpoint("api"), "")
+	f.do("GET", "/v1/endpoints/web", "web-only", nil).must(t, http.StatusOK, nil)
+	f.do("GET", "/v1/endpoints/api", "web-only", nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+}
+
+func TestAnonymousOnlyWhenConfigured(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "")
+	f.do("GET", "/v1/endpoints/web", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+
+	auth, err := api.NewAuth(nil, &api.Principal{Name: "demo", Role: api.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = newFixture(t, func(s *api.Server) { s.Auth = auth })
+	f.seed(testEndpoint("web"), "")
+	f.do("POST", "/v1/endpoints/web/actions/rollback", "", nil).must(t, http.StatusAccepted, nil)
+	if events := f.events("web"); len(events) != 1 || events[0].Actor != "demo" {
+		t.Errorf("events %+v, want one by demo", events)
+	}
+	// A token that is not valid is refused even so.
+	f.do("GET", "/v1/endpoints/web", "forged", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+}
+
+func TestNoAuthRefusesEverything(t *testing.T) {
+	f := newFixture(t, func(s *api.Server) { s.Auth = nil })
+	f.do("GET", "/v1/endpoints", root, nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+}
+
+func TestNewAuthRefusesBadConfiguration(t *testing.T) {
+	sum := api.HashToken("secret")
+	for name, tc := range map[string]struct {
+		tokens    []api.Token
+		anonymous *api.Principal
+		want      string
+	}{
+		"unknown role":      {tokens: []api.Token{{Name: "ci", Role: "owner", SHA256: sum}}, want: "role"},
+		"no name":           {tokens: []api.Token{{Role: api.RoleRead, SHA256: sum}}, want: "name"},
+		"short hash":        {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: "abcd"}}, want: "sha256"},
+		"plain token":       {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: "secret"}}, want: "sha256"},
+		"bad team":          {tokens: []api.Token{{Name: "ci", Team: "Team A", Role: api.RoleRead, SHA256: sum}}, want: "team"},
+		"bad pattern":       {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, Endpoints: []string{"[web"}, SHA256: sum}}, want: "pattern"},
+		"name used twice":   {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: sum}, {Name: "ci", Role: api.RoleAdmin, SHA256: sum}}, want: "twice"},
+		"anonymous no role": {anonymous: &api.Principal{Name: "demo"}, want: "anonymous"},
+	} {
+		_, err := api.NewAuth(tc.tokens, tc.anonymous)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error %v repeats the token", name, err)
+		}
+	}
+}
+
+func TestServerNeverLogsTokens(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "v1")
+	f.do("GET", "/v1/endpoints/web", root, nil).must(t, http.StatusOK, nil)
+	f.do("PUT", "/v1/endpoints/web/releases/production", root, map[string]any{"version": "v2"}).must(t, http.StatusOK, nil)
+	f.do("GET", "/v1/endpoints/web", "intruder", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+
+	logs := f.logs.String()
+	if !strings.Contains(logs, "/v1/endpoints/web") {
+		t.Fatalf("requests were not logged: %s", logs)
+	}
+	for _, secret := range []string{tokenOf(root), tokenOf("intruder")} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains the token %q:\n%s", secret, logs)
+		}
+	}
+}

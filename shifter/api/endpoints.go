@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	team := r.URL.Query().Get("team")
+	eps, err := s.Store.ListEndpoints(r.Context())
+	if err != nil {
+		return err
+	}
+	list := EndpointList{Endpoints: []rollout.EndpointView{}}
+	for _, ep := range eps {
+		if !p.sees(ep.Name, ep.Team) || (team != "" && ep.Team != team) {
+			continue
+		}
+		v, err := s.endpointView(r.Context(), ep)
+		if err != nil {
+			return err
+		}
+		list.Endpoints = append(list.Endpoints, v)
+	}
+	s.writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	ep, err := s.visibleEndpoint(r.Context(), p, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return s.writeEndpoint(w, r, http.StatusOK, ep)
+}
+
+// putEndpoint creates or replaces an endpoint's spec. The body is decoded
+// into rollout.NewEndpoint(), so what it leaves out keeps its default, and
+// the fields the shifter owns are ignored, so a client may send back what it
+// read.
+func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	name := r.PathValue("name")
+	ep := rollout.NewEndpoint()
+	if err := decode(w, r, &ep, false); err != nil {
+		return err
+	}
+	if ep.Name != "" && ep.Name != name {
+		return rollout.Invalid("name", "is %q in the body but %q in the path", ep.Name, name)
+	}
+	ep.Name = name
+	ep.Revision, ep.CreatedAt, ep.UpdatedAt, ep.Deleting = 0, time.Time{}, time.Time{}, false
+	if ep.Team == "" {
+		ep.Team = p.Team
+	}
+	if err := ep.Validate(); err != nil {
+		return err
+	}
+	expect, err := expectedRevision(r)
+	if err != nil {
+		return err
+	}
+	if err := p.mayChange(ep.Name, ep.Team); err != nil {
+		return err
+	}
+
+	old, err := s.Store.GetEndpoint(r.Context(), name)
+	exists := err == nil
+	if err != nil && rollout.ErrorCode(err) != rollout.ENOTFOUND {
+		return err
+	}
+	typ, verb := rollout.EventEndpointCreated, "created"
+	if exists {
+		typ, verb = rollout.EventEndpointUpdated, "updated"
+		if err := p.mayChange(old.Name, old.Team); err != nil {
+			return err
+		}
+		if err := store.CheckRevision(fmt.Sprintf("endpoint %q", name), expect, old.Revision); err != nil {
+			return err
+		}
+		if err := refuseDeleting(old); err != nil {
+			return err
+		}
+		if err := checkPlacementKept(old, ep); err != nil {
+			return err
+		}
+	}
+
+	ev := s.event(r, p, typ, fmt.Sprintf("endpoint %s by %s", verb, p.Name))
+	saved, err := s.Store.PutEndpoint(r.Context(), ep, expectOrCurrent(expect, old.Revision), ev)
+	if err != nil {
+		return err
+	}
+	s.changed(name)
+	return s.writeEndpoint(w, r, createdOrOK(saved.Revision), saved)
+}
+
+// checkPlacementKept refuses to move an existing endpoint: its listener
+// rule and environments live in that region, on that listener, at that
+// priority, and the shifter would strand them. A preview route may be added
+// to an endpoint that has none, since nothing lives there yet.
+func checkPlacementKept(old, ep rollout.Endpoint) error {
+	type field struct {
+		name     string
+		old, new any
+	}
+	fields := []field{
+		{"placement.region", old.Placement.Region, ep.Placement.Region},
+		{"traffic.listener_arn", old.Traffic.ListenerARN, ep.Traffic.ListenerARN},
+		{"traffic.priority", old.Traffic.Priority, ep.Traffic.Priority},
+	}
+	if old.Traffic.HasPreview() {
+		fields = append(fields,
+			field{"traffic.preview_listener_arn", old.Traffic.PreviewListenerARN, ep.Traffic.PreviewListenerARN},
+			field{"traffic.preview_priority", old.Traffic.PreviewPriority, ep.Traffic.PreviewPriority})
+	}
+	for _, f := range fields {
+		if f.old != f.new {
+			return rollout.Invalid(f.name, "cannot change once created (%#v to %#v): the rule and environments live there; create a new endpoint", f.old, f.new)
+		}
+	}
+	return nil
+}
+
+// deleteEndpoint marks an endpoint for teardown. The reconciler removes its
+// environments and rules, then the endpoint itself, so the answer is 202 and
+// the endpoint stays readable (state "deleting") until it is gone.
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	name := r.PathValue("name")
+	expect, err := expectedRevision(r)
+	if err != nil {
+		return err
+	}
+	ep, err := s.endpointFor(r.Context(), p, name)
+	if err != nil {
+		return err
+	}
+	if err := store.CheckRevision(fmt.Sprintf("endpoint %q", name), expect, ep.Revision); err != nil {
+		return err
+	}
+	if !ep.Deleting {
+		if ep.DeletionProtection {
+			return &rollout.Error{Code: rollout.ECONFLICT, Field: "deletion_protection",
+				Message: "is on; turn it off (and apply that) before deleting the endpoint"}
+		}
+		ep.Deleting = true
+		ev := s.event(r, p, rollout.EventEndpointDeleting, "endpoint deletion requested by "+p.Name)
+		if ep, err = s.Store.PutEndpoint(r.Context(), ep, ep.Revision, ev); err != nil {
+			return err
+		}
+		s.changed(name)
+	}
+	return s.writeEndpoint(w, r, http.StatusAccepted, ep)
+}
+
+// writeEndpoint answers with the view of ep and its revision as ETag.
+func (s *Server) writeEndpoint(w http.ResponseWriter, r *http.Request, status int, ep rollout.Endpoint) error {
+	v, err := s.endpointView(r.Context(), ep)
+	if err != nil {
+		return err
+	}
+	s.writeView(w, status, ep.Revision, v)
+	return nil
+}
+
+func (s *Server) endpointView(ctx context.Context, ep rollout.Endpoint) (rollout.EndpointView, error) {
+	st, err := s.Store.GetState(ctx, ep.Name)
+	if err != nil {
+		return rollout.EndpointView{}, err
+	}
+	return rollout.EndpointView{Endpoint: ep, Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
+}

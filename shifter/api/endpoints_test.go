@@ -1,0 +1,286 @@
+package api_test
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+func TestPutEndpointCreatesWithDefaultsAndEvent(t *testing.T) {
+	f := newFixture(t)
+	// Only what a minimal Terraform config says; everything else defaults.
+	body := map[string]any{
+		"traffic": map[string]any{
+			"listener_arn": testEndpoint("web").Traffic.ListenerARN,
+			"priority":     10,
+		},
+		"template": map[string]any{
+			"repository":     "registry.example.com/web",
+			"container_port": 8080,
+			"ami":            "ami-03cf127a",
+			"subnets":        []string{"subnet-0123456789abcdef0"},
+		},
+		// Fields the shifter owns are ignored.
+		"revision": 7, "deleting": true, "created_at": "2001-01-01T00:00:00Z",
+	}
+	resp := f.do("PUT", "/v1/endpoints/web", principalName("payments", api.RoleAdmin), body)
+	var v rollout.EndpointView
+	resp.must(t, http.StatusCreated, &v)
+
+	if got := resp.header.Get("ETag"); got != `"1"` {
+		t.Errorf("ETag %s, want \"1\"", got)
+	}
+	ep := v.Endpoint
+	defaults := rollout.NewEndpoint()
+	switch {
+	case ep.Name != "web", ep.Revision != 1, ep.Deleting, ep.CreatedAt.Year() < 2020:
+		t.Errorf("server-owned fields not set by the server: %+v", ep)
+	case ep.Team != "payments":
+		t.Errorf("team %q, want the token's team", ep.Team)
+	case !ep.DeletionProtection || ep.Template.InstanceType != defaults.Template.InstanceType ||
+		len(ep.Policy.Steps) != len(defaults.Policy.Steps) || ep.Policy.BakeTime != defaults.Policy.BakeTime:
+		t.Errorf("defaults not kept: %+v", ep)
+	case v.Status.State != rollout.StateEmpty:
+		t.Errorf("status %q, want %q", v.Status.State, rollout.StateEmpty)
+	}
+
+	events := f.events("web")
+	if len(events) != 1 || events[0].Type != rollout.EventEndpointCreated || events[0].Actor != "payments-admin" ||
+		events[0].Details["team"] != "payments" || events[0].Details["source"] == "" {
+		t.Errorf("events %+v, want one endpoint.created by payments-admin with team and source", events)
+	}
+	if got := f.notified.list(); !slices.Equal(got, []string{"web"}) {
+		t.Errorf("notified %v, want [web]", got)
+	}
+}
+
+func TestPutEndpointUpdates(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusCreated, nil)
+
+	ep.Template.InstanceType = "t3.small"
+	resp := f.do("PUT", "/v1/endpoints/web", root, ep)
+	var v rollout.EndpointView
+	resp.must(t, http.StatusOK, &v)
+	if v.Endpoint.Revision != 2 || v.Endpoint.Template.InstanceType != "t3.small" || resp.header.Get("ETag") != `"2"` {
+		t.Errorf("update answered %+v with ETag %s", v.Endpoint, resp.header.Get("ETag"))
+	}
+	if got := eventTypes(f.events("web")); !slices.Equal(got, []string{rollout.EventEndpointCreated, rollout.EventEndpointUpdated}) {
+		t.Errorf("events %v", got)
+	}
+}
+
+func TestGetAndListEndpoints(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "")
+
+	resp := f.do("GET", "/v1/endpoints/web", root, nil)
+	var v rollout.EndpointView
+	resp.must(t, http.StatusOK, &v)
+	if v.Endpoint.Name != "web" || resp.header.Get("ETag") != `"1"` {
+		t.Errorf("got %+v, ETag %s", v.Endpoint, resp.header.Get("ETag"))
+	}
+
+	var list api.EndpointList
+	f.do("GET", "/v1/endpoints", root, nil).must(t, http.StatusOK, &list)
+	if len(list.Endpoints) != 1 || list.Endpoints[0].Endpoint.Name != "web" {
+		t.Errorf("list %+v", list)
+	}
+
+	e := f.do("GET", "/v1/endpoints/nope", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+	if e.Message != `endpoint "nope" not found` {
+		t.Errorf("message %q", e.Message)
+	}
+}
+
+func TestListEndpointsFiltersByTeamAndPattern(t *testing.T) {
+	f := newFixture(t)
+	for _, ep := range []struct{ name, team string }{{"web", "payments"}, {"web-admin", "payments"}, {"search-api", "search"}, {"shared", ""}} {
+		e := testEndpoint(ep.name)
+		e.Team = ep.team
+		f.seed(e, "")
+	}
+	for _, tc := range []struct {
+		principal, query string
+		want             []string
+	}{
+		{root, "", []string{"search-api", "shared", "web", "web-admin"}},
+		{root, "?team=payments", []string{"web", "web-admin"}},
+		{principalName("payments", api.RoleRead), "", []string{"web", "web-admin"}},
+		{principalName("payments", api.RoleRead), "?team=search", []string{}},
+		{principalName("search", api.RoleAdmin), "", []string{"search-api"}},
+		{"web-only", "", []string{"web", "web-admin"}},
+	} {
+		var list api.EndpointList
+		f.do("GET", "/v1/endpoints"+tc.query, tc.principal, nil).must(t, http.StatusOK, &list)
+		got := []string{}
+		for _, v := range list.Endpoints {
+			got = append(got, v.Endpoint.Name)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s lists %s: %v, want %v", tc.principal, tc.query, got, tc.want)
+		}
+	}
+}
+
+func TestEndpointRevisions(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	f.do("PUT", "/v1/endpoints/web", root, ep, "If-None-Match", "*").must(t, http.StatusCreated, nil)
+
+	ep.Template.InstanceType = "t3.small"
+	f.do("PUT", "/v1/endpoints/web", root, ep, "If-Match", `"1"`).must(t, http.StatusOK, nil)
+
+	// A second writer that read revision 1 is refused, and changes nothing.
+	stale := testEndpoint("web")
+	stale.Template.InstanceType = "t3.large"
+	before := f.snapshot()
+	f.do("PUT", "/v1/endpoints/web", root, stale, "If-Match", `"1"`).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("PUT", "/v1/endpoints/web", root, stale, "If-None-Match", "*").apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("DELETE", "/v1/endpoints/web", root, nil, "If-Match", "1").apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.assertUnchanged(before)
+
+	// A bare revision is accepted as well as a quoted one.
+	resp := f.do("PUT", "/v1/endpoints/web", root, stale, "If-Match", "2")
+	var v rollout.EndpointView
+	resp.must(t, http.StatusOK, &v)
+	if v.Endpoint.Revision != 3 || v.Endpoint.Template.InstanceType != "t3.large" {
+		t.Errorf("got %+v", v.Endpoint)
+	}
+}
+
+func TestEndpointPlacementCannotChange(t *testing.T) {
+	otherListener := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/0123456789abcdef/0123456789abcdef"
+	for _, tc := range []struct {
+		field  string
+		mutate func(*rollout.Endpoint)
+	}{
+		{"placement.region", func(ep *rollout.Endpoint) { ep.Placement.Region = "eu-west-1" }},
+		{"traffic.listener_arn", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = otherListener }},
+		{"traffic.priority", func(ep *rollout.Endpoint) { ep.Traffic.Priority = 20 }},
+		{"traffic.preview_priority", func(ep *rollout.Endpoint) { ep.Traffic.PreviewPriority = 12 }},
+		{"traffic.preview_listener_arn", func(ep *rollout.Endpoint) { ep.Traffic.PreviewListenerARN = otherListener }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			f := newFixture(t)
+			f.seed(testEndpoint("web"), "")
+			ep := testEndpoint("web")
+			tc.mutate(&ep)
+			before := f.snapshot()
+			e := f.do("PUT", "/v1/endpoints/web", root, ep).apiError(t, http.StatusBadRequest, rollout.EINVALID)
+			if e.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", e.Field, tc.field, e.Message)
+			}
+			f.assertUnchanged(before)
+		})
+	}
+}
+
+func TestPreviewRouteMayBeAddedLater(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "", 0
+	f.seed(ep, "")
+	ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "preview.web.example.com", 11
+	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusOK, nil)
+}
+
+func TestDeleteEndpoint(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	ep.DeletionProtection = true
+	f.seed(ep, "v1")
+
+	before := f.snapshot()
+	e := f.do("DELETE", "/v1/endpoints/web", root, nil).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	if e.Field != "deletion_protection" {
+		t.Errorf("field %q, want deletion_protection", e.Field)
+	}
+	f.assertUnchanged(before)
+
+	ep.DeletionProtection = false
+	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusOK, nil)
+	resp := f.do("DELETE", "/v1/endpoints/web", root, nil, "If-Match", `"2"`)
+	var v rollout.EndpointView
+	resp.must(t, http.StatusAccepted, &v)
+	if !v.Endpoint.Deleting || v.Status.State != rollout.StateDeleting || resp.header.Get("ETag") != `"3"` {
+		t.Errorf("delete answered %+v, ETag %s", v, resp.header.Get("ETag"))
+	}
+	// Deleting again is accepted and changes nothing.
+	f.do("DELETE", "/v1/endpoints/web", root, nil).must(t, http.StatusAccepted, nil)
+	if got := eventTypes(f.events("web")); !slices.Equal(got, []string{rollout.EventEndpointUpdated, rollout.EventEndpointDeleting}) {
+		t.Errorf("events %v", got)
+	}
+	if got := f.notified.list(); !slices.Equal(got, []string{"web", "web"}) {
+		t.Errorf("notified %v, want the update and the delete", got)
+	}
+
+	// While it is being deleted, nothing may start in it; a release may
+	// still be removed, so that destroying it afterwards succeeds.
+	f.do("PUT", "/v1/endpoints/web", root, ep).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("PUT", "/v1/endpoints/web/releases/production", root, map[string]any{"version": "v2"}).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("POST", "/v1/endpoints/web/actions/rollback", root, nil).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("DELETE", "/v1/endpoints/web/releases/production", root, nil).must(t, http.StatusNoContent, nil)
+
+	// The reconciler removes it once AWS is clean; its trail stays.
+	if err := f.store.DeleteEndpoint(t.Context(), "web", store.Any); err != nil {
+		t.Fatal(err)
+	}
+	f.do("GET", "/v1/endpoints/web", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+	var page api.EventPage
+	f.do("GET", "/v1/endpoints/web/events", root, nil).must(t, http.StatusOK, &page)
+	if len(page.Events) != 3 {
+		t.Errorf("trail after deletion: %+v", page.Events)
+	}
+}
+
+// snapshot is what a refused request must leave as it was.
+type snapshot struct {
+	endpoints map[string]int64
+	releases  map[string]int64
+	events    int
+	commands  int
+	notified  int
+}
+
+func (f *fixture) snapshot() snapshot {
+	f.t.Helper()
+	ctx := f.t.Context()
+	s := snapshot{endpoints: map[string]int64{}, releases: map[string]int64{}, notified: len(f.notified.list())}
+	eps, err := f.store.ListEndpoints(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, ep := range eps {
+		s.endpoints[ep.Name] = ep.Revision
+		rs, err := f.store.ListReleases(ctx, ep.Name)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, r := range rs {
+			s.releases[ep.Name+"/"+string(r.Track)] = r.Revision
+		}
+		cs, err := f.store.ListCommands(ctx, ep.Name, 0)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		s.commands += len(cs)
+		s.events += len(f.events(ep.Name))
+	}
+	return s
+}
+
+func (f *fixture) assertUnchanged(before snapshot) {
+	f.t.Helper()
+	after := f.snapshot()
+	if !maps.Equal(before.endpoints, after.endpoints) || !maps.Equal(before.releases, after.releases) ||
+		before.events != after.events || before.commands != after.commands || before.notified != after.notified {
+		f.t.Errorf("a refused request changed something:\nbefore %+v\nafter  %+v", before, after)
+	}
+}

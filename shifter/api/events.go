@@ -1,0 +1,195 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// Paging of GET /v1/endpoints/{name}/events.
+const (
+	defaultEventLimit = 100
+	maxEventLimit     = 1000
+)
+
+// events serves an endpoint's trail: a page of JSON, or with
+// Accept: text/event-stream the backlog and then live events.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	name := r.PathValue("name")
+	if err := s.mayReadTrail(r, p, name); err != nil {
+		return err
+	}
+	after, err := queryInt(r, "after", 0, 0)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(r.Header.Get("Accept"), EventStreamType) {
+		return s.stream(w, r, name, after)
+	}
+	limit, err := queryInt(r, "limit", defaultEventLimit, 1)
+	if err != nil {
+		return err
+	}
+	if limit > maxEventLimit {
+		return rollout.Invalid("limit", "must be at most %d; got %d", maxEventLimit, limit)
+	}
+	events, err := s.Store.ListEvents(r.Context(), name, after, int(limit))
+	if err != nil {
+		return err
+	}
+	page := EventPage{Events: events, Next: after}
+	if len(events) > 0 {
+		page.Next = events[len(events)-1].Seq
+	}
+	s.writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// mayReadTrail lets p read the trail of the endpoint called name. The trail
+// outlives its endpoint; once the endpoint is gone its team is unknown, so
+// only a principal bound to no team may read what is left.
+func (s *Server) mayReadTrail(r *http.Request, p *Principal, name string) error {
+	ep, err := s.Store.GetEndpoint(r.Context(), name)
+	switch {
+	case err == nil && p.sees(ep.Name, ep.Team):
+		return nil
+	case rollout.ErrorCode(err) == rollout.ENOTFOUND && p.Team == "" && p.sees(name, ""):
+		return nil
+	case err != nil && rollout.ErrorCode(err) != rollout.ENOTFOUND:
+		return err
+	}
+	return notFound("endpoint %q not found", name)
+}
+
+// stream sends events after after as Server-Sent Events until the client
+// leaves. A reconnecting client's Last-Event-ID wins over after. Once the
+// status line is sent, errors can only end the stream; the client
+// reconnects from the last id it saw.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, after int64) error {
+	if id := r.Header.Get(LastEventIDHeader); id != "" {
+		seq, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || seq < 0 {
+			return rollout.Invalid(LastEventIDHeader, "must be an event sequence number; got %q", id)
+		}
+		after = seq
+	}
+	wake, unsubscribe := s.subscribe(name)
+	defer unsubscribe()
+
+	rc := http.NewResponseController(w)
+	// A server's WriteTimeout is meant for ordinary answers, not for a
+	// stream that stays open for hours. Servers that cannot lift it
+	// (ErrNotSupported) cut the stream and the client reconnects.
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", EventStreamType)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
+	w.WriteHeader(http.StatusOK)
+
+	poll := time.NewTicker(s.poll)
+	defer poll.Stop()
+	heartbeat := time.NewTicker(s.heartbeat)
+	defer heartbeat.Stop()
+	for {
+		next, err := s.sendEvents(w, r, name, after)
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			if r.Context().Err() == nil {
+				s.Logger.Warn("event stream ended", "endpoint", name, "after", after, "error", err)
+			}
+			return nil
+		}
+		after = next
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-wake:
+		case <-poll.C:
+		case <-heartbeat.C:
+			if _, err := io.WriteString(w, ": heartbeat\n\n"); err != nil {
+				return nil // the client left
+			}
+		}
+	}
+}
+
+// sendEvents writes every stored event after after and returns the last
+// sequence written.
+func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int64) (int64, error) {
+	for {
+		events, err := s.Store.ListEvents(r.Context(), name, after, maxEventLimit)
+		if err != nil {
+			return after, err
+		}
+		for _, e := range events {
+			data, err := json.Marshal(e)
+			if err != nil {
+				return after, err
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data); err != nil {
+				return after, err
+			}
+			after = e.Seq
+		}
+		if len(events) < maxEventLimit {
+			return after, nil
+		}
+	}
+}
+
+// Publish wakes the event streams of endpoint so they read its new events
+// now. The API calls it after its own writes; the daemon calls it after the
+// reconciler stores events. Streams also poll, for writes by other replicas.
+func (s *Server) Publish(endpoint string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subscribers[endpoint] {
+		select {
+		case ch <- struct{}{}:
+		default: // already woken; it reads everything new at once
+		}
+	}
+}
+
+func (s *Server) subscribe(endpoint string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subscribers == nil {
+		s.subscribers = make(map[string]map[chan struct{}]struct{})
+	}
+	if s.subscribers[endpoint] == nil {
+		s.subscribers[endpoint] = make(map[chan struct{}]struct{})
+	}
+	s.subscribers[endpoint][ch] = struct{}{}
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subscribers[endpoint], ch)
+		if len(s.subscribers[endpoint]) == 0 {
+			delete(s.subscribers, endpoint)
+		}
+	}
+}
+
+// queryInt returns the integer query parameter name, def when absent.
+func queryInt(r *http.Request, name string, def, min int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min {
+		return 0, rollout.Invalid(name, "must be a whole number of at least %d; got %q", min, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+// The helpers every handler shares: reading a body, reading the revision a
+// write expects, and writing an answer or an error.
+
+// decode reads the JSON body of r into v, which should hold the defaults
+// for whatever the body leaves out. Unknown fields and trailing data are
+// refused so that a typo in a spec is an error rather than a silent default.
+// An empty body leaves v as it is when optional is set.
+func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return rollout.Invalid("", "body larger than 1 MiB")
+	case err != nil:
+		return rollout.Invalid("", "cannot read the body: %v", err)
+	case len(bytes.TrimSpace(body)) == 0 && optional:
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return rollout.Invalid("", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into an EINVALID error naming
+// the field, so a bad value reads like a validation error.
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return rollout.Invalid(typeErr.Field, "must be %s; got %s", describeType(typeErr.Type), describeValue(typeErr.Value))
+	case errors.As(err, &syntaxErr):
+		return rollout.Invalid("", "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.Is(err, io.EOF):
+		return rollout.Invalid("", "the body is empty; want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return rollout.Invalid("", "the JSON body ends too early")
+	}
+	// encoding/json has no type for an unknown field, only this message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if unquoted, uerr := strconv.Unquote(name); uerr == nil {
+			name = unquoted
+		}
+		return rollout.Invalid(name, "is not a known field")
+	}
+	return rollout.Invalid("", "malformed JSON: %v", err)
+}
+
+func describeType(t reflect.Type) string {
+	if t == reflect.TypeFor[rollout.Duration]() {
+		return `a duration such as "30s", "5m" or "1h"`
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// describeValue rewords what rollout.Duration reports ("duration 5 minutes")
+// and leaves encoding/json's kinds ("string", "number 1.5") as they are.
+func describeValue(v string) string {
+	if s, ok := strings.CutPrefix(v, "duration "); ok {
+		return strconv.Quote(s)
+	}
+	return v
+}
+
+// expectedRevision returns the revision a write expects from its
+// preconditions: If-Match "N" (quoted or bare) expects N, If-None-Match *
+// expects a new object, and neither expects nothing (store.Any).
+func expectedRevision(r *http.Request) (int64, error) {
+	match, noneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+	switch {
+	case match != "" && noneMatch != "":
+		return 0, rollout.Invalid("If-Match", "give If-Match or If-None-Match, not both")
+	case noneMatch != "":
+		if strings.TrimSpace(noneMatch) != "*" {
+			return 0, rollout.Invalid("If-None-Match", "only * is supported (create, never replace); got %q", noneMatch)
+		}
+		return store.New, nil
+	case match != "":
+		tag := strings.TrimPrefix(strings.TrimSpace(match), "W/")
+		if unquoted, err := strconv.Unquote(tag); err == nil {
+			tag = unquoted
+		}
+		rev, err := strconv.ParseInt(tag, 10, 64)
+		if err != nil || rev < 1 {
+			return 0, rollout.Invalid("If-Match", "must be a revision such as \"3\", as in the ETag of a read; got %q", match)
+		}
+		return rev, nil
+	}
+	return store.Any, nil
+}
+
+// writeJSON writes v with status. An encoding failure at this point can
+// only be logged: the status line is already sent.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.Logger.Debug("response not written", "error", err)
+	}
+}
+
+// writeError writes err as an ErrorResponse with the status of its code.
+// Internal errors are logged with their cause and answered with a generic
+// message, which tells a caller nothing about the store or the host.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *rollout.Error
+	if !errors.As(err, &e) || e.Code == rollout.EINTERNAL {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		e = rollout.Errorf(rollout.EINTERNAL, "internal error; the shifter's log has the cause")
+	}
+	if e.Code == rollout.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ionroller"`)
+	}
+	s.writeJSON(w, ErrorStatus(e.Code), ErrorResponse{Error: e})
+}
+
+// writeView writes an endpoint or release view with its revision as ETag.
+func (s *Server) writeView(w http.ResponseWriter, status int, rev int64, v any) {
+	w.Header().Set("ETag", ETag(rev))
+	s.writeJSON(w, status, v)
+}
+
+// createdOrOK is 201 for an object the write created (its first revision)
+// and 200 for one it replaced.
+func createdOrOK(rev int64) int {
+	if rev == 1 {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// notFound is the error for an object that is missing or that the caller
+// may not see; the two read the same so names do not leak.
+func notFound(format string, args ...any) error {
+	return rollout.Errorf(rollout.ENOTFOUND, format, args...)
+}
+
+// expectOrCurrent returns the revision to write with: the caller's, or when
+// the caller expects nothing (store.Any), the revision the handler read and
+// checked. The write then fails rather than replace something the checks
+// never saw.
+func expectOrCurrent(expect, current int64) int64 {
+	if expect == store.Any {
+		return current
+	}
+	return expect
+}

@@ -1,0 +1,223 @@
+// Package api serves the shifter's HTTP JSON API v1 (DESIGN §6): endpoints,
+// releases, operator actions and the event trail, for the Terraform
+// provider, the CLI and the web UI.
+//
+// Handlers are thin: they authenticate, decode, validate with the domain's
+// own rules (rollout), write through the store with the revision the caller
+// expects and an event in the same transaction, and poke the endpoint's
+// reconciler. They never act on AWS; the reconciler does.
+package api
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+// Default timings of event streams.
+const (
+	// defaultPoll is how often a stream reads the store even when nobody
+	// called Publish: events written by another replica arrive this way.
+	defaultPoll = time.Second
+	// defaultHeartbeat keeps idle streams from being cut by proxies and
+	// lets clients tell a quiet stream from a dead one.
+	defaultHeartbeat = 15 * time.Second
+)
+
+// Server is the API. Set the dependencies, then call Handler once; Handler
+// fills the optional ones with defaults, so do not change them afterwards.
+type Server struct {
+	// Store is where everything is read and written. Required.
+	Store store.Store
+	// Logger receives one line per request and the cause of every
+	// internal error (default: discard).
+	Logger hclog.Logger
+	// Now is the clock of statuses and events (default: time.Now).
+	Now func() time.Time
+	// Notify wakes the endpoint's reconciler after an accepted write, so a
+	// change is acted on now rather than at the next resync.
+	Notify func(endpoint string)
+	// Ready reports why the shifter cannot serve yet (nil: ready) for
+	// /readyz.
+	Ready func() error
+	// Auth authenticates requests; nil refuses every /v1 request.
+	Auth *Auth
+
+	poll, heartbeat time.Duration
+
+	mu sync.Mutex
+	// subscribers are the wake-up channels of open event streams, by
+	// endpoint.
+	subscribers map[string]map[chan struct{}]struct{}
+}
+
+// handler is a /v1 route: it answers, or returns the error to answer with.
+type handler func(w http.ResponseWriter, r *http.Request, p *Principal) error
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = hclog.NewNullLogger()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Notify == nil {
+		s.Notify = func(string) {}
+	}
+	if s.Ready == nil {
+		s.Ready = func() error { return nil }
+	}
+	if s.poll == 0 {
+		s.poll = defaultPoll
+	}
+	if s.heartbeat == 0 {
+		s.heartbeat = defaultHeartbeat
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	mux.Handle("GET /v1/endpoints", s.route(RoleRead, s.listEndpoints))
+	mux.Handle("GET /v1/endpoints/{name}", s.route(RoleRead, s.getEndpoint))
+	mux.Handle("PUT /v1/endpoints/{name}", s.route(RoleAdmin, s.putEndpoint))
+	mux.Handle("DELETE /v1/endpoints/{name}", s.route(RoleAdmin, s.deleteEndpoint))
+
+	mux.Handle("GET /v1/endpoints/{name}/releases/{track}", s.route(RoleRead, s.getRelease))
+	mux.Handle("PUT /v1/endpoints/{name}/releases/{track}", s.route(RoleDeploy, s.putRelease))
+	mux.Handle("DELETE /v1/endpoints/{name}/releases/{track}", s.route(RoleDeploy, s.deleteRelease))
+
+	mux.Handle("POST /v1/endpoints/{name}/actions/{kind}", s.route(RoleDeploy, s.act))
+	mux.Handle("GET /v1/endpoints/{name}/events", s.route(RoleRead, s.events))
+
+	return s.logRequests(mux)
+}
+
+// route authenticates the request, checks the role the route needs and
+// writes the error a handler returns.
+func (s *Server) route(need Role, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.Auth.authenticate(r)
+		if err == nil {
+			err = p.require(need)
+		}
+		if err == nil {
+			err = h(w, r, p)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// changed tells the endpoint's reconciler and event streams that the API
+// wrote to it.
+func (s *Server) changed(endpoint string) {
+	s.Notify(endpoint)
+	s.Publish(endpoint)
+}
+
+// event returns an event of the request's endpoint caused by p.
+func (s *Server) event(r *http.Request, p *Principal, typ, message string) rollout.Event {
+	return rollout.Event{
+		Endpoint: r.PathValue("name"),
+		Time:     s.Now(),
+		Actor:    p.Name,
+		Type:     typ,
+		Message:  message,
+		Details:  p.details(r),
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusOK, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if err := s.Ready(); err != nil {
+		writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		return
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+func writeText(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(text + "\n")) // a failed write means the caller left
+}
+
+// logRequests logs every request once it is answered. Writes are logged at
+// info level and reads at debug, because Terraform and the UI poll reads
+// while writes are rare and worth an access trail.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		level := hclog.Debug
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			level = hclog.Info
+		}
+		s.Logger.Log(level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "remote", r.RemoteAddr)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote. Unwrap lets
+// http.ResponseController reach the real writer to flush event streams.
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// endpointFor returns the endpoint a request writes to: ENOTFOUND when it
+// does not exist, EFORBIDDEN when p may not change it.
+func (s *Server) endpointFor(ctx context.Context, p *Principal, name string) (rollout.Endpoint, error) {
+	ep, err := s.Store.GetEndpoint(ctx, name)
+	if rollout.ErrorCode(err) == rollout.ENOTFOUND {
+		return rollout.Endpoint{}, notFound("endpoint %q not found", name)
+	} else if err != nil {
+		return rollout.Endpoint{}, err
+	}
+	if err := p.mayChange(ep.Name, ep.Team); err != nil {
+		return rollout.Endpoint{}, err
+	}
+	return ep, nil
+}
+
+// visibleEndpoint returns the endpoint a request reads: ENOTFOUND both when
+// it does not exist and when p may not see it, so that names do not leak.
+func (s *Server) visibleEndpoint(ctx context.Context, p *Principal, name string) (rollout.Endpoint, error) {
+	ep, err := s.Store.GetEndpoint(ctx, name)
+	if rollout.ErrorCode(err) == rollout.ENOTFOUND || (err == nil && !p.sees(ep.Name, ep.Team)) {
+		return rollout.Endpoint{}, notFound("endpoint %q not found", name)
+	}
+	return ep, err
+}
+
+// refuseDeleting refuses a change to an endpoint that is being torn down:
+// it would be undone by the teardown, or worse, start a new rollout in it.
+func refuseDeleting(ep rollout.Endpoint) error {
+	if ep.Deleting {
+		return rollout.Errorf(rollout.ECONFLICT, "endpoint %q is being deleted; wait until it is gone, then create it again", ep.Name)
+	}
+	return nil
+}

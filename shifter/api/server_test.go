@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	var notReady error
+	f := newFixture(t, func(s *api.Server) { s.Ready = func() error { return notReady } })
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if resp := f.do("GET", path, "", nil); resp.status != http.StatusOK {
+			t.Errorf("%s: %d %s", path, resp.status, resp.body)
+		}
+	}
+	notReady = errors.New("store not open yet")
+	resp := f.do("GET", "/readyz", "", nil)
+	if resp.status != http.StatusServiceUnavailable || !strings.Contains(string(resp.body), "store not open yet") {
+		t.Errorf("readyz while not ready: %d %s", resp.status, resp.body)
+	}
+	if resp := f.do("GET", "/healthz", "", nil); resp.status != http.StatusOK || string(resp.body) != "ok\n" {
+		t.Errorf("healthz while not ready: %d %q", resp.status, resp.body)
+	}
+}
+
+// brokenStore fails every endpoint read, as a store whose disk is gone does.
+type brokenStore struct{ store.Store }
+
+func (brokenStore) GetEndpoint(context.Context, string) (rollout.Endpoint, error) {
+	return rollout.Endpoint{}, errors.New("read /var/lib/shifter/shifter.db: input/output error")
+}
+
+func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
+	f := newFixture(t, func(s *api.Server) { s.Store = brokenStore{s.Store} })
+
+	e := f.do("GET", "/v1/endpoints/web", root, nil).apiError(t, http.StatusInternalServerError, rollout.EINTERNAL)
+	if strings.Contains(e.Message, "shifter.db") {
+		t.Errorf("the answer shows the cause: %q", e.Message)
+	}
+	if !strings.Contains(f.logs.String(), "input/output error") {
+		t.Errorf("the cause was not logged:\n%s", f.logs.String())
+	}
+}
+
+func TestErrorCodesAndStatusesMapBothWays(t *testing.T) {
+	for _, code := range []string{rollout.EINVALID, rollout.ENOTFOUND, rollout.ECONFLICT, rollout.EUNAUTHORIZED, rollout.EFORBIDDEN, rollout.EINTERNAL} {
+		status := api.ErrorStatus(code)
+		if got := api.StatusErrorCode(status); got != code {
+			t.Errorf("%s -> %d -> %s", code, status, got)
+		}
+	}
+	if got := api.StatusErrorCode(http.StatusBadGateway); got != rollout.EINTERNAL {
+		t.Errorf("502 -> %s, want internal", got)
+	}
+}
