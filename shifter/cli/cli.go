@@ -1,0 +1,53 @@
+// Package cli is the `shifter` command: the daemon (serve) and the
+// commands people use to watch and steer rollouts.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+const usage = `Usage: shifter <command> [flags]
+
+Commands:
+  serve     run the shifter daemon
+  version   print the version
+`
+
+// Run runs the command line args (without the program name) and returns
+// the process's exit code. Errors are one line on stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		c := &serveCommand{stderr: stderr}
+		if err = c.parseFlags(args[1:]); err == nil {
+			err = c.run(ctx)
+		}
+	case "version":
+		fmt.Fprintln(stdout, "shifter", Version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "shifter: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, "shifter:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+)
+
+// Server is a running shifter: the store, the reconciler and the API. Open
+// starts it and returns; Close stops it. Tests and the provider's acceptance
+// tests run it in-process on 127.0.0.1:0.
+type Server struct {
+	Config Config
+	Logger hclog.Logger
+	// AWS, when set, replaces the AWS configuration loaded from Config:
+	// tests use it to give each shifter its own moto account.
+	AWS *awssdk.Config
+
+	store      *bolt.Store
+	reconciler *reconcile.Reconciler
+	http       *http.Server
+	listener   net.Listener
+	cancel     context.CancelFunc
+	done       chan error
+}
+
+// Open starts the shifter: it opens the store, resumes every endpoint and
+// serves the API.
+func (s *Server) Open(ctx context.Context) (err error) {
+	if s.Logger == nil {
+		s.Logger = hclog.NewNullLogger()
+	}
+	cfg := s.Config
+	ctx, s.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.store, err = bolt.Open(cfg.StorePath); err != nil {
+		return err
+	}
+	awsCfg, err := s.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	auth, err := newAuth(cfg.Auth)
+	if err != nil {
+		return err
+	}
+	srv := &api.Server{Store: s.store, Logger: s.Logger, Auth: auth}
+	s.reconciler = reconcile.New(reconcile.Config{
+		Store:     s.store,
+		Connect:   reconcile.AWSConnector(aws.NewClients(awsCfg, s.Logger), cfg.ShifterID, cfg.PollInterval, s.Logger),
+		Logger:    s.Logger,
+		Poll:      cfg.PollInterval,
+		Resync:    cfg.ResyncInterval,
+		Published: srv.Publish,
+	})
+	srv.Notify = s.reconciler.Notify
+	srv.Ready = s.ready
+	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return err
+	}
+	s.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.http.Serve(s.listener) }()
+	if err := s.reconciler.Start(ctx); err != nil {
+		return err
+	}
+	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "store", cfg.StorePath)
+	return nil
+}
+
+// URL is the base URL of the running API.
+func (s *Server) URL() string {
+	return "http://" + s.listener.Addr().String()
+}
+
+// Close stops serving, stops the reconciler and closes the store.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, s.http.Shutdown(ctx))
+		if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.reconciler != nil {
+		s.reconciler.Stop()
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) awsConfig(ctx context.Context) (awssdk.Config, error) {
+	if s.AWS != nil {
+		return *s.AWS, nil
+	}
+	return aws.Load(ctx, aws.Config{Region: s.Config.AWSRegion, Endpoint: s.Config.AWSEndpoint})
+}
+
+// ready reports whether the shifter can serve: its store answers.
+func (s *Server) ready() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := s.store.ListEndpoints(ctx)
+	return err
+}
+
+func newAuth(a AuthBlock) (*api.Auth, error) {
+	tokens := make([]api.Token, 0, len(a.Tokens))
+	for _, t := range a.Tokens {
+		tokens = append(tokens, api.Token{Name: t.Name, Team: t.Team, Role: api.Role(t.Role), Endpoints: t.Endpoints, SHA256: t.SHA256})
+	}
+	var anonymous *api.Principal
+	if a.Anonymous != nil {
+		anonymous = &api.Principal{Name: "anonymous", Team: a.Anonymous.Team, Role: api.Role(a.Anonymous.Role)}
+	}
+	return api.NewAuth(tokens, anonymous)
+}
+
+// serveCommand is `shifter serve`.
+type serveCommand struct {
+	configPath string
+	listen     string
+	stderr     io.Writer
+}
+
+func (c *serveCommand) parseFlags(args []string) error {
+	fs := flag.NewFlagSet("shifter serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.configPath, "config", "shifter.hcl", "configuration file (HCL)")
+	fs.StringVar(&c.listen, "listen", "", "address to serve the API on, overriding the file's listen")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: shifter serve [-config FILE] [-listen ADDR]\n\nRuns the shifter: the API and the reconciler of every endpoint.")
+		fs.PrintDefaults()
+	}
+	return fs.Parse(args)
+}
+
+func (c *serveCommand) run(ctx context.Context) error {
+	src, err := os.ReadFile(c.configPath)
+	if err != nil {
+		return err
+	}
+	cfg, err := ParseConfig(src, c.configPath)
+	if err != nil {
+		return err
+	}
+	if c.listen != "" {
+		cfg.Listen = c.listen
+	}
+	s := &Server{
+		Config: cfg,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: cfg.LogLevel, JSONFormat: cfg.LogJSON, Output: c.stderr}),
+	}
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	s.Logger.Info("shutting down")
+	return s.Close()
+}

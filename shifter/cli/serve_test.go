@@ -1,0 +1,241 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// openShifter runs a shifter in-process on a free port, against its own moto
+// account, with anonymous admin access (as the local demo configures).
+func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
+	t.Helper()
+	awsCfg := awstest.Config(t)
+	net := awstest.Network(t, awsCfg)
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen          = "127.0.0.1:0"
+poll_interval   = "50ms"
+resync_interval = "1s"
+store { path = %q }
+auth {
+  anonymous { role = "admin" }
+}
+`, filepath.Join(t.TempDir(), "shifter.db"))), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, net
+}
+
+func call(t *testing.T, method, url string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, r)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+func endpointSpec(net awstest.Net) map[string]any {
+	return map[string]any{
+		"team":                "web",
+		"deletion_protection": false,
+		"traffic":             map[string]any{"listener_arn": net.ListenerARN, "priority": 10, "hosts": []string{"web.example.com"}},
+		"template": map[string]any{
+			"repository": "registry.example.com/web", "container_port": 8080, "ami": net.AMI,
+			"subnets": net.Subnets, "security_groups": []string{net.SecurityGroup},
+		},
+		"policy": map[string]any{"steps": []map[string]any{{"weight": 100}}, "bake_time": "0s"},
+	}
+}
+
+func TestServeRollsOutAReleaseDeclaredThroughTheAPI(t *testing.T) {
+	s, net := openShifter(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, _ := call(t, "GET", s.URL()+path, nil); code != http.StatusOK {
+			t.Fatalf("GET %s = %d", path, code)
+		}
+	}
+	if code, body := call(t, "PUT", s.URL()+"/v1/endpoints/web", endpointSpec(net)); code != http.StatusCreated {
+		t.Fatalf("PUT endpoint = %d %v", code, body)
+	}
+	if code, body := call(t, "PUT", s.URL()+"/v1/endpoints/web/releases/production", map[string]any{"version": "v1"}); code != http.StatusCreated {
+		t.Fatalf("PUT release = %d %v", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := call(t, "GET", s.URL()+"/v1/endpoints/web/releases/production", nil)
+		status, _ := body["status"].(map[string]any)
+		if status["state"] == string(rollout.PhaseComplete) {
+			if status["traffic_percent"] != float64(100) || status["live_version"] != "v1" {
+				t.Fatalf("release status = %v", status)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("release not complete after 30s: %v", status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Deleting the endpoint tears its environments and rule down, then
+	// forgets it.
+	if code, body := call(t, "DELETE", s.URL()+"/v1/endpoints/web", nil); code != http.StatusAccepted {
+		t.Fatalf("DELETE endpoint = %d %v", code, body)
+	}
+	for code := 0; code != http.StatusNotFound; code, _ = call(t, "GET", s.URL()+"/v1/endpoints/web", nil) {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("endpoint still there: %d", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	awsCfg := *s.AWS
+	groups, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil || len(groups.AutoScalingGroups) != 0 {
+		t.Errorf("groups after delete = %d, %v", len(groups.AutoScalingGroups), err)
+	}
+	rules, err := elb.NewFromConfig(awsCfg).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: &net.ListenerARN})
+	if err != nil || len(rules.Rules) != 1 { // only the listener's default rule
+		t.Errorf("rules after delete = %d, %v", len(rules.Rules), err)
+	}
+}
+
+// TestBadInputCreatesNothing: every rejected request leaves no trace in the
+// store or in AWS.
+func TestBadInputCreatesNothing(t *testing.T) {
+	s, net := openShifter(t)
+	good := endpointSpec(net)
+	bad := func(mutate func(spec map[string]any)) map[string]any {
+		spec := endpointSpec(net)
+		mutate(spec)
+		return spec
+	}
+	policy := func(spec map[string]any) map[string]any { return spec["policy"].(map[string]any) }
+	for _, tc := range []struct {
+		path  string
+		body  any
+		field string
+	}{
+		{"/v1/endpoints/Web_1", good, "name"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { policy(s)["steps"] = []map[string]any{{"weight": 0}, {"weight": 100}} }), "policy.steps[0].weight"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { policy(s)["steps"] = []map[string]any{{"weight": 10}, {"weight": 150}} }), "policy.steps[1].weight"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { policy(s)["steps"] = []map[string]any{{"weight": 10}, {"weight": 50}} }), "policy.steps[1].weight"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { s["traffic"].(map[string]any)["listener_arn"] = "arn:aws:elb:listener" }), "traffic.listener_arn"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { policy(s)["bake_time"] = "5 minutes" }), "policy.bake_time"},
+		{"/v1/endpoints/web", bad(func(s map[string]any) { policy(s)["healthy_timeout"] = "0s" }), "policy.healthy_timeout"},
+	} {
+		code, body := call(t, "PUT", s.URL()+tc.path, tc.body)
+		e, _ := body["error"].(map[string]any)
+		if code != http.StatusBadRequest || e["code"] != "invalid" || e["field"] != tc.field {
+			t.Errorf("PUT %s (%s) = %d %v, want 400 invalid %q", tc.path, tc.field, code, body, tc.field)
+		}
+	}
+	if code, body := call(t, "PUT", s.URL()+"/v1/endpoints/web", good); code != http.StatusCreated {
+		t.Fatalf("PUT good endpoint = %d %v", code, body)
+	}
+	for _, tc := range []struct {
+		track string
+		body  map[string]any
+		field string
+	}{
+		{"staging", map[string]any{"version": "v1"}, "track"},
+		{"production", map[string]any{"version": "v1", "image": " "}, "image"},
+		{"production", map[string]any{"version": ""}, "version"},
+		{"preview", map[string]any{"version": "v1"}, "track"},
+	} {
+		code, body := call(t, "PUT", s.URL()+"/v1/endpoints/web/releases/"+tc.track, tc.body)
+		e, _ := body["error"].(map[string]any)
+		if code != http.StatusBadRequest || e["code"] != "invalid" || e["field"] != tc.field {
+			t.Errorf("PUT release %s %v = %d %v, want 400 invalid %q", tc.track, tc.body, code, body, tc.field)
+		}
+	}
+	// Give the reconciler time to act on anything that slipped through.
+	time.Sleep(300 * time.Millisecond)
+	if code, _ := call(t, "GET", s.URL()+"/v1/endpoints/web/releases/production", nil); code != http.StatusNotFound {
+		t.Errorf("a rejected release was stored: GET = %d", code)
+	}
+	awsCfg := *s.AWS
+	groups, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil || len(groups.AutoScalingGroups) != 0 {
+		t.Errorf("rejected input created %d groups (%v)", len(groups.AutoScalingGroups), err)
+	}
+	tgs, err := elb.NewFromConfig(awsCfg).DescribeTargetGroups(t.Context(), &elb.DescribeTargetGroupsInput{})
+	if err != nil || len(tgs.TargetGroups) != 0 {
+		t.Errorf("rejected input created %d target groups (%v)", len(tgs.TargetGroups), err)
+	}
+}
+
+func TestServeCommandReportsABadConfigurationInOneLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shifter.hcl")
+	if err := os.WriteFile(path, []byte(`store { path = "x" }`+"\nresync_interval = \"soon\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := cli.Run(context.Background(), []string{"serve", "-config", path}, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "resync_interval:") || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want 1 and one line naming resync_interval", code, stderr.String())
+	}
+	if code := cli.Run(context.Background(), []string{"launch"}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("unknown command exit = %d, want 2", code)
+	}
+}
+
+// TestServeCommandRunsUntilCancelled runs `shifter serve` as main does.
+func TestServeCommandRunsUntilCancelled(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shifter.hcl")
+	cfg := fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\naws {\n  endpoint = %q\n  region = \"us-east-1\"\n}\n", filepath.Join(dir, "s.db"), awstest.Endpoint())
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	var stderr bytes.Buffer
+	go func() { done <- cli.Run(ctx, []string{"serve", "-config", path}, io.Discard, &stderr) }()
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(stderr.String(), "shifter serving") {
+			t.Errorf("exit %d, stderr %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after its context was cancelled")
+	}
+}
