@@ -151,8 +151,13 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 	}
 	_, hasLT := lt[ref.LaunchTemplate]
 	_, hasGroup := groups[ref.AutoScalingGroup]
+	hasTG := tg != nil
+	if hasTG && hasLT && hasGroup {
+		ref.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
+		return ref, nil
+	}
 
-	if tg == nil {
+	if !hasTG {
 		if tg, err = b.createTargetGroup(ctx, ref, env.Template, tags); err != nil {
 			return ref, err
 		}
@@ -176,7 +181,8 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 		}
 	}
 	b.logger.Info("environment created", "endpoint", endpoint, "environment", env.ID, "version", env.Version,
-		"target_group", ref.TargetGroup, "launch_template_created", !hasLT, "group_created", !hasGroup)
+		"group", ref.AutoScalingGroup, "target_group", ref.TargetGroup,
+		"completed", hasTG || hasLT) // an earlier Create was interrupted
 	return ref, nil
 }
 

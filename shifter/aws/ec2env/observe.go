@@ -35,8 +35,9 @@ type Observation struct {
 
 // Observe reports the live state of envs of endpoint, by environment ID. It
 // describes all groups, target groups and launch templates in batches and
-// then the health of each existing target group: 3 + len(envs) calls for up
-// to 20 environments.
+// then the health of each existing target group: for up to 20 environments,
+// 3 calls and one per target group (and one per name when a target group is
+// missing, as DescribeTargetGroups fails a batch with a missing name).
 func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment) (map[string]Observation, error) {
 	refs := make(map[string]Ref, len(envs))
 	var ltNames, groupNames, tgNames []string
