@@ -1,0 +1,193 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+// reconcilerEvent stores an event as the reconciler does, then publishes it.
+func (sh *shifter) reconcilerEvent(t *testing.T, endpoint, message string) {
+	t.Helper()
+	ev := rollout.Event{Actor: rollout.ActorShifter, Type: rollout.EventStepApplied, Message: message}
+	if _, err := sh.store.AppendEvents(t.Context(), endpoint, ev); err != nil {
+		t.Fatal(err)
+	}
+	sh.server.Publish(endpoint)
+}
+
+// follow runs Follow in the background and returns the events it sees and
+// a function that stops it and returns Follow's error.
+func follow(t *testing.T, c *client.Client, endpoint string, after int64) (<-chan rollout.Event, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	events := make(chan rollout.Event, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Follow(ctx, endpoint, after, func(ev rollout.Event) error {
+			events <- ev
+			return nil
+		})
+	}()
+	return events, func() error {
+		cancel()
+		return <-done
+	}
+}
+
+func receive(t *testing.T, events <-chan rollout.Event, wantSeq ...int64) {
+	t.Helper()
+	for _, want := range wantSeq {
+		select {
+		case ev := <-events:
+			if ev.Seq != want {
+				t.Fatalf("event %d (%s), want %d", ev.Seq, ev.Message, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event %d", want)
+		}
+	}
+}
+
+func TestFollowBacklogThenLive(t *testing.T) {
+	sh, srv := startShifter(t, nil)
+	sh.reconcilerEvent(t, "web", "one")
+	sh.reconcilerEvent(t, "web", "two")
+
+	events, stop := follow(t, newClient(t, srv.URL, client.WithToken(adminToken)), "web", 1)
+	receive(t, events, 2)
+	sh.reconcilerEvent(t, "web", "three")
+	receive(t, events, 3)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow returned %v, want context.Canceled", err)
+	}
+}
+
+func TestFollowReconnectsFromLastEvent(t *testing.T) {
+	var mu sync.Mutex
+	var lastEventIDs []string
+	// The first stream is cut after a moment, as a proxy or a restart would.
+	cut := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Accept") != api.EventStreamType {
+				next.ServeHTTP(w, r)
+				return
+			}
+			mu.Lock()
+			first := lastEventIDs == nil
+			lastEventIDs = append(lastEventIDs, r.Header.Get(api.LastEventIDHeader))
+			mu.Unlock()
+			if first {
+				ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
+				defer cancel()
+				r = r.WithContext(ctx)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	sh, srv := startShifter(t, cut)
+	sh.reconcilerEvent(t, "web", "one")
+	sh.reconcilerEvent(t, "web", "two")
+
+	events, stop := follow(t, newClient(t, srv.URL, client.WithToken(adminToken)), "web", 0)
+	receive(t, events, 1, 2)
+	time.Sleep(300 * time.Millisecond) // the first stream is gone by now
+	sh.reconcilerEvent(t, "web", "three")
+	receive(t, events, 3)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("event %d delivered twice", ev.Seq)
+	default:
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lastEventIDs) < 2 || lastEventIDs[0] != "" || lastEventIDs[1] != "2" {
+		t.Fatalf("Last-Event-ID of the streams: %q, want none then \"2\"", lastEventIDs)
+	}
+}
+
+func TestFollowReturnsTheCallbacksError(t *testing.T) {
+	sh, srv := startShifter(t, nil)
+	sh.reconcilerEvent(t, "web", "one")
+	stop := errors.New("seen enough")
+	err := newClient(t, srv.URL, client.WithToken(adminToken)).Follow(t.Context(), "web", 0, func(rollout.Event) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Fatalf("Follow returned %v, want the callback's error", err)
+	}
+}
+
+func TestFollowGivesUpOnErrorsRetryingCannotFix(t *testing.T) {
+	sh, srv := startShifter(t, nil)
+	ep := testEndpoint()
+	ep.Team = "search"
+	if _, err := sh.store.PutEndpoint(t.Context(), ep, store.New); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv.URL, client.WithToken(deployToken)) // of team payments
+	err := c.Follow(t.Context(), "web", 0, func(rollout.Event) error { return nil })
+	wantError(t, err, rollout.ENOTFOUND, "")
+}
+
+// syncBuffer is a log output read while the client writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestLogsNeverHoldTheToken(t *testing.T) {
+	sh, srv := startShifter(t, nil)
+	logs := &syncBuffer{}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Trace})
+	c := newClient(t, srv.URL, client.WithToken(adminToken), client.WithLogger(logger))
+	ctx := t.Context()
+
+	ep := testEndpoint()
+	ep.Template.Env = map[string]string{"API_KEY": "env-value-in-a-body"}
+	if _, err := c.PutEndpoint(ctx, ep, store.New); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.GetEndpoint(ctx, "nope")
+	sh.reconcilerEvent(t, "web", "one")
+	events, stop := follow(t, c, "web", 0)
+	receive(t, events, 1)
+	_ = stop()
+
+	out := logs.String()
+	for _, want := range []string{"PUT", "/v1/endpoints/web", "status=404", "[redacted]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not mention %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{adminToken, "env-value-in-a-body"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// Every write takes the revision it expects, as the store does: a revision
+// read earlier (If-Match), store.New to create only, or store.Any to skip
+// the check. A stale revision is an ECONFLICT error.
+
+// ListEndpoints returns the endpoints the token may see, of team only
+// unless team is "".
+func (c *Client) ListEndpoints(ctx context.Context, team string) ([]rollout.EndpointView, error) {
+	r := request{method: http.MethodGet, path: []string{"endpoints"}}
+	if team != "" {
+		r.query = url.Values{"team": {team}}
+	}
+	var list api.EndpointList
+	if err := c.call(ctx, r, &list); err != nil {
+		return nil, err
+	}
+	return list.Endpoints, nil
+}
+
+// GetEndpoint returns an endpoint's spec and live status.
+func (c *Client) GetEndpoint(ctx context.Context, name string) (rollout.EndpointView, error) {
+	var v rollout.EndpointView
+	err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", name}}, &v)
+	return v, err
+}
+
+// PutEndpoint creates or replaces the spec of ep.Name. The fields the
+// shifter owns (revision, times, deleting) are ignored, so a spec read back
+// may be sent again.
+func (c *Client) PutEndpoint(ctx context.Context, ep rollout.Endpoint, revision int64) (rollout.EndpointView, error) {
+	var v rollout.EndpointView
+	err := c.call(ctx, request{
+		method: http.MethodPut,
+		path:   []string{"endpoints", ep.Name},
+		header: preconditions(revision),
+		body:   ep,
+	}, &v)
+	return v, err
+}
+
+// DeleteEndpoint asks the shifter to tear an endpoint down and returns it
+// as it is while that happens (status "deleting"); GetEndpoint reports
+// ENOTFOUND once it is gone. It is ECONFLICT while deletion protection is
+// on, with ErrorField "deletion_protection".
+func (c *Client) DeleteEndpoint(ctx context.Context, name string, revision int64) (rollout.EndpointView, error) {
+	var v rollout.EndpointView
+	err := c.call(ctx, request{
+		method: http.MethodDelete,
+		path:   []string{"endpoints", name},
+		header: preconditions(revision),
+	}, &v)
+	return v, err
+}
+
+// PutRelease declares r.Version on track r.Track of endpoint r.Endpoint.
+func (c *Client) PutRelease(ctx context.Context, r rollout.Release, revision int64) (rollout.ReleaseView, error) {
+	var v rollout.ReleaseView
+	err := c.call(ctx, request{
+		method: http.MethodPut,
+		path:   []string{"endpoints", r.Endpoint, "releases", string(r.Track)},
+		header: preconditions(revision),
+		body:   r,
+	}, &v)
+	return v, err
+}
+
+// GetRelease returns the release declared on a track with its live state.
+func (c *Client) GetRelease(ctx context.Context, endpoint string, track rollout.Track) (rollout.ReleaseView, error) {
+	var v rollout.ReleaseView
+	err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", endpoint, "releases", string(track)}}, &v)
+	return v, err
+}
+
+// DeleteRelease stops declaring a track's release; traffic stays on what is
+// live.
+func (c *Client) DeleteRelease(ctx context.Context, endpoint string, track rollout.Track, revision int64) error {
+	return c.call(ctx, request{
+		method: http.MethodDelete,
+		path:   []string{"endpoints", endpoint, "releases", string(track)},
+		header: preconditions(revision),
+	}, nil)
+}
+
+// Act queues command cmd (its Kind, For, To and Reason) for the endpoint's
+// rollout and returns it as queued, with its sequence, actor and time.
+func (c *Client) Act(ctx context.Context, endpoint string, cmd rollout.Command) (rollout.Command, error) {
+	var queued rollout.Command
+	err := c.call(ctx, request{
+		method: http.MethodPost,
+		path:   []string{"endpoints", endpoint, "actions", string(cmd.Kind)},
+		body:   api.ActionRequest{For: cmd.For, To: cmd.To, Reason: cmd.Reason},
+	}, &queued)
+	return queued, err
+}
+
+// Events returns up to limit events of the endpoint's trail after sequence
+// after (limit 0: the server's default), and the sequence to read on from.
+func (c *Client) Events(ctx context.Context, endpoint string, after int64, limit int) ([]rollout.Event, int64, error) {
+	q := url.Values{"after": {seqString(after)}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var page api.EventPage
+	if err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", endpoint, "events"}, query: q}, &page); err != nil {
+		return nil, after, err
+	}
+	return page.Events, page.Next, nil
+}
