@@ -189,7 +189,9 @@ func (p *Principal) mayChange(name, team string) error {
 		return nil
 	}
 	if p.Team != "" && p.Team != team {
-		return rollout.Errorf(rollout.EFORBIDDEN, "%s acts for team %q only; endpoint %q is of team %q", p.Name, p.Team, name, team)
+		// The message does not repeat the endpoint's team: that is not the
+		// caller's to learn.
+		return rollout.Errorf(rollout.EFORBIDDEN, "%s may only act on endpoints of team %q", p.Name, p.Team)
 	}
 	return rollout.Errorf(rollout.EFORBIDDEN, "%s may not act on endpoint %q", p.Name, name)
 }

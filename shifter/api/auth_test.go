@@ -73,15 +73,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if resp.status != want {
 					t.Fatalf("%s %s as %s: %d, want %d; body %s", op.method, op.path, name, resp.status, want, resp.body)
 				}
-				switch {
-				case want == http.StatusUnauthorized:
+				switch want {
+				case http.StatusUnauthorized:
 					if !strings.HasPrefix(resp.header.Get("WWW-Authenticate"), "Bearer") {
 						t.Errorf("401 without WWW-Authenticate: Bearer")
 					}
 					resp.apiError(t, want, rollout.EUNAUTHORIZED)
-				case want == http.StatusForbidden:
+				case http.StatusForbidden:
 					resp.apiError(t, want, rollout.EFORBIDDEN)
-				case want == http.StatusNotFound:
+				case http.StatusNotFound:
 					resp.apiError(t, want, rollout.ENOTFOUND)
 				}
 				if want >= 400 {

@@ -190,8 +190,8 @@ func (r response) must(t *testing.T, status int, v any) {
 }
 
 // apiError fails the test unless the answer is an error with status and
-// code, and returns it.
-func (r response) apiError(t *testing.T, status int, code string) *rollout.Error {
+// code, and returns it (as a value: most callers only assert).
+func (r response) apiError(t *testing.T, status int, code string) rollout.Error {
 	t.Helper()
 	var body api.ErrorResponse
 	r.must(t, status, &body)
@@ -201,7 +201,7 @@ func (r response) apiError(t *testing.T, status int, code string) *rollout.Error
 	if body.Error.Message == "" {
 		t.Fatalf("error %s has no message", r.body)
 	}
-	return body.Error
+	return *body.Error
 }
 
 // testEndpoint returns a valid endpoint of team payments with a preview

@@ -105,6 +105,9 @@ func (f *follower) stream(ctx context.Context) (delivered bool, err error) {
 		}
 		return false, err
 	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, api.EventStreamType) {
+		return false, &finalError{fmt.Errorf("events of %q: the shifter answered %q, not an event stream", f.endpoint, ct)}
+	}
 
 	idle := time.AfterFunc(idleTimeout, cancel)
 	defer idle.Stop()
