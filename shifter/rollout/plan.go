@@ -469,8 +469,8 @@ func (p *planner) alarming() []string {
 // metrics (Decision.Measure) or was rolled back.
 func (p *planner) judge(track Track, r *Rollout) bool {
 	mc := p.ep.Policy.MetricChecks
-	if track != Production || mc == nil || r.From == "" {
-		return true
+	if track != Production || mc == nil || r.From == "" || !p.now.After(r.Since) {
+		return true // nothing to judge, or an empty window (a bake of 0s)
 	}
 	target, seen := p.in.Observed.Metrics[r.Target]
 	if !seen {

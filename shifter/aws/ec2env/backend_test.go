@@ -129,8 +129,10 @@ func TestLifecycle(t *testing.T) {
 		if err := f.backend.Scale(ctx, "api", env, capacity); err != nil {
 			t.Fatal(err)
 		}
+		// moto keeps terminated instances registered as healthy targets:
+		// only the group's instances in service may count.
 		obs := f.observe(t, "api", env)
-		if !obs.Exists || obs.Capacity != capacity || obs.InService != capacity {
+		if !obs.Exists || obs.Capacity != capacity || obs.InService != capacity || obs.Healthy != capacity || obs.Targets != capacity {
 			t.Errorf("after scaling to %d: %+v", capacity, obs)
 		}
 	}

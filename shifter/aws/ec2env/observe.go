@@ -70,13 +70,19 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 		_, hasLT := lts[ref.LaunchTemplate]
 		o.Exists = hasGroup && hasTG && hasLT
 		o.Gone = !hasGroup && !hasTG && !hasLT
+		// inService are the group's instances in service: only their
+		// targets count, so a terminated instance still registered (moto
+		// keeps them) or a target registered by hand never makes an
+		// environment look healthy.
+		inService := map[string]bool{}
 		if hasGroup {
 			o.Capacity = int(aws.ToInt32(g.DesiredCapacity))
 			for _, inst := range g.Instances {
 				if inst.LifecycleState == asgtypes.LifecycleStateInService {
-					o.InService++
+					inService[aws.ToString(inst.InstanceId)] = true
 				}
 			}
+			o.InService = len(inService)
 		}
 		if hasTG {
 			o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
@@ -87,8 +93,11 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 			case err != nil:
 				return nil, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
 			default:
-				o.Targets = len(health.TargetHealthDescriptions)
 				for _, d := range health.TargetHealthDescriptions {
+					if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
+						continue
+					}
+					o.Targets++
 					if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 						o.Healthy++
 					}

@@ -1,0 +1,449 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// The tests of this file show the safety rules of DESIGN §3–4 against moto:
+// canary, operator commands, health gating, alarms, metric checks, capacity,
+// supersede, preview, verified weights and bake.
+
+func steps(s ...rollout.Step) func(*rollout.Endpoint) {
+	return func(ep *rollout.Endpoint) { ep.Policy.Steps = s }
+}
+
+func pause(d time.Duration) *rollout.Duration { return rollout.DurationPtr(d) }
+
+// live starts a shifter and completes a first release of v1.
+func live(t *testing.T, shape ...func(*rollout.Endpoint)) *harness {
+	t.Helper()
+	h := newHarness(t, func(ep *rollout.Endpoint) {
+		for _, s := range shape {
+			s(ep)
+		}
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	return h
+}
+
+func (h *harness) waitWeights(want map[string]int) {
+	h.t.Helper()
+	h.eventually(30*time.Second, fmt.Sprint("weights ", want), func() bool { _, w := h.rule(); return maps.Equal(w, want) })
+}
+
+func (h *harness) cloudWatch() *cloudwatch.Client {
+	set, err := aws.NewClients(h.cfg, hclog.NewNullLogger()).For(rollout.Placement{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return set.CloudWatch
+}
+
+func (h *harness) alarm(name string, state cwtypes.StateValue) {
+	h.t.Helper()
+	cw := h.cloudWatch()
+	if _, err := cw.PutMetricAlarm(h.ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: awssdk.String(name), Namespace: awssdk.String(watch.Namespace), MetricName: awssdk.String(watch.Metric5xx),
+		Statistic: cwtypes.StatisticSum, Period: awssdk.Int32(60), EvaluationPeriods: awssdk.Int32(1), Threshold: awssdk.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := cw.SetAlarmState(h.ctx, &cloudwatch.SetAlarmStateInput{AlarmName: awssdk.String(name), StateValue: state, StateReason: awssdk.String("test")}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// targetGroup returns the ARN of version's target group.
+func (h *harness) targetGroup(version string) string {
+	h.t.Helper()
+	out, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, tg := range out.TargetGroups {
+		if h.versionOf(awssdk.ToString(tg.TargetGroupArn)) == version {
+			return awssdk.ToString(tg.TargetGroupArn)
+		}
+	}
+	h.t.Fatalf("no target group of %s", version)
+	return ""
+}
+
+// putMetrics records requests and 5xx answers of version's target group now.
+func (h *harness) putMetrics(version string, requests, errors5xx float64) {
+	h.t.Helper()
+	lb, _ := watch.LoadBalancerDimension(h.net.ListenerARN)
+	tg, _ := watch.TargetGroupDimension(h.targetGroup(version))
+	dims := []cwtypes.Dimension{{Name: awssdk.String("LoadBalancer"), Value: &lb}, {Name: awssdk.String("TargetGroup"), Value: &tg}}
+	now := time.Now()
+	_, err := h.cloudWatch().PutMetricData(h.ctx, &cloudwatch.PutMetricDataInput{
+		Namespace: awssdk.String(watch.Namespace),
+		MetricData: []cwtypes.MetricDatum{
+			{MetricName: awssdk.String(watch.MetricRequests), Timestamp: &now, Value: &requests, Dimensions: dims},
+			{MetricName: awssdk.String(watch.Metric5xx), Timestamp: &now, Value: &errors5xx, Dimensions: dims},
+		},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// stopInstances stops a group's instances: moto then reports their targets
+// "unused", the only way it has of failing a health check.
+func (h *harness) stopInstances(group string) {
+	h.t.Helper()
+	out, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	if err != nil || len(out.AutoScalingGroups) != 1 {
+		h.t.Fatalf("group %s: %v", group, err)
+	}
+	var ids []string
+	for _, i := range out.AutoScalingGroups[0].Instances {
+		ids = append(ids, awssdk.ToString(i.InstanceId))
+	}
+	if _, err := h.ec2.StopInstances(h.ctx, &ec2.StopInstancesInput{InstanceIds: ids}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// sickOnCreate stops the instances of version's environment as soon as the
+// real backend created it, so its targets never pass a health check.
+type sickOnCreate struct {
+	reconcile.Environments
+	h       *harness
+	version string
+}
+
+func (s sickOnCreate) Create(ctx context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error) {
+	ref, err := s.Environments.Create(ctx, endpoint, env)
+	if err == nil && env.Version == s.version {
+		s.h.stopInstances(ref.AutoScalingGroup)
+	}
+	return ref, err
+}
+
+func TestCanaryStepWaitsForPromote(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10}, rollout.Step{Weight: 100}))
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhasePaused, 30*time.Second)
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	time.Sleep(time.Second)
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 90, "v2": 10}) {
+		t.Fatalf("canary moved without a promote: %v", w)
+	}
+	h.command(rollout.CommandPromote)
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	h.waitWeights(map[string]int{"v2": 100})
+}
+
+func TestPauseFreezesAndResumeContinues(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Second)}, rollout.Step{Weight: 100}))
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.command(rollout.CommandPause)
+	h.eventually(5*time.Second, "paused", func() bool { return !h.state().Production.Rollout.PausedAt.IsZero() })
+	time.Sleep(2 * time.Second)
+	if _, w := h.rule(); w["v2"] != 10 {
+		t.Fatalf("paused rollout moved: %v", w)
+	}
+	h.command(rollout.CommandResume)
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	if len(h.events(rollout.EventRolloutPaused)) != 1 || len(h.events(rollout.EventRolloutResumed)) != 1 {
+		t.Errorf("paused/resumed events = %d/%d, want 1/1", len(h.events(rollout.EventRolloutPaused)), len(h.events(rollout.EventRolloutResumed)))
+	}
+}
+
+func TestAbortReturnsTrafficAtOnce(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.calls.Reset()
+	h.command(rollout.CommandAbort, func(c *rollout.Command) { c.Reason = "wrong config" })
+	h.waitPhase("v2", rollout.PhaseAborted, 10*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
+		t.Errorf("ModifyRule calls = %d, want 1", n)
+	}
+	if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "aborted by alice: wrong config") {
+		t.Errorf("reason = %q", r.Reason)
+	}
+	h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
+}
+
+func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
+	h := live(t)
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	h.release("v3")
+	h.waitPhase("v3", rollout.PhaseComplete, 30*time.Second)
+	h.calls.Reset()
+	h.command(rollout.CommandRollback, func(c *rollout.Command) { c.To = "v1" })
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
+		t.Errorf("ModifyRule calls = %d, want 1", n)
+	}
+	if held := h.state().Production.Held; held == nil || held.Key.Version != "v3" {
+		t.Errorf("held = %+v, want the declared v3 held", held)
+	}
+}
+
+func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testing.T) {
+	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Policy.HealthyTimeout = rollout.Duration(2 * time.Second) })
+	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
+		c.Environments = sickOnCreate{Environments: c.Environments, h: h, version: "v2"}
+		return c
+	}
+	h.kill()
+	h.start()
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.calls.Reset()
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseFailed, 30*time.Second)
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Fatalf("rule = %v, want v1=100 untouched", w)
+	}
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 0 {
+		t.Errorf("ModifyRule calls = %d, want 0", n)
+	}
+	h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
+	if f := h.events(rollout.EventRolloutFailed); len(f) != 1 || !strings.Contains(f[0].Message, "not healthy within 2s") {
+		t.Errorf("failed events = %+v", f)
+	}
+}
+
+func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
+	h := live(t, func(ep *rollout.Endpoint) {
+		ep.Policy.RetainCapacityPercent = 50
+		ep.Policy.HealthyTimeout = rollout.Duration(2 * time.Second)
+	})
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	v1 := h.groups()["v1"][0]
+	h.eventually(10*time.Second, "v1 at half capacity", func() bool {
+		out, _ := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{v1}})
+		return awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity) == 1
+	})
+
+	// v1's remaining instance fails its checks: scaled back up, v1 has one
+	// healthy target of the two it needs, so no traffic may return to it.
+	h.stopInstances(v1)
+	h.calls.Reset()
+	h.release("v1")
+	h.eventually(30*time.Second, "the return to v1 to fail", func() bool {
+		r := h.state().Production.Rollout
+		return r.Kind == rollout.KindRollback && r.Phase == rollout.PhaseFailed
+	})
+	if n := h.calls.Count("autoscaling", "UpdateAutoScalingGroup"); n != 1 {
+		t.Errorf("UpdateAutoScalingGroup calls = %d, want 1 (scale v1 to 2)", n)
+	}
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 0 {
+		t.Errorf("traffic moved to an unhealthy environment: %d ModifyRule calls", n)
+	}
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
+		t.Errorf("rule = %v, want v2=100", w)
+	}
+}
+
+func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
+		func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx"} })
+	h.alarm("web-5xx", cwtypes.StateValueOk)
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.calls.Reset()
+	h.alarm("web-5xx", cwtypes.StateValueAlarm)
+	h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
+		t.Errorf("ModifyRule calls = %d, want 1", n)
+	}
+	rb := h.events(rollout.EventRolloutRolledBack)
+	if len(rb) != 1 || !strings.Contains(rb[0].Message, "alarm web-5xx entered ALARM") {
+		t.Errorf("rolled_back events = %+v", rb)
+	}
+	if held := h.state().Production.Held; held == nil || !strings.Contains(held.Reason, "web-5xx") {
+		t.Errorf("held = %+v, want the alarm in the release's reason", held)
+	}
+}
+
+func TestAlarmAlreadyInAlarmIsReportedAndBlocksOnlyWhenAsked(t *testing.T) {
+	for _, block := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reported", true: "blocking"}[block], func(t *testing.T) {
+			h := live(t, func(ep *rollout.Endpoint) {
+				ep.Policy.Alarms = []string{"web-5xx"}
+				ep.Policy.BlockOnAlarm = block
+			})
+			h.alarm("web-5xx", cwtypes.StateValueAlarm)
+			time.Sleep(2 * poll) // alarms are read at most once per poll
+			h.release("v2")
+			if !block {
+				h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+				if n := len(h.events(rollout.EventAlarmReported)); n != 1 {
+					t.Errorf("alarm.reported events = %d, want 1", n)
+				}
+				return
+			}
+			h.waitPhase("v2", rollout.PhasePending, 10*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			if len(h.groups()["v2"]) != 0 {
+				t.Fatal("a blocked rollout created an environment")
+			}
+			h.alarm("web-5xx", cwtypes.StateValueOk)
+			h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		})
+	}
+}
+
+func TestMetricCheckFailingAtTheEndOfAStepRollsBack(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(2 * time.Second)}, rollout.Step{Weight: 100}),
+		func(ep *rollout.Endpoint) {
+			ep.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MinRequests: 10}
+		})
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.putMetrics("v1", 900, 1)
+	h.putMetrics("v2", 100, 20)
+	h.waitPhase("v2", rollout.PhaseRolledBack, 30*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+	if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "5xx rate 20.00% is above 5.00%") {
+		t.Errorf("reason = %q", r.Reason)
+	}
+}
+
+func TestMetricCheckPassingLetsTheRolloutGoOn(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(2 * time.Second)}, rollout.Step{Weight: 100}),
+		func(ep *rollout.Endpoint) {
+			ep.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MaxRatioToStable: 3, MinRequests: 10}
+		})
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.putMetrics("v1", 900, 9)
+	h.putMetrics("v2", 100, 1)
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+}
+
+func TestSupersedeReturnsTheCanaryThenRollsTheNewVersion(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
+	stop := h.watchWeights()
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.release("v3")
+	h.waitWeights(map[string]int{"v1": 90, "v3": 10})
+	seen := stop()
+	want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 100}, {"v1": 90, "v3": 10}}
+	if !slices.EqualFunc(seen, want, maps.Equal) {
+		t.Errorf("weights = %v, want %v", seen, want)
+	}
+	h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
+	if r := h.state().Production.Rollout; r.Key.Version != "v3" || r.Step != 0 {
+		t.Errorf("rollout = %s at step %d, want v3 at step 1", r.Key.Version, r.Step+1)
+	}
+}
+
+func TestPreviewReleaseGetsOnlyThePreviewRouteAndIsReusedByProduction(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
+		func(ep *rollout.Endpoint) {
+			ep.Traffic.PreviewHost = "preview.web.example.com"
+			ep.Traffic.PreviewPriority = 11
+		})
+	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
+	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.Notify("web")
+	h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Fatalf("production rule = %v, want v1=100", w)
+	}
+	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range out.Rules {
+		if awssdk.ToString(rule.Priority) == "11" && rule.Conditions[0].HostHeaderConfig.Values[0] != "preview.web.example.com" {
+			t.Errorf("preview rule conditions = %+v", rule.Conditions)
+		}
+	}
+
+	h.calls.Reset()
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
+		t.Errorf("production built a new environment for v2 instead of reusing preview's (%d groups created)", n)
+	}
+}
+
+// flakyRouter fails its first weight writes as a verification failure would:
+// moto always reads back what was written, so this part cannot come from it.
+type flakyRouter struct {
+	reconcile.Router
+	failures atomic.Int32
+}
+
+func (f *flakyRouter) SetWeights(ctx context.Context, route alb.Route, weights map[string]int) (alb.Result, error) {
+	if f.failures.Add(-1) >= 0 {
+		return alb.Result{}, errors.New("weights read back did not match after 3 attempts")
+	}
+	return f.Router.SetWeights(ctx, route, weights)
+}
+
+func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
+	router := &flakyRouter{}
+	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
+		router.Router = c.Router
+		c.Router = router
+		return c
+	}
+	h.kill()
+	h.start()
+	router.failures.Store(2)
+	h.release("v2")
+	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+	h.eventually(5*time.Second, "step recorded", func() bool { return len(h.events(rollout.EventStepApplied)) == 1 })
+	failed := h.events(rollout.EventActionFailed)
+	if len(failed) != 1 || !strings.Contains(failed[0].Message, "read back did not match") {
+		t.Fatalf("action.failed events = %+v, want one reporting the mismatch", failed)
+	}
+	if step := h.events(rollout.EventStepApplied)[0]; step.Seq < failed[0].Seq {
+		t.Errorf("step recorded (seq %d) before its weights were written (failure at seq %d)", step.Seq, failed[0].Seq)
+	}
+}
+
+func TestAlarmDuringBakeRollsBack(t *testing.T) {
+	h := live(t, func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-latency"} })
+	h.update(func(ep *rollout.Endpoint) { ep.Policy.BakeTime = rollout.Duration(time.Minute) })
+	h.alarm("web-latency", cwtypes.StateValueOk)
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseBaking, 30*time.Second)
+	h.waitWeights(map[string]int{"v2": 100})
+	h.alarm("web-latency", cwtypes.StateValueAlarm)
+	h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+}
