@@ -11,13 +11,16 @@ import (
 // traffic is routed, how every version of it runs, and how a new version is
 // rolled out. It is declared by Terraform and stored by the shifter.
 type Endpoint struct {
-	Name               string    `json:"name"`
-	Team               string    `json:"team,omitempty"`
-	Placement          Placement `json:"placement"`
-	Traffic            Traffic   `json:"traffic"`
-	Template           Template  `json:"template"`
-	Policy             Policy    `json:"policy"`
-	DeletionProtection bool      `json:"deletion_protection"`
+	Name      string    `json:"name"`
+	Team      string    `json:"team,omitempty"`
+	Placement Placement `json:"placement"`
+	Traffic   Traffic   `json:"traffic"`
+	Template  Template  `json:"template"`
+	Policy    Policy    `json:"policy"`
+	// Notifications are told when a rollout starts, waits for a promote,
+	// completes, or ends badly.
+	Notifications      Notifications `json:"notifications"`
+	DeletionProtection bool          `json:"deletion_protection"`
 
 	// Deleting is set by the shifter when a delete was accepted; the
 	// endpoint disappears once its environments and rules are gone.
@@ -131,6 +134,13 @@ type MetricChecks struct {
 	MaxRatioToStable float64 `json:"max_ratio_to_stable,omitempty"`
 	// MinRequests below which a window gives no verdict.
 	MinRequests int `json:"min_requests,omitempty"`
+}
+
+// Notifications are where rollout news goes: a webhook receiving a JSON POST
+// with a Slack-compatible "text", and an SNS topic.
+type Notifications struct {
+	WebhookURL  string `json:"webhook_url,omitempty"`
+	SNSTopicARN string `json:"sns_topic_arn,omitempty"`
 }
 
 // NewEndpoint returns an endpoint carrying every default. Decoding JSON into

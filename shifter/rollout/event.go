@@ -50,6 +50,15 @@ const (
 	EventActionFailed        = "action.failed"
 )
 
+// Causes of a rollout that ended badly, in the "cause" detail of its event.
+const (
+	CauseAlarm      = "alarm"      // a policy alarm entered ALARM
+	CauseMetric     = "metric"     // a metric check failed
+	CauseOperator   = "operator"   // a person aborted or rolled back
+	CauseUnhealthy  = "unhealthy"  // the environment was not healthy in time
+	CauseSuperseded = "superseded" // another version was declared
+)
+
 // Command is an operator's request to a running rollout, queued in the store
 // and applied by the endpoint's reconciler in sequence.
 type Command struct {

@@ -270,7 +270,7 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 		return
 	}
 	h := e.Health
-	p.end(track, r, PhaseFailed, fmt.Sprintf("environment %s of version %s was not healthy within %s (%d of %d in service, %d healthy targets)",
+	p.end(track, r, PhaseFailed, CauseUnhealthy, fmt.Sprintf("environment %s of version %s was not healthy within %s (%d of %d in service, %d healthy targets)",
 		e.ID, e.Version, p.ep.Policy.HealthyTimeout, h.InService, e.Capacity, h.Healthy))
 }
 
@@ -380,7 +380,7 @@ func (p *planner) complete(track Track, r *Rollout) {
 
 // end finishes a rollout badly (rules 6, 10, 12): traffic returns to the
 // stable environment in one write and the release is held.
-func (p *planner) end(track Track, r *Rollout, phase Phase, reason string) {
+func (p *planner) end(track Track, r *Rollout, phase Phase, cause, reason string) {
 	t := p.st.Track(track)
 	r.Phase, r.Reason, r.EndedAt = phase, reason, p.now
 	r.Promote, r.PausedAt, r.PausedUntil = false, time.Time{}, time.Time{}
@@ -388,7 +388,7 @@ func (p *planner) end(track Track, r *Rollout, phase Phase, reason string) {
 	p.returnToStable(track, r)
 	types := map[Phase]string{PhaseAborted: EventRolloutAborted, PhaseRolledBack: EventRolloutRolledBack, PhaseFailed: EventRolloutFailed}
 	p.event(track, r.Key.Version, types[phase], fmt.Sprintf("rollout %d of version %s %s: %s", r.ID, r.Key.Version, phase, reason),
-		"rollout", strconv.Itoa(r.ID), "reason", reason)
+		"rollout", strconv.Itoa(r.ID), "reason", reason, "cause", cause)
 }
 
 // supersede ends a rollout whose release changed (rules 3 and 11): the
@@ -403,7 +403,7 @@ func (p *planner) supersede(track Track, r *Rollout, next Key) {
 	r.Phase, r.Reason, r.EndedAt = PhaseAborted, reason, p.now
 	p.returnToStable(track, r)
 	p.event(track, r.Key.Version, EventRolloutAborted, fmt.Sprintf("rollout %d of version %s aborted: %s", r.ID, r.Key.Version, reason),
-		"rollout", strconv.Itoa(r.ID), "reason", reason, "superseded_by", next.Version)
+		"rollout", strconv.Itoa(r.ID), "reason", reason, "cause", CauseSuperseded, "superseded_by", next.Version)
 }
 
 // returnToStable gives the stable environment 100% if the rollout's target
@@ -443,7 +443,7 @@ func (p *planner) watch(track Track, r *Rollout) bool {
 			r.Alarming = append(slices.Clone(r.Alarming), name)
 			p.event(track, r.Key.Version, EventAlarmReported, fmt.Sprintf("alarm %s entered ALARM; not rolling back: %s", name, why), "alarm", name)
 		default:
-			p.end(track, r, PhaseRolledBack, fmt.Sprintf("alarm %s entered ALARM", name))
+			p.end(track, r, PhaseRolledBack, CauseAlarm, fmt.Sprintf("alarm %s entered ALARM", name))
 			return false
 		}
 	}
@@ -486,7 +486,7 @@ func (p *planner) judge(track Track, r *Rollout) bool {
 		p.event(track, r.Key.Version, EventAlarmReported, "metric check failed; not rolling back: auto_rollback is off: "+reason)
 		return true
 	}
-	p.end(track, r, PhaseRolledBack, "metric check failed: "+reason)
+	p.end(track, r, PhaseRolledBack, CauseMetric, "metric check failed: "+reason)
 	return false
 }
 
@@ -563,7 +563,7 @@ func (p *planner) command(c Command) string {
 		if !r.Active() {
 			return "no rollout is in flight"
 		}
-		p.end(Production, r, PhaseAborted, "aborted "+because)
+		p.end(Production, r, PhaseAborted, CauseOperator, "aborted "+because)
 	case CommandRollback:
 		return p.rollbackCommand(c, because)
 	}
@@ -575,7 +575,7 @@ func (p *planner) command(c Command) string {
 func (p *planner) rollbackCommand(c Command, because string) string {
 	t := &p.st.Production
 	if r := t.Rollout; r.Active() && r.Kind == KindDeploy {
-		p.end(Production, r, PhaseRolledBack, "rolled back "+because)
+		p.end(Production, r, PhaseRolledBack, CauseOperator, "rolled back "+because)
 		if stable := p.st.Environment(t.Stable); c.To == "" || (stable != nil && stable.Version == c.To) {
 			return ""
 		}

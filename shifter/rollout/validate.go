@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ var (
 	SecurityGroupPattern   = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 	InstanceProfilePattern = regexp.MustCompile(`^([A-Za-z0-9+=,.@_-]{1,128}|arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[A-Za-z0-9+=,.@_/-]{1,128})$`)
 	AlarmNamePattern       = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
+	SNSTopicARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
 // Limits on durations and sizes; outside them a value is a mistake.
@@ -49,7 +51,7 @@ func (ep *Endpoint) Validate() error {
 	if ep.Team != "" && !TeamPattern.MatchString(ep.Team) {
 		return Invalid("team", "must be lowercase letters, digits, '_' and '-' (at most 63); got %q", ep.Team)
 	}
-	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate} {
+	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate, ep.Notifications.validate} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -108,6 +110,19 @@ func (t Traffic) validate() error {
 	}
 	if t.PreviewPriority == t.Priority && (t.PreviewListenerARN == "" || t.PreviewListenerARN == t.ListenerARN) {
 		return Invalid("traffic.preview_priority", "must differ from traffic.priority on the same listener")
+	}
+	return nil
+}
+
+func (n Notifications) validate() error {
+	if n.WebhookURL != "" {
+		u, err := url.Parse(n.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(n.WebhookURL) > 2048 {
+			return Invalid("notifications.webhook_url", "must be an http or https URL")
+		}
+	}
+	if n.SNSTopicARN != "" && !SNSTopicARNPattern.MatchString(n.SNSTopicARN) {
+		return Invalid("notifications.sns_topic_arn", "%q is not an SNS topic ARN", n.SNSTopicARN)
 	}
 	return nil
 }

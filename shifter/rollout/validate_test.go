@@ -14,6 +14,7 @@ func TestValidEndpointPasses(t *testing.T) {
 	ep.Placement = Placement{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/ionroller", ExternalID: "x"}
 	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:eu-west-1:123456789012:parameter/db/password"}
 	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1, MaxLatency: Duration(time.Second), MaxRatioToStable: 2}
+	ep.Notifications = Notifications{WebhookURL: "https://hooks.slack.com/services/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts.fifo"}
 	if err := ep.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +79,9 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"policy.alarms[1]", func(e *Endpoint) { e.Policy.Alarms = []string{"a", "a"} }},
 		{"policy.metric_checks.max_5xx_percent", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 150} }},
 		{"policy.metric_checks.max_ratio_to_stable", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{MaxRatioToStable: 0.5} }},
+		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }},
+		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "https://" }},
+		{"notifications.sns_topic_arn", func(e *Endpoint) { e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q" }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			ep := testEndpoint()

@@ -274,6 +274,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 			RetainCapacityPercent: 50,
 			AutoRollback:          true,
 		},
+		Notifications:      rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
 		DeletionProtection: true,
 		Deleting:           true,
 		// Set by the store; a caller's values must be ignored.
