@@ -160,6 +160,17 @@ func (s *Server) Publish(endpoint string) {
 	}
 }
 
+// Subscribers returns the number of open live event streams.
+func (s *Server) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, chans := range s.subscribers {
+		n += len(chans)
+	}
+	return n
+}
+
 func (s *Server) subscribe(endpoint string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()

@@ -17,6 +17,7 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
@@ -69,6 +70,7 @@ type Set struct {
 	AutoScaling *autoscaling.Client
 	ELBv2       *elb.Client
 	CloudWatch  *cloudwatch.Client
+	SNS         *sns.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -126,6 +128,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		AutoScaling: autoscaling.NewFromConfig(cfg),
 		ELBv2:       elb.NewFromConfig(cfg),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg, useQueryProtocol),
+		SNS:         sns.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

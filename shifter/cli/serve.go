@@ -16,7 +16,10 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/metrics"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -32,6 +35,7 @@ type Server struct {
 
 	store      *bolt.Store
 	reconciler *reconcile.Reconciler
+	notifier   *notify.Notifier
 	http       *http.Server
 	listener   net.Listener
 	cancel     context.CancelFunc
@@ -54,30 +58,55 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if s.store, err = bolt.Open(cfg.StorePath); err != nil {
 		return err
 	}
+	m := metrics.New()
+	st := m.Store(s.store)
 	awsCfg, err := s.awsConfig(ctx)
 	if err != nil {
 		return err
 	}
+	awsCfg = awsCfg.Copy()
+	awsCfg.APIOptions = append(awsCfg.APIOptions, m.AWSMiddleware)
+	clients := aws.NewClients(awsCfg, s.Logger)
 	auth, err := newAuth(cfg.Auth)
 	if err != nil {
 		return err
 	}
-	srv := &api.Server{Store: s.store, Logger: s.Logger, Auth: auth}
+	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth}
+	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
+	s.notifier = &notify.Notifier{
+		Logger: s.Logger.Named("notify"),
+		SNS: func(p rollout.Placement) (notify.SNS, error) {
+			set, err := clients.For(p)
+			if err != nil {
+				return nil, err
+			}
+			return set.SNS, nil
+		},
+	}
+	s.notifier.Start(ctx)
 	s.reconciler = reconcile.New(reconcile.Config{
-		Store:     s.store,
-		Connect:   reconcile.AWSConnector(aws.NewClients(awsCfg, s.Logger), cfg.ShifterID, cfg.PollInterval, s.Logger),
+		Store:     st,
+		Connect:   reconcile.AWSConnector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
 		Logger:    s.Logger,
 		Poll:      cfg.PollInterval,
 		Resync:    cfg.ResyncInterval,
 		Published: srv.Publish,
+		Decided: func(ep rollout.Endpoint, state rollout.State, events []rollout.Event) {
+			m.Decided(ep, state, events)
+			s.notifier.Decided(ep, state, events)
+		},
+		Reconciled: m.Reconciled,
 	})
 	srv.Notify = s.reconciler.Notify
 	srv.Ready = s.ready
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("/", srv.Handler())
 	s.http = &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -113,6 +142,9 @@ func (s *Server) Close() error {
 	}
 	if s.reconciler != nil {
 		s.reconciler.Stop()
+	}
+	if s.notifier != nil {
+		s.notifier.Stop()
 	}
 	if s.store != nil {
 		errs = append(errs, s.store.Close())

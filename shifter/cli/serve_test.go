@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,8 @@ func TestServeRollsOutAReleaseDeclaredThroughTheAPI(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+
+	checkMetrics(t, s.URL()+"/metrics")
 
 	// Deleting the endpoint tears its environments and rule down, then
 	// forgets it.
@@ -237,5 +240,32 @@ func TestServeCommandRunsUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after its context was cancelled")
+	}
+}
+
+// checkMetrics scrapes /metrics after a first release went live and checks
+// that every family the shifter exposes saw it.
+func checkMetrics(t *testing.T, url string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	body := string(b)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^ionroller_rollouts\{state="complete"\} 1$`),
+		regexp.MustCompile(`(?m)^ionroller_rollouts_ended_total\{phase="complete"\} 1$`),
+		regexp.MustCompile(`(?m)^ionroller_step_transitions_total [1-9]`),
+		regexp.MustCompile(`(?m)^ionroller_aws_calls_total\{operation="CreateRule",outcome="ok",service="Elastic Load Balancing v2"\} 1$`),
+		regexp.MustCompile(`(?m)^ionroller_aws_call_seconds_count\{operation="CreateAutoScalingGroup",service="Auto Scaling"\} 1$`),
+		regexp.MustCompile(`(?m)^ionroller_reconcile_seconds_count\{outcome="ok"\} [1-9]`),
+		regexp.MustCompile(`(?m)^ionroller_store_seconds_count\{operation="put_state"\} [1-9]`),
+		regexp.MustCompile(`(?m)^ionroller_event_stream_subscribers 0$`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("/metrics has no line matching %s", want)
+		}
 	}
 }

@@ -33,6 +33,12 @@ type Config struct {
 	// Published is called after events of an endpoint were stored, so
 	// that live event streams can deliver them.
 	Published func(endpoint string)
+	// Decided is called with every decision once it is stored: metrics
+	// and notifications follow rollouts through it. It must not block.
+	Decided func(ep rollout.Endpoint, st rollout.State, events []rollout.Event)
+	// Reconciled is called after every wake of an endpoint with how long
+	// it took and how it ended.
+	Reconciled func(endpoint string, took time.Duration, err error)
 }
 
 // Reconciler runs an actor per endpoint.
@@ -63,6 +69,12 @@ func New(cfg Config) *Reconciler {
 	}
 	if cfg.Published == nil {
 		cfg.Published = func(string) {}
+	}
+	if cfg.Decided == nil {
+		cfg.Decided = func(rollout.Endpoint, rollout.State, []rollout.Event) {}
+	}
+	if cfg.Reconciled == nil {
+		cfg.Reconciled = func(string, time.Duration, error) {}
 	}
 	return &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{}}
 }
@@ -172,7 +184,9 @@ func (a *actor) run(ctx context.Context) {
 	cfg := a.r.cfg
 	backoff := time.Duration(0)
 	for {
+		start := time.Now()
 		next, err := a.reconcile(ctx)
+		cfg.Reconciled(a.endpoint, time.Since(start), err)
 		switch {
 		case errors.Is(err, errGone) || ctx.Err() != nil:
 			return
@@ -222,6 +236,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 		if err := a.save(ctx, in.State, d); err != nil {
 			return time.Time{}, err
 		}
+		cfg.Decided(in.Endpoint, d.State, d.Events)
 		if d.Gone {
 			return time.Time{}, a.remove(ctx)
 		}

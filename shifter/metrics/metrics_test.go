@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+func stateIn(phase rollout.Phase) rollout.State {
+	return rollout.State{Production: rollout.TrackState{Rollout: &rollout.Rollout{Phase: phase}}}
+}
+
+func TestDecidedFollowsRolloutsAndCountsBadEndingsByCause(t *testing.T) {
+	m := New()
+	web, api := rollout.Endpoint{Name: "web"}, rollout.Endpoint{Name: "api"}
+	m.Decided(web, stateIn(rollout.PhaseShifting), []rollout.Event{{Type: rollout.EventStepApplied}})
+	m.Decided(api, stateIn(rollout.PhaseShifting), nil)
+	m.Decided(web, stateIn(rollout.PhaseBaking), []rollout.Event{{Type: rollout.EventRolloutBaking}})
+	m.Decided(api, stateIn(rollout.PhaseRolledBack), []rollout.Event{{Type: rollout.EventRolloutRolledBack, Details: map[string]string{"cause": rollout.CauseAlarm}}})
+
+	for state, want := range map[string]float64{"shifting": 0, "baking": 1, "rolled_back": 1} {
+		if got := testutil.ToFloat64(m.rollouts.WithLabelValues(state)); got != want {
+			t.Errorf("rollouts{state=%q} = %v, want %v", state, got, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.stepTransitions); got != 2 {
+		t.Errorf("step transitions = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.rollbacks.WithLabelValues(rollout.CauseAlarm, "rolled_back")); got != 1 {
+		t.Errorf("rollbacks{cause=alarm} = %v, want 1", got)
+	}
+	deleting := web
+	deleting.Deleting = true
+	m.Decided(deleting, stateIn(rollout.PhaseBaking), nil)
+	if got := testutil.ToFloat64(m.rollouts.WithLabelValues("baking")); got != 0 {
+		t.Errorf("a deleted endpoint still counts: rollouts{state=baking} = %v", got)
+	}
+}

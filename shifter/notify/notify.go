@@ -1,0 +1,219 @@
+// Package notify tells people about rollouts: started, waiting for a
+// promote, complete, rolled back, aborted, failed. Each endpoint names a
+// webhook (a JSON POST whose "text" Slack shows as is) and/or an SNS topic.
+// Delivery never holds a rollout up: the reconciler only queues, workers
+// deliver with retries, and a receiver that keeps failing is given up on.
+package notify
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// SNS is the part of SNS the notifier uses.
+type SNS interface {
+	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Notifier delivers notifications. Set the fields, then Start.
+type Notifier struct {
+	// HTTP posts to webhooks (default: a client with a 10 s timeout).
+	HTTP *http.Client
+	// SNS returns the SNS of an endpoint's placement.
+	SNS    func(rollout.Placement) (SNS, error)
+	Logger hclog.Logger
+	// Attempts per delivery (default 5), waiting Backoff, then twice as
+	// long each time, at most 30 s (default 1 s).
+	Attempts int
+	Backoff  time.Duration
+	// Queue is how many deliveries may wait (default 1000); beyond it new
+	// ones are dropped with a warning rather than blocking a rollout.
+	Queue int
+
+	queue  chan delivery
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Message is the JSON body of a webhook and of an SNS message.
+type Message struct {
+	// Text is a one-line summary; Slack's incoming webhooks show it.
+	Text     string            `json:"text"`
+	Endpoint string            `json:"endpoint"`
+	Team     string            `json:"team,omitempty"`
+	Type     string            `json:"type"`
+	Version  string            `json:"version,omitempty"`
+	Message  string            `json:"message"`
+	Time     time.Time         `json:"time"`
+	Details  map[string]string `json:"details,omitempty"`
+}
+
+type delivery struct {
+	placement rollout.Placement
+	target    rollout.Notifications
+	msg       Message
+}
+
+// notified are the event types people are told about.
+var notified = map[string]string{
+	rollout.EventRolloutStarted:    "started",
+	rollout.EventRolloutPaused:     "is waiting",
+	rollout.EventRolloutComplete:   "complete",
+	rollout.EventRolloutRolledBack: "ROLLED BACK",
+	rollout.EventRolloutAborted:    "aborted",
+	rollout.EventRolloutFailed:     "FAILED",
+}
+
+// workers deliver in parallel so one slow receiver does not delay others.
+const workers = 4
+
+// Start runs the delivery workers until Stop.
+func (n *Notifier) Start(ctx context.Context) {
+	if n.HTTP == nil {
+		n.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if n.Logger == nil {
+		n.Logger = hclog.NewNullLogger()
+	}
+	n.Attempts = cmp.Or(n.Attempts, 5)
+	n.Backoff = cmp.Or(n.Backoff, time.Second)
+	n.queue = make(chan delivery, cmp.Or(n.Queue, 1000))
+	ctx, n.cancel = context.WithCancel(ctx)
+	for range workers {
+		n.wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case d := <-n.queue:
+					n.deliver(ctx, d)
+				}
+			}
+		})
+	}
+}
+
+// Stop stops the workers; deliveries still queued are dropped.
+func (n *Notifier) Stop() {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+}
+
+// Decided queues notifications for the events of a decision
+// (reconcile.Config.Decided). It never blocks.
+func (n *Notifier) Decided(ep rollout.Endpoint, _ rollout.State, events []rollout.Event) {
+	target := ep.Notifications
+	if target == (rollout.Notifications{}) {
+		return
+	}
+	for _, e := range events {
+		what, ok := notified[e.Type]
+		if !ok {
+			continue
+		}
+		msg := Message{
+			Text:     fmt.Sprintf("[%s] %s %s: %s", ep.Name, e.Version, what, e.Message),
+			Endpoint: ep.Name,
+			Team:     ep.Team,
+			Type:     e.Type,
+			Version:  e.Version,
+			Message:  e.Message,
+			Time:     e.Time,
+			Details:  e.Details,
+		}
+		select {
+		case n.queue <- delivery{placement: ep.Placement, target: target, msg: msg}:
+		default:
+			n.Logger.Warn("notification dropped: queue full", "endpoint", ep.Name, "type", e.Type)
+		}
+	}
+}
+
+// deliver sends one message to the endpoint's webhook and topic, each with
+// its own retries.
+func (n *Notifier) deliver(ctx context.Context, d delivery) {
+	body, err := json.Marshal(d.msg)
+	if err != nil {
+		n.Logger.Error("notification not encoded", "endpoint", d.msg.Endpoint, "error", err)
+		return
+	}
+	if d.target.WebhookURL != "" {
+		n.retry(ctx, d.msg, "webhook", func() (bool, error) { return n.post(ctx, d.target.WebhookURL, body) })
+	}
+	if d.target.SNSTopicARN != "" {
+		n.retry(ctx, d.msg, "sns", func() (bool, error) { return true, n.publish(ctx, d, body) })
+	}
+}
+
+// retry runs send until it succeeds, reports a failure not worth retrying,
+// or runs out of attempts.
+func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func() (retryable bool, err error)) {
+	wait := n.Backoff
+	for attempt := 1; ; attempt++ {
+		retryable, err := send()
+		if err == nil {
+			n.Logger.Debug("notification delivered", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempt", attempt)
+			return
+		}
+		if !retryable || attempt == n.Attempts {
+			n.Logger.Warn("notification not delivered", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempts", attempt, "error", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// post sends body to a webhook. A 4xx other than 429 is not retried: the
+// receiver will refuse it again.
+func (n *Notifier) post(ctx context.Context, url string, body []byte) (retryable bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "ionroller-shifter")
+	res, err := n.HTTP.Do(req)
+	if err != nil {
+		return true, err
+	}
+	res.Body.Close()
+	if res.StatusCode < 300 {
+		return false, nil
+	}
+	// The URL may carry a secret (Slack's do), so it is never part of the error.
+	err = fmt.Errorf("webhook answered %s", res.Status)
+	return res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests, err
+}
+
+func (n *Notifier) publish(ctx context.Context, d delivery, body []byte) error {
+	client, err := n.SNS(d.placement)
+	if err != nil {
+		return err
+	}
+	subject := fmt.Sprintf("ionroller %s: %s %s", d.msg.Endpoint, d.msg.Version, notified[d.msg.Type])
+	_, err = client.Publish(ctx, &sns.PublishInput{
+		TopicArn: awssdk.String(d.target.SNSTopicARN),
+		Subject:  awssdk.String(subject[:min(len(subject), 100)]),
+		Message:  awssdk.String(string(body)),
+	})
+	return err
+}
