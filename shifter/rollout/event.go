@@ -29,7 +29,6 @@ const (
 	EventReleaseRemoved      = "release.removed"
 	EventCommand             = "command"
 	EventRolloutStarted      = "rollout.started"
-	EventRolloutHeld         = "rollout.held"
 	EventEnvironmentCreating = "environment.creating"
 	EventEnvironmentHealthy  = "environment.healthy"
 	EventEnvironmentScaled   = "environment.scaled"
