@@ -17,6 +17,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -446,4 +447,44 @@ func TestAlarmDuringBakeRollsBack(t *testing.T) {
 	h.alarm("web-latency", cwtypes.StateValueAlarm)
 	h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
 	h.waitWeights(map[string]int{"v1": 100})
+}
+
+func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing.T) {
+	h := newHarness(t, nil)
+	out, err := h.elb.CreateListener(h.ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: &h.net.LoadBalancerARN, Protocol: elbtypes.ProtocolEnumHttp, Port: awssdk.Int32(8080),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse, FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: awssdk.String("404")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview := awssdk.ToString(out.Listeners[0].ListenerArn)
+	h.update(func(ep *rollout.Endpoint) {
+		ep.Traffic.PreviewListenerARN = preview
+		ep.Traffic.PreviewPriority = 10
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
+	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.Notify("web")
+	h.eventually(30*time.Second, "the preview listener's rule on v2", func() bool {
+		rules, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &preview})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range rules.Rules {
+			if awssdk.ToString(rule.Priority) == "10" {
+				tgs := rule.Actions[0].ForwardConfig.TargetGroups
+				return len(tgs) == 1 && h.versionOf(awssdk.ToString(tgs[0].TargetGroupArn)) == "v2" &&
+					rule.Conditions[0].HostHeaderConfig.Values[0] == "web.example.com"
+			}
+		}
+		return false
+	})
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Fatalf("production rule = %v, want v1=100", w)
+	}
 }
