@@ -17,7 +17,7 @@ import (
 // observed healthy at its capacity (invariants 2 and 3). Step changes,
 // rollbacks, drift repair and recreated environments all go through it.
 func Plan(in Input) Decision {
-	p := &planner{in: in, now: in.Now, ep: &in.Endpoint, st: in.State.clone()}
+	p := &planner{in: in, now: in.Now, st: in.State.clone()}
 	p.provision()
 	p.applyCommands()
 	if in.Endpoint.Deleting {
@@ -45,7 +45,6 @@ func Plan(in Input) Decision {
 type planner struct {
 	in      Input
 	now     time.Time
-	ep      *Endpoint
 	st      State
 	actions []Action
 	events  []Event
@@ -54,12 +53,13 @@ type planner struct {
 }
 
 // clone copies the state deeply enough for the planner, which replaces
-// slices and maps instead of changing them in place.
+// slices and maps instead of changing them in place. A rollout that ended is
+// never changed again, so only one in flight is copied.
 func (s State) clone() State {
 	c := s
 	c.Environments = slices.Clone(s.Environments)
 	for _, t := range []*TrackState{&c.Production, &c.Preview} {
-		if t.Rollout != nil {
+		if t.Rollout.Active() {
 			r := *t.Rollout
 			t.Rollout = &r
 		}
@@ -87,7 +87,7 @@ func (p *planner) production() {
 		return // rule 1, or a held release: traffic stays as it is
 	}
 	if stable := p.st.Environment(t.Stable); stable != nil && stable.runs(d.Key) {
-		p.setRoute(Production, map[string]int{stable.ID: 100}) // rule 2
+		p.routeAll(Production, stable.ID) // rule 2
 		return
 	}
 	if e := p.hot(d.Key.Version, d.Key.TemplateHash); e != nil {
@@ -114,7 +114,7 @@ func (p *planner) preview() {
 		return
 	}
 	if cur := p.st.Environment(t.Stable); cur != nil && cur.runs(d.Key) {
-		p.setRoute(Preview, map[string]int{cur.ID: 100})
+		p.routeAll(Preview, cur.ID)
 		return
 	}
 	p.start(Preview, d)
@@ -140,7 +140,7 @@ func (p *planner) desired(track Track) *Desired {
 // start records a new rollout of d; it begins in the same pass.
 func (p *planner) start(track Track, d *Desired) {
 	t := p.st.Track(track)
-	steps := p.ep.Policy.Steps
+	steps := p.in.Endpoint.Policy.Steps
 	if track == Preview {
 		steps = []Step{{Weight: 100}}
 	}
@@ -217,7 +217,7 @@ func (p *planner) advance(track Track, r *Rollout) {
 // begin finds or creates the rollout's environment, unless an alarm that
 // the policy says blocks a rollout is in ALARM.
 func (p *planner) begin(track Track, r *Rollout) {
-	if track == Production && p.ep.Policy.BlockOnAlarm && len(r.Alarming) > 0 {
+	if track == Production && p.in.Endpoint.Policy.BlockOnAlarm && len(r.Alarming) > 0 {
 		if now := p.alarming(); len(now) > 0 {
 			r.Alarming = now
 			r.Reason = fmt.Sprintf("blocked: alarm %s is in ALARM", now[0])
@@ -256,14 +256,14 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 		r.Phase, r.Since = PhaseShifting, time.Time{}
 		if track == Preview || r.Kind == KindRollback || t.Stable == "" {
 			r.Step = last // nothing to shift from, or a one-step return
-			p.setRoute(track, map[string]int{e.ID: 100})
+			p.routeAll(track, e.ID)
 			return
 		}
 		r.Step = 0
 		p.setRoute(track, p.split(t.Stable, e.ID, r.Steps[0].Weight))
 		return
 	}
-	deadline := r.Since.Add(p.ep.Policy.HealthyTimeout.D())
+	deadline := r.Since.Add(p.in.Endpoint.Policy.HealthyTimeout.D())
 	if p.now.Before(deadline) {
 		p.wakeAt(deadline)
 		p.poll()
@@ -271,7 +271,7 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 	}
 	h := e.Health
 	p.end(track, r, PhaseFailed, CauseUnhealthy, fmt.Sprintf("environment %s of version %s was not healthy within %s (%d of %d in service, %d healthy targets)",
-		e.ID, e.Version, p.ep.Policy.HealthyTimeout, h.InService, e.Capacity, h.Healthy))
+		e.ID, e.Version, p.in.Endpoint.Policy.HealthyTimeout, h.InService, e.Capacity, h.Healthy))
 }
 
 // step is rules 7–9: a step with a pause moves on when it is due and the
@@ -282,7 +282,7 @@ func (p *planner) step(track Track, r *Rollout) {
 		return
 	}
 	if r.Phase == PhaseBaking {
-		due := r.Since.Add(p.ep.Policy.BakeTime.D())
+		due := r.Since.Add(p.in.Endpoint.Policy.BakeTime.D())
 		if p.now.Before(due) {
 			p.wakeAt(due)
 			return
@@ -353,7 +353,7 @@ func (p *planner) verify(track Track) {
 		return
 	}
 	r.Phase = PhaseBaking
-	p.event(track, r.Key.Version, EventRolloutBaking, fmt.Sprintf("100%% of traffic on version %s, verified; baking for %s", r.Key.Version, p.ep.Policy.BakeTime),
+	p.event(track, r.Key.Version, EventRolloutBaking, fmt.Sprintf("100%% of traffic on version %s, verified; baking for %s", r.Key.Version, p.in.Endpoint.Policy.BakeTime),
 		"step", strconv.Itoa(r.Step+1), "weight", "100")
 }
 
@@ -369,8 +369,8 @@ func (p *planner) complete(track Track, r *Rollout) {
 	if track == Production {
 		e.HeldFull, e.HotUntil = true, time.Time{}
 		if prev := p.st.Environment(old); prev != nil && prev.ID != e.ID {
-			prev.HotUntil = p.now.Add(p.ep.Policy.RetainPrevious.D())
-			keep := (prev.Template.DesiredCapacity*p.ep.Policy.RetainCapacityPercent + 99) / 100
+			prev.HotUntil = p.now.Add(p.in.Endpoint.Policy.RetainPrevious.D())
+			keep := (prev.Template.DesiredCapacity*p.in.Endpoint.Policy.RetainCapacityPercent + 99) / 100
 			p.scale(prev, keep)
 		}
 	}
@@ -414,18 +414,18 @@ func (p *planner) returnToStable(track Track, r *Rollout) {
 	if t.Stable == "" || t.Route.Weights[r.Target] == 0 || r.Target == t.Stable {
 		return
 	}
-	p.setRoute(track, map[string]int{t.Stable: 100})
+	p.routeAll(track, t.Stable)
 }
 
 // watch is rule 10: an alarm of the policy entering ALARM while traffic is
 // on the new version rolls it back. It reports false when it did.
 func (p *planner) watch(track Track, r *Rollout) bool {
-	if track != Production || r.Kind != KindDeploy || len(p.ep.Policy.Alarms) == 0 {
+	if track != Production || r.Kind != KindDeploy || len(p.in.Endpoint.Policy.Alarms) == 0 {
 		return true
 	}
 	p.poll() // alarms are polled while a rollout is in flight
 	watching := r.Phase == PhaseShifting || r.Phase == PhasePaused || r.Phase == PhaseBaking
-	for _, name := range p.ep.Policy.Alarms {
+	for _, name := range p.in.Endpoint.Policy.Alarms {
 		state, seen := p.in.Observed.Alarms[name]
 		known := slices.Contains(r.Alarming, name)
 		switch {
@@ -435,7 +435,7 @@ func (p *planner) watch(track Track, r *Rollout) bool {
 				r.Alarming = slices.DeleteFunc(slices.Clone(r.Alarming), func(n string) bool { return n == name })
 			}
 		case known || !watching:
-		case !p.ep.Policy.AutoRollback || r.From == "":
+		case !p.in.Endpoint.Policy.AutoRollback || r.From == "":
 			why := "auto_rollback is off"
 			if r.From == "" {
 				why = "there is no previous version to return to"
@@ -456,7 +456,7 @@ const AlarmStateAlarm = "ALARM"
 // alarming returns the policy's alarms observed in ALARM.
 func (p *planner) alarming() []string {
 	var names []string
-	for _, name := range p.ep.Policy.Alarms {
+	for _, name := range p.in.Endpoint.Policy.Alarms {
 		if p.in.Observed.Alarms[name] == AlarmStateAlarm {
 			names = append(names, name)
 		}
@@ -468,7 +468,7 @@ func (p *planner) alarming() []string {
 // returns true when the rollout may go on; false when it must wait for the
 // metrics (Decision.Measure) or was rolled back.
 func (p *planner) judge(track Track, r *Rollout) bool {
-	mc := p.ep.Policy.MetricChecks
+	mc := p.in.Endpoint.Policy.MetricChecks
 	if track != Production || mc == nil || r.From == "" || !p.now.After(r.Since) {
 		return true // nothing to judge, or an empty window (a bake of 0s)
 	}
@@ -482,7 +482,7 @@ func (p *planner) judge(track Track, r *Rollout) bool {
 	if reason == "" {
 		return true
 	}
-	if !p.ep.Policy.AutoRollback {
+	if !p.in.Endpoint.Policy.AutoRollback {
 		p.event(track, r.Key.Version, EventAlarmReported, "metric check failed; not rolling back: auto_rollback is off: "+reason)
 		return true
 	}
@@ -632,13 +632,21 @@ func (p *planner) setRoute(track Track, weights map[string]int) {
 	t.Route = Route{Weights: weights}
 }
 
+// routeAll sends all of a track's traffic to one environment.
+func (p *planner) routeAll(track Track, id string) {
+	if w := p.st.Track(track).Route.Weights; len(w) == 1 && w[id] == 100 {
+		return // the common steady case: no new map
+	}
+	p.setRoute(track, map[string]int{id: 100})
+}
+
 // writeRoute writes a track's intended weights when the rule differs from
 // them, but only once every environment gaining traffic is healthy at its
 // capacity. A difference after the weights were verified is drift (rule 13).
 func (p *planner) writeRoute(track Track) {
 	t := p.st.Track(track)
 	o, seen := p.in.Observed.Routes[track]
-	if p.ep.Deleting {
+	if p.in.Endpoint.Deleting {
 		if !seen || o.Exists {
 			p.act(Action{Kind: ActionDeleteRoute, Track: track})
 			p.poll()
@@ -714,34 +722,44 @@ func (p *planner) provision() {
 // rollout's target, not inside its rollback window (invariant 4). It removes
 // an environment from the state once AWS shows none of it.
 func (p *planner) collect() {
-	kept := p.st.Environments[:0:0]
-	for i := range p.st.Environments {
-		e := p.st.Environments[i]
-		o := p.in.Observed.Environments[e.ID]
-		if e.Status != EnvDeleting {
-			if p.needed(&e) {
-				if p.isHot(&e) {
-					p.wakeAt(e.HotUntil)
-				}
-				kept = append(kept, e)
-				continue
-			}
-			e.Status = EnvDeleting
-			p.event("", e.Version, EventEnvironmentDeleting, fmt.Sprintf("environment %s of version %s is no longer needed (%s); deleting it", e.ID, e.Version, p.whyUnneeded(&e)),
-				"environment", e.ID)
-		}
-		if o.Gone {
-			p.event("", e.Version, EventEnvironmentDeleted, fmt.Sprintf("environment %s of version %s deleted", e.ID, e.Version), "environment", e.ID)
+	envs := p.st.Environments // the planner's own clone: compacted in place
+	n := 0
+	for i := range envs {
+		if !p.keep(&envs[i]) {
 			continue
 		}
-		// Scaling to zero first lets instances drain through the target
-		// group's deregistration delay before the group goes.
-		p.scale(&e, 0)
-		p.act(Action{Kind: ActionDeleteEnvironment, Environment: e.ID})
-		p.poll()
-		kept = append(kept, e)
+		if n != i {
+			envs[n] = envs[i]
+		}
+		n++
 	}
-	p.st.Environments = kept
+	p.st.Environments = envs[:n]
+}
+
+// keep decides the fate of one environment: needed, torn down, or gone
+// (false: forget it).
+func (p *planner) keep(e *Environment) bool {
+	if e.Status != EnvDeleting {
+		if p.needed(e) {
+			if p.isHot(e) {
+				p.wakeAt(e.HotUntil)
+			}
+			return true
+		}
+		e.Status = EnvDeleting
+		p.event("", e.Version, EventEnvironmentDeleting, fmt.Sprintf("environment %s of version %s is no longer needed (%s); deleting it", e.ID, e.Version, p.whyUnneeded(e)),
+			"environment", e.ID)
+	}
+	if p.in.Observed.Environments[e.ID].Gone {
+		p.event("", e.Version, EventEnvironmentDeleted, fmt.Sprintf("environment %s of version %s deleted", e.ID, e.Version), "environment", e.ID)
+		return false
+	}
+	// Scaling to zero first lets instances drain through the target
+	// group's deregistration delay before the group goes.
+	p.scale(e, 0)
+	p.act(Action{Kind: ActionDeleteEnvironment, Environment: e.ID})
+	p.poll()
+	return true
 }
 
 // needed reports whether anything still depends on e.
@@ -777,7 +795,7 @@ func (p *planner) isHot(e *Environment) bool {
 
 func (p *planner) whyUnneeded(e *Environment) string {
 	switch {
-	case p.ep.Deleting:
+	case p.in.Endpoint.Deleting:
 		return "endpoint deleted"
 	case e.HeldFull:
 		return "rollback window ended"
@@ -814,15 +832,16 @@ func (p *planner) reusable(key Key) *Environment {
 // anything exists in AWS (invariant 5).
 func (p *planner) newEnvironment(d *Desired) *Environment {
 	p.st.NextEnvironment++
+	template := p.in.Endpoint.Template
 	e := Environment{
 		ID:           "e" + strconv.Itoa(p.st.NextEnvironment),
 		Version:      d.Release.Version,
 		TemplateHash: d.Key.TemplateHash,
-		Image:        d.Release.ImageFor(*p.ep),
-		Template:     p.ep.Template,
+		Image:        d.Release.ImageFor(p.in.Endpoint),
+		Template:     &template,
 		Env:          d.Release.Env,
 		Status:       EnvProvisioning,
-		Capacity:     p.ep.Template.DesiredCapacity,
+		Capacity:     p.in.Endpoint.Template.DesiredCapacity,
 		CreatedAt:    p.now,
 	}
 	p.st.Environments = append(p.st.Environments, e)
@@ -858,13 +877,13 @@ func (p *planner) healthy(e *Environment) bool {
 	if !seen || !o.Exists || e.Capacity < 1 {
 		return false
 	}
-	need := max(1, (e.Capacity*p.ep.Policy.MinHealthyPercent+99)/100)
+	need := max(1, (e.Capacity*p.in.Endpoint.Policy.MinHealthyPercent+99)/100)
 	return o.Capacity >= e.Capacity && o.InService >= e.Capacity && o.Healthy >= need
 }
 
 // gone reports whether a deleted endpoint has nothing left.
 func (p *planner) gone() bool {
-	if !p.ep.Deleting || len(p.st.Environments) > 0 {
+	if !p.in.Endpoint.Deleting || len(p.st.Environments) > 0 {
 		return false
 	}
 	for _, track := range Tracks {
@@ -895,7 +914,7 @@ func (p *planner) wakeAt(t time.Time) {
 // event records a decision; details are key, value pairs.
 func (p *planner) event(track Track, version, typ, message string, details ...string) {
 	e := Event{
-		Endpoint: p.ep.Name,
+		Endpoint: p.in.Endpoint.Name,
 		Time:     p.now,
 		Actor:    ActorShifter,
 		Type:     typ,

@@ -57,13 +57,14 @@ type Route struct {
 // hash), built from a snapshot of the template and never changed but for its
 // capacity.
 type Environment struct {
-	ID           string            `json:"id"`
-	Version      string            `json:"version"`
-	TemplateHash string            `json:"template_hash"`
-	Image        string            `json:"image"`
-	Template     Template          `json:"template"`
-	Env          map[string]string `json:"env,omitempty"`
-	Status       EnvStatus         `json:"status"`
+	ID           string `json:"id"`
+	Version      string `json:"version"`
+	TemplateHash string `json:"template_hash"`
+	Image        string `json:"image"`
+	// Template is shared, never changed: environments are immutable.
+	Template *Template         `json:"template"`
+	Env      map[string]string `json:"env,omitempty"`
+	Status   EnvStatus         `json:"status"`
 	// Capacity is the desired capacity the shifter set.
 	Capacity int `json:"capacity"`
 	// HeldFull is set once the environment held 100% of production.

@@ -158,7 +158,7 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 	}
 
 	if !hasTG {
-		if tg, err = b.createTargetGroup(ctx, ref, env.Template, tags); err != nil {
+		if tg, err = b.createTargetGroup(ctx, ref, *env.Template, tags); err != nil {
 			return ref, err
 		}
 	}
@@ -166,12 +166,12 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 	// The group is created last, so a missing group means attributes set
 	// right after the target group was created may have been lost.
 	if !hasGroup {
-		if err := b.setTargetGroupAttributes(ctx, ref, env.Template); err != nil {
+		if err := b.setTargetGroupAttributes(ctx, ref, *env.Template); err != nil {
 			return ref, err
 		}
 	}
 	if !hasLT {
-		if err := b.createLaunchTemplate(ctx, ref, env.Template, userData, tags); err != nil {
+		if err := b.createLaunchTemplate(ctx, ref, *env.Template, userData, tags); err != nil {
 			return ref, err
 		}
 	}
@@ -299,7 +299,7 @@ func (b *Backend) createLaunchTemplate(ctx context.Context, ref Ref, t rollout.T
 }
 
 func (b *Backend) createGroup(ctx context.Context, ref Ref, env rollout.Environment, tags map[string]string) error {
-	lo, hi, desired := bounds(env.Template, env.Capacity)
+	lo, hi, desired := bounds(*env.Template, env.Capacity)
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup),
 		LaunchTemplate: &asgtypes.LaunchTemplateSpecification{
@@ -337,7 +337,7 @@ func (b *Backend) Scale(ctx context.Context, endpoint string, env rollout.Enviro
 		return fmt.Errorf("scale environment %s of %s to %d: capacity is negative", env.ID, endpoint, capacity)
 	}
 	ref := b.Names(endpoint, env.ID)
-	lo, hi, desired := bounds(env.Template, capacity)
+	lo, hi, desired := bounds(*env.Template, capacity)
 	_, err := b.api.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup),
 		MinSize:              aws.Int32(lo),

@@ -66,7 +66,7 @@ func (f fixture) env(id string, capacity int) rollout.Environment {
 		ID:       id,
 		Version:  "1.2.3",
 		Image:    "example.com/team/app:1.2.3",
-		Template: tmpl,
+		Template: &tmpl,
 		Capacity: capacity,
 	}
 }

@@ -14,12 +14,13 @@ import (
 // how many endpoints one shifter can drive. Writes include bbolt's fsync.
 
 func BenchmarkPutState(b *testing.B) {
+	template := rollout.NewEndpoint().Template
 	s := benchStore(b)
 	st := rollout.State{
 		Endpoint: "web",
 		Environments: []rollout.Environment{
-			{ID: "web-1", Version: "1.0.0", Template: rollout.NewEndpoint().Template, Status: rollout.EnvReady, Capacity: 2},
-			{ID: "web-2", Version: "1.1.0", Template: rollout.NewEndpoint().Template, Status: rollout.EnvReady, Capacity: 2},
+			{ID: "web-1", Version: "1.0.0", Template: &template, Status: rollout.EnvReady, Capacity: 2},
+			{ID: "web-2", Version: "1.1.0", Template: &template, Status: rollout.EnvReady, Capacity: 2},
 		},
 		Production: rollout.TrackState{
 			Stable: "web-1",

@@ -332,7 +332,7 @@ func fullState(endpoint string) rollout.State {
 			Version:      version,
 			TemplateHash: "a1b2c3d4e5f6",
 			Image:        "web:" + version,
-			Template:     fullTemplate(),
+			Template:     new(fullTemplate()),
 			Env:          map[string]string{"FEATURE_X": "on"},
 			Status:       status,
 			Capacity:     3,
