@@ -46,8 +46,16 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	name := r.PathValue("name")
 	ep := rollout.NewEndpoint()
+	// encoding/json decodes a list into the elements already there without
+	// zeroing them, so a default step's pause would stay on a step sent
+	// without one: a canary would not wait for its promote.
+	defaultSteps := ep.Policy.Steps
+	ep.Policy.Steps = nil
 	if err := decode(w, r, &ep, false); err != nil {
 		return err
+	}
+	if ep.Policy.Steps == nil {
+		ep.Policy.Steps = defaultSteps
 	}
 	if ep.Name != "" && ep.Name != name {
 		return rollout.Invalid("name", "is %q in the body but %q in the path", ep.Name, name)

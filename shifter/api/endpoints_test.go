@@ -59,6 +59,19 @@ func TestPutEndpointCreatesWithDefaultsAndEvent(t *testing.T) {
 	}
 }
 
+// TestPutEndpointKeepsACanaryStep: a step sent without a pause waits for a
+// promote, whatever the default step in its place pauses for.
+func TestPutEndpointKeepsACanaryStep(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	ep.Policy.Steps = []rollout.Step{{Weight: 10}, {Weight: 100}}
+	var v rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusCreated, &v)
+	if steps := v.Endpoint.Policy.Steps; len(steps) != 2 || steps[0].Pause != nil || steps[1].Pause != nil {
+		t.Errorf("steps %+v, want 10%% and 100%% without pauses", steps)
+	}
+}
+
 func TestPutEndpointUpdates(t *testing.T) {
 	f := newFixture(t)
 	ep := testEndpoint("web")
