@@ -196,6 +196,14 @@ func (p *Principal) mayChange(name, team string) error {
 	return rollout.Errorf(rollout.EFORBIDDEN, "%s may not act on endpoint %q", p.Name, name)
 }
 
+// whoami answers who the request acts as, so that the web UI offers only
+// the actions the caller may take. The role is all it needs: a principal may
+// act on every endpoint it can see (mayChange), and the UI shows no other.
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p *Principal) error {
+	s.writeJSON(w, http.StatusOK, WhoAmI{Name: p.Name, Team: p.Team, Role: p.Role})
+	return nil
+}
+
 // details returns the event details that say who acted from where.
 func (p *Principal) details(r *http.Request) map[string]string {
 	d := map[string]string{"source": r.RemoteAddr}

@@ -189,3 +189,33 @@ func TestServerNeverLogsTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestWhoAmIAnswersThePrincipal: the web UI shows actions by the role it
+// reads here, for a token and for the anonymous principal alike.
+func TestWhoAmIAnswersThePrincipal(t *testing.T) {
+	f := newFixture(t)
+	for _, want := range []api.WhoAmI{
+		{Name: root, Role: api.RoleAdmin},
+		{Name: "payments-deploy", Team: "payments", Role: api.RoleDeploy},
+		{Name: "web-only", Role: api.RoleRead},
+	} {
+		var got api.WhoAmI
+		f.do("GET", "/v1/whoami", want.Name, nil).must(t, http.StatusOK, &got)
+		if got != want {
+			t.Errorf("whoami as %s = %+v, want %+v", want.Name, got, want)
+		}
+	}
+	f.do("GET", "/v1/whoami", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+	f.do("GET", "/v1/whoami", "forged", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+
+	auth, err := api.NewAuth(nil, &api.Principal{Name: "anonymous", Role: api.RoleRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = newFixture(t, func(s *api.Server) { s.Auth = auth })
+	var got api.WhoAmI
+	f.do("GET", "/v1/whoami", "", nil).must(t, http.StatusOK, &got)
+	if want := (api.WhoAmI{Name: "anonymous", Role: api.RoleRead}); got != want {
+		t.Errorf("whoami without a token = %+v, want %+v", got, want)
+	}
+}

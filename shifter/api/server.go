@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api/ui"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
@@ -60,7 +61,8 @@ type Server struct {
 // handler is a /v1 route: it answers, or returns the error to answer with.
 type handler func(w http.ResponseWriter, r *http.Request, p *Principal) error
 
-// Handler returns the API's routes.
+// Handler returns the API's routes, and the web UI's (package ui) at / and
+// under /endpoints/ and /ui/.
 func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = hclog.NewNullLogger()
@@ -84,7 +86,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	ui.Register(mux)
 
+	mux.Handle("GET /v1/whoami", s.route(RoleRead, s.whoami))
 	mux.Handle("GET /v1/endpoints", s.route(RoleRead, s.listEndpoints))
 	mux.Handle("GET /v1/endpoints/{name}", s.route(RoleRead, s.getEndpoint))
 	mux.Handle("PUT /v1/endpoints/{name}", s.route(RoleAdmin, s.putEndpoint))

@@ -61,3 +61,20 @@ func TestErrorCodesAndStatusesMapBothWays(t *testing.T) {
 		t.Errorf("502 -> %s, want internal", got)
 	}
 }
+
+// TestWebUIIsServedBesideTheAPI: the UI answers its own paths without
+// authentication (it holds no data; its API calls authenticate), and API
+// paths it does not know stay API errors.
+func TestWebUIIsServedBesideTheAPI(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/", "/endpoints/web"} {
+		resp := f.do("GET", path, "", nil)
+		if resp.status != http.StatusOK || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s = %d %s, want the UI's page", path, resp.status, resp.header.Get("Content-Type"))
+		}
+	}
+	f.do("GET", "/v1/endpoints", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
+	if resp := f.do("GET", "/v1/releases", root, nil); resp.status != http.StatusNotFound || strings.Contains(string(resp.body), "<html") {
+		t.Errorf("GET /v1/releases = %d %s, want a 404 that is not the UI", resp.status, resp.body)
+	}
+}

@@ -21,6 +21,13 @@ type EndpointList struct {
 	Endpoints []rollout.EndpointView `json:"endpoints"`
 }
 
+// WhoAmI is the body of GET /v1/whoami: the principal a request acts as.
+type WhoAmI struct {
+	Name string `json:"name"`
+	Team string `json:"team,omitempty"`
+	Role Role   `json:"role"`
+}
+
 // EventPage is the body of GET /v1/endpoints/{name}/events. Next is the
 // sequence to pass as after to read on: the last event's, or the request's
 // after when there was none.
