@@ -63,7 +63,7 @@ function showSession(notice) {
     : h('button', {
       type: 'button',
       onclick: () => {
-        sessionBox.replaceChildren(tokenForm());
+        sessionBox.replaceChildren(tokenForm(), h('button', { type: 'button', onclick: () => showSession() }, 'Cancel'));
         sessionBox.querySelector('input').focus();
       },
     }, 'Use a token');
