@@ -1,0 +1,352 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+const (
+	// chromium is Debian's Chromium, which .ci/run installs.
+	chromium = "/usr/bin/chromium"
+	// adminToken is the token of the shifter's one admin; requests without
+	// a token are anonymous readers.
+	adminToken = "ui-test-admin-token"
+
+	// artifactsEnv names a directory for the test's screenshots (default: a
+	// temporary one).
+	artifactsEnv = "IONROLLER_ARTIFACTS"
+	// updateScreenshotsEnv, when set, also writes the screenshots that
+	// docs/images shows.
+	updateScreenshotsEnv = "IONROLLER_UPDATE_SCREENSHOTS"
+)
+
+// TestEndpointPageFollowsARollout watches a release roll out in the browser,
+// against a real shifter on moto: first as an anonymous reader, who sees no
+// actions, then as an admin, who promotes the canary.
+func TestEndpointPageFollowsARollout(t *testing.T) {
+	shifter, net := openShifter(t)
+	// The browser closes first (cleanups run last in, first out), so no
+	// event stream holds the shifter's shutdown.
+	b := newBrowser(t)
+	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	// checkout has no release yet: the list shows it empty beside web.
+	for _, ep := range []rollout.Endpoint{testEndpoint(net, "web", 10), testEndpoint(net, "checkout", 20)} {
+		if _, err := admin.PutEndpoint(ctx, ep, store.New); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release(t, admin, "v1")
+	waitSteady(t, admin, "v1")
+
+	b.open(shifter.URL() + "/endpoints/web")
+	b.waitFor("traffic", split, "v1 100%")
+	b.waitFor("session", `document.querySelector('#session .who').textContent`, "Signed in as anonymous (read)")
+	b.waitFor("action buttons of a reader", texts("#rollout button"), "")
+	b.do(chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
+	eventsBefore := b.count("#trail .events li")
+
+	// Steps: 10% for 1.5s, 50% until promoted (the canary), then 100%.
+	release(t, admin, "v2")
+	b.waitFor("traffic", split, "v1 90%, v2 10%")
+	b.waitFor("step", texts("#rollout .step-count"), "Step 1 of 3")
+	b.waitFor("highlighted step", texts("#rollout .steps [aria-current=step] .weight"), "10%")
+	b.waitFor("traffic", split, "v1 50%, v2 50%")
+	b.waitFor("step", texts("#rollout .step-count"), "Step 2 of 3")
+	b.waitFor("highlighted step", texts("#rollout .steps [aria-current=step] .weight"), "50%")
+	b.waitFor("next step", texts("#rollout .next"), "Waiting for a promote")
+	b.waitFor("environments", rows("#environments tbody tr"),
+		"v1 registry.example.com/web:v1 | serving | 50% | 1 | 1 / 1 | —; v2 registry.example.com/web:v2 | serving | 50% | 1 | 1 / 1 | —")
+	if n := b.count("#trail .events li"); n <= eventsBefore {
+		t.Errorf("the trail has %d events, as before the release", n)
+	}
+	b.waitFor("newest events", `document.querySelector('#trail .events .type').textContent`, rollout.EventRolloutPaused)
+	b.waitFor("trail", texts("#trail .stream"), "live")
+
+	// The list, reached by a link, shows the same split.
+	b.do(chromedp.Click(chromedp.CSS(".crumbs a")))
+	b.waitFor("endpoint list", rows("table.endpoints tbody tr"),
+		"checkout | checkout | — | No traffic yet | empty | —; web | web | v1 | v1 50%v2 50% | paused | v2, step 2 of 3")
+	b.screenshot("ui-endpoints")
+	b.do(chromedp.Click(chromedp.CSS(`table.endpoints a[href$="/endpoints/web"]`)))
+	b.waitFor("traffic", split, "v1 50%, v2 50%")
+
+	// Signed in as admin, the actions show, and Promote moves the canary on.
+	b.do(chromedp.Click(chromedp.CSS("#session button")))
+	b.do(chromedp.SendKeys(chromedp.ID("token"), adminToken))
+	b.do(chromedp.Click(chromedp.CSS("#session form button")))
+	b.waitFor("session", `document.querySelector('#session .who').textContent`, "Signed in as admin (admin)")
+	b.waitFor("action buttons of an admin", texts("#rollout button"), "Promote, Pause, Resume, Abort")
+	b.waitFor("enabled actions", texts("#rollout button:enabled"), "Promote, Pause, Abort")
+	b.screenshot("ui-endpoint")
+	b.do(chromedp.Click(chromedp.CSS("button.promote")))
+	b.waitFor("action result", `document.querySelector('#rollout .result').textContent.split(' (')[0]`, "Promote requested")
+	b.waitFor("traffic", split, "v2 100%")
+	b.waitFor("step", texts("#rollout .step-count"), "Step 3 of 3")
+	b.waitFor("state", texts(".facts .badge"), "steady")
+	b.waitFor("environment phases", texts("#environments tbody td:nth-child(2)"), "hot, serving")
+	b.waitFor("same document", `String(window.sameDocument)`, "true")
+	b.checkConsole()
+}
+
+// browser is a headless Chromium tab. It records what the page writes to
+// the console as errors, which fail the test: a script that throws, a
+// request that fails or a policy violation.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("this test needs Chromium at %s (Debian: apt-get install chromium; .ci/run installs it): %v", chromium, err)
+	}
+	profile := t.TempDir()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// The machines are offline: without these Chromium keeps
+		// trying to reach Google's hosts.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	// Cleanups run last in, first out: the browser stops before its
+	// profile directory is removed.
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	b := &browser{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.problems = append(b.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(url))
+}
+
+func (b *browser) eval(expression string) (string, error) {
+	return chromedp.Run(b.ctx, chromedp.Evaluate[string](expression))
+}
+
+func (b *browser) count(selector string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+	if err != nil {
+		b.t.Fatalf("browser: count %s: %v", selector, err)
+	}
+	return n
+}
+
+// waitFor waits until the JavaScript expression, a string, is want. The
+// rollout moves on its own clock, so the page is read until it shows what
+// the test expects or the wait is clearly too long.
+func (b *browser) waitFor(what, expression, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := b.eval(expression)
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.checkConsole()
+			b.screenshot("failed")
+			b.t.Fatalf("%s: the page shows %q (%v), want %q", what, got, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkConsole fails the test if the page reported an error.
+func (b *browser) checkConsole() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("browser console: %s", p)
+	}
+	b.problems = nil
+}
+
+// screenshot saves the page as name.png among the test's artifacts, and in
+// docs/images when asked to update the documentation's screenshots.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	dirs := []string{os.Getenv(artifactsEnv)}
+	if dirs[0] == "" {
+		dirs[0] = b.t.TempDir()
+	}
+	if os.Getenv(updateScreenshotsEnv) != "" && name != "failed" {
+		dirs = append(dirs, filepath.Join("..", "..", "..", "docs", "images"))
+	}
+	for _, dir := range dirs {
+		path := filepath.Join(dir, name+".png")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+		b.t.Logf("screenshot: %s", path)
+	}
+}
+
+// split reads the traffic split as the endpoint page's legend shows it.
+var split = texts("#traffic .legend li:not(.unverified)")
+
+// texts is a JavaScript expression: the text of every element selector
+// matches, joined by ", ".
+func texts(selector string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll(%q)].map((e) => e.textContent.trim()).join(', ')`, selector)
+}
+
+// rows is a JavaScript expression: the cells of every table row selector
+// matches, joined by " | ", and the rows by "; ".
+func rows(selector string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll(%q)].map((r) => [...r.cells].map((c) => c.textContent.trim()).join(' | ')).join('; ')`, selector)
+}
+
+// openShifter runs a shifter in-process against its own moto account. A
+// request without a token reads as "anonymous"; adminToken is "admin".
+func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
+	t.Helper()
+	awsCfg := awstest.Config(t)
+	net := awstest.Network(t, awsCfg)
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen          = "127.0.0.1:0"
+poll_interval   = "50ms"
+resync_interval = "1s"
+store { path = %q }
+auth {
+  anonymous { role = "read" }
+  token "admin" {
+    role   = "admin"
+    sha256 = %q
+  }
+}
+`, filepath.Join(t.TempDir(), "shifter.db"), api.HashToken(adminToken))), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, net
+}
+
+// testEndpoint is an endpoint of its own team with a policy whose steps
+// the test watches: 10% for 1.5s, then 50% until a promote (the canary),
+// then 100%.
+func testEndpoint(net awstest.Net, name string, priority int) rollout.Endpoint {
+	ep := rollout.NewEndpoint()
+	ep.Name = name
+	ep.Team = name
+	ep.DeletionProtection = false
+	ep.Traffic = rollout.Traffic{ListenerARN: net.ListenerARN, Priority: priority, Hosts: []string{name + ".example.com"}}
+	ep.Template.Repository = "registry.example.com/" + name
+	ep.Template.ContainerPort = 8080
+	ep.Template.AMI = net.AMI
+	ep.Template.Subnets = net.Subnets
+	ep.Template.SecurityGroups = []string{net.SecurityGroup}
+	ep.Policy.Steps = []rollout.Step{
+		{Weight: 10, Pause: rollout.DurationPtr(1500 * time.Millisecond)},
+		{Weight: 50},
+		{Weight: 100},
+	}
+	ep.Policy.BakeTime = rollout.Duration(time.Second)
+	return ep
+}
+
+func release(t *testing.T, c *client.Client, version string) {
+	t.Helper()
+	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
+	if _, err := c.PutRelease(t.Context(), r, store.Any); err != nil {
+		t.Fatalf("release %s: %v", version, err)
+	}
+}
+
+// waitSteady waits until version is live on the endpoint and no rollout is
+// in flight.
+func waitSteady(t *testing.T, c *client.Client, version string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := c.GetEndpoint(t.Context(), "web")
+		if err == nil && v.Status.State == rollout.StateSteady && v.Status.StableVersion == version {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not live after 30s: %+v, %v", version, v.Status, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
