@@ -17,7 +17,17 @@ const usage = `Usage: shifter <command> [flags]
 
 Commands:
   serve     run the shifter daemon
+  status    list the endpoints, or show one in detail
+  watch     follow an endpoint's rollout until it ends; the exit code is its outcome
+  events    print an endpoint's ION-Trail (-follow to stream it)
+  promote   move the rollout to its next step now
+  pause     hold the rollout (-for DURATION)
+  resume    let a paused rollout go on
+  abort     end the rollout and return traffic to the stable version
+  rollback  return traffic to a hot previous version (-to VERSION)
   version   print the version
+
+Run 'shifter <command> -h' for a command's flags.
 `
 
 // Run runs the command line args (without the program name) and returns
@@ -34,6 +44,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = c.parseFlags(args[1:]); err == nil {
 			err = c.run(ctx)
 		}
+	case "status", "watch", "events", "promote", "pause", "resume", "abort", "rollback":
+		return runRemote(ctx, args[0], args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shifter", Version)
 	case "help", "-h", "-help", "--help":

@@ -1,0 +1,572 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// The commands are tested as people and CI jobs use them: the real shifter
+// binary, run as a process against a real shifter (in-process, on
+// 127.0.0.1:0, against moto), its exit code and output read back.
+
+// TestCommands builds the binary once and runs every command's test with
+// it. The build is here rather than in TestMain because awstest.Main ends
+// the process, which would leave the binary behind in a temporary
+// directory; t.TempDir removes it after the last subtest.
+func TestCommands(t *testing.T) {
+	bin := buildShifter(t)
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, h *harness)
+	}{
+		{"Status", testStatus},
+		{"Events", testEvents},
+		{"EventsFollow", testEventsFollow},
+		{"PromoteCanary", testPromote},
+		{"PauseResume", testPauseResume},
+		{"AbortEndsAWatch", testAbort},
+		{"RollbackTo", testRollbackTo},
+		{"Errors", testErrors},
+		{"WatchPlain", testWatchPlain},
+		{"WatchTerminal", testWatchTerminal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newHarness(t, bin))
+		})
+	}
+}
+
+// buildShifter builds shifter/cmd/shifter into a temporary directory, with
+// the race detector when the tests have it, so that it watches the
+// commands' goroutines too.
+func buildShifter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "shifter")
+	args := []string{"build", "-o", bin, "-ldflags", "-X github.com/ionroller/terraform-provider-ionroller/shifter/cli.Version=test"}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.CommandContext(t.Context(), "go", append(args, "github.com/ionroller/terraform-provider-ionroller/shifter/cmd/shifter")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// harness is one shifter and the binary pointed at it.
+type harness struct {
+	t   *testing.T
+	bin string
+	url string
+	net awstest.Net
+	api *client.Client
+}
+
+func newHarness(t *testing.T, bin string) *harness {
+	s, net := openShifter(t)
+	c, err := client.New(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, bin: bin, url: s.URL(), net: net, api: c}
+}
+
+// result is how a run of the binary ended.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// command returns the binary with args, reaching the harness's shifter
+// through the environment as a CI job would.
+func (h *harness) command(args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(h.t.Context(), h.bin, args...)
+	cmd.Env = append(os.Environ(), "IONROLLER_ADDR="+h.url, "IONROLLER_TOKEN=", "IONROLLER_CA_FILE=", "TZ=UTC")
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs the binary to its end.
+func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := h.command(args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	if err != nil && r.code < 0 {
+		h.t.Fatalf("shifter %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// ok runs the binary and fails the test unless it exits 0 with nothing on
+// stderr.
+func (h *harness) ok(args ...string) string {
+	h.t.Helper()
+	r := h.run(args...)
+	if r.code != 0 || r.stderr != "" {
+		h.t.Fatalf("shifter %s: %s", strings.Join(args, " "), r)
+	}
+	return r.stdout
+}
+
+// background is a run of the binary that goes on while the test acts.
+type background struct {
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr bytes.Buffer
+	done   chan struct{}
+}
+
+func (h *harness) start(args ...string) *background {
+	h.t.Helper()
+	b := &background{cmd: h.command(args...), stdout: &syncBuffer{}, done: make(chan struct{})}
+	b.cmd.Stdout, b.cmd.Stderr = b.stdout, &b.stderr
+	if err := b.cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	go func() {
+		_ = b.cmd.Wait() // the exit code is read from ProcessState
+		close(b.done)
+	}()
+	h.t.Cleanup(func() {
+		_ = b.cmd.Process.Kill() // a test that failed early leaves none behind
+		<-b.done
+	})
+	return b
+}
+
+// wait waits for the run to end and returns how.
+func (b *background) wait(t *testing.T, timeout time.Duration) result {
+	t.Helper()
+	select {
+	case <-b.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s; output so far:\n%s", b.cmd, timeout, b.stdout)
+	}
+	return result{stdout: b.stdout.String(), stderr: b.stderr.String(), code: b.cmd.ProcessState.ExitCode()}
+}
+
+// syncBuffer is a buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// endpoint declares endpoint name with the rollout steps given, no bake and
+// no deletion protection.
+func (h *harness) endpoint(name string, steps ...rollout.Step) {
+	h.t.Helper()
+	ep := rollout.NewEndpoint()
+	ep.Name, ep.Team, ep.DeletionProtection = name, "web", false
+	ep.Traffic = rollout.Traffic{ListenerARN: h.net.ListenerARN, Priority: 10, Hosts: []string{name + ".example.com"}}
+	ep.Template.Repository, ep.Template.ContainerPort = "registry.example.com/"+name, 8080
+	ep.Template.AMI, ep.Template.Subnets, ep.Template.SecurityGroups = h.net.AMI, h.net.Subnets, []string{h.net.SecurityGroup}
+	ep.Policy.Steps, ep.Policy.BakeTime = steps, 0
+	if _, err := h.api.PutEndpoint(h.t.Context(), ep, 0); err != nil {
+		h.t.Fatalf("put endpoint %s: %v", name, err)
+	}
+}
+
+// release declares version on the production track of endpoint.
+func (h *harness) release(endpoint, version string) {
+	h.t.Helper()
+	if _, err := h.api.PutRelease(h.t.Context(), rollout.Release{Endpoint: endpoint, Track: rollout.Production, Version: version}, -1); err != nil {
+		h.t.Fatalf("put release %s of %s: %v", version, endpoint, err)
+	}
+}
+
+// live declares version and waits until it is complete.
+func (h *harness) live(endpoint, version string) {
+	h.t.Helper()
+	h.release(endpoint, version)
+	h.waitRelease(endpoint, string(rollout.PhaseComplete))
+}
+
+func (h *harness) waitRelease(endpoint, state string) rollout.ReleaseView {
+	h.t.Helper()
+	var v rollout.ReleaseView
+	h.eventually(func() (bool, string) {
+		var err error
+		v, err = h.api.GetRelease(h.t.Context(), endpoint, rollout.Production)
+		if err == nil && v.Status.State == state {
+			return true, ""
+		}
+		ep, _ := h.api.GetEndpoint(h.t.Context(), endpoint)
+		events, _, _ := h.api.Events(h.t.Context(), endpoint, 0, 0)
+		return false, fmt.Sprintf("release state %q (%v), want %q\nendpoint: %+v\npolicy: %+v\ntrail: %+v", v.Status.State, err, state, ep.Status, ep.Endpoint.Policy, events)
+	})
+	return v
+}
+
+func (h *harness) waitEndpoint(endpoint string, cond func(rollout.EndpointStatus) bool) rollout.EndpointStatus {
+	h.t.Helper()
+	var v rollout.EndpointView
+	h.eventually(func() (bool, string) {
+		var err error
+		v, err = h.api.GetEndpoint(h.t.Context(), endpoint)
+		return err == nil && cond(v.Status), fmt.Sprintf("endpoint status %+v (%v)", v.Status, err)
+	})
+	return v.Status
+}
+
+// eventually polls cond until it holds, for up to 30 s.
+func (h *harness) eventually(cond func() (bool, string)) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("condition not met after 30s: %s", state)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lines splits output into its lines.
+func lines(out string) []string {
+	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+}
+
+// inOrder reports whether every part is in s, each after the one before.
+func inOrder(s string, parts ...string) bool {
+	for _, p := range parts {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
+}
+
+func pause(d time.Duration) *rollout.Duration { return rollout.DurationPtr(d) }
+
+func testStatus(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+
+	table := lines(h.ok("status"))
+	if len(table) != 2 || !regexp.MustCompile(`^NAME +TEAM +STATE +LIVE +TRAFFIC +UPDATED$`).MatchString(table[0]) {
+		t.Fatalf("status table:\n%s", strings.Join(table, "\n"))
+	}
+	if row := strings.Fields(table[1]); len(row) < 6 || !slices.Equal(row[:6], []string{"web", "web", "steady", "v1", "v1", "100%"}) {
+		t.Errorf("status row = %q", table[1])
+	}
+
+	var list api.EndpointList
+	if err := json.Unmarshal([]byte(h.ok("status", "-output", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Endpoints) != 1 || list.Endpoints[0].Status.StableVersion != "v1" || list.Endpoints[0].Status.Weights["v1"] != 100 {
+		t.Errorf("status -output json = %+v", list)
+	}
+
+	detail := h.ok("status", "web")
+	for _, want := range []string{
+		"Endpoint:     web (team web)\n",
+		"State:        steady\n",
+		"Live:         v1\n",
+		"Traffic:      v1       ████████████████████ 100%\n",
+		"Last rollout: #1 deploy v1, step 1/1 at 100%: complete",
+		"ENVIRONMENT",
+		" v1 ",
+		" serving ",
+	} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("status web lacks %q:\n%s", want, detail)
+		}
+	}
+
+	// -output json is the API's view; flags may follow the argument.
+	var view rollout.EndpointView
+	if err := json.Unmarshal([]byte(h.ok("status", "web", "-output", "json")), &view); err != nil {
+		t.Fatal(err)
+	}
+	if view.Endpoint.Name != "web" || view.Status.State != rollout.StateSteady || len(view.Status.Environments) != 1 {
+		t.Errorf("status web -output json = %+v", view)
+	}
+}
+
+// eventLinePattern is one line of `shifter events`: time, sequence, type,
+// version, message.
+var eventLinePattern = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)  #(\d+) +([a-z_.]+) +(\S+) +(.+)$`)
+
+// parseEvents returns the sequence and type of every line, failing the
+// test on a line that is not an event.
+func parseEvents(t *testing.T, out string) (seqs []int64, types []string) {
+	t.Helper()
+	for _, line := range lines(out) {
+		m := eventLinePattern.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("not an event line: %q", line)
+		}
+		seq, _ := strconv.ParseInt(m[2], 10, 64)
+		seqs, types = append(seqs, seq), append(types, m[3])
+	}
+	return seqs, types
+}
+
+func testEvents(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+
+	all := h.ok("events", "web")
+	seqs, types := parseEvents(t, all)
+	if !slices.IsSorted(seqs) || !inOrder(strings.Join(types, " "), rollout.EventEndpointCreated, rollout.EventReleaseDeclared,
+		rollout.EventRolloutStarted, rollout.EventEnvironmentHealthy, rollout.EventRolloutComplete) {
+		t.Errorf("events web:\n%s", all)
+	}
+	if !strings.Contains(all, " v1 ") {
+		t.Errorf("no event names the version:\n%s", all)
+	}
+
+	last2 := h.ok("events", "-n", "2", "web")
+	if want := strings.Join(lines(all)[len(seqs)-2:], "\n") + "\n"; last2 != want {
+		t.Errorf("events -n 2 =\n%s\nwant\n%s", last2, want)
+	}
+	since := seqs[2]
+	after, _ := parseEvents(t, h.ok("events", "web", "-since", strconv.FormatInt(since, 10)))
+	if !slices.Equal(after, seqs[3:]) {
+		t.Errorf("events -since %d = %v, want %v", since, after, seqs[3:])
+	}
+}
+
+func testEventsFollow(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+
+	follow := h.start("events", "web", "-follow", "-n", "1")
+	h.eventually(func() (bool, string) { // the last event of the trail, then the stream
+		return strings.Contains(follow.stdout.String(), rollout.EventRolloutComplete+" "), follow.stdout.String()
+	})
+	h.release("web", "v2")
+	v2Complete := regexp.MustCompile(`rollout\.complete +v2 `)
+	h.eventually(func() (bool, string) {
+		out := follow.stdout.String()
+		return v2Complete.MatchString(out), out
+	})
+	if err := follow.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	r := follow.wait(t, 10*time.Second)
+	seqs, types := parseEvents(t, r.stdout)
+	if r.code != 130 || r.stderr != "" || !slices.IsSorted(seqs) ||
+		types[0] != rollout.EventRolloutComplete || !inOrder(strings.Join(types, " "), rollout.EventReleaseDeclared, rollout.EventRolloutStarted, rollout.EventRolloutComplete) {
+		t.Errorf("events -follow, interrupted: %s", r)
+	}
+}
+
+func testPromote(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 10}, rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.release("web", "v2")
+	h.waitRelease("web", string(rollout.PhasePaused))
+
+	if out := h.ok("status", "web"); !strings.Contains(out, "canary at 10%, waiting for a promote") || !strings.Contains(out, "v2       ██░░░░░░░░░░░░░░░░░░  10%") {
+		t.Errorf("status of a canary:\n%s", out)
+	}
+	if out := h.ok("promote", "web"); out != "web: promote queued as command #1 by anonymous\n" {
+		t.Errorf("promote = %q", out)
+	}
+	rel := h.waitRelease("web", string(rollout.PhaseComplete))
+	if rel.Status.LiveVersion != "v2" || rel.Status.TrafficPercent != 100 {
+		t.Errorf("after promote: %+v", rel.Status)
+	}
+}
+
+func testPauseResume(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 10, Pause: pause(time.Hour)}, rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.release("web", "v2")
+	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool { return s.Rollout != nil && !s.Rollout.NextAt.IsZero() })
+
+	if out := h.ok("pause", "web", "-for", "10m", "-reason", "reading the logs"); out != `web: pause for 10m0s queued as command #1 by anonymous, reason "reading the logs"`+"\n" {
+		t.Errorf("pause = %q", out)
+	}
+	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool { return s.State == string(rollout.PhasePaused) && s.Rollout.Paused })
+	if out := h.ok("status", "web"); !regexp.MustCompile(`paused by a person, resumes in (9m5\ds|10m00s), at \d\d:\d\d:\d\d\n`).MatchString(out) {
+		t.Errorf("status of a paused rollout:\n%s", out)
+	}
+
+	if out := h.ok("resume", "web"); out != "web: resume queued as command #2 by anonymous\n" {
+		t.Errorf("resume = %q", out)
+	}
+	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool {
+		return s.State == string(rollout.PhaseShifting) && !s.Rollout.Paused
+	})
+	if out := h.ok("status", "web"); !regexp.MustCompile(`next step in (59m\d\ds|1h00m), at \d\d:\d\d:\d\d\n`).MatchString(out) {
+		t.Errorf("status of a resumed rollout:\n%s", out)
+	}
+
+	// The shifter refuses a resume of a rollout that is not paused.
+	if r := h.run("resume", "web"); r.code != 1 || r.stdout != "" || r.stderr != "shifter: cannot resume: the production rollout is not paused\n" {
+		t.Errorf("second resume: %s", r)
+	}
+}
+
+func testAbort(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 10}, rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.release("web", "v2")
+	watch := h.start("watch", "web")
+	h.waitRelease("web", string(rollout.PhasePaused))
+
+	if out := h.ok("abort", "web", "-reason", "bad canary"); out != `web: abort queued as command #1 by anonymous, reason "bad canary"`+"\n" {
+		t.Errorf("abort = %q", out)
+	}
+	r := watch.wait(t, 30*time.Second)
+	if r.code != 4 || r.stderr != "shifter: web: release v2 was aborted: aborted by anonymous: bad canary\n" {
+		t.Errorf("watch during an abort: %s", r)
+	}
+	if !strings.Contains(r.stdout, "traffic v1 90%, v2 10%") || !strings.Contains(r.stdout, "rollout.aborted v2") {
+		t.Errorf("watch output:\n%s", r.stdout)
+	}
+	if s := h.waitEndpoint("web", func(rollout.EndpointStatus) bool { return true }); s.Weights["v1"] != 100 {
+		t.Errorf("after abort, weights = %v", s.Weights)
+	}
+}
+
+func testRollbackTo(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.live("web", "v2")
+	if out := h.ok("status", "web"); !regexp.MustCompile(`Hot versions: v1 until \S+ \((59m\d\ds|1h00m) left\)`).MatchString(out) {
+		t.Errorf("status before the rollback:\n%s", out)
+	}
+
+	if out := h.ok("rollback", "web", "-to", "v1", "-reason", "revert"); out != `web: rollback to v1 queued as command #1 by anonymous, reason "revert"`+"\n" {
+		t.Errorf("rollback = %q", out)
+	}
+	h.waitRelease("web", string(rollout.PhaseRolledBack))
+	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool { return !inFlight(s.Rollout) })
+	var view rollout.EndpointView
+	if err := json.Unmarshal([]byte(h.ok("status", "web", "-output", "json")), &view); err != nil {
+		t.Fatal(err)
+	}
+	if s := view.Status; s.StableVersion != "v1" || s.Weights["v1"] != 100 || s.Weights["v2"] != 0 {
+		t.Errorf("after rollback -to v1: %+v", s)
+	}
+	// A watch started now reports how the declared release ended.
+	if r := h.run("watch", "web"); r.code != 3 || !strings.HasPrefix(r.stderr, "shifter: web: release v2 was rolled back: rolled back to version v1 by anonymous: revert") {
+		t.Errorf("watch after the rollback: %s", r)
+	}
+}
+
+func inFlight(r *rollout.RolloutStatus) bool { return r != nil && !r.Phase.Done() }
+
+func testErrors(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"status", "nosuch"}, 1, `shifter: endpoint "nosuch" not found`},
+		{[]string{"watch", "nosuch"}, 1, `shifter: endpoint "nosuch" not found`},
+		{[]string{"events", "nosuch"}, 1, `shifter: endpoint "nosuch" not found`},
+		{[]string{"promote", "nosuch"}, 1, `shifter: endpoint "nosuch" not found`},
+		{[]string{"abort", "web"}, 1, `shifter: cannot abort: no production rollout is in flight`},
+		{[]string{"rollback", "web", "-to", "v9"}, 0, ``}, // queued; the planner records why it is ignored
+		{[]string{"status", "-addr", "http://127.0.0.1:1"}, 1, `shifter: cannot reach the shifter at http://127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused`},
+		{[]string{"status", "-addr", "ftp://x"}, 1, `shifter: shifter address "ftp://x" is not an http:// or https:// URL`},
+		{[]string{"status", "-ca-file", "/nonexistent.pem"}, 1, `shifter: read the CA bundle: open /nonexistent.pem: no such file or directory`},
+		{[]string{"pause"}, 2, `shifter pause: missing the ENDPOINT argument (see 'shifter pause -h')`},
+		{[]string{"pause", "web", "other"}, 2, `shifter pause: expects one ENDPOINT argument; got 2 arguments: web other (see 'shifter pause -h')`},
+		{[]string{"status", "-output", "yaml"}, 2, `shifter status: -output must be text or json; got "yaml" (see 'shifter status -h')`},
+		{[]string{"events", "web", "-bogus"}, 2, `shifter events: flag provided but not defined: -bogus (see 'shifter events -h')`},
+		{[]string{"rollback", "web", "-to", "not a version"}, 2, `shifter rollback: -to "not a version" is not a version (see 'shifter rollback -h')`},
+		{[]string{"promote", "web", "-for", "1m"}, 2, `shifter promote: flag provided but not defined: -for (see 'shifter promote -h')`},
+		{[]string{"deploy"}, 2, ``},
+	} {
+		r := h.run(tc.args...)
+		if r.code != tc.code || (tc.stderr != "" && r.stderr != tc.stderr+"\n") {
+			t.Errorf("shifter %s: %s\nwant exit %d and stderr %q", strings.Join(tc.args, " "), r, tc.code, tc.stderr)
+		}
+	}
+
+	// -h is asked-for help: on stdout, exit 0.
+	for _, cmd := range []string{"status", "watch", "events", "promote", "pause", "resume", "abort", "rollback"} {
+		if r := h.run(cmd, "-h"); r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: shifter "+cmd+" [flags]") || !strings.Contains(r.stdout, "-addr URL") {
+			t.Errorf("shifter %s -h: %s", cmd, r)
+		}
+	}
+	if out := h.ok("version"); out != "shifter test\n" {
+		t.Errorf("version = %q", out)
+	}
+}
+
+// watchPolicy is three steps with short pauses, so that a watch sees the
+// traffic move.
+func watchPolicy(h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 10, Pause: pause(time.Second)}, rollout.Step{Weight: 50, Pause: pause(time.Second)}, rollout.Step{Weight: 100})
+	h.live("web", "v1")
+}
+
+func testWatchPlain(t *testing.T, h *harness) {
+	watchPolicy(h)
+	h.release("web", "v2")
+	r := h.run("watch", "web")
+	t.Logf("shifter watch web, on a pipe:\n%s", r.stdout)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("watch: %s", r)
+	}
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Errorf("watch on a pipe wrote terminal escapes:\n%q", r.stdout)
+	}
+	for _, line := range lines(r.stdout) {
+		if !regexp.MustCompile(`^(\d\d:\d\d:\d\d (event #\d+ |web: )|web: release v2 is complete$)`).MatchString(line) {
+			t.Errorf("not a watch line: %q", line)
+		}
+	}
+	if !inOrder(r.stdout,
+		"event #", rollout.EventRolloutStarted+" v2",
+		"web: shifting · deploy v1 → v2, step 1/3 at 10%", "traffic v1 90%, v2 10%",
+		"web: shifting · deploy v1 → v2, step 2/3 at 50%", "traffic v1 50%, v2 50%",
+		"traffic v2 100%",
+		"web: release v2 is complete\n") {
+		t.Errorf("watch did not show the rollout step by step:\n%s", r.stdout)
+	}
+
+	// Once it is over there is nothing to wait for.
+	if r := h.run("watch", "web"); r.code != 0 || !strings.HasSuffix(r.stdout, "web: release v2 is complete\n") {
+		t.Errorf("watch of a complete release: %s", r)
+	}
+}

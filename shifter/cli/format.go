@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// How status, watch and events show the shifter's view to people. The JSON
+// of the API is for programs (-output json); these are for eyes and CI logs.
+
+// barWidth is the cells of a traffic bar: 5% each, so every policy weight
+// people write (10, 25, 50) shows exactly.
+const barWidth = 20
+
+// bar draws a weight out of 100: "██████████████████░░".
+func bar(weight int) string {
+	full := (max(0, min(weight, 100))*barWidth + 50) / 100
+	return strings.Repeat("█", full) + strings.Repeat("░", barWidth-full)
+}
+
+// share is one version's part of a route.
+type share struct {
+	version string
+	weight  int
+}
+
+// shares lists a route's weights by version, oldest environment first so
+// the stable version leads and the new one follows. During a rollout the
+// new version is listed even before it gets traffic, so a display shows
+// where it is going.
+func shares(s rollout.EndpointStatus) []share {
+	var out []share
+	seen := map[string]bool{}
+	add := func(version string, weight int) {
+		if version != "" && !seen[version] {
+			seen[version] = true
+			out = append(out, share{version, weight})
+		}
+	}
+	for _, e := range s.Environments {
+		if w, ok := s.Weights[e.Version]; ok {
+			add(e.Version, w)
+		}
+	}
+	// Weights of environments the status does not list (it should
+	// not happen, but a route is the truth of what serves).
+	for _, v := range slices.Sorted(maps.Keys(s.Weights)) {
+		add(v, s.Weights[v])
+	}
+	if r := s.Rollout; inFlight(r) {
+		add(r.FromVersion, 0)
+		add(r.Version, 0)
+	}
+	return out
+}
+
+// split is a route in one line: "v1 90%, v2 10%".
+func split(shares []share) string {
+	if len(shares) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(shares))
+	for i, s := range shares {
+		parts[i] = fmt.Sprintf("%s %d%%", s.version, s.weight)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// inFlight reports whether r is a rollout that has not ended.
+func inFlight(r *rollout.RolloutStatus) bool { return r != nil && !r.Phase.Done() }
+
+// rolloutLine is a rollout in a few words: "deploy v1 → v2, step 2/3 at 50%".
+func rolloutLine(r *rollout.RolloutStatus) string {
+	var b strings.Builder
+	b.WriteString(string(r.Kind) + " ")
+	if r.FromVersion != "" {
+		b.WriteString(r.FromVersion + " → ")
+	}
+	b.WriteString(r.Version)
+	if r.Step > 0 {
+		fmt.Fprintf(&b, ", step %d/%d at %d%%", r.Step, r.Steps, r.Weight)
+	}
+	return b.String()
+}
+
+// dueStyle is how a due time is written.
+type dueStyle int
+
+const (
+	// dueIn counts down ("in 4s"), for a display redrawn every second.
+	dueIn dueStyle = iota
+	// dueAt is a time of day ("at 12:05:00"), for a log line, which must
+	// not change by itself.
+	dueAt
+	// dueInAt is both ("in 4m12s, at 12:05:00"), for a one-off status.
+	dueInAt
+)
+
+// waiting says what the rollout in flight waits for.
+func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
+	r := s.Rollout
+	due := func(what string, at time.Time) string {
+		switch style {
+		case dueIn:
+			return what + " in " + human(at.Sub(now))
+		case dueAt:
+			return what + " at " + clock(at)
+		default:
+			return what + " in " + human(at.Sub(now)) + ", at " + clock(at)
+		}
+	}
+	switch {
+	case !inFlight(r):
+		return ""
+	case r.Paused && !r.PausedUntil.IsZero():
+		return due("paused by a person, resumes", r.PausedUntil)
+	case r.Paused:
+		return "paused by a person until resumed"
+	case r.Phase == rollout.PhasePaused:
+		return fmt.Sprintf("canary at %d%%, waiting for a promote", r.Weight)
+	case r.Phase == rollout.PhasePending || r.Phase == rollout.PhaseProvisioning:
+		return "creating the environment of " + r.Version
+	case r.Phase == rollout.PhaseWaitingHealthy:
+		msg := "waiting for " + r.Version + " to be healthy"
+		if e := environmentOf(s, r.Version); e != nil {
+			msg += fmt.Sprintf(" (%d of %d)", e.Healthy, e.Capacity)
+		}
+		return msg
+	case r.NextAt.IsZero():
+		return "setting the weights"
+	case r.Phase == rollout.PhaseBaking:
+		return due("baking, done", r.NextAt)
+	default:
+		return due("next step", r.NextAt)
+	}
+}
+
+// environmentOf returns the newest environment of version that is not
+// being torn down, or nil.
+func environmentOf(s rollout.EndpointStatus, version string) *rollout.EnvironmentStatus {
+	for i := len(s.Environments) - 1; i >= 0; i-- {
+		if e := &s.Environments[i]; e.Version == version && e.Phase != "expiring" {
+			return e
+		}
+	}
+	return nil
+}
+
+// human is a duration as people say it: "45s", "4m12s", "3h5m", "2d3h".
+func human(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// ago is a past time relative to now: "12s ago", "-" for none.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return human(now.Sub(t)) + " ago"
+}
+
+// clock is a time of day in the local zone, for lines read as they happen.
+func clock(t time.Time) string { return t.Local().Format(time.TimeOnly) }
+
+// orDash shows an empty value as "-" so table columns stay aligned.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// eventLine is one event of the trail on one line:
+// "2025-06-01T12:00:04Z  #12   step.applied          v2   traffic ...".
+// The time is the full timestamp, since a trail spans days.
+func eventLine(ev rollout.Event) string {
+	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", ev.Time.Format(time.RFC3339), ev.Seq, ev.Type, orDash(ev.Version), oneLine(ev.Message))
+}
+
+// shortEventLine is an event for a live display: the time of day only.
+func shortEventLine(ev rollout.Event) string {
+	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", clock(ev.Time), ev.Seq, ev.Type, orDash(ev.Version), oneLine(ev.Message))
+}
