@@ -68,13 +68,12 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	eventsBefore := b.count("#trail .events li")
 
 	// Steps: 10% for 1.5s, 50% until promoted (the canary), then 100%.
+	b.record("split", split)
+	b.record("step", texts("#rollout .steps [aria-current=step] .weight"))
 	release(t, admin, "v2")
-	b.waitFor("traffic", split, "v1 90%, v2 10%")
-	b.waitFor("step", texts("#rollout .step-count"), "Step 1 of 3")
-	b.waitFor("highlighted step", texts("#rollout .steps [aria-current=step] .weight"), "10%")
-	b.waitFor("traffic", split, "v1 50%, v2 50%")
+	b.waitFor("traffic splits shown", seen("split"), "v1 100% → v1 90%, v2 10% → v1 50%, v2 50%")
+	b.waitFor("steps highlighted", seen("step"), "10% → 50%")
 	b.waitFor("step", texts("#rollout .step-count"), "Step 2 of 3")
-	b.waitFor("highlighted step", texts("#rollout .steps [aria-current=step] .weight"), "50%")
 	b.waitFor("next step", texts("#rollout .next"), "Waiting for a promote")
 	b.waitFor("environments", rows("#environments tbody tr"),
 		"v1 registry.example.com/web:v1 | serving | 50% | 1 | 1 / 1 | —; v2 registry.example.com/web:v2 | serving | 50% | 1 | 1 / 1 | —")
@@ -214,6 +213,28 @@ func (b *browser) waitFor(what, expression, want string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// record makes the page note each value of the JavaScript expression, a
+// string, as the page changes, so a state shorter than waitFor's polling
+// (a step of 1.5s on a busy machine) is seen all the same. seen reads the
+// notes.
+func (b *browser) record(name, expression string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`{
+		const notes = (window.notes ??= {})[%[1]q] = [];
+		const note = () => {
+			const value = %[2]s;
+			if (value && value !== notes.at(-1)) notes.push(value);
+		};
+		note();
+		new MutationObserver(note).observe(document.body, { childList: true, subtree: true, characterData: true });
+	}`, name, expression)))
+}
+
+// seen is a JavaScript expression: the values noted by record, in order.
+func seen(name string) string {
+	return fmt.Sprintf(`window.notes[%q].join(' → ')`, name)
 }
 
 // checkConsole fails the test if the page reported an error.
