@@ -50,11 +50,11 @@ type remoteCommand interface {
 	run(ctx context.Context) error
 }
 
-// newRemoteCommand returns the command called name, or nil. The streams,
+// newRemoteCommand returns the command called name, or nil. The output,
 // the environment and the clock are the process's, passed in so that
 // nothing below reads a global.
-func newRemoteCommand(name string, stdout, stderr io.Writer, getenv func(string) string) remoteCommand {
-	base := command{name: "shifter " + name, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string) remoteCommand {
+	base := command{name: "shifter " + name, stdout: stdout, getenv: getenv, now: time.Now}
 	switch name {
 	case "status":
 		return &statusCommand{command: base}
@@ -73,7 +73,7 @@ func newRemoteCommand(name string, stdout, stderr io.Writer, getenv func(string)
 // line that cannot run, 130 when interrupted, or the code of a watch's
 // outcome.
 func runRemote(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
-	cmd := newRemoteCommand(name, stdout, stderr, os.Getenv)
+	cmd := newRemoteCommand(name, stdout, os.Getenv)
 	if cmd == nil {
 		fmt.Fprintf(stderr, "shifter: unknown command %q\n", name)
 		return exitUsage
@@ -126,12 +126,13 @@ func oneLine(s string) string {
 }
 
 // command is what every remote command has: its name for usage lines, its
-// output streams and the environment.
+// output, the environment and the clock. Errors are not the command's to
+// print: runRemote does, one line each.
 type command struct {
-	name           string
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	now            func() time.Time
+	name   string
+	stdout io.Writer
+	getenv func(string) string
+	now    func() time.Time
 }
 
 // flagSet is a command's flags and the usage -h prints with them.

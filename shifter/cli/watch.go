@@ -58,12 +58,10 @@ func (c *watchCommand) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, err := c.snapshot(ctx, cl)
-	if err != nil {
-		return err
-	}
 	// The display starts with the latest events (at least one is read,
-	// for its sequence: the stream follows on from there).
+	// for its sequence: the stream follows on from there). The status is
+	// read after them, so that whatever happens later arrives on the
+	// stream and leads to a new read.
 	var recent []rollout.Event
 	last, err := readTrail(ctx, cl, c.endpoint, 0, max(c.events, 1), func(ev rollout.Event) error {
 		recent = append(recent, ev)
@@ -73,6 +71,10 @@ func (c *watchCommand) run(ctx context.Context) error {
 		return err
 	}
 	recent = sinceDeclared(recent[len(recent)-min(c.events, len(recent)):])
+	snap, err := c.snapshot(ctx, cl)
+	if err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	events, stopped := make(chan rollout.Event, 64), make(chan struct{})
