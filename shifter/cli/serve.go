@@ -105,7 +105,10 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("/", srv.Handler())
+	// Requests live under ctx, so Close ends open event streams, which
+	// Shutdown alone would wait for.
 	s.http = &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,

@@ -269,3 +269,31 @@ func checkMetrics(t *testing.T, url string) {
 		}
 	}
 }
+
+// TestCloseEndsOpenEventStreams: a UI tab or `shifter watch` following
+// events must not hold a shutdown up.
+func TestCloseEndsOpenEventStreams(t *testing.T) {
+	awsCfg := awstest.Config(t)
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\nauth {\n  anonymous { role = \"read\" }\n}\n", filepath.Join(t.TempDir(), "s.db"))), "t.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &cli.Server{Config: cfg, AWS: &awsCfg}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", s.URL()+"/v1/endpoints/web/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close with a stream open = %v", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Close took %s with a stream open", took)
+	}
+}

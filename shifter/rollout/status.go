@@ -36,6 +36,8 @@ type RolloutStatus struct {
 	Step   int `json:"step"`
 	Steps  int `json:"steps"`
 	Weight int `json:"weight"`
+	// Plan is the rollout's steps, as they were when it started.
+	Plan []Step `json:"plan"`
 	// NextAt is when the next step or the end of the bake is due; zero
 	// while waiting for a promote, for health, or while paused.
 	NextAt      time.Time `json:"next_at,omitzero"`
@@ -190,6 +192,7 @@ func describeRollout(ep Endpoint, st State, r *Rollout) *RolloutStatus {
 		Phase:       r.Phase,
 		Step:        r.Step + 1,
 		Steps:       len(r.Steps),
+		Plan:        r.Steps,
 		Paused:      !r.PausedAt.IsZero(),
 		PausedUntil: r.PausedUntil,
 		Reason:      r.Reason,
