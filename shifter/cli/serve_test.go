@@ -55,7 +55,7 @@ auth {
 	return s, net
 }
 
-func call(t *testing.T, method, url string, body any) (int, map[string]any) {
+func call(t testing.TB, method, url string, body any) (int, map[string]any) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -49,14 +51,58 @@ type Metrics interface {
 }
 
 // observe reads the live state of the endpoint's environments and rules, and
-// the alarms of a rollout that is or may be starting.
+// the alarms of a rollout that is or may be starting. The reads are
+// independent and run at once: a revert's latency is one round trip of
+// reads, then the write.
 func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rollout.Observed, error) {
-	obs := rollout.Observed{Routes: map[rollout.Track]rollout.RouteObservation{}}
-	envs, err := cloud.Environments.Observe(ctx, a.endpoint, in.State.Environments)
-	if err != nil {
-		return obs, fmt.Errorf("observe environments: %w", err)
+	type rule struct {
+		read    bool
+		exists  bool
+		weights map[string]int // by target group ARN
 	}
-	obs.Environments = make(map[string]rollout.EnvObservation, len(envs))
+	var (
+		envs   map[string]ec2env.Observation
+		rules  = make([]rule, len(rollout.Tracks))
+		alarms map[string]string
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if envs, err = cloud.Environments.Observe(gctx, a.endpoint, in.State.Environments); err != nil {
+			return fmt.Errorf("observe environments: %w", err)
+		}
+		return nil
+	})
+	for i, track := range rollout.Tracks {
+		route, ok := routeOf(in.Endpoint, track)
+		if !ok || (len(in.State.Track(track).Route.Weights) == 0 && !in.Endpoint.Deleting) {
+			continue // no rule, or none of ours yet: nothing to compare
+		}
+		g.Go(func() (err error) {
+			r := &rules[i]
+			r.read = true
+			if r.exists, r.weights, err = cloud.Router.Weights(gctx, route); err != nil {
+				return fmt.Errorf("observe %s rule: %w", track, err)
+			}
+			return nil
+		})
+	}
+	if names := alarmsToWatch(in); len(names) > 0 && cloud.Alarms != nil {
+		g.Go(func() (err error) {
+			if alarms, err = cloud.Alarms.States(gctx, names); err != nil {
+				return fmt.Errorf("observe alarms: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return rollout.Observed{}, err
+	}
+
+	obs := rollout.Observed{
+		Environments: make(map[string]rollout.EnvObservation, len(envs)),
+		Routes:       map[rollout.Track]rollout.RouteObservation{},
+		Alarms:       alarms,
+	}
 	a.targetGroups = make(map[string]string, len(envs))
 	envByTG := make(map[string]string, len(envs))
 	for id, o := range envs {
@@ -66,21 +112,17 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rol
 			envByTG[o.TargetGroupARN] = id
 		}
 	}
-	for _, track := range rollout.Tracks {
-		route, ok := routeOf(in.Endpoint, track)
-		if !ok {
+	for i, track := range rollout.Tracks {
+		if _, ok := routeOf(in.Endpoint, track); !ok {
 			obs.Routes[track] = rollout.RouteObservation{}
 			continue
 		}
-		if len(in.State.Track(track).Route.Weights) == 0 && !in.Endpoint.Deleting {
-			continue // no rule of ours yet: nothing to compare
+		r := rules[i]
+		if !r.read {
+			continue
 		}
-		exists, weights, err := cloud.Router.Weights(ctx, route)
-		if err != nil {
-			return obs, fmt.Errorf("observe %s rule: %w", track, err)
-		}
-		o := rollout.RouteObservation{Exists: exists, Weights: make(map[string]int, len(weights))}
-		for arn, w := range weights {
+		o := rollout.RouteObservation{Exists: r.exists, Weights: make(map[string]int, len(r.weights))}
+		for arn, w := range r.weights {
 			if id, ok := envByTG[arn]; ok {
 				o.Weights[id] = w
 			} else {
@@ -88,11 +130,6 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rol
 			}
 		}
 		obs.Routes[track] = o
-	}
-	if names := alarmsToWatch(in); len(names) > 0 && cloud.Alarms != nil {
-		if obs.Alarms, err = cloud.Alarms.States(ctx, names); err != nil {
-			return obs, fmt.Errorf("observe alarms: %w", err)
-		}
 	}
 	return obs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -14,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"golang.org/x/sync/errgroup"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -49,64 +51,83 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 		tgNames = append(tgNames, ref.TargetGroup)
 	}
 
-	groups, err := b.groups(ctx, groupNames)
-	if err != nil {
-		return nil, err
-	}
-	tgs, err := b.targetGroups(ctx, tgNames)
-	if err != nil {
-		return nil, err
-	}
-	lts, err := b.launchTemplates(ctx, ltNames)
-	if err != nil {
+	// The reads do not depend on each other: run them at once, so an
+	// observation costs two round trips however many environments there are.
+	var (
+		groups map[string]asgtypes.AutoScalingGroup
+		tgs    map[string]elbtypes.TargetGroup
+		lts    map[string]ec2types.LaunchTemplate
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { groups, err = b.groups(gctx, groupNames); return err })
+	g.Go(func() (err error) { tgs, err = b.targetGroups(gctx, tgNames); return err })
+	g.Go(func() (err error) { lts, err = b.launchTemplates(gctx, ltNames); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 
+	var mu sync.Mutex
 	out := make(map[string]Observation, len(envs))
+	g, gctx = errgroup.WithContext(ctx)
 	for id, ref := range refs {
-		var o Observation
-		g, hasGroup := groups[ref.AutoScalingGroup]
-		tg, hasTG := tgs[ref.TargetGroup]
-		_, hasLT := lts[ref.LaunchTemplate]
-		o.Exists = hasGroup && hasTG && hasLT
-		o.Gone = !hasGroup && !hasTG && !hasLT
-		// inService are the group's instances in service: only their
-		// targets count, so a terminated instance still registered (moto
-		// keeps them) or a target registered by hand never makes an
-		// environment look healthy.
-		inService := map[string]bool{}
-		if hasGroup {
-			o.Capacity = int(aws.ToInt32(g.DesiredCapacity))
-			for _, inst := range g.Instances {
-				if inst.LifecycleState == asgtypes.LifecycleStateInService {
-					inService[aws.ToString(inst.InstanceId)] = true
-				}
-			}
-			o.InService = len(inService)
-		}
-		if hasTG {
-			o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
-			health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
-			switch {
-			case isCode(err, "TargetGroupNotFound"): // deleted since it was described
-				o.TargetGroupARN, o.Exists, o.Gone = "", false, !hasGroup && !hasLT
-			case err != nil:
-				return nil, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
-			default:
-				for _, d := range health.TargetHealthDescriptions {
-					if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
-						continue
-					}
-					o.Targets++
-					if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-						o.Healthy++
-					}
-				}
-			}
-		}
-		out[id] = o
+		g.Go(func() error {
+			o, err := b.observe(gctx, ref, groups, tgs, lts)
+			mu.Lock()
+			out[id] = o
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// observe puts together one environment's observation from the batch reads
+// and its target health.
+func (b *Backend) observe(ctx context.Context, ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]elbtypes.TargetGroup, lts map[string]ec2types.LaunchTemplate) (Observation, error) {
+	var o Observation
+	g, hasGroup := groups[ref.AutoScalingGroup]
+	tg, hasTG := tgs[ref.TargetGroup]
+	_, hasLT := lts[ref.LaunchTemplate]
+	o.Exists = hasGroup && hasTG && hasLT
+	o.Gone = !hasGroup && !hasTG && !hasLT
+	// inService are the group's instances in service: only their
+	// targets count, so a terminated instance still registered (moto
+	// keeps them) or a target registered by hand never makes an
+	// environment look healthy.
+	inService := map[string]bool{}
+	if hasGroup {
+		o.Capacity = int(aws.ToInt32(g.DesiredCapacity))
+		for _, inst := range g.Instances {
+			if inst.LifecycleState == asgtypes.LifecycleStateInService {
+				inService[aws.ToString(inst.InstanceId)] = true
+			}
+		}
+		o.InService = len(inService)
+	}
+	if hasTG {
+		o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
+		health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+		switch {
+		case isCode(err, "TargetGroupNotFound"): // deleted since it was described
+			o.TargetGroupARN, o.Exists, o.Gone = "", false, !hasGroup && !hasLT
+		case err != nil:
+			return o, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
+		default:
+			for _, d := range health.TargetHealthDescriptions {
+				if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
+					continue
+				}
+				o.Targets++
+				if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+					o.Healthy++
+				}
+			}
+		}
+	}
+	return o, nil
 }
 
 // groups returns the groups called names that exist, by name.

@@ -1,0 +1,130 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+)
+
+// writeClock records when each ELBv2 write completes.
+type writeClock struct {
+	mu   sync.Mutex
+	done []time.Time
+}
+
+func (w *writeClock) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchWriteClock",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			if awsmiddleware.GetOperationName(ctx) == "ModifyRule" && err == nil {
+				w.mu.Lock()
+				w.done = append(w.done, time.Now())
+				w.mu.Unlock()
+			}
+			return out, md, err
+		}), middleware.After)
+}
+
+func (w *writeClock) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.done)
+}
+
+func (w *writeClock) last() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done[len(w.done)-1]
+}
+
+// BenchmarkRollbackLatency measures, against moto, the time from a revert's
+// PUT reaching the API to the ModifyRule that puts 100% back on the hot
+// version being done, and counts the ELBv2 writes it takes. Each iteration
+// reverts to the other hot version (v1 ⇄ v2).
+func BenchmarkRollbackLatency(b *testing.B) {
+	awsCfg := awstest.Config(b)
+	net := awstest.Network(b, awsCfg)
+	clock := &writeClock{}
+	calls := awstest.NewCounter()
+	shifterCfg := awsCfg.Copy()
+	shifterCfg.APIOptions = append(shifterCfg.APIOptions, clock.middleware)
+	calls.Add(&shifterCfg)
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen          = "127.0.0.1:0"
+poll_interval   = "50ms"
+resync_interval = "30s"
+store { path = %q }
+auth {
+  anonymous { role = "admin" }
+}
+`, filepath.Join(b.TempDir(), "shifter.db"))), "bench.hcl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &cli.Server{Config: cfg, AWS: &shifterCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: io.Discard})}
+	if err := s.Open(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+
+	spec := endpointSpec(net)
+	spec["policy"].(map[string]any)["retain_previous"] = "24h"
+	put := func(path string, body any) {
+		b.Helper()
+		if code, out := call(b, "PUT", s.URL()+path, body); code >= 300 {
+			b.Fatalf("PUT %s = %d %v", path, code, out)
+		}
+	}
+	put("/v1/endpoints/web", spec)
+	complete := func(version string) {
+		b.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			_, out := call(b, "GET", s.URL()+"/v1/endpoints/web/releases/production", nil)
+			if st, _ := out["status"].(map[string]any); st["state"] == "complete" && out["release"].(map[string]any)["version"] == version {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		b.Fatalf("release %s not complete", version)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		put("/v1/endpoints/web/releases/production", map[string]any{"version": v})
+		complete(v)
+	}
+
+	var latencies []time.Duration
+	writes := 0
+	b.ResetTimer()
+	for i := range b.N {
+		version := []string{"v1", "v2"}[i%2]
+		before, elbBefore := clock.count(), calls.Writes("ELBv2")
+		start := time.Now()
+		put("/v1/endpoints/web/releases/production", map[string]any{"version": version})
+		for clock.count() == before {
+			time.Sleep(100 * time.Microsecond)
+		}
+		latencies = append(latencies, clock.last().Sub(start))
+		b.StopTimer()
+		complete(version)
+		writes += calls.Writes("ELBv2") - elbBefore
+		b.StartTimer()
+	}
+	b.StopTimer()
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "ms-p50")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "ms-p99")
+	b.ReportMetric(float64(writes)/float64(b.N), "elb-writes/op")
+}
