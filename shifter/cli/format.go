@@ -30,32 +30,35 @@ type share struct {
 	weight  int
 }
 
-// shares lists a route's weights by version, oldest environment first so
-// the stable version leads and the new one follows. During a rollout the
-// new version is listed even before it gets traffic, so a display shows
-// where it is going.
+// shares lists a route's weights by version, in the order the versions'
+// environments were created, so the stable version leads and the new one
+// follows. During a rollout both of its versions are listed even without
+// traffic, so a display shows where traffic comes from and goes to.
 func shares(s rollout.EndpointStatus) []share {
+	r := s.Rollout
+	listed := func(version string) bool {
+		_, routed := s.Weights[version]
+		return routed || (inFlight(r) && (version == r.FromVersion || version == r.Version))
+	}
 	var out []share
-	seen := map[string]bool{}
-	add := func(version string, weight int) {
-		if version != "" && !seen[version] {
+	seen := map[string]bool{"": true}
+	add := func(version string) {
+		if !seen[version] && listed(version) {
 			seen[version] = true
-			out = append(out, share{version, weight})
+			out = append(out, share{version, s.Weights[version]})
 		}
 	}
 	for _, e := range s.Environments {
-		if w, ok := s.Weights[e.Version]; ok {
-			add(e.Version, w)
-		}
+		add(e.Version)
 	}
-	// Weights of environments the status does not list (it should
-	// not happen, but a route is the truth of what serves).
+	// Versions without an environment in the status: routed ones (the
+	// route is the truth of what serves) and one not yet provisioned.
 	for _, v := range slices.Sorted(maps.Keys(s.Weights)) {
-		add(v, s.Weights[v])
+		add(v)
 	}
-	if r := s.Rollout; inFlight(r) {
-		add(r.FromVersion, 0)
-		add(r.Version, 0)
+	if inFlight(r) {
+		add(r.FromVersion)
+		add(r.Version)
 	}
 	return out
 }

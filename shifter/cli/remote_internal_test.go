@@ -141,4 +141,12 @@ func TestShares(t *testing.T) {
 	if got := split(shares(s)); got != "v1 100%, v2 0%" {
 		t.Errorf("split before the first step = %q: want the new version listed", got)
 	}
+	s.Weights = map[string]int{"v2": 100}
+	if got := split(shares(s)); got != "v1 0%, v2 100%" {
+		t.Errorf("split while baking = %q: want the versions in the same order", got)
+	}
+	s.Rollout.Phase = rollout.PhaseComplete
+	if got := split(shares(s)); got != "v2 100%" {
+		t.Errorf("split after the rollout = %q: want only what is routed", got)
+	}
 }
