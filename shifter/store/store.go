@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -83,4 +84,80 @@ func CheckRevision(object string, expect, current int64) error {
 	default:
 		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, current revision %d", object, expect, current)
 	}
+}
+
+// Leases is what a store shared by several shifter replicas adds, so that at
+// most one replica acts on an endpoint at a time (DESIGN §4, invariant 7).
+// A store used by a single process (bolt) does not implement it.
+//
+// Time is the caller's: a lease expires when the clock of the store's
+// process passes Expires, and a replica compares another's Expires with its
+// own clock, so replicas' clocks must agree to well within the safety margin
+// a lease holder keeps (see reconcile.Config.LeaseMargin).
+type Leases interface {
+	// AcquireLease takes the lease of endpoint for holder for ttl if no one
+	// holds it, it expired or was released, or holder already holds it.
+	// Every acquisition starts a new Generation, even by the same holder,
+	// so that whatever acted under the previous one is fenced off; only
+	// RenewLease keeps a generation. A live lease of another holder is
+	// ECONFLICT.
+	AcquireLease(ctx context.Context, endpoint, holder string, ttl time.Duration) (Lease, error)
+	// RenewLease extends l for ttl from now if l.Holder still holds it with
+	// l.Generation, even if it expired meanwhile (no one else took it, so
+	// no one else acted); otherwise ECONFLICT.
+	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
+	// ReleaseLease gives l up at once, so another replica may take it
+	// without waiting for it to expire; ECONFLICT if l is no longer held.
+	ReleaseLease(ctx context.Context, l Lease) error
+	// ListLeases returns every lease ever taken, expired ones included,
+	// sorted by endpoint.
+	ListLeases(ctx context.Context) ([]Lease, error)
+
+	// Heartbeat records that replica is alive for ttl; a ttl of 0 says it
+	// is leaving.
+	Heartbeat(ctx context.Context, replica string, ttl time.Duration) error
+	// Replicas returns the replicas whose heartbeat has not expired,
+	// sorted by ID.
+	Replicas(ctx context.Context) ([]Replica, error)
+}
+
+// Lease is the right of one holder to act on an endpoint until Expires.
+// Generation grows each time the lease is taken anew, so that a write made
+// under an older generation can be refused (fencing).
+type Lease struct {
+	Endpoint   string    `json:"endpoint"`
+	Holder     string    `json:"holder"`
+	Generation int64     `json:"generation"`
+	Expires    time.Time `json:"expires"`
+}
+
+// Replica is a live shifter replica.
+type Replica struct {
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+type leaseKey struct{}
+
+// WithLease returns a context whose writes are fenced by l: a store
+// implementing Leases makes every write to l.Endpoint (its spec, releases,
+// state, events or commands) made with this context conditional on l.Holder
+// still holding the lease with l.Generation, unexpired by the writer's clock,
+// and otherwise refuses it with ECONFLICT and writes nothing. A write to
+// another endpoint with this context is EINTERNAL: it is a bug in the caller.
+// Stores without leases ignore it.
+func WithLease(ctx context.Context, l Lease) context.Context {
+	return context.WithValue(ctx, leaseKey{}, l)
+}
+
+// LeaseFrom returns the lease WithLease put in ctx.
+func LeaseFrom(ctx context.Context) (Lease, bool) {
+	l, ok := ctx.Value(leaseKey{}).(Lease)
+	return l, ok
+}
+
+// LeaseLost is the ECONFLICT error of a write or renewal refused because l
+// is no longer held as it was.
+func LeaseLost(l Lease) error {
+	return rollout.Errorf(rollout.ECONFLICT, "the lease of endpoint %q is no longer held by %q with generation %d", l.Endpoint, l.Holder, l.Generation)
 }

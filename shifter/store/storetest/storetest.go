@@ -58,6 +58,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"CanceledContext", testCanceledContext},
 	}
+	// Stores shared by replicas implement store.Leases too; the other
+	// stores skip these.
+	for _, tt := range leaseTests {
+		tests = append(tests, struct {
+			name string
+			fn   func(t *testing.T, s store.Store)
+		}{"Lease" + tt.name, withLeases(tt.fn)})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
