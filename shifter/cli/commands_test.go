@@ -33,22 +33,25 @@ func TestCommands(t *testing.T) {
 	bin := buildShifter(t)
 	for _, tc := range []struct {
 		name string
+		// auth is the shifter's auth block; "" lets anyone in as admin.
+		auth string
 		test func(t *testing.T, h *harness)
 	}{
-		{"Status", testStatus},
-		{"Events", testEvents},
-		{"EventsFollow", testEventsFollow},
-		{"PromoteCanary", testPromote},
-		{"PauseResume", testPauseResume},
-		{"AbortEndsAWatch", testAbort},
-		{"RollbackTo", testRollbackTo},
-		{"Errors", testErrors},
-		{"WatchPlain", testWatchPlain},
-		{"WatchTerminal", testWatchTerminal},
+		{"Status", "", testStatus},
+		{"Events", "", testEvents},
+		{"EventsFollow", "", testEventsFollow},
+		{"PromoteCanary", "", testPromote},
+		{"PauseResume", "", testPauseResume},
+		{"AbortEndsAWatch", "", testAbort},
+		{"RollbackTo", "", testRollbackTo},
+		{"Errors", "", testErrors},
+		{"Tokens", tokensAuth, testTokens},
+		{"WatchPlain", "", testWatchPlain},
+		{"WatchTerminal", "", testWatchTerminal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.test(t, newHarness(t, bin))
+			tc.test(t, newHarness(t, bin, tc.auth))
 		})
 	}
 }
@@ -76,11 +79,22 @@ type harness struct {
 	url string
 	net awstest.Net
 	api *client.Client
+	// token is the binary's $IONROLLER_TOKEN.
+	token string
 }
 
-func newHarness(t *testing.T, bin string) *harness {
-	s, net := openShifter(t)
-	c, err := client.New(s.URL())
+// newHarness starts a shifter with the auth block given, or with anonymous
+// admin access for "". The harness's own client uses adminSecret when
+// there is an auth block: it must have a token of that secret.
+func newHarness(t *testing.T, bin, auth string) *harness {
+	var opts []client.Option
+	if auth == "" {
+		auth = `anonymous { role = "admin" }`
+	} else {
+		opts = append(opts, client.WithToken(adminSecret))
+	}
+	s, net := openShifterWithAuth(t, auth)
+	c, err := client.New(s.URL(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +115,7 @@ func (r result) String() string {
 // through the environment as a CI job would.
 func (h *harness) command(args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(h.t.Context(), h.bin, args...)
-	cmd.Env = append(os.Environ(), "IONROLLER_ADDR="+h.url, "IONROLLER_TOKEN=", "IONROLLER_CA_FILE=", "TZ=UTC")
+	cmd.Env = append(os.Environ(), "IONROLLER_ADDR="+h.url, "IONROLLER_TOKEN="+h.token, "IONROLLER_CA_FILE=", "TZ=UTC")
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
@@ -529,6 +543,45 @@ func testErrors(t *testing.T, h *harness) {
 	}
 	if out := h.ok("version"); out != "shifter test\n" {
 		t.Errorf("version = %q", out)
+	}
+}
+
+// Tokens of the Tokens test: an admin for the harness, a reader for CI.
+const (
+	adminSecret = "admin-secret"
+	ciSecret    = "ci-secret"
+)
+
+var tokensAuth = fmt.Sprintf(`
+  token "admin" {
+    role   = "admin"
+    sha256 = %q
+  }
+  token "ci" {
+    role   = "read"
+    sha256 = %q
+  }`, api.HashToken(adminSecret), api.HashToken(ciSecret))
+
+// testTokens: the token comes from -token or $IONROLLER_TOKEN, and the
+// shifter's refusals read as one line with a hint where one helps.
+func testTokens(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	const hint = " (the token comes from -token or $IONROLLER_TOKEN)\n"
+	if r := h.run("status"); r.code != 1 || r.stderr != "shifter: a bearer token is required"+hint {
+		t.Errorf("status without a token: %s", r)
+	}
+	if r := h.run("status", "-token", "wrong"); r.code != 1 || r.stderr != "shifter: the bearer token is not valid"+hint {
+		t.Errorf("status with a wrong token: %s", r)
+	}
+	if out := h.ok("status", "-token", ciSecret); !strings.Contains(out, "web ") {
+		t.Errorf("status -token: %q", out)
+	}
+	h.token = ciSecret
+	if out := h.ok("status"); !strings.Contains(out, "web ") {
+		t.Errorf("status with $IONROLLER_TOKEN: %q", out)
+	}
+	if r := h.run("pause", "web"); r.code != 1 || r.stderr != "shifter: ci has role read; this needs deploy\n" {
+		t.Errorf("pause with a read token: %s", r)
 	}
 }
 

@@ -29,6 +29,12 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 // account, with anonymous admin access (as the local demo configures).
 func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
 	t.Helper()
+	return openShifterWithAuth(t, `anonymous { role = "admin" }`)
+}
+
+// openShifterWithAuth is openShifter with the body of the auth block given.
+func openShifterWithAuth(t *testing.T, auth string) (*cli.Server, awstest.Net) {
+	t.Helper()
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
 	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
@@ -37,9 +43,9 @@ poll_interval   = "50ms"
 resync_interval = "1s"
 store { path = %q }
 auth {
-  anonymous { role = "admin" }
+  %s
 }
-`, filepath.Join(t.TempDir(), "shifter.db"))), "test.hcl")
+`, filepath.Join(t.TempDir(), "shifter.db"), auth)), "test.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
