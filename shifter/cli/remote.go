@@ -208,7 +208,7 @@ type connection struct {
 
 func (c *connection) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", "", "shifter `URL` (default $"+envAddr+", or "+defaultAddr+")")
-	fs.StringVar(&c.token, "token", "", "API token (default $"+envToken+")")
+	fs.StringVar(&c.token, "token", "", "API `token` (default $"+envToken+")")
 	fs.StringVar(&c.caFile, "ca-file", "", "PEM `file` of the CA that signed an https shifter's certificate (default $"+envCAFile+")")
 	fs.DurationVar(&c.timeout, "timeout", client.DefaultTimeout, "bound of each API request (event streams are not bounded)")
 }

@@ -37,7 +37,7 @@ func (c *watchCommand) parseFlags(args []string) error {
 			"4 aborted, 5 failed; 1 is an error, 130 an interrupt.")
 	c.conn.register(fs.FlagSet)
 	fs.DurationVar(&c.interval, "interval", time.Second, "how often to read the status besides at every event")
-	fs.IntVar(&c.events, "events", 5, "how many recent `events` the display shows")
+	fs.IntVar(&c.events, "events", 5, "show the latest `n` events of the trail")
 	fs.BoolVar(&c.plain, "plain", false, "print a line per change even on a terminal")
 	args, err := c.parse(fs, args)
 	if err != nil {
