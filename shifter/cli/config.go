@@ -31,14 +31,24 @@ import (
 //	  }
 //	}
 type File struct {
-	Listen         string      `hcl:"listen,optional"`
-	ShifterID      string      `hcl:"shifter_id,optional"`
-	ResyncInterval string      `hcl:"resync_interval,optional"`
-	PollInterval   string      `hcl:"poll_interval,optional"`
-	Store          *StoreBlock `hcl:"store,block"`
-	AWS            *AWSBlock   `hcl:"aws,block"`
-	Log            *LogBlock   `hcl:"log,block"`
-	Auth           *AuthBlock  `hcl:"auth,block"`
+	Listen         string `hcl:"listen,optional"`
+	ShifterID      string `hcl:"shifter_id,optional"`
+	ResyncInterval string `hcl:"resync_interval,optional"`
+	PollInterval   string `hcl:"poll_interval,optional"`
+	// AllowInsecureListen lets the API listen beyond loopback without TLS.
+	AllowInsecureListen bool        `hcl:"allow_insecure_listen,optional"`
+	TLS                 *TLSBlock   `hcl:"tls,block"`
+	Store               *StoreBlock `hcl:"store,block"`
+	AWS                 *AWSBlock   `hcl:"aws,block"`
+	Log                 *LogBlock   `hcl:"log,block"`
+	Auth                *AuthBlock  `hcl:"auth,block"`
+}
+
+// TLSBlock names the certificate and key the API is served with; both
+// files are read again on SIGHUP.
+type TLSBlock struct {
+	CertFile string `hcl:"cert_file"`
+	KeyFile  string `hcl:"key_file"`
 }
 
 // StoreBlock says where the embedded store keeps its file.
@@ -89,6 +99,8 @@ type Config struct {
 	ShifterID      string
 	ResyncInterval time.Duration
 	PollInterval   time.Duration
+	TLSCertFile    string
+	TLSKeyFile     string
 	StorePath      string
 	AWSRegion      string
 	AWSEndpoint    string
@@ -129,8 +141,18 @@ func (f File) resolve() (Config, error) {
 		PollInterval:   5 * time.Second,
 		LogLevel:       hclog.Info,
 	}
-	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
 		return cfg, fmt.Errorf("listen: %q is not a host:port address", cfg.Listen)
+	}
+	if f.TLS != nil {
+		if f.TLS.CertFile == "" || f.TLS.KeyFile == "" {
+			return cfg, fmt.Errorf("tls: cert_file and key_file are both required")
+		}
+		cfg.TLSCertFile, cfg.TLSKeyFile = f.TLS.CertFile, f.TLS.KeyFile
+	}
+	if f.TLS == nil && !f.AllowInsecureListen && !isLoopback(host) {
+		return cfg, fmt.Errorf("listen: %q is reachable from other machines, so the API needs TLS: add a tls { cert_file, key_file } block (or set allow_insecure_listen = true behind a TLS-terminating proxy)", cfg.Listen)
 	}
 	if !shifterIDPattern.MatchString(cfg.ShifterID) {
 		return cfg, fmt.Errorf("shifter_id: %q must be 1 to 20 lowercase letters, digits and hyphens", cfg.ShifterID)
@@ -199,6 +221,16 @@ func (c Config) checkAuth() error {
 		seen[t.Name] = true
 	}
 	return nil
+}
+
+// isLoopback reports whether host only accepts connections from this
+// machine; an empty host listens on every interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func diagError(diags hcl.Diagnostics) error {

@@ -22,6 +22,10 @@ func TestParseConfigReadsEverySetting(t *testing.T) {
 	src := `
 listen          = "0.0.0.0:8443"
 shifter_id      = "prod-eu"
+tls {
+  cert_file = "/etc/ionroller/tls.crt"
+  key_file  = "/etc/ionroller/tls.key"
+}
 resync_interval = "10s"
 poll_interval   = "1s"
 store { path = "/var/lib/ionroller/shifter.db" }
@@ -47,7 +51,7 @@ auth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "0.0.0.0:8443" || cfg.ShifterID != "prod-eu" || cfg.ResyncInterval != 10*time.Second || cfg.PollInterval != time.Second {
+	if cfg.Listen != "0.0.0.0:8443" || cfg.ShifterID != "prod-eu" || cfg.TLSCertFile != "/etc/ionroller/tls.crt" || cfg.TLSKeyFile != "/etc/ionroller/tls.key" || cfg.ResyncInterval != 10*time.Second || cfg.PollInterval != time.Second {
 		t.Errorf("top level = %+v", cfg)
 	}
 	if cfg.StorePath != "/var/lib/ionroller/shifter.db" || cfg.AWSRegion != "eu-west-1" || cfg.AWSEndpoint != "http://127.0.0.1:5000" {
@@ -62,9 +66,25 @@ auth {
 	}
 }
 
+func TestParseConfigListensBeyondLoopbackOnlyWithTLSOrWhenAllowed(t *testing.T) {
+	for _, src := range []string{
+		"listen = \"127.0.0.1:7070\"\nstore { path = \"x\" }",
+		"listen = \"[::1]:7070\"\nstore { path = \"x\" }",
+		"listen = \"localhost:7070\"\nstore { path = \"x\" }",
+		"listen = \"0.0.0.0:7070\"\nallow_insecure_listen = true\nstore { path = \"x\" }",
+	} {
+		if _, err := ParseConfig([]byte(src), "shifter.hcl"); err != nil {
+			t.Errorf("ParseConfig(%q) = %v", src, err)
+		}
+	}
+}
+
 func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`listen = "nope"`, "listen:"},
+		{`store { path = "x" }` + "\n" + `listen = "0.0.0.0:7070"`, "needs TLS"},
+		{`store { path = "x" }` + "\n" + `listen = ":7070"`, "needs TLS"},
+		{`store { path = "x" }` + "\n" + "tls {\n  cert_file = \"c\"\n  key_file = \"\"\n}", "tls:"},
 		{`store { path = "x" }` + "\n" + `shifter_id = "Prod_EU"`, "shifter_id:"},
 		{`store { path = "x" }` + "\n" + `resync_interval = "soon"`, "resync_interval:"},
 		{`store { path = "x" }` + "\n" + `poll_interval = "2h"`, "poll_interval:"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +40,7 @@ type Server struct {
 	store      *bolt.Store
 	reconciler *reconcile.Reconciler
 	notifier   *notify.Notifier
+	cert       *certificate
 	http       *http.Server
 	listener   net.Listener
 	cancel     context.CancelFunc
@@ -115,8 +120,21 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
+	if cfg.TLSCertFile != "" {
+		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
+		if err := s.cert.load(); err != nil {
+			return err
+		}
+		s.http.TLSConfig = &tls.Config{GetCertificate: s.cert.get, MinVersion: tls.VersionTLS12}
+	}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.http.Serve(s.listener) }()
+	go func() {
+		if s.cert != nil {
+			s.done <- s.http.ServeTLS(s.listener, "", "")
+			return
+		}
+		s.done <- s.http.Serve(s.listener)
+	}()
 	if err := s.reconciler.Start(ctx); err != nil {
 		return err
 	}
@@ -126,7 +144,38 @@ func (s *Server) Open(ctx context.Context) (err error) {
 
 // URL is the base URL of the running API.
 func (s *Server) URL() string {
+	if s.cert != nil {
+		return "https://" + s.listener.Addr().String()
+	}
 	return "http://" + s.listener.Addr().String()
+}
+
+// ReloadTLS reads the certificate and key files again; connections made
+// after it returns get the new certificate. On an error the old one stays.
+func (s *Server) ReloadTLS() error {
+	if s.cert == nil {
+		return errors.New("the API is not served over TLS")
+	}
+	return s.cert.load()
+}
+
+// certificate is the served certificate, swapped whole on reload.
+type certificate struct {
+	certFile, keyFile string
+	current           atomic.Pointer[tls.Certificate]
+}
+
+func (c *certificate) load() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	c.current.Store(&cert)
+	return nil
+}
+
+func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.current.Load(), nil
 }
 
 // Close stops serving, stops the reconciler and closes the store.
@@ -220,7 +269,23 @@ func (c *serveCommand) run(ctx context.Context) error {
 	if err := s.Open(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	s.Logger.Info("shutting down")
-	return s.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			s.Logger.Info("shutting down")
+			return s.Close()
+		case <-hup:
+			if cfg.TLSCertFile == "" {
+				continue
+			}
+			if err := s.ReloadTLS(); err != nil {
+				s.Logger.Error("certificate not reloaded; serving the previous one", "error", err)
+				continue
+			}
+			s.Logger.Info("certificate reloaded", "cert_file", cfg.TLSCertFile)
+		}
+	}
 }
