@@ -30,7 +30,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return err
 	}
 	if strings.Contains(r.Header.Get("Accept"), EventStreamType) {
-		return s.stream(w, r, name, after)
+		return s.stream(w, r, p, name, after)
 	}
 	limit, err := queryInt(r, "limit", defaultEventLimit, 1)
 	if err != nil {
@@ -71,7 +71,7 @@ func (s *Server) mayReadTrail(r *http.Request, p *Principal, name string) error 
 // leaves. A reconnecting client's Last-Event-ID wins over after. Once the
 // status line is sent, errors can only end the stream; the client
 // reconnects from the last id it saw.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, after int64) error {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, name string, after int64) error {
 	if id := r.Header.Get(LastEventIDHeader); id != "" {
 		seq, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || seq < 0 {
@@ -79,6 +79,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, aft
 		}
 		after = seq
 	}
+	release, err := s.admitStream(p)
+	if err != nil {
+		return err
+	}
+	defer release()
 	wake, unsubscribe := s.subscribe(name)
 	defer unsubscribe()
 
@@ -158,6 +163,30 @@ func (s *Server) Publish(endpoint string) {
 		default: // already woken; it reads everything new at once
 		}
 	}
+}
+
+// defaultMaxStreams is how many event streams a principal may hold open.
+const defaultMaxStreams = 16
+
+// admitStream counts a new stream of p against its bound, and returns the
+// function that ends it.
+func (s *Server) admitStream(p *Principal) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[p.Name] >= s.MaxStreams {
+		return nil, rollout.Errorf(rollout.ETOOMANY, "%s already has %d event streams open; close one first", p.Name, s.MaxStreams)
+	}
+	if s.streams == nil {
+		s.streams = map[string]int{}
+	}
+	s.streams[p.Name]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.streams[p.Name]--; s.streams[p.Name] == 0 {
+			delete(s.streams, p.Name)
+		}
+	}, nil
 }
 
 // Subscribers returns the number of open live event streams.

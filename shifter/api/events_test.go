@@ -215,3 +215,18 @@ func TestTrailOfADeletedEndpoint(t *testing.T) {
 	f.do("GET", "/v1/endpoints/gone/events", principalName("payments", api.RoleAdmin), nil).
 		apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
 }
+
+func TestEventStreamsAreBoundedPerPrincipal(t *testing.T) {
+	f := newFixture(t, func(s *api.Server) { s.MaxStreams = 2 })
+	f.seed(testEndpoint("web"), "v1")
+	reader := principalName("payments", api.RoleRead)
+	path := "/v1/endpoints/web/events"
+	f.openStream(path, reader)
+	f.openStream(path, reader)
+	f.do("GET", path, reader, nil, "Accept", api.EventStreamType).apiError(t, http.StatusTooManyRequests, rollout.ETOOMANY)
+	// Another principal has its own bound.
+	f.openStream(path, principalName("payments", api.RoleAdmin))
+	if n := f.server.Subscribers(); n != 3 {
+		t.Errorf("subscribers = %d, want 3", n)
+	}
+}

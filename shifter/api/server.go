@@ -49,13 +49,17 @@ type Server struct {
 	Ready func() error
 	// Auth authenticates requests; nil refuses every /v1 request.
 	Auth *Auth
+	// MaxStreams bounds the event streams one principal may hold open
+	// (default 16), so no caller can tie up the shifter with streams.
+	MaxStreams int
 
 	poll, heartbeat time.Duration
 
 	mu sync.Mutex
 	// subscribers are the wake-up channels of open event streams, by
-	// endpoint.
+	// endpoint; streams counts them by principal.
 	subscribers map[string]map[chan struct{}]struct{}
+	streams     map[string]int
 }
 
 // handler is a /v1 route: it answers, or returns the error to answer with.
@@ -81,6 +85,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.heartbeat == 0 {
 		s.heartbeat = defaultHeartbeat
+	}
+	if s.MaxStreams == 0 {
+		s.MaxStreams = defaultMaxStreams
 	}
 
 	mux := http.NewServeMux()

@@ -73,6 +73,8 @@ func ErrorStatus(code string) int {
 		return http.StatusUnauthorized
 	case rollout.EFORBIDDEN:
 		return http.StatusForbidden
+	case rollout.ETOOMANY:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -86,6 +88,8 @@ func StatusErrorCode(status int) string {
 		return rollout.EINVALID
 	case http.StatusNotFound:
 		return rollout.ENOTFOUND
+	case http.StatusTooManyRequests:
+		return rollout.ETOOMANY
 	case http.StatusConflict, http.StatusPreconditionFailed:
 		return rollout.ECONFLICT
 	case http.StatusUnauthorized:

@@ -14,6 +14,7 @@ const (
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ETOOMANY      = "too_many_requests"
 	EINTERNAL     = "internal"
 )
 
