@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -26,9 +27,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return rollout.Invalid("", "body larger than 1 MiB")
+		return rollout.Invalid("body", "is larger than 1 MiB")
 	case err != nil:
-		return rollout.Invalid("", "cannot read the body: %v", err)
+		return rollout.Invalid("body", "cannot be read: %v", err)
 	case len(bytes.TrimSpace(body)) == 0 && optional:
 		return nil
 	}
@@ -38,7 +39,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return rollout.Invalid("", "unexpected data after the JSON object")
+		return rollout.Invalid("body", "has data after the JSON object")
 	}
 	return nil
 }
@@ -50,22 +51,25 @@ func decodeError(err error) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		return rollout.Invalid(typeErr.Field, "must be %s; got %s", describeType(typeErr.Type), describeValue(typeErr.Value))
+		return rollout.Invalid(cmp.Or(typeErr.Field, "body"), "must be %s; got %s", describeType(typeErr.Type), describeValue(typeErr.Value))
 	case errors.As(err, &syntaxErr):
-		return rollout.Invalid("", "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+		return rollout.Invalid("body", "is malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case errors.Is(err, io.EOF):
-		return rollout.Invalid("", "the body is empty; want a JSON object")
+		return rollout.Invalid("body", "is empty; want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return rollout.Invalid("", "the JSON body ends too early")
+		return rollout.Invalid("body", "ends too early")
 	}
 	// encoding/json has no type for an unknown field, only this message.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		if unquoted, uerr := strconv.Unquote(name); uerr == nil {
 			name = unquoted
 		}
+		if name == "" {
+			return rollout.Invalid("body", "has a field with an empty name")
+		}
 		return rollout.Invalid(name, "is not a known field")
 	}
-	return rollout.Invalid("", "malformed JSON: %v", err)
+	return rollout.Invalid("body", "is malformed JSON: %v", err)
 }
 
 func describeType(t reflect.Type) string {

@@ -98,17 +98,20 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 		{
 			name: "malformed JSON", method: "PUT", path: "/v1/endpoints/web",
 			body:    func(*testing.T) any { return `{"name": "web",}` },
-			message: "malformed JSON at byte 16",
+			field:   "body",
+			message: "is malformed JSON at byte 16",
 		},
 		{
 			name: "trailing data", method: "PUT", path: "/v1/endpoints/web",
 			body:    func(t *testing.T) any { return `{"name": "web"} {}` },
-			message: "unexpected data after the JSON object",
+			field:   "body",
+			message: "has data after the JSON object",
 		},
 		{
 			name: "empty body", method: "PUT", path: "/v1/endpoints/web",
 			body:    func(*testing.T) any { return "" },
-			message: "the body is empty",
+			field:   "body",
+			message: "is empty",
 		},
 		{
 			name: "2 MiB body", method: "PUT", path: "/v1/endpoints/web",
@@ -117,7 +120,8 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 					sub(m, "template")["env"] = map[string]any{"PADDING": strings.Repeat("x", 2<<20)}
 				})
 			},
-			message: "body larger than 1 MiB",
+			field:   "body",
+			message: "is larger than 1 MiB",
 		},
 		{
 			name: "revision that is not a number", method: "PUT", path: "/v1/endpoints/web",
