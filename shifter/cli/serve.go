@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -36,6 +37,8 @@ type Server struct {
 	// AWS, when set, replaces the AWS configuration loaded from Config:
 	// tests use it to give each shifter its own moto account.
 	AWS *awssdk.Config
+	// Timeouts bound how long a client may take; zero fields get defaults.
+	Timeouts Timeouts
 
 	store      *bolt.Store
 	reconciler *reconcile.Reconciler
@@ -115,9 +118,10 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	s.http = &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cmp.Or(s.Timeouts.ReadHeader, 10*time.Second),
+		ReadTimeout:       cmp.Or(s.Timeouts.Read, 30*time.Second),
+		WriteTimeout:      cmp.Or(s.Timeouts.Write, time.Minute), // event streams lift it
+		IdleTimeout:       cmp.Or(s.Timeouts.Idle, 2*time.Minute),
 		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	if cfg.TLSCertFile != "" {
@@ -140,6 +144,15 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "store", cfg.StorePath)
 	return nil
+}
+
+// Timeouts of the API's connections: a slow or idle client cannot hold a
+// connection past them.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers, Read the whole
+	// request, Write an answer (event streams excepted), Idle the wait
+	// for the next request on a kept-alive connection.
+	ReadHeader, Read, Write, Idle time.Duration
 }
 
 // URL is the base URL of the running API.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -301,5 +302,43 @@ func TestCloseEndsOpenEventStreams(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("Close took %s with a stream open", took)
+	}
+}
+
+// TestSlowClientsCannotHoldAConnection: a client trickling its request one
+// byte a second is cut off at the read timeouts.
+func TestSlowClientsCannotHoldAConnection(t *testing.T) {
+	awsCfg := awstest.Config(t)
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\n", filepath.Join(t.TempDir(), "s.db"))), "t.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Timeouts: cli.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second}}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	addr := strings.TrimPrefix(s.URL(), "http://")
+	for name, request := range map[string]string{
+		"headers": "GET /v1/endpoints HTTP/1.1\r\nHost: shifter\r\nX-Padding: " + strings.Repeat("x", 60),
+		"body":    "PUT /v1/endpoints/web HTTP/1.1\r\nHost: shifter\r\nContent-Length: 100\r\n\r\n" + strings.Repeat("x", 60),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			start := time.Now()
+			for i := range len(request) {
+				if _, err := conn.Write([]byte{request[i]}); err != nil {
+					break // the server closed the connection
+				}
+				time.Sleep(time.Second)
+				if time.Since(start) > 10*time.Second {
+					t.Fatalf("the server still reads a trickling %s after %s", name, time.Since(start))
+				}
+			}
+		})
 	}
 }
