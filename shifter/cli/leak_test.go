@@ -1,0 +1,193 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// recorder keeps every answer a client received.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen bytes.Buffer
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := r.next.RoundTrip(req)
+	if err != nil {
+		return res, err
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(&r.seen, "%s %s\n%v\n%s\n", res.Status, req.URL, res.Header, body)
+	return res, nil
+}
+
+// TestNoTokenLeaks runs a shifter with real tokens through a rollout,
+// commands, an event stream and refused requests, and then looks for the
+// tokens in everything it produced: the shifter's and the client's logs at
+// trace level, every answer, every event and the store file. (Secrets never
+// enter the shifter: endpoints hold ARNs, read on the instance at boot.)
+func TestNoTokenLeaks(t *testing.T) {
+	const (
+		adminToken = "ionroller-admin-d9f8b3c1a7e2"
+		readToken  = "ionroller-read-5b2e7a0c4f91"
+		wrongToken = "ionroller-wrong-8c1d6e2f3a4b"
+	)
+	awsCfg := awstest.Config(t)
+	net := awstest.Network(t, awsCfg)
+	dir := t.TempDir()
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen          = "127.0.0.1:0"
+poll_interval   = "50ms"
+resync_interval = "1s"
+store { path = %q }
+auth {
+  token "ops" {
+    role   = "admin"
+    sha256 = %q
+  }
+  token "viewer" {
+    role   = "read"
+    sha256 = %q
+  }
+}
+`, filepath.Join(dir, "shifter.db"), api.HashToken(adminToken), api.HashToken(readToken))), "leak.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuf
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	answers := &recorder{next: http.DefaultTransport}
+	connect := func(token string) *client.Client {
+		c, err := client.New(s.URL(), client.WithToken(token), client.WithHTTPClient(&http.Client{Transport: answers}),
+			client.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	admin, reader, stranger := connect(adminToken), connect(readToken), connect(wrongToken)
+	ctx := t.Context()
+
+	ep := rollout.NewEndpoint()
+	ep.Name, ep.DeletionProtection = "web", false
+	ep.Traffic = rollout.Traffic{ListenerARN: net.ListenerARN, Priority: 10, Hosts: []string{"web.example.com"}}
+	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/web", 8080, net.AMI
+	ep.Template.Subnets, ep.Template.SecurityGroups = net.Subnets, []string{net.SecurityGroup}
+	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/web/db"}
+	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 50}, {Weight: 100}}, 0
+	if _, err := admin.PutEndpoint(ctx, ep, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		if _, err := admin.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: v}, -1); err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, reader, v, "complete", "paused")
+		if v == "v2" {
+			if _, err := admin.Act(ctx, "web", rollout.Command{Kind: rollout.CommandPromote, Reason: "looks good"}); err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, reader, v, "complete")
+		}
+	}
+	if _, err := stranger.ListEndpoints(ctx, ""); rollout.ErrorCode(err) != rollout.EUNAUTHORIZED {
+		t.Errorf("a wrong token listed endpoints: %v", err)
+	}
+	if _, err := reader.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "v3"}, -1); rollout.ErrorCode(err) != rollout.EFORBIDDEN {
+		t.Errorf("a read token declared a release: %v", err)
+	}
+	followCtx, stop := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer stop()
+	_ = reader.Follow(followCtx, "web", 0, func(rollout.Event) error { return nil })
+	events, _, err := reader.Events(ctx, "web", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	storeFile, err := os.ReadFile(filepath.Join(dir, "shifter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trail strings.Builder
+	for _, e := range events {
+		fmt.Fprintf(&trail, "%+v\n", e)
+	}
+	answers.mu.Lock()
+	defer answers.mu.Unlock()
+	for what, text := range map[string]string{
+		"logs":       logs.String(),
+		"answers":    answers.seen.String(),
+		"events":     trail.String(),
+		"store file": string(storeFile),
+	} {
+		if len(text) == 0 {
+			t.Errorf("nothing captured in %s: the scan would prove nothing", what)
+		}
+		for _, leak := range []string{adminToken, readToken, wrongToken} {
+			if strings.Contains(text, leak) {
+				t.Errorf("%s contain %q", what, leak)
+			}
+		}
+	}
+}
+
+func waitState(t *testing.T, c *client.Client, version string, states ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		v, err := c.GetRelease(t.Context(), "web", rollout.Production)
+		if err == nil && v.Release.Version == version {
+			for _, s := range states {
+				if v.Status.State == s {
+					return
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("release %s did not reach %v", version, states)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
