@@ -68,7 +68,7 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
   function render({ endpoint: ep, status: st }) {
     facts.replaceChildren(...factList(ep, st));
     traffic.replaceChildren(trafficSplit(st));
-    rollout.replaceChildren(...rolloutView(ep.policy, st.rollout));
+    rollout.replaceChildren(...rolloutView(st.rollout));
     environments.replaceChildren(environmentTable(st.environments));
     actions?.update(st.rollout ?? null);
   }
@@ -93,11 +93,9 @@ function factList(ep, st) {
   ].filter(Boolean);
 }
 
-function rolloutView(policy, r) {
+function rolloutView(r) {
   if (!r) return [h('p', { class: 'muted' }, 'No rollout yet.')];
-  // The rollout copied its steps from the policy when it started. The API
-  // gives only their number, so the policy's are shown while they match.
-  const steps = policy.steps.length === r.steps ? policy.steps : [];
+  const steps = r.plan || [];
   const ended = ['aborted', 'rolled_back', 'failed'].includes(r.phase);
   return [
     h('p', { class: 'rollout-head' },
