@@ -3,14 +3,33 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
 var _ provider.Provider = (*ionrollerProvider)(nil)
+
+// Environment variables the provider reads when its block leaves a setting out.
+const (
+	addressEnv = "IONROLLER_ADDR"
+	tokenEnv   = "IONROLLER_TOKEN"
+)
 
 // New returns a constructor of the provider, as providerserver wants it.
 func New(version string) func() provider.Provider {
@@ -23,6 +42,14 @@ type ionrollerProvider struct {
 	version string
 }
 
+type providerModel struct {
+	Address        types.String  `tfsdk:"address"`
+	Token          types.String  `tfsdk:"token"`
+	CABundle       types.String  `tfsdk:"ca_bundle"`
+	CAFile         types.String  `tfsdk:"ca_file"`
+	RequestTimeout durationValue `tfsdk:"request_timeout"`
+}
+
 func (p *ionrollerProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "ionroller"
 	resp.Version = p.version
@@ -33,26 +60,137 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 		MarkdownDescription: "Gradual, immutable deploys of Docker services on AWS, rolled out by the ionroller shifter.",
 		Attributes: map[string]schema.Attribute{
 			"address": schema.StringAttribute{
-				MarkdownDescription: "URL of the shifter's API, for example `https://shifter.example.com:7070`.",
-				Optional:            true,
+				MarkdownDescription: "URL of the shifter's API, for example `https://shifter.example.com:7070`. " +
+					"Defaults to the `" + addressEnv + "` environment variable; one of the two is required.",
+				Optional: true,
 			},
 			"token": schema.StringAttribute{
-				MarkdownDescription: "Bearer token for the shifter's API.",
+				MarkdownDescription: "Bearer token for the shifter's API. Defaults to the `" + tokenEnv + "` environment variable. " +
+					"A shifter with anonymous access needs none.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"ca_bundle": schema.StringAttribute{
+				MarkdownDescription: "PEM certificates to trust, instead of the system's, for an `https` shifter with its own CA.",
 				Optional:            true,
-				Sensitive:           true,
+				Validators:          []validator.String{stringvalidator.ConflictsWith(path.MatchRoot("ca_file"))},
+			},
+			"ca_file": schema.StringAttribute{
+				MarkdownDescription: "Path of a PEM file of certificates to trust; the file form of `ca_bundle`.",
+				Optional:            true,
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Bound on each request to the shifter, such as `30s` (the default). " +
+					"Waiting for a rollout is many short requests, bounded by the resources' `timeouts`.",
+				CustomType: durationType{},
+				Optional:   true,
+				Validators: []validator.String{durationBetween(time.Second, 10*time.Minute)},
 			},
 		},
 	}
 }
 
-// Configure does nothing yet: the shifter client is built here once the provider has resources.
-func (p *ionrollerProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+// Configure builds the one shifter client every resource and data source
+// uses.
+func (p *ionrollerProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var config providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for name, v := range map[string]attr.Value{
+		"address": config.Address, "token": config.Token, "ca_bundle": config.CABundle,
+		"ca_file": config.CAFile, "request_timeout": config.RequestTimeout,
+	} {
+		if v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown Provider Setting", fmt.Sprintf(
+				"The provider needs %s to reach the shifter while planning, but its value is only known after apply. "+
+					"Set it from a value known at plan time (a variable, or the environment variables the provider reads).", name))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	address := valueOrEnv(config.Address, addressEnv)
+	if address == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("address"), "Missing Shifter Address",
+			"Set address in the provider block, for example \"https://shifter.example.com:7070\", or the "+addressEnv+" environment variable.")
+		return
+	}
+	token := valueOrEnv(config.Token, tokenEnv)
+	if token != "" {
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
+		ctx = tflog.MaskMessageStrings(ctx, token)
+	}
+	timeout := client.DefaultTimeout
+	if !config.RequestTimeout.IsNull() {
+		d, err := config.RequestTimeout.duration()
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid Request Timeout", err.Error())
+			return
+		}
+		timeout = d.D()
+	}
+	opts := []client.Option{client.WithToken(token), client.WithTimeout(timeout), client.WithLogger(newClientLogger(ctx))}
+	if ca := caBundle(config, &resp.Diagnostics); ca != nil {
+		opts = append(opts, client.WithCABundle(ca))
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	c, err := client.New(address, opts...)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("address"), "Invalid Shifter Address", err.Error())
+		return
+	}
+	tflog.Debug(ctx, "shifter client configured", map[string]any{"address": address, "request_timeout": timeout.String()})
+	resp.ResourceData = c
+	resp.DataSourceData = c
 }
 
 func (p *ionrollerProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		NewEndpointResource,
+		NewReleaseResource,
+	}
 }
 
 func (p *ionrollerProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewEndpointDataSource,
+		NewEndpointsDataSource,
+	}
+}
+
+// caBundle returns the PEM certificates of ca_bundle or ca_file, nil when
+// neither is set. An unreadable file or a bundle without a certificate is
+// reported at its attribute.
+func caBundle(config providerModel, diags *diag.Diagnostics) []byte {
+	attribute, pem := path.Root("ca_bundle"), []byte(config.CABundle.ValueString())
+	if !config.CAFile.IsNull() {
+		file := config.CAFile.ValueString()
+		b, err := os.ReadFile(file)
+		if err != nil {
+			diags.AddAttributeError(path.Root("ca_file"), "Unreadable CA File", err.Error())
+			return nil
+		}
+		attribute, pem = path.Root("ca_file"), b
+	} else if config.CABundle.IsNull() {
+		return nil
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		diags.AddAttributeError(attribute, "Invalid CA Bundle", "It holds no PEM certificate.")
+		return nil
+	}
+	return pem
+}
+
+// valueOrEnv returns v, or the environment variable env when v is null.
+func valueOrEnv(v types.String, env string) string {
+	if !v.IsNull() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
 }

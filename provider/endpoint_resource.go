@@ -1,0 +1,241 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+var (
+	_ resource.Resource                   = (*endpointResource)(nil)
+	_ resource.ResourceWithConfigure      = (*endpointResource)(nil)
+	_ resource.ResourceWithImportState    = (*endpointResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*endpointResource)(nil)
+)
+
+// NewEndpointResource returns the ionroller_endpoint resource.
+func NewEndpointResource() resource.Resource {
+	return &endpointResource{}
+}
+
+// endpointResource declares an endpoint in the shifter: its spec is
+// Terraform's, its status the shifter's.
+type endpointResource struct {
+	client *client.Client
+}
+
+// endpointModel is an endpoint's spec and live status, as the resource and
+// the data source show it.
+type endpointModel struct {
+	ID                 types.String `tfsdk:"id"`
+	Name               types.String `tfsdk:"name"`
+	Team               types.String `tfsdk:"team"`
+	Placement          types.Object `tfsdk:"placement"`
+	Traffic            types.Object `tfsdk:"traffic"`
+	Template           types.Object `tfsdk:"template"`
+	Policy             types.Object `tfsdk:"policy"`
+	DeletionProtection types.Bool   `tfsdk:"deletion_protection"`
+	Status             types.Object `tfsdk:"status"`
+}
+
+type endpointResourceModel struct {
+	endpointModel
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
+}
+
+// defaultDeleteTimeout bounds the wait for the shifter to tear an endpoint
+// down: draining targets through the deregistration delay, then deleting
+// every environment and the rule.
+const defaultDeleteTimeout = 30 * time.Minute
+
+func (r *endpointResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_endpoint"
+}
+
+func (r *endpointResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An HTTP service behind an Application Load Balancer listener, and how every version of it runs and is rolled out. " +
+			"Terraform owns this spec; the shifter owns the environments, the listener rule and its weights, and reports them in `status`.",
+		Attributes: endpointAttributes(ctx, &resp.Diagnostics),
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Delete: true}),
+		},
+	}
+}
+
+func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *endpointResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan endpointResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ep, diags := expandEndpoint(ctx, plan.endpointModel)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	ctx = tflog.SetField(ctx, "endpoint", ep.Name)
+	view, err := r.client.PutEndpoint(ctx, ep, 0) // 0: create only
+	if err != nil {
+		if rollout.ErrorCode(err) == rollout.ECONFLICT {
+			resp.Diagnostics.AddError("Error creating "+endpointObject(ep.Name), fmt.Sprintf(
+				"The shifter refused to create it: %s\n\nIf an endpoint named %q exists, import it (terraform import ADDRESS %s) or choose another name.",
+				apiMessage(err), ep.Name, ep.Name))
+			return
+		}
+		addShifterError(ctx, &resp.Diagnostics, resp.State, "creating", endpointObject(ep.Name), err)
+		return
+	}
+	tflog.Info(ctx, "endpoint created", map[string]any{"revision": view.Endpoint.Revision})
+
+	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &plan.endpointModel)...)
+	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state endpointResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	name := state.Name.ValueString()
+	ctx = tflog.SetField(ctx, "endpoint", name)
+	view, err := r.client.GetEndpoint(ctx, name)
+	if isNotFound(err) {
+		tflog.Warn(ctx, "endpoint not found in the shifter; removing it from state")
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addShifterError(ctx, &resp.Diagnostics, resp.State, "reading", endpointObject(name), err)
+		return
+	}
+
+	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &state.endpointModel)...)
+	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state endpointResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	want, diags := expandEndpoint(ctx, plan.endpointModel)
+	resp.Diagnostics.Append(diags...)
+	have, diags := expandEndpoint(ctx, state.endpointModel)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	ctx = tflog.SetField(ctx, "endpoint", want.Name)
+	if reflect.DeepEqual(want, have) {
+		// Only Terraform's own settings (timeouts) changed: the shifter
+		// has nothing to learn.
+		tflog.Debug(ctx, "endpoint spec unchanged; not calling the shifter")
+		plan.Status = state.Status
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	revision, diags := getRevision(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	view, err := r.client.PutEndpoint(ctx, want, revision)
+	if err != nil {
+		addShifterError(ctx, &resp.Diagnostics, resp.State, "updating", endpointObject(want.Name), err)
+		return
+	}
+	tflog.Info(ctx, "endpoint updated", map[string]any{"revision": view.Endpoint.Revision})
+
+	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &plan.endpointModel)...)
+	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state endpointResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	revision, diags := getRevision(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	name := state.Name.ValueString()
+	ctx = tflog.SetField(ctx, "endpoint", name)
+	summary := "Error deleting " + endpointObject(name)
+	_, err := r.client.DeleteEndpoint(ctx, name, revision)
+	switch {
+	case isNotFound(err):
+		tflog.Info(ctx, "endpoint already gone")
+		return
+	case rollout.ErrorCode(err) == rollout.ECONFLICT && rollout.ErrorField(err) == "deletion_protection":
+		resp.Diagnostics.AddAttributeError(path.Root("deletion_protection"), summary, fmt.Sprintf(
+			"The shifter refuses to delete endpoint %q while deletion_protection is true. "+
+				"Set deletion_protection = false, run terraform apply, then destroy the endpoint.", name))
+		return
+	case err != nil:
+		addShifterError(ctx, &resp.Diagnostics, resp.State, "deleting", endpointObject(name), err)
+		return
+	}
+
+	tflog.Info(ctx, "endpoint deletion accepted; waiting for the shifter to tear it down", map[string]any{"timeout": timeout.String()})
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = poll(ctx, func() (bool, error) {
+		_, err := r.client.GetEndpoint(ctx, name)
+		if isNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	if err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf(
+			"The shifter accepted the deletion, but the endpoint was not gone within %s (%s). It removes the endpoint once its "+
+				"environments and listener rule are deleted; run destroy again to keep waiting, or raise timeouts.delete.", timeout, err))
+	}
+}
+
+func (r *endpointResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
+}
+
+func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var config endpointResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(validateEndpointConfig(ctx, config.endpointModel)...)
+}
+
+// endpointObject names an endpoint in diagnostics.
+func endpointObject(name string) string { return fmt.Sprintf("endpoint %q", name) }

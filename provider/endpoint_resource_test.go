@@ -1,0 +1,215 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// TestAccEndpointAndRelease walks an endpoint and its release through
+// create, import, update and destroy; destroy leaves nothing in AWS.
+func TestAccEndpointAndRelease(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+	config := func(version, waitFor, policy string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, policy) + releaseConfig(version, waitFor, 0)
+	}
+	var revision int64
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config("v1", waitHealthy, oneStep),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("id"), knownvalue.StringExact(name)),
+					// Defaults from rollout.NewEndpoint, visible in state.
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("template").AtMapKey("instance_type"), knownvalue.StringExact("t3.micro")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("retain_previous"), knownvalue.StringExact("1h0m0s")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("bake_time"), knownvalue.StringExact("0s")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("id"), knownvalue.StringExact(name+"/production")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("image"), knownvalue.StringExact("registry.example.com/"+name+":v1")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				},
+			},
+			// The endpoint's status in state is as of its creation, before
+			// the release: refresh it so that the import compares like
+			// with like.
+			{RefreshState: true},
+			{
+				ResourceName:            endpoint,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName:            release,
+				ImportState:             true,
+				ImportStateId:           name + "/production",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// Changing only how an apply waits is Terraform's business:
+				// the shifter is not called, and the image stays known.
+				PreConfig: func() { revision = s.releaseRevision(t, name) },
+				Config:    config("v1", waitComplete, oneStep),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(release, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(release, tfjsonpath.New("image"), knownvalue.StringExact("registry.example.com/"+name+":v1")),
+				}},
+				Check: func(*terraform.State) error {
+					if now := s.releaseRevision(t, name); now != revision {
+						return fmt.Errorf("the release's revision went from %d to %d: the shifter was called", revision, now)
+					}
+					return nil
+				},
+			},
+			{
+				Config: config("v2", waitHealthy, threeSteps),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(endpoint, plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(release, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(release, tfjsonpath.New("image")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("steps"), knownvalue.ListSizeExact(3)),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("steps").AtSliceIndex(0).AtMapKey("pause"), knownvalue.StringExact("1s")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("image"), knownvalue.StringExact("registry.example.com/"+name+":v2")),
+				},
+			},
+		},
+	})
+}
+
+// TestAccEndpointDisappears: an endpoint deleted behind Terraform's back
+// leaves state at the next refresh, and the plan creates it again.
+func TestAccEndpointDisappears(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{{
+			Config: providerConfig(s.url) + endpointConfig(name, s.net, oneStep),
+			Check: func(*terraform.State) error {
+				return s.deleteEndpoint(name)
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("ionroller_endpoint.test", plancheck.ResourceActionCreate),
+			}},
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+}
+
+// TestAccEndpointStaleRevision: an endpoint changed by someone else between
+// Terraform's read and its write is not overwritten. The plans run without
+// refresh, so the apply sends the revision Terraform read first.
+func TestAccEndpointStaleRevision(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	config := func(alarms string) string {
+		return providerConfig(s.url) + fmt.Sprintf(`
+resource "ionroller_endpoint" "test" {
+  name                = %[1]q
+  deletion_protection = false
+  traffic = {
+    listener_arn = %[2]q
+    priority     = 10
+  }
+  template = {
+    repository     = "registry.example.com/web"
+    container_port = 8080
+    ami            = %[3]q
+    subnets        = [%[4]s]
+  }
+  policy = {
+    alarms = %[5]s
+  }
+}
+`, name, s.net.ListenerARN, s.net.AMI, quoted(s.net.Subnets), alarms)
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		AdditionalCLIOptions:     &resource.AdditionalCLIOptions{Plan: resource.PlanOptions{NoRefresh: true}},
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config(`[]`)},
+			{
+				// Another writer changes the endpoint after Terraform read it.
+				PreConfig: func() {
+					ctx := context.Background()
+					v, err := s.client.GetEndpoint(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					v.Endpoint.Team = "someone-else"
+					if _, err := s.client.PutEndpoint(ctx, v.Endpoint, v.Endpoint.Revision); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      config(`["web-5xx"]`),
+				ExpectError: looseRegexp(`Another run changed endpoint "` + name + `" since Terraform last read it; re-run plan`),
+			},
+			// A refresh reads the other writer's change (and the current
+			// revision, so the destroy that ends the test is not stale).
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				RefreshPlanChecks: resource.RefreshPlanChecks{PostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("ionroller_endpoint.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("team"), knownvalue.StringExact("someone-else")),
+				}},
+			},
+		},
+	})
+}
+
+// releaseRevision returns the revision of the production release of
+// endpoint in the shifter.
+func (s *testShifter) releaseRevision(t *testing.T, endpoint string) int64 {
+	t.Helper()
+	v, err := s.client.GetRelease(context.Background(), endpoint, rollout.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Release.Revision
+}
+
+// deleteEndpoint deletes an endpoint through the API and waits until it is
+// gone.
+func (s *testShifter) deleteEndpoint(name string) error {
+	ctx := context.Background()
+	if _, err := s.client.DeleteEndpoint(ctx, name, anyRevision); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := s.client.GetEndpoint(ctx, name)
+		switch {
+		case isNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		case time.Now().After(deadline):
+			return fmt.Errorf("endpoint %s not gone 30s after its deletion", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,324 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+)
+
+// The acceptance tests run the real thing: terraform (the binary on PATH)
+// drives this provider, served in-process, against a shifter running
+// in-process on 127.0.0.1:0 with a temp store, which works in its own moto
+// account. Nothing is faked.
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// testShifter is a shifter of one test, with the AWS network its endpoints
+// use and a client to act behind Terraform's back.
+type testShifter struct {
+	url    string
+	client *client.Client
+	aws    aws.Config
+	net    awstest.Net
+	// warnings records the warnings the provider returns from plans.
+	warnings *warningLog
+}
+
+// newTestShifter starts a shifter polling every 50ms and resyncing every
+// second, against a fresh moto account with a network in it.
+func newTestShifter(t *testing.T) *testShifter {
+	t.Helper()
+	awsCfg := awstest.Config(t)
+	net := awstest.Network(t, awsCfg)
+	cfg, err := cli.ParseConfig(fmt.Appendf(nil, `
+listen          = "127.0.0.1:0"
+poll_interval   = "50ms"
+resync_interval = "1s"
+store { path = %q }
+auth {
+  anonymous { role = "admin" }
+}
+`, filepath.Join(t.TempDir(), "shifter.db")), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
+	if err := srv.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	c, err := client.New(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testShifter{url: srv.URL(), client: c, aws: awsCfg, net: net, warnings: &warningLog{}}
+}
+
+// factories serves the provider to terraform, recording plan warnings.
+func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"ionroller": func() (tfprotov6.ProviderServer, error) {
+			server, err := providerserver.NewProtocol6WithError(New("test")())()
+			return &recordingServer{ProviderServer: server, warnings: s.warnings}, err
+		},
+	}
+}
+
+// randomName returns an endpoint name for a test.
+func randomName() string {
+	return "acc-" + acctest.RandStringFromCharSet(8, acctest.CharSetAlpha)
+}
+
+// Configurations. Each function writes one block; tests join them.
+
+func providerConfig(address string) string {
+	return fmt.Sprintf(`
+provider "ionroller" {
+  address = %[1]q
+}
+`, address)
+}
+
+// endpointConfig is an endpoint on the test network whose rollouts are
+// fast: no deregistration delay, no bake, and policy (HCL attributes, at
+// least the steps).
+func endpointConfig(name string, net awstest.Net, policy string) string {
+	return fmt.Sprintf(`
+resource "ionroller_endpoint" "test" {
+  name                = %[1]q
+  team                = "web"
+  deletion_protection = false
+  traffic = {
+    listener_arn = %[2]q
+    priority     = 10
+    hosts        = ["%[1]s.example.com"]
+  }
+  template = {
+    repository           = "registry.example.com/%[1]s"
+    container_port       = 8080
+    ami                  = %[3]q
+    subnets              = [%[4]s]
+    security_groups      = [%[5]q]
+    deregistration_delay = "0s"
+  }
+  policy = {
+    bake_time = "0s"
+    %[6]s
+  }
+}
+`, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, policy)
+}
+
+// releaseConfig declares version on the production track of the test
+// endpoint.
+func releaseConfig(version, waitFor string, retry int) string {
+	return fmt.Sprintf(`
+resource "ionroller_release" "test" {
+  endpoint = ionroller_endpoint.test.name
+  version  = %[1]q
+  wait_for = %[2]q
+  retry    = %[3]d
+}
+`, version, waitFor, retry)
+}
+
+// Steps of the test policies.
+const (
+	oneStep    = `steps = [{ weight = 100 }]`
+	threeSteps = `steps = [{ weight = 10, pause = "1s" }, { weight = 50, pause = "1s" }, { weight = 100 }]`
+	// canary waits at 10% for a promote.
+	canary = `steps = [{ weight = 10 }, { weight = 100 }]`
+)
+
+// looseRegexp matches text literally, with any run of white space where
+// text has a space: terraform wraps long diagnostics.
+func looseRegexp(text string) *regexp.Regexp {
+	words := strings.Fields(text)
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+func quoted(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// recordingServer is the provider as terraform sees it, keeping the
+// warnings of every plan: terraform-plugin-testing's plan checks see the
+// JSON plan, which has no diagnostics.
+type recordingServer struct {
+	tfprotov6.ProviderServer
+	warnings *warningLog
+}
+
+func (s *recordingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
+	if resp != nil {
+		for _, d := range resp.Diagnostics {
+			if d.Severity == tfprotov6.DiagnosticSeverityWarning {
+				s.warnings.add(req.TypeName + ": " + d.Summary + ": " + d.Detail)
+			}
+		}
+	}
+	return resp, err
+}
+
+type warningLog struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (l *warningLog) add(w string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.warnings = append(l.warnings, w)
+}
+
+func (l *warningLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.warnings = nil
+}
+
+// expectWarning is a plan check: a plan since the last reset warned with a
+// message matching re.
+func (l *warningLog) expectWarning(re *regexp.Regexp) plancheck.PlanCheck {
+	return warningCheck{log: l, re: re}
+}
+
+type warningCheck struct {
+	log *warningLog
+	re  *regexp.Regexp
+}
+
+func (c warningCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	c.log.mu.Lock()
+	defer c.log.mu.Unlock()
+	for _, w := range c.log.warnings {
+		if c.re.MatchString(w) {
+			return
+		}
+	}
+	resp.Error = fmt.Errorf("no plan warning matches %s; the warnings were %q", c.re, c.log.warnings)
+}
+
+// ruleWeights reads the endpoint's listener rule from moto and returns its
+// forward weights by version (from the target groups' tags).
+func (s *testShifter) ruleWeights(ctx context.Context, priority string) (map[string]int, error) {
+	elbc := elb.NewFromConfig(s.aws)
+	rules, err := elbc.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
+	if err != nil {
+		return nil, err
+	}
+	weights := map[string]int{}
+	for _, r := range rules.Rules {
+		if aws.ToString(r.Priority) != priority {
+			continue
+		}
+		for _, a := range r.Actions {
+			if a.ForwardConfig == nil {
+				continue
+			}
+			for _, tg := range a.ForwardConfig.TargetGroups {
+				version, err := s.targetGroupVersion(ctx, aws.ToString(tg.TargetGroupArn))
+				if err != nil {
+					return nil, err
+				}
+				weights[version] += int(aws.ToInt32(tg.Weight))
+			}
+		}
+		return weights, nil
+	}
+	return nil, fmt.Errorf("no rule at priority %s on the listener", priority)
+}
+
+func (s *testShifter) targetGroupVersion(ctx context.Context, arn string) (string, error) {
+	out, err := elb.NewFromConfig(s.aws).DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		return "", err
+	}
+	for _, d := range out.TagDescriptions {
+		for _, tag := range d.Tags {
+			if aws.ToString(tag.Key) == shifteraws.TagVersion {
+				return aws.ToString(tag.Value), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("target group %s has no %s tag", arn, shifteraws.TagVersion)
+}
+
+// checkWeights checks the rule in moto forwards exactly want.
+func (s *testShifter) checkWeights(want map[string]int) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		got, err := s.ruleWeights(context.Background(), "10")
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("the listener rule in AWS forwards %v, want %v", got, want)
+		}
+		return nil
+	}
+}
+
+// checkDestroyed checks the endpoint is gone from the shifter and nothing
+// the shifter made for it is left in AWS.
+func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		if _, err := s.client.GetEndpoint(ctx, name); !isNotFound(err) {
+			return fmt.Errorf("endpoint %s still in the shifter (%v)", name, err)
+		}
+		groups, err := autoscaling.NewFromConfig(s.aws).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+		if err != nil {
+			return err
+		}
+		templates, err := ec2.NewFromConfig(s.aws).DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+		if err != nil {
+			return err
+		}
+		tgs, err := elb.NewFromConfig(s.aws).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+		if err != nil {
+			return err
+		}
+		rules, err := elb.NewFromConfig(s.aws).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
+		if err != nil {
+			return err
+		}
+		if n := len(groups.AutoScalingGroups) + len(templates.LaunchTemplates) + len(tgs.TargetGroups); n > 0 || len(rules.Rules) != 1 {
+			return fmt.Errorf("left in AWS after destroy: %d Auto Scaling groups, %d launch templates, %d target groups, %d rules besides the default",
+				len(groups.AutoScalingGroups), len(templates.LaunchTemplates), len(tgs.TargetGroups), len(rules.Rules)-1)
+		}
+		return nil
+	}
+}

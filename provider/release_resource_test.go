@@ -1,0 +1,222 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// TestAccReleaseRolloutAndRollback rolls v2 out in three steps, waiting for
+// complete, then rolls back by declaring v1 again: one apply, one weight
+// change in AWS.
+func TestAccReleaseRolloutAndRollback(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release := "ionroller_release.test"
+	// A short rollback window: the shifter keeps a hot environment of a
+	// deleted endpoint until its window ends, so the destroy that ends the
+	// test waits for it. The window must still outlast the steps between
+	// v2's rollout and the rollback.
+	policy := threeSteps + "\n    retain_previous = \"20s\""
+	config := func(version string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, policy) + releaseConfig(version, waitComplete, 0)
+	}
+	var watch *weightWatch
+	var rollbackStart time.Time
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config("v1"),
+				Check:  s.checkWeights(map[string]int{"v1": 100}),
+			},
+			{
+				PreConfig: func() { watch = s.watchWeights(name, "v2") },
+				Config:    config("v2"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact("complete")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v2")),
+				},
+				Check: func(st *terraform.State) error {
+					if seen := watch.stop(); !slices.Equal(seen, []int{10, 50, 100}) {
+						return fmt.Errorf("v2's share of traffic went through %v, want the steps 10, 50, 100", seen)
+					}
+					return s.checkWeights(map[string]int{"v2": 100})(st)
+				},
+			},
+			{
+				Config: config("v2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				// Rolling back is reverting the commit: v1 is still hot.
+				PreConfig: func() { rollbackStart = time.Now() },
+				Config:    config("v1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(release, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v1")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact("complete")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v1")),
+				},
+				Check: func(st *terraform.State) error {
+					t.Logf("rollback: plan and apply took %s", time.Since(rollbackStart).Round(time.Millisecond))
+					return s.checkWeights(map[string]int{"v1": 100})(st)
+				},
+			},
+		},
+	})
+}
+
+// TestAccReleaseHeldAfterAbort: a rollout aborted while an apply waits for
+// it fails that apply with the event trail; the next plan warns and changes
+// nothing; raising retry rolls it out again.
+func TestAccReleaseHeldAfterAbort(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release := "ionroller_release.test"
+	config := func(waitFor string, retry int) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, canary) + releaseConfig("v2", waitFor, retry)
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				// The first release of an endpoint goes to 100% once healthy.
+				Config: providerConfig(s.url) + endpointConfig(name, s.net, canary) + releaseConfig("v1", waitComplete, 0),
+			},
+			{
+				// v2 stops at the canary step; someone aborts it there.
+				PreConfig:   func() { go s.abortAtCanary(t, name) },
+				Config:      config(waitComplete, 0),
+				ExpectError: regexp.MustCompile(`(?s)The shifter ended the rollout of v2 as aborted.*smoke\s+test\s+failed.*Recent\s+events:.*rollout\.aborted`),
+			},
+			{
+				PreConfig: s.warnings.reset,
+				Config:    config(waitComplete, 0),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+					s.warnings.expectWarning(regexp.MustCompile(
+						`release v2 of ` + name + ` was aborted: .*smoke test failed.*; live version is v1\. Re-applying does not retry it: raise .retry. or declare another version\.`)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact("aborted")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v1")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("rolled_back_reason"), knownvalue.StringRegexp(regexp.MustCompile("smoke test failed"))),
+				},
+			},
+			{
+				// Raising retry rolls v2 out again, to the canary step.
+				Config: config(waitHealthy, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(release, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact("paused")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(10)),
+				},
+			},
+		},
+	})
+}
+
+// abortAtCanary aborts the endpoint's rollout once it waits at its canary
+// step, as a person would from the CLI.
+func (s *testShifter) abortAtCanary(t *testing.T, endpoint string) {
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		v, err := s.client.GetRelease(ctx, endpoint, rollout.Production)
+		if err == nil && v.Release.Version == "v2" && v.Status.State == string(rollout.PhasePaused) && v.Status.Verified {
+			if _, err := s.client.Act(ctx, endpoint, rollout.Command{Kind: rollout.CommandAbort, Reason: "smoke test failed"}); err != nil {
+				t.Errorf("abort: %v", err)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("the rollout of v2 never reached its canary step")
+}
+
+// weightWatch records the successive shares of traffic a version gets, as
+// the shifter reports them.
+type weightWatch struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	seen   []int
+}
+
+func (s *testShifter) watchWeights(endpoint, version string) *weightWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &weightWatch{cancel: cancel}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		last := 0
+		for ctx.Err() == nil {
+			if v, err := s.client.GetEndpoint(ctx, endpoint); err == nil {
+				if weight := v.Status.Weights[version]; weight != last && v.Status.Verified {
+					w.seen, last = append(w.seen, weight), weight
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return w
+}
+
+func (w *weightWatch) stop() []int {
+	w.cancel()
+	w.wg.Wait()
+	return w.seen
+}
+
+func TestHeldWarning(t *testing.T) {
+	state := func(s, reason, live string) releaseResourceModel {
+		return releaseResourceModel{
+			Endpoint: types.StringValue("web"), Version: types.StringValue("v2"), State: types.StringValue(s),
+			RolledBackReason: stringOrNull(reason), LiveVersion: stringOrNull(live),
+		}
+	}
+	for _, tc := range []struct {
+		state         releaseResourceModel
+		summary, want string
+	}{
+		{state("rolled_back", "alarm web-5xx entered ALARM", "v1"), "Release v2 of web was rolled back",
+			"release v2 of web was rolled back: alarm web-5xx entered ALARM; live version is v1. Re-applying does not retry it: raise `retry` or declare another version."},
+		{state("aborted", "", "v1"), "Release v2 of web was aborted",
+			"release v2 of web was aborted: no reason recorded; live version is v1. Re-applying does not retry it: raise `retry` or declare another version."},
+		{state("failed", "environment never healthy", ""), "Release v2 of web failed",
+			"release v2 of web failed: environment never healthy; live version is none. Re-applying does not retry it: raise `retry` or declare another version."},
+		{state("complete", "", "v2"), "", ""},
+		{state("shifting", "", "v1"), "", ""},
+	} {
+		summary, detail, held := heldWarning(tc.state)
+		if summary != tc.summary || detail != tc.want || held != (tc.want != "") {
+			t.Errorf("heldWarning(%s) = %q, %q, %t; want %q, %q", tc.state.State, summary, detail, held, tc.summary, tc.want)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// The endpoint's live status, as the shifter reports it: read-only, shown
+// by the ionroller_endpoint resource and data source alike.
+
+type statusModel struct {
+	State          types.String `tfsdk:"state"`
+	StableVersion  types.String `tfsdk:"stable_version"`
+	PreviewVersion types.String `tfsdk:"preview_version"`
+	Weights        types.Map    `tfsdk:"weights"`
+	HotVersions    types.List   `tfsdk:"hot_versions"`
+	Rollout        types.Object `tfsdk:"rollout"`
+}
+
+type hotVersionModel struct {
+	Version types.String `tfsdk:"version"`
+	Until   types.String `tfsdk:"until"`
+}
+
+type rolloutStatusModel struct {
+	Version types.String `tfsdk:"version"`
+	Phase   types.String `tfsdk:"phase"`
+	Step    types.Int64  `tfsdk:"step"`
+	Steps   types.Int64  `tfsdk:"steps"`
+	Weight  types.Int64  `tfsdk:"weight"`
+	NextAt  types.String `tfsdk:"next_at"`
+	Reason  types.String `tfsdk:"reason"`
+}
+
+func statusType() types.ObjectType {
+	return types.ObjectType{AttrTypes: map[string]attr.Type{
+		"state":           types.StringType,
+		"stable_version":  types.StringType,
+		"preview_version": types.StringType,
+		"weights":         types.MapType{ElemType: types.Int64Type},
+		"hot_versions":    types.ListType{ElemType: hotVersionType()},
+		"rollout":         rolloutStatusType(),
+	}}
+}
+
+func hotVersionType() types.ObjectType {
+	return types.ObjectType{AttrTypes: map[string]attr.Type{"version": types.StringType, "until": types.StringType}}
+}
+
+func rolloutStatusType() types.ObjectType {
+	return types.ObjectType{AttrTypes: map[string]attr.Type{
+		"version": types.StringType,
+		"phase":   types.StringType,
+		"step":    types.Int64Type,
+		"steps":   types.Int64Type,
+		"weight":  types.Int64Type,
+		"next_at": types.StringType,
+		"reason":  types.StringType,
+	}}
+}
+
+// statusAttribute is the computed status of an endpoint.
+func statusAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Live status of the endpoint as the shifter last reported it: what is live, what is moving, what is hot. " +
+			"It changes as the shifter works, without any change to the configuration.",
+		Computed: true,
+		Attributes: map[string]schema.Attribute{
+			"state": schema.StringAttribute{
+				MarkdownDescription: "The production rollout's phase while one is in flight (`provisioning`, `waiting_healthy`, `shifting`, `paused`, `baking`), " +
+					"otherwise `steady`, `empty` (no version went live yet) or `deleting`.",
+				Computed: true,
+			},
+			"stable_version": schema.StringAttribute{
+				MarkdownDescription: "Version that last completed a rollout in production.",
+				Computed:            true,
+			},
+			"preview_version": schema.StringAttribute{
+				MarkdownDescription: "Version the preview route serves.",
+				Computed:            true,
+			},
+			"weights": schema.MapAttribute{
+				MarkdownDescription: "Production traffic split: percentage by version, summing to 100.",
+				ElementType:         types.Int64Type,
+				Computed:            true,
+			},
+			"hot_versions": schema.ListNestedAttribute{
+				MarkdownDescription: "Previous versions kept hot: declaring one of them again moves all traffic back in one step.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"version": schema.StringAttribute{MarkdownDescription: "The hot version.", Computed: true},
+					"until":   schema.StringAttribute{MarkdownDescription: "End of its rollback window (RFC 3339).", Computed: true},
+				}},
+			},
+			"rollout": schema.SingleNestedAttribute{
+				MarkdownDescription: "The production rollout in flight, or the last one.",
+				Computed:            true,
+				Attributes: map[string]schema.Attribute{
+					"version": schema.StringAttribute{MarkdownDescription: "Version being rolled out.", Computed: true},
+					"phase": schema.StringAttribute{
+						MarkdownDescription: "`pending`, `provisioning`, `waiting_healthy`, `shifting`, `paused`, `baking`, `complete`, `aborted`, `rolled_back` or `failed`.",
+						Computed:            true,
+					},
+					"step":    schema.Int64Attribute{MarkdownDescription: "Current step, from 1 (0 before the first).", Computed: true},
+					"steps":   schema.Int64Attribute{MarkdownDescription: "Number of steps.", Computed: true},
+					"weight":  schema.Int64Attribute{MarkdownDescription: "Percentage of traffic the current step gives the new version.", Computed: true},
+					"next_at": schema.StringAttribute{MarkdownDescription: "When the next step or the end of the bake is due (RFC 3339); null while waiting for a promote or for health.", Computed: true},
+					"reason":  schema.StringAttribute{MarkdownDescription: "Why the rollout was rolled back, aborted or failed.", Computed: true},
+				},
+			},
+		},
+	}
+}
+
+// flattenStatus returns the status object of s.
+func flattenStatus(ctx context.Context, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
+	hot := make([]hotVersionModel, 0, len(s.HotVersions))
+	for _, h := range s.HotVersions {
+		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), Until: timeOrNull(h.Until)})
+	}
+	ro := types.ObjectNull(rolloutStatusType().AttrTypes)
+	if r := s.Rollout; r != nil {
+		ro = objectValue(ctx, rolloutStatusType(), rolloutStatusModel{
+			Version: types.StringValue(r.Version),
+			Phase:   types.StringValue(string(r.Phase)),
+			Step:    types.Int64Value(int64(r.Step)),
+			Steps:   types.Int64Value(int64(r.Steps)),
+			Weight:  types.Int64Value(int64(r.Weight)),
+			NextAt:  timeOrNull(r.NextAt),
+			Reason:  stringOrNull(r.Reason),
+		}, diags)
+	}
+	return objectValue(ctx, statusType(), statusModel{
+		State:          types.StringValue(s.State),
+		StableVersion:  stringOrNull(s.StableVersion),
+		PreviewVersion: stringOrNull(s.PreviewVersion),
+		Weights:        int64Map(s.Weights),
+		HotVersions:    listValue(ctx, hotVersionType(), hot, diags),
+		Rollout:        ro,
+	}, diags)
+}
+
+func timeOrNull(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
