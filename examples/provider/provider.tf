@@ -1,3 +1,4 @@
+# The address and token may also come from IONROLLER_ADDR and IONROLLER_TOKEN.
 variable "shifter_token" {
   description = "Bearer token for the shifter's API."
   type        = string
@@ -5,6 +6,6 @@ variable "shifter_token" {
 }
 
 provider "ionroller" {
-  address = "http://127.0.0.1:7070"
+  address = "https://shifter.example.com:7070"
   token   = var.shifter_token
 }
