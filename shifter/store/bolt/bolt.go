@@ -90,6 +90,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// A lone write waits this long for others to share its commit.
+	db.MaxBatchDelay = 2 * time.Millisecond
 
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range []string{endpointsBucket, statesBucket, releasesBucket, commandsBucket, eventsBucket} {
@@ -330,7 +332,7 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 			return err
 		}
 		b := tx.Bucket([]byte(statesBucket))
-		old, _, err := get[rollout.State](b, []byte(st.Endpoint))
+		old, _, err := get[revisionOnly](b, []byte(st.Endpoint))
 		if err != nil {
 			return err
 		}
@@ -443,13 +445,24 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 // update runs fn in a write transaction with the time of the write. The time
 // is read inside the transaction, where writers are serialized, so that
 // later writes never carry earlier times.
+//
+// Writes go through bbolt's Batch: the writes of many endpoints arriving
+// together share one transaction and one fsync, which is what lets one
+// shifter carry thousands of endpoints. fn may run more than once (alone,
+// if another write of its batch failed), so it only reads and writes tx.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx, now time.Time) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Batch(func(tx *bbolt.Tx) error {
 		return fn(tx, s.now().UTC())
 	})
+}
+
+// revisionOnly decodes just the revision of a stored object, which is all a
+// write needs of the copy it replaces.
+type revisionOnly struct {
+	Revision int64 `json:"revision"`
 }
 
 // appendEvents numbers events from the trail of endpoint and stores them. It
