@@ -1,0 +1,314 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+)
+
+// fakeAWS stands in for ELBv2, Auto Scaling and CloudWatch in the scale
+// benchmark. It is a fake because moto serves one call at a time and cannot
+// carry thousands of endpoints: what the benchmark measures is the shifter's
+// own cost. Every method sleeps the configured latency and counts the AWS
+// calls the real adapter makes for it (ec2env: three batched describes plus
+// one health read per target group; alb: a write and a read-back).
+type fakeAWS struct {
+	latency time.Duration
+	calls   atomic.Int64
+
+	mu    sync.Mutex
+	envs  map[string]int            // endpoint/environment → capacity
+	rules map[string]map[string]int // listener/priority → target group → weight
+}
+
+func newFakeAWS(latency time.Duration) *fakeAWS {
+	return &fakeAWS{latency: latency, envs: map[string]int{}, rules: map[string]map[string]int{}}
+}
+
+func (f *fakeAWS) call(n int) {
+	f.calls.Add(int64(n))
+	time.Sleep(f.latency)
+}
+
+func tgARN(endpoint, env string) string {
+	return "arn:aws:elasticloadbalancing:tg/" + endpoint + "/" + env
+}
+
+func (f *fakeAWS) Create(_ context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error) {
+	f.call(8)
+	f.mu.Lock()
+	f.envs[endpoint+"/"+env.ID] = env.Capacity
+	f.mu.Unlock()
+	return ec2env.Ref{TargetGroupARN: tgARN(endpoint, env.ID)}, nil
+}
+
+func (f *fakeAWS) Observe(_ context.Context, endpoint string, envs []rollout.Environment) (map[string]ec2env.Observation, error) {
+	f.mu.Lock()
+	out := make(map[string]ec2env.Observation, len(envs))
+	for _, e := range envs {
+		n, ok := f.envs[endpoint+"/"+e.ID]
+		if !ok {
+			out[e.ID] = ec2env.Observation{EnvObservation: rollout.EnvObservation{Gone: true}}
+			continue
+		}
+		out[e.ID] = ec2env.Observation{
+			EnvObservation: rollout.EnvObservation{Exists: true, Capacity: n, InService: n, Healthy: n, Targets: n},
+			TargetGroupARN: tgARN(endpoint, e.ID),
+		}
+	}
+	f.mu.Unlock()
+	f.call(3 + len(out))
+	return out, nil
+}
+
+func (f *fakeAWS) Scale(_ context.Context, endpoint string, env rollout.Environment, capacity int) error {
+	f.call(1)
+	f.mu.Lock()
+	f.envs[endpoint+"/"+env.ID] = capacity
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeAWS) Delete(_ context.Context, endpoint string, env rollout.Environment) (bool, error) {
+	f.call(7)
+	f.mu.Lock()
+	delete(f.envs, endpoint+"/"+env.ID)
+	f.mu.Unlock()
+	return true, nil
+}
+
+func ruleKey(r alb.Route) string { return r.ListenerARN + "/" + strconv.Itoa(r.Priority) }
+
+func (f *fakeAWS) SetWeights(_ context.Context, route alb.Route, weights map[string]int) (alb.Result, error) {
+	f.call(2)
+	f.mu.Lock()
+	f.rules[ruleKey(route)] = weights
+	f.mu.Unlock()
+	return alb.Result{Weights: weights, Writes: 1}, nil
+}
+
+func (f *fakeAWS) Weights(_ context.Context, route alb.Route) (bool, map[string]int, error) {
+	f.call(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w, ok := f.rules[ruleKey(route)]
+	return ok, w, nil
+}
+
+// router adapts fakeAWS to reconcile.Router (Delete is taken by environments).
+type router struct{ *fakeAWS }
+
+func (r router) Delete(_ context.Context, route alb.Route) error {
+	r.call(1)
+	r.mu.Lock()
+	delete(r.rules, ruleKey(route))
+	r.mu.Unlock()
+	return nil
+}
+
+// scaleRun is one measurement of the scale benchmark.
+type scaleRun struct {
+	endpoints          int
+	cpuPerStep         time.Duration
+	stepErrorP99       time.Duration
+	rssMB              float64
+	goroutines         int
+	callsPerMinRolling float64
+	callsPerMinIdle    float64
+	rolloutTook        time.Duration
+}
+
+// runScale rolls n endpoints from v1 to v2 (steps 10%/5s, 50%/5s, 100%) in
+// one shifter against the fake AWS and measures the shifter's cost.
+func runScale(tb testing.TB, n int, latency, poll, resync time.Duration) scaleRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := bolt.Open(filepath.Join(tb.TempDir(), "shifter.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	aws := newFakeAWS(latency)
+	cloud := reconcile.Cloud{Environments: aws, Router: router{aws}}
+	rec := reconcile.New(reconcile.Config{
+		Store:   st,
+		Connect: func(context.Context, rollout.Placement) (reconcile.Cloud, error) { return cloud, nil },
+		Logger:  hclog.NewNullLogger(),
+		Poll:    poll,
+		Resync:  resync,
+	})
+	pause := 5 * time.Second
+	for i := range n {
+		ep := rollout.NewEndpoint()
+		ep.Name = fmt.Sprintf("svc-%05d", i)
+		ep.Traffic = rollout.Traffic{ListenerARN: fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb%d/0123456789abcdef/0123456789abcdef", i/100), Priority: 1 + i%100}
+		ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/svc", 8080, "ami-03cf127a"
+		ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
+		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(pause)}, {Weight: 50, Pause: rollout.DurationPtr(pause)}, {Weight: 100}}
+		ep.Policy.BakeTime = 0
+		if _, err := st.PutEndpoint(ctx, ep, store.New); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}, store.Any); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := rec.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	defer rec.Stop()
+	waitAll(tb, st, n, "v1")
+
+	// Rolling: every endpoint moves to v2 at once.
+	cpu0, calls0, start := cpuTime(), aws.calls.Load(), time.Now()
+	for i := range n {
+		name := fmt.Sprintf("svc-%05d", i)
+		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v2"}, store.Any); err != nil {
+			tb.Fatal(err)
+		}
+		rec.Notify(name)
+	}
+	var peakGoroutines int
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+				peakGoroutines = max(peakGoroutines, runtime.NumGoroutine())
+			}
+		}
+	}()
+	waitAll(tb, st, n, "v2")
+	close(done)
+	took := time.Since(start)
+	run := scaleRun{
+		endpoints:          n,
+		cpuPerStep:         (cpuTime() - cpu0) / time.Duration(3*n),
+		rssMB:              rssMB(),
+		goroutines:         peakGoroutines,
+		callsPerMinRolling: float64(aws.calls.Load()-calls0) / float64(n) / took.Minutes(),
+		rolloutTook:        took,
+		stepErrorP99:       stepErrorP99(tb, st, n, pause),
+	}
+
+	// Idle: nothing to do for two resync intervals.
+	calls1, idleStart := aws.calls.Load(), time.Now()
+	time.Sleep(2 * resync)
+	run.callsPerMinIdle = float64(aws.calls.Load()-calls1) / float64(n) / time.Since(idleStart).Minutes()
+	return run
+}
+
+func waitAll(tb testing.TB, st store.Store, n int, version string) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for i := 0; i < n; {
+		s, err := st.GetState(context.Background(), fmt.Sprintf("svc-%05d", i))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if r := s.Production.Rollout; r != nil && r.Key.Version == version && r.Phase == rollout.PhaseComplete {
+			i++
+			continue
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("endpoint %d did not complete %s: %+v", i, version, s.Production.Rollout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stepErrorP99 is the 99th percentile of how late each step came after its
+// pause was due, read from the step events.
+func stepErrorP99(tb testing.TB, st store.Store, n int, pause time.Duration) time.Duration {
+	var errs []time.Duration
+	for i := range n {
+		events, err := st.ListEvents(context.Background(), fmt.Sprintf("svc-%05d", i), 0, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var steps []time.Time
+		for _, e := range events {
+			if e.Version == "v2" && (e.Type == rollout.EventStepApplied || e.Type == rollout.EventRolloutBaking) {
+				steps = append(steps, e.Time)
+			}
+		}
+		for j := 1; j < len(steps); j++ {
+			errs = append(errs, steps[j].Sub(steps[j-1])-pause)
+		}
+	}
+	if len(errs) == 0 {
+		tb.Fatal("no step events")
+	}
+	slices.Sort(errs)
+	return errs[len(errs)*99/100]
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkScale reports the shifter's cost at 100, 1,000 and 5,000
+// endpoints rolling at once (SCALE_ENDPOINTS overrides the list), against
+// the fake AWS with 5 ms per call.
+func BenchmarkScale(b *testing.B) {
+	sizes := []int{100, 1000, 5000}
+	if s := os.Getenv("SCALE_ENDPOINTS"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("endpoints=%d", n), func(b *testing.B) {
+			for range b.N {
+				r := runScale(b, n, 5*time.Millisecond, time.Second, 30*time.Second)
+				b.ReportMetric(float64(r.cpuPerStep.Microseconds())/1000, "cpu-ms/endpoint-step")
+				b.ReportMetric(float64(r.stepErrorP99.Milliseconds()), "ms-step-error-p99")
+				b.ReportMetric(r.rssMB, "MB-rss")
+				b.ReportMetric(float64(r.goroutines), "goroutines")
+				b.ReportMetric(r.callsPerMinRolling, "calls/endpoint/min-rolling")
+				b.ReportMetric(r.callsPerMinIdle, "calls/endpoint/min-idle")
+			}
+		})
+	}
+}
