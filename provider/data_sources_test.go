@@ -15,7 +15,7 @@ import (
 func TestAccDataSources(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
-	config := providerConfig(s.url) + endpointConfig(name, s.net, oneStep) + releaseConfig("v1", waitComplete, 0) + `
+	config := providerConfig(s.url) + endpointConfig(name, s.net, oneStep, noRollbackWindow) + releaseConfig("v1", waitComplete, 0) + `
 data "ionroller_endpoint" "test" {
   name = ionroller_release.test.endpoint
 }

@@ -22,8 +22,8 @@ func TestAccEndpointAndRelease(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
 	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
-	config := func(version, waitFor, policy string) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, policy) + releaseConfig(version, waitFor, 0)
+	config := func(version, waitFor, steps string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, steps, noRollbackWindow) + releaseConfig(version, waitFor, 0)
 	}
 	var revision int64
 
@@ -37,7 +37,8 @@ func TestAccEndpointAndRelease(t *testing.T) {
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("id"), knownvalue.StringExact(name)),
 					// Defaults from rollout.NewEndpoint, visible in state.
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("template").AtMapKey("instance_type"), knownvalue.StringExact("t3.micro")),
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("retain_previous"), knownvalue.StringExact("1h0m0s")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("healthy_timeout"), knownvalue.StringExact("10m0s")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("interval"), knownvalue.StringExact("15s")),
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("bake_time"), knownvalue.StringExact("0s")),
 					statecheck.ExpectKnownValue(release, tfjsonpath.New("id"), knownvalue.StringExact(name+"/production")),
 					statecheck.ExpectKnownValue(release, tfjsonpath.New("image"), knownvalue.StringExact("registry.example.com/"+name+":v1")),
@@ -105,7 +106,7 @@ func TestAccEndpointDisappears(t *testing.T) {
 		ProtoV6ProviderFactories: s.factories(),
 		CheckDestroy:             s.checkDestroyed(name),
 		Steps: []resource.TestStep{{
-			Config: providerConfig(s.url) + endpointConfig(name, s.net, oneStep),
+			Config: providerConfig(s.url) + endpointConfig(name, s.net, oneStep, noRollbackWindow),
 			Check: func(*terraform.State) error {
 				return s.deleteEndpoint(name)
 			},

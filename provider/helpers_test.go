@@ -105,9 +105,9 @@ provider "ionroller" {
 }
 
 // endpointConfig is an endpoint on the test network whose rollouts are
-// fast: no deregistration delay, no bake, and policy (HCL attributes, at
-// least the steps).
-func endpointConfig(name string, net awstest.Net, policy string) string {
+// fast: no deregistration delay, no bake, the steps given (HCL) and a
+// rollback window of retainPrevious.
+func endpointConfig(name string, net awstest.Net, steps, retainPrevious string) string {
 	return fmt.Sprintf(`
 resource "ionroller_endpoint" "test" {
   name                = %[1]q
@@ -127,11 +127,18 @@ resource "ionroller_endpoint" "test" {
     deregistration_delay = "0s"
   }
   policy = {
-    bake_time = "0s"
-    %[6]s
+    steps           = %[6]s
+    bake_time       = "0s"
+    retain_previous = %[7]q
+  }
+
+  # A destroy that waits longer than this is a bug: fail the test, not the
+  # test binary's timeout.
+  timeouts {
+    delete = "3m"
   }
 }
-`, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, policy)
+`, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, steps, retainPrevious)
 }
 
 // releaseConfig declares version on the production track of the test
@@ -149,11 +156,16 @@ resource "ionroller_release" "test" {
 
 // Steps of the test policies.
 const (
-	oneStep    = `steps = [{ weight = 100 }]`
-	threeSteps = `steps = [{ weight = 10, pause = "1s" }, { weight = 50, pause = "1s" }, { weight = 100 }]`
+	oneStep    = `[{ weight = 100 }]`
+	threeSteps = `[{ weight = 10, pause = "1s" }, { weight = 50, pause = "1s" }, { weight = 100 }]`
 	// canary waits at 10% for a promote.
-	canary = `steps = [{ weight = 10 }, { weight = 100 }]`
+	canary = `[{ weight = 10 }, { weight = 100 }]`
 )
+
+// noRollbackWindow keeps no previous version hot. The shifter keeps a hot
+// environment of a deleted endpoint until its window ends, so the destroy
+// that ends a test would wait for it; tests that do not roll back have none.
+const noRollbackWindow = "0s"
 
 // looseRegexp matches text literally, with any run of white space where
 // text has a space: terraform wraps long diagnostics.

@@ -29,11 +29,10 @@ func TestAccReleaseRolloutAndRollback(t *testing.T) {
 	release := "ionroller_release.test"
 	// A short rollback window: the shifter keeps a hot environment of a
 	// deleted endpoint until its window ends, so the destroy that ends the
-	// test waits for it. The window must still outlast the steps between
-	// v2's rollout and the rollback.
-	policy := threeSteps + "\n    retain_previous = \"20s\""
+	// test waits for it. It must still outlast the steps between the end
+	// of v2's rollout and the rollback, on a loaded machine too.
 	config := func(version string) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, policy) + releaseConfig(version, waitComplete, 0)
+		return providerConfig(s.url) + endpointConfig(name, s.net, threeSteps, "45s") + releaseConfig(version, waitComplete, 0)
 	}
 	var watch *weightWatch
 	var rollbackStart time.Time
@@ -96,7 +95,7 @@ func TestAccReleaseHeldAfterAbort(t *testing.T) {
 	name := randomName()
 	release := "ionroller_release.test"
 	config := func(waitFor string, retry int) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, canary) + releaseConfig("v2", waitFor, retry)
+		return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + releaseConfig("v2", waitFor, retry)
 	}
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -105,7 +104,7 @@ func TestAccReleaseHeldAfterAbort(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// The first release of an endpoint goes to 100% once healthy.
-				Config: providerConfig(s.url) + endpointConfig(name, s.net, canary) + releaseConfig("v1", waitComplete, 0),
+				Config: providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + releaseConfig("v1", waitComplete, 0),
 			},
 			{
 				// v2 stops at the canary step; someone aborts it there.

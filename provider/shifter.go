@@ -74,7 +74,7 @@ func addShifterError(ctx context.Context, diags *diag.Diagnostics, schemaOf tfsd
 	case rollout.EINVALID:
 		if p, ok := fieldPath(rollout.ErrorField(err)); ok {
 			if _, d := schemaOf.Schema.AttributeAtPath(ctx, p); !d.HasError() {
-				diags.AddAttributeError(p, summary, "The shifter refused the value: "+apiMessage(err))
+				diags.AddAttributeError(p, summary, fmt.Sprintf("The shifter refused %s: %s", p, apiMessage(err)))
 				return
 			}
 		}

@@ -3,7 +3,11 @@ package provider
 import (
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 func TestFieldPath(t *testing.T) {
@@ -30,6 +34,40 @@ func TestFieldPath(t *testing.T) {
 	for _, bad := range []string{"", ".name", "name.", "a..b", "a[", "a[x]", "a[-1]", `a["x`, `a["x"`} {
 		if p, ok := fieldPath(bad); ok {
 			t.Errorf("fieldPath(%q) = %s, want no path", bad, p)
+		}
+	}
+}
+
+// TestAddShifterError: the shifter's refusals become diagnostics at the
+// attribute they name, and a stale revision says to plan again.
+func TestAddShifterError(t *testing.T) {
+	state := tfsdk.State{Schema: endpointResourceSchema(t)}
+	for _, tc := range []struct {
+		err    error
+		path   path.Path // nil: no attribute
+		detail string
+	}{
+		{rollout.Invalid("policy.steps[1].weight", "must be greater than the previous step's weight (50); got 10"),
+			path.Root("policy").AtName("steps").AtListIndex(1).AtName("weight"),
+			"The shifter refused policy.steps[1].weight: must be greater than the previous step's weight (50); got 10"},
+		{rollout.Invalid("body", "is not JSON"), path.Empty(), "The shifter refused the request: body: is not JSON"},
+		{rollout.Errorf(rollout.ECONFLICT, `endpoint "web": expected revision 3, current revision 4`), path.Empty(),
+			"Another run changed endpoint \"web\" since Terraform last read it; re-run plan to see the change, then apply again.\n\n" +
+				`The shifter said: endpoint "web": expected revision 3, current revision 4`},
+		{rollout.Errorf(rollout.EFORBIDDEN, `ci may only act on endpoints of team "web"`), path.Empty(), `ci may only act on endpoints of team "web"`},
+	} {
+		var diags diag.Diagnostics
+		addShifterError(t.Context(), &diags, state, "updating", `endpoint "web"`, tc.err)
+		if len(diags) != 1 || diags[0].Summary() != `Error updating endpoint "web"` || diags[0].Detail() != tc.detail {
+			t.Errorf("%v: diagnostics %v, want %q", tc.err, diags, tc.detail)
+			continue
+		}
+		got := path.Empty()
+		if d, ok := diags[0].(diag.DiagnosticWithPath); ok {
+			got = d.Path()
+		}
+		if !got.Equal(tc.path) {
+			t.Errorf("%v: at %q, want %q", tc.err, got, tc.path)
 		}
 	}
 }
