@@ -692,7 +692,7 @@ func (p *planner) provision() {
 	for i := range p.st.Environments {
 		e := &p.st.Environments[i]
 		o, seen := p.in.Observed.Environments[e.ID]
-		if seen && o.Exists {
+		if seen && o.Exists && o.HealthRead {
 			e.Health = Health{InService: o.InService, Healthy: o.Healthy, Targets: o.Targets}
 		}
 		switch {
@@ -762,9 +762,16 @@ func (p *planner) keep(e *Environment) bool {
 	return true
 }
 
-// needed reports whether anything still depends on e.
+// needed reports whether anything still depends on e. Once the endpoint is
+// being deleted only traffic does: there is nothing left to roll back to.
 func (p *planner) needed(e *Environment) bool {
-	if p.serving(e) || p.isHot(e) {
+	if p.serving(e) {
+		return true
+	}
+	if p.in.Endpoint.Deleting {
+		return false
+	}
+	if p.isHot(e) {
 		return true
 	}
 	for _, track := range Tracks {
@@ -874,7 +881,7 @@ func (p *planner) scale(e *Environment, capacity int) {
 // service and enough healthy targets to take traffic (invariants 2 and 3).
 func (p *planner) healthy(e *Environment) bool {
 	o, seen := p.in.Observed.Environments[e.ID]
-	if !seen || !o.Exists || e.Capacity < 1 {
+	if !seen || !o.Exists || !o.HealthRead || e.Capacity < 1 {
 		return false
 	}
 	need := max(1, (e.Capacity*p.in.Endpoint.Policy.MinHealthyPercent+99)/100)

@@ -462,6 +462,20 @@ func TestDeletedEndpointTearsEverythingDown(t *testing.T) {
 	}
 }
 
+func TestDeletedEndpointDoesNotWaitForTheRollbackWindow(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	if w.env("v1") == nil {
+		t.Fatal("v1 should be hot")
+	}
+	w.ep.Deleting = true
+	w.settle()
+	if d := w.plan(); !d.Gone || len(w.envs) != 0 {
+		t.Fatalf("gone = %v with %d environments left; a deleted endpoint waited for its rollback window", d.Gone, len(w.envs))
+	}
+}
+
 func TestCrashBeforeActionsReplaysTheSameDecision(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.prod = NewDesired(w.ep, Release{Endpoint: "web", Track: Production, Version: "v2"})
