@@ -71,7 +71,7 @@ func (f *fakeAWS) Observe(_ context.Context, endpoint string, envs []rollout.Env
 			continue
 		}
 		out[e.ID] = ec2env.Observation{
-			EnvObservation: rollout.EnvObservation{Exists: true, Capacity: n, InService: n, Healthy: n, Targets: n},
+			EnvObservation: rollout.EnvObservation{Exists: true, Capacity: n, InService: n, HealthRead: true, Healthy: n, Targets: n},
 			TargetGroupARN: tgARN(endpoint, e.ID),
 		}
 	}

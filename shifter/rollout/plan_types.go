@@ -74,8 +74,11 @@ type EnvObservation struct {
 	Gone      bool `json:"gone"`
 	Capacity  int  `json:"capacity"`
 	InService int  `json:"in_service"`
-	Healthy   int  `json:"healthy"`
-	Targets   int  `json:"targets"`
+	// HealthRead says Healthy and Targets were read. An idle resync
+	// skips target health; then no traffic may move on this observation.
+	HealthRead bool `json:"health_read"`
+	Healthy    int  `json:"healthy"`
+	Targets    int  `json:"targets"`
 }
 
 // RouteObservation is a listener rule as read back.

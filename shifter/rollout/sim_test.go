@@ -199,7 +199,7 @@ func (w *world) observe() Observed {
 			o.Environments[e.ID] = EnvObservation{Gone: true}
 			continue
 		}
-		o.Environments[e.ID] = EnvObservation{Exists: true, Capacity: s.capacity, InService: s.inService, Healthy: s.healthy, Targets: s.inService}
+		o.Environments[e.ID] = EnvObservation{Exists: true, Capacity: s.capacity, InService: s.inService, HealthRead: true, Healthy: s.healthy, Targets: s.inService}
 	}
 	for _, track := range Tracks {
 		r, ok := w.routes[track]

@@ -102,7 +102,7 @@ func TestLifecycle(t *testing.T) {
 	obs := f.observe(t, "api", env)
 	t.Logf("observe: %s", f.calls)
 	want := ec2env.Observation{
-		EnvObservation: rollout.EnvObservation{Exists: true, Capacity: 2, InService: 2, Healthy: 2, Targets: 2},
+		EnvObservation: rollout.EnvObservation{Exists: true, Capacity: 2, InService: 2, HealthRead: true, Healthy: 2, Targets: 2},
 		TargetGroupARN: ref.TargetGroupARN,
 	}
 	if obs != want {

@@ -87,16 +87,43 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 // observe puts together one environment's observation from the batch reads
 // and its target health.
 func (b *Backend) observe(ctx context.Context, ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]elbtypes.TargetGroup, lts map[string]ec2types.LaunchTemplate) (Observation, error) {
+	o, inService := shape(ref, groups, tgs, lts)
+	if o.TargetGroupARN == "" {
+		return o, nil
+	}
+	health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(o.TargetGroupARN)})
+	switch {
+	case isCode(err, "TargetGroupNotFound"): // deleted since it was described
+		o.TargetGroupARN, o.Exists = "", false
+		o.Gone = !hasAny(ref, groups, lts)
+	case err != nil:
+		return o, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
+	default:
+		o.HealthRead = true
+		for _, d := range health.TargetHealthDescriptions {
+			if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
+				continue
+			}
+			o.Targets++
+			if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				o.Healthy++
+			}
+		}
+	}
+	return o, nil
+}
+
+// shape is what the listings alone say of an environment: which of its
+// resources exist, its capacity and instances in service (by ID: only their
+// targets count, so a terminated instance still registered, as moto keeps
+// them, or a target registered by hand never makes it look healthy).
+func shape(ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]elbtypes.TargetGroup, lts map[string]ec2types.LaunchTemplate) (Observation, map[string]bool) {
 	var o Observation
 	g, hasGroup := groups[ref.AutoScalingGroup]
 	tg, hasTG := tgs[ref.TargetGroup]
 	_, hasLT := lts[ref.LaunchTemplate]
 	o.Exists = hasGroup && hasTG && hasLT
 	o.Gone = !hasGroup && !hasTG && !hasLT
-	// inService are the group's instances in service: only their
-	// targets count, so a terminated instance still registered (moto
-	// keeps them) or a target registered by hand never makes an
-	// environment look healthy.
 	inService := map[string]bool{}
 	if hasGroup {
 		o.Capacity = int(aws.ToInt32(g.DesiredCapacity))
@@ -109,25 +136,15 @@ func (b *Backend) observe(ctx context.Context, ref Ref, groups map[string]asgtyp
 	}
 	if hasTG {
 		o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
-		health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
-		switch {
-		case isCode(err, "TargetGroupNotFound"): // deleted since it was described
-			o.TargetGroupARN, o.Exists, o.Gone = "", false, !hasGroup && !hasLT
-		case err != nil:
-			return o, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
-		default:
-			for _, d := range health.TargetHealthDescriptions {
-				if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
-					continue
-				}
-				o.Targets++
-				if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-					o.Healthy++
-				}
-			}
-		}
 	}
-	return o, nil
+	return o, inService
+}
+
+// hasAny reports whether the group or the launch template of ref exists.
+func hasAny(ref Ref, groups map[string]asgtypes.AutoScalingGroup, lts map[string]ec2types.LaunchTemplate) bool {
+	_, hasGroup := groups[ref.AutoScalingGroup]
+	_, hasLT := lts[ref.LaunchTemplate]
+	return hasGroup || hasLT
 }
 
 // groups returns the groups called names that exist, by name.
