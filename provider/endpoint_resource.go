@@ -45,6 +45,7 @@ type endpointModel struct {
 	Traffic            types.Object `tfsdk:"traffic"`
 	Template           types.Object `tfsdk:"template"`
 	Policy             types.Object `tfsdk:"policy"`
+	Notifications      types.Object `tfsdk:"notifications"`
 	DeletionProtection types.Bool   `tfsdk:"deletion_protection"`
 	Status             types.Object `tfsdk:"status"`
 }

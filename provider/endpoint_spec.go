@@ -68,6 +68,11 @@ type (
 		ExternalID types.String `tfsdk:"external_id"`
 	}
 
+	notificationsModel struct {
+		WebhookURL  types.String `tfsdk:"webhook_url"`
+		SNSTopicARN types.String `tfsdk:"sns_topic_arn"`
+	}
+
 	trafficModel struct {
 		ListenerARN        types.String `tfsdk:"listener_arn"`
 		Priority           types.Int64  `tfsdk:"priority"`
@@ -138,6 +143,10 @@ func placementType() types.ObjectType {
 	return types.ObjectType{AttrTypes: map[string]attr.Type{
 		"region": types.StringType, "role_arn": types.StringType, "external_id": types.StringType,
 	}}
+}
+
+func notificationsType() types.ObjectType {
+	return types.ObjectType{AttrTypes: map[string]attr.Type{"webhook_url": types.StringType, "sns_topic_arn": types.StringType}}
 }
 
 func trafficType() types.ObjectType {
@@ -244,10 +253,11 @@ func endpointSpecAttributes(ctx context.Context, def rollout.Endpoint, diags *di
 			Validators:    []validator.String{stringvalidator.RegexMatches(rollout.TeamPattern, "must be lowercase letters, digits, '_' and '-' (at most 63)")},
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		},
-		"placement": placementAttribute(ctx, diags),
-		"traffic":   trafficAttribute(),
-		"template":  templateAttribute(ctx, def.Template, diags),
-		"policy":    policyAttribute(ctx, def.Policy, diags),
+		"placement":     placementAttribute(ctx, diags),
+		"traffic":       trafficAttribute(),
+		"template":      templateAttribute(ctx, def.Template, diags),
+		"policy":        policyAttribute(ctx, def.Policy, diags),
+		"notifications": notificationsAttribute(ctx, diags),
 		"deletion_protection": schema.BoolAttribute{
 			MarkdownDescription: "While `true` (the default) the shifter refuses to delete the endpoint. Set it to `false` and apply " +
 				"before destroying the endpoint.",
@@ -285,6 +295,33 @@ func placementAttribute(ctx context.Context, diags *diag.Diagnostics) schema.Sin
 					stringvalidator.LengthAtMost(maxExternalIDLength),
 					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("role_arn")),
 				},
+			},
+		},
+	}
+}
+
+func notificationsAttribute(ctx context.Context, diags *diag.Diagnostics) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Who hears of the endpoint's rollouts: started, waiting for a promote, complete, rolled back, aborted " +
+			"and failed. Delivery is retried and never holds a rollout up.",
+		Optional: true,
+		Computed: true,
+		Default:  objectdefault.StaticValue(objectValue(ctx, notificationsType(), flattenNotifications(rollout.Notifications{}), diags)),
+		Attributes: map[string]schema.Attribute{
+			"webhook_url": schema.StringAttribute{
+				MarkdownDescription: "URL the shifter POSTs a JSON message to, whose `text` a Slack incoming webhook shows as is. " +
+					"Sensitive, as such URLs carry their own secret.",
+				Optional:  true,
+				Sensitive: true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(rollout.WebhookURLPattern, "must be an http or https URL"),
+					stringvalidator.LengthAtMost(rollout.MaxWebhookURL),
+				},
+			},
+			"sns_topic_arn": schema.StringAttribute{
+				MarkdownDescription: "SNS topic the shifter publishes the same JSON message to, in the endpoint's account.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.SNSTopicARNPattern, "must be an SNS topic ARN")},
 			},
 		},
 	}
@@ -723,6 +760,13 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 	if x.object(m.Policy, &policy) {
 		ep.Policy = x.policy(policy)
 	}
+	var notifications notificationsModel
+	if x.object(m.Notifications, &notifications) {
+		ep.Notifications = rollout.Notifications{
+			WebhookURL:  notifications.WebhookURL.ValueString(),
+			SNSTopicARN: notifications.SNSTopicARN.ValueString(),
+		}
+	}
 	return ep, x.diags
 }
 
@@ -882,7 +926,12 @@ func flattenEndpointSpec(ctx context.Context, ep rollout.Endpoint, m *endpointMo
 		DeregistrationDelay: newDuration(t.DeregistrationDelay),
 	}, &diags)
 	m.Policy = objectValue(ctx, policyType(), flattenPolicy(ctx, ep.Policy, &diags), &diags)
+	m.Notifications = objectValue(ctx, notificationsType(), flattenNotifications(ep.Notifications), &diags)
 	return diags
+}
+
+func flattenNotifications(n rollout.Notifications) notificationsModel {
+	return notificationsModel{WebhookURL: stringOrNull(n.WebhookURL), SNSTopicARN: stringOrNull(n.SNSTopicARN)}
 }
 
 func flattenPlacement(p rollout.Placement) placementModel {

@@ -50,6 +50,7 @@ func TestEndpointRoundTrip(t *testing.T) {
 	full.Policy.Alarms = []string{"web-5xx"}
 	full.Policy.BlockOnAlarm, full.Policy.AutoRollback, full.DeletionProtection = true, false, false
 	full.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1.5, MaxLatency: rollout.Duration(time.Second), MaxRatioToStable: 2, MinRequests: 100}
+	full.Notifications = rollout.Notifications{WebhookURL: "https://hooks.example.com/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"}
 
 	for name, ep := range map[string]rollout.Endpoint{"defaults": validSpec(), "every field": full} {
 		t.Run(name, func(t *testing.T) {

@@ -29,6 +29,7 @@ func TestSpecTypesMatchTheSchema(t *testing.T) {
 		want attr.Type
 	}{
 		{"placement", placementType(), nested("placement")},
+		{"notifications", notificationsType(), nested("notifications")},
 		{"traffic", trafficType(), nested("traffic")},
 		{"template", templateType(), nested("template")},
 		{"template.health_check", healthCheckType(), nested("template", "health_check")},

@@ -150,6 +150,12 @@ func TestAccValidators(t *testing.T) {
     metric_checks = { max_ratio_to_stable = 0.5 }`, "Attribute policy.metric_checks.max_ratio_to_stable must be at least 1 (or 0 to disable); got 0.5"},
 		{"duplicate alarm", `{ weight = 100 }]`, `{ weight = 100 }]
     alarms = ["web-5xx", "web-5xx"]`, `Attribute policy.alarms[1] "web-5xx" is listed twice`},
+
+		// Notifications.
+		{"webhook URL", `name = "web"`, `name = "web"
+  notifications = { webhook_url = "ftp://hooks.example.com/x" }`, "Attribute notifications.webhook_url must be an http or https URL"},
+		{"SNS topic ARN", `name = "web"`, `name = "web"
+  notifications = { sns_topic_arn = "arn:aws:sqs:us-east-1:123456789012:q" }`, "Attribute notifications.sns_topic_arn must be an SNS topic ARN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(validEndpoint, tc.old) {

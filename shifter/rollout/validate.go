@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,6 +31,8 @@ var (
 	InstanceProfilePattern = regexp.MustCompile(`^([A-Za-z0-9+=,.@_-]{1,128}|arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/[A-Za-z0-9+=,.@_/-]{1,128})$`)
 	AlarmNamePattern       = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
 	SNSTopicARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	// WebhookURLPattern is an http(s) URL with a host.
+	WebhookURLPattern = regexp.MustCompile(`^https?://[^/?#\s@]+(/[^\s]*)?$`)
 )
 
 // Limits on durations and sizes; outside them a value is a mistake.
@@ -39,6 +40,7 @@ const (
 	MaxSteps           = 20
 	MaxAlarms          = 50
 	MaxConditionValues = 5
+	MaxWebhookURL      = 2048
 	maxWait            = 7 * 24 * time.Hour
 )
 
@@ -115,11 +117,8 @@ func (t Traffic) validate() error {
 }
 
 func (n Notifications) validate() error {
-	if n.WebhookURL != "" {
-		u, err := url.Parse(n.WebhookURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(n.WebhookURL) > 2048 {
-			return Invalid("notifications.webhook_url", "must be an http or https URL")
-		}
+	if n.WebhookURL != "" && (!WebhookURLPattern.MatchString(n.WebhookURL) || len(n.WebhookURL) > MaxWebhookURL) {
+		return Invalid("notifications.webhook_url", "must be an http or https URL of at most %d characters", MaxWebhookURL)
 	}
 	if n.SNSTopicARN != "" && !SNSTopicARNPattern.MatchString(n.SNSTopicARN) {
 		return Invalid("notifications.sns_topic_arn", "%q is not an SNS topic ARN", n.SNSTopicARN)

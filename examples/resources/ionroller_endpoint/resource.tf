@@ -51,4 +51,9 @@ resource "ionroller_endpoint" "api" {
     bake_time       = "10m"
     retain_previous = "2h"
   }
+
+  notifications = {
+    webhook_url   = var.slack_webhook_url # sensitive: the URL carries its own secret
+    sns_topic_arn = aws_sns_topic.deploys.arn
+  }
 }
