@@ -27,12 +27,10 @@ func TestAccReleaseRolloutAndRollback(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
 	release := "ionroller_release.test"
-	// A short rollback window: the shifter keeps a hot environment of a
-	// deleted endpoint until its window ends, so the destroy that ends the
-	// test waits for it. It must still outlast the steps between the end
-	// of v2's rollout and the rollback, on a loaded machine too.
+	// v1 stays hot for an hour, as it would in production; the destroy
+	// that ends the test does not wait for that window.
 	config := func(version string) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, threeSteps, "45s") + releaseConfig(version, waitComplete, 0)
+		return providerConfig(s.url) + endpointConfig(name, s.net, threeSteps, "1h") + releaseConfig(version, waitComplete, 0)
 	}
 	var watch *weightWatch
 	var rollbackStart time.Time
