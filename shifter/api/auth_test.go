@@ -21,19 +21,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		body         any
 		need         api.Role
 		ok           int
-		// hidden answers a caller of another team: reads say 404 so that
-		// names do not leak, writes say 403.
+		// hidden answers a caller of another team: 404, so that neither a
+		// read nor a write reveals the endpoint; only a PUT of an existing
+		// name says 403, as endpoint names are global.
 		hidden int
 	}{
 		{"list endpoints", "GET", "/v1/endpoints", nil, api.RoleRead, 200, 200},
 		{"get endpoint", "GET", "/v1/endpoints/web", nil, api.RoleRead, 200, 404},
 		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), api.RoleAdmin, 201, 403},
 		{"update endpoint", "PUT", "/v1/endpoints/web", updated, api.RoleAdmin, 200, 403},
-		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, api.RoleAdmin, 202, 403},
+		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, api.RoleAdmin, 202, 404},
 		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, api.RoleRead, 200, 404},
-		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, api.RoleDeploy, 200, 403},
-		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, api.RoleDeploy, 204, 403},
-		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, api.RoleDeploy, 202, 403},
+		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, api.RoleDeploy, 200, 404},
+		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, api.RoleDeploy, 204, 404},
+		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, api.RoleDeploy, 202, 404},
 		{"read events", "GET", "/v1/endpoints/web/events", nil, api.RoleRead, 200, 404},
 	}
 	type caller struct {

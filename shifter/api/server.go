@@ -200,18 +200,10 @@ func (r *statusRecorder) WriteHeader(status int) {
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // endpointFor returns the endpoint a request writes to: ENOTFOUND when it
-// does not exist, EFORBIDDEN when p may not change it.
+// does not exist or p may not see it, as for reads, so that a write does
+// not reveal another team's endpoint either. (The role was checked first.)
 func (s *Server) endpointFor(ctx context.Context, p *Principal, name string) (rollout.Endpoint, error) {
-	ep, err := s.Store.GetEndpoint(ctx, name)
-	if rollout.ErrorCode(err) == rollout.ENOTFOUND {
-		return rollout.Endpoint{}, notFound("endpoint %q not found", name)
-	} else if err != nil {
-		return rollout.Endpoint{}, err
-	}
-	if err := p.mayChange(ep.Name, ep.Team); err != nil {
-		return rollout.Endpoint{}, err
-	}
-	return ep, nil
+	return s.visibleEndpoint(ctx, p, name)
 }
 
 // visibleEndpoint returns the endpoint a request reads: ENOTFOUND both when

@@ -46,6 +46,7 @@ func TestCommands(t *testing.T) {
 		{"RollbackTo", "", testRollbackTo},
 		{"Errors", "", testErrors},
 		{"Tokens", tokensAuth, testTokens},
+		{"AuthorizationMatrix", matrixAuth, testAuthorizationMatrix},
 		{"WatchPlain", "", testWatchPlain},
 		{"WatchTerminal", "", testWatchTerminal},
 	} {
