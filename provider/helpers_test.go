@@ -47,7 +47,10 @@ type testShifter struct {
 
 // newTestShifter starts a shifter polling every 50ms and resyncing every
 // second, against a fresh moto account with a network in it.
-func newTestShifter(t *testing.T) *testShifter {
+// newTestShifter starts a shifter that lets anonymous callers in as admin
+// (the tests' own client among them) and also knows the tokens given, as
+// HCL token blocks.
+func newTestShifter(t *testing.T, tokens ...string) *testShifter {
 	t.Helper()
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
@@ -58,8 +61,9 @@ resync_interval = "1s"
 store { path = %q }
 auth {
   anonymous { role = "admin" }
+  %s
 }
-`, filepath.Join(t.TempDir(), "shifter.db")), "test.hcl")
+`, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), "test.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
