@@ -178,6 +178,9 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 	var errs []error
 	var events []rollout.Event
 	for _, act := range d.Actions {
+		if err := a.mayAct(); err != nil {
+			return err
+		}
 		err := a.do(ctx, cloud, ep, d.State, act)
 		key := string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
 		if err == nil {
@@ -202,6 +205,9 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 		})
 	}
 	if len(events) > 0 {
+		if err := a.mayAct(); err != nil {
+			return err
+		}
 		if _, err := a.r.cfg.Store.AppendEvents(ctx, a.endpoint, events...); err != nil {
 			errs = append(errs, err)
 		} else {

@@ -4,6 +4,12 @@
 // decision is stored before any action and every action is idempotent, a
 // shifter that dies at any point converges on restart without a second shift,
 // a lost step or a duplicate environment (DESIGN §4, invariant 6).
+//
+// Several replicas sharing a store divide the endpoints with leases (see
+// Config.Leases): a replica runs an actor only under a lease it holds, the
+// actor stops before the lease could expire, and every store write it makes
+// is fenced by the lease, so at most one replica acts on an endpoint at a
+// time (invariant 7).
 package reconcile
 
 import (
@@ -39,6 +45,24 @@ type Config struct {
 	// Reconciled is called after every wake of an endpoint with how long
 	// it took and how it ended.
 	Reconciled func(endpoint string, took time.Duration, err error)
+
+	// Leases, when set, shares the endpoints with the other replicas of
+	// the shifter that use the same store: this replica acts only on the
+	// endpoints whose lease it holds. nil means it acts on every endpoint,
+	// as a lone shifter on a bolt file does.
+	Leases store.Leases
+	// Replica names this replica in leases and heartbeats; required with
+	// Leases, and new for every process, so that a restarted replica never
+	// acts under the generation of the process it replaces.
+	Replica string
+	// LeaseTTL is how long a lease lasts unrenewed (default
+	// DefaultLeaseTTL): how soon a dead replica's endpoints move. Leases
+	// are renewed every LeaseTTL/3.
+	LeaseTTL time.Duration
+	// LeaseMargin is how long before its lease could expire, by its own
+	// clock, an actor stops acting (default LeaseTTL/5). It must cover the
+	// clock skew between replicas and the time an AWS call takes to land.
+	LeaseMargin time.Duration
 }
 
 // Reconciler runs an actor per endpoint.
@@ -51,6 +75,10 @@ type Reconciler struct {
 	cancel context.CancelFunc
 	actors map[string]*actor
 	wg     sync.WaitGroup
+	// leaser runs the actors when endpoints are shared (Config.Leases);
+	// nil otherwise. It leaves once, at the first Stop.
+	leaser    *leaser
+	leaveOnce sync.Once
 }
 
 // New returns a Reconciler; Start runs it.
@@ -76,15 +104,33 @@ func New(cfg Config) *Reconciler {
 	if cfg.Reconciled == nil {
 		cfg.Reconciled = func(string, time.Duration, error) {}
 	}
-	return &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{}}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.LeaseMargin <= 0 {
+		cfg.LeaseMargin = cfg.LeaseTTL / marginOfTTL
+	}
+	r := &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{}}
+	if cfg.Leases != nil {
+		r.leaser = newLeaser(r)
+	}
+	return r
 }
 
 // Start resumes every endpoint in the store and keeps looking for new ones
-// every resync interval, until Stop.
+// every resync interval, until Stop. With leases, it takes its share of the
+// endpoints instead, and keeps it even, until Stop.
 func (r *Reconciler) Start(ctx context.Context) error {
+	if r.leaser != nil && r.cfg.Replica == "" {
+		return errors.New("reconcile: Config.Leases needs Config.Replica")
+	}
 	r.mu.Lock()
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	r.mu.Unlock()
+	if r.leaser != nil {
+		r.wg.Go(func() { r.leaser.run(r.ctx) })
+		return nil
+	}
 	if err := r.discover(); err != nil {
 		r.Stop()
 		return err
@@ -109,18 +155,46 @@ func (r *Reconciler) Start(ctx context.Context) error {
 }
 
 // Stop stops every actor and waits for them. Actors stop between steps of
-// their work; nothing is rolled back or cleaned up.
+// their work; nothing is rolled back or cleaned up. With leases, the leases
+// are then given up, so that other replicas take the endpoints at once.
 func (r *Reconciler) Stop() {
 	r.mu.Lock()
+	parent := r.ctx
 	if r.cancel != nil {
 		r.cancel()
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	if r.leaser != nil && parent != nil {
+		r.leaveOnce.Do(func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.cfg.LeaseTTL)
+			defer cancel()
+			r.leaser.leave(ctx)
+		})
+	}
+}
+
+// Held returns the leases this replica holds, sorted by endpoint; none
+// without leases.
+func (r *Reconciler) Held() []store.Lease {
+	if r.leaser == nil {
+		return nil
+	}
+	return r.leaser.heldLeases()
+}
+
+// context returns the context actors run under.
+func (r *Reconciler) context() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ctx
 }
 
 // Notify wakes the endpoint's actor, starting one if needed: the API calls
-// it after every change so that the shifter acts at once.
+// it after every change so that the shifter acts at once. With leases, an
+// endpoint this replica does not hold is left to its holder, which sees the
+// change at its next wake (the resync interval at the latest); a new one is
+// offered to the leaser at once.
 func (r *Reconciler) Notify(endpoint string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -128,10 +202,14 @@ func (r *Reconciler) Notify(endpoint string) {
 		return
 	}
 	a, ok := r.actors[endpoint]
-	if !ok {
-		a = r.startActor(endpoint)
+	switch {
+	case ok:
+		a.poke()
+	case r.leaser != nil:
+		r.leaser.poke()
+	default:
+		r.startActor(r.ctx, endpoint, nil).poke()
 	}
-	a.poke()
 }
 
 func (r *Reconciler) discover() error {
@@ -143,29 +221,46 @@ func (r *Reconciler) discover() error {
 	defer r.mu.Unlock()
 	for _, ep := range eps {
 		if _, ok := r.actors[ep.Name]; !ok {
-			r.startActor(ep.Name)
+			r.startActor(r.ctx, ep.Name, nil)
 		}
 	}
 	return nil
 }
 
-// startActor must be called with r.mu held.
-func (r *Reconciler) startActor(endpoint string) *actor {
+// startClaimed runs an actor of endpoint under the claim c.
+func (r *Reconciler) startClaimed(ctx context.Context, endpoint string, c *claim) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.startActor(ctx, endpoint, c)
+}
+
+// startActor runs an actor of endpoint under ctx and, with leases, under
+// the claim c (nil without). It must be called with r.mu held.
+func (r *Reconciler) startActor(ctx context.Context, endpoint string, c *claim) *actor {
 	a := &actor{
 		r:        r,
 		endpoint: endpoint,
+		claim:    c,
 		logger:   r.logger.With("endpoint", endpoint),
 		wake:     make(chan struct{}, 1),
 		failures: map[string]string{},
+	}
+	if c != nil {
+		a.logger = a.logger.With("generation", c.lease.Generation)
 	}
 	r.actors[endpoint] = a
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		a.run(r.ctx)
+		a.run(ctx)
 		r.mu.Lock()
-		delete(r.actors, endpoint)
+		if r.actors[endpoint] == a {
+			delete(r.actors, endpoint)
+		}
 		r.mu.Unlock()
+		if c != nil {
+			close(c.done)
+		}
 	}()
 	return a
 }
@@ -189,6 +284,13 @@ func (a *actor) run(ctx context.Context) {
 		cfg.Reconciled(a.endpoint, time.Since(start), err)
 		switch {
 		case errors.Is(err, errGone) || ctx.Err() != nil:
+			return
+		case a.claim != nil && rollout.ErrorCode(err) == rollout.ECONFLICT:
+			// A write was fenced: another replica holds the endpoint
+			// now, or its state moved under this actor. Stop; the
+			// leaser renews or drops the lease.
+			a.logger.Warn("stopped acting: a write was refused", "error", err)
+			a.claim.cancel(err)
 			return
 		case err != nil:
 			backoff = min(max(2*backoff, cfg.Poll), time.Minute)
@@ -232,6 +334,9 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 				return time.Time{}, err
 			}
 			d = rollout.Plan(in)
+		}
+		if err := a.mayAct(); err != nil {
+			return time.Time{}, err
 		}
 		if err := a.save(ctx, in.State, d); err != nil {
 			return time.Time{}, err
@@ -336,13 +441,25 @@ func (a *actor) remove(ctx context.Context) error {
 	return errGone
 }
 
+// mayAct returns errLeaseExpired once the actor's lease could have expired
+// by its own clock, so that nothing is written to the store or done in AWS
+// after that; it is called before every write and every action.
+func (a *actor) mayAct() error {
+	if a.claim == nil {
+		return nil
+	}
+	return a.claim.check(a.r.cfg.Now())
+}
+
 // actor reconciles one endpoint. Only its goroutine touches its fields.
 type actor struct {
 	r        *Reconciler
 	endpoint string
-	logger   hclog.Logger
-	wake     chan struct{}
-	keys     map[rollout.Track]*cachedKey
+	// claim is the lease the actor acts under; nil without leases.
+	claim  *claim
+	logger hclog.Logger
+	wake   chan struct{}
+	keys   map[rollout.Track]*cachedKey
 	// targetGroups maps environment IDs to their target group ARNs, as
 	// last observed, to translate between the planner and the rules.
 	targetGroups map[string]string

@@ -79,6 +79,22 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// Server starts a moto_server for t alone and returns its URL; it stops
+// when t ends. moto serves one request at a time per process (Python's
+// GIL), so a test that would saturate the shared server with one service
+// (the DynamoDB of several shifter replicas) gives that service its own,
+// and the second core with it. Point a copy of an Account's Config at it
+// with BaseEndpoint.
+func Server(t testing.TB) string {
+	t.Helper()
+	srv, err := startMoto()
+	if err != nil {
+		t.Fatalf("awstest: %v", err)
+	}
+	t.Cleanup(srv.stop)
+	return srv.url
+}
+
 // motoServer is a moto_server process this binary started.
 type motoServer struct {
 	cmd    *exec.Cmd

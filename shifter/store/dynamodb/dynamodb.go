@@ -6,40 +6,50 @@
 // # Table design
 //
 // One table with a string partition key "pk" and a string sort key "sk".
-// Every value is the JSON encoding of a rollout type in the attribute "data";
-// revisions, counters and lease fields are numbers beside it so conditions can
-// test them.
+// Values are the JSON encoding of rollout types in the attribute "data";
+// revisions, counts and lease fields are numbers beside it so that
+// conditions can test them.
 //
 //	pk               sk                      attributes
 //	endpoints        <name>                  data (Endpoint), rev, inc
 //	ep#<name>        release#<track>         data (Release), rev
 //	ep#<name>        state                   data (State), rev
-//	ep#<name>        seq#events              n: last event sequence
-//	ep#<name>        evt#<seq>               data (Event)
 //	ep#<name>        seq#commands            n: last command sequence, inc
 //	ep#<name>        cmd#<inc>#<seq>         data (Command)
+//	trail#<name>     evt#<first seq>         data ([]Event of one write), n: how many
 //	leases           <endpoint>              holder, gen, expires (Unix ms)
 //	replicas         <replica>               expires (Unix ms), expire_at (TTL, Unix s)
 //
-// <seq> is zero-padded to 20 digits so that keys sort in sequence order.
-// Endpoints live in one partition, so ListEndpoints is a single Query sorted
-// by name. A write with events is one TransactWriteItems: the object, the
-// event counter (conditional on the value read) and the events, plus a
-// ConditionCheck on the endpoint for objects that need it and on the lease
-// for fenced writes. DynamoDB allows 100 items in a transaction, which leaves
-// room for MaxEvents events per write.
+// Sequence numbers are zero-padded to 20 digits so that keys sort in
+// sequence order. Endpoints live in one partition, so ListEndpoints is a
+// single Query sorted by name. An endpoint's trail has a partition of its
+// own: it only grows, and it outlives the endpoint.
+//
+// A write is one TransactWriteItems: the object, conditional on the revision
+// read (or expected); a ConditionCheck that the endpoint exists when the
+// object is new (an existing release or state implies it: they are deleted
+// with it); the write's events; and, for a write under a lease, a
+// ConditionCheck on the lease (fencing).
+//
+// Events are stored in one item per write, keyed by the sequence number of
+// its first event: a write reads where the trail ends and puts its batch
+// there, on the condition that the key is free. Two writers that read the
+// same end collide on that key, and the one that loses reads again, so
+// sequence numbers are allocated atomically with the write, without gaps or
+// a counter item. A write costs at most four items of a transaction whatever
+// its number of events; MaxEvents bounds the size of a batch.
 //
 // Deleting an endpoint deletes its spec, releases, state and command counter
-// in one transaction, but not its events or event counter: the trail outlives
-// the endpoint and keeps counting if the name is reused. Commands are keyed
-// under the endpoint's incarnation ("inc", a random ID given at creation), so
-// the commands of a deleted endpoint stay in the table, unreachable like its
+// in one transaction, but not its events: the trail outlives the endpoint and
+// keeps counting if the name is reused. Commands are keyed under the
+// endpoint's incarnation ("inc", a random ID given at creation), so the
+// commands of a deleted endpoint stay in the table, unreachable like its
 // trail, and a recreated endpoint numbers its own from 1 without a bulk
 // delete that could not fit in one transaction.
 //
 // Lease items are never deleted, so generations only grow; heartbeats carry a
-// DynamoDB TTL attribute so that the items of replicas gone for a day are
-// removed by DynamoDB.
+// DynamoDB TTL attribute so that DynamoDB removes the items of replicas gone
+// for a day.
 package dynamodb
 
 import (
@@ -48,8 +58,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,10 +85,9 @@ type API interface {
 	TransactWriteItems(context.Context, *ddb.TransactWriteItemsInput, ...func(*ddb.Options)) (*ddb.TransactWriteItemsOutput, error)
 }
 
-// MaxEvents is the most events one write may append: DynamoDB's 100 items
-// per transaction, less the object, the endpoint check, the counter, the
-// lease check and the deletes of an endpoint's other items.
-const MaxEvents = 90
+// MaxEvents is the most events one write may append: they are one item,
+// which DynamoDB caps at 400 KB.
+const MaxEvents = 100
 
 // maxAttempts bounds how often a write is read and tried again when another
 // writer changed what it read. Each retry means another write succeeded, so
@@ -120,8 +131,9 @@ const (
 	leasesPK    = "leases"
 	replicasPK  = "replicas"
 	stateSK     = "state"
-	eventSeqSK  = "seq#events"
 	cmdSeqSK    = "seq#commands"
+
+	eventPrefix = "evt#"
 
 	attrPK       = "pk"
 	attrSK       = "sk"
@@ -136,6 +148,7 @@ const (
 )
 
 func endpointPK(name string) string          { return "ep#" + name }
+func trailPK(name string) string             { return "trail#" + name }
 func releaseSK(track rollout.Track) string   { return "release#" + string(track) }
 func eventSK(seq int64) string               { return fmt.Sprintf("evt#%020d", seq) }
 func commandSK(inc string, seq int64) string { return fmt.Sprintf("cmd#%s#%020d", inc, seq) }
@@ -325,20 +338,32 @@ func (s *Store) current(ctx context.Context, pk, sk string, expect int64) (recor
 	return record{found: expect > store.New, rev: expect}, nil
 }
 
-// conflict explains a failed revision condition on the object at pk/sk: the
-// ECONFLICT (or EINVALID) error for the revision it has now, or nil if it is
-// at the expected revision again, and the write may be tried again.
-func (s *Store) conflict(ctx context.Context, object, pk, sk string, expect int64) func() error {
+// conflict explains a failed revision condition on the object at pk/sk of
+// endpoint: ENOTFOUND if the object is gone with its endpoint, otherwise the
+// ECONFLICT error for the revision it has now, or nil if it is at the
+// expected revision again and the write may be tried again.
+func (s *Store) conflict(ctx context.Context, endpoint, object, pk, sk string, expect int64) func() error {
 	return func() error {
 		now, err := s.get(ctx, pk, sk)
 		if err != nil {
 			return err
 		}
+		if !now.found {
+			ep, err := s.get(ctx, endpointsPK, endpoint)
+			if err != nil {
+				return err
+			}
+			if !ep.found {
+				return endpointNotFound(endpoint)
+			}
+		}
 		return store.CheckRevision(object, expect, now.rev)
 	}
 }
 
-// requireEndpoint adds the check that the endpoint exists.
+// requireEndpoint adds the check that the endpoint exists: needed only when
+// the object written is new, as an existing release or state is deleted
+// with its endpoint, and its revision condition implies the endpoint.
 func (s *Store) requireEndpoint(t *txn, name string) {
 	t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: &s.table, Key: key(endpointsPK, name), ConditionExpression: aws.String("attribute_exists(pk)"),
@@ -358,42 +383,72 @@ func (s *Store) counter(t *txn, pk, sk string, old record, n int64, attrs map[st
 	t.add(types.TransactWriteItem{Put: p}, nil)
 }
 
-// events numbers events from the trail of endpoint and adds them, with the
-// move of the trail's counter, to t. It returns the events as stored.
+// events numbers events from where the trail of endpoint ends and adds
+// them, as one batch item whose key must be free, to t. It returns the
+// events as stored.
 func (s *Store) events(ctx context.Context, t *txn, endpoint string, now time.Time, events []rollout.Event) ([]rollout.Event, error) {
 	out := make([]rollout.Event, 0, len(events))
 	if len(events) == 0 {
 		return out, nil
 	}
-	pk := endpointPK(endpoint)
-	seq, err := s.get(ctx, pk, eventSeqSK)
+	pk := trailPK(endpoint)
+	first, err := s.trailEnd(ctx, pk)
 	if err != nil {
 		return nil, err
 	}
 	for i, e := range events {
 		e.Endpoint = endpoint
-		e.Seq = seq.n + int64(i) + 1
+		e.Seq = first + int64(i)
 		if e.Time.IsZero() {
 			e.Time = now
 		}
-		data, stored, err := encode(e)
-		if err != nil {
-			return nil, err
-		}
-		t.add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
-			attrPK: str(pk), attrSK: str(eventSK(e.Seq)), attrData: str(data),
-		}}}, nil)
-		out = append(out, stored)
+		out = append(out, e)
 	}
-	s.counter(t, pk, eventSeqSK, seq, seq.n+int64(len(events)), nil)
-	return out, nil
+	data, stored, err := encode(out)
+	if err != nil {
+		return nil, err
+	}
+	t.add(types.TransactWriteItem{Put: &types.Put{
+		TableName:           &s.table,
+		Item:                map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(eventSK(first)), attrData: str(data), attrN: num(int64(len(out)))},
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil)
+	return stored, nil
+}
+
+// trailEnd returns the sequence number the next event of partition pk gets:
+// one after the last event of the last batch.
+func (s *Store) trailEnd(ctx context.Context, pk string) (int64, error) {
+	in := between(pk, eventSK(1), eventSK(math.MaxInt64))
+	in.ScanIndexForward = aws.Bool(false)
+	next := int64(1)
+	err := s.query(ctx, in, func() int32 { return 1 }, func(item map[string]types.AttributeValue) (bool, error) {
+		first, err := sequence(item)
+		if err != nil {
+			return false, err
+		}
+		n, err := number(item, attrN)
+		next = first + n
+		return false, err
+	})
+	return next, err
+}
+
+// sequence returns the first sequence number of an event batch item.
+func sequence(item map[string]types.AttributeValue) (int64, error) {
+	sk := stringAttr(item, attrSK)
+	seq, err := strconv.ParseInt(strings.TrimPrefix(sk, eventPrefix), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("event item %q: %w", sk, err)
+	}
+	return seq, nil
 }
 
 // checkEvents refuses events that belong to another endpoint, which is a
 // bug in the caller, and more events than a transaction can hold.
 func checkEvents(endpoint string, events []rollout.Event) error {
 	if len(events) > MaxEvents {
-		return rollout.Invalid("events", "%d events in one write; at most %d fit in a DynamoDB transaction", len(events), MaxEvents)
+		return rollout.Invalid("events", "%d events in one write; at most %d fit in one DynamoDB item", len(events), MaxEvents)
 	}
 	for _, e := range events {
 		if e.Endpoint != "" && e.Endpoint != endpoint {

@@ -176,13 +176,15 @@ func (s *Store) PutRelease(ctx context.Context, r rollout.Release, expect int64,
 	var out rollout.Release
 	err := s.write(ctx, r.Endpoint, func(t *txn, now time.Time) error {
 		pk, sk, object := endpointPK(r.Endpoint), releaseSK(r.Track), releaseObject(r.Endpoint, r.Track)
-		s.requireEndpoint(t, r.Endpoint)
 		old, err := s.current(ctx, pk, sk, expect)
 		if err != nil {
 			return err
 		}
 		if err := store.CheckRevision(object, expect, old.rev); err != nil {
 			return err
+		}
+		if !old.found {
+			s.requireEndpoint(t, r.Endpoint)
 		}
 		r.Revision, r.UpdatedAt = old.rev+1, now
 		data, stored, err := encode(r)
@@ -191,7 +193,7 @@ func (s *Store) PutRelease(ctx context.Context, r rollout.Release, expect int64,
 		}
 		s.put(t, old, map[string]types.AttributeValue{
 			attrPK: str(pk), attrSK: str(sk), attrData: str(data), attrRevision: num(r.Revision),
-		}, s.conflict(ctx, object, pk, sk, expect))
+		}, s.conflict(ctx, r.Endpoint, object, pk, sk, expect))
 		out = stored
 		_, err = s.events(ctx, t, r.Endpoint, now, events)
 		return err
@@ -248,13 +250,15 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 	var out rollout.State
 	err := s.write(ctx, st.Endpoint, func(t *txn, now time.Time) error {
 		pk, object := endpointPK(st.Endpoint), stateObject(st.Endpoint)
-		s.requireEndpoint(t, st.Endpoint)
 		old, err := s.current(ctx, pk, stateSK, expect)
 		if err != nil {
 			return err
 		}
 		if err := store.CheckRevision(object, expect, old.rev); err != nil {
 			return err
+		}
+		if !old.found {
+			s.requireEndpoint(t, st.Endpoint)
 		}
 		st.Revision, st.UpdatedAt = old.rev+1, now
 		data, stored, err := encode(st)
@@ -263,7 +267,7 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 		}
 		s.put(t, old, map[string]types.AttributeValue{
 			attrPK: str(pk), attrSK: str(stateSK), attrData: str(data), attrRevision: num(st.Revision),
-		}, s.conflict(ctx, object, pk, stateSK, expect))
+		}, s.conflict(ctx, st.Endpoint, object, pk, stateSK, expect))
 		out = stored
 		_, err = s.events(ctx, t, st.Endpoint, now, events)
 		return err
@@ -298,6 +302,9 @@ func (s *Store) AppendEvents(ctx context.Context, endpoint string, events ...rol
 }
 
 // ListEvents returns up to limit events of endpoint after sequence after.
+// The batch that holds event after+1 may start before it: it is the last
+// batch whose key is not above after+1, found first, then the batches are
+// read in order from there.
 func (s *Store) ListEvents(ctx context.Context, endpoint string, after int64, limit int) ([]rollout.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -306,10 +313,26 @@ func (s *Store) ListEvents(ctx context.Context, endpoint string, after int64, li
 	if limit <= 0 {
 		limit = math.MaxInt
 	}
-	in := between(endpointPK(endpoint), eventSK(max(after, 0)+1), eventSK(math.MaxInt64))
-	err := s.query(ctx, in, func() int32 { return int32(min(limit-len(events), 1000)) }, func(item map[string]types.AttributeValue) (bool, error) {
-		e, err := itemValue[rollout.Event](item)
-		events = append(events, e)
+	pk, from := trailPK(endpoint), max(after, 0)+1
+	start := eventSK(from)
+	if from > 1 {
+		in := between(pk, eventSK(1), start)
+		in.ScanIndexForward = aws.Bool(false)
+		err := s.query(ctx, in, func() int32 { return 1 }, func(item map[string]types.AttributeValue) (bool, error) {
+			start = stringAttr(item, attrSK)
+			return false, nil
+		})
+		if err != nil {
+			return nil, failed(err, "list events of %q", endpoint)
+		}
+	}
+	err := s.query(ctx, between(pk, start, eventSK(math.MaxInt64)), func() int32 { return 100 }, func(item map[string]types.AttributeValue) (bool, error) {
+		batch, err := itemValue[[]rollout.Event](item)
+		for _, e := range batch {
+			if e.Seq >= from && len(events) < limit {
+				events = append(events, e)
+			}
+		}
 		return len(events) < limit, err
 	})
 	if err != nil {

@@ -5,58 +5,178 @@
 // a TransactWriteItems deep-copies the table to roll back from, and restores
 // that copy when a condition fails, undoing whatever another request wrote
 // meanwhile (or fails with an HTML 500 when the copy races a write). DynamoDB
-// serializes conflicting writes itself. Tests therefore send one DynamoDB
-// request at a time to moto: the store's own retries on conflicting
-// transactions still run (a condition fails whenever another writer won), but
-// moto never sees two requests at once on the same data. moto keeps each
-// account apart, so requests of different accounts (tests) still overlap.
+// serializes conflicting writes itself. Tests therefore send the DynamoDB
+// requests of a moto account one at a time: the store's own retries on
+// conflicting transactions still run (a condition fails whenever another
+// writer won), but moto never sees two requests at once on the same data.
+//
+// moto is also slow (a transaction copies the whole table), so requests
+// queue in front of it, which they never do in front of DynamoDB. The
+// requests that keep leases (on the lease and heartbeat partitions, and the
+// listing of the endpoints) go to the head of the queue: a replica's lease
+// timing is then what the test measures, not moto's backlog of other
+// replicas' reads and writes.
 package dynamodbtest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
 )
 
-// accountLocks holds, per moto account, the lock held while a DynamoDB
-// request of that account is at moto. There is one moto per test binary, so
-// one set of locks per process is the honest scope.
-var accountLocks sync.Map // account ID → *sync.Mutex
+// gates holds the gate of each moto account. There is one moto per test
+// binary (or per test that starts its own), so one set per process is the
+// honest scope.
+var gates sync.Map // account ID → *gate
 
 // accountHeader is the header awstest sets to pick a moto account.
 const accountHeader = "x-moto-account-id"
 
+// The partitions of the store's lease and heartbeat items, and of the
+// endpoints (see the table design in package dynamodb).
+const (
+	leasesPartition    = "leases"
+	replicasPartition  = "replicas"
+	endpointsPartition = "endpoints"
+)
+
+type urgentKey struct{}
+
 // Serialize makes the clients of a configuration send the DynamoDB requests
-// of a moto account one at a time; it is an element of aws.Config.APIOptions.
-// It wraps only the HTTP round trip, so a request waiting for its turn holds
-// no lock and a cancelled context still ends it.
+// of a moto account one at a time, lease traffic first; it is an element of
+// aws.Config.APIOptions. It holds the account's gate only for the HTTP round
+// trip, and a request waiting for its turn gives up when its context ends,
+// as it would on a slow network.
 func Serialize(stack *middleware.Stack) error {
+	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ionrollerMotoUrgent",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if urgent(in.Parameters) {
+				ctx = context.WithValue(ctx, urgentKey{}, true)
+			}
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+	if err != nil {
+		return err
+	}
 	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("ionrollerMotoSerialize",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			req, ok := in.Request.(*smithyhttp.Request)
 			if !ok || awsmiddleware.GetServiceID(ctx) != ddb.ServiceID {
 				return next.HandleDeserialize(ctx, in)
 			}
-			lock, _ := accountLocks.LoadOrStore(req.Header.Get(accountHeader), &sync.Mutex{})
-			lock.(*sync.Mutex).Lock()
-			defer lock.(*sync.Mutex).Unlock()
+			g, _ := gates.LoadOrStore(req.Header.Get(accountHeader), &gate{})
+			urgent, _ := ctx.Value(urgentKey{}).(bool)
+			if err := g.(*gate).enter(ctx, urgent); err != nil {
+				return middleware.DeserializeOutput{}, middleware.Metadata{}, &smithyhttp.RequestSendError{Err: err}
+			}
+			defer g.(*gate).leave()
 			return next.HandleDeserialize(ctx, in)
 		}), middleware.After)
 }
 
+// urgent reports whether a request keeps leases: any request on the lease
+// and heartbeat partitions, and the Query that lists the endpoints (reading
+// one endpoint is an actor's, not urgent).
+func urgent(input any) bool {
+	var pk types.AttributeValue
+	query := false
+	switch in := input.(type) {
+	case *ddb.GetItemInput:
+		pk = in.Key["pk"]
+	case *ddb.PutItemInput:
+		pk = in.Item["pk"]
+	case *ddb.QueryInput:
+		pk, query = in.ExpressionAttributeValues[":pk"], true
+	}
+	s, _ := pk.(*types.AttributeValueMemberS)
+	switch {
+	case s == nil:
+		return false
+	case s.Value == leasesPartition, s.Value == replicasPartition:
+		return true
+	default:
+		return query && s.Value == endpointsPartition
+	}
+}
+
+// gate lets one request through at a time, urgent ones first, each class in
+// order of arrival.
+type gate struct {
+	mu     sync.Mutex
+	busy   bool
+	queues [2][]chan struct{} // [0] urgent, [1] the others
+}
+
+func (g *gate) enter(ctx context.Context, urgent bool) error {
+	class := 1
+	if urgent {
+		class = 0
+	}
+	g.mu.Lock()
+	if !g.busy {
+		g.busy = true
+		g.mu.Unlock()
+		return nil
+	}
+	turn := make(chan struct{})
+	g.queues[class] = append(g.queues[class], turn)
+	g.mu.Unlock()
+
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	if i := slices.Index(g.queues[class], turn); i >= 0 {
+		g.queues[class] = slices.Delete(g.queues[class], i, i+1)
+		g.mu.Unlock()
+		return ctx.Err()
+	}
+	g.mu.Unlock()
+	g.leave() // the turn came as the context ended: pass it on
+	return ctx.Err()
+}
+
+func (g *gate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for class, q := range g.queues {
+		if len(q) > 0 {
+			close(q[0])
+			g.queues[class] = q[1:]
+			return
+		}
+	}
+	g.busy = false
+}
+
 // Client returns a DynamoDB client of the moto account cfg reaches, with its
-// requests serialized.
+// requests serialized. It retries as the SDK does by default (3 attempts),
+// with short waits: moto now and then closes a kept-alive connection under
+// a request, which AWS's SDK retries in production too.
 func Client(cfg aws.Config) *ddb.Client {
 	cfg = cfg.Copy()
 	cfg.APIOptions = append(cfg.APIOptions, Serialize)
+	cfg.RetryMaxAttempts = 3
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.MaxBackoff = 50 * time.Millisecond
+		})
+	}
 	return ddb.NewFromConfig(cfg)
 }
 

@@ -1,0 +1,156 @@
+package reconcile_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/faults"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// The tests of this file show invariant 7 against moto: replicas sharing a
+// DynamoDB table divide the endpoints with leases, one acts on an endpoint
+// at a time, and a dead or cut-off replica's endpoints move to the others.
+
+// replicaSteps are short canary steps, so that a rollout is under way long
+// enough to be interrupted.
+var replicaSteps = []rollout.Step{
+	{Weight: 10, Pause: rollout.DurationPtr(time.Second)},
+	{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
+	{Weight: 100},
+}
+
+const replicaTTL = 2 * time.Second
+
+// v2Splits are the splits a rule goes through from v1 to v2 with
+// replicaSteps.
+var v2Splits = []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
+
+func TestReplicasShareEndpointsAndTakeOverFromADeadOne(t *testing.T) {
+	f := newFleet(t, 30, replicaTTL, replicaSteps...)
+	a, b, c := f.start("replica-a"), f.start("replica-b"), f.start("replica-c")
+	f.waitSpread(a, b, c)
+	stop := f.sample(100 * time.Millisecond)
+	f.release("v1")
+	f.waitComplete("v1", 2*time.Minute)
+
+	f.release("v2")
+	// Mid-rollout: the dead replica's endpoints have started shifting.
+	victims := a.held()
+	f.eventually(time.Minute, "a canary step of replica-a", func() bool { return f.stepped(victims[0], "v2") })
+	killed := time.Now()
+	a.kill()
+	moved := f.waitTakeover(a, victims, killed, 2*replicaTTL)
+	f.waitComplete("v2", 2*time.Minute)
+	splits := stop()
+
+	// A lease can only move once it expired, at most a TTL after the
+	// kill (less the time since its last renewal); the survivors look
+	// right then, and take it in a few store round trips.
+	failover := maxDuration(moved)
+	t.Logf("failover of %d endpoints from a killed replica: longest %s, mean %s (TTL %s)",
+		len(victims), failover.Round(time.Millisecond), meanDuration(moved).Round(time.Millisecond), replicaTTL)
+	if failover > replicaTTL+replicaTTL/2 {
+		t.Errorf("endpoints moved %s after the kill, want within the lease TTL (%s) and the time to notice", failover, replicaTTL)
+	}
+	f.checkSteps("v2", 2)
+	f.checkSplits(splits, v2Splits...)
+	writes := f.checkOneWriterAtATime()
+	for _, name := range victims {
+		for _, w := range writes[name] {
+			if w.replica == a.name && w.at.After(killed) {
+				t.Errorf("%s: ModifyRule by the killed replica after it died", name)
+			}
+		}
+	}
+	f.waitSpread(b, c)
+}
+
+func TestReplicaCutOffFromDynamoDBStopsBeforeItsLeaseExpires(t *testing.T) {
+	f := newFleet(t, 6, replicaTTL, replicaSteps...)
+	a, b := f.start("replica-a"), f.start("replica-b")
+	f.waitSpread(a, b)
+	stop := f.sample(100 * time.Millisecond)
+	f.release("v1")
+	f.waitComplete("v1", time.Minute)
+
+	f.release("v2")
+	victims := a.held()
+	f.eventually(time.Minute, "a canary step of replica-a", func() bool { return f.stepped(victims[0], "v2") })
+	cut := time.Now()
+	a.cut() // it keeps running: only DynamoDB is out of its reach
+	moved := f.waitTakeover(a, victims, cut, 2*replicaTTL)
+	f.waitComplete("v2", time.Minute)
+	f.checkSplits(stop(), v2Splits...)
+
+	// A replica stops LeaseMargin (TTL/5) before its lease could expire,
+	// counted from the start of its last renewal, which came before the
+	// cut.
+	deadline := cut.Add(replicaTTL - replicaTTL/5)
+	writes := f.checkOneWriterAtATime()
+	last := time.Time{}
+	for _, name := range victims {
+		for _, w := range writes[name] {
+			if w.replica != a.name {
+				continue
+			}
+			if w.at.After(last) {
+				last = w.at
+			}
+			if w.at.After(deadline) {
+				t.Errorf("%s: ModifyRule by the cut-off replica %s after the cut, later than TTL - margin", name, w.at.Sub(cut))
+			}
+		}
+	}
+	if len(a.held()) != 0 {
+		t.Errorf("the cut-off replica still holds %v", a.held())
+	}
+	t.Logf("cut-off replica: last weight write %s after the cut (deadline %s); endpoints moved within %s",
+		max(last.Sub(cut), 0).Round(time.Millisecond), (replicaTTL - replicaTTL/5), maxDuration(moved).Round(time.Millisecond))
+	f.checkSteps("v2", 2)
+}
+
+func TestRolloutsHoldSafelyUnderAWSFaults(t *testing.T) {
+	f := newFleet(t, 5, replicaTTL, replicaSteps...)
+	kinds := []faults.Kind{faults.Throttle, faults.ServerError, faults.Timeout, faults.LostResponse}
+	rules := []faults.Rule{
+		{Service: "ELBv2", Rate: 0.2, Kinds: kinds},
+		{Service: "Auto Scaling", Rate: 0.2, Kinds: kinds},
+		{Service: "CloudWatch", Rate: 0.2, Kinds: kinds},
+	}
+	r := f.start("replica-a", rules...)
+	f.waitSpread(r)
+	stop := f.sample(100 * time.Millisecond)
+	f.release("v1")
+	f.waitComplete("v1", time.Minute)
+
+	f.release("v2")
+	f.eventually(time.Minute, "a canary step", func() bool { return f.stepped(f.names[0], "v2") })
+	// ModifyRule throttled for a while: the rollouts hold where they are.
+	r.aws.Set(append([]faults.Rule{{Service: "ELBv2", Operations: []string{"ModifyRule"}, Rate: 1, Kinds: []faults.Kind{faults.Throttle}}}, rules...)...)
+	time.Sleep(1500 * time.Millisecond)
+	r.aws.Set(rules...)
+	f.waitComplete("v2", 2*time.Minute)
+	f.checkSplits(stop(), v2Splits...)
+
+	f.checkSteps("v2", 2)
+	f.checkOneWriterAtATime()
+	failures := 0
+	for _, name := range f.names {
+		for _, e := range f.events(name, rollout.EventActionFailed, "") {
+			failures++
+			if !strings.Contains(e.Message, "failed, will retry") || e.Details["action"] == "" || e.Details["error"] == "" {
+				t.Errorf("%s: action.failed %q does not say what failed and why: %v", name, e.Message, e.Details)
+			}
+		}
+	}
+	if failures == 0 {
+		t.Error("no action.failed event, though ModifyRule was throttled for 1.5s")
+	}
+	injected := 0
+	for _, n := range r.aws.Injected() {
+		injected += n
+	}
+	t.Logf("%d faults injected (%s); %d action.failed events", injected, r.aws, failures)
+}
