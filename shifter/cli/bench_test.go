@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,4 +130,86 @@ auth {
 	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "ms-p50")
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "ms-p99")
 	b.ReportMetric(float64(writes)/float64(b.N), "elb-writes/op")
+}
+
+// BenchmarkAPI measures the API's throughput and latency on loopback with
+// the bbolt store: GET of an endpoint's status and PUT of a release, from 16
+// concurrent clients. The reconciler runs as in production: a PUT wakes the
+// endpoint's actor, which finds the release unchanged after the first.
+func BenchmarkAPI(b *testing.B) {
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen = "127.0.0.1:0"
+store { path = %q }
+auth {
+  anonymous { role = "admin" }
+}
+`, filepath.Join(b.TempDir(), "shifter.db"))), "bench.hcl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	awsCfg := awstest.Config(b)
+	net := awstest.Network(b, awsCfg)
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.NewNullLogger()}
+	if err := s.Open(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if code, out := call(b, "PUT", s.URL()+"/v1/endpoints/web", endpointSpec(net)); code != http.StatusCreated {
+		b.Fatalf("PUT endpoint = %d %v", code, out)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	for _, op := range []struct {
+		name   string
+		method string
+		path   string
+		body   string
+	}{
+		{"GET-status", "GET", "/v1/endpoints/web", ""},
+		{"PUT-release", "PUT", "/v1/endpoints/web/releases/production", `{"version":"v1"}`},
+	} {
+		b.Run(op.name, func(b *testing.B) {
+			const workers = 16
+			var (
+				mu        sync.Mutex
+				latencies []time.Duration
+				next      atomic.Int64
+			)
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					var mine []time.Duration
+					for next.Add(1) <= int64(b.N) {
+						req, _ := http.NewRequest(op.method, s.URL()+op.path, strings.NewReader(op.body))
+						t0 := time.Now()
+						res, err := client.Do(req)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode >= 300 {
+							b.Errorf("%s %s = %d", op.method, op.path, res.StatusCode)
+							return
+						}
+						mine = append(mine, time.Since(t0))
+					}
+					mu.Lock()
+					latencies = append(latencies, mine...)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if len(latencies) == 0 {
+				return // the errors are reported
+			}
+			sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "ms-p99")
+		})
+	}
 }
