@@ -30,9 +30,22 @@ import (
 //	    sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 //	  }
 //	}
+//
+// Several replicas share a DynamoDB table instead of a file, and each names
+// itself (the host name by default):
+//
+//	replica_id = "shifter-a"
+//	store {
+//	  dynamodb {
+//	    table     = "ionroller"
+//	    create    = true
+//	    lease_ttl = "15s"
+//	  }
+//	}
 type File struct {
 	Listen         string `hcl:"listen,optional"`
 	ShifterID      string `hcl:"shifter_id,optional"`
+	ReplicaID      string `hcl:"replica_id,optional"`
 	ResyncInterval string `hcl:"resync_interval,optional"`
 	PollInterval   string `hcl:"poll_interval,optional"`
 	// AllowInsecureListen lets the API listen beyond loopback without TLS.
@@ -51,9 +64,22 @@ type TLSBlock struct {
 	KeyFile  string `hcl:"key_file"`
 }
 
-// StoreBlock says where the embedded store keeps its file.
+// StoreBlock says where the shifter keeps what must survive it: a bbolt
+// file (path) for a lone shifter, or a DynamoDB table (dynamodb) that
+// several replicas share.
 type StoreBlock struct {
-	Path string `hcl:"path"`
+	Path     string         `hcl:"path,optional"`
+	DynamoDB *DynamoDBBlock `hcl:"dynamodb,block"`
+}
+
+// DynamoDBBlock is the table of the DynamoDB store, in the aws block's
+// region and endpoint. With create, serve creates it if it does not exist.
+// lease_ttl is how long a replica's endpoints wait before another replica
+// takes them when it dies.
+type DynamoDBBlock struct {
+	Table    string `hcl:"table"`
+	Create   bool   `hcl:"create,optional"`
+	LeaseTTL string `hcl:"lease_ttl,optional"`
 }
 
 // AWSBlock sets the default region and, for moto in tests and the local
@@ -95,13 +121,18 @@ type TokenBlock struct {
 
 // Config is a checked configuration with every default applied.
 type Config struct {
-	Listen         string
-	ShifterID      string
+	Listen    string
+	ShifterID string
+	// ReplicaID names this replica among those sharing a DynamoDB store
+	// ("": the host name).
+	ReplicaID      string
 	ResyncInterval time.Duration
 	PollInterval   time.Duration
 	TLSCertFile    string
 	TLSKeyFile     string
+	// StorePath is the bolt file; DynamoDB the shared table instead.
 	StorePath      string
+	DynamoDB       *DynamoDBStore
 	AWSRegion      string
 	AWSEndpoint    string
 	LogLevel       hclog.Level
@@ -109,8 +140,17 @@ type Config struct {
 	Auth           AuthBlock
 }
 
+// DynamoDBStore is a checked store { dynamodb { ... } } block.
+type DynamoDBStore struct {
+	Table       string
+	CreateTable bool
+	LeaseTTL    time.Duration
+}
+
 var (
 	shifterIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
+	replicaIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	tablePattern     = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 	sha256Pattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	roles            = []string{"read", "deploy", "admin"}
 )
@@ -175,10 +215,9 @@ func (f File) resolve() (Config, error) {
 		}
 		*d.into = v
 	}
-	if f.Store == nil || f.Store.Path == "" {
-		return cfg, fmt.Errorf("store: a store { path = \"...\" } block is required")
+	if err := cfg.resolveStore(f); err != nil {
+		return cfg, err
 	}
-	cfg.StorePath = f.Store.Path
 	if f.AWS != nil {
 		cfg.AWSRegion, cfg.AWSEndpoint = f.AWS.Region, f.AWS.Endpoint
 	}
@@ -200,6 +239,58 @@ func (f File) resolve() (Config, error) {
 		cfg.Auth = *f.Auth
 	}
 	return cfg, cfg.checkAuth()
+}
+
+// storeKind is "bolt" or "dynamodb".
+func (c Config) storeKind() string {
+	if c.DynamoDB != nil {
+		return "dynamodb"
+	}
+	return "bolt"
+}
+
+// storeLocation is the store's file or table, for the log.
+func (c Config) storeLocation() string {
+	if c.DynamoDB != nil {
+		return c.DynamoDB.Table
+	}
+	return c.StorePath
+}
+
+// leaseTTL is the lease TTL of a shared store (0 for bolt, which has none).
+func (c Config) leaseTTL() time.Duration {
+	if c.DynamoDB != nil {
+		return c.DynamoDB.LeaseTTL
+	}
+	return 0
+}
+
+// resolveStore checks the store block and the replica's name.
+func (c *Config) resolveStore(f File) error {
+	switch {
+	case f.Store == nil || (f.Store.Path == "") == (f.Store.DynamoDB == nil):
+		return fmt.Errorf("store: a store block with either path = \"...\" (a file) or dynamodb { table = \"...\" } (shared by replicas) is required")
+	case f.Store.Path != "":
+		c.StorePath = f.Store.Path
+	default:
+		d := f.Store.DynamoDB
+		if !tablePattern.MatchString(d.Table) {
+			return fmt.Errorf("store.dynamodb.table: %q is not a DynamoDB table name (3 to 255 letters, digits, _ . -)", d.Table)
+		}
+		c.DynamoDB = &DynamoDBStore{Table: d.Table, CreateTable: d.Create, LeaseTTL: 15 * time.Second}
+		if d.LeaseTTL != "" {
+			v, err := time.ParseDuration(d.LeaseTTL)
+			if err != nil || v < time.Second || v > 5*time.Minute {
+				return fmt.Errorf("store.dynamodb.lease_ttl: %q must be a duration between 1s and 5m, such as \"15s\"", d.LeaseTTL)
+			}
+			c.DynamoDB.LeaseTTL = v
+		}
+	}
+	if f.ReplicaID != "" && !replicaIDPattern.MatchString(f.ReplicaID) {
+		return fmt.Errorf("replica_id: %q must be 1 to 63 letters, digits, dots, hyphens and underscores", f.ReplicaID)
+	}
+	c.ReplicaID = f.ReplicaID
+	return nil
 }
 
 func (c Config) checkAuth() error {

@@ -8,15 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
@@ -25,7 +28,9 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
 )
 
 // Server is a running shifter: the store, the reconciler and the API. Open
@@ -40,7 +45,7 @@ type Server struct {
 	// Timeouts bound how long a client may take; zero fields get defaults.
 	Timeouts Timeouts
 
-	store      *bolt.Store
+	store      store.Store
 	reconciler *reconcile.Reconciler
 	notifier   *notify.Notifier
 	cert       *certificate
@@ -63,17 +68,18 @@ func (s *Server) Open(ctx context.Context) (err error) {
 			s.Close()
 		}
 	}()
-	if s.store, err = bolt.Open(cfg.StorePath); err != nil {
-		return err
-	}
 	m := metrics.New()
-	st := m.Store(s.store)
 	awsCfg, err := s.awsConfig(ctx)
 	if err != nil {
 		return err
 	}
 	awsCfg = awsCfg.Copy()
 	awsCfg.APIOptions = append(awsCfg.APIOptions, m.AWSMiddleware)
+	var leases store.Leases
+	if s.store, leases, err = s.openStore(ctx, awsCfg); err != nil {
+		return err
+	}
+	st := m.Store(s.store)
 	clients := aws.NewClients(awsCfg, s.Logger)
 	auth, err := newAuth(cfg.Auth)
 	if err != nil {
@@ -92,6 +98,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		},
 	}
 	s.notifier.Start(ctx)
+	replica := replicaName(cfg.ReplicaID)
 	s.reconciler = reconcile.New(reconcile.Config{
 		Store:     st,
 		Connect:   reconcile.AWSConnector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
@@ -104,7 +111,14 @@ func (s *Server) Open(ctx context.Context) (err error) {
 			s.notifier.Decided(ep, state, events)
 		},
 		Reconciled: m.Reconciled,
+		Leases:     leases,
+		Replica:    replica,
+		LeaseTTL:   cfg.leaseTTL(),
 	})
+	m.Gauge("ionroller_leases_held", "Endpoint leases this replica holds; 0 on a bolt store, where one shifter acts on every endpoint.",
+		func() float64 { return float64(len(s.reconciler.Held())) })
+	m.Info("ionroller_replica_info", "This shifter process: its replica name, shifter ID and store.",
+		map[string]string{"replica": replica, "shifter_id": cfg.ShifterID, "store": cfg.storeKind()})
 	srv.Notify = s.reconciler.Notify
 	srv.Ready = s.ready
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -142,8 +156,46 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if err := s.reconciler.Start(ctx); err != nil {
 		return err
 	}
-	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "store", cfg.StorePath)
+	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "replica", replica, "store", cfg.storeKind(), "location", cfg.storeLocation())
 	return nil
+}
+
+// openStore opens the store the configuration names: the bolt file, or the
+// DynamoDB table in the aws block's region (created first if the
+// configuration says so), which holds the replicas' leases too.
+func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Store, store.Leases, error) {
+	d := s.Config.DynamoDB
+	if d == nil {
+		st, err := bolt.Open(s.Config.StorePath)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, nil, nil
+	}
+	client := ddb.NewFromConfig(awsCfg)
+	if d.CreateTable {
+		if err := dynamodb.CreateTable(ctx, client, d.Table); err != nil {
+			return nil, nil, err
+		}
+	}
+	st := dynamodb.New(client, d.Table)
+	return st, st, nil
+}
+
+// replicaName names this process among the replicas of a shared store: the
+// configured replica ID (the host name by default) and a suffix drawn anew
+// by every process, so that a replica restarted under the same name holds
+// no lease of the process it replaces, and whatever that process had in
+// flight is fenced off.
+func replicaName(id string) string {
+	if id == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "shifter"
+		}
+		id = strings.ToLower(host)
+	}
+	return fmt.Sprintf("%s-%06x", id, rand.Uint32()&0xffffff)
 }
 
 // Timeouts of the API's connections: a slow or idle client cannot hold a

@@ -86,6 +86,14 @@ func (m *Metrics) Gauge(name, help string, f func() float64) {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
 }
 
+// Info registers a gauge that is always 1 and whose labels describe this
+// process (the Prometheus "info" idiom), such as which replica it is.
+func (m *Metrics) Info(name, help string, labels map[string]string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
+	g.Set(1)
+	m.registry.MustRegister(g)
+}
+
 // Decided follows the reconciler's decisions (reconcile.Config.Decided).
 func (m *Metrics) Decided(ep rollout.Endpoint, st rollout.State, events []rollout.Event) {
 	for _, e := range events {

@@ -1,0 +1,147 @@
+package cli_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
+)
+
+// replica is a shifter the test may close before it ends.
+type replica struct {
+	*cli.Server
+	close func() error
+}
+
+// openReplica runs a shifter on the DynamoDB store in the moto account of
+// awsCfg, creating the table if it is the first; it is closed when the test
+// ends, if it was not before.
+func openReplica(t *testing.T, awsCfg awssdk.Config, id string) replica {
+	t.Helper()
+	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+listen          = "127.0.0.1:0"
+replica_id      = %q
+poll_interval   = "50ms"
+resync_interval = "500ms"
+store {
+  dynamodb {
+    table     = "ionroller"
+    create    = true
+    lease_ttl = "2s"
+  }
+}
+auth {
+  anonymous { role = "admin" }
+}
+`, id)), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsCfg = awsCfg.Copy()
+	awsCfg.APIOptions = append(awsCfg.APIOptions, dynamodbtest.Serialize) // moto: see dynamodbtest
+	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := replica{Server: s, close: sync.OnceValue(s.Close)}
+	t.Cleanup(func() {
+		if err := r.close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return r
+}
+
+// TestReplicasServeOneTableAndHandOverOnClose runs two `shifter serve` on
+// one DynamoDB table: the API of either reaches the endpoint, exactly one
+// acts on it, and closing that one hands the endpoint to the other at once.
+func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
+	awsCfg := awstest.Config(t)
+	net := awstest.Network(t, awsCfg)
+	a, b := openReplica(t, awsCfg, "replica-a"), openReplica(t, awsCfg, "replica-b")
+
+	if code, body := call(t, "PUT", a.URL()+"/v1/endpoints/web", endpointSpec(net)); code != http.StatusCreated {
+		t.Fatalf("PUT endpoint = %d %v", code, body)
+	}
+	if code, body := call(t, "PUT", b.URL()+"/v1/endpoints/web/releases/production", map[string]any{"version": "v1"}); code != http.StatusCreated {
+		t.Fatalf("PUT release = %d %v", code, body)
+	}
+	waitRelease(t, b.URL(), "v1")
+
+	heldA, heldB := scrape(t, a.URL(), `(?m)^ionroller_leases_held (\d+)$`), scrape(t, b.URL(), `(?m)^ionroller_leases_held (\d+)$`)
+	if heldA+heldB != "10" && heldA+heldB != "01" {
+		t.Fatalf("leases held by a and b = %s and %s, want one of them to hold the one endpoint", heldA, heldB)
+	}
+	for _, s := range []replica{a, b} {
+		if replica := scrape(t, s.URL(), `(?m)^ionroller_replica_info\{replica="([^"]+)",shifter_id="default",store="dynamodb"\} 1$`); replica == "" {
+			t.Errorf("no ionroller_replica_info on %s", s.URL())
+		}
+	}
+
+	// Close the holder: the other takes the endpoint over at once, not
+	// after the TTL, and rolls out the next release.
+	holder, other := a, b
+	if heldB == "1" {
+		holder, other = b, a
+	}
+	start := time.Now()
+	if err := holder.close(); err != nil {
+		t.Fatal(err)
+	}
+	for scrape(t, other.URL(), `(?m)^ionroller_leases_held (\d+)$`) != "1" {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the remaining replica did not take the endpoint over")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("handover on a clean close took %s", time.Since(start).Round(time.Millisecond))
+	if code, body := call(t, "PUT", other.URL()+"/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}); code != http.StatusOK {
+		t.Fatalf("PUT release v2 = %d %v", code, body)
+	}
+	waitRelease(t, other.URL(), "v2")
+}
+
+// waitRelease waits until the production release of web is complete at
+// version, as the API reports it.
+func waitRelease(t *testing.T, url, version string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := call(t, "GET", url+"/v1/endpoints/web/releases/production", nil)
+		status, _ := body["status"].(map[string]any)
+		if status["state"] == string(rollout.PhaseComplete) && status["live_version"] == version {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("release %s not complete after 30s: %v", version, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// scrape returns the first group of pattern in the shifter's metrics.
+func scrape(t *testing.T, url, pattern string) string {
+	t.Helper()
+	res, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(pattern).FindSubmatch(b)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
