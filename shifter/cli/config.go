@@ -119,18 +119,17 @@ type TokenBlock struct {
 	SHA256    string   `hcl:"sha256"`
 }
 
-// Config is a checked configuration with every default applied.
+// Config is a checked configuration with every default applied. The store is
+// the bolt file StorePath, or the shared table DynamoDB; ReplicaID names
+// the replica among those sharing it ("": the host name).
 type Config struct {
-	Listen    string
-	ShifterID string
-	// ReplicaID names this replica among those sharing a DynamoDB store
-	// ("": the host name).
+	Listen         string
+	ShifterID      string
 	ReplicaID      string
 	ResyncInterval time.Duration
 	PollInterval   time.Duration
 	TLSCertFile    string
 	TLSKeyFile     string
-	// StorePath is the bolt file; DynamoDB the shared table instead.
 	StorePath      string
 	DynamoDB       *DynamoDBStore
 	AWSRegion      string
