@@ -1,0 +1,264 @@
+package crashtest_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+)
+
+// sampler reads the listener's rules all through a trial and checks every
+// reading against invariants 1 and 2, the way a load balancer would see
+// them: the weights of a rule sum to 100, only target groups of the rule's
+// endpoint (and of this shifter) carry weight, and a target group gets
+// weight only once it has healthy targets.
+type sampler struct {
+	elb      *elb.Client
+	listener string
+	shifter  string
+	// endpoints by rule priority.
+	endpoints map[int]string
+
+	mu         sync.Mutex
+	violations []string
+	splits     map[string][]map[string]int // by endpoint: distinct splits by version, in order
+	tgs        map[string]tgTags
+	healthy    map[string]bool // target groups seen healthy when they first carried weight
+	samples    int
+}
+
+type tgTags struct{ endpoint, version, shifter string }
+
+// run samples every interval until ctx ends.
+func (s *sampler) run(ctx context.Context, interval time.Duration) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		if err := s.sample(ctx); err != nil && ctx.Err() == nil {
+			s.violate("sample: %v", err)
+		}
+	}
+}
+
+func (s *sampler) sample(ctx context.Context) error {
+	out, err := s.elb.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: &s.listener})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.samples++
+	s.mu.Unlock()
+	for _, r := range out.Rules {
+		p, err := strconv.Atoi(awssdk.ToString(r.Priority))
+		name, ours := s.endpoints[p]
+		if err != nil || !ours {
+			continue
+		}
+		if err := s.check(ctx, name, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check checks one reading of the rule of endpoint name.
+func (s *sampler) check(ctx context.Context, name string, r elbtypes.Rule) error {
+	sum, split := 0, map[string]int{}
+	for _, a := range r.Actions {
+		if a.ForwardConfig == nil {
+			continue
+		}
+		for _, tg := range a.ForwardConfig.TargetGroups {
+			w, arn := int(awssdk.ToInt32(tg.Weight)), awssdk.ToString(tg.TargetGroupArn)
+			sum += w
+			if w == 0 {
+				continue
+			}
+			tags, err := s.tags(ctx, arn)
+			if err != nil {
+				return err
+			}
+			if tags.endpoint != name || tags.shifter != s.shifter {
+				s.violate("invariant 1: the rule of %s sends %d%% to %s, a target group of %q (shifter %q)", name, w, arn, tags.endpoint, tags.shifter)
+			}
+			if err := s.checkHealthy(ctx, name, arn); err != nil {
+				return err
+			}
+			split[tags.version] += w
+		}
+	}
+	if sum != 100 {
+		s.violate("invariant 1: the rule of %s has weights summing to %d", name, sum)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seen := s.splits[name]; len(seen) == 0 || !maps.Equal(seen[len(seen)-1], split) {
+		s.splits[name] = append(seen, split)
+	}
+	return nil
+}
+
+// checkHealthy checks, the first time a target group carries weight, that
+// it has a healthy target. Environments never fall ill in these trials, so
+// a later reading would tell nothing new.
+func (s *sampler) checkHealthy(ctx context.Context, name, arn string) error {
+	s.mu.Lock()
+	_, seen := s.healthy[arn]
+	s.mu.Unlock()
+	if seen {
+		return nil
+	}
+	out, err := s.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: &arn})
+	if err != nil {
+		return err
+	}
+	healthy := 0
+	for _, d := range out.TargetHealthDescriptions {
+		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			healthy++
+		}
+	}
+	if healthy == 0 {
+		s.violate("invariant 2: the rule of %s sends traffic to %s, which has no healthy target", name, arn)
+	}
+	s.mu.Lock()
+	s.healthy[arn] = healthy > 0
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *sampler) tags(ctx context.Context, arn string) (tgTags, error) {
+	s.mu.Lock()
+	t, ok := s.tgs[arn]
+	s.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	out, err := s.elb.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil || len(out.TagDescriptions) == 0 {
+		return t, fmt.Errorf("tags of %s: %v", arn, err)
+	}
+	m := map[string]string{}
+	for _, tag := range out.TagDescriptions[0].Tags {
+		m[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
+	}
+	t = tgTags{endpoint: m[aws.TagEndpoint], version: m[aws.TagVersion], shifter: m[aws.TagShifter]}
+	s.mu.Lock()
+	s.tgs[arn] = t
+	s.mu.Unlock()
+	return t, nil
+}
+
+func (s *sampler) violate(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.violations = append(s.violations, fmt.Sprintf(format, args...))
+}
+
+// checkSplits expects each endpoint's rule to have gone through want, in
+// order, from the first to the last, and through nothing else: no split
+// outside the steps, none again after a later one. A split can be shorter
+// than a sampling interval on a loaded machine, so one may go unseen: the
+// trail's step.applied events are what shows that none was lost.
+func (s *sampler) checkSplits(want []map[string]int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, name := range slices.Sorted(maps.Values(s.endpoints)) {
+		got, last := s.splits[name], -1
+		for _, split := range got {
+			i := slices.IndexFunc(want, func(w map[string]int) bool { return maps.Equal(w, split) })
+			if i <= last {
+				out = append(out, fmt.Sprintf("%s: the rule went through %v, want %v in order (%v out of place)", name, got, want, split))
+				break
+			}
+			last = i
+		}
+		if len(got) == 0 || !maps.Equal(got[0], want[0]) || !maps.Equal(got[len(got)-1], want[len(want)-1]) {
+			out = append(out, fmt.Sprintf("%s: the rule went through %v, want %v from first to last", name, got, want))
+		}
+	}
+	return out
+}
+
+// orphans lists the AWS resources tagged as shifter's that the store at
+// path does not record: what a crash would have left behind for nobody to
+// clean up (invariant 5). The shifter must be stopped: bolt locks its file.
+func orphans(ctx context.Context, cfg awssdk.Config, shifter, path string) ([]string, error) {
+	s, err := bolt.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	eps, err := s.ListEndpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]map[string]bool{} // endpoint → environment IDs
+	for _, ep := range eps {
+		st, err := s.GetState(ctx, ep.Name)
+		if err != nil {
+			return nil, err
+		}
+		known[ep.Name] = map[string]bool{}
+		for _, env := range st.Environments {
+			known[ep.Name][env.ID] = true
+		}
+	}
+	elbc := elb.NewFromConfig(cfg)
+	backend := ec2env.New(ec2env.API{EC2: ec2.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg), TargetGroups: elbc, Tags: elbc}, shifter, hclog.NewNullLogger())
+	resources, err := backend.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	count := map[string]int{}
+	for _, r := range resources {
+		key := fmt.Sprintf("%s %s/%s", r.Kind, r.Endpoint, r.Environment)
+		if count[key]++; count[key] > 1 {
+			out = append(out, "duplicate "+key+" "+r.Name)
+		}
+		if !known[r.Endpoint][r.Environment] {
+			out = append(out, fmt.Sprintf("%s %s of %s/%s", r.Kind, r.Name, r.Endpoint, r.Environment))
+		}
+	}
+	return out, nil
+}
+
+// trail returns the events of an endpoint through the API.
+func trail(ctx context.Context, url, endpoint string) ([]rollout.Event, error) {
+	var all []rollout.Event
+	for after := int64(0); ; {
+		var page struct {
+			Events []rollout.Event `json:"events"`
+			Next   int64           `json:"next"`
+		}
+		code, err := api(ctx, "GET", fmt.Sprintf("%s/v1/endpoints/%s/events?after=%d", url, endpoint, after), nil, &page)
+		if err != nil || code != 200 {
+			return nil, fmt.Errorf("events of %s: %d %v", endpoint, code, err)
+		}
+		if len(page.Events) == 0 {
+			return all, nil
+		}
+		all = append(all, page.Events...)
+		after = page.Events[len(page.Events)-1].Seq
+	}
+}
