@@ -186,10 +186,10 @@ auth {
 		}
 	}
 	release("v1")
-	crash(1500 * time.Millisecond) // while environments are created
+	crash(time.Second) // while environments are created
 	waitComplete(ctx, t, p.url, "v1")
 	release("v2")
-	crash(1800 * time.Millisecond) // while traffic shifts
+	crash(2 * time.Second) // while traffic shifts
 	waitComplete(ctx, t, p.url, "v2")
 	time.Sleep(100 * time.Millisecond) // a last sample of the final split
 	cancel()
