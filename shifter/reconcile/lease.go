@@ -137,6 +137,10 @@ func (l *leaser) poke() {
 func (l *leaser) pass(ctx context.Context, relist bool) (time.Duration, error) {
 	start := l.r.cfg.Now()
 	due := start.Add(l.ttl / renewals) // the next renewals
+	// The heartbeat goes first, so that it expires before the leases
+	// renewed after it: when a dead replica's leases expire, the others
+	// already count it out and their fair share has room for its
+	// endpoints.
 	hbErr := l.heartbeat(ctx)
 	l.renew(ctx)
 
@@ -210,6 +214,7 @@ func (l *leaser) heartbeat(ctx context.Context) error {
 func (l *leaser) renew(ctx context.Context) {
 	type result struct {
 		c       *claim
+		ended   bool
 		start   time.Time
 		renewed store.Lease
 		err     error
@@ -219,7 +224,7 @@ func (l *leaser) renew(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i, c := range held {
 		if c.ended() {
-			results[i] = result{c: c, err: errShed}
+			results[i] = result{c: c, ended: true}
 			continue
 		}
 		wg.Go(func() {
@@ -235,7 +240,7 @@ func (l *leaser) renew(ctx context.Context) {
 	for _, r := range results {
 		c := r.c
 		switch {
-		case errors.Is(r.err, errShed):
+		case r.ended:
 			l.drop(ctx, c, true)
 		case r.err == nil:
 			c.extend(r.start.Add(l.ttl-l.margin), l.r.cfg.Now())

@@ -150,7 +150,7 @@ const (
 func endpointPK(name string) string          { return "ep#" + name }
 func trailPK(name string) string             { return "trail#" + name }
 func releaseSK(track rollout.Track) string   { return "release#" + string(track) }
-func eventSK(seq int64) string               { return fmt.Sprintf("evt#%020d", seq) }
+func eventSK(seq int64) string               { return fmt.Sprintf("%s%020d", eventPrefix, seq) }
 func commandSK(inc string, seq int64) string { return fmt.Sprintf("cmd#%s#%020d", inc, seq) }
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
@@ -206,8 +206,8 @@ func (s *Store) get(ctx context.Context, pk, sk string) (record, error) {
 }
 
 // query runs a strongly consistent Query page after page, handing each item
-// to fn until fn returns false or the items run out. limit caps the items a
-// page asks for (0: DynamoDB's page size).
+// to fn until fn returns false or the items run out. limit, if not nil, says
+// how many items the next page may hold (DynamoDB's page size otherwise).
 func (s *Store) query(ctx context.Context, in *ddb.QueryInput, limit func() int32, fn func(map[string]types.AttributeValue) (more bool, err error)) error {
 	in.TableName, in.ConsistentRead = &s.table, aws.Bool(true)
 	for {

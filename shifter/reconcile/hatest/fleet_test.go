@@ -1,4 +1,4 @@
-package reconcile_test
+package hatest_test
 
 import (
 	"context"
@@ -61,6 +61,16 @@ type replica struct {
 }
 
 const fleetTable = "shifter"
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// testWriter sends a replica's log to the test's.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
 
 // newFleet creates n endpoints with steps in a new moto account and table.
 func newFleet(t *testing.T, n int, ttl time.Duration, steps ...rollout.Step) *fleet {
@@ -380,7 +390,10 @@ func (f *fleet) targetGroup(arn string) tgInfo {
 	if err != nil || len(out.TagDescriptions) == 0 {
 		return tgInfo{endpoint: "?", version: arn}
 	}
-	tags := elbTags(out.TagDescriptions[0].Tags)
+	tags := map[string]string{}
+	for _, tag := range out.TagDescriptions[0].Tags {
+		tags[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
+	}
 	tg := tgInfo{endpoint: tags[aws.TagEndpoint], version: tags[aws.TagVersion]}
 	f.tgs[arn] = tg
 	return tg

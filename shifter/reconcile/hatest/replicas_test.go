@@ -1,4 +1,4 @@
-package reconcile_test
+package hatest_test
 
 import (
 	"strings"
