@@ -87,7 +87,8 @@ func newLeaser(r *Reconciler) *leaser {
 // run keeps the leases until ctx ends. It passes every TTL/3, sooner when a
 // lease it may take is about to expire or the API created an endpoint. The
 // first pass only announces the replica, so that replicas started together
-// see each other before they divide the endpoints.
+// see each other before they divide the endpoints. A failing store does not
+// slow it down: renewals must keep their pace, and each call is bounded.
 func (l *leaser) run(ctx context.Context) {
 	var lastErr string
 	report := func(err error) {
