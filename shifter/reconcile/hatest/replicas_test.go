@@ -28,6 +28,7 @@ const replicaTTL = 2 * time.Second
 var v2Splits = []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
 
 func TestReplicasShareEndpointsAndTakeOverFromADeadOne(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, 30, replicaTTL, replicaSteps...)
 	a, b, c := f.start("replica-a"), f.start("replica-b"), f.start("replica-c")
 	f.waitSpread(a, b, c)
@@ -69,6 +70,7 @@ func TestReplicasShareEndpointsAndTakeOverFromADeadOne(t *testing.T) {
 }
 
 func TestReplicaCutOffFromDynamoDBStopsBeforeItsLeaseExpires(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, 6, replicaTTL, replicaSteps...)
 	a, b := f.start("replica-a"), f.start("replica-b")
 	f.waitSpread(a, b)
@@ -113,6 +115,7 @@ func TestReplicaCutOffFromDynamoDBStopsBeforeItsLeaseExpires(t *testing.T) {
 }
 
 func TestRolloutsHoldSafelyUnderAWSFaults(t *testing.T) {
+	t.Parallel()
 	f := newFleet(t, 5, replicaTTL, replicaSteps...)
 	kinds := []faults.Kind{faults.Throttle, faults.ServerError, faults.Timeout, faults.LostResponse}
 	rules := []faults.Rule{

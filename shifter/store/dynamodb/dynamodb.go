@@ -29,7 +29,9 @@
 // read (or expected); a ConditionCheck that the endpoint exists when the
 // object is new (an existing release or state implies it: they are deleted
 // with it); the write's events; and, for a write under a lease, a
-// ConditionCheck on the lease (fencing).
+// ConditionCheck on the lease (fencing). The SDK gives every
+// TransactWriteItems an idempotency token and retries with it, so a
+// transaction whose answer was lost is not applied twice.
 //
 // Events are stored in one item per write, keyed by the sequence number of
 // its first event: a write reads where the trail ends and puts its batch

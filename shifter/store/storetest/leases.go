@@ -39,13 +39,24 @@ var leaseTests = []struct {
 	{"Heartbeats", testLeaseHeartbeats},
 }
 
-// withLeases runs fn on stores that implement store.Leases and skips it on
-// the others.
+// implementsLeases opens a store to learn whether it implements
+// store.Leases.
+func implementsLeases(t *testing.T, open func(t *testing.T) store.Store) bool {
+	t.Helper()
+	s := open(t)
+	_, ok := s.(store.Leases)
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	return ok
+}
+
+// withLeases adapts a test of the lease section to the suite's table.
 func withLeases(fn func(t *testing.T, s store.Store, l store.Leases)) func(t *testing.T, s store.Store) {
 	return func(t *testing.T, s store.Store) {
 		l, ok := s.(store.Leases)
 		if !ok {
-			t.Skip("the store does not implement store.Leases")
+			t.Fatal("the store does not implement store.Leases")
 		}
 		fn(t, s, l)
 	}

@@ -19,9 +19,10 @@ import (
 )
 
 // Run runs the suite against the stores open returns. open is called once per
-// subtest, possibly from parallel subtests, and must return a new, empty
-// store whose clock moves forward between writes (the real clock does). Run
-// closes the store when the subtest ends.
+// subtest, possibly from parallel subtests, and once more to learn whether
+// the store implements store.Leases; it must return a new, empty store whose
+// clock moves forward between writes (the real clock does). Run closes the
+// store when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -58,13 +59,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"CanceledContext", testCanceledContext},
 	}
-	// Stores shared by replicas implement store.Leases too; the other
-	// stores skip these.
-	for _, tt := range leaseTests {
-		tests = append(tests, struct {
-			name string
-			fn   func(t *testing.T, s store.Store)
-		}{"Lease" + tt.name, withLeases(tt.fn)})
+	// Stores shared by replicas implement store.Leases too, and run the
+	// lease section.
+	if implementsLeases(t, open) {
+		for _, tt := range leaseTests {
+			tests = append(tests, struct {
+				name string
+				fn   func(t *testing.T, s store.Store)
+			}{"Lease" + tt.name, withLeases(tt.fn)})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
