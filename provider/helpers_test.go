@@ -47,23 +47,29 @@ type testShifter struct {
 
 // newTestShifter starts a shifter polling every 50ms and resyncing every
 // second, against a fresh moto account with a network in it.
-// newTestShifter starts a shifter that lets anonymous callers in as admin
-// (the tests' own client among them) and also knows the tokens given, as
-// HCL token blocks.
-func newTestShifter(t *testing.T, tokens ...string) *testShifter {
+// newTestShifter starts a shifter that acts fast (poll 50ms, resync 1s),
+// lets anonymous callers in as admin (the tests' own client among them) and
+// also knows the tokens given, as HCL token blocks.
+func newTestShifter(t testing.TB, tokens ...string) *testShifter {
+	t.Helper()
+	return startShifter(t, "50ms", "1s", tokens...)
+}
+
+// startShifter starts a shifter with the poll and resync intervals given.
+func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShifter {
 	t.Helper()
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
 	cfg, err := cli.ParseConfig(fmt.Appendf(nil, `
 listen          = "127.0.0.1:0"
-poll_interval   = "50ms"
-resync_interval = "1s"
+poll_interval   = %q
+resync_interval = %q
 store { path = %q }
 auth {
   anonymous { role = "admin" }
   %s
 }
-`, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), "test.hcl")
+`, poll, resync, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), "test.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
