@@ -24,18 +24,23 @@ type Cloud struct {
 	Metrics      Metrics
 }
 
-// Environments runs environments (the ec2 backend).
+// Environments runs environments (the ec2 backend). ObserveIdle reads no
+// target health, from listings shared by all endpoints at most maxAge old.
 type Environments interface {
 	Create(ctx context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error)
 	Observe(ctx context.Context, endpoint string, envs []rollout.Environment) (map[string]ec2env.Observation, error)
+	ObserveIdle(ctx context.Context, endpoint string, envs []rollout.Environment, maxAge time.Duration) (map[string]ec2env.Observation, error)
 	Scale(ctx context.Context, endpoint string, env rollout.Environment, capacity int) error
 	Delete(ctx context.Context, endpoint string, env rollout.Environment) (gone bool, err error)
 }
 
 // Router writes and reads the listener rules that carry the weights.
+// WeightsIdle reads a whole listener at most maxAge old, shared by its
+// endpoints.
 type Router interface {
 	SetWeights(ctx context.Context, route alb.Route, weights map[string]int) (alb.Result, error)
 	Weights(ctx context.Context, route alb.Route) (exists bool, weights map[string]int, err error)
+	WeightsIdle(ctx context.Context, route alb.Route, maxAge time.Duration) (exists bool, weights map[string]int, err error)
 	Delete(ctx context.Context, route alb.Route) error
 }
 
@@ -54,7 +59,10 @@ type Metrics interface {
 // the alarms of a rollout that is or may be starting. The reads are
 // independent and run at once: a revert's latency is one round trip of
 // reads, then the write.
-func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rollout.Observed, error) {
+func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, idle bool) (rollout.Observed, error) {
+	// Shared listings are at most half a resync old, so drift is still
+	// found within one and a half resync intervals.
+	maxAge := a.r.cfg.Resync / 2
 	type rule struct {
 		read    bool
 		exists  bool
@@ -67,7 +75,12 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rol
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if envs, err = cloud.Environments.Observe(gctx, a.endpoint, in.State.Environments); err != nil {
+		if idle {
+			envs, err = cloud.Environments.ObserveIdle(gctx, a.endpoint, in.State.Environments, maxAge)
+		} else {
+			envs, err = cloud.Environments.Observe(gctx, a.endpoint, in.State.Environments)
+		}
+		if err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
@@ -80,7 +93,12 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rol
 		g.Go(func() (err error) {
 			r := &rules[i]
 			r.read = true
-			if r.exists, r.weights, err = cloud.Router.Weights(gctx, route); err != nil {
+			if idle {
+				r.exists, r.weights, err = cloud.Router.WeightsIdle(gctx, route, maxAge)
+			} else {
+				r.exists, r.weights, err = cloud.Router.Weights(gctx, route)
+			}
+			if err != nil {
 				return fmt.Errorf("observe %s rule: %w", track, err)
 			}
 			return nil
@@ -132,6 +150,43 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input) (rol
 		obs.Routes[track] = o
 	}
 	return obs, nil
+}
+
+// atRest reports whether nothing of the endpoint is moving: no rollout in
+// flight, every environment ready, every route verified.
+func atRest(st rollout.State) bool {
+	for _, t := range []rollout.TrackState{st.Production, st.Preview} {
+		if t.Rollout.Active() || (len(t.Route.Weights) > 0 && !t.Route.Verified) {
+			return false
+		}
+	}
+	for _, e := range st.Environments {
+		if e.Status != rollout.EnvReady {
+			return false
+		}
+	}
+	return true
+}
+
+// agrees reports whether an idle observation shows what the shifter set:
+// every environment whole and every rule with its weights. Anything else is
+// looked at again in full before the planner acts on it.
+func agrees(st rollout.State, obs rollout.Observed) bool {
+	for _, e := range st.Environments {
+		if !obs.Environments[e.ID].Exists {
+			return false
+		}
+	}
+	for _, track := range rollout.Tracks {
+		w := st.Track(track).Route.Weights
+		if len(w) == 0 {
+			continue
+		}
+		if o, seen := obs.Routes[track]; !seen || !o.Exists || !rollout.SameWeights(o.Weights, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // alarmsToWatch returns the policy's alarms while a production rollout is in

@@ -278,9 +278,10 @@ const maxPasses = 8
 func (a *actor) run(ctx context.Context) {
 	cfg := a.r.cfg
 	backoff := time.Duration(0)
+	resync := false // the wake is a resync of an endpoint at rest
 	for {
 		start := time.Now()
-		next, err := a.reconcile(ctx)
+		next, err := a.reconcile(ctx, resync)
 		cfg.Reconciled(a.endpoint, time.Since(start), err)
 		switch {
 		case errors.Is(err, errGone) || ctx.Err() != nil:
@@ -304,20 +305,24 @@ func (a *actor) run(ctx context.Context) {
 			wait = min(wait, max(next.Sub(cfg.Now()), 0))
 		}
 		t := time.NewTimer(wait)
+		resync = false
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-a.wake:
 		case <-t.C:
+			resync = wait == cfg.Resync
 		}
 		t.Stop()
 	}
 }
 
 // reconcile runs plan–act rounds until the planner has nothing to do now,
-// and returns when it wants to be woken.
-func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
+// and returns when it wants to be woken. On a resync, an endpoint at rest is
+// first looked at through the account's shared listings (idle): if they agree
+// with what the shifter set, that is the whole wake.
+func (a *actor) reconcile(ctx context.Context, resync bool) (time.Time, error) {
 	cfg := a.r.cfg
 	var failed error
 	for pass := 0; ; pass++ {
@@ -325,8 +330,14 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		if in.Observed, err = a.observe(ctx, cloud, in); err != nil {
+		idle := pass == 0 && resync && atRest(in.State)
+		if in.Observed, err = a.observe(ctx, cloud, in, idle); err != nil {
 			return time.Time{}, err
+		}
+		if idle && !agrees(in.State, in.Observed) {
+			if in.Observed, err = a.observe(ctx, cloud, in, false); err != nil {
+				return time.Time{}, err
+			}
 		}
 		d := rollout.Plan(in)
 		if d.Measure != nil && cloud.Metrics != nil {

@@ -247,3 +247,25 @@ func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
 		t.Errorf("drift.repaired events = %d, want 1", n)
 	}
 }
+
+// TestEndpointAtRestResyncsFromSharedListings: resyncs of an endpoint at
+// rest read the account's listings (shared by every endpoint, at most half a
+// resync old) and no target health.
+func TestEndpointAtRestResyncsFromSharedListings(t *testing.T) {
+	h := newHarness(t, nil)
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	time.Sleep(resync) // let the last full observation pass
+	h.calls.Reset()
+	const resyncs = 6
+	time.Sleep(resyncs * resync)
+	if n := h.calls.Count("elasticloadbalancingv2", "DescribeTargetHealth"); n != 0 {
+		t.Errorf("resyncs at rest read target health %d times\n%s", n, h.calls)
+	}
+	// Each listing of groups, target groups, templates and the listener's
+	// rules is read at most once per half resync.
+	if n := totalCalls(h.calls); n > 4*(2*resyncs+1) {
+		t.Errorf("%d AWS calls in %d resyncs at rest\n%s", n, resyncs, h.calls)
+	}
+	t.Logf("AWS calls in %d resyncs at rest: %d\n%s", resyncs, totalCalls(h.calls), h.calls)
+}

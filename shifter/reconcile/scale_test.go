@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
@@ -38,6 +39,9 @@ type fakeAWS struct {
 	mu    sync.Mutex
 	envs  map[string]int            // endpoint/environment → capacity
 	rules map[string]map[string]int // listener/priority → target group → weight
+	// inventory and listeners share idle reads as the adapters do.
+	inventory shifteraws.Snapshot[struct{}]
+	listeners map[string]*shifteraws.Snapshot[struct{}]
 }
 
 func newFakeAWS(latency time.Duration) *fakeAWS {
@@ -62,7 +66,29 @@ func (f *fakeAWS) Create(_ context.Context, endpoint string, env rollout.Environ
 }
 
 func (f *fakeAWS) Observe(_ context.Context, endpoint string, envs []rollout.Environment) (map[string]ec2env.Observation, error) {
+	out := f.observe(endpoint, envs, true)
+	f.call(3 + len(out))
+	return out, nil
+}
+
+// ObserveIdle reads one listing of the whole account per maxAge, as the ec2
+// backend does: a page per 100 groups, 400 target groups, 200 templates.
+func (f *fakeAWS) ObserveIdle(ctx context.Context, endpoint string, envs []rollout.Environment, maxAge time.Duration) (map[string]ec2env.Observation, error) {
+	_, err := f.inventory.Get(ctx, maxAge, func(context.Context) (struct{}, error) {
+		f.mu.Lock()
+		n := len(f.envs)
+		f.mu.Unlock()
+		f.call(pages(n, 100) + pages(n, 400) + pages(n, 200))
+		return struct{}{}, nil
+	})
+	return f.observe(endpoint, envs, false), err
+}
+
+func pages(n, size int) int { return max(1, (n+size-1)/size) }
+
+func (f *fakeAWS) observe(endpoint string, envs []rollout.Environment, health bool) map[string]ec2env.Observation {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	out := make(map[string]ec2env.Observation, len(envs))
 	for _, e := range envs {
 		n, ok := f.envs[endpoint+"/"+e.ID]
@@ -70,14 +96,13 @@ func (f *fakeAWS) Observe(_ context.Context, endpoint string, envs []rollout.Env
 			out[e.ID] = ec2env.Observation{EnvObservation: rollout.EnvObservation{Gone: true}}
 			continue
 		}
-		out[e.ID] = ec2env.Observation{
-			EnvObservation: rollout.EnvObservation{Exists: true, Capacity: n, InService: n, HealthRead: true, Healthy: n, Targets: n},
-			TargetGroupARN: tgARN(endpoint, e.ID),
+		o := rollout.EnvObservation{Exists: true, Capacity: n, InService: n}
+		if health {
+			o.HealthRead, o.Healthy, o.Targets = true, n, n
 		}
+		out[e.ID] = ec2env.Observation{EnvObservation: o, TargetGroupARN: tgARN(endpoint, e.ID)}
 	}
-	f.mu.Unlock()
-	f.call(3 + len(out))
-	return out, nil
+	return out
 }
 
 func (f *fakeAWS) Scale(_ context.Context, endpoint string, env rollout.Environment, capacity int) error {
@@ -108,6 +133,28 @@ func (f *fakeAWS) SetWeights(_ context.Context, route alb.Route, weights map[str
 
 func (f *fakeAWS) Weights(_ context.Context, route alb.Route) (bool, map[string]int, error) {
 	f.call(1)
+	return f.rule(route)
+}
+
+// WeightsIdle reads each listener once per maxAge, as the router does.
+func (f *fakeAWS) WeightsIdle(ctx context.Context, route alb.Route, maxAge time.Duration) (bool, map[string]int, error) {
+	f.mu.Lock()
+	if f.listeners == nil {
+		f.listeners = map[string]*shifteraws.Snapshot[struct{}]{}
+	}
+	snap := f.listeners[route.ListenerARN]
+	if snap == nil {
+		snap = &shifteraws.Snapshot[struct{}]{}
+		f.listeners[route.ListenerARN] = snap
+	}
+	f.mu.Unlock()
+	if _, err := snap.Get(ctx, maxAge, func(context.Context) (struct{}, error) { f.call(1); return struct{}{}, nil }); err != nil {
+		return false, nil, err
+	}
+	return f.rule(route)
+}
+
+func (f *fakeAWS) rule(route alb.Route) (bool, map[string]int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w, ok := f.rules[ruleKey(route)]

@@ -328,7 +328,7 @@ func (p *planner) next(track Track, r *Rollout) {
 func (p *planner) verify(track Track) {
 	t := p.st.Track(track)
 	o, seen := p.in.Observed.Routes[track]
-	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !o.Exists || !sameWeights(o.Weights, t.Route.Weights) {
+	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !o.Exists || !SameWeights(o.Weights, t.Route.Weights) {
 		return
 	}
 	t.Route.Verified = true
@@ -626,7 +626,7 @@ func (p *planner) teardown() {
 // setRoute sets a track's intended weights; writeRoute writes them.
 func (p *planner) setRoute(track Track, weights map[string]int) {
 	t := p.st.Track(track)
-	if sameWeights(t.Route.Weights, weights) {
+	if SameWeights(t.Route.Weights, weights) {
 		return
 	}
 	t.Route = Route{Weights: weights}
@@ -653,7 +653,7 @@ func (p *planner) writeRoute(track Track) {
 		}
 		return
 	}
-	if len(t.Route.Weights) == 0 || (seen && o.Exists && sameWeights(o.Weights, t.Route.Weights)) {
+	if len(t.Route.Weights) == 0 || (seen && o.Exists && SameWeights(o.Weights, t.Route.Weights)) {
 		return
 	}
 	if !seen {
@@ -943,7 +943,9 @@ func (e *Environment) runs(k Key) bool {
 	return e.Version == k.Version && e.TemplateHash == k.TemplateHash
 }
 
-func sameWeights(a, b map[string]int) bool {
+// SameWeights reports whether two routes send the same share to each
+// environment; a weight of zero is the same as no entry.
+func SameWeights(a, b map[string]int) bool {
 	n := 0
 	for id, w := range a {
 		if w == 0 {

@@ -117,6 +117,8 @@ type Router struct {
 
 	mu    sync.Mutex
 	rules map[routeKey]string // rule ARN
+	// listeners are shared reads of whole listeners, for WeightsIdle.
+	listeners map[string]*shifteraws.Snapshot[[]elbtypes.Rule]
 }
 
 type routeKey struct {
@@ -230,6 +232,56 @@ func (r *Router) Weights(ctx context.Context, route Route) (exists bool, weights
 }
 
 // Delete deletes the route's rule if it exists.
+// WeightsIdle reports what Weights does from a read of the whole listener at
+// most maxAge old, shared by every endpoint on that listener: it is for the
+// resync of endpoints at rest. A rule the router has not identified yet, or
+// that is no longer on the listener, is read as Weights reads it.
+func (r *Router) WeightsIdle(ctx context.Context, route Route, maxAge time.Duration) (exists bool, weights map[string]int, err error) {
+	arn := r.cached(route)
+	if arn == "" {
+		return r.Weights(ctx, route)
+	}
+	rules, err := r.listener(route.ListenerARN).Get(ctx, maxAge, func(ctx context.Context) ([]elbtypes.Rule, error) {
+		return r.listRules(ctx, route.ListenerARN)
+	})
+	if err != nil {
+		return false, nil, fmt.Errorf("route %s: %w", route, err)
+	}
+	for _, rule := range rules {
+		if aws.ToString(rule.RuleArn) == arn {
+			return true, weightsOf(rule), nil
+		}
+	}
+	r.forget(route)
+	return r.Weights(ctx, route)
+}
+
+func (r *Router) listener(arn string) *shifteraws.Snapshot[[]elbtypes.Rule] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.listeners == nil {
+		r.listeners = map[string]*shifteraws.Snapshot[[]elbtypes.Rule]{}
+	}
+	if r.listeners[arn] == nil {
+		r.listeners[arn] = &shifteraws.Snapshot[[]elbtypes.Rule]{}
+	}
+	return r.listeners[arn]
+}
+
+// listRules reads every rule of a listener.
+func (r *Router) listRules(ctx context.Context, listenerARN string) ([]elbtypes.Rule, error) {
+	var rules []elbtypes.Rule
+	p := elb.NewDescribeRulesPaginator(r.elb, &elb.DescribeRulesInput{ListenerArn: aws.String(listenerARN)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe rules of listener %s: %w", listenerARN, err)
+		}
+		rules = append(rules, page.Rules...)
+	}
+	return rules, nil
+}
+
 func (r *Router) Delete(ctx context.Context, route Route) error {
 	arn, err := r.ruleARN(ctx, route)
 	if err != nil || arn == "" {

@@ -455,3 +455,36 @@ func TestRoutesWithoutConditionsMatchEveryPath(t *testing.T) {
 		t.Errorf("conditions = %+v, want path /*", rule.Conditions)
 	}
 }
+
+// TestWeightsIdleReadsEachListenerOnce: the idle reads of every route on a
+// listener share one DescribeRules per maxAge, see what the rule holds, and
+// fall back to a full read for a rule the router has not identified.
+func TestWeightsIdleReadsEachListenerOnce(t *testing.T) {
+	f := newFixture(t)
+	r := f.router()
+	web := f.route
+	web.Endpoint, web.Priority, web.Hosts = "web", 101, []string{"web.example.com"}
+	for _, route := range []alb.Route{f.route, web} {
+		if _, err := r.SetWeights(t.Context(), route, map[string]int{f.tgs[0]: 60, f.tgs[1]: 40}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.calls.Reset()
+	for range 3 {
+		for _, route := range []alb.Route{f.route, web} {
+			exists, weights, err := r.WeightsIdle(t.Context(), route, time.Minute)
+			if err != nil || !exists || weights[f.tgs[0]] != 60 || weights[f.tgs[1]] != 40 {
+				t.Fatalf("%s: %v %v %v", route.Endpoint, exists, weights, err)
+			}
+		}
+	}
+	if n := f.calls.Total("ELBv2"); n != 1 {
+		t.Errorf("ELBv2 calls for six idle reads = %d, want 1\n%s", n, f.calls)
+	}
+	// A router that has not met the rule yet reads it in full, checking
+	// that it owns it.
+	fresh := f.router()
+	if exists, weights, err := fresh.WeightsIdle(t.Context(), web, time.Minute); err != nil || !exists || weights[f.tgs[0]] != 60 {
+		t.Errorf("fresh router: %v %v %v", exists, weights, err)
+	}
+}

@@ -78,6 +78,8 @@ type Backend struct {
 	api       API
 	shifterID string
 	logger    hclog.Logger
+	// inventory lists the shifter's resources for idle observations.
+	inventory shifteraws.Snapshot[inventory]
 }
 
 // New returns a backend acting in the account api reaches. shifterID is part
