@@ -956,6 +956,9 @@ func SameWeights(a, b map[string]int) bool {
 		}
 		n++
 	}
+	if n == len(b) {
+		return true // b has an entry for each of a's, so none other
+	}
 	for _, w := range b {
 		if w != 0 {
 			n--
