@@ -5,11 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -20,28 +21,12 @@ import (
 // ratio is what the provider adds to a team's plan.
 func BenchmarkTerraform(b *testing.B) {
 	const n = 200
-	if _, err := exec.LookPath("terraform"); err != nil {
-		b.Fatal("terraform not on PATH")
-	}
 	// Production intervals: the plans are timed against a shifter at rest.
 	s := startShifter(b, "5s", "60s")
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-ionroller"), "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	cliConfig := filepath.Join(dir, "terraformrc")
-	write(b, cliConfig, fmt.Sprintf(`provider_installation {
-  dev_overrides { "registry.terraform.io/ionroller/ionroller" = %q }
-  direct {}
-}
-disable_checkpoint = true
-`, bin))
-
+	tf, dir := terraformRunner(b)
 	ionroller := filepath.Join(dir, "ionroller")
 	var cfg strings.Builder
-	cfg.WriteString("terraform {\n  required_providers {\n    ionroller = { source = \"ionroller/ionroller\" }\n  }\n}\n")
+	cfg.WriteString(requiredProvider)
 	cfg.WriteString(providerConfig(s.url))
 	for i := range n {
 		name := fmt.Sprintf("bench-%03d", i)
@@ -69,7 +54,109 @@ resource "ionroller_release" %[1]q {
 	}
 	write(b, filepath.Join(floor, "main.tf"), cfg.String())
 
-	tf := func(wd string, args ...string) time.Duration {
+	apply := tf(ionroller, "apply", "-auto-approve", "-input=false")
+	tf(floor, "apply", "-auto-approve", "-input=false")
+	for i := range n {
+		waitReleaseComplete(b, s, fmt.Sprintf("bench-%03d", i))
+	}
+	plan := func(wd string) time.Duration {
+		var ts []time.Duration
+		for range 3 {
+			ts = append(ts, tf(wd, "plan", "-input=false", "-detailed-exitcode"))
+		}
+		return median(ts)
+	}
+	b.ResetTimer()
+	for range b.N {
+		plan, floorPlan := plan(ionroller), plan(floor)
+		b.ReportMetric(apply.Seconds(), "s-apply-200-releases")
+		b.ReportMetric(plan.Seconds(), "s-plan")
+		b.ReportMetric(floorPlan.Seconds(), "s-plan-terraform_data")
+		b.ReportMetric(plan.Seconds()/floorPlan.Seconds(), "plan-ratio")
+	}
+}
+
+// BenchmarkTerraformRollback measures rolling back by reverting a commit:
+// `terraform apply` of the previous version of a release whose environment
+// is still hot, against a real shifter on moto. It reports the time from
+// terraform starting to the ModifyRule that puts 100% back being done, how
+// long the apply takes, the ELBv2 writes per revert, and next to it, in the
+// same run, `terraform apply` of a terraform_data change: terraform's own
+// floor.
+func BenchmarkTerraformRollback(b *testing.B) {
+	awsCfg := awstest.Config(b)
+	clock, calls := awstest.NewClock("ModifyRule"), awstest.NewCounter()
+	clock.Add(&awsCfg)
+	calls.Add(&awsCfg)
+	s := startShifterOn(b, awsCfg, "50ms", "30s")
+	tf, dir := terraformRunner(b)
+
+	ionroller, floor := filepath.Join(dir, "ionroller"), filepath.Join(dir, "floor")
+	variable := "variable \"release\" {\n  type = string\n}\n"
+	write(b, filepath.Join(ionroller, "main.tf"), requiredProvider+variable+providerConfig(s.url)+
+		endpointConfig("bench", s.net, oneStep, "24h")+
+		"resource \"ionroller_release\" \"test\" {\n  endpoint = ionroller_endpoint.test.name\n  version  = var.release\n}\n")
+	write(b, filepath.Join(floor, "main.tf"), variable+"resource \"terraform_data\" \"release\" {\n  input = var.release\n}\n")
+	apply := func(wd, version string) time.Duration {
+		return tf(wd, "apply", "-auto-approve", "-input=false", "-var", "release="+version)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		apply(ionroller, v)
+		waitReleaseComplete(b, s, "bench")
+	}
+
+	var toWrite, applies, floors []time.Duration
+	writes := 0
+	b.ResetTimer()
+	for i := range b.N {
+		version := []string{"v1", "v2"}[i%2]
+		before, elbBefore := clock.Count(), calls.Writes("ELBv2")
+		start := time.Now()
+		applies = append(applies, apply(ionroller, version))
+		done, ok := clock.After(before, 30*time.Second)
+		if !ok {
+			b.Fatalf("no ModifyRule after the revert to %s", version)
+		}
+		toWrite = append(toWrite, done.Sub(start))
+		b.StopTimer()
+		waitReleaseComplete(b, s, "bench")
+		writes += calls.Writes("ELBv2") - elbBefore
+		floors = append(floors, apply(floor, version))
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(median(toWrite)), "ms-apply-start-to-write")
+	b.ReportMetric(ms(median(applies)), "ms-apply")
+	b.ReportMetric(ms(median(floors)), "ms-apply-terraform_data")
+	b.ReportMetric(float64(median(applies))/float64(median(floors)), "apply-ratio")
+	b.ReportMetric(float64(writes)/float64(b.N), "elb-writes/op")
+}
+
+// requiredProvider names the provider terraformRunner installs.
+const requiredProvider = "terraform {\n  required_providers {\n    ionroller = { source = \"ionroller/ionroller\" }\n  }\n}\n"
+
+// terraformRunner builds the provider into a temporary directory and
+// returns that directory and a function that runs terraform with the
+// provider in dir wd and says how long it took.
+func terraformRunner(b *testing.B) (tf func(wd string, args ...string) time.Duration, dir string) {
+	b.Helper()
+	if _, err := exec.LookPath("terraform"); err != nil {
+		b.Fatal("terraform not on PATH")
+	}
+	dir = b.TempDir()
+	bin := filepath.Join(dir, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-ionroller"), "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	cliConfig := filepath.Join(dir, "terraformrc")
+	write(b, cliConfig, fmt.Sprintf(`provider_installation {
+  dev_overrides { "registry.terraform.io/ionroller/ionroller" = %q }
+  direct {}
+}
+disable_checkpoint = true
+`, bin))
+	return func(wd string, args ...string) time.Duration {
 		b.Helper()
 		cmd := exec.Command("terraform", args...)
 		cmd.Dir = wd
@@ -79,29 +166,16 @@ resource "ionroller_release" %[1]q {
 			b.Fatalf("terraform %s in %s: %v\n%s", strings.Join(args, " "), wd, err, out)
 		}
 		return time.Since(start)
-	}
-	apply := tf(ionroller, "apply", "-auto-approve", "-input=false")
-	tf(floor, "apply", "-auto-approve", "-input=false")
-	for i := range n {
-		waitReleaseComplete(b, s, fmt.Sprintf("bench-%03d", i))
-	}
-	median := func(wd string) time.Duration {
-		var ts []time.Duration
-		for range 3 {
-			ts = append(ts, tf(wd, "plan", "-input=false", "-detailed-exitcode"))
-		}
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-		return ts[1]
-	}
-	b.ResetTimer()
-	for range b.N {
-		plan, floorPlan := median(ionroller), median(floor)
-		b.ReportMetric(apply.Seconds(), "s-apply-200-releases")
-		b.ReportMetric(plan.Seconds(), "s-plan")
-		b.ReportMetric(floorPlan.Seconds(), "s-plan-terraform_data")
-		b.ReportMetric(plan.Seconds()/floorPlan.Seconds(), "plan-ratio")
-	}
+	}, dir
 }
+
+func median(ts []time.Duration) time.Duration {
+	ts = slices.Clone(ts)
+	slices.Sort(ts)
+	return ts[len(ts)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // waitReleaseComplete waits until the release of endpoint name is complete.
 func waitReleaseComplete(b *testing.B, s *testShifter, name string) {

@@ -45,8 +45,6 @@ type testShifter struct {
 	warnings *warningLog
 }
 
-// newTestShifter starts a shifter polling every 50ms and resyncing every
-// second, against a fresh moto account with a network in it.
 // newTestShifter starts a shifter that acts fast (poll 50ms, resync 1s),
 // lets anonymous callers in as admin (the tests' own client among them) and
 // also knows the tokens given, as HCL token blocks.
@@ -58,7 +56,13 @@ func newTestShifter(t testing.TB, tokens ...string) *testShifter {
 // startShifter starts a shifter with the poll and resync intervals given.
 func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShifter {
 	t.Helper()
-	awsCfg := awstest.Config(t)
+	return startShifterOn(t, awstest.Config(t), poll, resync, tokens...)
+}
+
+// startShifterOn is startShifter with the AWS configuration given (a fresh
+// moto account, with middleware that watches its calls).
+func startShifterOn(t testing.TB, awsCfg aws.Config, poll, resync string, tokens ...string) *testShifter {
+	t.Helper()
 	net := awstest.Network(t, awsCfg)
 	cfg, err := cli.ParseConfig(fmt.Appendf(nil, `
 listen          = "127.0.0.1:0"

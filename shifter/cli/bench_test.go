@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,44 +12,11 @@ import (
 	"testing"
 	"time"
 
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
 )
-
-// writeClock records when each ELBv2 write completes.
-type writeClock struct {
-	mu   sync.Mutex
-	done []time.Time
-}
-
-func (w *writeClock) middleware(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchWriteClock",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			out, md, err := next.HandleInitialize(ctx, in)
-			if awsmiddleware.GetOperationName(ctx) == "ModifyRule" && err == nil {
-				w.mu.Lock()
-				w.done = append(w.done, time.Now())
-				w.mu.Unlock()
-			}
-			return out, md, err
-		}), middleware.After)
-}
-
-func (w *writeClock) count() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.done)
-}
-
-func (w *writeClock) last() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.done[len(w.done)-1]
-}
 
 // BenchmarkRollbackLatency measures, against moto, the time from a revert's
 // PUT reaching the API to the ModifyRule that puts 100% back on the hot
@@ -59,10 +25,9 @@ func (w *writeClock) last() time.Time {
 func BenchmarkRollbackLatency(b *testing.B) {
 	awsCfg := awstest.Config(b)
 	net := awstest.Network(b, awsCfg)
-	clock := &writeClock{}
-	calls := awstest.NewCounter()
+	clock, calls := awstest.NewClock("ModifyRule"), awstest.NewCounter()
 	shifterCfg := awsCfg.Copy()
-	shifterCfg.APIOptions = append(shifterCfg.APIOptions, clock.middleware)
+	clock.Add(&shifterCfg)
 	calls.Add(&shifterCfg)
 	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
 listen          = "127.0.0.1:0"
@@ -113,13 +78,14 @@ auth {
 	b.ResetTimer()
 	for i := range b.N {
 		version := []string{"v1", "v2"}[i%2]
-		before, elbBefore := clock.count(), calls.Writes("ELBv2")
+		before, elbBefore := clock.Count(), calls.Writes("ELBv2")
 		start := time.Now()
 		put("/v1/endpoints/web/releases/production", map[string]any{"version": version})
-		for clock.count() == before {
-			time.Sleep(100 * time.Microsecond)
+		done, ok := clock.After(before, 30*time.Second)
+		if !ok {
+			b.Fatalf("no ModifyRule after the revert to %s", version)
 		}
-		latencies = append(latencies, clock.last().Sub(start))
+		latencies = append(latencies, done.Sub(start))
 		b.StopTimer()
 		complete(version)
 		writes += calls.Writes("ELBv2") - elbBefore
