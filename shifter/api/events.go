@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -98,8 +99,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 	w.WriteHeader(http.StatusOK)
 
-	poll := time.NewTicker(s.poll)
-	defer poll.Stop()
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
 	for {
@@ -118,7 +117,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 		case <-r.Context().Done():
 			return nil
 		case <-wake:
-		case <-poll.C:
 		case <-heartbeat.C:
 			if _, err := io.WriteString(w, ": heartbeat\n\n"); err != nil {
 				return nil // the client left
@@ -131,24 +129,52 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 // sequence written.
 func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int64) (int64, error) {
 	for {
-		events, err := s.Store.ListEvents(r.Context(), name, after, maxEventLimit)
+		p, err := s.readPage(r.Context(), name, after)
 		if err != nil {
 			return after, err
 		}
-		for _, e := range events {
-			data, err := json.Marshal(e)
-			if err != nil {
-				return after, err
-			}
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data); err != nil {
-				return after, err
-			}
-			after = e.Seq
+		if _, err := w.Write(p.frames); err != nil {
+			return after, err
 		}
-		if len(events) < maxEventLimit {
+		after = p.last
+		if p.count < maxEventLimit {
 			return after, nil
 		}
 	}
+}
+
+// page is up to maxEventLimit events after a sequence number, encoded as
+// Server-Sent Events.
+type page struct {
+	frames []byte
+	last   int64 // the last sequence in frames, or the one asked after
+	count  int
+}
+
+// readPage reads and encodes the events of endpoint after after. Streams of
+// one endpoint are woken together (by Publish and by the poll), so
+// concurrent reads of the same page are made once and shared: a thousand
+// followers cost one store read per new event, not a thousand.
+func (s *Server) readPage(ctx context.Context, endpoint string, after int64) (page, error) {
+	// The read outlives the stream that started it: others may share it.
+	ctx = context.WithoutCancel(ctx)
+	v, err, _ := s.pages.Do(endpoint+"\x00"+strconv.FormatInt(after, 10), func() (any, error) {
+		events, err := s.Store.ListEvents(ctx, endpoint, after, maxEventLimit)
+		if err != nil {
+			return page{}, err
+		}
+		p := page{last: after, count: len(events)}
+		for _, e := range events {
+			data, err := json.Marshal(e)
+			if err != nil {
+				return page{}, err
+			}
+			p.frames = fmt.Appendf(p.frames, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+			p.last = e.Seq
+		}
+		return p, nil
+	})
+	return v.(page), err
 }
 
 // Publish wakes the event streams of endpoint so they read its new events
@@ -157,10 +183,36 @@ func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int
 func (s *Server) Publish(endpoint string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ch := range s.subscribers[endpoint] {
+	wake(s.subscribers[endpoint])
+}
+
+// wake wakes the streams whose channels are given.
+func wake(streams map[chan struct{}]struct{}) {
+	for ch := range streams {
 		select {
 		case ch <- struct{}{}:
 		default: // already woken; it reads everything new at once
+		}
+	}
+}
+
+// pollStreams wakes every open stream each poll interval, so events that
+// other replicas store reach them without a Publish. An endpoint's streams
+// wake together and share their reads (readPage). It runs while streams
+// are open: until stop is closed.
+func (s *Server) pollStreams(stop <-chan struct{}) {
+	tick := time.NewTicker(s.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			s.mu.Lock()
+			for _, streams := range s.subscribers {
+				wake(streams)
+			}
+			s.mu.Unlock()
 		}
 	}
 }
@@ -211,12 +263,20 @@ func (s *Server) subscribe(endpoint string) (<-chan struct{}, func()) {
 		s.subscribers[endpoint] = make(map[chan struct{}]struct{})
 	}
 	s.subscribers[endpoint][ch] = struct{}{}
+	if s.stopPolling == nil {
+		s.stopPolling = make(chan struct{})
+		go s.pollStreams(s.stopPolling)
+	}
 	return ch, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.subscribers[endpoint], ch)
 		if len(s.subscribers[endpoint]) == 0 {
 			delete(s.subscribers, endpoint)
+		}
+		if len(s.subscribers) == 0 {
+			close(s.stopPolling)
+			s.stopPolling = nil
 		}
 	}
 }

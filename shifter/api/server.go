@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api/ui"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -23,7 +24,7 @@ import (
 
 // Default timings of event streams.
 const (
-	// defaultPoll is how often a stream reads the store even when nobody
+	// defaultPoll is how often streams read the store even when nobody
 	// called Publish: events written by another replica arrive this way.
 	defaultPoll = time.Second
 	// defaultHeartbeat keeps idle streams from being cut by proxies and
@@ -55,11 +56,16 @@ type Server struct {
 
 	poll, heartbeat time.Duration
 
+	// pages shares the reads of event streams woken together.
+	pages singleflight.Group
+
 	mu sync.Mutex
 	// subscribers are the wake-up channels of open event streams, by
-	// endpoint; streams counts them by principal.
+	// endpoint; streams counts them by principal. stopPolling ends the
+	// poll of open streams; nil while none is open.
 	subscribers map[string]map[chan struct{}]struct{}
 	streams     map[string]int
+	stopPolling chan struct{}
 }
 
 // handler is a /v1 route: it answers, or returns the error to answer with.
