@@ -101,10 +101,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
+	// A poll that finds nothing new writes nothing, and then a flush would
+	// be a wasted system call on every open stream.
+	unflushed := true // the header
 	for {
 		next, err := s.sendEvents(w, r, name, after)
-		if err == nil {
+		if err == nil && (unflushed || next != after) {
 			err = rc.Flush()
+			unflushed = false
 		}
 		if err != nil {
 			if r.Context().Err() == nil {
@@ -121,6 +125,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 			if _, err := io.WriteString(w, ": heartbeat\n\n"); err != nil {
 				return nil // the client left
 			}
+			unflushed = true
 		}
 	}
 }
