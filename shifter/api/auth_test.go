@@ -27,6 +27,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		hidden int
 	}{
 		{"list endpoints", "GET", "/v1/endpoints", nil, api.RoleRead, 200, 200},
+		{"list replicas", "GET", "/v1/replicas", nil, api.RoleRead, 200, 200},
 		{"get endpoint", "GET", "/v1/endpoints/web", nil, api.RoleRead, 200, 404},
 		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), api.RoleAdmin, 201, 403},
 		{"update endpoint", "PUT", "/v1/endpoints/web", updated, api.RoleAdmin, 200, 403},

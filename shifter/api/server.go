@@ -50,6 +50,12 @@ type Server struct {
 	Ready func() error
 	// Auth authenticates requests; nil refuses every /v1 request.
 	Auth *Auth
+	// Replica names this shifter process in GET /v1/replicas.
+	Replica string
+	// Leases, on a store shared by several replicas, lists the replicas
+	// and their leases for GET /v1/replicas; nil on a store one shifter
+	// owns.
+	Leases store.Leases
 	// MaxStreams bounds the event streams one principal may hold open
 	// (default 16), so no caller can tie up the shifter with streams.
 	MaxStreams int
@@ -102,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 	ui.Register(mux)
 
 	mux.Handle("GET /v1/whoami", s.route(RoleRead, s.whoami))
+	mux.Handle("GET /v1/replicas", s.route(RoleRead, s.replicas))
 	mux.Handle("GET /v1/endpoints", s.route(RoleRead, s.listEndpoints))
 	mux.Handle("GET /v1/endpoints/{name}", s.route(RoleRead, s.getEndpoint))
 	mux.Handle("PUT /v1/endpoints/{name}", s.route(RoleAdmin, s.putEndpoint))

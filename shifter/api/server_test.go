@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -76,5 +77,17 @@ func TestWebUIIsServedBesideTheAPI(t *testing.T) {
 	f.do("GET", "/v1/endpoints", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
 	if resp := f.do("GET", "/v1/releases", root, nil); resp.status != http.StatusNotFound || strings.Contains(string(resp.body), "<html") {
 		t.Errorf("GET /v1/releases = %d %s, want a 404 that is not the UI", resp.status, resp.body)
+	}
+}
+
+// TestReplicasOfAStoreOneShifterOwns: on bbolt the shifter answering is
+// the only replica, and holds no leases (the HA tests cover a shared store).
+func TestReplicasOfAStoreOneShifterOwns(t *testing.T) {
+	f := newFixture(t, func(s *api.Server) { s.Replica = "shifter-1-ab12cd" })
+	var got api.ReplicasView
+	f.do("GET", "/v1/replicas", principalName("search", api.RoleRead), nil).must(t, http.StatusOK, &got)
+	want := api.ReplicasView{Replica: "shifter-1-ab12cd", Replicas: []api.ReplicaView{{ID: "shifter-1-ab12cd"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("replicas = %+v, want %+v", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -26,6 +27,31 @@ type WhoAmI struct {
 	Name string `json:"name"`
 	Team string `json:"team,omitempty"`
 	Role Role   `json:"role"`
+}
+
+// ReplicasView is the body of GET /v1/replicas: the shifter replica that
+// answered and the live replicas. Leased is false on a store one shifter
+// owns (bbolt): that shifter is the only replica and acts on every endpoint.
+type ReplicasView struct {
+	Replica  string        `json:"replica"`
+	Leased   bool          `json:"leased"`
+	Replicas []ReplicaView `json:"replicas"`
+}
+
+// ReplicaView is a live replica: when its heartbeat expires unrenewed, and
+// the endpoint leases it holds, among those the caller may see.
+type ReplicaView struct {
+	ID      string      `json:"id"`
+	Expires time.Time   `json:"expires,omitzero"`
+	Leases  []LeaseView `json:"leases,omitempty"`
+}
+
+// LeaseView is an endpoint lease: its generation grows each time the lease
+// changes hands.
+type LeaseView struct {
+	Endpoint   string    `json:"endpoint"`
+	Generation int64     `json:"generation"`
+	Expires    time.Time `json:"expires"`
 }
 
 // EventPage is the body of GET /v1/endpoints/{name}/events. Next is the

@@ -12,11 +12,16 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
 )
+
+// otherTeamToken reads for a team that does not own the test's endpoint.
+const otherTeamToken = "search-reader-token"
 
 // replica is a shifter the test may close before it ends.
 type replica struct {
@@ -43,8 +48,13 @@ store {
 }
 auth {
   anonymous { role = "admin" }
+  token "search-reader" {
+    team   = "search"
+    role   = "read"
+    sha256 = %q
+  }
 }
-`, id)), "test.hcl")
+`, id, api.HashToken(otherTeamToken))), "test.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +105,7 @@ func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
 	if heldB == "1" {
 		holder, other = b, a
 	}
+	checkReplicas(t, other.URL(), holder.URL())
 	start := time.Now()
 	if err := holder.close(); err != nil {
 		t.Fatal(err)
@@ -110,6 +121,43 @@ func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
 		t.Fatalf("PUT release v2 = %d %v", code, body)
 	}
 	waitRelease(t, other.URL(), "v2")
+}
+
+// checkReplicas checks GET /v1/replicas on a replica at url: it names
+// itself and both live replicas, and only the replica at holderURL holds
+// the lease of web, which a reader of another team does not see.
+func checkReplicas(t *testing.T, url, holderURL string) {
+	t.Helper()
+	replicasAt := func(url string, opts ...client.Option) api.ReplicasView {
+		t.Helper()
+		c, err := client.New(url, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.Replicas(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	view, holder := replicasAt(url), replicasAt(holderURL).Replica
+	if view.Replica == "" || view.Replica == holder || !view.Leased || len(view.Replicas) != 2 {
+		t.Fatalf("replicas at %s = %+v, want itself and %s, leased", url, view, holder)
+	}
+	for _, r := range view.Replicas {
+		want := 0
+		if r.ID == holder {
+			want = 1
+		}
+		if len(r.Leases) != want || (want == 1 && (r.Leases[0].Endpoint != "web" || r.Leases[0].Generation < 1)) {
+			t.Errorf("replica %s holds %+v, want %d lease of web", r.ID, r.Leases, want)
+		}
+	}
+	for _, r := range replicasAt(url, client.WithToken(otherTeamToken)).Replicas {
+		if len(r.Leases) != 0 {
+			t.Errorf("a reader of another team sees the leases %+v of %s", r.Leases, r.ID)
+		}
+	}
 }
 
 // waitRelease waits until the production release of web is complete at

@@ -85,7 +85,8 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth}
+	replica := replicaName(cfg.ReplicaID)
+	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases}
 	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
 	s.notifier = &notify.Notifier{
 		Logger: s.Logger.Named("notify"),
@@ -98,7 +99,6 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		},
 	}
 	s.notifier.Start(ctx)
-	replica := replicaName(cfg.ReplicaID)
 	s.reconciler = reconcile.New(reconcile.Config{
 		Store:     st,
 		Connect:   reconcile.AWSConnector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),

@@ -28,6 +28,14 @@ func (c *Client) ListEndpoints(ctx context.Context, team string) ([]rollout.Endp
 	return list.Endpoints, nil
 }
 
+// Replicas returns the shifter replica that answers and the live replicas
+// with the leases they hold on endpoints the token may see.
+func (c *Client) Replicas(ctx context.Context) (api.ReplicasView, error) {
+	var v api.ReplicasView
+	err := c.call(ctx, request{method: http.MethodGet, path: []string{"replicas"}}, &v)
+	return v, err
+}
+
 // GetEndpoint returns an endpoint's spec and live status.
 func (c *Client) GetEndpoint(ctx context.Context, name string) (rollout.EndpointView, error) {
 	var v rollout.EndpointView
