@@ -5,12 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -64,7 +64,7 @@ resource "ionroller_release" %[1]q {
 		for range 3 {
 			ts = append(ts, tf(wd, "plan", "-input=false", "-detailed-exitcode"))
 		}
-		return median(ts)
+		return benchtest.Percentile(ts, 50)
 	}
 	b.ResetTimer()
 	for range b.N {
@@ -125,10 +125,11 @@ func BenchmarkTerraformRollback(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(ms(median(toWrite)), "ms-apply-start-to-write")
-	b.ReportMetric(ms(median(applies)), "ms-apply")
-	b.ReportMetric(ms(median(floors)), "ms-apply-terraform_data")
-	b.ReportMetric(float64(median(applies))/float64(median(floors)), "apply-ratio")
+	applyTime, floorTime := benchtest.Percentile(applies, 50), benchtest.Percentile(floors, 50)
+	b.ReportMetric(benchtest.Ms(benchtest.Percentile(toWrite, 50)), "ms-apply-start-to-write")
+	b.ReportMetric(benchtest.Ms(applyTime), "ms-apply")
+	b.ReportMetric(benchtest.Ms(floorTime), "ms-apply-terraform_data")
+	b.ReportMetric(float64(applyTime)/float64(floorTime), "apply-ratio")
 	b.ReportMetric(float64(writes)/float64(b.N), "elb-writes/op")
 }
 
@@ -168,14 +169,6 @@ disable_checkpoint = true
 		return time.Since(start)
 	}, dir
 }
-
-func median(ts []time.Duration) time.Duration {
-	ts = slices.Clone(ts)
-	slices.Sort(ts)
-	return ts[len(ts)/2]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // waitReleaseComplete waits until the release of endpoint name is complete.
 func waitReleaseComplete(b *testing.B, s *testShifter, name string) {

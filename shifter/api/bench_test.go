@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
@@ -31,18 +30,7 @@ import (
 // cores, so the figures include reading the streams. SSE_SUBSCRIBERS
 // overrides the sizes (each needs two file descriptors).
 func BenchmarkEventSubscribers(b *testing.B) {
-	sizes := []int{100, 1000, 5000}
-	if s := os.Getenv("SSE_SUBSCRIBERS"); s != "" {
-		sizes = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				b.Fatalf("SSE_SUBSCRIBERS: %v", err)
-			}
-			sizes = append(sizes, n)
-		}
-	}
-	for _, n := range sizes {
+	for _, n := range benchtest.Sizes(b, "SSE_SUBSCRIBERS", 100, 1000, 5000) {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			var limit syscall.Rlimit
 			if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err == nil && limit.Cur < uint64(2*n+100) {
@@ -50,16 +38,16 @@ func BenchmarkEventSubscribers(b *testing.B) {
 			}
 			for range b.N {
 				lat := deliverToSubscribers(b, n, 20)
-				b.ReportMetric(ms(lat[len(lat)/2]), "ms-p50")
-				b.ReportMetric(ms(lat[len(lat)*99/100]), "ms-p99")
-				b.ReportMetric(ms(lat[len(lat)-1]), "ms-max")
+				b.ReportMetric(benchtest.Ms(benchtest.Percentile(lat, 50)), "ms-p50")
+				b.ReportMetric(benchtest.Ms(benchtest.Percentile(lat, 99)), "ms-p99")
+				b.ReportMetric(benchtest.Ms(benchtest.Percentile(lat, 100)), "ms-max")
 			}
 		})
 	}
 }
 
 // deliverToSubscribers opens n event streams on one endpoint, publishes
-// events one by one, and returns every delivery latency, sorted.
+// events one by one, and returns every delivery latency.
 func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
@@ -138,8 +126,5 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 	for _, l := range perClient {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
 	return all
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

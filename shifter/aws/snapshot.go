@@ -24,7 +24,6 @@ type Snapshot[T any] struct {
 type flight[T any] struct {
 	done  chan struct{}
 	value T
-	at    time.Time
 	err   error
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
 )
 
@@ -92,9 +92,8 @@ auth {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "ms-p50")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "ms-p99")
+	b.ReportMetric(benchtest.Ms(benchtest.Percentile(latencies, 50)), "ms-p50")
+	b.ReportMetric(benchtest.Ms(benchtest.Percentile(latencies, 99)), "ms-p99")
 	b.ReportMetric(float64(writes)/float64(b.N), "elb-writes/op")
 }
 
@@ -154,8 +153,12 @@ auth {
 							b.Error(err)
 							return
 						}
-						io.Copy(io.Discard, res.Body)
+						_, err = io.Copy(io.Discard, res.Body)
 						res.Body.Close()
+						if err != nil {
+							b.Error(err)
+							return
+						}
 						if res.StatusCode >= 300 {
 							b.Errorf("%s %s = %d", op.method, op.path, res.StatusCode)
 							return
@@ -173,9 +176,8 @@ auth {
 			if len(latencies) == 0 {
 				return // the errors are reported
 			}
-			sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "ms-p99")
+			b.ReportMetric(benchtest.Ms(benchtest.Percentile(latencies, 99)), "ms-p99")
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
@@ -306,8 +306,7 @@ func stepErrorP99(tb testing.TB, st store.Store, n int, pause time.Duration) tim
 	if len(errs) == 0 {
 		tb.Fatal("no step events")
 	}
-	slices.Sort(errs)
-	return errs[len(errs)*99/100]
+	return benchtest.Percentile(errs, 99)
 }
 
 func cpuTime() time.Duration {
@@ -334,18 +333,7 @@ func rssMB() float64 {
 // endpoints rolling at once (SCALE_ENDPOINTS overrides the list), against
 // the fake AWS with 5 ms per call.
 func BenchmarkScale(b *testing.B) {
-	sizes := []int{100, 1000, 5000}
-	if s := os.Getenv("SCALE_ENDPOINTS"); s != "" {
-		sizes = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sizes = append(sizes, n)
-		}
-	}
-	for _, n := range sizes {
+	for _, n := range benchtest.Sizes(b, "SCALE_ENDPOINTS", 100, 1000, 5000) {
 		b.Run(fmt.Sprintf("endpoints=%d", n), func(b *testing.B) {
 			for range b.N {
 				r := runScale(b, n, 5*time.Millisecond, time.Second, 30*time.Second)
