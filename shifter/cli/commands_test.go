@@ -49,6 +49,7 @@ func TestCommands(t *testing.T) {
 		{"AuthorizationMatrix", matrixAuth, testAuthorizationMatrix},
 		{"WatchPlain", "", testWatchPlain},
 		{"WatchTerminal", "", testWatchTerminal},
+		{"Replicas", "", testReplicas},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -621,5 +622,20 @@ func testWatchPlain(t *testing.T, h *harness) {
 	// Once it is over there is nothing to wait for.
 	if r := h.run("watch", "web"); r.code != 0 || !strings.HasSuffix(r.stdout, "web: release v2 is complete\n") {
 		t.Errorf("watch of a complete release: %s", r)
+	}
+}
+
+// testReplicas: on a bolt store the shifter answering is the only replica
+// and holds no leases (ha_test.go covers a shared store).
+func testReplicas(t *testing.T, h *harness) {
+	if out := h.ok("replicas"); !strings.Contains(out, "is the only replica (bolt store)") {
+		t.Errorf("shifter replicas:\n%s", out)
+	}
+	var v api.ReplicasView
+	if err := json.Unmarshal([]byte(h.ok("replicas", "-output", "json")), &v); err != nil || v.Leased || len(v.Replicas) != 1 || v.Replicas[0].ID != v.Replica {
+		t.Errorf("shifter replicas -output json = %+v, %v", v, err)
+	}
+	if r := h.run("replicas", "web"); r.code != 2 || !strings.Contains(r.stderr, "takes no arguments") {
+		t.Errorf("shifter replicas web: %s", r)
 	}
 }

@@ -1,10 +1,12 @@
 package cli_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,6 +154,18 @@ func checkReplicas(t *testing.T, url, holderURL string) {
 		if len(r.Leases) != want || (want == 1 && (r.Leases[0].Endpoint != "web" || r.Leases[0].Generation < 1)) {
 			t.Errorf("replica %s holds %+v, want %d lease of web", r.ID, r.Leases, want)
 		}
+	}
+	var out, errs bytes.Buffer
+	if code := cli.Run(t.Context(), []string{"replicas", "-addr", url}, &out, &errs); code != 0 {
+		t.Fatalf("shifter replicas: exit %d: %s", code, errs.String())
+	}
+	for _, want := range []string{view.Replica + " *", holder + "  "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("shifter replicas does not show %q:\n%s", want, out.String())
+		}
+	}
+	if !regexp.MustCompile(regexp.QuoteMeta(holder) + ` +expires in \d+s +web\n`).MatchString(out.String()) {
+		t.Errorf("shifter replicas does not show %s holding web:\n%s", holder, out.String())
 	}
 	for _, r := range replicasAt(url, client.WithToken(otherTeamToken)).Replicas {
 		if len(r.Leases) != 0 {

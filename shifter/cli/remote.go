@@ -64,6 +64,8 @@ func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string)
 		return &eventsCommand{command: base}
 	case "promote", "pause", "resume", "abort", "rollback":
 		return &actCommand{command: base, kind: rollout.CommandKind(name)}
+	case "replicas":
+		return &replicasCommand{command: base}
 	}
 	return nil
 }
@@ -183,6 +185,21 @@ func (c *command) printUsage(fs *flagSet) {
 	fs.SetOutput(c.stdout)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
+}
+
+// outputFlag registers -output (text or json) and returns what reports,
+// once the flags are parsed, whether it asks for JSON.
+func outputFlag(fs *flagSet) func() (json bool, err error) {
+	output := fs.String("output", "text", "`format`: text, or json for the API's view")
+	return func() (bool, error) {
+		switch *output {
+		case "text":
+			return false, nil
+		case "json":
+			return true, nil
+		}
+		return false, usagef("-output must be text or json; got %q", *output)
+	}
 }
 
 // endpointArg returns the one ENDPOINT argument of a command.

@@ -29,18 +29,14 @@ func (c *statusCommand) parseFlags(args []string) error {
 			"traffic split. With one, shows it in detail: the rollout in flight, the traffic\n"+
 			"of every version, its environments and the hot versions a rollback can return to.")
 	c.conn.register(fs.FlagSet)
-	output := fs.String("output", "text", "`format`: text, or json for the API's view")
+	output := outputFlag(fs)
 	fs.StringVar(&c.team, "team", "", "list only the endpoints of `team`")
 	args, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	switch *output {
-	case "text":
-	case "json":
-		c.json = true
-	default:
-		return usagef("-output must be text or json; got %q", *output)
+	if c.json, err = output(); err != nil {
+		return err
 	}
 	switch len(args) {
 	case 0:
