@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -84,6 +85,40 @@ func CheckRevision(object string, expect, current int64) error {
 	default:
 		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, current revision %d", object, expect, current)
 	}
+}
+
+// Names of stored objects in errors, such as `endpoint "web"`, as every
+// implementation writes them.
+
+// EndpointObject names an endpoint.
+func EndpointObject(name string) string { return fmt.Sprintf("endpoint %q", name) }
+
+// ReleaseObject names a track's release of an endpoint.
+func ReleaseObject(endpoint string, track rollout.Track) string {
+	return fmt.Sprintf("%s release of endpoint %q", track, endpoint)
+}
+
+// StateObject names an endpoint's rollout state.
+func StateObject(endpoint string) string { return fmt.Sprintf("state of endpoint %q", endpoint) }
+
+// EndpointNotFound is the ENOTFOUND error of a missing endpoint.
+func EndpointNotFound(name string) error {
+	return rollout.Errorf(rollout.ENOTFOUND, "endpoint %q not found", name)
+}
+
+// ReleaseNotFound is the ENOTFOUND error of a track with no release.
+func ReleaseNotFound(endpoint string, track rollout.Track) error {
+	return rollout.Errorf(rollout.ENOTFOUND, "%s not found", ReleaseObject(endpoint, track))
+}
+
+// CheckEventEndpoint refuses an event of another endpoint appended to the
+// trail of endpoint, a bug in the caller; an event naming no endpoint is
+// the trail's own.
+func CheckEventEndpoint(endpoint string, e rollout.Event) error {
+	if e.Endpoint != "" && e.Endpoint != endpoint {
+		return rollout.Errorf(rollout.EINTERNAL, "event %q of endpoint %q cannot be appended to the trail of %q", e.Type, e.Endpoint, endpoint)
+	}
+	return nil
 }
 
 // Leases is what a store shared by several shifter replicas adds, so that at

@@ -123,7 +123,7 @@ func (s *Store) GetEndpoint(ctx context.Context, name string) (rollout.Endpoint,
 		var err error
 		ep, found, err = get[rollout.Endpoint](tx.Bucket([]byte(endpointsBucket)), []byte(name))
 		if err == nil && !found {
-			err = endpointNotFound(name)
+			err = store.EndpointNotFound(name)
 		}
 		return err
 	})
@@ -160,7 +160,7 @@ func (s *Store) PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(endpointObject(ep.Name), expect, old.Revision); err != nil {
+		if err := store.CheckRevision(store.EndpointObject(ep.Name), expect, old.Revision); err != nil {
 			return err
 		}
 		ep.Revision = old.Revision + 1
@@ -191,9 +191,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, name string, expect int64, e
 			return err
 		}
 		if !found {
-			return endpointNotFound(name)
+			return store.EndpointNotFound(name)
 		}
-		if err := store.CheckRevision(endpointObject(name), expect, old.Revision); err != nil {
+		if err := store.CheckRevision(store.EndpointObject(name), expect, old.Revision); err != nil {
 			return err
 		}
 		if err := b.Delete(key); err != nil {
@@ -273,7 +273,7 @@ func (s *Store) PutRelease(ctx context.Context, r rollout.Release, expect int64,
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(releaseObject(r.Endpoint, r.Track), expect, old.Revision); err != nil {
+		if err := store.CheckRevision(store.ReleaseObject(r.Endpoint, r.Track), expect, old.Revision); err != nil {
 			return err
 		}
 		r.Revision, r.UpdatedAt = old.Revision+1, now
@@ -296,7 +296,7 @@ func (s *Store) DeleteRelease(ctx context.Context, endpoint string, track rollou
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(releaseObject(endpoint, track), expect, old.Revision); err != nil {
+		if err := store.CheckRevision(store.ReleaseObject(endpoint, track), expect, old.Revision); err != nil {
 			return err
 		}
 		if err := b.Delete([]byte(track)); err != nil {
@@ -336,7 +336,7 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(stateObject(st.Endpoint), expect, old.Revision); err != nil {
+		if err := store.CheckRevision(store.StateObject(st.Endpoint), expect, old.Revision); err != nil {
 			return err
 		}
 		st.Revision, st.UpdatedAt = old.Revision+1, now
@@ -478,13 +478,10 @@ func appendEvents(tx *bbolt.Tx, endpoint string, now time.Time, events []rollout
 	}
 	out := make([]rollout.Event, 0, len(events))
 	for _, e := range events {
-		switch e.Endpoint {
-		case "":
-			e.Endpoint = endpoint
-		case endpoint:
-		default:
-			return nil, rollout.Errorf(rollout.EINTERNAL, "event %q of endpoint %q cannot be appended to the trail of %q", e.Type, e.Endpoint, endpoint)
+		if err := store.CheckEventEndpoint(endpoint, e); err != nil {
+			return nil, err
 		}
+		e.Endpoint = endpoint
 		seq, err := b.NextSequence()
 		if err != nil {
 			return nil, err
@@ -505,7 +502,7 @@ func appendEvents(tx *bbolt.Tx, endpoint string, now time.Time, events []rollout
 // endpointExists returns ENOTFOUND unless the endpoint called name exists.
 func endpointExists(tx *bbolt.Tx, name string) error {
 	if tx.Bucket([]byte(endpointsBucket)).Get([]byte(name)) == nil {
-		return endpointNotFound(name)
+		return store.EndpointNotFound(name)
 	}
 	return nil
 }
@@ -532,7 +529,7 @@ func release(tx *bbolt.Tx, endpoint string, track rollout.Track) (rollout.Releas
 			return r, b, err
 		}
 	}
-	return rollout.Release{}, nil, releaseNotFound(endpoint, track)
+	return rollout.Release{}, nil, store.ReleaseNotFound(endpoint, track)
 }
 
 // get decodes the value under key; found is false if there is none.
@@ -612,18 +609,3 @@ func annotate(err error, format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }
 
-func endpointObject(name string) string { return fmt.Sprintf("endpoint %q", name) }
-
-func releaseObject(endpoint string, track rollout.Track) string {
-	return fmt.Sprintf("%s release of endpoint %q", track, endpoint)
-}
-
-func stateObject(endpoint string) string { return fmt.Sprintf("state of endpoint %q", endpoint) }
-
-func endpointNotFound(name string) error {
-	return rollout.Errorf(rollout.ENOTFOUND, "endpoint %q not found", name)
-}
-
-func releaseNotFound(endpoint string, track rollout.Track) error {
-	return rollout.Errorf(rollout.ENOTFOUND, "%s not found", releaseObject(endpoint, track))
-}

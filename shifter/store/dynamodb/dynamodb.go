@@ -356,7 +356,7 @@ func (s *Store) conflict(ctx context.Context, endpoint, object, pk, sk string, e
 				return err
 			}
 			if !ep.found {
-				return endpointNotFound(endpoint)
+				return store.EndpointNotFound(endpoint)
 			}
 		}
 		return store.CheckRevision(object, expect, now.rev)
@@ -369,7 +369,7 @@ func (s *Store) conflict(ctx context.Context, endpoint, object, pk, sk string, e
 func (s *Store) requireEndpoint(t *txn, name string) {
 	t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: &s.table, Key: key(endpointsPK, name), ConditionExpression: aws.String("attribute_exists(pk)"),
-	}}, func() error { return endpointNotFound(name) })
+	}}, func() error { return store.EndpointNotFound(name) })
 }
 
 // counter adds the move of the counter at pk/sk from old (as read) to n,
@@ -453,8 +453,8 @@ func checkEvents(endpoint string, events []rollout.Event) error {
 		return rollout.Invalid("events", "%d events in one write; at most %d fit in one DynamoDB item", len(events), MaxEvents)
 	}
 	for _, e := range events {
-		if e.Endpoint != "" && e.Endpoint != endpoint {
-			return rollout.Errorf(rollout.EINTERNAL, "event %q of endpoint %q cannot be appended to the trail of %q", e.Type, e.Endpoint, endpoint)
+		if err := store.CheckEventEndpoint(endpoint, e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -21,7 +20,7 @@ func (s *Store) GetEndpoint(ctx context.Context, name string) (rollout.Endpoint,
 	}
 	r, err := s.get(ctx, endpointsPK, name)
 	if err == nil && !r.found {
-		err = endpointNotFound(name)
+		err = store.EndpointNotFound(name)
 	}
 	if err != nil {
 		return rollout.Endpoint{}, failed(err, "get endpoint %q", name)
@@ -61,7 +60,7 @@ func (s *Store) PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(endpointObject(ep.Name), expect, old.rev); err != nil {
+		if err := store.CheckRevision(store.EndpointObject(ep.Name), expect, old.rev); err != nil {
 			return err
 		}
 		inc := old.inc
@@ -104,9 +103,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, name string, expect int64, e
 			return err
 		}
 		if !old.found {
-			return endpointNotFound(name)
+			return store.EndpointNotFound(name)
 		}
-		if err := store.CheckRevision(endpointObject(name), expect, old.rev); err != nil {
+		if err := store.CheckRevision(store.EndpointObject(name), expect, old.rev); err != nil {
 			return err
 		}
 		s.remove(t, endpointsPK, name, old)
@@ -128,7 +127,7 @@ func (s *Store) GetRelease(ctx context.Context, endpoint string, track rollout.T
 	}
 	r, err := s.get(ctx, endpointPK(endpoint), releaseSK(track))
 	if err == nil && !r.found {
-		err = releaseNotFound(endpoint, track)
+		err = store.ReleaseNotFound(endpoint, track)
 	}
 	if err != nil {
 		return rollout.Release{}, failed(err, "get %s release of %q", track, endpoint)
@@ -152,7 +151,7 @@ func (s *Store) ListReleases(ctx context.Context, endpoint string) ([]rollout.Re
 		// No releases: the endpoint may not exist either.
 		var ep record
 		if ep, err = s.get(ctx, endpointsPK, endpoint); err == nil && !ep.found {
-			err = endpointNotFound(endpoint)
+			err = store.EndpointNotFound(endpoint)
 		}
 	}
 	if err != nil {
@@ -175,7 +174,7 @@ func (s *Store) PutRelease(ctx context.Context, r rollout.Release, expect int64,
 	}
 	var out rollout.Release
 	err := s.write(ctx, r.Endpoint, func(t *txn, now time.Time) error {
-		pk, sk, object := endpointPK(r.Endpoint), releaseSK(r.Track), releaseObject(r.Endpoint, r.Track)
+		pk, sk, object := endpointPK(r.Endpoint), releaseSK(r.Track), store.ReleaseObject(r.Endpoint, r.Track)
 		old, err := s.current(ctx, pk, sk, expect)
 		if err != nil {
 			return err
@@ -215,9 +214,9 @@ func (s *Store) DeleteRelease(ctx context.Context, endpoint string, track rollou
 			return err
 		}
 		if !old.found {
-			return releaseNotFound(endpoint, track)
+			return store.ReleaseNotFound(endpoint, track)
 		}
-		if err := store.CheckRevision(releaseObject(endpoint, track), expect, old.rev); err != nil {
+		if err := store.CheckRevision(store.ReleaseObject(endpoint, track), expect, old.rev); err != nil {
 			return err
 		}
 		s.remove(t, endpointPK(endpoint), releaseSK(track), old)
@@ -249,7 +248,7 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 	}
 	var out rollout.State
 	err := s.write(ctx, st.Endpoint, func(t *txn, now time.Time) error {
-		pk, object := endpointPK(st.Endpoint), stateObject(st.Endpoint)
+		pk, object := endpointPK(st.Endpoint), store.StateObject(st.Endpoint)
 		old, err := s.current(ctx, pk, stateSK, expect)
 		if err != nil {
 			return err
@@ -350,7 +349,7 @@ func (s *Store) AppendCommand(ctx context.Context, c rollout.Command) (rollout.C
 			return err
 		}
 		if !ep.found {
-			return endpointNotFound(c.Endpoint)
+			return store.EndpointNotFound(c.Endpoint)
 		}
 		// Still the incarnation read, or the command would go to the
 		// trail of a deleted endpoint.
@@ -405,20 +404,4 @@ func (s *Store) ListCommands(ctx context.Context, endpoint string, after int64) 
 		return nil, failed(err, "list commands of %q", endpoint)
 	}
 	return cmds, nil
-}
-
-func endpointObject(name string) string { return fmt.Sprintf("endpoint %q", name) }
-
-func releaseObject(endpoint string, track rollout.Track) string {
-	return fmt.Sprintf("%s release of endpoint %q", track, endpoint)
-}
-
-func stateObject(endpoint string) string { return fmt.Sprintf("state of endpoint %q", endpoint) }
-
-func endpointNotFound(name string) error {
-	return rollout.Errorf(rollout.ENOTFOUND, "endpoint %q not found", name)
-}
-
-func releaseNotFound(endpoint string, track rollout.Track) error {
-	return rollout.Errorf(rollout.ENOTFOUND, "%s not found", releaseObject(endpoint, track))
 }
