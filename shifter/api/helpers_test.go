@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
@@ -80,7 +81,7 @@ type fixture struct {
 	server   *api.Server
 	http     *httptest.Server
 	notified *recorder
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 }
 
 type fixtureOption func(*api.Server)
@@ -96,7 +97,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 			t.Error(err)
 		}
 	})
-	f := &fixture{t: t, store: st, notified: &recorder{}, logs: &syncBuffer{}}
+	f := &fixture{t: t, store: st, notified: &recorder{}, logs: &syncbuf.Buffer{}}
 	f.server = &api.Server{
 		Store:  st,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: f.logs, Level: hclog.Trace}),
@@ -109,24 +110,6 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	f.http = httptest.NewServer(f.server.Handler())
 	t.Cleanup(f.http.Close)
 	return f
-}
-
-// syncBuffer is a log output that tests read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type response struct {

@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -150,14 +150,14 @@ func (h *harness) ok(args ...string) string {
 // background is a run of the binary that goes on while the test acts.
 type background struct {
 	cmd    *exec.Cmd
-	stdout *syncBuffer
+	stdout *syncbuf.Buffer
 	stderr bytes.Buffer
 	done   chan struct{}
 }
 
 func (h *harness) start(args ...string) *background {
 	h.t.Helper()
-	b := &background{cmd: h.command(args...), stdout: &syncBuffer{}, done: make(chan struct{})}
+	b := &background{cmd: h.command(args...), stdout: &syncbuf.Buffer{}, done: make(chan struct{})}
 	b.cmd.Stdout, b.cmd.Stderr = b.stdout, &b.stderr
 	if err := b.cmd.Start(); err != nil {
 		h.t.Fatal(err)
@@ -182,24 +182,6 @@ func (b *background) wait(t *testing.T, timeout time.Duration) result {
 		t.Fatalf("%s still running after %s; output so far:\n%s", b.cmd, timeout, b.stdout)
 	}
 	return result{stdout: b.stdout.String(), stderr: b.stderr.String(), code: b.cmd.ProcessState.ExitCode()}
-}
-
-// syncBuffer is a buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // endpoint declares endpoint name with the rollout steps given, no bake and

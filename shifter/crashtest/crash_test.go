@@ -16,6 +16,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -126,7 +127,7 @@ auth {
 `, shifterID, storePath, awstest.Region, accountProxy(t, acct.ID)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("seed %d; shifter log:\n%s", seed, log)

@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -141,25 +140,6 @@ func (p *process) stop() error {
 		p.kill()
 		return errors.New("the shifter did not stop within 10s of SIGTERM")
 	}
-}
-
-// syncBuffer is a log shared by the goroutines that copy the process's
-// output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // api calls the shifter's API and decodes the answer into out (if not nil).
