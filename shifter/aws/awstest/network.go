@@ -1,6 +1,9 @@
 package awstest
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,48 +32,57 @@ const preferredAMI = "ami-03cf127a"
 // part cannot be created.
 func Network(t testing.TB, cfg aws.Config) Net {
 	t.Helper()
-	ctx := t.Context()
+	n, err := CreateNetwork(t.Context(), cfg, "ionroller-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// CreateNetwork creates a Net in the account cfg reaches, its security group
+// and load balancer called name. The demo creates its network with it too.
+func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error) {
 	ec2c := ec2.NewFromConfig(cfg)
 	elbc := elb.NewFromConfig(cfg)
 	var n Net
 
 	vpc, err := ec2c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
 	if err != nil {
-		t.Fatalf("create vpc: %v", err)
+		return n, fmt.Errorf("create vpc: %w", err)
 	}
 	n.VPC = aws.ToString(vpc.Vpc.VpcId)
 
 	for i, az := range []string{"us-east-1a", "us-east-1b"} {
 		sn, err := ec2c.CreateSubnet(ctx, &ec2.CreateSubnetInput{
 			VpcId:            vpc.Vpc.VpcId,
-			CidrBlock:        aws.String([]string{"10.0.1.0/24", "10.0.2.0/24"}[i]),
+			CidrBlock:        aws.String(fmt.Sprintf("10.0.%d.0/24", i+1)),
 			AvailabilityZone: aws.String(az),
 		})
 		if err != nil {
-			t.Fatalf("create subnet in %s: %v", az, err)
+			return n, fmt.Errorf("create subnet in %s: %w", az, err)
 		}
 		n.Subnets = append(n.Subnets, aws.ToString(sn.Subnet.SubnetId))
 	}
 
 	sg, err := ec2c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName:   aws.String("ionroller-test"),
-		Description: aws.String("ionroller test endpoint"),
+		GroupName:   aws.String(name),
+		Description: aws.String("ionroller endpoint"),
 		VpcId:       vpc.Vpc.VpcId,
 	})
 	if err != nil {
-		t.Fatalf("create security group: %v", err)
+		return n, fmt.Errorf("create security group: %w", err)
 	}
 	n.SecurityGroup = aws.ToString(sg.GroupId)
 
 	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
-		Name:           aws.String("ionroller-test"),
+		Name:           aws.String(name),
 		Subnets:        n.Subnets,
 		SecurityGroups: []string{n.SecurityGroup},
 		Scheme:         elbtypes.LoadBalancerSchemeEnumInternetFacing,
 		Type:           elbtypes.LoadBalancerTypeEnumApplication,
 	})
 	if err != nil {
-		t.Fatalf("create load balancer: %v", err)
+		return n, fmt.Errorf("create load balancer: %w", err)
 	}
 	n.LoadBalancerARN = aws.ToString(lb.LoadBalancers[0].LoadBalancerArn)
 
@@ -88,29 +100,28 @@ func Network(t testing.TB, cfg aws.Config) Net {
 		}},
 	})
 	if err != nil {
-		t.Fatalf("create listener on %s: %v", n.LoadBalancerARN, err)
+		return n, fmt.Errorf("create listener on %s: %w", n.LoadBalancerARN, err)
 	}
 	n.ListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
 
-	n.AMI = builtinAMI(t, ec2c)
-	return n
+	n.AMI, err = builtinAMI(ctx, ec2c)
+	return n, err
 }
 
 // builtinAMI returns preferredAMI, or any Amazon image if moto lacks it.
 // Asking for one image by ID matters: listing all of moto's Amazon images
 // takes seconds.
-func builtinAMI(t testing.TB, ec2c *ec2.Client) string {
-	t.Helper()
-	out, err := ec2c.DescribeImages(t.Context(), &ec2.DescribeImagesInput{ImageIds: []string{preferredAMI}})
+func builtinAMI(ctx context.Context, ec2c *ec2.Client) (string, error) {
+	out, err := ec2c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{preferredAMI}})
 	if err == nil && len(out.Images) == 1 {
-		return preferredAMI
+		return preferredAMI, nil
 	}
-	out, err = ec2c.DescribeImages(t.Context(), &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
+	out, err = ec2c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
 	if err != nil {
-		t.Fatalf("describe amazon images: %v", err)
+		return "", fmt.Errorf("describe amazon images: %w", err)
 	}
 	if len(out.Images) == 0 {
-		t.Fatal("moto has no built-in amazon images")
+		return "", errors.New("moto has no built-in amazon images")
 	}
-	return aws.ToString(out.Images[0].ImageId)
+	return aws.ToString(out.Images[0].ImageId), nil
 }
