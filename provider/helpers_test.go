@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
@@ -23,7 +21,7 @@ import (
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
@@ -64,7 +62,7 @@ func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShif
 func startShifterOn(t testing.TB, awsCfg aws.Config, poll, resync string, tokens ...string) *testShifter {
 	t.Helper()
 	net := awstest.Network(t, awsCfg)
-	cfg, err := cli.ParseConfig(fmt.Appendf(nil, `
+	srv, _ := clitest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = %q
 resync_interval = %q
@@ -73,19 +71,7 @@ auth {
   anonymous { role = "admin" }
   %s
 }
-`, poll, resync, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), "test.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
-	if err := srv.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+`, poll, resync, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), awsCfg)
 	c, err := client.New(srv.URL())
 	if err != nil {
 		t.Fatal(err)

@@ -11,11 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 )
 
 // BenchmarkRollbackLatency measures, against moto, the time from a revert's
@@ -29,7 +27,7 @@ func BenchmarkRollbackLatency(b *testing.B) {
 	shifterCfg := awsCfg.Copy()
 	clock.Add(&shifterCfg)
 	calls.Add(&shifterCfg)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	s, _ := clitest.Serve(b, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "30s"
@@ -37,15 +35,7 @@ store { path = %q }
 auth {
   anonymous { role = "admin" }
 }
-`, filepath.Join(b.TempDir(), "shifter.db"))), "bench.hcl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &shifterCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: io.Discard})}
-	if err := s.Open(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+`, filepath.Join(b.TempDir(), "shifter.db")), shifterCfg)
 
 	spec := endpointSpec(net)
 	spec["policy"].(map[string]any)["retain_previous"] = "24h"
@@ -102,23 +92,15 @@ auth {
 // concurrent clients. The reconciler runs as in production: a PUT wakes the
 // endpoint's actor, which finds the release unchanged after the first.
 func BenchmarkAPI(b *testing.B) {
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	awsCfg := awstest.Config(b)
+	net := awstest.Network(b, awsCfg)
+	s, _ := clitest.Serve(b, fmt.Sprintf(`
 listen = "127.0.0.1:0"
 store { path = %q }
 auth {
   anonymous { role = "admin" }
 }
-`, filepath.Join(b.TempDir(), "shifter.db"))), "bench.hcl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	awsCfg := awstest.Config(b)
-	net := awstest.Network(b, awsCfg)
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.NewNullLogger()}
-	if err := s.Open(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+`, filepath.Join(b.TempDir(), "shifter.db")), awsCfg)
 	if code, out := call(b, "PUT", s.URL()+"/v1/endpoints/web", endpointSpec(net)); code != http.StatusCreated {
 		b.Fatalf("PUT endpoint = %d %v", code, out)
 	}

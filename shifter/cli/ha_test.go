@@ -7,16 +7,15 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
@@ -36,7 +35,9 @@ type replica struct {
 // ends, if it was not before.
 func openReplica(t *testing.T, awsCfg awssdk.Config, id string) replica {
 	t.Helper()
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	awsCfg = awsCfg.Copy()
+	awsCfg.APIOptions = append(awsCfg.APIOptions, dynamodbtest.Serialize) // moto: see dynamodbtest
+	s, closeReplica := clitest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 replica_id      = %q
 poll_interval   = "50ms"
@@ -56,23 +57,8 @@ auth {
     sha256 = %q
   }
 }
-`, id, api.HashToken(otherTeamToken))), "test.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	awsCfg = awsCfg.Copy()
-	awsCfg.APIOptions = append(awsCfg.APIOptions, dynamodbtest.Serialize) // moto: see dynamodbtest
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	r := replica{Server: s, close: sync.OnceValue(s.Close)}
-	t.Cleanup(func() {
-		if err := r.close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return r
+`, id, api.HashToken(otherTeamToken)), awsCfg)
+	return replica{Server: s, close: closeReplica}
 }
 
 // TestReplicasServeOneTableAndHandOverOnClose runs two `shifter serve` on

@@ -18,6 +18,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -58,7 +59,8 @@ func TestNoTokenLeaks(t *testing.T) {
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
 	dir := t.TempDir()
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	var logs syncbuf.Buffer
+	s, closeShifter := clitest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
@@ -73,15 +75,8 @@ auth {
     sha256 = %q
   }
 }
-`, filepath.Join(dir, "shifter.db"), api.HashToken(adminToken), api.HashToken(readToken))), "leak.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncbuf.Buffer
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+`, filepath.Join(dir, "shifter.db"), api.HashToken(adminToken), api.HashToken(readToken)), awsCfg,
+		func(s *cli.Server) { s.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}) })
 	answers := &recorder{next: http.DefaultTransport}
 	connect := func(token string) *client.Client {
 		c, err := client.New(s.URL(), client.WithToken(token), client.WithHTTPClient(&http.Client{Transport: answers}),
@@ -129,7 +124,7 @@ auth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := closeShifter(); err != nil {
 		t.Fatal(err)
 	}
 	storeFile, err := os.ReadFile(filepath.Join(dir, "shifter.db"))

@@ -17,10 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -38,7 +38,7 @@ func openShifterWithAuth(t *testing.T, auth string) (*cli.Server, awstest.Net) {
 	t.Helper()
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	s, _ := clitest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
@@ -46,19 +46,7 @@ store { path = %q }
 auth {
   %s
 }
-`, filepath.Join(t.TempDir(), "shifter.db"), auth)), "test.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+`, filepath.Join(t.TempDir(), "shifter.db"), auth), awsCfg)
 	return s, net
 }
 
@@ -281,14 +269,7 @@ func checkMetrics(t *testing.T, url string) {
 // events must not hold a shutdown up.
 func TestCloseEndsOpenEventStreams(t *testing.T) {
 	awsCfg := awstest.Config(t)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\nauth {\n  anonymous { role = \"read\" }\n}\n", filepath.Join(t.TempDir(), "s.db"))), "t.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &awsCfg}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	s, closeShifter := clitest.Serve(t, fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\nauth {\n  anonymous { role = \"read\" }\n}\n", filepath.Join(t.TempDir(), "s.db")), awsCfg)
 	req, _ := http.NewRequest("GET", s.URL()+"/v1/endpoints/web/events", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	res, err := http.DefaultClient.Do(req)
@@ -297,7 +278,7 @@ func TestCloseEndsOpenEventStreams(t *testing.T) {
 	}
 	defer res.Body.Close()
 	start := time.Now()
-	if err := s.Close(); err != nil {
+	if err := closeShifter(); err != nil {
 		t.Errorf("Close with a stream open = %v", err)
 	}
 	if took := time.Since(start); took > 3*time.Second {
@@ -309,15 +290,8 @@ func TestCloseEndsOpenEventStreams(t *testing.T) {
 // byte a second is cut off at the read timeouts.
 func TestSlowClientsCannotHoldAConnection(t *testing.T) {
 	awsCfg := awstest.Config(t)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\n", filepath.Join(t.TempDir(), "s.db"))), "t.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Timeouts: cli.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second}}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, _ := clitest.Serve(t, fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\n", filepath.Join(t.TempDir(), "s.db")), awsCfg,
+		func(s *cli.Server) { s.Timeouts = cli.Timeouts{ReadHeader: time.Second, Read: 2 * time.Second} })
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	for name, request := range map[string]string{
 		"headers": "GET /v1/endpoints HTTP/1.1\r\nHost: shifter\r\nX-Padding: " + strings.Repeat("x", 60),

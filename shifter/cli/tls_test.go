@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
@@ -90,7 +90,7 @@ func TestServeTLSAndReloadTheCertificate(t *testing.T) {
 	ca := newTestCA(t)
 	certFile, keyFile := ca.issue(t, dir, 100)
 	awsCfg := awstest.Config(t)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	s, _ := clitest.Serve(t, fmt.Sprintf(`
 listen = "127.0.0.1:0"
 tls {
   cert_file = %q
@@ -100,15 +100,7 @@ store { path = %q }
 auth {
   anonymous { role = "read" }
 }
-`, certFile, keyFile, filepath.Join(dir, "s.db"))), "tls.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &awsCfg}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+`, certFile, keyFile, filepath.Join(dir, "s.db")), awsCfg)
 
 	c, err := client.New(s.URL(), client.WithCABundle(ca.pem))
 	if err != nil {

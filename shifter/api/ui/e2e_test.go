@@ -3,7 +3,6 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,11 +10,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
@@ -296,7 +295,7 @@ func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
 	t.Helper()
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
-	cfg, err := cli.ParseConfig([]byte(fmt.Sprintf(`
+	s, _ := clitest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
@@ -308,19 +307,7 @@ auth {
     sha256 = %q
   }
 }
-`, filepath.Join(t.TempDir(), "shifter.db"), api.HashToken(adminToken))), "test.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &cli.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
-	if err := s.Open(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+`, filepath.Join(t.TempDir(), "shifter.db"), api.HashToken(adminToken)), awsCfg)
 	return s, net
 }
 
