@@ -148,6 +148,9 @@ func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int
 	}
 }
 
+// sharedReadTimeout bounds a store read that event streams share.
+const sharedReadTimeout = 30 * time.Second
+
 // page is up to maxEventLimit events after a sequence number, encoded as
 // Server-Sent Events.
 type page struct {
@@ -161,9 +164,11 @@ type page struct {
 // concurrent reads of the same page are made once and shared: a thousand
 // followers cost one store read per new event, not a thousand.
 func (s *Server) readPage(ctx context.Context, endpoint string, after int64) (page, error) {
-	// The read outlives the stream that started it: others may share it.
-	ctx = context.WithoutCancel(ctx)
 	v, err, _ := s.pages.Do(endpoint+"\x00"+strconv.FormatInt(after, 10), func() (any, error) {
+		// The read outlives the stream that started it, as others may
+		// share it, but not a store that stopped answering.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
+		defer cancel()
 		events, err := s.Store.ListEvents(ctx, endpoint, after, maxEventLimit)
 		if err != nil {
 			return page{}, err
