@@ -102,25 +102,11 @@ const maxAttempts = 50
 type Store struct {
 	api   API
 	table string
-	now   func() time.Time
-}
-
-// Option configures New.
-type Option func(*Store)
-
-// WithNow sets the clock that stamps objects, events and commands and that
-// leases and heartbeats are measured with. The default is time.Now.
-func WithNow(now func() time.Time) Option {
-	return func(s *Store) { s.now = now }
 }
 
 // New returns the store in table, which must exist (see CreateTable).
-func New(api API, table string, opts ...Option) *Store {
-	s := &Store{api: api, table: table, now: time.Now}
-	for _, opt := range opts {
-		opt(s)
-	}
-	return s
+func New(api API, table string) *Store {
+	return &Store{api: api, table: table}
 }
 
 // Close does nothing: the table outlives the store, and the SDK client is
@@ -479,7 +465,7 @@ func (s *Store) write(ctx context.Context, endpoint string, build func(t *txn, n
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		now := s.now().UTC()
+		now := time.Now().UTC()
 		var t txn
 		if err := build(&t, now); err != nil {
 			return err

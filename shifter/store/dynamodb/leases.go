@@ -34,7 +34,7 @@ func (s *Store) AcquireLease(ctx context.Context, endpoint, holder string, ttl t
 	if err != nil {
 		return store.Lease{}, failed(err, "acquire the lease of %q", endpoint)
 	}
-	now := s.now()
+	now := time.Now()
 	if found && old.Holder != holder && old.Expires.After(now) {
 		return store.Lease{}, rollout.Errorf(rollout.ECONFLICT, "the lease of endpoint %q is held by %q until %s", endpoint, old.Holder, old.Expires.Format(time.RFC3339Nano))
 	}
@@ -61,7 +61,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 	if err := ctx.Err(); err != nil {
 		return store.Lease{}, err
 	}
-	l.Expires = expiry(s.now(), ttl)
+	l.Expires = expiry(time.Now(), ttl)
 	cond, values := held(l)
 	if err := s.putLease(ctx, l, cond, values, store.LeaseLost(l)); err != nil {
 		return store.Lease{}, failed(err, "renew the lease of %q", l.Endpoint)
@@ -106,7 +106,7 @@ func (s *Store) Heartbeat(ctx context.Context, replica string, ttl time.Duration
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	expires := expiry(s.now(), ttl)
+	expires := expiry(time.Now(), ttl)
 	_, err := s.api.PutItem(ctx, &ddb.PutItemInput{TableName: &s.table, Item: map[string]types.AttributeValue{
 		attrPK: str(replicasPK), attrSK: str(replica),
 		attrExpires:  num(expires.UnixMilli()),
@@ -121,7 +121,7 @@ func (s *Store) Replicas(ctx context.Context) ([]store.Replica, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := time.Now()
 	replicas := []store.Replica{}
 	err := s.query(ctx, whole(replicasPK), nil, func(item map[string]types.AttributeValue) (bool, error) {
 		ms, err := number(item, attrExpires)

@@ -182,11 +182,11 @@ func Client(cfg aws.Config) *ddb.Client {
 
 // Open creates table in the moto account cfg reaches and returns a store in
 // it.
-func Open(t testing.TB, cfg aws.Config, table string, opts ...dynamodb.Option) *dynamodb.Store {
+func Open(t testing.TB, cfg aws.Config, table string) *dynamodb.Store {
 	t.Helper()
 	client := Client(cfg)
 	if err := dynamodb.CreateTable(t.Context(), client, table); err != nil {
 		t.Fatal(err)
 	}
-	return dynamodb.New(client, table, opts...)
+	return dynamodb.New(client, table)
 }
