@@ -205,6 +205,9 @@ type Timeouts struct {
 	// request, Write an answer (event streams excepted), Idle the wait
 	// for the next request on a kept-alive connection.
 	ReadHeader, Read, Write, Idle time.Duration
+	// Shutdown bounds how long Close lets requests in flight finish
+	// before it cuts every connection still open (default 5s).
+	Shutdown time.Duration
 }
 
 // URL is the base URL of the running API.
@@ -250,9 +253,16 @@ func (s *Server) Close() error {
 	}
 	var errs []error
 	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		grace := cmp.Or(s.Timeouts.Shutdown, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
-		errs = append(errs, s.http.Shutdown(ctx))
+		if err := s.http.Shutdown(ctx); err != nil {
+			// Shutdown waits for connections that never sent a request
+			// (a client's spare dial) as if one were coming: cut them,
+			// and any request still running, once the grace is over.
+			s.Logger.Warn("connections still open at shutdown; closing them", "after", grace, "error", err)
+			_ = s.http.Close() // its only error: the listener, already closed
+		}
 		if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}

@@ -316,3 +316,27 @@ func TestSlowClientsCannotHoldAConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseCutsConnectionsThatNeverSentARequest: a client's spare
+// connection, dialled and never used, must not make Close fail or wait
+// past its grace.
+func TestCloseCutsConnectionsThatNeverSentARequest(t *testing.T) {
+	s, closeShifter := clitest.Serve(t, fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\n", filepath.Join(t.TempDir(), "s.db")), awstest.Config(t),
+		func(s *cli.Server) { s.Timeouts.Shutdown = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(50 * time.Millisecond) // the server has accepted it
+	start := time.Now()
+	if err := closeShifter(); err != nil {
+		t.Errorf("Close with an unused connection open = %v", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Close took %s", took)
+	}
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Error("the unused connection is still open after Close")
+	}
+}
