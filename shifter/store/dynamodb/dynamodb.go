@@ -70,6 +70,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/wait"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
@@ -491,7 +492,7 @@ func (s *Store) write(ctx context.Context, endpoint string, build func(t *txn, n
 		if attempt == maxAttempts {
 			return rollout.Errorf(rollout.ECONFLICT, "endpoint %q: gave up after %d attempts, each overtaken by another write: %v", endpoint, attempt, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -502,17 +503,6 @@ func (s *Store) write(ctx context.Context, endpoint string, build func(t *txn, n
 func backoff(attempt int) time.Duration {
 	ceiling := min(time.Duration(attempt)*5*time.Millisecond, 100*time.Millisecond)
 	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // newIncarnation returns a random ID that tells the commands of an endpoint

@@ -32,7 +32,7 @@ func CreateTable(ctx context.Context, api Tables, name string) error {
 	if _, missing := errors.AsType[*types.ResourceNotFoundException](err); missing {
 		err := create(ctx, api, name)
 		if _, raced := errors.AsType[*types.ResourceInUseException](err); raced {
-			return wait(ctx, api, name) // another replica is creating it
+			return waitActive(ctx, api, name) // another replica is creating it
 		}
 		if err != nil {
 			return fmt.Errorf("create table %s: %w", name, err)
@@ -45,7 +45,7 @@ func CreateTable(ctx context.Context, api Tables, name string) error {
 	if !hasStoreKeys(out.Table.KeySchema) {
 		return fmt.Errorf("table %s exists but its key is not pk (string, partition) + sk (string, sort), which the store needs", name)
 	}
-	return wait(ctx, api, name)
+	return waitActive(ctx, api, name)
 }
 
 func create(ctx context.Context, api Tables, name string) error {
@@ -64,7 +64,7 @@ func create(ctx context.Context, api Tables, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := wait(ctx, api, name); err != nil {
+	if err := waitActive(ctx, api, name); err != nil {
 		return err
 	}
 	_, err = api.UpdateTimeToLive(ctx, &ddb.UpdateTimeToLiveInput{
@@ -74,8 +74,8 @@ func create(ctx context.Context, api Tables, name string) error {
 	return err
 }
 
-// wait waits until the table is active, polling every second or so.
-func wait(ctx context.Context, api Tables, name string) error {
+// waitActive waits until the table is active, polling every second or so.
+func waitActive(ctx context.Context, api Tables, name string) error {
 	w := ddb.NewTableExistsWaiter(api, func(o *ddb.TableExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = time.Second, 5*time.Second
 	})

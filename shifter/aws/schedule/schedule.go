@@ -1,0 +1,358 @@
+// Package schedule paces the shifter's AWS calls within the request budgets
+// AWS gives each account and region. AWS throttles with token buckets shared
+// by every caller in the account (the ELB API guide, for one, gives Describe*
+// calls a bucket of 40 tokens refilled at 10 a second); a shifter with a
+// thousand endpoints would exhaust them and then wait behind its own routine
+// reads when a rollback has to move traffic.
+//
+// A Scheduler keeps, per bucket, a local token bucket a little smaller than
+// AWS's, and hands its tokens out by lane: rollback and abort writes first,
+// then weight steps, then the health reads that gate traffic, then routine
+// observation. Routine reads slow down instead of starving a rollback. When
+// AWS throttles anyway (another caller shares the account), the bucket's rate
+// halves and grows back slowly, and the throttled call is tried again after a
+// jittered wait in its own lane, so a retry never blocks a higher lane and a
+// throttle does not end as a failure while the call's context lasts.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/wait"
+)
+
+// Lane is a call's priority; lower lanes go first.
+type Lane int
+
+const (
+	// LaneRollback is for rollback and abort: the calls that take traffic
+	// off a bad version.
+	LaneRollback Lane = iota
+	// LaneStep is for weight steps and what a rollout builds.
+	LaneStep
+	// LaneGate is for the health reads that gate traffic.
+	LaneGate
+	// LaneRoutine is for observation and housekeeping: the default.
+	LaneRoutine
+
+	lanes = iota
+)
+
+func (l Lane) String() string {
+	switch l {
+	case LaneRollback:
+		return "rollback"
+	case LaneStep:
+		return "step"
+	case LaneGate:
+		return "gate"
+	}
+	return "routine"
+}
+
+type laneKey struct{}
+
+// WithLane returns ctx carrying lane: the AWS calls made under it are
+// scheduled in that lane.
+func WithLane(ctx context.Context, lane Lane) context.Context {
+	return context.WithValue(ctx, laneKey{}, lane)
+}
+
+// LaneOf returns the lane of ctx, LaneRoutine if it has none.
+func LaneOf(ctx context.Context) Lane {
+	if l, ok := ctx.Value(laneKey{}).(Lane); ok {
+		return l
+	}
+	return LaneRoutine
+}
+
+// Budget is a token bucket: Burst tokens at most, Refill added a second.
+type Budget struct {
+	Burst  float64
+	Refill float64
+}
+
+// Budgets says which bucket an operation of a service draws from (any key
+// naming it; operations sharing a bucket share a key) and its size as AWS
+// publishes it. ok is false for calls AWS does not budget by count.
+type Budgets func(service, operation string) (bucket string, b Budget, ok bool)
+
+// Observer hears how long calls waited for a token and which were throttled
+// by AWS; the shifter's metrics implement it.
+type Observer interface {
+	Waited(service string, lane Lane, d time.Duration)
+	Throttled(service, operation string)
+}
+
+// Options tune a Scheduler; the zero value takes the defaults.
+type Options struct {
+	// Share is the part of each AWS budget the shifter allows itself, so
+	// people and tools in the same account keep some (default 0.8).
+	Share float64
+	// MaxThrottleRetries bounds how often a throttled call is tried
+	// again before its error is returned (default 10).
+	MaxThrottleRetries int
+	Observer           Observer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Scheduler paces the calls of one account and region. It is safe for
+// concurrent use; share one by every client of the account and region.
+type Scheduler struct {
+	budgets Budgets
+	opts    Options
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+// New returns a scheduler drawing from budgets.
+func New(budgets Budgets, opts Options) *Scheduler {
+	if opts.Share <= 0 || opts.Share > 1 {
+		opts.Share = 0.8
+	}
+	if opts.MaxThrottleRetries <= 0 {
+		opts.MaxThrottleRetries = 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Scheduler{budgets: budgets, opts: opts, buckets: map[string]*bucket{}}
+}
+
+// Middleware adds the scheduler to an SDK client's stack (an element of
+// aws.Config.APIOptions). It sits after the SDK's retry middleware, so that
+// every attempt the SDK makes takes a token, and before signing, so that a
+// call throttled by AWS is signed afresh when it is tried again.
+func (s *Scheduler) Middleware(stack *middleware.Stack) error {
+	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ionrollerSchedule",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+			key, budget, ok := s.budgets(service, op)
+			if !ok {
+				return next.HandleFinalize(ctx, in)
+			}
+			b := s.bucket(key, budget)
+			lane := LaneOf(ctx)
+			for attempt := 0; ; attempt++ {
+				start := s.opts.Now()
+				if err := b.take(ctx, lane); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				if o := s.opts.Observer; o != nil {
+					o.Waited(service, lane, s.opts.Now().Sub(start))
+				}
+				try := in
+				if req, ok := in.Request.(*smithyhttp.Request); ok && attempt > 0 {
+					r := req.Clone()
+					if err := r.RewindStream(); err != nil {
+						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+					}
+					try.Request = r
+				}
+				out, md, err := next.HandleFinalize(ctx, try)
+				if !isThrottle(err) {
+					b.succeeded()
+					return out, md, err
+				}
+				b.throttled()
+				if o := s.opts.Observer; o != nil {
+					o.Throttled(service, op)
+				}
+				if attempt == s.opts.MaxThrottleRetries {
+					return out, md, err
+				}
+				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
+					return out, md, err
+				}
+			}
+		}), "Retry", middleware.After)
+}
+
+func (s *Scheduler) bucket(key string, budget Budget) *bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[key]
+	if !ok {
+		b = newBucket(budget, s.opts.Share, s.opts.Now)
+		s.buckets[key] = b
+	}
+	return b
+}
+
+// Rates returns each bucket's current rate, in tokens a second: lower than
+// its share of AWS's budget while it recovers from throttling.
+func (s *Scheduler) Rates() map[string]float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]float64, len(s.buckets))
+	for key, b := range s.buckets {
+		b.mu.Lock()
+		out[key] = b.rate
+		b.mu.Unlock()
+	}
+	return out
+}
+
+// bucket is the local image of one AWS token bucket. Tokens go to waiters
+// strictly by lane, and in order of arrival within a lane.
+type bucket struct {
+	now func() time.Time
+	max float64 // the highest rate: the shifter's share of AWS's refill
+
+	mu      sync.Mutex
+	burst   float64
+	rate    float64
+	tokens  float64
+	last    time.Time
+	waiting [lanes][]*waiter
+	timer   *time.Timer
+}
+
+type waiter struct {
+	ready chan struct{}
+	done  bool // served or given up; under bucket.mu
+}
+
+func newBucket(b Budget, share float64, now func() time.Time) *bucket {
+	burst := max(1, b.Burst*share)
+	return &bucket{now: now, max: b.Refill * share, burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
+}
+
+// take waits for a token in lane, or for ctx to end.
+func (b *bucket) take(ctx context.Context, lane Lane) error {
+	b.mu.Lock()
+	b.refill()
+	if b.tokens >= 1 && !b.queuedAtOrAbove(lane) {
+		b.tokens--
+		b.mu.Unlock()
+		return nil
+	}
+	w := &waiter{ready: make(chan struct{})}
+	b.waiting[lane] = append(b.waiting[lane], w)
+	b.schedule()
+	b.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if w.done {
+			b.tokens++ // served as it gave up: the token goes back
+			b.dispatch()
+			return ctx.Err()
+		}
+		w.done = true
+		return ctx.Err()
+	}
+}
+
+// queuedAtOrAbove reports whether a waiter of lane or a higher lane is
+// queued: a newcomer never overtakes it.
+func (b *bucket) queuedAtOrAbove(lane Lane) bool {
+	for l := Lane(0); l <= lane; l++ {
+		if len(b.waiting[l]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *bucket) refill() {
+	now := b.now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+}
+
+// dispatch hands the tokens there are to waiters, highest lane first.
+// It is called with b.mu held.
+func (b *bucket) dispatch() {
+	b.refill()
+	b.serve()
+}
+
+func (b *bucket) serve() {
+	for l := range b.waiting {
+		for len(b.waiting[l]) > 0 && b.tokens >= 1 {
+			w := b.waiting[l][0]
+			b.waiting[l] = b.waiting[l][1:]
+			if w.done {
+				continue // gave up
+			}
+			w.done = true
+			b.tokens--
+			close(w.ready)
+		}
+	}
+	b.schedule()
+}
+
+// schedule arms the timer for the next token if anyone waits for it.
+func (b *bucket) schedule() {
+	waiting := false
+	for l := range b.waiting {
+		waiting = waiting || len(b.waiting[l]) > 0
+	}
+	if !waiting || b.timer != nil {
+		return
+	}
+	wait := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	b.timer = time.AfterFunc(max(wait, time.Millisecond), func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.timer = nil
+		b.dispatch()
+	})
+}
+
+// throttled halves the rate (to a tenth of the shifter's share at least) and
+// empties the bucket: AWS's own bucket is empty, whoever emptied it.
+func (b *bucket) throttled() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refill()
+	b.rate = max(b.rate/2, b.max/10)
+	b.tokens = min(b.tokens, 0)
+}
+
+// succeeded grows a reduced rate back by a fiftieth of its maximum a call.
+func (b *bucket) succeeded() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.rate < b.max {
+		b.refill()
+		b.rate = min(b.max, b.rate+b.max/50)
+	}
+}
+
+// isThrottle reports whether err is AWS refusing a call for its rate.
+func isThrottle(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+		"TooManyRequestsException", "RequestThrottled", "RequestThrottledException", "SlowDown":
+		return true
+	}
+	return false
+}
+
+// backoff is the wait before trying a throttled call again: full jitter over
+// an exponential ceiling from 100ms to 5s.
+func backoff(attempt int) time.Duration {
+	ceiling := min(100*time.Millisecond<<min(attempt, 6), 5*time.Second)
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}

@@ -1,0 +1,226 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/middleware"
+)
+
+func TestTokensGoToTheHighestLaneFirst(t *testing.T) {
+	b := newBucket(Budget{Burst: 1, Refill: 1e-6}, 1, time.Now)
+	if err := b.take(t.Context(), LaneRoutine); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan Lane)
+	// Queued in the reverse of their priority, one after another.
+	for _, lane := range []Lane{LaneRoutine, LaneGate, LaneStep, LaneRollback} {
+		go func() {
+			if err := b.take(t.Context(), lane); err != nil {
+				t.Error(err)
+			}
+			served <- lane
+		}()
+		waitQueued(t, b, lane)
+	}
+	var order []Lane
+	for range 4 {
+		grant(b, 1)
+		order = append(order, <-served)
+	}
+	want := []Lane{LaneRollback, LaneStep, LaneGate, LaneRoutine}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("tokens went to %v, want %v", order, want)
+	}
+}
+
+func TestANewcomerDoesNotOvertakeItsLane(t *testing.T) {
+	b := newBucket(Budget{Burst: 1, Refill: 1e-6}, 1, time.Now)
+	if err := b.take(t.Context(), LaneGate); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	go func() {
+		if err := b.take(t.Context(), LaneGate); err == nil {
+			close(first)
+		}
+	}()
+	waitQueued(t, b, LaneGate)
+	b.mu.Lock()
+	b.tokens++ // a token arrives before the queue is served
+	b.mu.Unlock()
+	second := make(chan struct{})
+	go func() {
+		if err := b.take(t.Context(), LaneGate); err == nil {
+			close(second)
+		}
+	}()
+	waitQueuedN(t, b, LaneGate, 2)
+	grant(b, 0)
+	<-first
+	select {
+	case <-second:
+		t.Error("a later call of the same lane got a token as well as the one queued before it")
+	default:
+	}
+	grant(b, 1)
+	<-second
+}
+
+func TestAWaiterThatGivesUpLeavesTheQueue(t *testing.T) {
+	b := newBucket(Budget{Burst: 1, Refill: 1e-6}, 1, time.Now)
+	if err := b.take(t.Context(), LaneRoutine); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- b.take(ctx, LaneRollback) }()
+	waitQueued(t, b, LaneRollback)
+	cancel()
+	if err := <-gaveUp; err != context.Canceled {
+		t.Fatalf("take after cancel = %v, want context.Canceled", err)
+	}
+	// The next token goes to the routine call: the waiter that gave up
+	// holds nothing.
+	done := make(chan error, 1)
+	go func() { done <- b.take(t.Context(), LaneRoutine) }()
+	waitQueued(t, b, LaneRoutine)
+	grant(b, 1)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// grant adds n tokens to b and serves its queue, as its timer would.
+func grant(b *bucket, n float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens += n // above the burst: dispatch refills with a cap
+	b.serve()
+}
+
+// waitQueued waits until a waiter of lane is queued in b.
+func waitQueued(t *testing.T, b *bucket, lane Lane) {
+	t.Helper()
+	waitQueuedN(t, b, lane, 1)
+}
+
+func waitQueuedN(t *testing.T, b *bucket, lane Lane, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b.mu.Lock()
+		n := len(b.waiting[lane])
+		b.mu.Unlock()
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no waiter of lane %s queued", lane)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// elbServer answers DescribeRules as ELBv2 does, throttling the first
+// throttles calls with ELBv2's own error.
+func elbServer(t *testing.T, throttles int) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		if calls.Add(1) <= int64(throttles) {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+			return
+		}
+		fmt.Fprint(w, `<DescribeRulesResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeRulesResult><Rules/></DescribeRulesResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata></DescribeRulesResponse>`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+type recorder struct {
+	mu        sync.Mutex
+	throttled int
+	waited    map[Lane]int
+}
+
+func (r *recorder) Waited(_ string, lane Lane, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waited == nil {
+		r.waited = map[Lane]int{}
+	}
+	r.waited[lane]++
+}
+
+func (r *recorder) Throttled(string, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.throttled++
+}
+
+func elbClient(url string, s *Scheduler) *elb.Client {
+	return elb.NewFromConfig(aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint:     aws.String(url),
+		RetryMaxAttempts: 1, // no SDK retries: what is retried, the scheduler retries
+		APIOptions:       []func(*middleware.Stack) error{s.Middleware},
+	})
+}
+
+func elbBudget(string, string) (string, Budget, bool) {
+	return "elbv2/describe", Budget{Burst: 40, Refill: 10}, true
+}
+
+func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
+	srv, calls := elbServer(t, 2)
+	rec := &recorder{}
+	s := New(elbBudget, Options{Observer: rec})
+	ctx := WithLane(t.Context(), LaneStep)
+	if _, err := elbClient(srv.URL, s).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String("arn")}); err != nil {
+		t.Fatalf("DescribeRules throttled twice: %v, want it to succeed on the third try", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("calls = %d, want 3", n)
+	}
+	if rec.throttled != 2 || rec.waited[LaneStep] != 3 {
+		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the step lane", rec.throttled, rec.waited)
+	}
+	// 8 a second is the shifter's share (0.8) of ELBv2's 10; two throttles
+	// quarter it, and one success adds back a fiftieth.
+	if got, want := s.Rates()["elbv2/describe"], 8.0/4+8.0/50; fmt.Sprintf("%.3f", got) != fmt.Sprintf("%.3f", want) {
+		t.Errorf("rate after two throttles and a success = %.3f/s, want %.3f/s", got, want)
+	}
+}
+
+func TestAThrottleEndsAsAFailureOnlyAfterItsRetries(t *testing.T) {
+	srv, calls := elbServer(t, 1000)
+	s := New(elbBudget, Options{MaxThrottleRetries: 2})
+	_, err := elbClient(srv.URL, s).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
+	if !isThrottle(err) {
+		t.Fatalf("err = %v, want the throttling error once retries are spent", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("calls = %d, want 3 (the call and 2 retries)", n)
+	}
+}
+
+func TestCallsOutsideEveryBudgetPassStraightThrough(t *testing.T) {
+	srv, calls := elbServer(t, 1)
+	s := New(func(string, string) (string, Budget, bool) { return "", Budget{}, false }, Options{})
+	_, err := elbClient(srv.URL, s).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
+	if !isThrottle(err) || calls.Load() != 1 {
+		t.Errorf("unbudgeted call: err %v after %d calls, want the throttle returned after 1", err, calls.Load())
+	}
+}
