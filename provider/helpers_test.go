@@ -262,6 +262,9 @@ func (s *testShifter) ruleWeights(ctx context.Context, priority string) (map[str
 				continue
 			}
 			for _, tg := range a.ForwardConfig.TargetGroups {
+				if aws.ToInt32(tg.Weight) == 0 {
+					continue // attached for its health checks: no traffic
+				}
 				version, err := s.targetGroupVersion(ctx, aws.ToString(tg.TargetGroupArn))
 				if err != nil {
 					return nil, err
@@ -289,7 +292,7 @@ func (s *testShifter) targetGroupVersion(ctx context.Context, arn string) (strin
 	return "", fmt.Errorf("target group %s has no %s tag", arn, shifteraws.TagVersion)
 }
 
-// checkWeights checks the rule in moto forwards exactly want.
+// checkWeights checks the rule in moto sends traffic exactly as want says.
 func (s *testShifter) checkWeights(want map[string]int) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		got, err := s.ruleWeights(context.Background(), "10")

@@ -7,42 +7,55 @@ import (
 )
 
 // Snapshot is a read of AWS shared by many callers: every endpoint of an
-// account asks for it, one read serves them all for as long as its answer is
-// young enough, and callers arriving during a read wait for that read rather
-// than start their own. It is how the shifter's idle cost stays a few calls
-// per account instead of a few per endpoint.
+// account asks for it, one read serves all who can use it, and callers
+// arriving during a read wait for that read rather than start their own. It
+// is how the shifter's cost stays a few calls per account and listener
+// instead of a few per endpoint.
+//
+// A caller says how fresh a read it can use: one that began at or after a
+// time (now less the age it tolerates, or the end of its own last write, so
+// that it sees what it wrote). A caller who cannot use the read in flight
+// waits for the next one, which starts as soon as the one in flight ends and
+// serves everyone who queued meanwhile: a burst of writers costs two reads,
+// not one each.
 type Snapshot[T any] struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
 	mu     sync.Mutex
 	value  T
-	at     time.Time
+	began  time.Time // when the read of value began
 	flight *flight[T]
+	next   *flight[T] // queued behind flight
 }
 
 type flight[T any] struct {
+	began time.Time // zero until it starts
 	done  chan struct{}
 	value T
 	err   error
 }
 
-// Get returns the last value read if it is younger than maxAge, and
-// otherwise reads it again with read. The read runs under its own context, so
-// a caller giving up does not fail the others waiting for it.
-func (s *Snapshot[T]) Get(ctx context.Context, maxAge time.Duration, read func(context.Context) (T, error)) (T, error) {
+// Get returns a value read at or after since, reading it again with read
+// when none is. The read runs under its own context, so a caller giving up
+// does not fail the others waiting for it.
+func (s *Snapshot[T]) Get(ctx context.Context, since time.Time, read func(context.Context) (T, error)) (T, error) {
 	s.mu.Lock()
-	now := s.now()
-	if !s.at.IsZero() && now.Sub(s.at) < maxAge {
+	var f *flight[T]
+	switch {
+	case !s.began.IsZero() && !s.began.Before(since):
 		v := s.value
 		s.mu.Unlock()
 		return v, nil
-	}
-	f := s.flight
-	if f == nil {
-		f = &flight[T]{done: make(chan struct{})}
-		s.flight = f
-		go s.read(f, read)
+	case s.flight == nil:
+		f = s.start(read)
+	case !s.flight.began.Before(since):
+		f = s.flight
+	default:
+		if s.next == nil {
+			s.next = &flight[T]{done: make(chan struct{})}
+		}
+		f = s.next
 	}
 	s.mu.Unlock()
 	select {
@@ -54,15 +67,31 @@ func (s *Snapshot[T]) Get(ctx context.Context, maxAge time.Duration, read func(c
 	}
 }
 
+// start begins a read; called with s.mu held.
+func (s *Snapshot[T]) start(read func(context.Context) (T, error)) *flight[T] {
+	f := s.next
+	s.next = nil
+	if f == nil {
+		f = &flight[T]{done: make(chan struct{})}
+	}
+	f.began = s.now()
+	s.flight = f
+	go s.read(f, read)
+	return f
+}
+
 func (s *Snapshot[T]) read(f *flight[T], read func(context.Context) (T, error)) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	f.value, f.err = read(ctx)
 	s.mu.Lock()
-	if f.err == nil {
-		s.value, s.at = f.value, s.now()
+	if f.err == nil && !f.began.Before(s.began) {
+		s.value, s.began = f.value, f.began
 	}
 	s.flight = nil
+	if s.next != nil {
+		s.start(read)
+	}
 	s.mu.Unlock()
 	close(f.done)
 }

@@ -9,4 +9,7 @@ const (
 	TagEnvironment = "ionroller:environment"
 	TagTrack       = "ionroller:track"
 	TagShifter     = "ionroller:shifter"
+	// TagRole marks a resource with a part to play, such as a route's
+	// standby rule.
+	TagRole = "ionroller:role"
 )

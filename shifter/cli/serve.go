@@ -24,6 +24,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/metrics"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
@@ -101,7 +102,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	s.notifier.Start(ctx)
 	s.reconciler = reconcile.New(reconcile.Config{
 		Store:     st,
-		Connect:   reconcile.AWSConnector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
+		Connect:   cloud.Connector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
 		Logger:    s.Logger,
 		Poll:      cfg.PollInterval,
 		Resync:    cfg.ResyncInterval,

@@ -253,7 +253,7 @@ func checkMetrics(t *testing.T, url string) {
 		regexp.MustCompile(`(?m)^ionroller_rollouts\{state="complete"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_rollouts_ended_total\{phase="complete"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_step_transitions_total [1-9]`),
-		regexp.MustCompile(`(?m)^ionroller_aws_calls_total\{operation="CreateRule",outcome="ok",service="Elastic Load Balancing v2"\} 1$`),
+		regexp.MustCompile(`(?m)^ionroller_aws_calls_total\{operation="CreateRule",outcome="ok",service="Elastic Load Balancing v2"\} 2$`), // standby, then the route's own
 		regexp.MustCompile(`(?m)^ionroller_aws_call_seconds_count\{operation="CreateAutoScalingGroup",service="Auto Scaling"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_reconcile_seconds_count\{outcome="ok"\} [1-9]`),
 		regexp.MustCompile(`(?m)^ionroller_store_seconds_count\{operation="put_state"\} [1-9]`),

@@ -10,96 +10,41 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// Cloud is the AWS of one placement, as the reconciler uses it. Alarms and
-// Metrics may be nil, and then nothing is watched.
-type Cloud struct {
-	Environments Environments
-	Router       Router
-	Alarms       Alarms
-	Metrics      Metrics
+// view is one pass's observation: what the planner sees, by environment ID,
+// and the target behind each environment, to translate between the planner
+// and the router.
+type view struct {
+	observed rollout.Observed
+	targets  map[string]string // environment ID → target
 }
 
-// Environments runs environments (the ec2 backend). ObserveIdle reads no
-// target health, from listings shared by all endpoints at most maxAge old.
-type Environments interface {
-	Create(ctx context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error)
-	Observe(ctx context.Context, endpoint string, envs []rollout.Environment) (map[string]ec2env.Observation, error)
-	ObserveIdle(ctx context.Context, endpoint string, envs []rollout.Environment, maxAge time.Duration) (map[string]ec2env.Observation, error)
-	Scale(ctx context.Context, endpoint string, env rollout.Environment, capacity int) error
-	Delete(ctx context.Context, endpoint string, env rollout.Environment) (gone bool, err error)
-}
-
-// Router writes and reads the listener rules that carry the weights.
-// WeightsIdle reads a whole listener at most maxAge old, shared by its
-// endpoints.
-type Router interface {
-	SetWeights(ctx context.Context, route alb.Route, weights map[string]int) (alb.Result, error)
-	Weights(ctx context.Context, route alb.Route) (exists bool, weights map[string]int, err error)
-	WeightsIdle(ctx context.Context, route alb.Route, maxAge time.Duration) (exists bool, weights map[string]int, err error)
-	Delete(ctx context.Context, route alb.Route) error
-}
-
-// Alarms reads CloudWatch alarm states by name.
-type Alarms interface {
-	States(ctx context.Context, names []string) (map[string]string, error)
-}
-
-// Metrics reads the ALB metrics of target groups behind a listener over a
-// window.
-type Metrics interface {
-	Measure(ctx context.Context, listenerARN string, targetGroupARNs []string, start, end time.Time) (map[string]rollout.Metrics, error)
-}
-
-// observe reads the live state of the endpoint's environments and rules, and
-// the alarms of a rollout that is or may be starting. The reads are
-// independent and run at once: a revert's latency is one round trip of
-// reads, then the write.
-func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, idle bool) (rollout.Observed, error) {
-	// Shared listings are at most half a resync old, so drift is still
-	// found within one and a half resync intervals.
-	maxAge := a.r.cfg.Resync / 2
-	type rule struct {
-		read    bool
-		exists  bool
-		weights map[string]int // by target group ARN
-	}
+// observe reads the live state of the endpoint's environments and routes,
+// and the alarms of a rollout that is or may be starting, from reads that
+// began at or after since. The reads are independent and run at once.
+func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, since time.Time) (view, error) {
 	var (
-		envs   map[string]ec2env.Observation
-		rules  = make([]rule, len(rollout.Tracks))
+		envs   map[string]Env
+		routes = make([]Route, len(rollout.Tracks))
 		alarms map[string]string
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if idle {
-			envs, err = cloud.Environments.ObserveIdle(gctx, a.endpoint, in.State.Environments, maxAge)
-		} else {
-			envs, err = cloud.Environments.Observe(gctx, a.endpoint, in.State.Environments)
-		}
-		if err != nil {
+		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: since}); err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
 	})
 	for i, track := range rollout.Tracks {
-		route, ok := routeOf(in.Endpoint, track)
-		if !ok || (len(in.State.Track(track).Route.Weights) == 0 && !in.Endpoint.Deleting) {
-			continue // no rule, or none of ours yet: nothing to compare
+		if !routed(in.Endpoint, track) {
+			continue
 		}
 		g.Go(func() (err error) {
-			r := &rules[i]
-			r.read = true
-			if idle {
-				r.exists, r.weights, err = cloud.Router.WeightsIdle(gctx, route, maxAge)
-			} else {
-				r.exists, r.weights, err = cloud.Router.Weights(gctx, route)
-			}
-			if err != nil {
-				return fmt.Errorf("observe %s rule: %w", track, err)
+			if routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, since); err != nil {
+				return fmt.Errorf("observe %s route: %w", track, err)
 			}
 			return nil
 		})
@@ -113,43 +58,61 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, idle
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return rollout.Observed{}, err
+		return view{}, err
 	}
 
-	obs := rollout.Observed{
-		Environments: make(map[string]rollout.EnvObservation, len(envs)),
-		Routes:       map[rollout.Track]rollout.RouteObservation{},
-		Alarms:       alarms,
+	v := view{
+		observed: rollout.Observed{
+			Environments: make(map[string]rollout.EnvObservation, len(envs)),
+			Routes:       map[rollout.Track]rollout.RouteObservation{},
+			Alarms:       alarms,
+		},
+		targets: make(map[string]string, len(envs)),
 	}
-	a.targetGroups = make(map[string]string, len(envs))
-	envByTG := make(map[string]string, len(envs))
-	for id, o := range envs {
-		obs.Environments[id] = o.EnvObservation
-		if o.TargetGroupARN != "" {
-			a.targetGroups[id] = o.TargetGroupARN
-			envByTG[o.TargetGroupARN] = id
+	envOf := make(map[string]string, len(envs))
+	for id, e := range envs {
+		v.observed.Environments[id] = e.EnvObservation
+		if e.Target != "" {
+			v.targets[id] = e.Target
+			envOf[e.Target] = id
 		}
 	}
 	for i, track := range rollout.Tracks {
-		if _, ok := routeOf(in.Endpoint, track); !ok {
-			obs.Routes[track] = rollout.RouteObservation{}
+		if !routed(in.Endpoint, track) {
+			v.observed.Routes[track] = rollout.RouteObservation{} // none: nothing to delete
 			continue
 		}
-		r := rules[i]
-		if !r.read {
-			continue
-		}
-		o := rollout.RouteObservation{Exists: r.exists, Weights: make(map[string]int, len(r.weights))}
-		for arn, w := range r.weights {
-			if id, ok := envByTG[arn]; ok {
+		o := rollout.RouteObservation{Exists: routes[i].Exists, Weights: make(map[string]int, len(routes[i].Weights))}
+		for target, w := range routes[i].Weights {
+			if id, ok := envOf[target]; ok {
 				o.Weights[id] = w
 			} else {
-				o.Weights[arn] = w // not one of the endpoint's environments: drift
+				o.Weights[target] = w // not one of the endpoint's environments: drift
 			}
 		}
-		obs.Routes[track] = o
+		v.observed.Routes[track] = o
 	}
-	return obs, nil
+	return v, nil
+}
+
+// readHealth reads the target health the planner asked for into v.
+func (a *actor) readHealth(ctx context.Context, cloud Cloud, in rollout.Input, since time.Time, ids []string, v *view) error {
+	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: since, Health: ids})
+	if err != nil {
+		return fmt.Errorf("read target health: %w", err)
+	}
+	for _, id := range ids {
+		if e, ok := envs[id]; ok {
+			v.observed.Environments[id] = e.EnvObservation
+		}
+	}
+	return nil
+}
+
+// routed reports whether the endpoint routes a track: production always,
+// preview when it has a preview route.
+func routed(ep rollout.Endpoint, track rollout.Track) bool {
+	return track == rollout.Production || ep.Traffic.HasPreview()
 }
 
 // atRest reports whether nothing of the endpoint is moving: no rollout in
@@ -162,27 +125,6 @@ func atRest(st rollout.State) bool {
 	}
 	for _, e := range st.Environments {
 		if e.Status != rollout.EnvReady {
-			return false
-		}
-	}
-	return true
-}
-
-// agrees reports whether an idle observation shows what the shifter set:
-// every environment whole and every rule with its weights. Anything else is
-// looked at again in full before the planner acts on it.
-func agrees(st rollout.State, obs rollout.Observed) bool {
-	for _, e := range st.Environments {
-		if !obs.Environments[e.ID].Exists {
-			return false
-		}
-	}
-	for _, track := range rollout.Tracks {
-		w := st.Track(track).Route.Weights
-		if len(w) == 0 {
-			continue
-		}
-		if o, seen := obs.Routes[track]; !seen || !o.Exists || !rollout.SameWeights(o.Weights, w) {
 			return false
 		}
 	}
@@ -206,39 +148,110 @@ func alarmsToWatch(in rollout.Input) []string {
 	return in.Endpoint.Policy.Alarms
 }
 
-// measure reads the metrics the planner asked for, by environment ID.
-func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window) (map[string]rollout.Metrics, error) {
-	var arns []string
-	envByTG := map[string]string{}
-	for _, id := range w.Environments {
-		if arn, ok := a.targetGroups[id]; ok {
-			arns = append(arns, arn)
-			envByTG[arn] = id
+// laneOf is the lane of a pass's reads: a pass that may take traffic off a
+// version reads ahead of everything else; one of an endpoint in flight ahead
+// of the endpoints at rest.
+func laneOf(in rollout.Input) schedule.Lane {
+	t := in.State.Production
+	switch {
+	case returning(in):
+		return schedule.LaneRollback
+	case t.Rollout.Active() || in.State.Preview.Rollout.Active() || !atRest(in.State):
+		return schedule.LaneGate
+	}
+	return schedule.LaneRoutine
+}
+
+// returning reports whether the pass may move production traffic back: an
+// operator's rollback or abort is queued, a rollback is in flight, or the
+// desired release is one whose environment is stable or still hot.
+func returning(in rollout.Input) bool {
+	for _, c := range in.Commands {
+		if c.Kind == rollout.CommandRollback || c.Kind == rollout.CommandAbort {
+			return true
 		}
 	}
-	byARN, err := cloud.Metrics.Measure(ctx, ep.Traffic.ListenerARN, arns, w.Start, w.End)
+	t := in.State.Production
+	if r := t.Rollout; r.Active() && r.Kind == rollout.KindRollback {
+		return true
+	}
+	d := in.Production
+	if d == nil || (t.Rollout.Active() && t.Rollout.Key == d.Key) {
+		return false
+	}
+	for _, e := range in.State.Environments {
+		if e.Version == d.Key.Version && e.TemplateHash == d.Key.TemplateHash && e.Status == rollout.EnvReady && (e.ID == t.Stable || e.HeldFull) {
+			return true
+		}
+	}
+	return false
+}
+
+// healthLane is the lane of the health reads a pass asked for: the read that
+// gates a step (of an environment already healthy once) goes before the
+// polls of environments still coming up, which may wait their turn.
+func healthLane(st rollout.State, ids []string, reads schedule.Lane) schedule.Lane {
+	for _, id := range ids {
+		if e := st.Environment(id); e != nil && e.Status == rollout.EnvReady {
+			return min(reads, schedule.LaneGate)
+		}
+	}
+	return reads
+}
+
+// laneOfAction is the lane an action runs in: weights that take traffic off
+// a version and what a rollback needs first go in the rollback lane.
+func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane) schedule.Lane {
+	switch act.Kind {
+	case rollout.ActionDeleteEnvironment, rollout.ActionDeleteRoute:
+		return schedule.LaneRoutine
+	}
+	if reads == schedule.LaneRollback {
+		return schedule.LaneRollback
+	}
+	for _, e := range d.Events {
+		switch e.Type {
+		case rollout.EventRolloutRolledBack, rollout.EventRolloutAborted:
+			return schedule.LaneRollback
+		}
+	}
+	return schedule.LaneStep
+}
+
+// measure reads the metrics the planner asked for, by environment ID.
+func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]rollout.Metrics, error) {
+	var targets []string
+	envOf := map[string]string{}
+	for _, id := range w.Environments {
+		if target, ok := v.targets[id]; ok {
+			targets = append(targets, target)
+			envOf[target] = id
+		}
+	}
+	byTarget, err := cloud.Metrics.Measure(ctx, ep.Traffic.ListenerARN, targets, w.Start, w.End)
 	if err != nil {
 		return nil, fmt.Errorf("measure %v: %w", w.Environments, err)
 	}
-	out := make(map[string]rollout.Metrics, len(byARN))
-	for arn, m := range byARN {
-		out[envByTG[arn]] = m
+	out := make(map[string]rollout.Metrics, len(byTarget))
+	for target, m := range byTarget {
+		out[envOf[target]] = m
 	}
 	return out, nil
 }
 
 // execute runs the decision's actions in order. A failing action does not
 // stop the others; it is recorded as an event once per distinct error.
-func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d rollout.Decision) error {
+func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d rollout.Decision, v view, reads schedule.Lane) error {
 	var errs []error
 	var events []rollout.Event
 	for _, act := range d.Actions {
 		if err := a.mayAct(); err != nil {
 			return err
 		}
-		err := a.do(ctx, cloud, ep, d.State, act)
+		err := a.do(schedule.WithLane(ctx, laneOfAction(d, act, reads)), cloud, ep, d.State, act, v)
 		key := string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
 		if err == nil {
+			a.written = a.r.cfg.Now()
 			delete(a.failures, key)
 			continue
 		}
@@ -273,7 +286,7 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 }
 
 // do runs one action.
-func (a *actor) do(ctx context.Context, cloud Cloud, ep rollout.Endpoint, st rollout.State, act rollout.Action) error {
+func (a *actor) do(ctx context.Context, cloud Cloud, ep rollout.Endpoint, st rollout.State, act rollout.Action, v view) error {
 	switch act.Kind {
 	case rollout.ActionCreateEnvironment, rollout.ActionScaleEnvironment, rollout.ActionDeleteEnvironment:
 		env := st.Environment(act.Environment)
@@ -282,59 +295,30 @@ func (a *actor) do(ctx context.Context, cloud Cloud, ep rollout.Endpoint, st rol
 		}
 		switch act.Kind {
 		case rollout.ActionCreateEnvironment:
-			ref, err := cloud.Environments.Create(ctx, a.endpoint, *env)
-			if err == nil {
-				a.targetGroups[env.ID] = ref.TargetGroupARN
-			}
-			return err
+			return cloud.Backend.Create(ctx, a.endpoint, *env)
 		case rollout.ActionScaleEnvironment:
-			return cloud.Environments.Scale(ctx, a.endpoint, *env, act.Capacity)
+			return cloud.Backend.Scale(ctx, a.endpoint, *env, act.Capacity)
 		default:
-			_, err := cloud.Environments.Delete(ctx, a.endpoint, *env)
+			_, err := cloud.Backend.Delete(ctx, a.endpoint, *env)
 			return err
 		}
 	case rollout.ActionSetWeights:
-		route, _ := routeOf(ep, act.Track)
 		weights := make(map[string]int, len(act.Weights))
 		for id, w := range act.Weights {
-			arn, ok := a.targetGroups[id]
+			target, ok := v.targets[id]
 			if !ok {
 				return fmt.Errorf("environment %s has no target group yet", id)
 			}
-			weights[arn] = w
+			weights[target] = w
 		}
-		_, err := cloud.Router.SetWeights(ctx, route, weights)
-		return err
+		return cloud.Router.SetWeights(ctx, ep, act.Track, weights)
 	case rollout.ActionDeleteRoute:
-		route, ok := routeOf(ep, act.Track)
-		if !ok {
+		if !routed(ep, act.Track) {
 			return nil
 		}
-		return cloud.Router.Delete(ctx, route)
+		return cloud.Router.Delete(ctx, ep, act.Track)
 	}
 	return fmt.Errorf("unknown action %q", act.Kind)
-}
-
-// routeOf returns the rule of a track; the preview track has one only when
-// the endpoint has a preview route: its host on the same listener, or the
-// same conditions on a preview listener.
-func routeOf(ep rollout.Endpoint, track rollout.Track) (alb.Route, bool) {
-	t := ep.Traffic
-	r := alb.Route{Endpoint: ep.Name, Track: track, ListenerARN: t.ListenerARN, Priority: t.Priority, Hosts: t.Hosts, Paths: t.Paths}
-	if track != rollout.Preview {
-		return r, true
-	}
-	if !t.HasPreview() {
-		return r, false
-	}
-	r.Priority = t.PreviewPriority
-	if t.PreviewListenerARN != "" {
-		r.ListenerARN = t.PreviewListenerARN
-	}
-	if t.PreviewHost != "" {
-		r.Hosts = []string{t.PreviewHost}
-	}
-	return r, true
 }
 
 func describe(a rollout.Action) string {
@@ -342,9 +326,9 @@ func describe(a rollout.Action) string {
 	case a.Environment != "":
 		return fmt.Sprintf("%s of environment %s", a.Kind, a.Environment)
 	case len(a.Weights) > 0:
-		return fmt.Sprintf("%s %v on the %s rule", a.Kind, a.Weights, a.Track)
+		return fmt.Sprintf("%s %v on the %s route", a.Kind, a.Weights, a.Track)
 	}
-	return fmt.Sprintf("%s on the %s rule", a.Kind, a.Track)
+	return fmt.Sprintf("%s on the %s route", a.Kind, a.Track)
 }
 
 // equalState reports whether two states would be stored alike, whatever

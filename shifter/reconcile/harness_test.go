@@ -21,6 +21,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
@@ -99,7 +100,7 @@ func (h *harness) start() {
 	cfg := h.cfg.Copy()
 	h.calls.Add(&cfg)
 	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Warn, Output: testWriter{h.t}})
-	connect := reconcile.AWSConnector(aws.NewClients(cfg, logger), "test", poll, logger)
+	connect := cloud.Connector(aws.NewClients(cfg, logger), "test", poll, logger)
 	if h.wrap != nil {
 		real := connect
 		connect = func(ctx context.Context, p rollout.Placement) (reconcile.Cloud, error) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
@@ -278,10 +279,9 @@ const maxPasses = 8
 func (a *actor) run(ctx context.Context) {
 	cfg := a.r.cfg
 	backoff := time.Duration(0)
-	resync := false // the wake is a resync of an endpoint at rest
 	for {
 		start := time.Now()
-		next, err := a.reconcile(ctx, resync)
+		next, err := a.reconcile(ctx)
 		cfg.Reconciled(a.endpoint, time.Since(start), err)
 		switch {
 		case errors.Is(err, errGone) || ctx.Err() != nil:
@@ -305,24 +305,24 @@ func (a *actor) run(ctx context.Context) {
 			wait = min(wait, max(next.Sub(cfg.Now()), 0))
 		}
 		t := time.NewTimer(wait)
-		resync = false
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-a.wake:
 		case <-t.C:
-			resync = wait == cfg.Resync
 		}
 		t.Stop()
 	}
 }
 
 // reconcile runs plan–act rounds until the planner has nothing to do now,
-// and returns when it wants to be woken. On a resync, an endpoint at rest is
-// first looked at through the account's shared listings (idle): if they agree
-// with what the shifter set, that is the whole wake.
-func (a *actor) reconcile(ctx context.Context, resync bool) (time.Time, error) {
+// and returns when it wants to be woken. Each round observes AWS through
+// reads shared with the other endpoints of the account (fresh enough for the
+// endpoint's pace, and begun after its own last write), reads target health
+// only when the planner asks for it to gate traffic, and runs its calls in
+// the lane of what it may do (schedule.Lane).
+func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 	cfg := a.r.cfg
 	var failed error
 	for pass := 0; ; pass++ {
@@ -330,18 +330,30 @@ func (a *actor) reconcile(ctx context.Context, resync bool) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		idle := pass == 0 && resync && atRest(in.State)
-		if in.Observed, err = a.observe(ctx, cloud, in, idle); err != nil {
+		lane := laneOf(in)
+		lctx := schedule.WithLane(ctx, lane)
+		maxAge := cfg.Resync / 2 // drift is found within one and a half resyncs
+		if !atRest(in.State) {
+			maxAge = cfg.Poll / 2
+		}
+		since := cfg.Now().Add(-maxAge)
+		if a.written.After(since) {
+			since = a.written // see what it wrote
+		}
+		v, err := a.observe(lctx, cloud, in, since)
+		if err != nil {
 			return time.Time{}, err
 		}
-		if idle && !agrees(in.State, in.Observed) {
-			if in.Observed, err = a.observe(ctx, cloud, in, false); err != nil {
+		in.Observed = v.observed
+		d := rollout.Plan(in)
+		if len(d.Health) > 0 {
+			if err := a.readHealth(schedule.WithLane(ctx, healthLane(in.State, d.Health, lane)), cloud, in, since, d.Health, &v); err != nil {
 				return time.Time{}, err
 			}
+			d = rollout.Plan(in)
 		}
-		d := rollout.Plan(in)
 		if d.Measure != nil && cloud.Metrics != nil {
-			if in.Observed.Metrics, err = a.measure(ctx, cloud, in.Endpoint, d.Measure); err != nil {
+			if in.Observed.Metrics, err = a.measure(lctx, cloud, in.Endpoint, d.Measure, v); err != nil {
 				return time.Time{}, err
 			}
 			d = rollout.Plan(in)
@@ -362,7 +374,7 @@ func (a *actor) reconcile(ctx context.Context, resync bool) (time.Time, error) {
 			}
 			return d.WakeAt, failed
 		}
-		if err := a.execute(ctx, cloud, in.Endpoint, d); err != nil {
+		if err := a.execute(ctx, cloud, in.Endpoint, d, v, lane); err != nil {
 			if ctx.Err() != nil {
 				return time.Time{}, ctx.Err()
 			}
@@ -471,9 +483,9 @@ type actor struct {
 	logger hclog.Logger
 	wake   chan struct{}
 	keys   map[rollout.Track]*cachedKey
-	// targetGroups maps environment IDs to their target group ARNs, as
-	// last observed, to translate between the planner and the rules.
-	targetGroups map[string]string
+	// written is when the actor's last AWS write ended: its next
+	// observation reads what began after it, so it sees what it wrote.
+	written time.Time
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string

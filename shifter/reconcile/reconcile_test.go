@@ -99,8 +99,8 @@ func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
 		t.Errorf("step 2 came %s after step 1, before the 1.5s pause ended", gap)
 	}
 	writes := h.calls.Count("elasticloadbalancingv2", "ModifyRule")
-	if writes != 3 {
-		t.Errorf("ModifyRule calls = %d, want 3 (one per step)", writes)
+	if writes != 4 {
+		t.Errorf("ModifyRule calls = %d, want 4 (v2 attached at 0, then one per step)", writes)
 	}
 	t.Logf("AWS calls for a 3-step rollout: %d in all\n%s", totalCalls(h.calls), h.calls)
 }

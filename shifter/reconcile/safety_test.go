@@ -21,8 +21,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -134,17 +132,19 @@ func (h *harness) stopInstances(group string) {
 // sickOnCreate stops the instances of version's environment as soon as the
 // real backend created it, so its targets never pass a health check.
 type sickOnCreate struct {
-	reconcile.Environments
+	reconcile.Backend
 	h       *harness
 	version string
 }
 
-func (s sickOnCreate) Create(ctx context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error) {
-	ref, err := s.Environments.Create(ctx, endpoint, env)
+func (s sickOnCreate) Create(ctx context.Context, endpoint string, env rollout.Environment) error {
+	err := s.Backend.Create(ctx, endpoint, env)
 	if err == nil && env.Version == s.version {
-		s.h.stopInstances(ref.AutoScalingGroup)
+		for _, group := range s.h.groups()[env.Version] {
+			s.h.stopInstances(group)
+		}
 	}
-	return ref, err
+	return err
 }
 
 func TestCanaryStepWaitsForPromote(t *testing.T) {
@@ -216,7 +216,7 @@ func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
 func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testing.T) {
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Policy.HealthyTimeout = rollout.Duration(2 * time.Second) })
 	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
-		c.Environments = sickOnCreate{Environments: c.Environments, h: h, version: "v2"}
+		c.Backend = sickOnCreate{Backend: c.Backend, h: h, version: "v2"}
 		return c
 	}
 	h.kill()
@@ -229,8 +229,10 @@ func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testin
 	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
 		t.Fatalf("rule = %v, want v1=100 untouched", w)
 	}
-	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 0 {
-		t.Errorf("ModifyRule calls = %d, want 0", n)
+	// Two writes, neither moving traffic: v2 attached at 0 for its health
+	// checks, then taken off the route before it is deleted.
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 2 {
+		t.Errorf("ModifyRule calls = %d, want 2", n)
 	}
 	h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
 	if f := h.events(rollout.EventRolloutFailed); len(f) != 1 || !strings.Contains(f[0].Message, "not healthy within 2s") {
@@ -407,11 +409,11 @@ type flakyRouter struct {
 	failures atomic.Int32
 }
 
-func (f *flakyRouter) SetWeights(ctx context.Context, route alb.Route, weights map[string]int) (alb.Result, error) {
+func (f *flakyRouter) SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error {
 	if f.failures.Add(-1) >= 0 {
-		return alb.Result{}, errors.New("weights read back did not match after 3 attempts")
+		return errors.New("weights read back did not match after 3 attempts")
 	}
-	return f.Router.SetWeights(ctx, route, weights)
+	return f.Router.SetWeights(ctx, ep, track, weights)
 }
 
 func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {

@@ -3,9 +3,11 @@ package reconcile_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,8 +19,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -30,8 +30,9 @@ import (
 // benchmark. It is a fake because moto serves one call at a time and cannot
 // carry thousands of endpoints: what the benchmark measures is the shifter's
 // own cost. Every method sleeps the configured latency and counts the AWS
-// calls the real adapter makes for it (ec2env: three batched describes plus
-// one health read per target group; alb: a write and a read-back).
+// calls the real adapters make for it: listings of the whole account and of
+// listeners shared as theirs are, a health read per target group, creates
+// and deletes of several calls.
 type fakeAWS struct {
 	latency time.Duration
 	calls   atomic.Int64
@@ -39,13 +40,13 @@ type fakeAWS struct {
 	mu    sync.Mutex
 	envs  map[string]int            // endpoint/environment → capacity
 	rules map[string]map[string]int // listener/priority → target group → weight
-	// inventory and listeners share idle reads as the adapters do.
+	// inventory and listeners share reads as the adapters do.
 	inventory shifteraws.Snapshot[struct{}]
 	listeners map[string]*shifteraws.Snapshot[struct{}]
 }
 
 func newFakeAWS(latency time.Duration) *fakeAWS {
-	return &fakeAWS{latency: latency, envs: map[string]int{}, rules: map[string]map[string]int{}}
+	return &fakeAWS{latency: latency, envs: map[string]int{}, rules: map[string]map[string]int{}, listeners: map[string]*shifteraws.Snapshot[struct{}]{}}
 }
 
 func (f *fakeAWS) call(n int) {
@@ -57,53 +58,50 @@ func tgARN(endpoint, env string) string {
 	return "arn:aws:elasticloadbalancing:tg/" + endpoint + "/" + env
 }
 
-func (f *fakeAWS) Create(_ context.Context, endpoint string, env rollout.Environment) (ec2env.Ref, error) {
+func (f *fakeAWS) Create(_ context.Context, endpoint string, env rollout.Environment) error {
 	f.call(8)
 	f.mu.Lock()
 	f.envs[endpoint+"/"+env.ID] = env.Capacity
 	f.mu.Unlock()
-	return ec2env.Ref{TargetGroupARN: tgARN(endpoint, env.ID)}, nil
+	return nil
 }
 
-func (f *fakeAWS) Observe(_ context.Context, endpoint string, envs []rollout.Environment) (map[string]ec2env.Observation, error) {
-	out := f.observe(endpoint, envs, true)
-	f.call(3 + len(out))
-	return out, nil
-}
-
-// ObserveIdle reads one listing of the whole account per maxAge, as the ec2
-// backend does: a page per 100 groups, 400 target groups, 200 templates.
-func (f *fakeAWS) ObserveIdle(ctx context.Context, endpoint string, envs []rollout.Environment, maxAge time.Duration) (map[string]ec2env.Observation, error) {
-	_, err := f.inventory.Get(ctx, maxAge, func(context.Context) (struct{}, error) {
+// Observe reads one listing of the whole account per q.Since, as the ec2
+// backend does: a page per 100 groups, 400 target groups, 200 templates;
+// and one health read per environment asked.
+func (f *fakeAWS) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
+	_, err := f.inventory.Get(ctx, q.Since, func(context.Context) (struct{}, error) {
 		f.mu.Lock()
 		n := len(f.envs)
 		f.mu.Unlock()
 		f.call(pages(n, 100) + pages(n, 400) + pages(n, 200))
 		return struct{}{}, nil
 	})
-	return f.observe(endpoint, envs, false), err
-}
-
-func pages(n, size int) int { return max(1, (n+size-1)/size) }
-
-func (f *fakeAWS) observe(endpoint string, envs []rollout.Environment, health bool) map[string]ec2env.Observation {
+	if err != nil {
+		return nil, err
+	}
+	if len(q.Health) > 0 {
+		f.call(len(q.Health))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]ec2env.Observation, len(envs))
+	out := make(map[string]reconcile.Env, len(envs))
 	for _, e := range envs {
 		n, ok := f.envs[endpoint+"/"+e.ID]
 		if !ok {
-			out[e.ID] = ec2env.Observation{EnvObservation: rollout.EnvObservation{Gone: true}}
+			out[e.ID] = reconcile.Env{EnvObservation: rollout.EnvObservation{Gone: true}}
 			continue
 		}
 		o := rollout.EnvObservation{Exists: true, Capacity: n, InService: n}
-		if health {
+		if slices.Contains(q.Health, e.ID) {
 			o.HealthRead, o.Healthy, o.Targets = true, n, n
 		}
-		out[e.ID] = ec2env.Observation{EnvObservation: o, TargetGroupARN: tgARN(endpoint, e.ID)}
+		out[e.ID] = reconcile.Env{EnvObservation: o, Target: tgARN(endpoint, e.ID)}
 	}
-	return out
+	return out, nil
 }
+
+func pages(n, size int) int { return max(1, (n+size-1)/size) }
 
 func (f *fakeAWS) Scale(_ context.Context, endpoint string, env rollout.Environment, capacity int) error {
 	f.call(1)
@@ -121,53 +119,47 @@ func (f *fakeAWS) Delete(_ context.Context, endpoint string, env rollout.Environ
 	return true, nil
 }
 
-func ruleKey(r alb.Route) string { return r.ListenerARN + "/" + strconv.Itoa(r.Priority) }
-
-func (f *fakeAWS) SetWeights(_ context.Context, route alb.Route, weights map[string]int) (alb.Result, error) {
-	f.call(2)
-	f.mu.Lock()
-	f.rules[ruleKey(route)] = weights
-	f.mu.Unlock()
-	return alb.Result{Weights: weights, Writes: 1}, nil
+func ruleKey(ep rollout.Endpoint) string {
+	return ep.Traffic.ListenerARN + "/" + strconv.Itoa(ep.Traffic.Priority)
 }
 
-func (f *fakeAWS) Weights(_ context.Context, route alb.Route) (bool, map[string]int, error) {
-	f.call(1)
-	return f.rule(route)
-}
-
-// WeightsIdle reads each listener once per maxAge, as the router does.
-func (f *fakeAWS) WeightsIdle(ctx context.Context, route alb.Route, maxAge time.Duration) (bool, map[string]int, error) {
-	f.mu.Lock()
-	if f.listeners == nil {
-		f.listeners = map[string]*shifteraws.Snapshot[struct{}]{}
-	}
-	snap := f.listeners[route.ListenerARN]
-	if snap == nil {
-		snap = &shifteraws.Snapshot[struct{}]{}
-		f.listeners[route.ListenerARN] = snap
-	}
-	f.mu.Unlock()
-	if _, err := snap.Get(ctx, maxAge, func(context.Context) (struct{}, error) { f.call(1); return struct{}{}, nil }); err != nil {
-		return false, nil, err
-	}
-	return f.rule(route)
-}
-
-func (f *fakeAWS) rule(route alb.Route) (bool, map[string]int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w, ok := f.rules[ruleKey(route)]
-	return ok, w, nil
-}
-
-// router adapts fakeAWS to reconcile.Router (Delete is taken by environments).
+// router adapts fakeAWS to reconcile.Router (Delete is taken by the backend).
 type router struct{ *fakeAWS }
 
-func (r router) Delete(_ context.Context, route alb.Route) error {
+func (r router) SetWeights(_ context.Context, ep rollout.Endpoint, _ rollout.Track, weights map[string]int) error {
 	r.call(1)
 	r.mu.Lock()
-	delete(r.rules, ruleKey(route))
+	r.rules[ruleKey(ep)] = weights
+	r.mu.Unlock()
+	return nil
+}
+
+// Weights reads each listener once per since, as the router does.
+func (r router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Track, since time.Time) (reconcile.Route, error) {
+	r.mu.Lock()
+	snap := r.listeners[ep.Traffic.ListenerARN]
+	if snap == nil {
+		snap = &shifteraws.Snapshot[struct{}]{}
+		r.listeners[ep.Traffic.ListenerARN] = snap
+	}
+	r.mu.Unlock()
+	if _, err := snap.Get(ctx, since, func(context.Context) (struct{}, error) { r.call(1); return struct{}{}, nil }); err != nil {
+		return reconcile.Route{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.rules[ruleKey(ep)]
+	exists := false
+	for _, v := range w {
+		exists = exists || (ok && v > 0)
+	}
+	return reconcile.Route{Exists: exists, Weights: maps.Clone(w)}, nil
+}
+
+func (r router) Delete(_ context.Context, ep rollout.Endpoint, _ rollout.Track) error {
+	r.call(1)
+	r.mu.Lock()
+	delete(r.rules, ruleKey(ep))
 	r.mu.Unlock()
 	return nil
 }
@@ -195,7 +187,7 @@ func runScale(tb testing.TB, n int, latency, poll, resync time.Duration) scaleRu
 	}
 	defer st.Close()
 	aws := newFakeAWS(latency)
-	cloud := reconcile.Cloud{Environments: aws, Router: router{aws}}
+	cloud := reconcile.Cloud{Backend: aws, Router: router{aws}}
 	rec := reconcile.New(reconcile.Config{
 		Store:   st,
 		Connect: func(context.Context, rollout.Placement) (reconcile.Cloud, error) { return cloud, nil },

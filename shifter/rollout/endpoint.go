@@ -113,8 +113,21 @@ type Policy struct {
 	RetainPrevious Duration `json:"retain_previous"`
 	// RetainCapacityPercent is the share of its capacity a hot environment
 	// keeps; it is scaled back up before traffic returns to it.
-	RetainCapacityPercent int  `json:"retain_capacity_percent"`
-	AutoRollback          bool `json:"auto_rollback"`
+	RetainCapacityPercent int `json:"retain_capacity_percent"`
+	// MaxHotVersions bounds how many previous versions stay hot at once,
+	// besides the stable one; the oldest expires first. nil means
+	// DefaultMaxHotVersions (and reads well from endpoints stored before
+	// the field existed).
+	MaxHotVersions *int `json:"max_hot_versions,omitempty"`
+	AutoRollback   bool `json:"auto_rollback"`
+}
+
+// HotVersions returns how many previous versions may stay hot at once.
+func (p Policy) HotVersions() int {
+	if p.MaxHotVersions == nil {
+		return DefaultMaxHotVersions
+	}
+	return *p.MaxHotVersions
 }
 
 // Step is one traffic step. A step with no pause waits for a promote: that is

@@ -35,6 +35,7 @@ const (
 	EventEnvironmentDeleting = "environment.deleting"
 	EventEnvironmentDeleted  = "environment.deleted"
 	EventEnvironmentMissing  = "environment.missing"
+	EventEnvironmentCold     = "environment.cold"
 	EventStepApplied         = "step.applied"
 	EventRolloutPaused       = "rollout.paused"
 	EventRolloutResumed      = "rollout.resumed"

@@ -1,7 +1,9 @@
 package rollout
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -18,6 +20,7 @@ import (
 // rollbacks, drift repair and recreated environments all go through it.
 func Plan(in Input) Decision {
 	p := &planner{in: in, now: in.Now, st: in.State.clone()}
+	p.trimHot()
 	p.provision()
 	p.applyCommands()
 	if in.Endpoint.Deleting {
@@ -28,16 +31,18 @@ func Plan(in Input) Decision {
 			p.preview()
 		}
 	}
+	p.collect()
 	for _, track := range Tracks {
+		p.attach(track)
 		p.writeRoute(track)
 	}
-	p.collect()
 	return Decision{
 		State:   p.st,
 		Actions: p.actions,
 		Events:  p.events,
 		WakeAt:  p.wake,
 		Measure: p.measure,
+		Health:  p.health,
 		Gone:    p.gone(),
 	}
 }
@@ -50,6 +55,7 @@ type planner struct {
 	events  []Event
 	wake    time.Time
 	measure *Window
+	health  []string
 }
 
 // clone copies the state deeply enough for the planner, which replaces
@@ -251,7 +257,7 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 	if r.Phase == PhaseProvisioning && p.in.Observed.Environments[e.ID].Exists {
 		r.Phase = PhaseWaitingHealthy
 	}
-	if e.Status == EnvReady && p.healthy(e) {
+	if e.Status == EnvReady && p.gate(e) {
 		last := len(r.Steps) - 1
 		r.Phase, r.Since = PhaseShifting, time.Time{}
 		if track == Preview || r.Kind == KindRollback || t.Stable == "" {
@@ -269,9 +275,8 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 		p.poll()
 		return
 	}
-	h := e.Health
-	p.end(track, r, PhaseFailed, CauseUnhealthy, fmt.Sprintf("environment %s of version %s was not healthy within %s (%d of %d in service, %d healthy targets)",
-		e.ID, e.Version, p.in.Endpoint.Policy.HealthyTimeout, h.InService, e.Capacity, h.Healthy))
+	p.end(track, r, PhaseFailed, CauseUnhealthy, fmt.Sprintf("environment %s of version %s was not healthy within %s: %s",
+		e.ID, e.Version, p.in.Endpoint.Policy.HealthyTimeout, e.Health.Why(e.Capacity)))
 }
 
 // step is rules 7–9: a step with a pause moves on when it is due and the
@@ -328,7 +333,7 @@ func (p *planner) next(track Track, r *Rollout) {
 func (p *planner) verify(track Track) {
 	t := p.st.Track(track)
 	o, seen := p.in.Observed.Routes[track]
-	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !o.Exists || !SameWeights(o.Weights, t.Route.Weights) {
+	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !SameRoute(o.Weights, t.Route.Weights) {
 		return
 	}
 	t.Route.Verified = true
@@ -640,6 +645,39 @@ func (p *planner) routeAll(track Track, id string) {
 	p.setRoute(track, map[string]int{id: 100})
 }
 
+// attach keeps every environment that may get the track's traffic on its
+// route, at weight 0 while it carries none, so that the load balancer
+// health-checks it (invariant 8): the stable environment, the rollout's
+// target once it exists, and on production the hot environments. What is
+// being torn down leaves the route first (collect waits for it).
+func (p *planner) attach(track Track) {
+	if p.in.Endpoint.Deleting {
+		return
+	}
+	t := p.st.Track(track)
+	want := make(map[string]int, len(t.Route.Weights)+2)
+	for id, w := range t.Route.Weights {
+		if w > 0 {
+			want[id] = w
+		}
+	}
+	r := t.Rollout
+	for i := range p.st.Environments {
+		e := &p.st.Environments[i]
+		if _, ok := want[e.ID]; ok || e.Status == EnvDeleting {
+			continue
+		}
+		target := r.Active() && r.Target == e.ID && (e.Status == EnvReady || p.in.Observed.Environments[e.ID].Exists)
+		if e.ID == t.Stable || target || (track == Production && p.isHot(e)) {
+			want[e.ID] = 0
+		}
+	}
+	if len(want) == 0 || SameRoute(want, t.Route.Weights) {
+		return
+	}
+	t.Route = Route{Weights: want}
+}
+
 // writeRoute writes a track's intended weights when the rule differs from
 // them, but only once every environment gaining traffic is healthy at its
 // capacity. A difference after the weights were verified is drift (rule 13).
@@ -647,27 +685,31 @@ func (p *planner) writeRoute(track Track) {
 	t := p.st.Track(track)
 	o, seen := p.in.Observed.Routes[track]
 	if p.in.Endpoint.Deleting {
-		if !seen || o.Exists {
+		if !seen || o.Exists || len(o.Weights) > 0 { // its standby rule too
 			p.act(Action{Kind: ActionDeleteRoute, Track: track})
 			p.poll()
 		}
 		return
 	}
-	if len(t.Route.Weights) == 0 || (seen && o.Exists && SameWeights(o.Weights, t.Route.Weights)) {
+	if len(t.Route.Weights) == 0 || (seen && SameRoute(o.Weights, t.Route.Weights)) {
 		return
 	}
 	if !seen {
 		p.poll()
 		return
 	}
-	for id, w := range t.Route.Weights {
-		if w <= o.Weights[id] {
+	gated := true
+	for _, id := range sortedKeys(t.Route.Weights) {
+		if t.Route.Weights[id] <= o.Weights[id] {
 			continue
 		}
-		if e := p.st.Environment(id); e == nil || e.Status != EnvReady || !p.healthy(e) {
-			p.poll()
-			return
+		if e := p.st.Environment(id); e == nil || e.Status != EnvReady || !p.gate(e) {
+			gated = false // go on: every environment gaining traffic asks for its health at once
 		}
+	}
+	if !gated {
+		p.poll()
+		return
 	}
 	if t.Route.Verified {
 		p.event(track, "", EventDriftRepaired, fmt.Sprintf("%s rule was changed outside the shifter (%s); restoring %s", track, formatWeights(o.Weights), formatWeights(t.Route.Weights)))
@@ -692,15 +734,18 @@ func (p *planner) provision() {
 	for i := range p.st.Environments {
 		e := &p.st.Environments[i]
 		o, seen := p.in.Observed.Environments[e.ID]
-		if seen && o.Exists && o.HealthRead {
-			e.Health = Health{InService: o.InService, Healthy: o.Healthy, Targets: o.Targets}
+		if seen && o.Exists {
+			e.Health.InService = o.InService
+			if o.HealthRead {
+				e.Health.TargetHealth, e.Health.ReadAt = o.TargetHealth, p.now
+			}
 		}
 		switch {
 		case !seen || e.Status == EnvDeleting:
 		case e.Status == EnvProvisioning && !o.Exists:
 			p.act(Action{Kind: ActionCreateEnvironment, Environment: e.ID})
 			p.poll()
-		case e.Status == EnvProvisioning && p.healthy(e):
+		case e.Status == EnvProvisioning && p.gate(e):
 			e.Status = EnvReady
 			p.event("", e.Version, EventEnvironmentHealthy, fmt.Sprintf("environment %s of version %s is healthy (%d in service, %d healthy targets)", e.ID, e.Version, o.InService, o.Healthy),
 				"environment", e.ID)
@@ -722,6 +767,7 @@ func (p *planner) provision() {
 // rollout's target, not inside its rollback window (invariant 4). It removes
 // an environment from the state once AWS shows none of it.
 func (p *planner) collect() {
+	p.trimHot()               // a rollout that completed in this pass made one more hot
 	envs := p.st.Environments // the planner's own clone: compacted in place
 	n := 0
 	for i := range envs {
@@ -753,6 +799,10 @@ func (p *planner) keep(e *Environment) bool {
 	if p.in.Observed.Environments[e.ID].Gone {
 		p.event("", e.Version, EventEnvironmentDeleted, fmt.Sprintf("environment %s of version %s deleted", e.ID, e.Version), "environment", e.ID)
 		return false
+	}
+	if p.routed(e.ID) {
+		p.poll() // attach() leaves it out of the route; it goes once AWS shows it detached
+		return true
 	}
 	// Scaling to zero first lets instances drain through the target
 	// group's deregistration delay before the group goes.
@@ -798,6 +848,27 @@ func (p *planner) serving(e *Environment) bool {
 // rollback window.
 func (p *planner) isHot(e *Environment) bool {
 	return e.Status == EnvReady && e.HeldFull && e.ID != p.st.Production.Stable && p.now.Before(e.HotUntil)
+}
+
+// trimHot ends the rollback window of hot environments beyond the policy's
+// max_hot_versions, oldest first (the earliest end of window; the lower ID
+// between equals), so that a route never has more to keep attached than a
+// load balancer allows.
+func (p *planner) trimHot() {
+	var hot []*Environment
+	for i := range p.st.Environments {
+		if e := &p.st.Environments[i]; p.isHot(e) {
+			hot = append(hot, e)
+		}
+	}
+	slices.SortFunc(hot, func(a, b *Environment) int {
+		return cmp.Or(b.HotUntil.Compare(a.HotUntil), cmp.Compare(b.ID, a.ID))
+	})
+	for _, e := range hot[min(len(hot), p.in.Endpoint.Policy.HotVersions()):] {
+		e.HotUntil = p.now
+		p.event("", e.Version, EventEnvironmentCold, fmt.Sprintf("version %s is no longer a rollback target: %d newer versions are hot (policy.max_hot_versions)", e.Version, p.in.Endpoint.Policy.HotVersions()),
+			"environment", e.ID)
+	}
 }
 
 func (p *planner) whyUnneeded(e *Environment) string {
@@ -877,15 +948,54 @@ func (p *planner) scale(e *Environment, capacity int) {
 	p.act(Action{Kind: ActionScaleEnvironment, Environment: e.ID, Capacity: capacity})
 }
 
-// healthy reports whether e, as observed in this pass, has its capacity in
-// service and enough healthy targets to take traffic (invariants 2 and 3).
-func (p *planner) healthy(e *Environment) bool {
+// gate reports whether e may take traffic: healthy at its capacity as read
+// in this pass (invariants 2 and 3). Without a read of its target health it
+// asks for one (Decision.Health) and reports false, unless its target group
+// is not attached to the load balancer yet, which would not health-check it.
+func (p *planner) gate(e *Environment) bool {
 	o, seen := p.in.Observed.Environments[e.ID]
-	if !seen || !o.Exists || !o.HealthRead || e.Capacity < 1 {
+	if !seen || !o.Exists {
+		return false
+	}
+	if o.HealthRead {
+		return p.healthy(e, o)
+	}
+	if p.attachedInAWS(e.ID) && !slices.Contains(p.health, e.ID) {
+		p.health = append(p.health, e.ID)
+	}
+	return false
+}
+
+// healthy reports whether observation o shows e with its capacity in service
+// and enough healthy targets to take traffic.
+func (p *planner) healthy(e *Environment, o EnvObservation) bool {
+	if e.Capacity < 1 {
 		return false
 	}
 	need := max(1, (e.Capacity*p.in.Endpoint.Policy.MinHealthyPercent+99)/100)
 	return o.Capacity >= e.Capacity && o.InService >= e.Capacity && o.Healthy >= need
+}
+
+// routed reports whether an environment is on a route, at any weight, as
+// observed in AWS or as the planner means to write it.
+func (p *planner) routed(id string) bool {
+	for _, track := range Tracks {
+		if _, ok := p.st.Track(track).Route.Weights[id]; ok {
+			return true
+		}
+	}
+	return p.attachedInAWS(id)
+}
+
+// attachedInAWS reports whether a route read in this pass has the
+// environment, at any weight: its target group is health-checked.
+func (p *planner) attachedInAWS(id string) bool {
+	for _, track := range Tracks {
+		if _, ok := p.in.Observed.Routes[track].Weights[id]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // gone reports whether a deleted endpoint has nothing left.
@@ -894,7 +1004,7 @@ func (p *planner) gone() bool {
 		return false
 	}
 	for _, track := range Tracks {
-		if o, seen := p.in.Observed.Routes[track]; !seen || o.Exists {
+		if o, seen := p.in.Observed.Routes[track]; !seen || o.Exists || len(o.Weights) > 0 {
 			return false
 		}
 	}
@@ -942,6 +1052,10 @@ func (p *planner) event(track Track, version, typ, message string, details ...st
 func (e *Environment) runs(k Key) bool {
 	return e.Version == k.Version && e.TemplateHash == k.TemplateHash
 }
+
+// SameRoute reports whether two routes are alike: the same environments
+// attached, with the same weights.
+func SameRoute(a, b map[string]int) bool { return maps.Equal(a, b) }
 
 // SameWeights reports whether two routes send the same share to each
 // environment; a weight of zero is the same as no entry.

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,8 +186,10 @@ func TestEnvironmentNeverHealthyFailsWithTrafficUntouched(t *testing.T) {
 
 	wantPhase(t, w, PhaseFailed)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if w.writes[Production] != writes {
-		t.Error("a failed rollout wrote weights")
+	// The one write takes v2 off the route, where it was attached at 0
+	// for its health checks, before it is deleted.
+	if w.writes[Production] != writes+1 || !slices.Equal(w.attached(Production), []string{"v1"}) {
+		t.Errorf("after the failure: %d writes, attached %v; want 1 write detaching v2", w.writes[Production]-writes, w.attached(Production))
 	}
 	if w.env("v2") != nil {
 		t.Error("failed environment not torn down")
@@ -512,5 +515,97 @@ func TestMetricVerdict(t *testing.T) {
 				t.Errorf("verdict = %q, want %q", got, tc.fails)
 			}
 		})
+	}
+}
+
+// The tests below read target health only when the planner asks for it, as
+// the reconciler does (world.healthOnAsk).
+
+func TestFirstReleaseIsHealthCheckedAtWeightZeroBeforeItTakesTraffic(t *testing.T) {
+	w := newWorld(t, testEndpoint())
+	w.healthOnAsk = true
+	w.release(Production, "v1")
+
+	// Attached with no traffic first: one write, on which nothing is read.
+	if w.writes[Production] < 2 || len(w.eventsOf(EventEnvironmentHealthy)) != 1 {
+		t.Fatalf("%d writes; want v1 attached at 0 before it was found healthy and routed", w.writes[Production])
+	}
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if w.healthReads != 1 {
+		t.Errorf("health reads = %d, want 1: the one that gated the traffic", w.healthReads)
+	}
+}
+
+func TestNewVersionIsAttachedBeforeItIsGatedAndStableStaysAttachedAsHot(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.healthOnAsk = true
+	before := len(w.history[Production])
+	w.release(Production, "v2")
+	if h := w.history[Production][before:]; len(h) < 2 || h[0][w.env("v1").ID] != 100 || h[0][w.env("v2").ID] != 0 || len(h[0]) != 2 {
+		t.Fatalf("writes after the release = %v, want v2 attached at 0 before it gets traffic", h)
+	}
+
+	w.wait(10 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+	wantWeights(t, w, Production, map[string]int{"v2": 100})
+	if got := w.attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
+		t.Errorf("attached = %v, want hot v1 still attached at 0", got)
+	}
+	// One read gates each move of traffic onto v2: step 1, 50%, 100%.
+	if w.healthReads != 3 {
+		t.Errorf("health reads = %d, want 3", w.healthReads)
+	}
+
+	writes := w.writes[Production]
+	w.release(Production, "v1")
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if n := w.writes[Production] - writes; n != 1 {
+		t.Errorf("rollback to hot v1 took %d writes, want 1", n)
+	}
+	if got := w.attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
+		t.Errorf("after the rollback attached = %v, want v2 hot at 0", got)
+	}
+}
+
+func TestExpiredEnvironmentLeavesTheRouteBeforeItIsDeleted(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	id := w.env("v1").ID
+
+	// One pass past the window: v1 is detached, not deleted yet.
+	w.now = w.env("v1").HotUntil
+	w.plan()
+	if _, on := w.routes[Production][id]; on {
+		t.Fatal("v1 still on the route after its window ended")
+	}
+	if w.envs[id] == nil {
+		t.Fatal("v1 deleted in the pass that detached it, before AWS showed it detached")
+	}
+	w.settle()
+	if w.envs[id] != nil || w.env("v1") != nil {
+		t.Fatal("v1 not deleted once detached")
+	}
+}
+
+func TestHotVersionsBeyondTheirMaximumExpireOldestFirst(t *testing.T) {
+	ep := testEndpoint()
+	ep.Policy.MaxHotVersions = new(int)
+	*ep.Policy.MaxHotVersions = 2
+	w := live(t, ep, "v1")
+	for _, v := range []string{"v2", "v3", "v4"} {
+		w.release(Production, v)
+		w.wait(10 * time.Minute)
+		wantPhase(t, w, PhaseComplete)
+	}
+	if w.env("v1") != nil {
+		t.Error("v1 kept: three versions were hot with max_hot_versions = 2")
+	}
+	if got := w.attached(Production); !slices.Equal(got, []string{"v2", "v3", "v4"}) {
+		t.Errorf("attached = %v, want v4 and the two newest hot versions", got)
+	}
+	cold := w.eventsOf(EventEnvironmentCold)
+	if len(cold) != 1 || cold[0].Version != "v1" {
+		t.Errorf("environment.cold events = %+v, want one for v1", cold)
 	}
 }

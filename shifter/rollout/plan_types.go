@@ -43,6 +43,11 @@ type Decision struct {
 	// Measure asks for the metrics of these environments over a window
 	// before the planner can judge a step; plan again with them observed.
 	Measure *Window
+	// Health asks for the target health of these environments before
+	// traffic can move to them; plan again with it observed. Target health
+	// is the one read that cannot be shared between target groups, so it
+	// is read only when it gates a decision.
+	Health []string
 	// Gone is true when a deleted endpoint has nothing left in AWS and can
 	// be removed from the store.
 	Gone bool
@@ -74,18 +79,36 @@ type EnvObservation struct {
 	Gone      bool `json:"gone"`
 	Capacity  int  `json:"capacity"`
 	InService int  `json:"in_service"`
-	// HealthRead says Healthy and Targets were read. An idle resync
-	// skips target health; then no traffic may move on this observation.
+	// HealthRead says the targets' health was read in this pass, which
+	// happens only when the planner asked for it (Decision.Health): no
+	// traffic moves on an observation without it.
 	HealthRead bool `json:"health_read"`
-	Healthy    int  `json:"healthy"`
-	Targets    int  `json:"targets"`
+	TargetHealth
 }
 
-// RouteObservation is a listener rule as read back.
+// TargetHealth counts the targets of an environment's in-service capacity by
+// the state the load balancer gives them. Only healthy targets count towards
+// taking traffic; the others say why an environment is not healthy.
+type TargetHealth struct {
+	Targets int `json:"targets"`
+	Healthy int `json:"healthy"`
+	// Initial targets are in their first health checks (after registration,
+	// or after the load balancer started using their target group).
+	Initial int `json:"initial,omitempty"`
+	// Unused targets belong to a target group no rule of a load balancer
+	// forwards to: the load balancer does not health-check them.
+	Unused    int `json:"unused,omitempty"`
+	Unhealthy int `json:"unhealthy,omitempty"`
+	Draining  int `json:"draining,omitempty"`
+}
+
+// RouteObservation is a route as read back.
 type RouteObservation struct {
+	// Exists says the route carries traffic: its rule is there.
 	Exists bool `json:"exists"`
-	// Weights by environment ID; a target group that belongs to no
-	// environment of the endpoint appears under its ARN.
+	// Weights by environment ID, weight 0 for the environments attached
+	// without traffic; a target group that belongs to no environment of
+	// the endpoint appears under its ARN.
 	Weights map[string]int `json:"weights,omitempty"`
 }
 

@@ -23,12 +23,15 @@ func TestInvariantsHoldUnderRandomHistories(t *testing.T) {
 			ep := testEndpoint()
 			ep.Policy.Alarms = []string{"web-5xx"}
 			ep.Policy.RetainCapacityPercent = rng.IntN(3) * 50
+			maxHot := rng.IntN(4)
+			ep.Policy.MaxHotVersions = &maxHot
 			if rng.IntN(2) == 0 {
 				ep.Policy.Steps = []Step{{Weight: 20}, {Weight: 60, Pause: DurationPtr(time.Minute)}, {Weight: 100}}
 			}
 			w := newWorld(t, ep)
 			w.check = checkInvariants
 			w.poll = 30 * time.Second
+			w.healthOnAsk = seed%2 == 1
 			for i := range ops {
 				op := randomOp(rng, w)
 				t.Logf("op %d at %s: %s", i, w.now.Format(time.TimeOnly), op)
@@ -123,11 +126,9 @@ func checkInvariants(w *world, in Input, d Decision) {
 	for i := range d.State.Environments {
 		ids[d.State.Environments[i].ID] = &d.State.Environments[i]
 	}
-	// 1. Weights sum to 100 and name only the endpoint's environments.
+	// 1. Weights sum to 100 and name only the endpoint's environments; a
+	// route of zeros only carries no traffic yet.
 	checkRoute := func(what string, weights map[string]int) {
-		if len(weights) == 0 {
-			return
-		}
 		sum := 0
 		for id, wt := range weights {
 			if ids[id] == nil {
@@ -138,7 +139,7 @@ func checkInvariants(w *world, in Input, d Decision) {
 			}
 			sum += wt
 		}
-		if sum != 100 {
+		if sum != 100 && sum != 0 {
 			t.Fatalf("invariant 1: %s weights %v sum to %d", what, weights, sum)
 		}
 	}
@@ -162,10 +163,14 @@ func checkInvariants(w *world, in Input, d Decision) {
 				}
 			}
 		case ActionDeleteEnvironment:
-			// 4. Nothing serving, nothing a rollout needs, nothing inside its rollback window is deleted.
+			// 4. Nothing serving, nothing a rollout needs, nothing inside its rollback window is deleted;
+			// and nothing still on a route, which would lose its health checks (and AWS refuses).
 			id := a.Environment
 			e := ids[id]
 			for _, track := range Tracks {
+				if _, on := in.Observed.Routes[track].Weights[id]; on {
+					t.Fatalf("invariant 4: deleting %s while the %s route still has it", id, track)
+				}
 				ts := d.State.Track(track)
 				if ts.Route.Weights[id] > 0 || in.Observed.Routes[track].Weights[id] > 0 || ts.Stable == id {
 					t.Fatalf("invariant 4: deleting %s, which serves %s", id, track)
@@ -178,6 +183,31 @@ func checkInvariants(w *world, in Input, d Decision) {
 				t.Fatalf("invariant 4: deleting %s inside its rollback window (until %v)", id, e.HotUntil)
 			}
 		}
+	}
+	// 8. Whatever may get traffic is attached to its route, at weight 0 if it carries none: the
+	// stable and serving environments, a rollout's target once it exists, and on production every
+	// version inside its rollback window.
+	for _, track := range Tracks {
+		ts := d.State.Track(track)
+		if in.Endpoint.Deleting || len(ts.Route.Weights) == 0 {
+			continue
+		}
+		for id, e := range ids {
+			target := ts.Rollout.Active() && ts.Rollout.Target == id && (e.Status == EnvReady || in.Observed.Environments[id].Exists)
+			hot := track == Production && e.Status == EnvReady && e.HeldFull && id != ts.Stable && in.Now.Before(e.HotUntil)
+			if _, on := ts.Route.Weights[id]; !on && (id == ts.Stable || target || hot) {
+				t.Fatalf("invariant 8: %s may get %s traffic but is not on the route %v", id, track, ts.Route.Weights)
+			}
+		}
+	}
+	hot := 0
+	for id, e := range ids {
+		if e.Status == EnvReady && e.HeldFull && id != d.State.Production.Stable && in.Now.Before(e.HotUntil) {
+			hot++
+		}
+	}
+	if hot > in.Endpoint.Policy.HotVersions() {
+		t.Fatalf("%d versions hot, more than max_hot_versions %d", hot, in.Endpoint.Policy.HotVersions())
 	}
 	// An environment leaves the state only once AWS shows it gone.
 	for _, e := range in.State.Environments {

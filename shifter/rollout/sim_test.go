@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"maps"
+	"slices"
 	"testing"
 	"time"
 )
@@ -26,11 +27,18 @@ type world struct {
 	// creations that made something new.
 	writes  map[Track]int
 	creates int
+	// history is every route written, in order.
+	history map[Track][]map[string]int
 	// sick environments never become healthy.
 	sick map[string]bool
 	// check runs after every pass (the property test's invariants).
 	check func(w *world, in Input, d Decision)
 	poll  time.Duration
+	// healthOnAsk reads target health only when the planner asks for it,
+	// as the reconciler does; otherwise every observation carries it.
+	healthOnAsk bool
+	// healthReads counts the environments whose health was read.
+	healthReads int
 }
 
 type simEnv struct {
@@ -170,7 +178,22 @@ func (w *world) input() Input {
 // plan runs the planner once and carries out its actions.
 func (w *world) plan() Decision {
 	in := w.input()
+	if w.healthOnAsk {
+		for id, o := range in.Observed.Environments {
+			o.HealthRead, o.TargetHealth = false, TargetHealth{}
+			in.Observed.Environments[id] = o
+		}
+	}
 	d := Plan(in)
+	if len(d.Health) > 0 {
+		// The reconciler reads the health asked for and plans again.
+		full := w.observe()
+		for _, id := range d.Health {
+			in.Observed.Environments[id] = full.Environments[id]
+			w.healthReads++
+		}
+		d = Plan(in)
+	}
 	if d.Measure != nil {
 		// The reconciler fetches the metrics and plans again.
 		in.Observed.Metrics = maps.Clone(w.metrics)
@@ -199,11 +222,18 @@ func (w *world) observe() Observed {
 			o.Environments[e.ID] = EnvObservation{Gone: true}
 			continue
 		}
-		o.Environments[e.ID] = EnvObservation{Exists: true, Capacity: s.capacity, InService: s.inService, HealthRead: true, Healthy: s.healthy, Targets: s.inService}
+		o.Environments[e.ID] = EnvObservation{Exists: true, Capacity: s.capacity, InService: s.inService, HealthRead: true,
+			TargetHealth: TargetHealth{Healthy: s.healthy, Targets: s.inService, Unhealthy: s.inService - s.healthy}}
 	}
 	for _, track := range Tracks {
-		r, ok := w.routes[track]
-		o.Routes[track] = RouteObservation{Exists: ok, Weights: maps.Clone(r)}
+		r := w.routes[track]
+		// A route of zeros only is a standby rule: the route's own rule
+		// exists once it carries traffic.
+		exists := false
+		for _, wt := range r {
+			exists = exists || wt > 0
+		}
+		o.Routes[track] = RouteObservation{Exists: exists, Weights: maps.Clone(r)}
 	}
 	return o
 }
@@ -223,6 +253,10 @@ func (w *world) apply(a Action) {
 	case ActionSetWeights:
 		w.routes[a.Track] = maps.Clone(a.Weights)
 		w.writes[a.Track]++
+		if w.history == nil {
+			w.history = map[Track][]map[string]int{}
+		}
+		w.history[a.Track] = append(w.history[a.Track], maps.Clone(a.Weights))
 	case ActionDeleteEnvironment:
 		delete(w.envs, a.Environment)
 	case ActionDeleteRoute:
@@ -238,16 +272,34 @@ func (w *world) setCapacity(id string, n int) {
 	}
 }
 
-// weights returns the live weights of a track by version.
+// weights returns the live traffic of a track by version: the versions
+// with a weight above 0.
 func (w *world) weights(track Track) map[string]int {
 	out := map[string]int{}
 	for id, wt := range w.routes[track] {
+		if wt == 0 {
+			continue
+		}
 		if e := w.st.Environment(id); e != nil {
 			out[e.Version] += wt
 		} else {
 			out[id] += wt
 		}
 	}
+	return out
+}
+
+// attached returns the versions on a track's live route, at any weight.
+func (w *world) attached(track Track) []string {
+	var out []string
+	for id := range w.routes[track] {
+		if e := w.st.Environment(id); e != nil {
+			out = append(out, e.Version)
+		} else {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

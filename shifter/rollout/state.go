@@ -1,6 +1,10 @@
 package rollout
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // State is everything the shifter remembers about an endpoint between wakes:
 // its environments, and per track the rollout and the weights it set. The
@@ -43,10 +47,12 @@ type Hold struct {
 	Reason string `json:"reason"`
 }
 
-// Route is the weight per environment on a track's listener rule.
+// Route is the weight per environment on a track's route.
 type Route struct {
-	// Weights by environment ID; they sum to 100, or the route is empty
-	// (no rule yet).
+	// Weights by environment ID: the shares of traffic, which sum to 100,
+	// and 0 for every other environment attached to the route so that the
+	// load balancer health-checks it (invariant 8). A route of zeros only
+	// carries no traffic yet: a first release being gated.
 	Weights map[string]int `json:"weights,omitempty"`
 	// Verified is false between a weight change being decided and the
 	// rule being read back with those weights.
@@ -88,8 +94,46 @@ const (
 // Health is the last observation of an environment's capacity and targets.
 type Health struct {
 	InService int `json:"in_service"`
-	Healthy   int `json:"healthy"`
-	Targets   int `json:"targets"`
+	TargetHealth
+	// ReadAt is when the targets' health was read.
+	ReadAt time.Time `json:"read_at,omitzero"`
+}
+
+// Why says, for people, what keeps an environment of this capacity from
+// being healthy, or that it is: "2 of 2 targets healthy", "1 of 2 instances
+// in service", "2 targets in their first health checks".
+func (h Health) Why(capacity int) string {
+	if h.ReadAt.IsZero() {
+		return fmt.Sprintf("%d of %d instances in service; target health not read yet", h.InService, capacity)
+	}
+	var why []string
+	if h.InService < capacity {
+		why = append(why, fmt.Sprintf("%d of %d instances in service", h.InService, capacity))
+	}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{h.Unused, "unused: the load balancer does not use the target group"},
+		{h.Initial, "in their first health checks"},
+		{h.Unhealthy, "failing health checks"},
+		{h.Draining, "draining"},
+	} {
+		if c.n > 0 {
+			why = append(why, fmt.Sprintf("%d %s %s", c.n, plural(c.n, "target", "targets"), c.what))
+		}
+	}
+	if len(why) == 0 {
+		why = append(why, fmt.Sprintf("%d of %d targets healthy", h.Healthy, h.Targets))
+	}
+	return strings.Join(why, "; ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Rollout is the move of a track from its stable environment to a new one.

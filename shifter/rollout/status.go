@@ -224,6 +224,9 @@ func byVersion(st State, weights map[string]int) map[string]int {
 	}
 	out := make(map[string]int, len(weights))
 	for _, id := range slices.Sorted(maps.Keys(weights)) {
+		if weights[id] == 0 {
+			continue // attached for health checks, no traffic
+		}
 		v := id
 		if e := st.Environment(id); e != nil {
 			v = e.Version

@@ -41,7 +41,18 @@ const (
 	MaxAlarms          = 50
 	MaxConditionValues = 5
 	MaxWebhookURL      = 2048
-	maxWait            = 7 * 24 * time.Hour
+	// MaxHotVersions is how many hot versions a route can keep attached:
+	// a rule's forward action takes 5 target groups, and a route has two
+	// rules (its own and a standby rule that never matches a request), so
+	// 10 target groups less the stable and the new version.
+	MaxHotVersions = 2*MaxTargetGroupsPerRule - 2
+	// MaxTargetGroupsPerRule is how many target groups ALB allows in one
+	// forward action.
+	MaxTargetGroupsPerRule = 5
+	// DefaultMaxHotVersions keeps the last two versions ready to take
+	// traffic back at once.
+	DefaultMaxHotVersions = 2
+	maxWait               = 7 * 24 * time.Hour
 )
 
 // Validate reports the first invalid field of the endpoint as an EINVALID
@@ -232,6 +243,9 @@ func (p Policy) validate() error {
 		return Invalid("policy.min_healthy_percent", "must be between 1 and 100; got %d", p.MinHealthyPercent)
 	case p.RetainCapacityPercent < 0 || p.RetainCapacityPercent > 100:
 		return Invalid("policy.retain_capacity_percent", "must be between 0 and 100; got %d", p.RetainCapacityPercent)
+	case p.HotVersions() < 0 || p.HotVersions() > MaxHotVersions:
+		return Invalid("policy.max_hot_versions", "must be between 0 and %d: every hot version stays attached to the load balancer, which forwards a route to at most %d target groups besides the stable and the new version; got %d",
+			MaxHotVersions, MaxHotVersions, p.HotVersions())
 	case len(p.Alarms) > MaxAlarms:
 		return Invalid("policy.alarms", "may name at most %d alarms", MaxAlarms)
 	}

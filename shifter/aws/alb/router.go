@@ -1,10 +1,22 @@
-// Package alb is the traffic router: one listener rule per endpoint and track,
-// whose forward action splits requests between the target groups of the
-// endpoint's environments by weight. It follows argo-rollouts' contract for
-// traffic routers: set the weights, then verify them by reading the rule back.
+// Package alb is the router of Application Load Balancer listener rules: per
+// endpoint and track, one rule whose forward action splits requests between
+// the target groups of the endpoint's environments by weight.
+//
+// ALB health-checks a target group only while a rule or a listener's default
+// action forwards to it (weight 0 counts); the targets of any other group are
+// "unused". So every environment that may get traffic stays on its route at
+// weight 0 while it carries none (DESIGN invariant 8). A forward action takes
+// at most 5 target groups: those that do not fit go to the route's standby
+// rule, whose condition no request can match, and which also holds the
+// environments of a route that carries no traffic yet (a first release being
+// gated) — a rule of the route itself would take its requests and answer 503.
+//
+// The router only writes; reads of whole listeners, shared by every endpoint
+// on them, show what was written (the reconciler verifies a step that way).
 package alb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +33,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -33,43 +46,16 @@ type ELB interface {
 	DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
 }
 
-// Route is where a track of an endpoint receives its traffic: a rule at a
-// priority on a listener, matching hosts and paths. A route is identified by
-// its listener and priority; moving it means deleting it and setting the
-// weights of the new one.
-type Route struct {
-	ListenerARN string
-	Priority    int
-	// Hosts and Paths are the rule's host-header and path-pattern
-	// values; with neither, the rule matches every path.
-	Hosts    []string
-	Paths    []string
-	Endpoint string
-	Track    rollout.Track
-}
-
-func (r Route) String() string {
-	return fmt.Sprintf("%s/%s (priority %d)", r.Endpoint, r.Track, r.Priority)
-}
-
-// Result is the outcome of SetWeights.
-type Result struct {
-	RuleARN string
-	// Weights are as read back from the rule, by target group ARN.
-	Weights map[string]int
-	// Writes is the number of ELBv2 writes made: 1 but when the rule was
-	// deleted behind the router's back since it was cached.
-	Writes int
-}
+var _ reconcile.Router = (*Router)(nil)
 
 // ErrInvalidWeights is returned, wrapped, for weights that are not a split
-// of 100% over at most maxTargetGroups target groups.
+// of 100% (or all 0) over target groups a route can hold.
 var ErrInvalidWeights = errors.New("invalid weights")
 
 // ForeignRuleError says the listener has a rule at the route's priority that
 // this shifter did not create for that route. The router never changes it.
 type ForeignRuleError struct {
-	Route   Route
+	Route   string
 	RuleARN string
 	// Owner describes the rule's ionroller tags, empty if it has none.
 	Owner string
@@ -80,260 +66,314 @@ func (e *ForeignRuleError) Error() string {
 	if e.Owner != "" {
 		owner = "belongs to " + e.Owner
 	}
-	return fmt.Sprintf("route %s: rule %s at that priority on listener %s %s", e.Route, e.RuleARN, e.Route.ListenerARN, owner)
-}
-
-// VerifyError says a rule still did not carry the weights just written after
-// every read-back; the write may have been overtaken by another.
-type VerifyError struct {
-	RuleARN   string
-	Want, Got map[string]int
-}
-
-func (e *VerifyError) Error() string {
-	return fmt.Sprintf("verify weights of rule %s: want %v, read %v", e.RuleARN, e.Want, e.Got)
+	return fmt.Sprintf("route %s: rule %s at that priority %s", e.Route, e.RuleARN, owner)
 }
 
 // maxTargetGroups is how many target groups ALB allows in a forward action.
-const maxTargetGroups = 5
+const maxTargetGroups = rollout.MaxTargetGroupsPerRule
 
-// Verification defaults: 4 reads, waiting 100ms, 200ms, 400ms in between.
-const (
-	defaultVerifyAttempts = 4
-	verifyBackoff         = 100 * time.Millisecond
-	maxVerifyBackoff      = time.Second
-)
+// maxPriority is the highest rule priority ALB allows; standby rules take
+// the highest free ones, below every rule people set.
+const maxPriority = 50000
 
-// Router writes and reads the rules of routes. It remembers the ARN of each
-// rule it found or created, so that setting weights costs exactly one write
-// and one read. It is safe for concurrent use on different routes.
+// Router writes and reads the rules of routes. It is safe for concurrent
+// use.
 type Router struct {
 	elb       ELB
 	shifterID string
 	logger    hclog.Logger
 
-	sleep          func(context.Context, time.Duration) error
-	verifyAttempts int
-
-	mu    sync.Mutex
-	rules map[routeKey]string // rule ARN
-	// listeners are shared reads of whole listeners, for WeightsIdle.
+	mu sync.Mutex
+	// owned are the rules whose tags were checked to be this shifter's,
+	// by ARN, with the route they belong to.
+	owned map[string]string
+	// listeners are shared reads of whole listeners; written is when the
+	// router last wrote each route's rules, so that it reads them back from
+	// a read that began after.
 	listeners map[string]*shifteraws.Snapshot[[]elbtypes.Rule]
-}
-
-type routeKey struct {
-	listenerARN string
-	priority    int
-	endpoint    string
-	track       rollout.Track
-}
-
-func keyOf(r Route) routeKey { return routeKey{r.ListenerARN, r.Priority, r.Endpoint, r.Track} }
-
-// Option configures a Router.
-type Option func(*Router)
-
-// WithSleep replaces the wait between verification reads, for tests.
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(r *Router) { r.sleep = sleep }
-}
-
-// WithVerifyAttempts sets how many times a rule is read back before
-// SetWeights gives up with a *VerifyError.
-func WithVerifyAttempts(n int) Option {
-	return func(r *Router) { r.verifyAttempts = max(n, 1) }
+	written   map[string]time.Time
+	// creating serialises the creation of standby rules per listener, so
+	// that two routes never pick the same free priority.
+	creating map[string]*sync.Mutex
 }
 
 // New returns a router of the rules in the account elb reaches, tagged as
 // shifterID's.
-func New(elb ELB, shifterID string, logger hclog.Logger, opts ...Option) *Router {
-	r := &Router{
-		elb:            elb,
-		shifterID:      shifterID,
-		logger:         logger,
-		sleep:          sleepContext,
-		verifyAttempts: defaultVerifyAttempts,
-		rules:          make(map[routeKey]string),
+func New(elb ELB, shifterID string, logger hclog.Logger) *Router {
+	return &Router{
+		elb:       elb,
+		shifterID: shifterID,
+		logger:    logger,
+		owned:     map[string]string{},
+		listeners: map[string]*shifteraws.Snapshot[[]elbtypes.Rule]{},
+		written:   map[string]time.Time{},
+		creating:  map[string]*sync.Mutex{},
 	}
-	for _, opt := range opts {
-		opt(r)
+}
+
+// route is where a track of an endpoint receives its traffic: a rule at a
+// priority on a listener, matching hosts and paths.
+type route struct {
+	endpoint string
+	track    rollout.Track
+	listener string
+	priority int
+	hosts    []string
+	paths    []string
+}
+
+func (r route) String() string {
+	return fmt.Sprintf("%s/%s (priority %d)", r.endpoint, r.track, r.priority)
+}
+
+// key identifies a route among all the router knows.
+func (r route) key() string { return r.String() + "@" + r.listener }
+
+// standbyHost is the host condition of a route's standby rule: under
+// ".invalid", which RFC 2606 keeps from ever resolving, and naming the route.
+func (r route) standbyHost() string {
+	return string(r.track) + "." + r.endpoint + ".standby.ionroller.invalid"
+}
+
+// routeOf returns the route of a track: the preview route is its host on
+// the same listener, or the same conditions on a preview listener.
+func routeOf(ep rollout.Endpoint, track rollout.Track) route {
+	t := ep.Traffic
+	r := route{endpoint: ep.Name, track: track, listener: t.ListenerARN, priority: t.Priority, hosts: t.Hosts, paths: t.Paths}
+	if track == rollout.Preview {
+		r.priority = t.PreviewPriority
+		if t.PreviewListenerARN != "" {
+			r.listener = t.PreviewListenerARN
+		}
+		if t.PreviewHost != "" {
+			r.hosts = []string{t.PreviewHost}
+		}
 	}
 	return r
 }
 
-// SetWeights makes the route's rule forward by weights (target group ARN →
-// percent), creating the rule if it does not exist, and verifies the rule by
-// reading it back. Target groups of weight 0 are left out of the rule.
-func (r *Router) SetWeights(ctx context.Context, route Route, weights map[string]int) (Result, error) {
+// rules are the two rules of a route as read: its own and its standby rule,
+// nil where there is none.
+type rules struct {
+	main, standby *elbtypes.Rule
+}
+
+// SetWeights makes the route forward by weights (target group ARN → share;
+// 0 keeps a target group attached without traffic). It creates the rules it
+// needs, writes the rule that gains target groups before the one that loses
+// them, so that none goes unattached in between, and writes only what
+// changes: a move of traffic between target groups on the route's own rule
+// is one ModifyRule.
+func (r *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error {
+	rt := routeOf(ep, track)
 	if err := validate(weights); err != nil {
-		return Result{}, fmt.Errorf("route %s: %w", route, err)
+		return fmt.Errorf("route %s: %w", rt, err)
 	}
-	want := positive(weights)
-	res := Result{}
+	err := r.set(ctx, rt, weights, time.Time{})
+	if isCode(err, "RuleNotFound") {
+		// Deleted behind the router's back since the listener was read.
+		err = r.set(ctx, rt, weights, time.Now())
+	}
+	return err
+}
 
-	arn, err := r.ruleARN(ctx, route)
+// set writes weights over the rules as a read that began at or after since
+// shows them.
+func (r *Router) set(ctx context.Context, rt route, weights map[string]int, since time.Time) error {
+	cur, err := r.read(ctx, rt, since)
 	if err != nil {
-		return res, err
-	}
-	if arn != "" {
-		res.Writes++
-		err = r.modify(ctx, route, arn, want)
-		if isCode(err, "RuleNotFound") {
-			// Deleted behind the router's back: look again.
-			r.forget(route)
-			if arn, err = r.ruleARN(ctx, route); err != nil {
-				return res, err
-			}
-			if arn != "" {
-				res.Writes++
-				err = r.modify(ctx, route, arn, want)
-			}
-		}
-		if err != nil {
-			return res, err
-		}
-	}
-	if arn == "" {
-		res.Writes++
-		if arn, err = r.create(ctx, route, want); err != nil {
-			return res, err
-		}
-	}
-	res.RuleARN = arn
-
-	res.Weights, err = r.verify(ctx, arn, want)
-	if err != nil {
-		return res, err
-	}
-	r.logger.Info("weights set", "endpoint", route.Endpoint, "track", route.Track, "priority", route.Priority,
-		"weights", res.Weights, "writes", res.Writes)
-	return res, nil
-}
-
-// Weights reads the route's rule: whether it exists and its weights by
-// target group ARN, as they are live (for drift detection). A forward to a
-// single target group without weights counts as 100.
-func (r *Router) Weights(ctx context.Context, route Route) (exists bool, weights map[string]int, err error) {
-	if arn := r.cached(route); arn != "" {
-		rule, err := r.read(ctx, arn)
-		if err != nil {
-			return false, nil, err
-		}
-		if rule != nil {
-			return true, weightsOf(*rule), nil
-		}
-		r.forget(route)
-	}
-	rule, err := r.find(ctx, route)
-	if err != nil || rule == nil {
-		return false, nil, err
-	}
-	return true, weightsOf(*rule), nil
-}
-
-// Delete deletes the route's rule if it exists.
-// WeightsIdle reports what Weights does from a read of the whole listener at
-// most maxAge old, shared by every endpoint on that listener: it is for the
-// resync of endpoints at rest. A rule the router has not identified yet, or
-// that is no longer on the listener, is read as Weights reads it.
-func (r *Router) WeightsIdle(ctx context.Context, route Route, maxAge time.Duration) (exists bool, weights map[string]int, err error) {
-	arn := r.cached(route)
-	if arn == "" {
-		return r.Weights(ctx, route)
-	}
-	rules, err := r.listener(route.ListenerARN).Get(ctx, maxAge, func(ctx context.Context) ([]elbtypes.Rule, error) {
-		return r.listRules(ctx, route.ListenerARN)
-	})
-	if err != nil {
-		return false, nil, fmt.Errorf("route %s: %w", route, err)
-	}
-	for _, rule := range rules {
-		if aws.ToString(rule.RuleArn) == arn {
-			return true, weightsOf(rule), nil
-		}
-	}
-	r.forget(route)
-	return r.Weights(ctx, route)
-}
-
-func (r *Router) listener(arn string) *shifteraws.Snapshot[[]elbtypes.Rule] {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.listeners == nil {
-		r.listeners = map[string]*shifteraws.Snapshot[[]elbtypes.Rule]{}
-	}
-	if r.listeners[arn] == nil {
-		r.listeners[arn] = &shifteraws.Snapshot[[]elbtypes.Rule]{}
-	}
-	return r.listeners[arn]
-}
-
-// listRules reads every rule of a listener.
-func (r *Router) listRules(ctx context.Context, listenerARN string) ([]elbtypes.Rule, error) {
-	var rules []elbtypes.Rule
-	p := elb.NewDescribeRulesPaginator(r.elb, &elb.DescribeRulesInput{ListenerArn: aws.String(listenerARN)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe rules of listener %s: %w", listenerARN, err)
-		}
-		rules = append(rules, page.Rules...)
-	}
-	return rules, nil
-}
-
-func (r *Router) Delete(ctx context.Context, route Route) error {
-	arn, err := r.ruleARN(ctx, route)
-	if err != nil || arn == "" {
 		return err
 	}
-	_, err = r.elb.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: aws.String(arn)})
-	if err != nil && !isCode(err, "RuleNotFound") {
-		return fmt.Errorf("route %s: delete rule %s: %w", route, arn, err)
+	main, standby := place(weights, forwardOf(cur.main))
+
+	var written []string
+	modify := func(rule *elbtypes.Rule, want map[string]int, main bool) error {
+		written = append(written, "modify "+kindOf(main))
+		return r.modify(ctx, rt, aws.ToString(rule.RuleArn), want, main)
 	}
-	r.forget(route)
-	r.logger.Info("rule deleted", "endpoint", route.Endpoint, "track", route.Track, "priority", route.Priority)
+	// 1. The standby rule gains its new target groups first, keeping
+	// those that leave it for the route's own rule until that has them.
+	keep := maps.Clone(standby)
+	for arn := range forwardOf(cur.standby) {
+		if _, ok := weights[arn]; ok {
+			keep[arn] = 0
+		}
+	}
+	if len(standby) > 0 {
+		switch {
+		case cur.standby == nil:
+			written = append(written, "create standby")
+			if err := r.createStandby(ctx, rt, keep); err != nil {
+				return err
+			}
+		case !sameTargets(forwardOf(cur.standby), keep):
+			if err := modify(cur.standby, keep, false); err != nil {
+				return err
+			}
+		}
+	}
+	// 2. The route's own rule: the weights, and its conditions.
+	switch {
+	case len(main) == 0 && cur.main != nil:
+		written = append(written, "delete main")
+		if err := r.deleteRule(ctx, rt, aws.ToString(cur.main.RuleArn)); err != nil {
+			return err
+		}
+	case len(main) == 0:
+	case cur.main == nil:
+		written = append(written, "create main")
+		if err := r.create(ctx, rt, rt.priority, main, conditions(rt), ""); err != nil {
+			return err
+		}
+	case !maps.Equal(forwardOf(cur.main), main) || !sameConditions(cur.main, rt):
+		if err := modify(cur.main, main, true); err != nil {
+			return err
+		}
+	}
+	// 3. The standby rule lets go of what the route's own rule now has.
+	if cur.standby != nil {
+		switch {
+		case len(standby) == 0:
+			written = append(written, "delete standby")
+			if err := r.deleteRule(ctx, rt, aws.ToString(cur.standby.RuleArn)); err != nil {
+				return err
+			}
+		case !sameTargets(keep, standby):
+			if err := modify(cur.standby, standby, false); err != nil {
+				return err
+			}
+		}
+	}
+	r.logger.Info("weights set", "endpoint", rt.endpoint, "track", rt.track, "priority", rt.priority,
+		"weights", weights, "writes", written)
 	return nil
 }
 
-// ruleARN returns the ARN of the route's rule, "" if there is none.
-func (r *Router) ruleARN(ctx context.Context, route Route) (string, error) {
-	if arn := r.cached(route); arn != "" {
-		return arn, nil
+// place splits a route's weights between its own rule and its standby rule:
+// the route's rule takes every target group with traffic and as many of the
+// others as fit, those it has already first; the standby rule the rest. A
+// route without traffic has no rule of its own.
+func place(weights, current map[string]int) (main, standby map[string]int) {
+	main, standby = map[string]int{}, map[string]int{}
+	var zeros []string
+	for arn, w := range weights {
+		if w > 0 {
+			main[arn] = w
+		} else {
+			zeros = append(zeros, arn)
+		}
 	}
-	rule, err := r.find(ctx, route)
-	if err != nil || rule == nil {
-		return "", err
+	if len(main) == 0 {
+		for _, arn := range zeros {
+			standby[arn] = 0
+		}
+		return nil, standby
 	}
-	return aws.ToString(rule.RuleArn), nil
+	slices.SortFunc(zeros, func(a, b string) int {
+		_, inA := current[a]
+		_, inB := current[b]
+		if inA != inB {
+			if inA {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, arn := range zeros {
+		if len(main) < maxTargetGroups {
+			main[arn] = 0
+		} else {
+			standby[arn] = 0
+		}
+	}
+	return main, standby
 }
 
-// find looks the route's rule up by priority on its listener and checks
-// that it is this shifter's rule of that route.
-func (r *Router) find(ctx context.Context, route Route) (*elbtypes.Rule, error) {
-	priority := strconv.Itoa(route.Priority)
-	var rule *elbtypes.Rule
-	p := elb.NewDescribeRulesPaginator(r.elb, &elb.DescribeRulesInput{ListenerArn: aws.String(route.ListenerARN)})
-	for p.HasMorePages() && rule == nil {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("route %s: describe rules of listener %s: %w", route, route.ListenerARN, err)
+// Weights reads the route's rules, as a read of their listener that began at
+// or after since shows them: whether the route's own rule exists, and the
+// weights of both by target group ARN, 0 for the attached ones. A forward to
+// a single target group without weights counts as 100.
+func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, since time.Time) (reconcile.Route, error) {
+	rt := routeOf(ep, track)
+	rs, err := r.read(ctx, rt, since)
+	if err != nil {
+		return reconcile.Route{}, err
+	}
+	out := reconcile.Route{Exists: rs.main != nil, Weights: forwardOf(rs.main)}
+	for arn := range forwardOf(rs.standby) {
+		if _, ok := out.Weights[arn]; !ok {
+			out.Weights[arn] = 0
 		}
-		for i := range page.Rules {
-			if aws.ToString(page.Rules[i].Priority) == priority {
-				rule = &page.Rules[i]
-				break
+	}
+	return out, nil
+}
+
+// Delete deletes the route's rules, if they exist.
+func (r *Router) Delete(ctx context.Context, ep rollout.Endpoint, track rollout.Track) error {
+	rt := routeOf(ep, track)
+	rs, err := r.read(ctx, rt, time.Time{})
+	if err != nil {
+		return err
+	}
+	for _, rule := range []*elbtypes.Rule{rs.standby, rs.main} {
+		if rule != nil {
+			if err := r.deleteRule(ctx, rt, aws.ToString(rule.RuleArn)); err != nil {
+				return err
 			}
 		}
 	}
-	if rule == nil {
-		return nil, nil
-	}
+	return nil
+}
 
-	arn := aws.ToString(rule.RuleArn)
+// read finds the route's rules in a read of its listener that began at or
+// after since, and checks that they are this shifter's.
+func (r *Router) read(ctx context.Context, rt route, since time.Time) (rules, error) {
+	r.mu.Lock()
+	if w := r.written[rt.key()]; w.After(since) {
+		since = w
+	}
+	r.mu.Unlock()
+	all, err := r.listener(rt.listener).Get(ctx, since, func(ctx context.Context) ([]elbtypes.Rule, error) {
+		return r.listRules(ctx, rt.listener)
+	})
+	if err != nil {
+		return rules{}, fmt.Errorf("route %s: %w", rt, err)
+	}
+	var rs rules
+	priority, standbyHost := strconv.Itoa(rt.priority), rt.standbyHost()
+	for i := range all {
+		rule := &all[i]
+		switch {
+		case aws.ToString(rule.Priority) == priority:
+			rs.main = rule
+		case slices.Contains(hostsOf(*rule), standbyHost):
+			rs.standby = rule
+		}
+	}
+	for _, rule := range []*elbtypes.Rule{rs.main, rs.standby} {
+		if rule != nil {
+			if err := r.checkOwner(ctx, rt, aws.ToString(rule.RuleArn)); err != nil {
+				return rules{}, err
+			}
+		}
+	}
+	return rs, nil
+}
+
+// checkOwner makes sure a rule found for a route is this shifter's rule of
+// that route, reading its tags the first time it is seen.
+func (r *Router) checkOwner(ctx context.Context, rt route, arn string) error {
+	key := rt.key()
+	r.mu.Lock()
+	owner, known := r.owned[arn]
+	r.mu.Unlock()
+	if known && owner == key {
+		return nil
+	}
 	out, err := r.elb.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
 	if err != nil {
-		return nil, fmt.Errorf("route %s: describe tags of rule %s: %w", route, arn, err)
+		return fmt.Errorf("route %s: describe tags of rule %s: %w", rt, arn, err)
 	}
 	tags := map[string]string{}
 	for _, d := range out.TagDescriptions {
@@ -341,123 +381,148 @@ func (r *Router) find(ctx context.Context, route Route) (*elbtypes.Rule, error) 
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	if tags[shifteraws.TagShifter] != r.shifterID || tags[shifteraws.TagEndpoint] != route.Endpoint ||
-		tags[shifteraws.TagTrack] != string(route.Track) {
+	if tags[shifteraws.TagShifter] != r.shifterID || tags[shifteraws.TagEndpoint] != rt.endpoint || tags[shifteraws.TagTrack] != string(rt.track) {
 		var owner string
 		if tags[shifteraws.TagShifter] != "" {
-			owner = fmt.Sprintf("shifter %s, endpoint %s, track %s",
-				tags[shifteraws.TagShifter], tags[shifteraws.TagEndpoint], tags[shifteraws.TagTrack])
+			owner = fmt.Sprintf("shifter %s, endpoint %s, track %s", tags[shifteraws.TagShifter], tags[shifteraws.TagEndpoint], tags[shifteraws.TagTrack])
 		}
-		return nil, &ForeignRuleError{Route: route, RuleARN: arn, Owner: owner}
+		return &ForeignRuleError{Route: rt.String() + " on listener " + rt.listener, RuleARN: arn, Owner: owner}
 	}
-	r.remember(route, arn)
-	return rule, nil
-}
-
-func (r *Router) create(ctx context.Context, route Route, weights map[string]int) (string, error) {
-	out, err := r.elb.CreateRule(ctx, &elb.CreateRuleInput{
-		ListenerArn: aws.String(route.ListenerARN),
-		Priority:    aws.Int32(int32(route.Priority)),
-		Conditions:  conditions(route),
-		Actions:     forward(weights),
-		Tags: []elbtypes.Tag{
-			{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(route.Endpoint)},
-			{Key: aws.String(shifteraws.TagTrack), Value: aws.String(string(route.Track))},
-			{Key: aws.String(shifteraws.TagShifter), Value: aws.String(r.shifterID)},
-		},
-	})
-	if err != nil {
-		return "", fmt.Errorf("route %s: create rule on listener %s: %w", route, route.ListenerARN, err)
-	}
-	if len(out.Rules) == 0 {
-		return "", fmt.Errorf("route %s: create rule on listener %s: no rule in the answer", route, route.ListenerARN)
-	}
-	arn := aws.ToString(out.Rules[0].RuleArn)
-	r.remember(route, arn)
-	r.logger.Info("rule created", "endpoint", route.Endpoint, "track", route.Track, "priority", route.Priority, "rule", arn)
-	return arn, nil
-}
-
-// modify writes conditions and weights in one call, so a change of the
-// route's hosts or paths costs nothing extra.
-func (r *Router) modify(ctx context.Context, route Route, arn string, weights map[string]int) error {
-	_, err := r.elb.ModifyRule(ctx, &elb.ModifyRuleInput{
-		RuleArn:    aws.String(arn),
-		Conditions: conditions(route),
-		Actions:    forward(weights),
-	})
-	if err != nil {
-		return fmt.Errorf("route %s: modify rule %s: %w", route, arn, err)
-	}
+	r.remember(arn, key)
 	return nil
 }
 
-// verify reads the rule back until it carries want, waiting longer each
-// time, and returns the weights read.
-func (r *Router) verify(ctx context.Context, arn string, want map[string]int) (map[string]int, error) {
-	var got map[string]int
-	wait := verifyBackoff
-	for attempt := 1; ; attempt++ {
-		rule, err := r.read(ctx, arn)
+// wrote records a write to a route's rules.
+func (r *Router) wrote(rt route) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.written[rt.key()] = time.Now()
+}
+
+func (r *Router) remember(arn, key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.owned[arn] = key
+}
+
+func (r *Router) listener(arn string) *shifteraws.Snapshot[[]elbtypes.Rule] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.listeners[arn] == nil {
+		r.listeners[arn] = &shifteraws.Snapshot[[]elbtypes.Rule]{}
+	}
+	return r.listeners[arn]
+}
+
+// listRules reads every rule of a listener, 400 to a page (ALB allows 100
+// rules a load balancer by default, so one page as a rule).
+func (r *Router) listRules(ctx context.Context, listenerARN string) ([]elbtypes.Rule, error) {
+	var all []elbtypes.Rule
+	p := elb.NewDescribeRulesPaginator(r.elb, &elb.DescribeRulesInput{ListenerArn: aws.String(listenerARN), PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("describe rules of listener %s: %w", listenerARN, err)
 		}
-		if rule == nil {
-			return nil, fmt.Errorf("verify weights of rule %s: the rule is gone", arn)
-		}
-		got = weightsOf(*rule)
-		if maps.Equal(positive(got), want) {
-			return got, nil
-		}
-		if attempt == r.verifyAttempts {
-			return got, &VerifyError{RuleARN: arn, Want: want, Got: got}
-		}
-		r.logger.Warn("rule does not carry the weights just written; reading again", "rule", arn, "want", want,
-			"got", got, "wait", wait)
-		if err := r.sleep(ctx, wait); err != nil {
-			return nil, err
-		}
-		wait = min(2*wait, maxVerifyBackoff)
+		all = append(all, page.Rules...)
 	}
+	return all, nil
 }
 
-// read returns the rule, or nil if it does not exist.
-func (r *Router) read(ctx context.Context, arn string) (*elbtypes.Rule, error) {
-	out, err := r.elb.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{arn}})
-	if isCode(err, "RuleNotFound") {
-		return nil, nil
+func (r *Router) create(ctx context.Context, rt route, priority int, weights map[string]int, conds []elbtypes.RuleCondition, role string) error {
+	tags := []elbtypes.Tag{
+		{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(rt.endpoint)},
+		{Key: aws.String(shifteraws.TagTrack), Value: aws.String(string(rt.track))},
+		{Key: aws.String(shifteraws.TagShifter), Value: aws.String(r.shifterID)},
 	}
+	if role != "" {
+		tags = append(tags, elbtypes.Tag{Key: aws.String(shifteraws.TagRole), Value: aws.String(role)})
+	}
+	out, err := r.elb.CreateRule(ctx, &elb.CreateRuleInput{
+		ListenerArn: aws.String(rt.listener),
+		Priority:    aws.Int32(int32(priority)),
+		Conditions:  conds,
+		Actions:     forward(weights, role != ""),
+		Tags:        tags,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("describe rule %s: %w", arn, err)
+		return fmt.Errorf("route %s: create rule at priority %d on listener %s: %w", rt, priority, rt.listener, err)
 	}
-	if len(out.Rules) == 0 {
-		return nil, nil
+	r.wrote(rt)
+	if len(out.Rules) > 0 {
+		r.remember(aws.ToString(out.Rules[0].RuleArn), rt.key())
 	}
-	return &out.Rules[0], nil
+	r.logger.Info("rule created", "endpoint", rt.endpoint, "track", rt.track, "priority", priority, "role", cmp.Or(role, "route"))
+	return nil
 }
 
-func (r *Router) cached(route Route) string {
+// createStandby creates the route's standby rule at the highest priority
+// free on the listener, trying the next one when another caller took it.
+func (r *Router) createStandby(ctx context.Context, rt route, weights map[string]int) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.rules[keyOf(route)]
+	lock := r.creating[rt.listener]
+	if lock == nil {
+		lock = &sync.Mutex{}
+		r.creating[rt.listener] = lock
+	}
+	r.mu.Unlock()
+	lock.Lock()
+	defer lock.Unlock()
+	for range 5 {
+		all, err := r.listener(rt.listener).Get(ctx, time.Now(), func(ctx context.Context) ([]elbtypes.Rule, error) {
+			return r.listRules(ctx, rt.listener)
+		})
+		if err != nil {
+			return fmt.Errorf("route %s: %w", rt, err)
+		}
+		used := map[string]bool{}
+		for _, rule := range all {
+			used[aws.ToString(rule.Priority)] = true
+		}
+		priority := maxPriority
+		for used[strconv.Itoa(priority)] {
+			priority--
+		}
+		err = r.create(ctx, rt, priority, weights, standbyConditions(rt), roleStandby)
+		if !isCode(err, "PriorityInUse") {
+			return err
+		}
+	}
+	return fmt.Errorf("route %s: no free priority for a standby rule on listener %s", rt, rt.listener)
 }
 
-func (r *Router) remember(route Route, arn string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rules[keyOf(route)] = arn
+// roleStandby tags a standby rule.
+const roleStandby = "standby"
+
+// modify writes a rule's weights, and the route's conditions on its own rule
+// in the same call, so a change of hosts or paths costs nothing extra.
+func (r *Router) modify(ctx context.Context, rt route, arn string, weights map[string]int, main bool) error {
+	in := &elb.ModifyRuleInput{RuleArn: aws.String(arn), Actions: forward(weights, !main)}
+	if main {
+		in.Conditions = conditions(rt)
+	}
+	if _, err := r.elb.ModifyRule(ctx, in); err != nil {
+		return fmt.Errorf("route %s: modify rule %s: %w", rt, arn, err)
+	}
+	r.wrote(rt)
+	return nil
 }
 
-func (r *Router) forget(route Route) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.rules, keyOf(route))
+func (r *Router) deleteRule(ctx context.Context, rt route, arn string) error {
+	_, err := r.elb.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: aws.String(arn)})
+	if err != nil && !isCode(err, "RuleNotFound") {
+		return fmt.Errorf("route %s: delete rule %s: %w", rt, arn, err)
+	}
+	r.wrote(rt)
+	r.logger.Info("rule deleted", "endpoint", rt.endpoint, "track", rt.track, "rule", arn)
+	return nil
 }
 
-// validate checks that weights split 100% over target groups; moto would
+// validate checks that weights split 100% over target groups, or are all 0
+// (a route without traffic yet), and fit a route's two rules; moto would
 // store anything, and ALB accepts weights up to 999.
 func validate(weights map[string]int) error {
-	sum := 0
+	sum, positive := 0, 0
 	for arn, w := range weights {
 		if arn == "" {
 			return fmt.Errorf("%w: a weight without a target group", ErrInvalidWeights)
@@ -465,38 +530,32 @@ func validate(weights map[string]int) error {
 		if w < 0 || w > 100 {
 			return fmt.Errorf("%w: %d for %s is not in 0..100", ErrInvalidWeights, w, arn)
 		}
+		if w > 0 {
+			positive++
+		}
 		sum += w
 	}
-	if sum != 100 {
+	switch {
+	case sum != 100 && sum != 0:
 		return fmt.Errorf("%w: %v sum to %d, not 100", ErrInvalidWeights, weights, sum)
-	}
-	if n := len(positive(weights)); n > maxTargetGroups {
-		return fmt.Errorf("%w: %d target groups have traffic; a rule forwards to at most %d", ErrInvalidWeights, n, maxTargetGroups)
+	case positive > maxTargetGroups:
+		return fmt.Errorf("%w: %d target groups have traffic; a rule forwards to at most %d", ErrInvalidWeights, positive, maxTargetGroups)
+	case len(weights) > 2*maxTargetGroups:
+		return fmt.Errorf("%w: %d target groups on one route; its two rules hold at most %d", ErrInvalidWeights, len(weights), 2*maxTargetGroups)
 	}
 	return nil
 }
 
-// positive returns the weights above zero: the ones a rule carries.
-func positive(weights map[string]int) map[string]int {
-	out := make(map[string]int, len(weights))
-	for arn, w := range weights {
-		if w > 0 {
-			out[arn] = w
-		}
-	}
-	return out
-}
-
-func conditions(route Route) []elbtypes.RuleCondition {
+func conditions(rt route) []elbtypes.RuleCondition {
 	var cs []elbtypes.RuleCondition
-	if len(route.Hosts) > 0 {
+	if len(rt.hosts) > 0 {
 		cs = append(cs, elbtypes.RuleCondition{
 			Field:            aws.String("host-header"),
-			HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: route.Hosts},
+			HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: rt.hosts},
 		})
 	}
-	paths := route.Paths
-	if len(paths) == 0 && len(route.Hosts) == 0 {
+	paths := rt.paths
+	if len(paths) == 0 && len(rt.hosts) == 0 {
 		paths = []string{"/*"}
 	}
 	if len(paths) > 0 {
@@ -508,21 +567,54 @@ func conditions(route Route) []elbtypes.RuleCondition {
 	return cs
 }
 
-func forward(weights map[string]int) []elbtypes.Action {
+// standbyConditions match no request: a host that never resolves, from a
+// source address no TCP client has.
+func standbyConditions(rt route) []elbtypes.RuleCondition {
+	return []elbtypes.RuleCondition{
+		{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{rt.standbyHost()}}},
+		{Field: aws.String("source-ip"), SourceIpConfig: &elbtypes.SourceIpConditionConfig{Values: []string{"255.255.255.255/32"}}},
+	}
+}
+
+// sameConditions reports whether a route's own rule matches what the route
+// says (hosts and paths), so that a changed spec is written.
+func sameConditions(rule *elbtypes.Rule, rt route) bool {
+	want := conditions(rt)
+	var hosts, paths []string
+	for _, c := range want {
+		if c.HostHeaderConfig != nil {
+			hosts = c.HostHeaderConfig.Values
+		}
+		if c.PathPatternConfig != nil {
+			paths = c.PathPatternConfig.Values
+		}
+	}
+	return slices.Equal(sorted(hostsOf(*rule)), sorted(hosts)) && slices.Equal(sorted(pathsOf(*rule)), sorted(paths))
+}
+
+// forward is a forward action by weights. The standby rule's weights carry
+// nothing (its condition matches no request), so each of its target groups
+// gets 1: the action is then valid whether or not ALB accepts a forward whose
+// weights are all 0.
+func forward(weights map[string]int, standby bool) []elbtypes.Action {
 	cfg := &elbtypes.ForwardActionConfig{}
 	for _, arn := range slices.Sorted(maps.Keys(weights)) {
-		cfg.TargetGroups = append(cfg.TargetGroups, elbtypes.TargetGroupTuple{
-			TargetGroupArn: aws.String(arn),
-			Weight:         aws.Int32(int32(weights[arn])),
-		})
+		w := weights[arn]
+		if standby {
+			w = 1
+		}
+		cfg.TargetGroups = append(cfg.TargetGroups, elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(int32(w))})
 	}
 	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: cfg}}
 }
 
-// weightsOf returns the weights of the rule's forward action by target
-// group ARN; empty if the rule does not forward.
-func weightsOf(rule elbtypes.Rule) map[string]int {
+// forwardOf returns the weights of a rule's forward action by target group
+// ARN; empty for no rule or one that does not forward.
+func forwardOf(rule *elbtypes.Rule) map[string]int {
 	out := map[string]int{}
+	if rule == nil {
+		return out
+	}
 	for _, a := range rule.Actions {
 		if a.Type != elbtypes.ActionTypeEnumForward {
 			continue
@@ -538,19 +630,47 @@ func weightsOf(rule elbtypes.Rule) map[string]int {
 	return out
 }
 
+func hostsOf(rule elbtypes.Rule) []string {
+	var out []string
+	for _, c := range rule.Conditions {
+		if c.HostHeaderConfig != nil {
+			out = append(out, c.HostHeaderConfig.Values...)
+		} else if aws.ToString(c.Field) == "host-header" {
+			out = append(out, c.Values...)
+		}
+	}
+	return out
+}
+
+func pathsOf(rule elbtypes.Rule) []string {
+	var out []string
+	for _, c := range rule.Conditions {
+		if c.PathPatternConfig != nil {
+			out = append(out, c.PathPatternConfig.Values...)
+		} else if aws.ToString(c.Field) == "path-pattern" {
+			out = append(out, c.Values...)
+		}
+	}
+	return out
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// sameTargets reports whether two forwards name the same target groups,
+// whatever their weights: a standby rule's weights carry nothing.
+func sameTargets(a, b map[string]int) bool {
+	return slices.Equal(slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b)))
+}
+
+func kindOf(main bool) string {
+	if main {
+		return "main"
+	}
+	return "standby"
+}
+
 // isCode reports whether err is an AWS API error with code.
 func isCode(err error, code string) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,4 +1,8 @@
-package reconcile
+// Package cloud puts the AWS adapters together into what the reconciler
+// works with: for each placement (account and region), the ec2 backend, the
+// ALB router and the CloudWatch watchers, over clients shared by the
+// placement.
+package cloud
 
 import (
 	"context"
@@ -11,18 +15,19 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// AWSConnector returns a Config.Connect that reaches each placement through
-// clients. It keeps one Cloud per placement: routers remember their rules,
-// which is what lets a weight change cost a single ELBv2 write, and every
-// endpoint of an account and region shares one alarm watcher, which reads
-// their alarms at most once per poll.
-func AWSConnector(clients *aws.Clients, shifterID string, poll time.Duration, logger hclog.Logger) func(context.Context, rollout.Placement) (Cloud, error) {
+// Connector returns a reconcile.Config.Connect that reaches each placement
+// through clients. It keeps one Cloud per placement, so that every endpoint
+// of an account and region shares its listings of resources, its reads of
+// listeners, and one alarm watcher that reads their alarms at most once per
+// poll.
+func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logger hclog.Logger) func(context.Context, rollout.Placement) (reconcile.Cloud, error) {
 	var mu sync.Mutex
-	clouds := map[rollout.Placement]Cloud{}
-	return func(_ context.Context, p rollout.Placement) (Cloud, error) {
+	clouds := map[rollout.Placement]reconcile.Cloud{}
+	return func(_ context.Context, p rollout.Placement) (reconcile.Cloud, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if c, ok := clouds[p]; ok {
@@ -30,13 +35,13 @@ func AWSConnector(clients *aws.Clients, shifterID string, poll time.Duration, lo
 		}
 		set, err := clients.For(p)
 		if err != nil {
-			return Cloud{}, err
+			return reconcile.Cloud{}, err
 		}
-		c := Cloud{
-			Environments: ec2env.New(ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}, shifterID, logger),
-			Router:       alb.New(set.ELBv2, shifterID, logger),
-			Alarms:       watch.NewAlarms(set.CloudWatch, poll),
-			Metrics:      watch.NewMetrics(set.CloudWatch),
+		c := reconcile.Cloud{
+			Backend: ec2env.New(ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}, shifterID, logger),
+			Router:  alb.New(set.ELBv2, shifterID, logger),
+			Alarms:  watch.NewAlarms(set.CloudWatch, poll),
+			Metrics: watch.NewMetrics(set.CloudWatch),
 		}
 		clouds[p] = c
 		return c, nil

@@ -94,8 +94,6 @@ type Ref struct {
 	LaunchTemplate   string
 	AutoScalingGroup string
 	TargetGroup      string
-	// TargetGroupARN is set once the target group exists.
-	TargetGroupARN string
 }
 
 // healthCheckGracePeriod is how long a new instance may fail its target
@@ -128,64 +126,63 @@ var ltUnsafe = regexp.MustCompile(`[^A-Za-z0-9().\-/_]`)
 // missing, so that it completes an environment an interrupted Create left
 // half built. Existing resources are not compared with env: an environment
 // is immutable but for its capacity, which Scale sets.
-func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Environment) (Ref, error) {
+func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Environment) error {
 	ref := b.Names(endpoint, env.ID)
 	tags := b.tags(endpoint, env)
 	userData, err := UserData(containerOf(env))
 	if err != nil {
-		return ref, fmt.Errorf("environment %s of %s: %w", env.ID, endpoint, err)
+		return fmt.Errorf("environment %s of %s: %w", env.ID, endpoint, err)
 	}
 	if env.Template.AMI == "" || len(env.Template.Subnets) == 0 {
-		return ref, fmt.Errorf("environment %s of %s: the template needs an AMI and subnets", env.ID, endpoint)
+		return fmt.Errorf("environment %s of %s: the template needs an AMI and subnets", env.ID, endpoint)
 	}
 
 	tg, err := b.targetGroup(ctx, ref.TargetGroup)
 	if err != nil {
-		return ref, err
+		return err
 	}
 	lt, err := b.launchTemplates(ctx, []string{ref.LaunchTemplate})
 	if err != nil {
-		return ref, err
+		return err
 	}
 	groups, err := b.groups(ctx, []string{ref.AutoScalingGroup})
 	if err != nil {
-		return ref, err
+		return err
 	}
 	_, hasLT := lt[ref.LaunchTemplate]
 	_, hasGroup := groups[ref.AutoScalingGroup]
 	hasTG := tg != nil
 	if hasTG && hasLT && hasGroup {
-		ref.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
-		return ref, nil
+		return nil
 	}
 
 	if !hasTG {
 		if tg, err = b.createTargetGroup(ctx, ref, *env.Template, tags); err != nil {
-			return ref, err
+			return err
 		}
 	}
-	ref.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
+	tgARN := aws.ToString(tg.TargetGroupArn)
 	// The group is created last, so a missing group means attributes set
 	// right after the target group was created may have been lost.
 	if !hasGroup {
-		if err := b.setTargetGroupAttributes(ctx, ref, *env.Template); err != nil {
-			return ref, err
+		if err := b.setTargetGroupAttributes(ctx, ref, tgARN, *env.Template); err != nil {
+			return err
 		}
 	}
 	if !hasLT {
 		if err := b.createLaunchTemplate(ctx, ref, *env.Template, userData, tags); err != nil {
-			return ref, err
+			return err
 		}
 	}
 	if !hasGroup {
-		if err := b.createGroup(ctx, ref, env, tags); err != nil {
-			return ref, err
+		if err := b.createGroup(ctx, ref, tgARN, env, tags); err != nil {
+			return err
 		}
 	}
 	b.logger.Info("environment created", "endpoint", endpoint, "environment", env.ID, "version", env.Version,
 		"group", ref.AutoScalingGroup, "target_group", ref.TargetGroup,
 		"completed", hasTG || hasLT) // an earlier Create was interrupted
-	return ref, nil
+	return nil
 }
 
 func containerOf(env rollout.Environment) Container {
@@ -249,9 +246,9 @@ func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Temp
 	return &out.TargetGroups[0], nil
 }
 
-func (b *Backend) setTargetGroupAttributes(ctx context.Context, ref Ref, t rollout.Template) error {
+func (b *Backend) setTargetGroupAttributes(ctx context.Context, ref Ref, tgARN string, t rollout.Template) error {
 	_, err := b.api.TargetGroups.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(ref.TargetGroupARN),
+		TargetGroupArn: aws.String(tgARN),
 		Attributes: []elbtypes.TargetGroupAttribute{{
 			Key:   aws.String("deregistration_delay.timeout_seconds"),
 			Value: aws.String(fmt.Sprint(int(t.DeregistrationDelay.D().Seconds()))),
@@ -300,7 +297,7 @@ func (b *Backend) createLaunchTemplate(ctx context.Context, ref Ref, t rollout.T
 	return nil
 }
 
-func (b *Backend) createGroup(ctx context.Context, ref Ref, env rollout.Environment, tags map[string]string) error {
+func (b *Backend) createGroup(ctx context.Context, ref Ref, tgARN string, env rollout.Environment, tags map[string]string) error {
 	lo, hi, desired := bounds(*env.Template, env.Capacity)
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup),
@@ -312,7 +309,7 @@ func (b *Backend) createGroup(ctx context.Context, ref Ref, env rollout.Environm
 		MaxSize:                aws.Int32(hi),
 		DesiredCapacity:        aws.Int32(desired),
 		VPCZoneIdentifier:      aws.String(strings.Join(env.Template.Subnets, ",")),
-		TargetGroupARNs:        []string{ref.TargetGroupARN},
+		TargetGroupARNs:        []string{tgARN},
 		HealthCheckType:        aws.String("ELB"),
 		HealthCheckGracePeriod: aws.Int32(healthCheckGracePeriod),
 	}

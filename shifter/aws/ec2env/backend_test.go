@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -18,6 +19,7 @@ import (
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -71,9 +73,10 @@ func (f fixture) env(id string, capacity int) rollout.Environment {
 	}
 }
 
-func (f fixture) observe(t *testing.T, endpoint string, env rollout.Environment) ec2env.Observation {
+// observe reads env from a fresh listing, with its target health.
+func (f fixture) observe(t *testing.T, endpoint string, env rollout.Environment) reconcile.Env {
 	t.Helper()
-	obs, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env})
+	obs, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env}, reconcile.Query{Since: time.Now(), Health: []string{env.ID}})
 	if err != nil {
 		t.Fatalf("observe %s: %v", env.ID, err)
 	}
@@ -86,37 +89,29 @@ func TestLifecycle(t *testing.T) {
 	f := newFixture(t, "test")
 	env := f.env("e1", 2)
 
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("create: %s", f.calls)
 	if got := f.calls.Total("EC2") + f.calls.Total("Auto Scaling") + f.calls.Total("ELBv2"); got != 8 {
 		t.Errorf("create made %d calls, want 8 (3 describes, subnet, 4 writes)", got)
 	}
-	if ref.TargetGroupARN == "" {
-		t.Error("create returned no target group ARN")
-	}
 
 	f.calls.Reset()
 	obs := f.observe(t, "api", env)
 	t.Logf("observe: %s", f.calls)
-	want := ec2env.Observation{
-		EnvObservation: rollout.EnvObservation{Exists: true, Capacity: 2, InService: 2, HealthRead: true, Healthy: 2, Targets: 2},
-		TargetGroupARN: ref.TargetGroupARN,
+	if !obs.Exists || obs.Gone || obs.Capacity != 2 || obs.InService != 2 || !obs.HealthRead || obs.Targets != 2 || obs.Target == "" {
+		t.Errorf("observe after create = %+v, want 2 of 2 in service with their targets and health read", obs)
 	}
-	if obs != want {
-		t.Errorf("observe after create = %+v, want %+v", obs, want)
-	}
+	target := obs.Target
 
 	// Create again, as after a crash: nothing written, nothing duplicated.
 	f.calls.Reset()
-	again, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
-	if again != ref {
-		t.Errorf("second create = %+v, want %+v", again, ref)
+	if again := f.observe(t, "api", env); again.Target != target {
+		t.Errorf("second create: target %q, want %q", again.Target, target)
 	}
 	for _, svc := range []string{"EC2", "Auto Scaling", "ELBv2"} {
 		if n := f.calls.Writes(svc); n != 0 {
@@ -132,7 +127,7 @@ func TestLifecycle(t *testing.T) {
 		// moto keeps terminated instances registered as healthy targets:
 		// only the group's instances in service may count.
 		obs := f.observe(t, "api", env)
-		if !obs.Exists || obs.Capacity != capacity || obs.InService != capacity || obs.Healthy != capacity || obs.Targets != capacity {
+		if !obs.Exists || obs.Capacity != capacity || obs.InService != capacity || obs.Targets != capacity {
 			t.Errorf("after scaling to %d: %+v", capacity, obs)
 		}
 	}
@@ -184,12 +179,12 @@ func TestCreateConfiguresResources(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 2)
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
+	ref := f.backend.Names("api", env.ID)
 
-	tgs, err := f.set.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{ref.TargetGroupARN}})
+	tgs, err := f.set.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{f.observe(t, "api", env).Target}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +237,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 	g := groups.AutoScalingGroups[0]
 	if aws.ToInt32(g.MinSize) != 1 || aws.ToInt32(g.MaxSize) != 3 || aws.ToInt32(g.DesiredCapacity) != 2 ||
 		aws.ToString(g.VPCZoneIdentifier) != strings.Join(f.net.Subnets, ",") ||
-		len(g.TargetGroupARNs) != 1 || g.TargetGroupARNs[0] != ref.TargetGroupARN ||
+		len(g.TargetGroupARNs) != 1 || g.TargetGroupARNs[0] != aws.ToString(tg.TargetGroupArn) ||
 		aws.ToString(g.HealthCheckType) != "ELB" ||
 		aws.ToString(g.LaunchTemplate.LaunchTemplateName) != ref.LaunchTemplate {
 		t.Errorf("group = %+v", g)
@@ -268,10 +263,10 @@ func TestScaleBelowMinimumAndAboveMaximum(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
+	ref := f.backend.Names("api", env.ID)
 	for _, tc := range []struct{ capacity, min, max int32 }{{0, 0, 3}, {5, 1, 5}, {2, 1, 3}} {
 		if err := f.backend.Scale(ctx, "api", env, int(tc.capacity)); err != nil {
 			t.Fatal(err)
@@ -312,7 +307,7 @@ func TestCreateCompletesAHalfBuiltEnvironment(t *testing.T) {
 
 	api := f.api
 	api.AutoScaling = crashingGroups{api.AutoScaling}
-	if _, err := ec2env.New(api, "test", hclog.NewNullLogger()).Create(ctx, "api", env); err == nil {
+	if err := ec2env.New(api, "test", hclog.NewNullLogger()).Create(ctx, "api", env); err == nil {
 		t.Fatal("create with a failing group: want an error")
 	}
 	if obs := f.observe(t, "api", env); obs.Exists || obs.Gone {
@@ -320,7 +315,7 @@ func TestCreateCompletesAHalfBuiltEnvironment(t *testing.T) {
 	}
 
 	f.calls.Reset()
-	if _, err := f.backend.Create(ctx, "api", env); err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.calls.Count("ELBv2", "CreateTargetGroup") + f.calls.Count("EC2", "CreateLaunchTemplate"); n != 0 {
@@ -340,29 +335,25 @@ func TestCreateAfterOnlyTheLaunchTemplateSurvived(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
+	ref, target := f.backend.Names("api", env.ID), f.observe(t, "api", env).Target
 	// Someone deletes the group and target group by hand.
 	if _, err := f.set.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup), ForceDelete: aws.Bool(true),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.set.ELBv2.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(ref.TargetGroupARN)}); err != nil {
+	if _, err := f.set.ELBv2.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(target)}); err != nil {
 		t.Fatal(err)
 	}
 
-	again, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
-	if again.TargetGroupARN == ref.TargetGroupARN || again.TargetGroupARN == "" {
-		t.Errorf("recreated target group ARN = %q (was %q)", again.TargetGroupARN, ref.TargetGroupARN)
-	}
-	if obs := f.observe(t, "api", env); !obs.Exists || obs.Healthy != 1 || obs.TargetGroupARN != again.TargetGroupARN {
-		t.Errorf("observe = %+v", obs)
+	if obs := f.observe(t, "api", env); !obs.Exists || obs.Targets != 1 || obs.Target == target || obs.Target == "" {
+		t.Errorf("observe = %+v, want a new target group (was %s) with its target", obs, target)
 	}
 	f.assertResourceCounts(t, 1, 1, 1)
 }
@@ -372,10 +363,10 @@ func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
+	target := f.observe(t, "api", env).Target
 	rule, err := f.set.ELBv2.CreateRule(ctx, &elb.CreateRuleInput{
 		ListenerArn: aws.String(f.net.ListenerARN),
 		Priority:    aws.Int32(10),
@@ -383,7 +374,7 @@ func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
 			Field:             aws.String("path-pattern"),
 			PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/*"}},
 		}},
-		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(ref.TargetGroupARN)}},
+		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(target)}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -393,7 +384,7 @@ func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
 	if err != nil || gone {
 		t.Fatalf("delete of an environment a rule forwards to = %v, %v; want not gone, no error", gone, err)
 	}
-	if obs := f.observe(t, "api", env); obs.Exists || obs.Gone || obs.TargetGroupARN != ref.TargetGroupARN {
+	if obs := f.observe(t, "api", env); obs.Exists || obs.Gone || obs.Target != target {
 		t.Errorf("after the first delete: %+v, want only the target group left", obs)
 	}
 
@@ -437,10 +428,10 @@ func TestDeleteWaitsForTheGroup(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, "test")
 	env := f.env("e1", 1)
-	ref, err := f.backend.Create(ctx, "api", env)
-	if err != nil {
+	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}
+	ref := f.backend.Names("api", env.ID)
 	slow := &backgroundDeletes{AutoScaling: f.api.AutoScaling, deleting: map[string]bool{}}
 	api := f.api
 	api.AutoScaling = slow
@@ -471,57 +462,18 @@ func TestDeleteWaitsForTheGroup(t *testing.T) {
 	f.assertResourceCounts(t, 0, 0, 0)
 }
 
-func TestObserveBatch(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	f := newFixture(t, "test")
-	envs := []rollout.Environment{f.env("e1", 1), f.env("e2", 0), f.env("e3", 1)}
-	for _, env := range envs[:2] {
-		if _, err := f.backend.Create(ctx, "api", env); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	f.calls.Reset()
-	obs, err := f.backend.Observe(ctx, "api", envs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("observe 2 of 3: %s", f.calls)
-	if o := obs["e1"]; !o.Exists || o.InService != 1 || o.Healthy != 1 {
-		t.Errorf("e1 = %+v", o)
-	}
-	if o := obs["e2"]; !o.Exists || o.Capacity != 0 || o.Targets != 0 {
-		t.Errorf("e2 = %+v", o)
-	}
-	if o := obs["e3"]; !o.Gone || o.Exists || o.TargetGroupARN != "" {
-		t.Errorf("e3 = %+v", o)
-	}
-	if n := f.calls.Count("Auto Scaling", "DescribeAutoScalingGroups") + f.calls.Count("EC2", "DescribeLaunchTemplates"); n != 2 {
-		t.Errorf("observe described groups and launch templates in %d calls, want 2", n)
-	}
-	// One batch of names, which fails on the missing e3, then one call
-	// per name.
-	if n := f.calls.Count("ELBv2", "DescribeTargetGroups"); n != 4 {
-		t.Errorf("observe described target groups in %d calls, want 4", n)
-	}
-	if n := f.calls.Count("ELBv2", "DescribeTargetHealth"); n != 2 {
-		t.Errorf("observe described target health %d times, want 2 (one per existing target group)", n)
-	}
-}
-
 func TestListSeesOnlyItsShifter(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	f := newFixture(t, "blue")
-	if _, err := f.backend.Create(ctx, "api", f.env("e1", 0)); err != nil {
+	if err := f.backend.Create(ctx, "api", f.env("e1", 0)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.backend.Create(ctx, "web", f.env("e7", 0)); err != nil {
+	if err := f.backend.Create(ctx, "web", f.env("e7", 0)); err != nil {
 		t.Fatal(err)
 	}
 	other := ec2env.New(f.api, "green", hclog.NewNullLogger())
-	if _, err := other.Create(ctx, "api", f.env("e1", 0)); err != nil {
+	if err := other.Create(ctx, "api", f.env("e1", 0)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -13,8 +12,6 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // inventory is every environment resource of this shifter in the backend's
@@ -23,22 +20,6 @@ type inventory struct {
 	groups map[string]asgtypes.AutoScalingGroup
 	tgs    map[string]elbtypes.TargetGroup
 	lts    map[string]ec2types.LaunchTemplate
-}
-
-// ObserveIdle reports what Observe does except target health (HealthRead is
-// false), from an inventory of the whole account at most maxAge old. It is
-// for the resync of endpoints at rest: however many there are, an inventory
-// costs a few paged list calls.
-func (b *Backend) ObserveIdle(ctx context.Context, endpoint string, envs []rollout.Environment, maxAge time.Duration) (map[string]Observation, error) {
-	inv, err := b.inventory.Get(ctx, maxAge, b.readInventory)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Observation, len(envs))
-	for _, env := range envs {
-		out[env.ID], _ = shape(b.Names(endpoint, env.ID), inv.groups, inv.tgs, inv.lts)
-	}
-	return out, nil
 }
 
 // readInventory lists the shifter's groups, target groups and launch
@@ -80,6 +61,7 @@ func (b *Backend) readInventory(ctx context.Context) (inventory, error) {
 		return nil
 	})
 	g.Go(func() error {
+		// Named like the groups; no tag filter, which moto pages wrongly.
 		err := b.eachLaunchTemplate(ctx, nil, func(lt ec2types.LaunchTemplate) {
 			if name := aws.ToString(lt.LaunchTemplateName); strings.HasPrefix(name, prefix) {
 				inv.lts[name] = lt

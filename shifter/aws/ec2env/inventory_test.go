@@ -7,47 +7,62 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// TestObserveIdleSharesOneListingAmongEndpoints: the idle observations of
-// any number of endpoints cost one listing of the account per maxAge, agree
-// with Observe on what exists, and say that no health was read.
-func TestObserveIdleSharesOneListingAmongEndpoints(t *testing.T) {
-	f := newFixture(t, "idle")
+// TestObservationsShareOneListingAmongEndpoints: the observations of any
+// number of endpoints cost one listing of the account for as long as it is
+// fresh enough for them, see only this shifter's resources, and read target
+// health only for the environments asked.
+func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
+	f := newFixture(t, "shared")
 	other := ec2env.New(f.api, "someone-else", hclog.NewNullLogger())
 	envs := map[string]rollout.Environment{"api": f.env("e1", 1), "web": f.env("e2", 2)}
 	for endpoint, env := range envs {
-		if _, err := f.backend.Create(t.Context(), endpoint, env); err != nil {
+		if err := f.backend.Create(t.Context(), endpoint, env); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := other.Create(t.Context(), "api", f.env("e9", 1)); err != nil {
+	if err := other.Create(t.Context(), "api", f.env("e9", 1)); err != nil {
 		t.Fatal(err)
 	}
+	since := time.Now()
 	f.calls.Reset()
 	for range 3 {
 		for endpoint, env := range envs {
-			got, err := f.backend.ObserveIdle(t.Context(), endpoint, []rollout.Environment{env, f.env("missing", 1)}, time.Minute)
+			got, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env, f.env("missing", 1), f.env("e9", 1)}, reconcile.Query{Since: since})
 			if err != nil {
 				t.Fatal(err)
 			}
-			full := f.observe(t, endpoint, env)
 			o := got[env.ID]
-			if !o.Exists || o.Gone || o.HealthRead || o.Capacity != env.Capacity || o.InService != env.Capacity || o.TargetGroupARN != full.TargetGroupARN {
-				t.Errorf("%s idle = %+v, full = %+v", endpoint, o, full)
+			if !o.Exists || o.Gone || o.HealthRead || o.Capacity != env.Capacity || o.InService != env.Capacity || o.Target == "" {
+				t.Errorf("%s = %+v", endpoint, o)
 			}
-			if m := got["missing"]; !m.Gone || m.Exists {
-				t.Errorf("a missing environment = %+v, want gone", m)
+			for _, id := range []string{"missing", "e9"} { // e9 is another shifter's
+				if m := got[id]; !m.Gone || m.Exists {
+					t.Errorf("%s = %+v, want gone", id, m)
+				}
 			}
 		}
 	}
-	// Three listings in all, for six idle observations of two endpoints;
-	// the full observations made alongside are not counted.
-	listings := f.calls.Count("autoscaling", "DescribeAutoScalingGroups") - 6 +
-		f.calls.Count("elasticloadbalancingv2", "DescribeTargetGroups") - 6 +
-		f.calls.Count("ec2", "DescribeLaunchTemplates") - 6
-	if listings != 3 {
-		t.Errorf("listings = %d, want 3 (one per kind)\n%s", listings, f.calls)
+	if n := f.calls.Count("autoscaling", "DescribeAutoScalingGroups") + f.calls.Count("elasticloadbalancingv2", "DescribeTargetGroups") +
+		f.calls.Count("ec2", "DescribeLaunchTemplates"); n != 3 {
+		t.Errorf("listings for six observations of two endpoints = %d, want 3 (one per kind)\n%s", n, f.calls)
+	}
+	if n := f.calls.Count("elasticloadbalancingv2", "DescribeTargetHealth"); n != 0 {
+		t.Errorf("%d target health reads nobody asked for", n)
+	}
+
+	// Health is read for what is asked, and only that.
+	got, err := f.backend.Observe(t.Context(), "web", []rollout.Environment{envs["web"]}, reconcile.Query{Since: since, Health: []string{"e2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := got["e2"]; !o.HealthRead || o.Targets != 2 {
+		t.Errorf("e2 with health = %+v", o)
+	}
+	if n := f.calls.Count("elasticloadbalancingv2", "DescribeTargetHealth"); n != 1 {
+		t.Errorf("target health reads = %d, want 1", n)
 	}
 }

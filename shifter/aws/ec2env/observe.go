@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -28,54 +29,40 @@ const (
 	maxFilterValues     = 200 // EC2 filters
 )
 
-// Observation is the live state of an environment's resources.
-type Observation struct {
-	rollout.EnvObservation
-	// TargetGroupARN is empty when the target group does not exist.
-	TargetGroupARN string
-}
+var _ reconcile.Backend = (*Backend)(nil)
 
-// Observe reports the live state of envs of endpoint, by environment ID. It
-// describes all groups, target groups and launch templates in batches and
-// then the health of each existing target group: for up to 20 environments,
-// 3 calls and one per target group (and one per name when a target group is
-// missing, as DescribeTargetGroups fails a batch with a missing name).
-func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment) (map[string]Observation, error) {
-	refs := make(map[string]Ref, len(envs))
-	var ltNames, groupNames, tgNames []string
-	for _, env := range envs {
-		ref := b.Names(endpoint, env.ID)
-		refs[env.ID] = ref
-		ltNames = append(ltNames, ref.LaunchTemplate)
-		groupNames = append(groupNames, ref.AutoScalingGroup)
-		tgNames = append(tgNames, ref.TargetGroup)
-	}
-
-	// The reads do not depend on each other: run them at once, so an
-	// observation costs two round trips however many environments there are.
-	var (
-		groups map[string]asgtypes.AutoScalingGroup
-		tgs    map[string]elbtypes.TargetGroup
-		lts    map[string]ec2types.LaunchTemplate
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { groups, err = b.groups(gctx, groupNames); return err })
-	g.Go(func() (err error) { tgs, err = b.targetGroups(gctx, tgNames); return err })
-	g.Go(func() (err error) { lts, err = b.launchTemplates(gctx, ltNames); return err })
-	if err := g.Wait(); err != nil {
+// Observe reports the live state of envs of endpoint, by environment ID, from
+// a listing of the shifter's resources in the whole account that began at or
+// after q.Since (shared by every endpoint of the account), and reads the
+// target health of the environments q.Health names.
+func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
+	inv, err := b.inventory.Get(ctx, q.Since, b.readInventory)
+	if err != nil {
 		return nil, err
 	}
-
 	var mu sync.Mutex
-	out := make(map[string]Observation, len(envs))
-	g, gctx = errgroup.WithContext(ctx)
-	for id, ref := range refs {
+	out := make(map[string]reconcile.Env, len(envs))
+	g, gctx := errgroup.WithContext(ctx)
+	for _, env := range envs {
+		ref := b.Names(endpoint, env.ID)
+		o, inService := shape(ref, inv)
+		out[env.ID] = o
+		if o.Target == "" || !slices.Contains(q.Health, env.ID) {
+			continue
+		}
 		g.Go(func() error {
-			o, err := b.observe(gctx, ref, groups, tgs, lts)
+			health, err := b.health(gctx, ref, o.Target, inService)
+			if err != nil {
+				return err
+			}
 			mu.Lock()
-			out[id] = o
-			mu.Unlock()
-			return err
+			defer mu.Unlock()
+			o.HealthRead, o.TargetHealth = health != nil, deref(health)
+			if health == nil { // deleted since it was listed
+				o.Target, o.Exists = "", false
+			}
+			out[env.ID] = o
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -84,44 +71,56 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 	return out, nil
 }
 
-// observe puts together one environment's observation from the batch reads
-// and its target health.
-func (b *Backend) observe(ctx context.Context, ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]elbtypes.TargetGroup, lts map[string]ec2types.LaunchTemplate) (Observation, error) {
-	o, inService := shape(ref, groups, tgs, lts)
-	if o.TargetGroupARN == "" {
-		return o, nil
-	}
-	health, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(o.TargetGroupARN)})
+// health counts the targets of an environment's in-service instances by the
+// state the load balancer gives them; nil if the target group is gone. Only
+// in-service instances count, so a terminated instance still registered, as
+// moto keeps them, or a target registered by hand never makes an environment
+// look healthy.
+func (b *Backend) health(ctx context.Context, ref Ref, arn string, inService map[string]bool) (*rollout.TargetHealth, error) {
+	out, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
 	switch {
-	case isCode(err, "TargetGroupNotFound"): // deleted since it was described
-		o.TargetGroupARN, o.Exists = "", false
-		o.Gone = !hasAny(ref, groups, lts)
+	case isCode(err, "TargetGroupNotFound"):
+		return nil, nil
 	case err != nil:
-		return o, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
-	default:
-		o.HealthRead = true
-		for _, d := range health.TargetHealthDescriptions {
-			if d.Target == nil || !inService[aws.ToString(d.Target.Id)] {
-				continue
-			}
-			o.Targets++
-			if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-				o.Healthy++
-			}
+		return nil, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
+	}
+	var h rollout.TargetHealth
+	for _, d := range out.TargetHealthDescriptions {
+		if d.Target == nil || !inService[aws.ToString(d.Target.Id)] || d.TargetHealth == nil {
+			continue
+		}
+		h.Targets++
+		switch d.TargetHealth.State {
+		case elbtypes.TargetHealthStateEnumHealthy:
+			h.Healthy++
+		case elbtypes.TargetHealthStateEnumInitial:
+			h.Initial++
+		case elbtypes.TargetHealthStateEnumUnused:
+			h.Unused++
+		case elbtypes.TargetHealthStateEnumDraining, elbtypes.TargetHealthStateEnumUnhealthyDraining:
+			h.Draining++
+		default: // unhealthy, unavailable
+			h.Unhealthy++
 		}
 	}
-	return o, nil
+	return &h, nil
 }
 
-// shape is what the listings alone say of an environment: which of its
-// resources exist, its capacity and instances in service (by ID: only their
-// targets count, so a terminated instance still registered, as moto keeps
-// them, or a target registered by hand never makes it look healthy).
-func shape(ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]elbtypes.TargetGroup, lts map[string]ec2types.LaunchTemplate) (Observation, map[string]bool) {
-	var o Observation
-	g, hasGroup := groups[ref.AutoScalingGroup]
-	tg, hasTG := tgs[ref.TargetGroup]
-	_, hasLT := lts[ref.LaunchTemplate]
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// shape is what the listing says of an environment: which of its resources
+// exist, its capacity and instances in service, by ID.
+func shape(ref Ref, inv inventory) (reconcile.Env, map[string]bool) {
+	var o reconcile.Env
+	g, hasGroup := inv.groups[ref.AutoScalingGroup]
+	tg, hasTG := inv.tgs[ref.TargetGroup]
+	_, hasLT := inv.lts[ref.LaunchTemplate]
 	o.Exists = hasGroup && hasTG && hasLT
 	o.Gone = !hasGroup && !hasTG && !hasLT
 	inService := map[string]bool{}
@@ -135,7 +134,7 @@ func shape(ref Ref, groups map[string]asgtypes.AutoScalingGroup, tgs map[string]
 		o.InService = len(inService)
 	}
 	if hasTG {
-		o.TargetGroupARN = aws.ToString(tg.TargetGroupArn)
+		o.Target = aws.ToString(tg.TargetGroupArn)
 	}
 	return o, inService
 }
@@ -215,7 +214,7 @@ func (b *Backend) launchTemplates(ctx context.Context, names []string) (map[stri
 }
 
 func (b *Backend) eachLaunchTemplate(ctx context.Context, filters []ec2types.Filter, fn func(ec2types.LaunchTemplate)) error {
-	p := ec2.NewDescribeLaunchTemplatesPaginator(b.api.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: filters})
+	p := ec2.NewDescribeLaunchTemplatesPaginator(b.api.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: filters, MaxResults: aws.Int32(maxFilterValues)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

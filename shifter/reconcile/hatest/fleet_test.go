@@ -18,6 +18,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/faults"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -130,7 +131,7 @@ func (f *fleet) start(name string, awsRules ...faults.Rule) *replica {
 	logger := hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: testWriter{f.t}})
 	r.rec = reconcile.New(reconcile.Config{
 		Store:    s,
-		Connect:  reconcile.AWSConnector(aws.NewClients(acfg, logger), "test", fleetPoll, logger),
+		Connect:  cloud.Connector(aws.NewClients(acfg, logger), "test", fleetPoll, logger),
 		Logger:   logger,
 		Poll:     fleetPoll,
 		Resync:   fleetResync,
@@ -222,6 +223,17 @@ func (f *fleet) release(version string) {
 func (f *fleet) waitComplete(version string, timeout time.Duration) {
 	f.t.Helper()
 	pending := slices.Clone(f.names)
+	what := func() string {
+		if len(pending) == 0 {
+			return ""
+		}
+		events, _ := f.store.ListEvents(f.ctx, pending[0], 0, 0)
+		trail := ""
+		for _, e := range events[max(0, len(events)-5):] {
+			trail += "\n  " + e.Type + ": " + e.Message
+		}
+		return fmt.Sprintf("; %d pending, %s last:%s", len(pending), pending[0], trail)
+	}
 	f.eventually(timeout, "every rollout of "+version+" complete", func() bool {
 		pending = slices.DeleteFunc(pending, func(name string) bool {
 			st, err := f.store.GetState(f.ctx, name)
@@ -232,14 +244,19 @@ func (f *fleet) waitComplete(version string, timeout time.Duration) {
 			return r != nil && r.Key.Version == version && r.Phase == rollout.PhaseComplete
 		})
 		return len(pending) == 0
-	})
+	}, what)
 }
 
-func (f *fleet) eventually(timeout time.Duration, what string, cond func() bool) {
+// eventually waits for cond; more, when given, adds to the report of a
+// timeout what would explain it.
+func (f *fleet) eventually(timeout time.Duration, what string, cond func() bool, more ...func() string) {
 	f.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, m := range more {
+				what += m()
+			}
 			f.t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(100 * time.Millisecond)

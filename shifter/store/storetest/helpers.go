@@ -272,6 +272,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 			BakeTime:              rollout.Duration(15 * time.Minute),
 			RetainPrevious:        rollout.Duration(2 * time.Hour),
 			RetainCapacityPercent: 50,
+			MaxHotVersions:        new(3),
 			AutoRollback:          true,
 		},
 		Notifications:      rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
@@ -338,8 +339,12 @@ func fullState(endpoint string) rollout.State {
 			Capacity:     3,
 			HeldFull:     true,
 			HotUntil:     at(minutes + 60),
-			Health:       rollout.Health{InService: 3, Healthy: 2, Targets: 3},
-			CreatedAt:    at(minutes),
+			Health: rollout.Health{
+				InService:    3,
+				TargetHealth: rollout.TargetHealth{Targets: 7, Healthy: 2, Initial: 1, Unused: 1, Unhealthy: 2, Draining: 1},
+				ReadAt:       at(minutes + 1),
+			},
+			CreatedAt: at(minutes),
 		}
 	}
 	ro := func(id int, target, from string, phase rollout.Phase) *rollout.Rollout {
