@@ -92,7 +92,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	}
 
 	ctx = tflog.SetField(ctx, "endpoint", ep.Name)
-	view, err := r.client.PutEndpoint(ctx, ep, 0) // 0: create only
+	view, err := r.client.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	if err != nil {
 		if rollout.ErrorCode(err) == rollout.ECONFLICT {
 			resp.Diagnostics.AddError("Error creating "+endpointObject(ep.Name), fmt.Sprintf(

@@ -18,7 +18,6 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -56,7 +55,7 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.PutEndpoint(ctx, testEndpoint("web"), store.New); err != nil {
+	if _, err := st.PutEndpoint(ctx, testEndpoint("web"), rollout.RevisionNew); err != nil {
 		b.Fatal(err)
 	}
 	anyone := &api.Principal{Name: "bench", Role: api.RoleRead}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 func TestPutEndpointCreatesWithDefaultsAndEvent(t *testing.T) {
@@ -242,7 +241,7 @@ func TestDeleteEndpoint(t *testing.T) {
 	f.do("DELETE", "/v1/endpoints/web/releases/production", root, nil).must(t, http.StatusNoContent, nil)
 
 	// The reconciler removes it once AWS is clean; its trail stays.
-	if err := f.store.DeleteEndpoint(t.Context(), "web", store.Any); err != nil {
+	if err := f.store.DeleteEndpoint(t.Context(), "web", rollout.RevisionAny); err != nil {
 		t.Fatal(err)
 	}
 	f.do("GET", "/v1/endpoints/web", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)

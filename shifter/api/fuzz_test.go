@@ -10,7 +10,6 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -26,7 +25,7 @@ func fuzzServer(f *testing.F) http.Handler {
 	f.Cleanup(func() { st.Close() })
 	ep := testEndpoint("web")
 	ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "preview.web.example.com", 11
-	if _, err := st.PutEndpoint(f.Context(), ep, store.New); err != nil {
+	if _, err := st.PutEndpoint(f.Context(), ep, rollout.RevisionNew); err != nil {
 		f.Fatal(err)
 	}
 	auth, err := api.NewAuth(nil, &api.Principal{Name: "fuzz", Role: api.RoleAdmin})

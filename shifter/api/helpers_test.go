@@ -227,14 +227,14 @@ func specJSON(t *testing.T, ep rollout.Endpoint) map[string]any {
 func (f *fixture) seed(ep rollout.Endpoint, version string) {
 	f.t.Helper()
 	ctx := f.t.Context()
-	if _, err := f.store.PutEndpoint(ctx, ep, store.New); err != nil {
+	if _, err := f.store.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 		f.t.Fatal(err)
 	}
 	if version == "" {
 		return
 	}
 	r := rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: version}
-	if _, err := f.store.PutRelease(ctx, r, store.New); err != nil {
+	if _, err := f.store.PutRelease(ctx, r, rollout.RevisionNew); err != nil {
 		f.t.Fatal(err)
 	}
 }

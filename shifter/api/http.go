@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 // The helpers every handler shares: reading a body, reading the revision a
@@ -105,7 +104,7 @@ func describeValue(v string) string {
 
 // expectedRevision returns the revision a write expects from its
 // preconditions: If-Match "N" (quoted or bare) expects N, If-None-Match *
-// expects a new object, and neither expects nothing (store.Any).
+// expects a new object, and neither expects nothing (rollout.RevisionAny).
 func expectedRevision(r *http.Request) (int64, error) {
 	match, noneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
 	switch {
@@ -115,7 +114,7 @@ func expectedRevision(r *http.Request) (int64, error) {
 		if strings.TrimSpace(noneMatch) != "*" {
 			return 0, rollout.Invalid("If-None-Match", "only * is supported (create, never replace); got %q", noneMatch)
 		}
-		return store.New, nil
+		return rollout.RevisionNew, nil
 	case match != "":
 		tag := strings.TrimPrefix(strings.TrimSpace(match), "W/")
 		if unquoted, err := strconv.Unquote(tag); err == nil {
@@ -127,7 +126,7 @@ func expectedRevision(r *http.Request) (int64, error) {
 		}
 		return rev, nil
 	}
-	return store.Any, nil
+	return rollout.RevisionAny, nil
 }
 
 // writeJSON writes v with status. An encoding failure at this point can
@@ -177,11 +176,11 @@ func notFound(format string, args ...any) error {
 }
 
 // expectOrCurrent returns the revision to write with: the caller's, or when
-// the caller expects nothing (store.Any), the revision the handler read and
-// checked. The write then fails rather than replace something the checks
-// never saw.
+// the caller expects nothing (rollout.RevisionAny), the revision the handler
+// read and checked. The write then fails rather than replace something the
+// checks never saw.
 func expectOrCurrent(expect, current int64) int64 {
-	if expect == store.Any {
+	if expect == rollout.RevisionAny {
 		return current
 	}
 	return expect

@@ -23,7 +23,6 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 // DefaultTimeout bounds one request (not an event stream). Every call is a
@@ -216,12 +215,12 @@ func responseError(req *http.Request, resp *http.Response) error {
 
 // preconditions returns the headers that make a write expect revision:
 // If-Match for an existing revision, If-None-Match: * to create only
-// (store.New), none for store.Any.
+// (rollout.RevisionNew), none for rollout.RevisionAny.
 func preconditions(revision int64) http.Header {
 	switch revision {
-	case store.Any:
+	case rollout.RevisionAny:
 		return nil
-	case store.New:
+	case rollout.RevisionNew:
 		return http.Header{"If-None-Match": {"*"}}
 	default:
 		return http.Header{"If-Match": {api.ETag(revision)}}

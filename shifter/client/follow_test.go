@@ -15,7 +15,6 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 // reconcilerEvent stores an event as the reconciler does, then publishes it.
@@ -135,7 +134,7 @@ func TestFollowGivesUpOnErrorsRetryingCannotFix(t *testing.T) {
 	sh, srv := startShifter(t, nil)
 	ep := testEndpoint()
 	ep.Team = "search"
-	if _, err := sh.store.PutEndpoint(t.Context(), ep, store.New); err != nil {
+	if _, err := sh.store.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, srv.URL, client.WithToken(deployToken)) // of team payments
@@ -152,7 +151,7 @@ func TestLogsNeverHoldTheToken(t *testing.T) {
 
 	ep := testEndpoint()
 	ep.Template.Env = map[string]string{"API_KEY": "env-value-in-a-body"}
-	if _, err := c.PutEndpoint(ctx, ep, store.New); err != nil {
+	if _, err := c.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = c.GetEndpoint(ctx, "nope")

@@ -11,8 +11,9 @@ import (
 )
 
 // Every write takes the revision it expects, as the store does: a revision
-// read earlier (If-Match), store.New to create only, or store.Any to skip
-// the check. A stale revision is an ECONFLICT error.
+// read earlier (If-Match), rollout.RevisionNew to create only, or
+// rollout.RevisionAny to skip the check. A stale revision is an ECONFLICT
+// error.
 
 // ListEndpoints returns the endpoints the token may see, of team only
 // unless team is "".

@@ -17,7 +17,6 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -52,7 +51,7 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
 	for _, ep := range []rollout.Endpoint{testEndpoint(net, "web", 10), testEndpoint(net, "checkout", 20)} {
-		if _, err := admin.PutEndpoint(ctx, ep, store.New); err != nil {
+		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -337,7 +336,7 @@ func testEndpoint(net awstest.Net, name string, priority int) rollout.Endpoint {
 func release(t *testing.T, c *client.Client, version string) {
 	t.Helper()
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
-	if _, err := c.PutRelease(t.Context(), r, store.Any); err != nil {
+	if _, err := c.PutRelease(t.Context(), r, rollout.RevisionAny); err != nil {
 		t.Fatalf("release %s: %v", version, err)
 	}
 }
