@@ -19,6 +19,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // BenchmarkEventSubscribers measures how many live event streams (SSE) one
@@ -58,7 +59,7 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 	if _, err := st.PutEndpoint(ctx, testEndpoint("web"), rollout.RevisionNew); err != nil {
 		b.Fatal(err)
 	}
-	anyone := &api.Principal{Name: "bench", Role: api.RoleRead}
+	anyone := &api.Principal{Name: "bench", Role: wire.RoleRead}
 	auth, err := api.NewAuth(nil, anyone)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +78,7 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 	for i := range n {
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/endpoints/web/events", nil)
-			req.Header.Set("Accept", api.EventStreamType)
+			req.Header.Set("Accept", wire.EventStreamType)
 			res, err := client.Do(req)
 			if err != nil {
 				if ctx.Err() == nil {

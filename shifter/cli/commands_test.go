@@ -19,6 +19,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // The commands are tested as people and CI jobs use them: the real shifter
@@ -288,7 +289,7 @@ func testStatus(t *testing.T, h *harness) {
 		t.Errorf("status row = %q", table[1])
 	}
 
-	var list api.EndpointList
+	var list wire.EndpointList
 	if err := json.Unmarshal([]byte(h.ok("status", "-output", "json")), &list); err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +614,7 @@ func testReplicas(t *testing.T, h *harness) {
 	if out := h.ok("replicas"); !strings.Contains(out, "is the only replica (bolt store)") {
 		t.Errorf("shifter replicas:\n%s", out)
 	}
-	var v api.ReplicasView
+	var v wire.ReplicasView
 	if err := json.Unmarshal([]byte(h.ok("replicas", "-output", "json")), &v); err != nil || v.Leased || len(v.Replicas) != 1 || v.Replicas[0].ID != v.Replica {
 		t.Errorf("shifter replicas -output json = %+v, %v", v, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // otherTeamToken reads for a team that does not own the test's endpoint.
@@ -116,7 +117,7 @@ func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
 // the lease of web, which a reader of another team does not see.
 func checkReplicas(t *testing.T, url, holderURL string) {
 	t.Helper()
-	replicasAt := func(url string, opts ...client.Option) api.ReplicasView {
+	replicasAt := func(url string, opts ...client.Option) wire.ReplicasView {
 		t.Helper()
 		c, err := client.New(url, opts...)
 		if err != nil {

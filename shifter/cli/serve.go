@@ -31,6 +31,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Server is a running shifter: the store, the reconciler and the API. Open
@@ -297,11 +298,11 @@ func (s *Server) ready() error {
 func newAuth(a AuthBlock) (*api.Auth, error) {
 	tokens := make([]api.Token, 0, len(a.Tokens))
 	for _, t := range a.Tokens {
-		tokens = append(tokens, api.Token{Name: t.Name, Team: t.Team, Role: api.Role(t.Role), Endpoints: t.Endpoints, SHA256: t.SHA256})
+		tokens = append(tokens, api.Token{Name: t.Name, Team: t.Team, Role: wire.Role(t.Role), Endpoints: t.Endpoints, SHA256: t.SHA256})
 	}
 	var anonymous *api.Principal
 	if a.Anonymous != nil {
-		anonymous = &api.Principal{Name: "anonymous", Team: a.Anonymous.Team, Role: api.Role(a.Anonymous.Role)}
+		anonymous = &api.Principal{Name: "anonymous", Team: a.Anonymous.Team, Role: wire.Role(a.Anonymous.Role)}
 	}
 	return api.NewAuth(tokens, anonymous)
 }

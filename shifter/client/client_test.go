@@ -14,6 +14,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Tokens of the test shifter.
@@ -54,8 +55,8 @@ func newShifter(t *testing.T) *shifter {
 		}
 	})
 	auth, err := api.NewAuth([]api.Token{
-		{Name: "admin", Role: api.RoleAdmin, SHA256: api.HashToken(adminToken)},
-		{Name: "payments-ci", Team: "payments", Role: api.RoleDeploy, SHA256: api.HashToken(deployToken)},
+		{Name: "admin", Role: wire.RoleAdmin, SHA256: api.HashToken(adminToken)},
+		{Name: "payments-ci", Team: "payments", Role: wire.RoleDeploy, SHA256: api.HashToken(deployToken)},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // reconcilerEvent stores an event as the reconciler does, then publishes it.
@@ -80,13 +80,13 @@ func TestFollowReconnectsFromLastEvent(t *testing.T) {
 	// The first stream is cut after a moment, as a proxy or a restart would.
 	cut := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Accept") != api.EventStreamType {
+			if r.Header.Get("Accept") != wire.EventStreamType {
 				next.ServeHTTP(w, r)
 				return
 			}
 			mu.Lock()
 			first := lastEventIDs == nil
-			lastEventIDs = append(lastEventIDs, r.Header.Get(api.LastEventIDHeader))
+			lastEventIDs = append(lastEventIDs, r.Header.Get(wire.LastEventIDHeader))
 			mu.Unlock()
 			if first {
 				ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
