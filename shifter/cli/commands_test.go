@@ -17,6 +17,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
@@ -96,7 +97,7 @@ func newHarness(t *testing.T, bin, auth string) *harness {
 	} else {
 		opts = append(opts, client.WithToken(adminSecret))
 	}
-	s, net := openShifterWithAuth(t, auth)
+	s, net := daemontest.Open(t, auth)
 	c, err := client.New(s.URL(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -609,7 +610,7 @@ func testWatchPlain(t *testing.T, h *harness) {
 }
 
 // testReplicas: on a bolt store the shifter answering is the only replica
-// and holds no leases (ha_test.go covers a shared store).
+// and holds no leases (TestReplicasTable shows a shared store).
 func testReplicas(t *testing.T, h *harness) {
 	if out := h.ok("replicas"); !strings.Contains(out, "is the only replica (bolt store)") {
 		t.Errorf("shifter replicas:\n%s", out)

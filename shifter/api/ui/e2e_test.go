@@ -13,9 +13,9 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -290,24 +290,13 @@ func rows(selector string) string {
 
 // openShifter runs a shifter in-process against its own moto account. A
 // request without a token reads as "anonymous"; adminToken is "admin".
-func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
+func openShifter(t *testing.T) (*daemon.Server, awstest.Net) {
 	t.Helper()
-	awsCfg := awstest.Config(t)
-	net := awstest.Network(t, awsCfg)
-	s, _ := clitest.Serve(t, fmt.Sprintf(`
-listen          = "127.0.0.1:0"
-poll_interval   = "50ms"
-resync_interval = "1s"
-store { path = %q }
-auth {
-  anonymous { role = "read" }
+	return daemontest.Open(t, fmt.Sprintf(`anonymous { role = "read" }
   token "admin" {
     role   = "admin"
     sha256 = %q
-  }
-}
-`, filepath.Join(t.TempDir(), "shifter.db"), api.HashToken(adminToken)), awsCfg)
-	return s, net
+  }`, api.HashToken(adminToken)))
 }
 
 // testEndpoint is an endpoint of its own team with a policy whose steps

@@ -1,12 +1,10 @@
-package cli_test
+package daemon_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,9 +12,9 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
@@ -27,7 +25,7 @@ const otherTeamToken = "search-reader-token"
 
 // replica is a shifter the test may close before it ends.
 type replica struct {
-	*cli.Server
+	*daemon.Server
 	close func() error
 }
 
@@ -38,7 +36,7 @@ func openReplica(t *testing.T, awsCfg awssdk.Config, id string) replica {
 	t.Helper()
 	awsCfg = awsCfg.Copy()
 	awsCfg.APIOptions = append(awsCfg.APIOptions, dynamodbtest.Serialize) // moto: see dynamodbtest
-	s, closeReplica := clitest.Serve(t, fmt.Sprintf(`
+	s, closeReplica := daemontest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 replica_id      = %q
 poll_interval   = "50ms"
@@ -114,7 +112,8 @@ func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
 
 // checkReplicas checks GET /v1/replicas on a replica at url: it names
 // itself and both live replicas, and only the replica at holderURL holds
-// the lease of web, which a reader of another team does not see.
+// the lease of web, which a reader of another team does not see. (The
+// CLI's table of it is TestReplicasTable.)
 func checkReplicas(t *testing.T, url, holderURL string) {
 	t.Helper()
 	replicasAt := func(url string, opts ...client.Option) wire.ReplicasView {
@@ -141,18 +140,6 @@ func checkReplicas(t *testing.T, url, holderURL string) {
 		if len(r.Leases) != want || (want == 1 && (r.Leases[0].Endpoint != "web" || r.Leases[0].Generation < 1)) {
 			t.Errorf("replica %s holds %+v, want %d lease of web", r.ID, r.Leases, want)
 		}
-	}
-	var out, errs bytes.Buffer
-	if code := cli.Run(t.Context(), []string{"replicas", "-addr", url}, &out, &errs); code != 0 {
-		t.Fatalf("shifter replicas: exit %d: %s", code, errs.String())
-	}
-	for _, want := range []string{view.Replica + " *", holder + "  "} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("shifter replicas does not show %q:\n%s", want, out.String())
-		}
-	}
-	if !regexp.MustCompile(regexp.QuoteMeta(holder) + ` +expires in \d+s +web\n`).MatchString(out.String()) {
-		t.Errorf("shifter replicas does not show %s holding web:\n%s", holder, out.String())
 	}
 	for _, r := range replicasAt(url, client.WithToken(otherTeamToken)).Replicas {
 		if len(r.Leases) != 0 {
