@@ -13,6 +13,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -41,15 +42,18 @@ func TestServeCommandRunsUntilCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int)
-	var stderr bytes.Buffer
-	go func() { done <- cli.Run(ctx, []string{"serve", "-config", path}, io.Discard, &stderr) }()
-	time.Sleep(500 * time.Millisecond)
+	defer cancel()
+	done := make(chan int, 1)
+	stderr := &syncbuf.Buffer{}
+	go func() { done <- cli.Run(ctx, []string{"serve", "-config", path}, io.Discard, stderr) }()
+	if !stderr.WaitFor("shifter serving", 20*time.Second) {
+		t.Fatalf("serve did not start serving within 20s:\n%s", stderr)
+	}
 	cancel()
 	select {
 	case code := <-done:
-		if code != 0 || !strings.Contains(stderr.String(), "shifter serving") {
-			t.Errorf("exit %d, stderr %s", code, stderr.String())
+		if code != 0 || !strings.Contains(stderr.String(), "shutting down") {
+			t.Errorf("exit %d, stderr %s", code, stderr)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after its context was cancelled")

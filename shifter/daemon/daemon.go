@@ -46,6 +46,10 @@ type Server struct {
 	// Timeouts bound how long a client may take; zero fields get defaults.
 	Timeouts Timeouts
 
+	// connState, when set, hears the API's connections change state
+	// (tests: export_test.go).
+	connState func(net.Conn, http.ConnState)
+
 	store      store.Store
 	reconciler *reconcile.Reconciler
 	notifier   *notify.Notifier
@@ -138,6 +142,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		WriteTimeout:      cmp.Or(s.Timeouts.Write, time.Minute), // event streams lift it
 		IdleTimeout:       cmp.Or(s.Timeouts.Idle, 2*time.Minute),
 		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		ConnState:         s.connState,
 	}
 	if cfg.TLSCertFile != "" {
 		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestServeRollsOutAReleaseDeclaredThroughTheAPI(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	checkMetrics(t, s.URL()+"/metrics")
+	checkMetrics(t, s.URL())
 
 	// Deleting the endpoint tears its environments and rule down, then
 	// forgets it.
@@ -164,8 +165,8 @@ func TestBadInputCreatesNothing(t *testing.T) {
 			t.Errorf("PUT release %s %v = %d %v, want 400 invalid %q", tc.track, tc.body, code, body, tc.field)
 		}
 	}
-	// Give the reconciler time to act on anything that slipped through.
-	time.Sleep(300 * time.Millisecond)
+	// Let the reconciler act on anything that slipped through.
+	waitWake(t, s.URL())
 	if code, _ := call(t, "GET", s.URL()+"/v1/endpoints/web/releases/production", nil); code != http.StatusNotFound {
 		t.Errorf("a rejected release was stored: GET = %d", code)
 	}
@@ -184,13 +185,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 // that every family the shifter exposes saw it.
 func checkMetrics(t *testing.T, url string) {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	body := string(b)
+	body := metrics(t, url)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^ionroller_rollouts\{state="complete"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_rollouts_ended_total\{phase="complete"\} 1$`),
@@ -263,14 +258,29 @@ func TestSlowClientsCannotHoldAConnection(t *testing.T) {
 // connection, dialled and never used, must not make Close fail or wait
 // past its grace.
 func TestCloseCutsConnectionsThatNeverSentARequest(t *testing.T) {
+	accepted := make(chan struct{}, 1)
 	s, closeShifter := daemontest.Serve(t, fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\n", filepath.Join(t.TempDir(), "s.db")), awstest.Config(t),
-		func(s *daemon.Server) { s.Timeouts.Shutdown = 300 * time.Millisecond })
+		func(s *daemon.Server) {
+			s.Timeouts.Shutdown = 300 * time.Millisecond
+			daemon.SetConnState(s, func(_ net.Conn, state http.ConnState) {
+				if state == http.StateNew {
+					select {
+					case accepted <- struct{}{}:
+					default:
+					}
+				}
+			})
+		})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	time.Sleep(50 * time.Millisecond) // the server has accepted it
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not accept the connection within 5s")
+	}
 	start := time.Now()
 	if err := closeShifter(); err != nil {
 		t.Errorf("Close with an unused connection open = %v", err)
@@ -281,4 +291,43 @@ func TestCloseCutsConnectionsThatNeverSentARequest(t *testing.T) {
 	if _, err := conn.Read(make([]byte, 1)); err == nil {
 		t.Error("the unused connection is still open after Close")
 	}
+}
+
+// metrics returns what the shifter at url serves on /metrics.
+func metrics(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// waitWake waits until the reconciler has finished a wake of the endpoint
+// that began after the call: two more than now, as one may be under way.
+func waitWake(t *testing.T, url string) {
+	t.Helper()
+	want := wakes(t, url) + 2
+	for deadline := time.Now().Add(10 * time.Second); wakes(t, url) < want; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reconciler did not wake within 10s")
+		}
+	}
+}
+
+// wakes is how many wakes of its endpoints the reconciler finished, by its
+// metrics.
+func wakes(t *testing.T, url string) int {
+	t.Helper()
+	n := 0
+	for _, m := range regexp.MustCompile(`(?m)^ionroller_reconcile_seconds_count\{outcome="[a-z]+"\} (\d+)$`).FindAllStringSubmatch(metrics(t, url), -1) {
+		v, _ := strconv.Atoi(m[1])
+		n += v
+	}
+	return n
 }

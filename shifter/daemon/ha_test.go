@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"testing"
@@ -169,15 +168,9 @@ func waitRelease(t *testing.T, url, version string) {
 // scrape returns the first group of pattern in the shifter's metrics.
 func scrape(t *testing.T, url, pattern string) string {
 	t.Helper()
-	res, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(pattern).FindSubmatch(b)
+	m := regexp.MustCompile(pattern).FindStringSubmatch(metrics(t, url))
 	if m == nil {
 		return ""
 	}
-	return string(m[1])
+	return m[1]
 }
