@@ -141,7 +141,7 @@ func endpointSpecAttributes(ctx context.Context, def rollout.Endpoint, diags *di
 			MarkdownDescription: "Name of the endpoint, unique in the shifter: 2 to 40 lowercase letters, digits and hyphens, " +
 				"starting with a letter.",
 			Required:      true,
-			Validators:    []validator.String{stringvalidator.RegexMatches(rollout.NamePattern, "must be 2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen")},
+			Validators:    []validator.String{stringvalidator.RegexMatches(rollout.NamePattern, "must be "+rollout.NameRule)},
 			PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 		},
 		"team": schema.StringAttribute{
@@ -149,7 +149,7 @@ func endpointSpecAttributes(ctx context.Context, def rollout.Endpoint, diags *di
 				"when omitted the shifter sets the token's team.",
 			Optional:      true,
 			Computed:      true,
-			Validators:    []validator.String{stringvalidator.RegexMatches(rollout.TeamPattern, "must be lowercase letters, digits, '_' and '-' (at most 63)")},
+			Validators:    []validator.String{stringvalidator.RegexMatches(rollout.TeamPattern, "must be "+rollout.TeamRule)},
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		},
 		"placement":     placementAttribute(ctx, diags),

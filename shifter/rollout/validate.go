@@ -35,6 +35,12 @@ var (
 	WebhookURLPattern = regexp.MustCompile(`^https?://[^/?#\s@]+(/[^\s]*)?$`)
 )
 
+// What a name and a team must be, in the words of every error about them.
+const (
+	NameRule = "2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen"
+	TeamRule = "lowercase letters, digits, '_' and '-' (at most 63)"
+)
+
 // Limits on durations and sizes; outside them a value is a mistake.
 const (
 	MaxSteps            = 20
@@ -66,10 +72,10 @@ const (
 // error naming it, or nil.
 func (ep *Endpoint) Validate() error {
 	if !NamePattern.MatchString(ep.Name) {
-		return Invalid("name", "must be 2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen; got %q", ep.Name)
+		return Invalid("name", "must be %s; got %q", NameRule, ep.Name)
 	}
 	if ep.Team != "" && !TeamPattern.MatchString(ep.Team) {
-		return Invalid("team", "must be lowercase letters, digits, '_' and '-' (at most 63); got %q", ep.Team)
+		return Invalid("team", "must be %s; got %q", TeamRule, ep.Team)
 	}
 	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate, ep.Notifications.validate} {
 		if err := check(); err != nil {
