@@ -32,7 +32,7 @@ func TestAccAuthorizationErrors(t *testing.T) {
 	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/app", 8080, s.net.AMI
 	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
 	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 100}}, 0
-	if _, err := s.client.PutEndpoint(t.Context(), ep, 0); err != nil {
+	if _, err := s.client.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	release := fmt.Sprintf("resource \"ionroller_release\" \"test\" {\n  endpoint = %q\n  version  = \"v1\"\n  wait_for = \"none\"\n}\n", existing)

@@ -72,6 +72,6 @@ func (d *endpointDataSource) Read(ctx context.Context, req datasource.ReadReques
 		return
 	}
 
-	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &config)...)
+	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &config)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, config)...)
 }

@@ -92,7 +92,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	}
 
 	ctx = tflog.SetField(ctx, "endpoint", ep.Name)
-	view, err := r.client.PutEndpoint(ctx, ep, 0) // 0: create only
+	view, err := r.client.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	if err != nil {
 		if rollout.ErrorCode(err) == rollout.ECONFLICT {
 			resp.Diagnostics.AddError("Error creating "+endpointObject(ep.Name), fmt.Sprintf(
@@ -105,7 +105,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	tflog.Info(ctx, "endpoint created", map[string]any{"revision": view.Endpoint.Revision})
 
-	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &plan.endpointModel)...)
+	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -130,7 +130,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
-	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &state.endpointModel)...)
+	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -171,7 +171,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	tflog.Info(ctx, "endpoint updated", map[string]any{"revision": view.Endpoint.Revision})
 
-	resp.Diagnostics.Append(flattenEndpoint(ctx, view, &plan.endpointModel)...)
+	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }

@@ -197,7 +197,7 @@ func (s *testShifter) releaseRevision(t *testing.T, endpoint string) int64 {
 // gone.
 func (s *testShifter) deleteEndpoint(name string) error {
 	ctx := context.Background()
-	if _, err := s.client.DeleteEndpoint(ctx, name, anyRevision); err != nil {
+	if _, err := s.client.DeleteEndpoint(ctx, name, rollout.RevisionAny); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)

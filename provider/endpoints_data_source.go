@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -42,16 +41,6 @@ type endpointSummaryModel struct {
 	State         types.String `tfsdk:"state"`
 	StableVersion types.String `tfsdk:"stable_version"`
 	Weights       types.Map    `tfsdk:"weights"`
-}
-
-func endpointSummaryType() types.ObjectType {
-	return types.ObjectType{AttrTypes: map[string]attr.Type{
-		"name":           types.StringType,
-		"team":           types.StringType,
-		"state":          types.StringType,
-		"stable_version": types.StringType,
-		"weights":        types.MapType{ElemType: types.Int64Type},
-	}}
 }
 
 func (d *endpointsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -102,11 +91,14 @@ func (d *endpointsDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	tflog.Debug(ctx, "listed endpoints", map[string]any{"team": team, "count": len(views)})
 
-	config.Endpoints = flattenEndpointSummaries(ctx, views, &resp.Diagnostics)
+	t := objectType(resp.State.Schema.Type(), &resp.Diagnostics)
+	config.Endpoints = flattenEndpointSummaries(ctx, objectType(t.AttrTypes["endpoints"], &resp.Diagnostics), views, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, config)...)
 }
 
-func flattenEndpointSummaries(ctx context.Context, views []rollout.EndpointView, diags *diag.Diagnostics) types.List {
+// flattenEndpointSummaries returns the list of views; t is the object type
+// of its elements.
+func flattenEndpointSummaries(ctx context.Context, t types.ObjectType, views []rollout.EndpointView, diags *diag.Diagnostics) types.List {
 	summaries := make([]endpointSummaryModel, 0, len(views))
 	for _, v := range views {
 		summaries = append(summaries, endpointSummaryModel{
@@ -117,5 +109,5 @@ func flattenEndpointSummaries(ctx context.Context, views []rollout.EndpointView,
 			Weights:       int64Map(v.Status.Weights),
 		})
 	}
-	return listValue(ctx, endpointSummaryType(), summaries, diags)
+	return listValue(ctx, t, summaries, diags)
 }

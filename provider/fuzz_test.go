@@ -47,10 +47,10 @@ func FuzzDurationValidator(f *testing.F) {
 	at := path.Root("policy").AtName("bake_time")
 	f.Fuzz(func(t *testing.T, s string) {
 		var resp validator.StringResponse
-		durationBetween(0, maxWait).ValidateString(context.Background(),
+		durationBetween(0, rollout.MaxWait).ValidateString(context.Background(),
 			validator.StringRequest{Path: at, ConfigValue: types.StringValue(s)}, &resp)
 		d, err := rollout.ParseDuration(s)
-		valid := err == nil && d.D() >= 0 && d.D() <= maxWait
+		valid := err == nil && d.D() >= 0 && d.D() <= rollout.MaxWait
 		checkDiagnostics(t, resp.Diagnostics, at, valid, s)
 	})
 }
@@ -62,6 +62,11 @@ func FuzzStepsValidator(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	at := path.Root("policy").AtName("steps")
+	var diags diag.Diagnostics
+	stepType := objectType(stepsAttribute(context.Background(), nil, &diags).GetType(), &diags)
+	if diags.HasError() {
+		f.Fatal(diags)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var raw [][2]any
 		if json.Unmarshal(data, &raw) != nil {
@@ -79,7 +84,7 @@ func FuzzStepsValidator(f *testing.F) {
 			step := rollout.Step{Weight: int(weight)}
 			if pause != "" {
 				d, err := rollout.ParseDuration(pause)
-				if err != nil || d.D() < 0 || d.D() > maxWait {
+				if err != nil || d.D() < 0 || d.D() > rollout.MaxWait {
 					return // the pause attribute's own validator reports it
 				}
 				m.Pause, step.Pause = newDuration(d), &d
@@ -90,7 +95,7 @@ func FuzzStepsValidator(f *testing.F) {
 			models = append(models, m)
 			steps = append(steps, step)
 		}
-		list, diags := types.ListValueFrom(context.Background(), stepType(), models)
+		list, diags := types.ListValueFrom(context.Background(), stepType, models)
 		if diags.HasError() {
 			t.Fatalf("building the list: %v", diags)
 		}

@@ -21,8 +21,8 @@ import (
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 )
 
 // The acceptance tests run the real thing: terraform (the binary on PATH)
@@ -62,7 +62,7 @@ func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShif
 func startShifterOn(t testing.TB, awsCfg aws.Config, poll, resync string, tokens ...string) *testShifter {
 	t.Helper()
 	net := awstest.Network(t, awsCfg)
-	srv, _ := clitest.Serve(t, fmt.Sprintf(`
+	srv, _ := daemontest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = %q
 resync_interval = %q

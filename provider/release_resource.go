@@ -205,7 +205,7 @@ func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx = tflog.SetField(ctx, "release", releaseID(rel.Endpoint, rel.Track))
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	view, err := r.client.PutRelease(ctx, rel, 0) // 0: create only
+	view, err := r.client.PutRelease(ctx, rel, rollout.RevisionNew)
 	if err != nil {
 		object := releaseObject(rel.Endpoint, rel.Track)
 		if rollout.ErrorCode(err) == rollout.ECONFLICT {

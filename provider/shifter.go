@@ -26,9 +26,6 @@ import (
 // read fails instead of overwriting someone else's change.
 const revisionKey = "revision"
 
-// anyRevision skips the shifter's revision check (store.Any).
-const anyRevision int64 = -1
-
 // privateGetter and privateSetter are the private state of a request and of
 // a response (the framework's type is internal).
 type (
@@ -41,8 +38,8 @@ type (
 )
 
 // getRevision returns the revision kept in private state. A state without
-// one (written by hand, or moved) gets anyRevision: the write then cannot
-// detect a concurrent change, which is logged.
+// one (written by hand, or moved) gets rollout.RevisionAny: the write then
+// cannot detect a concurrent change, which is logged.
 func getRevision(ctx context.Context, p privateGetter) (int64, diag.Diagnostics) {
 	b, diags := p.GetKey(ctx, revisionKey)
 	if diags.HasError() {
@@ -50,7 +47,7 @@ func getRevision(ctx context.Context, p privateGetter) (int64, diag.Diagnostics)
 	}
 	if len(b) == 0 {
 		tflog.Warn(ctx, "no shifter revision in private state; writing without a revision check")
-		return anyRevision, diags
+		return rollout.RevisionAny, diags
 	}
 	rev, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -37,33 +36,6 @@ type rolloutStatusModel struct {
 	Weight  types.Int64  `tfsdk:"weight"`
 	NextAt  types.String `tfsdk:"next_at"`
 	Reason  types.String `tfsdk:"reason"`
-}
-
-func statusType() types.ObjectType {
-	return types.ObjectType{AttrTypes: map[string]attr.Type{
-		"state":           types.StringType,
-		"stable_version":  types.StringType,
-		"preview_version": types.StringType,
-		"weights":         types.MapType{ElemType: types.Int64Type},
-		"hot_versions":    types.ListType{ElemType: hotVersionType()},
-		"rollout":         rolloutStatusType(),
-	}}
-}
-
-func hotVersionType() types.ObjectType {
-	return types.ObjectType{AttrTypes: map[string]attr.Type{"version": types.StringType, "until": types.StringType}}
-}
-
-func rolloutStatusType() types.ObjectType {
-	return types.ObjectType{AttrTypes: map[string]attr.Type{
-		"version": types.StringType,
-		"phase":   types.StringType,
-		"step":    types.Int64Type,
-		"steps":   types.Int64Type,
-		"weight":  types.Int64Type,
-		"next_at": types.StringType,
-		"reason":  types.StringType,
-	}}
 }
 
 // statusAttribute is the computed status of an endpoint.
@@ -119,15 +91,16 @@ func statusAttribute() schema.SingleNestedAttribute {
 	}
 }
 
-// flattenStatus returns the status object of s.
-func flattenStatus(ctx context.Context, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
+// flattenStatus returns the status object of s; t is its object type.
+func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
 	hot := make([]hotVersionModel, 0, len(s.HotVersions))
 	for _, h := range s.HotVersions {
 		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), Until: timeOrNull(h.Until)})
 	}
-	ro := types.ObjectNull(rolloutStatusType().AttrTypes)
+	roType := objectType(t.AttrTypes["rollout"], diags)
+	ro := types.ObjectNull(roType.AttrTypes)
 	if r := s.Rollout; r != nil {
-		ro = objectValue(ctx, rolloutStatusType(), rolloutStatusModel{
+		ro = objectValue(ctx, roType, rolloutStatusModel{
 			Version: types.StringValue(r.Version),
 			Phase:   types.StringValue(string(r.Phase)),
 			Step:    types.Int64Value(int64(r.Step)),
@@ -137,12 +110,12 @@ func flattenStatus(ctx context.Context, s rollout.EndpointStatus, diags *diag.Di
 			Reason:  stringOrNull(r.Reason),
 		}, diags)
 	}
-	return objectValue(ctx, statusType(), statusModel{
+	return objectValue(ctx, t, statusModel{
 		State:          types.StringValue(s.State),
 		StableVersion:  stringOrNull(s.StableVersion),
 		PreviewVersion: stringOrNull(s.PreviewVersion),
 		Weights:        int64Map(s.Weights),
-		HotVersions:    listValue(ctx, hotVersionType(), hot, diags),
+		HotVersions:    listValue(ctx, objectType(t.AttrTypes["hot_versions"], diags), hot, diags),
 		Rollout:        ro,
 	}, diags)
 }

@@ -62,7 +62,7 @@ func (stepsValidator) ValidateList(ctx context.Context, req validator.ListReques
 		}
 		if !m.Pause.IsNull() {
 			d, err := m.Pause.duration()
-			if err != nil || d.D() > maxWait {
+			if err != nil || d.D() > rollout.MaxWait {
 				return
 			}
 			step.Pause = &d

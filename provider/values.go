@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -52,6 +53,20 @@ func int64Map(values map[string]int) types.Map {
 		elems[k] = types.Int64Value(int64(v))
 	}
 	return types.MapValueMust(types.Int64Type, elems)
+}
+
+// objectType returns the object type of values of type t, or of their
+// elements when t is a list of objects. Flatten takes its types from the
+// schema this way, attribute by attribute, so no type is written beside it.
+func objectType(t attr.Type, diags *diag.Diagnostics) types.ObjectType {
+	if l, ok := t.(types.ListType); ok {
+		t = l.ElemType
+	}
+	o, ok := t.(types.ObjectType)
+	if !ok {
+		diags.AddError("Unexpected Schema Type", fmt.Sprintf("Expected an object type, got %v. This is a bug in the provider.", t))
+	}
+	return o
 }
 
 // objectValue returns the object of type t holding model (a struct with

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // act queues an operator command for the endpoint's reconciler, which
@@ -12,7 +13,7 @@ import (
 // records its decision (or why it ignored the command) in the trail.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	name := r.PathValue("name")
-	var req ActionRequest
+	var req wire.ActionRequest
 	if err := decode(w, r, &req, true); err != nil {
 		return err
 	}

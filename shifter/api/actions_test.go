@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func TestActions(t *testing.T) {
-	deployer := principalName("payments", api.RoleDeploy)
+	deployer := principalName("payments", wire.RoleDeploy)
 	for _, tc := range []struct {
 		name   string
 		phase  rollout.Phase // "" for no rollout

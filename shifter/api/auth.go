@@ -10,28 +10,18 @@ import (
 	"strings"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
-// Role is what a principal may do. Each role includes the ones before it.
-type Role string
-
-const (
-	// RoleRead may read every endpoint, release and event it can see.
-	RoleRead Role = "read"
-	// RoleDeploy may also declare and remove releases and act on rollouts:
-	// what a team's CI needs, without being able to delete its endpoints.
-	RoleDeploy Role = "deploy"
-	// RoleAdmin may also create, change and delete endpoints.
-	RoleAdmin Role = "admin"
-)
-
-func (r Role) rank() int {
+// rank orders the roles: each includes the ones of lower rank. An unknown
+// role has rank 0 and may do nothing.
+func rank(r wire.Role) int {
 	switch r {
-	case RoleRead:
+	case wire.RoleRead:
 		return 1
-	case RoleDeploy:
+	case wire.RoleDeploy:
 		return 2
-	case RoleAdmin:
+	case wire.RoleAdmin:
 		return 3
 	}
 	return 0
@@ -43,7 +33,7 @@ type Token struct {
 	Name string
 	// Team restricts the token to endpoints of that team; empty is global.
 	Team string
-	Role Role
+	Role wire.Role
 	// Endpoints restricts the token to endpoint names matching one of
 	// these path.Match patterns; empty allows every name.
 	Endpoints []string
@@ -56,7 +46,7 @@ type Token struct {
 type Principal struct {
 	Name      string
 	Team      string
-	Role      Role
+	Role      wire.Role
 	Endpoints []string
 }
 
@@ -112,7 +102,7 @@ func (p Principal) validate() error {
 	if p.Name == "" {
 		return fmt.Errorf("a name is required")
 	}
-	if p.Role.rank() == 0 {
+	if rank(p.Role) == 0 {
 		return fmt.Errorf("role %q is not one of read, deploy, admin", p.Role)
 	}
 	if p.Team != "" && !rollout.TeamPattern.MatchString(p.Team) {
@@ -157,8 +147,8 @@ func (a *Auth) authenticate(r *http.Request) (*Principal, error) {
 }
 
 // require refuses a principal whose role is below need.
-func (p *Principal) require(need Role) error {
-	if p.Role.rank() < need.rank() {
+func (p *Principal) require(need wire.Role) error {
+	if rank(p.Role) < rank(need) {
 		return rollout.Errorf(rollout.EFORBIDDEN, "%s has role %s; this needs %s", p.Name, p.Role, need)
 	}
 	return nil
@@ -200,7 +190,7 @@ func (p *Principal) mayChange(name, team string) error {
 // the actions the caller may take. The role is all it needs: a principal may
 // act on every endpoint it can see (mayChange), and the UI shows no other.
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p *Principal) error {
-	s.writeJSON(w, http.StatusOK, WhoAmI{Name: p.Name, Team: p.Team, Role: p.Role})
+	s.writeJSON(w, http.StatusOK, wire.WhoAmI{Name: p.Name, Team: p.Team, Role: p.Role})
 	return nil
 }
 

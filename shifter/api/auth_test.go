@@ -7,6 +7,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // TestAuthorizationMatrix runs every operation as every kind of caller on
@@ -19,28 +20,28 @@ func TestAuthorizationMatrix(t *testing.T) {
 		name         string
 		method, path string
 		body         any
-		need         api.Role
+		need         wire.Role
 		ok           int
 		// hidden answers a caller of another team: 404, so that neither a
 		// read nor a write reveals the endpoint; only a PUT of an existing
 		// name says 403, as endpoint names are global.
 		hidden int
 	}{
-		{"list endpoints", "GET", "/v1/endpoints", nil, api.RoleRead, 200, 200},
-		{"list replicas", "GET", "/v1/replicas", nil, api.RoleRead, 200, 200},
-		{"get endpoint", "GET", "/v1/endpoints/web", nil, api.RoleRead, 200, 404},
-		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), api.RoleAdmin, 201, 403},
-		{"update endpoint", "PUT", "/v1/endpoints/web", updated, api.RoleAdmin, 200, 403},
-		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, api.RoleAdmin, 202, 404},
-		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, api.RoleRead, 200, 404},
-		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, api.RoleDeploy, 200, 404},
-		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, api.RoleDeploy, 204, 404},
-		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, api.RoleDeploy, 202, 404},
-		{"read events", "GET", "/v1/endpoints/web/events", nil, api.RoleRead, 200, 404},
+		{"list endpoints", "GET", "/v1/endpoints", nil, wire.RoleRead, 200, 200},
+		{"list replicas", "GET", "/v1/replicas", nil, wire.RoleRead, 200, 200},
+		{"get endpoint", "GET", "/v1/endpoints/web", nil, wire.RoleRead, 200, 404},
+		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), wire.RoleAdmin, 201, 403},
+		{"update endpoint", "PUT", "/v1/endpoints/web", updated, wire.RoleAdmin, 200, 403},
+		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, wire.RoleAdmin, 202, 404},
+		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, wire.RoleRead, 200, 404},
+		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, wire.RoleDeploy, 200, 404},
+		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, wire.RoleDeploy, 204, 404},
+		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, wire.RoleDeploy, 202, 404},
+		{"read events", "GET", "/v1/endpoints/web/events", nil, wire.RoleRead, 200, 404},
 	}
 	type caller struct {
 		principal string
-		role      api.Role
+		role      wire.Role
 		own       bool
 	}
 	callers := []caller{{principal: ""}, {principal: "unknown"}}
@@ -49,7 +50,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			callers = append(callers, caller{principalName(team, role), role, team == "payments"})
 		}
 	}
-	rank := map[api.Role]int{api.RoleRead: 1, api.RoleDeploy: 2, api.RoleAdmin: 3}
+	rank := map[wire.Role]int{wire.RoleRead: 1, wire.RoleDeploy: 2, wire.RoleAdmin: 3}
 
 	for _, op := range operations {
 		for _, c := range callers {
@@ -90,7 +91,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					f.assertUnchanged(before)
 				}
 				if op.name == "list endpoints" && want == http.StatusOK {
-					var list api.EndpointList
+					var list wire.EndpointList
 					resp.must(t, want, &list)
 					if len(list.Endpoints) != map[bool]int{true: 1, false: 0}[c.own] {
 						t.Errorf("list %+v", list.Endpoints)
@@ -103,7 +104,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 func TestTeamTokenCreatesForItsTeamOnly(t *testing.T) {
 	f := newFixture(t)
-	admin := principalName("payments", api.RoleAdmin)
+	admin := principalName("payments", wire.RoleAdmin)
 	ep := testEndpoint("web")
 	ep.Team = ""
 	var v rollout.EndpointView
@@ -129,7 +130,7 @@ func TestAnonymousOnlyWhenConfigured(t *testing.T) {
 	f.seed(testEndpoint("web"), "")
 	f.do("GET", "/v1/endpoints/web", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
 
-	auth, err := api.NewAuth(nil, &api.Principal{Name: "demo", Role: api.RoleAdmin})
+	auth, err := api.NewAuth(nil, &api.Principal{Name: "demo", Role: wire.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,12 +157,12 @@ func TestNewAuthRefusesBadConfiguration(t *testing.T) {
 		want      string
 	}{
 		"unknown role":      {tokens: []api.Token{{Name: "ci", Role: "owner", SHA256: sum}}, want: "role"},
-		"no name":           {tokens: []api.Token{{Role: api.RoleRead, SHA256: sum}}, want: "name"},
-		"short hash":        {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: "abcd"}}, want: "sha256"},
-		"plain token":       {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: "secret"}}, want: "sha256"},
-		"bad team":          {tokens: []api.Token{{Name: "ci", Team: "Team A", Role: api.RoleRead, SHA256: sum}}, want: "team"},
-		"bad pattern":       {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, Endpoints: []string{"[web"}, SHA256: sum}}, want: "pattern"},
-		"name used twice":   {tokens: []api.Token{{Name: "ci", Role: api.RoleRead, SHA256: sum}, {Name: "ci", Role: api.RoleAdmin, SHA256: sum}}, want: "twice"},
+		"no name":           {tokens: []api.Token{{Role: wire.RoleRead, SHA256: sum}}, want: "name"},
+		"short hash":        {tokens: []api.Token{{Name: "ci", Role: wire.RoleRead, SHA256: "abcd"}}, want: "sha256"},
+		"plain token":       {tokens: []api.Token{{Name: "ci", Role: wire.RoleRead, SHA256: "secret"}}, want: "sha256"},
+		"bad team":          {tokens: []api.Token{{Name: "ci", Team: "Team A", Role: wire.RoleRead, SHA256: sum}}, want: "team"},
+		"bad pattern":       {tokens: []api.Token{{Name: "ci", Role: wire.RoleRead, Endpoints: []string{"[web"}, SHA256: sum}}, want: "pattern"},
+		"name used twice":   {tokens: []api.Token{{Name: "ci", Role: wire.RoleRead, SHA256: sum}, {Name: "ci", Role: wire.RoleAdmin, SHA256: sum}}, want: "twice"},
 		"anonymous no role": {anonymous: &api.Principal{Name: "demo"}, want: "anonymous"},
 	} {
 		_, err := api.NewAuth(tc.tokens, tc.anonymous)
@@ -196,12 +197,12 @@ func TestServerNeverLogsTokens(t *testing.T) {
 // reads here, for a token and for the anonymous principal alike.
 func TestWhoAmIAnswersThePrincipal(t *testing.T) {
 	f := newFixture(t)
-	for _, want := range []api.WhoAmI{
-		{Name: root, Role: api.RoleAdmin},
-		{Name: "payments-deploy", Team: "payments", Role: api.RoleDeploy},
-		{Name: "web-only", Role: api.RoleRead},
+	for _, want := range []wire.WhoAmI{
+		{Name: root, Role: wire.RoleAdmin},
+		{Name: "payments-deploy", Team: "payments", Role: wire.RoleDeploy},
+		{Name: "web-only", Role: wire.RoleRead},
 	} {
-		var got api.WhoAmI
+		var got wire.WhoAmI
 		f.do("GET", "/v1/whoami", want.Name, nil).must(t, http.StatusOK, &got)
 		if got != want {
 			t.Errorf("whoami as %s = %+v, want %+v", want.Name, got, want)
@@ -210,14 +211,14 @@ func TestWhoAmIAnswersThePrincipal(t *testing.T) {
 	f.do("GET", "/v1/whoami", "", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
 	f.do("GET", "/v1/whoami", "forged", nil).apiError(t, http.StatusUnauthorized, rollout.EUNAUTHORIZED)
 
-	auth, err := api.NewAuth(nil, &api.Principal{Name: "anonymous", Role: api.RoleRead})
+	auth, err := api.NewAuth(nil, &api.Principal{Name: "anonymous", Role: wire.RoleRead})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f = newFixture(t, func(s *api.Server) { s.Auth = auth })
-	var got api.WhoAmI
+	var got wire.WhoAmI
 	f.do("GET", "/v1/whoami", "", nil).must(t, http.StatusOK, &got)
-	if want := (api.WhoAmI{Name: "anonymous", Role: api.RoleRead}); got != want {
+	if want := (wire.WhoAmI{Name: "anonymous", Role: wire.RoleRead}); got != want {
 		t.Errorf("whoami without a token = %+v, want %+v", got, want)
 	}
 }

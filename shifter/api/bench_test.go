@@ -18,8 +18,8 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // BenchmarkEventSubscribers measures how many live event streams (SSE) one
@@ -56,10 +56,10 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.PutEndpoint(ctx, testEndpoint("web"), store.New); err != nil {
+	if _, err := st.PutEndpoint(ctx, testEndpoint("web"), rollout.RevisionNew); err != nil {
 		b.Fatal(err)
 	}
-	anyone := &api.Principal{Name: "bench", Role: api.RoleRead}
+	anyone := &api.Principal{Name: "bench", Role: wire.RoleRead}
 	auth, err := api.NewAuth(nil, anyone)
 	if err != nil {
 		b.Fatal(err)
@@ -78,7 +78,7 @@ func deliverToSubscribers(b *testing.B, n, events int) []time.Duration {
 	for i := range n {
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/endpoints/web/events", nil)
-			req.Header.Set("Accept", api.EventStreamType)
+			req.Header.Set("Accept", wire.EventStreamType)
 			res, err := client.Do(req)
 			if err != nil {
 				if ctx.Err() == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -16,7 +17,7 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	list := EndpointList{Endpoints: []rollout.EndpointView{}}
+	list := wire.EndpointList{Endpoints: []rollout.EndpointView{}}
 	for _, ep := range eps {
 		if !p.sees(ep.Name, ep.Team) || (team != "" && ep.Team != team) {
 			continue
@@ -68,7 +69,7 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := ep.Validate(); err != nil {
 		return err
 	}
-	expect, err := expectedRevision(r)
+	expect, err := wire.ExpectedRevision(r.Header)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 // the endpoint stays readable (state "deleting") until it is gone.
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	name := r.PathValue("name")
-	expect, err := expectedRevision(r)
+	expect, err := wire.ExpectedRevision(r.Header)
 	if err != nil {
 		return err
 	}

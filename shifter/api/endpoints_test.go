@@ -6,9 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func TestPutEndpointCreatesWithDefaultsAndEvent(t *testing.T) {
@@ -28,7 +27,7 @@ func TestPutEndpointCreatesWithDefaultsAndEvent(t *testing.T) {
 		// Fields the shifter owns are ignored.
 		"revision": 7, "deleting": true, "created_at": "2001-01-01T00:00:00Z",
 	}
-	resp := f.do("PUT", "/v1/endpoints/web", principalName("payments", api.RoleAdmin), body)
+	resp := f.do("PUT", "/v1/endpoints/web", principalName("payments", wire.RoleAdmin), body)
 	var v rollout.EndpointView
 	resp.must(t, http.StatusCreated, &v)
 
@@ -100,7 +99,7 @@ func TestGetAndListEndpoints(t *testing.T) {
 		t.Errorf("got %+v, ETag %s", v.Endpoint, resp.header.Get("ETag"))
 	}
 
-	var list api.EndpointList
+	var list wire.EndpointList
 	f.do("GET", "/v1/endpoints", root, nil).must(t, http.StatusOK, &list)
 	if len(list.Endpoints) != 1 || list.Endpoints[0].Endpoint.Name != "web" {
 		t.Errorf("list %+v", list)
@@ -125,12 +124,12 @@ func TestListEndpointsFiltersByTeamAndPattern(t *testing.T) {
 	}{
 		{root, "", []string{"search-api", "shared", "web", "web-admin"}},
 		{root, "?team=payments", []string{"web", "web-admin"}},
-		{principalName("payments", api.RoleRead), "", []string{"web", "web-admin"}},
-		{principalName("payments", api.RoleRead), "?team=search", []string{}},
-		{principalName("search", api.RoleAdmin), "", []string{"search-api"}},
+		{principalName("payments", wire.RoleRead), "", []string{"web", "web-admin"}},
+		{principalName("payments", wire.RoleRead), "?team=search", []string{}},
+		{principalName("search", wire.RoleAdmin), "", []string{"search-api"}},
 		{"web-only", "", []string{"web", "web-admin"}},
 	} {
-		var list api.EndpointList
+		var list wire.EndpointList
 		f.do("GET", "/v1/endpoints"+tc.query, tc.principal, nil).must(t, http.StatusOK, &list)
 		got := []string{}
 		for _, v := range list.Endpoints {
@@ -242,11 +241,11 @@ func TestDeleteEndpoint(t *testing.T) {
 	f.do("DELETE", "/v1/endpoints/web/releases/production", root, nil).must(t, http.StatusNoContent, nil)
 
 	// The reconciler removes it once AWS is clean; its trail stays.
-	if err := f.store.DeleteEndpoint(t.Context(), "web", store.Any); err != nil {
+	if err := f.store.DeleteEndpoint(t.Context(), "web", rollout.RevisionAny); err != nil {
 		t.Fatal(err)
 	}
 	f.do("GET", "/v1/endpoints/web", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
-	var page api.EventPage
+	var page wire.EventPage
 	f.do("GET", "/v1/endpoints/web/events", root, nil).must(t, http.StatusOK, &page)
 	if len(page.Events) != 3 {
 		t.Errorf("trail after deletion: %+v", page.Events)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Paging of GET /v1/endpoints/{name}/events.
@@ -30,7 +31,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err != nil {
 		return err
 	}
-	if strings.Contains(r.Header.Get("Accept"), EventStreamType) {
+	if strings.Contains(r.Header.Get("Accept"), wire.EventStreamType) {
 		return s.stream(w, r, p, name, after)
 	}
 	limit, err := queryInt(r, "limit", defaultEventLimit, 1)
@@ -44,7 +45,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err != nil {
 		return err
 	}
-	page := EventPage{Events: events, Next: after}
+	page := wire.EventPage{Events: events, Next: after}
 	if len(events) > 0 {
 		page.Next = events[len(events)-1].Seq
 	}
@@ -73,10 +74,10 @@ func (s *Server) mayReadTrail(r *http.Request, p *Principal, name string) error 
 // status line is sent, errors can only end the stream; the client
 // reconnects from the last id it saw.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, name string, after int64) error {
-	if id := r.Header.Get(LastEventIDHeader); id != "" {
+	if id := r.Header.Get(wire.LastEventIDHeader); id != "" {
 		seq, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || seq < 0 {
-			return rollout.Invalid(LastEventIDHeader, "must be an event sequence number; got %q", id)
+			return rollout.Invalid(wire.LastEventIDHeader, "must be an event sequence number; got %q", id)
 		}
 		after = seq
 	}
@@ -94,7 +95,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, p *Principal, na
 	// (ErrNotSupported) cut the stream and the client reconnects.
 	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
-	h.Set("Content-Type", EventStreamType)
+	h.Set("Content-Type", wire.EventStreamType)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 	w.WriteHeader(http.StatusOK)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // appendEvents adds n events to the trail of endpoint as the reconciler
@@ -31,7 +32,7 @@ func TestEventPages(t *testing.T) {
 	f.seed(testEndpoint("web"), "")
 	f.appendEvents("web", 5)
 
-	var page api.EventPage
+	var page wire.EventPage
 	f.do("GET", "/v1/endpoints/web/events?limit=2", root, nil).must(t, http.StatusOK, &page)
 	if len(page.Events) != 2 || page.Events[0].Seq != 1 || page.Next != 2 {
 		t.Fatalf("first page %+v", page)
@@ -44,7 +45,7 @@ func TestEventPages(t *testing.T) {
 	if len(page.Events) != 0 || page.Next != 5 {
 		t.Fatalf("empty page %+v, want no events and next unchanged", page)
 	}
-	f.do("GET", "/v1/endpoints/web/events", principalName("search", api.RoleAdmin), nil).
+	f.do("GET", "/v1/endpoints/web/events", principalName("search", wire.RoleAdmin), nil).
 		apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
 }
 
@@ -64,7 +65,7 @@ func (f *fixture) openStream(path, principal string, headers ...string) <-chan s
 		f.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tokenOf(principal))
-	req.Header.Set("Accept", api.EventStreamType)
+	req.Header.Set("Accept", wire.EventStreamType)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -72,7 +73,7 @@ func (f *fixture) openStream(path, principal string, headers ...string) <-chan s
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != api.EventStreamType {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != wire.EventStreamType {
 		resp.Body.Close()
 		f.t.Fatalf("stream answered %s, %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
@@ -140,7 +141,7 @@ func TestEventStreamBacklogThenLive(t *testing.T) {
 	f.seed(testEndpoint("web"), "")
 	f.appendEvents("web", 3)
 
-	stream := f.openStream("/v1/endpoints/web/events?after=1", principalName("payments", api.RoleRead))
+	stream := f.openStream("/v1/endpoints/web/events?after=1", principalName("payments", wire.RoleRead))
 	for _, want := range []int64{2, 3} {
 		if ev := next(t, stream, 5*time.Second); ev.Seq != want {
 			t.Fatalf("backlog event %d, want %d", ev.Seq, want)
@@ -180,7 +181,7 @@ func TestEventStreamResumesAfterLastEventID(t *testing.T) {
 	f.appendEvents("web", 5)
 
 	// Last-Event-ID, sent by a reconnecting reader, wins over after.
-	stream := f.openStream("/v1/endpoints/web/events?after=1", root, api.LastEventIDHeader, "3")
+	stream := f.openStream("/v1/endpoints/web/events?after=1", root, wire.LastEventIDHeader, "3")
 	if ev := next(t, stream, 5*time.Second); ev.Seq != 4 {
 		t.Fatalf("first event %d, want 4", ev.Seq)
 	}
@@ -206,26 +207,26 @@ func TestTrailOfADeletedEndpoint(t *testing.T) {
 	f := newFixture(t)
 	f.appendEvents("gone", 2) // the endpoint itself is no longer stored
 
-	var page api.EventPage
+	var page wire.EventPage
 	f.do("GET", "/v1/endpoints/gone/events", root, nil).must(t, http.StatusOK, &page)
 	if len(page.Events) != 2 {
 		t.Errorf("events %+v", page.Events)
 	}
 	// Its team is unknown, so a team's principal cannot prove it may read it.
-	f.do("GET", "/v1/endpoints/gone/events", principalName("payments", api.RoleAdmin), nil).
+	f.do("GET", "/v1/endpoints/gone/events", principalName("payments", wire.RoleAdmin), nil).
 		apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
 }
 
 func TestEventStreamsAreBoundedPerPrincipal(t *testing.T) {
 	f := newFixture(t, func(s *api.Server) { s.MaxStreams = 2 })
 	f.seed(testEndpoint("web"), "v1")
-	reader := principalName("payments", api.RoleRead)
+	reader := principalName("payments", wire.RoleRead)
 	path := "/v1/endpoints/web/events"
 	f.openStream(path, reader)
 	f.openStream(path, reader)
-	f.do("GET", path, reader, nil, "Accept", api.EventStreamType).apiError(t, http.StatusTooManyRequests, rollout.ETOOMANY)
+	f.do("GET", path, reader, nil, "Accept", wire.EventStreamType).apiError(t, http.StatusTooManyRequests, rollout.ETOOMANY)
 	// Another principal has its own bound.
-	f.openStream(path, principalName("payments", api.RoleAdmin))
+	f.openStream(path, principalName("payments", wire.RoleAdmin))
 	if n := f.server.Subscribers(); n != 3 {
 		t.Errorf("subscribers = %d, want 3", n)
 	}

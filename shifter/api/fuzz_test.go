@@ -10,8 +10,8 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // The fuzz targets send arbitrary bodies through the real handlers: whatever
@@ -26,10 +26,10 @@ func fuzzServer(f *testing.F) http.Handler {
 	f.Cleanup(func() { st.Close() })
 	ep := testEndpoint("web")
 	ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "preview.web.example.com", 11
-	if _, err := st.PutEndpoint(f.Context(), ep, store.New); err != nil {
+	if _, err := st.PutEndpoint(f.Context(), ep, rollout.RevisionNew); err != nil {
 		f.Fatal(err)
 	}
-	auth, err := api.NewAuth(nil, &api.Principal{Name: "fuzz", Role: api.RoleAdmin})
+	auth, err := api.NewAuth(nil, &api.Principal{Name: "fuzz", Role: wire.RoleAdmin})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func fuzzRequest(t *testing.T, h http.Handler, method, path string, body []byte)
 	switch code := rec.Code; {
 	case code < 300, code == http.StatusNotFound, code == http.StatusConflict:
 	case code == http.StatusBadRequest:
-		var e api.ErrorResponse
+		var e wire.ErrorResponse
 		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == nil || e.Error.Code != rollout.EINVALID || e.Error.Field == "" {
 			t.Fatalf("%s %s %q: 400 %s does not name a field", method, path, body, rec.Body)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Principals of the tests. The token of each is its name prefixed with
@@ -30,18 +31,18 @@ const (
 
 var testTeams = []string{"payments", "search"}
 
-var testRoles = []api.Role{api.RoleRead, api.RoleDeploy, api.RoleAdmin}
+var testRoles = []wire.Role{wire.RoleRead, wire.RoleDeploy, wire.RoleAdmin}
 
 func tokenOf(principal string) string { return "token-" + principal }
 
 // principalName is the name of the test principal of team with role.
-func principalName(team string, role api.Role) string { return team + "-" + string(role) }
+func principalName(team string, role wire.Role) string { return team + "-" + string(role) }
 
 func testAuth(t *testing.T) *api.Auth {
 	t.Helper()
 	tokens := []api.Token{
-		{Name: root, Role: api.RoleAdmin, SHA256: api.HashToken(tokenOf(root))},
-		{Name: "web-only", Role: api.RoleRead, Endpoints: []string{"web*"}, SHA256: api.HashToken(tokenOf("web-only"))},
+		{Name: root, Role: wire.RoleAdmin, SHA256: api.HashToken(tokenOf(root))},
+		{Name: "web-only", Role: wire.RoleRead, Endpoints: []string{"web*"}, SHA256: api.HashToken(tokenOf("web-only"))},
 	}
 	for _, team := range testTeams {
 		for _, role := range testRoles {
@@ -176,7 +177,7 @@ func (r response) must(t *testing.T, status int, v any) {
 // code, and returns it (as a value: most callers only assert).
 func (r response) apiError(t *testing.T, status int, code string) rollout.Error {
 	t.Helper()
-	var body api.ErrorResponse
+	var body wire.ErrorResponse
 	r.must(t, status, &body)
 	if body.Error == nil || body.Error.Code != code {
 		t.Fatalf("error %s, want code %s", r.body, code)
@@ -227,14 +228,14 @@ func specJSON(t *testing.T, ep rollout.Endpoint) map[string]any {
 func (f *fixture) seed(ep rollout.Endpoint, version string) {
 	f.t.Helper()
 	ctx := f.t.Context()
-	if _, err := f.store.PutEndpoint(ctx, ep, store.New); err != nil {
+	if _, err := f.store.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 		f.t.Fatal(err)
 	}
 	if version == "" {
 		return
 	}
 	r := rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: version}
-	if _, err := f.store.PutRelease(ctx, r, store.New); err != nil {
+	if _, err := f.store.PutRelease(ctx, r, rollout.RevisionNew); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // The helpers every handler shares: reading a body, reading the revision a
@@ -23,7 +23,7 @@ import (
 // refused so that a typo in a spec is an error rather than a silent default.
 // An empty body leaves v as it is when optional is set.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -103,33 +103,6 @@ func describeValue(v string) string {
 	return v
 }
 
-// expectedRevision returns the revision a write expects from its
-// preconditions: If-Match "N" (quoted or bare) expects N, If-None-Match *
-// expects a new object, and neither expects nothing (store.Any).
-func expectedRevision(r *http.Request) (int64, error) {
-	match, noneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
-	switch {
-	case match != "" && noneMatch != "":
-		return 0, rollout.Invalid("If-Match", "give If-Match or If-None-Match, not both")
-	case noneMatch != "":
-		if strings.TrimSpace(noneMatch) != "*" {
-			return 0, rollout.Invalid("If-None-Match", "only * is supported (create, never replace); got %q", noneMatch)
-		}
-		return store.New, nil
-	case match != "":
-		tag := strings.TrimPrefix(strings.TrimSpace(match), "W/")
-		if unquoted, err := strconv.Unquote(tag); err == nil {
-			tag = unquoted
-		}
-		rev, err := strconv.ParseInt(tag, 10, 64)
-		if err != nil || rev < 1 {
-			return 0, rollout.Invalid("If-Match", "must be a revision such as \"3\", as in the ETag of a read; got %q", match)
-		}
-		return rev, nil
-	}
-	return store.Any, nil
-}
-
 // writeJSON writes v with status. An encoding failure at this point can
 // only be logged: the status line is already sent.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
@@ -140,7 +113,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// writeError writes err as an ErrorResponse with the status of its code.
+// writeError writes err as a wire.ErrorResponse with the status of its code.
 // Internal errors are logged with their cause and answered with a generic
 // message, which tells a caller nothing about the store or the host.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -152,12 +125,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == rollout.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ionroller"`)
 	}
-	s.writeJSON(w, ErrorStatus(e.Code), ErrorResponse{Error: e})
+	s.writeJSON(w, wire.ErrorStatus(e.Code), wire.ErrorResponse{Error: e})
 }
 
 // writeView writes an endpoint or release view with its revision as ETag.
 func (s *Server) writeView(w http.ResponseWriter, status int, rev int64, v any) {
-	w.Header().Set("ETag", ETag(rev))
+	w.Header().Set("ETag", wire.ETag(rev))
 	s.writeJSON(w, status, v)
 }
 
@@ -177,11 +150,11 @@ func notFound(format string, args ...any) error {
 }
 
 // expectOrCurrent returns the revision to write with: the caller's, or when
-// the caller expects nothing (store.Any), the revision the handler read and
-// checked. The write then fails rather than replace something the checks
-// never saw.
+// the caller expects nothing (rollout.RevisionAny), the revision the handler
+// read and checked. The write then fails rather than replace something the
+// checks never saw.
 func expectOrCurrent(expect, current int64) int64 {
-	if expect == store.Any {
+	if expect == rollout.RevisionAny {
 		return current
 	}
 	return expect

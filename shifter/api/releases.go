@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func (s *Server) getRelease(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -47,7 +48,7 @@ func (s *Server) putRelease(w http.ResponseWriter, r *http.Request, p *Principal
 	if err := rel.Validate(); err != nil {
 		return err
 	}
-	expect, err := expectedRevision(r)
+	expect, err := wire.ExpectedRevision(r.Header)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func (s *Server) deleteRelease(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	expect, err := expectedRevision(r)
+	expect, err := wire.ExpectedRevision(r.Header)
 	if err != nil {
 		return err
 	}

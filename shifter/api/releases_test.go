@@ -5,14 +5,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func TestReleaseLifecycle(t *testing.T) {
 	f := newFixture(t)
 	f.seed(testEndpoint("web"), "")
-	deployer := principalName("payments", api.RoleDeploy)
+	deployer := principalName("payments", wire.RoleDeploy)
 
 	resp := f.do("PUT", "/v1/endpoints/web/releases/production", deployer,
 		map[string]any{"version": "v1", "env": map[string]string{"FEATURE": "on"}}, "If-None-Match", "*")
@@ -35,7 +35,7 @@ func TestReleaseLifecycle(t *testing.T) {
 	f.do("PUT", "/v1/endpoints/web/releases/production", deployer, map[string]any{"version": "v3"}, "If-Match", `"1"`).
 		apiError(t, http.StatusConflict, rollout.ECONFLICT)
 
-	resp = f.do("GET", "/v1/endpoints/web/releases/production", principalName("payments", api.RoleRead), nil)
+	resp = f.do("GET", "/v1/endpoints/web/releases/production", principalName("payments", wire.RoleRead), nil)
 	resp.must(t, http.StatusOK, &v)
 	if v.Release.Version != "v2" || resp.header.Get("ETag") != `"2"` {
 		t.Errorf("read %+v, ETag %s", v.Release, resp.header.Get("ETag"))

@@ -20,17 +20,12 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api/ui"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
-// Default timings of event streams.
-const (
-	// defaultPoll is how often streams read the store even when nobody
-	// called Publish: events written by another replica arrive this way.
-	defaultPoll = time.Second
-	// defaultHeartbeat keeps idle streams from being cut by proxies and
-	// lets clients tell a quiet stream from a dead one.
-	defaultHeartbeat = 15 * time.Second
-)
+// defaultPoll is how often event streams read the store even when nobody
+// called Publish: events written by another replica arrive this way.
+const defaultPoll = time.Second
 
 // Server is the API. Set the dependencies, then call Handler once; Handler
 // fills the optional ones with defaults, so do not change them afterwards.
@@ -96,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 		s.poll = defaultPoll
 	}
 	if s.heartbeat == 0 {
-		s.heartbeat = defaultHeartbeat
+		s.heartbeat = wire.Heartbeat
 	}
 	if s.MaxStreams == 0 {
 		s.MaxStreams = defaultMaxStreams
@@ -107,26 +102,26 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	ui.Register(mux)
 
-	mux.Handle("GET /v1/whoami", s.route(RoleRead, s.whoami))
-	mux.Handle("GET /v1/replicas", s.route(RoleRead, s.replicas))
-	mux.Handle("GET /v1/endpoints", s.route(RoleRead, s.listEndpoints))
-	mux.Handle("GET /v1/endpoints/{name}", s.route(RoleRead, s.getEndpoint))
-	mux.Handle("PUT /v1/endpoints/{name}", s.route(RoleAdmin, s.putEndpoint))
-	mux.Handle("DELETE /v1/endpoints/{name}", s.route(RoleAdmin, s.deleteEndpoint))
+	mux.Handle("GET /v1/whoami", s.route(wire.RoleRead, s.whoami))
+	mux.Handle("GET /v1/replicas", s.route(wire.RoleRead, s.replicas))
+	mux.Handle("GET /v1/endpoints", s.route(wire.RoleRead, s.listEndpoints))
+	mux.Handle("GET /v1/endpoints/{name}", s.route(wire.RoleRead, s.getEndpoint))
+	mux.Handle("PUT /v1/endpoints/{name}", s.route(wire.RoleAdmin, s.putEndpoint))
+	mux.Handle("DELETE /v1/endpoints/{name}", s.route(wire.RoleAdmin, s.deleteEndpoint))
 
-	mux.Handle("GET /v1/endpoints/{name}/releases/{track}", s.route(RoleRead, s.getRelease))
-	mux.Handle("PUT /v1/endpoints/{name}/releases/{track}", s.route(RoleDeploy, s.putRelease))
-	mux.Handle("DELETE /v1/endpoints/{name}/releases/{track}", s.route(RoleDeploy, s.deleteRelease))
+	mux.Handle("GET /v1/endpoints/{name}/releases/{track}", s.route(wire.RoleRead, s.getRelease))
+	mux.Handle("PUT /v1/endpoints/{name}/releases/{track}", s.route(wire.RoleDeploy, s.putRelease))
+	mux.Handle("DELETE /v1/endpoints/{name}/releases/{track}", s.route(wire.RoleDeploy, s.deleteRelease))
 
-	mux.Handle("POST /v1/endpoints/{name}/actions/{kind}", s.route(RoleDeploy, s.act))
-	mux.Handle("GET /v1/endpoints/{name}/events", s.route(RoleRead, s.events))
+	mux.Handle("POST /v1/endpoints/{name}/actions/{kind}", s.route(wire.RoleDeploy, s.act))
+	mux.Handle("GET /v1/endpoints/{name}/events", s.route(wire.RoleRead, s.events))
 
 	return s.logRequests(mux)
 }
 
 // route authenticates the request, checks the role the route needs and
 // writes the error a handler returns.
-func (s *Server) route(need Role, h handler) http.Handler {
+func (s *Server) route(need wire.Role, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.Auth.authenticate(r)
 		if err == nil {

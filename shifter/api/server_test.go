@@ -11,6 +11,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -51,18 +52,6 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	}
 }
 
-func TestErrorCodesAndStatusesMapBothWays(t *testing.T) {
-	for _, code := range []string{rollout.EINVALID, rollout.ENOTFOUND, rollout.ECONFLICT, rollout.EUNAUTHORIZED, rollout.EFORBIDDEN, rollout.EINTERNAL} {
-		status := api.ErrorStatus(code)
-		if got := api.StatusErrorCode(status); got != code {
-			t.Errorf("%s -> %d -> %s", code, status, got)
-		}
-	}
-	if got := api.StatusErrorCode(http.StatusBadGateway); got != rollout.EINTERNAL {
-		t.Errorf("502 -> %s, want internal", got)
-	}
-}
-
 // TestWebUIIsServedBesideTheAPI: the UI answers its own paths without
 // authentication (it holds no data; its API calls authenticate), and API
 // paths it does not know stay API errors.
@@ -84,9 +73,9 @@ func TestWebUIIsServedBesideTheAPI(t *testing.T) {
 // the only replica, and holds no leases (the HA tests cover a shared store).
 func TestReplicasOfAStoreOneShifterOwns(t *testing.T) {
 	f := newFixture(t, func(s *api.Server) { s.Replica = "shifter-1-ab12cd" })
-	var got api.ReplicasView
-	f.do("GET", "/v1/replicas", principalName("search", api.RoleRead), nil).must(t, http.StatusOK, &got)
-	want := api.ReplicasView{Replica: "shifter-1-ab12cd", Replicas: []api.ReplicaView{{ID: "shifter-1-ab12cd"}}}
+	var got wire.ReplicasView
+	f.do("GET", "/v1/replicas", principalName("search", wire.RoleRead), nil).must(t, http.StatusOK, &got)
+	want := wire.ReplicasView{Replica: "shifter-1-ab12cd", Replicas: []wire.ReplicaView{{ID: "shifter-1-ab12cd"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("replicas = %+v, want %+v", got, want)
 	}

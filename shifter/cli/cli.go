@@ -1,5 +1,6 @@
-// Package cli is the `shifter` command: the daemon (serve) and the
-// commands people use to watch and steer rollouts.
+// Package cli is the `shifter` command line: serve, which runs package
+// daemon, and the commands people use to watch and steer rollouts through
+// the API (package client).
 package cli
 
 import (

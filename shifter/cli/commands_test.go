@@ -17,8 +17,10 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // The commands are tested as people and CI jobs use them: the real shifter
@@ -95,7 +97,7 @@ func newHarness(t *testing.T, bin, auth string) *harness {
 	} else {
 		opts = append(opts, client.WithToken(adminSecret))
 	}
-	s, net := openShifterWithAuth(t, auth)
+	s, net := daemontest.Open(t, auth)
 	c, err := client.New(s.URL(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +290,7 @@ func testStatus(t *testing.T, h *harness) {
 		t.Errorf("status row = %q", table[1])
 	}
 
-	var list api.EndpointList
+	var list wire.EndpointList
 	if err := json.Unmarshal([]byte(h.ok("status", "-output", "json")), &list); err != nil {
 		t.Fatal(err)
 	}
@@ -608,12 +610,12 @@ func testWatchPlain(t *testing.T, h *harness) {
 }
 
 // testReplicas: on a bolt store the shifter answering is the only replica
-// and holds no leases (ha_test.go covers a shared store).
+// and holds no leases (TestReplicasTable shows a shared store).
 func testReplicas(t *testing.T, h *harness) {
 	if out := h.ok("replicas"); !strings.Contains(out, "is the only replica (bolt store)") {
 		t.Errorf("shifter replicas:\n%s", out)
 	}
-	var v api.ReplicasView
+	var v wire.ReplicasView
 	if err := json.Unmarshal([]byte(h.ok("replicas", "-output", "json")), &v); err != nil || v.Leased || len(v.Replicas) != 1 || v.Replicas[0].ID != v.Replica {
 		t.Errorf("shifter replicas -output json = %+v, %v", v, err)
 	}

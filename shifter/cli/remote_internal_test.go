@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // The pure parts of the remote commands: how a command line is read, how a
@@ -148,5 +149,25 @@ func TestShares(t *testing.T) {
 	s.Rollout.Phase = rollout.PhaseComplete
 	if got := split(shares(s)); got != "v2 100%" {
 		t.Errorf("split after the rollout = %q: want only what is routed", got)
+	}
+}
+
+// TestReplicasTable: on a shared store, each live replica with its
+// heartbeat and the endpoints it holds, the one that answered starred.
+func TestReplicasTable(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	v := wire.ReplicasView{Replica: "shifter-b-0a1b2c", Leased: true, Replicas: []wire.ReplicaView{
+		{ID: "shifter-a-3d4e5f", Expires: now.Add(12 * time.Second), Leases: []wire.LeaseView{{Endpoint: "api"}, {Endpoint: "web"}}},
+		{ID: "shifter-b-0a1b2c", Expires: now.Add(9 * time.Second)},
+	}}
+	var out strings.Builder
+	if err := printReplicas(&out, v, now); err != nil {
+		t.Fatal(err)
+	}
+	want := "REPLICA             HEARTBEAT       LEASES\n" +
+		"shifter-a-3d4e5f    expires in 12s  api, web\n" +
+		"shifter-b-0a1b2c *  expires in 9s   -\n"
+	if out.String() != want {
+		t.Errorf("shifter replicas:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

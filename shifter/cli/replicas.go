@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // replicasCommand is `shifter replicas`: the live shifter replicas and the
@@ -53,7 +53,7 @@ func (c *replicasCommand) run(ctx context.Context) error {
 	return printReplicas(c.stdout, v, c.now())
 }
 
-func printReplicas(w io.Writer, v api.ReplicasView, now time.Time) error {
+func printReplicas(w io.Writer, v wire.ReplicasView, now time.Time) error {
 	if !v.Leased {
 		_, err := fmt.Fprintf(w, "%s is the only replica (bolt store): it acts on every endpoint, without leases\n", v.Replica)
 		return err

@@ -1,311 +1,18 @@
 package cli
 
 import (
-	"cmp"
 	"context"
-	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strings"
-	"sync/atomic"
 	"syscall"
-	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/metrics"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
 )
-
-// Server is a running shifter: the store, the reconciler and the API. Open
-// starts it and returns; Close stops it. Tests and the provider's acceptance
-// tests run it in-process on 127.0.0.1:0.
-type Server struct {
-	Config Config
-	Logger hclog.Logger
-	// AWS, when set, replaces the AWS configuration loaded from Config:
-	// tests use it to give each shifter its own moto account.
-	AWS *awssdk.Config
-	// Timeouts bound how long a client may take; zero fields get defaults.
-	Timeouts Timeouts
-
-	store      store.Store
-	reconciler *reconcile.Reconciler
-	notifier   *notify.Notifier
-	cert       *certificate
-	http       *http.Server
-	listener   net.Listener
-	cancel     context.CancelFunc
-	done       chan error
-}
-
-// Open starts the shifter: it opens the store, resumes every endpoint and
-// serves the API.
-func (s *Server) Open(ctx context.Context) (err error) {
-	if s.Logger == nil {
-		s.Logger = hclog.NewNullLogger()
-	}
-	cfg := s.Config
-	ctx, s.cancel = context.WithCancel(ctx)
-	defer func() {
-		if err != nil {
-			s.Close()
-		}
-	}()
-	m := metrics.New()
-	awsCfg, err := s.awsConfig(ctx)
-	if err != nil {
-		return err
-	}
-	awsCfg = awsCfg.Copy()
-	awsCfg.APIOptions = append(awsCfg.APIOptions, m.AWSMiddleware)
-	var leases store.Leases
-	if s.store, leases, err = s.openStore(ctx, awsCfg); err != nil {
-		return err
-	}
-	st := m.Store(s.store)
-	clients := aws.NewClients(awsCfg, s.Logger)
-	auth, err := newAuth(cfg.Auth)
-	if err != nil {
-		return err
-	}
-	replica := replicaName(cfg.ReplicaID)
-	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases}
-	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
-	s.notifier = &notify.Notifier{
-		Logger: s.Logger.Named("notify"),
-		SNS: func(p rollout.Placement) (notify.SNS, error) {
-			set, err := clients.For(p)
-			if err != nil {
-				return nil, err
-			}
-			return set.SNS, nil
-		},
-	}
-	s.notifier.Start(ctx)
-	s.reconciler = reconcile.New(reconcile.Config{
-		Store:     st,
-		Connect:   cloud.Connector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
-		Logger:    s.Logger,
-		Poll:      cfg.PollInterval,
-		Resync:    cfg.ResyncInterval,
-		Published: srv.Publish,
-		Decided: func(ep rollout.Endpoint, state rollout.State, events []rollout.Event) {
-			m.Decided(ep, state, events)
-			s.notifier.Decided(ep, state, events)
-		},
-		Reconciled: m.Reconciled,
-		Leases:     leases,
-		Replica:    replica,
-		LeaseTTL:   cfg.leaseTTL(),
-	})
-	m.Gauge("ionroller_leases_held", "Endpoint leases this replica holds; 0 on a bolt store, where one shifter acts on every endpoint.",
-		func() float64 { return float64(len(s.reconciler.Held())) })
-	m.Info("ionroller_replica_info", "This shifter process: its replica name, shifter ID and store.",
-		map[string]string{"replica": replica, "shifter_id": cfg.ShifterID, "store": cfg.storeKind()})
-	srv.Notify = s.reconciler.Notify
-	srv.Ready = s.ready
-	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("/", srv.Handler())
-	// Requests live under ctx, so Close ends open event streams, which
-	// Shutdown alone would wait for.
-	s.http = &http.Server{
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		Handler:           mux,
-		ReadHeaderTimeout: cmp.Or(s.Timeouts.ReadHeader, 10*time.Second),
-		ReadTimeout:       cmp.Or(s.Timeouts.Read, 30*time.Second),
-		WriteTimeout:      cmp.Or(s.Timeouts.Write, time.Minute), // event streams lift it
-		IdleTimeout:       cmp.Or(s.Timeouts.Idle, 2*time.Minute),
-		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
-	}
-	if cfg.TLSCertFile != "" {
-		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
-		if err := s.cert.load(); err != nil {
-			return err
-		}
-		s.http.TLSConfig = &tls.Config{GetCertificate: s.cert.get, MinVersion: tls.VersionTLS12}
-	}
-	s.done = make(chan error, 1)
-	go func() {
-		if s.cert != nil {
-			s.done <- s.http.ServeTLS(s.listener, "", "")
-			return
-		}
-		s.done <- s.http.Serve(s.listener)
-	}()
-	if err := s.reconciler.Start(ctx); err != nil {
-		return err
-	}
-	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "replica", replica, "store", cfg.storeKind(), "location", cfg.storeLocation())
-	return nil
-}
-
-// openStore opens the store the configuration names: the bolt file, or the
-// DynamoDB table in the aws block's region (created first if the
-// configuration says so), which holds the replicas' leases too.
-func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Store, store.Leases, error) {
-	d := s.Config.DynamoDB
-	if d == nil {
-		st, err := bolt.Open(s.Config.StorePath)
-		if err != nil {
-			return nil, nil, err
-		}
-		return st, nil, nil
-	}
-	client := ddb.NewFromConfig(awsCfg)
-	if d.CreateTable {
-		if err := dynamodb.CreateTable(ctx, client, d.Table); err != nil {
-			return nil, nil, err
-		}
-	}
-	st := dynamodb.New(client, d.Table)
-	return st, st, nil
-}
-
-// replicaName names this process among the replicas of a shared store: the
-// configured replica ID (the host name by default) and a suffix drawn anew
-// by every process, so that a replica restarted under the same name holds
-// no lease of the process it replaces, and whatever that process had in
-// flight is fenced off.
-func replicaName(id string) string {
-	if id == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "shifter"
-		}
-		id = strings.ToLower(host)
-	}
-	return fmt.Sprintf("%s-%06x", id, rand.Uint32()&0xffffff)
-}
-
-// Timeouts of the API's connections: a slow or idle client cannot hold a
-// connection past them.
-type Timeouts struct {
-	// ReadHeader bounds reading a request's headers, Read the whole
-	// request, Write an answer (event streams excepted), Idle the wait
-	// for the next request on a kept-alive connection.
-	ReadHeader, Read, Write, Idle time.Duration
-	// Shutdown bounds how long Close lets requests in flight finish
-	// before it cuts every connection still open (default 5s).
-	Shutdown time.Duration
-}
-
-// URL is the base URL of the running API.
-func (s *Server) URL() string {
-	if s.cert != nil {
-		return "https://" + s.listener.Addr().String()
-	}
-	return "http://" + s.listener.Addr().String()
-}
-
-// ReloadTLS reads the certificate and key files again; connections made
-// after it returns get the new certificate. On an error the old one stays.
-func (s *Server) ReloadTLS() error {
-	if s.cert == nil {
-		return errors.New("the API is not served over TLS")
-	}
-	return s.cert.load()
-}
-
-// certificate is the served certificate, swapped whole on reload.
-type certificate struct {
-	certFile, keyFile string
-	current           atomic.Pointer[tls.Certificate]
-}
-
-func (c *certificate) load() error {
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
-	if err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-	c.current.Store(&cert)
-	return nil
-}
-
-func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return c.current.Load(), nil
-}
-
-// Close stops serving, stops the reconciler and closes the store.
-func (s *Server) Close() error {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	var errs []error
-	if s.http != nil {
-		grace := cmp.Or(s.Timeouts.Shutdown, 5*time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		defer cancel()
-		if err := s.http.Shutdown(ctx); err != nil {
-			// Shutdown waits for connections that never sent a request
-			// (a client's spare dial) as if one were coming: cut them,
-			// and any request still running, once the grace is over.
-			s.Logger.Warn("connections still open at shutdown; closing them", "after", grace, "error", err)
-			_ = s.http.Close() // its only error: the listener, already closed
-		}
-		if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
-		}
-	}
-	if s.reconciler != nil {
-		s.reconciler.Stop()
-	}
-	if s.notifier != nil {
-		s.notifier.Stop()
-	}
-	if s.store != nil {
-		errs = append(errs, s.store.Close())
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Server) awsConfig(ctx context.Context) (awssdk.Config, error) {
-	if s.AWS != nil {
-		return *s.AWS, nil
-	}
-	return aws.Load(ctx, aws.Config{Region: s.Config.AWSRegion, Endpoint: s.Config.AWSEndpoint})
-}
-
-// ready reports whether the shifter can serve: its store answers.
-func (s *Server) ready() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := s.store.ListEndpoints(ctx)
-	return err
-}
-
-func newAuth(a AuthBlock) (*api.Auth, error) {
-	tokens := make([]api.Token, 0, len(a.Tokens))
-	for _, t := range a.Tokens {
-		tokens = append(tokens, api.Token{Name: t.Name, Team: t.Team, Role: api.Role(t.Role), Endpoints: t.Endpoints, SHA256: t.SHA256})
-	}
-	var anonymous *api.Principal
-	if a.Anonymous != nil {
-		anonymous = &api.Principal{Name: "anonymous", Team: a.Anonymous.Team, Role: api.Role(a.Anonymous.Role)}
-	}
-	return api.NewAuth(tokens, anonymous)
-}
 
 // serveCommand is `shifter serve`.
 type serveCommand struct {
@@ -331,14 +38,14 @@ func (c *serveCommand) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := ParseConfig(src, c.configPath)
+	cfg, err := daemon.ParseConfig(src, c.configPath)
 	if err != nil {
 		return err
 	}
 	if c.listen != "" {
 		cfg.Listen = c.listen
 	}
-	s := &Server{
+	s := &daemon.Server{
 		Config: cfg,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: cfg.LogLevel, JSONFormat: cfg.LogJSON, Output: c.stderr}),
 	}

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // statusCommand is `shifter status [ENDPOINT]`: a table of the endpoints,
@@ -59,7 +59,7 @@ func (c *statusCommand) run(ctx context.Context) error {
 			return err
 		}
 		if c.json {
-			return printJSON(c.stdout, api.EndpointList{Endpoints: list})
+			return printJSON(c.stdout, wire.EndpointList{Endpoints: list})
 		}
 		return printEndpointTable(c.stdout, list, c.now())
 	}

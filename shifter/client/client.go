@@ -1,8 +1,9 @@
 // Package client is the Go client of the shifter's API v1, used by the
-// Terraform provider and the CLI. It speaks the wire format the api package
-// declares, so the two cannot drift, and returns the server's errors as
-// *rollout.Error: rollout.ErrorCode and rollout.ErrorField work on the
-// client side exactly as they do in the shifter.
+// Terraform provider and the CLI. It speaks package wire, as the server
+// does, so the two cannot drift, and it links nothing of the server. It
+// returns the server's errors as *rollout.Error: rollout.ErrorCode and
+// rollout.ErrorField work on the client side exactly as they do in the
+// shifter.
 package client
 
 import (
@@ -21,9 +22,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // DefaultTimeout bounds one request (not an event stream). Every call is a
@@ -202,30 +202,16 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 // that is not the shifter's (a proxy's page) becomes an internal error
 // quoting the status.
 func responseError(req *http.Request, resp *http.Response) error {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxBodyBytes))
-	var e api.ErrorResponse
+	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBodyBytes))
+	var e wire.ErrorResponse
 	if err == nil && json.Unmarshal(body, &e) == nil && e.Error != nil {
 		if e.Error.Code == "" {
-			e.Error.Code = api.StatusErrorCode(resp.StatusCode)
+			e.Error.Code = wire.StatusErrorCode(resp.StatusCode)
 		}
 		return e.Error
 	}
 	return rollout.Errorf(rollout.EINTERNAL, "%s %s: unexpected answer %q, not from the shifter's API (a proxy in between?)",
 		req.Method, req.URL.Path, resp.Status)
-}
-
-// preconditions returns the headers that make a write expect revision:
-// If-Match for an existing revision, If-None-Match: * to create only
-// (store.New), none for store.Any.
-func preconditions(revision int64) http.Header {
-	switch revision {
-	case store.Any:
-		return nil
-	case store.New:
-		return http.Header{"If-None-Match": {"*"}}
-	default:
-		return http.Header{"If-Match": {api.ETag(revision)}}
-	}
 }
 
 func seqString(seq int64) string { return strconv.FormatInt(seq, 10) }

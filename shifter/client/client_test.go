@@ -14,6 +14,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Tokens of the test shifter.
@@ -54,8 +55,8 @@ func newShifter(t *testing.T) *shifter {
 		}
 	})
 	auth, err := api.NewAuth([]api.Token{
-		{Name: "admin", Role: api.RoleAdmin, SHA256: api.HashToken(adminToken)},
-		{Name: "payments-ci", Team: "payments", Role: api.RoleDeploy, SHA256: api.HashToken(deployToken)},
+		{Name: "admin", Role: wire.RoleAdmin, SHA256: api.HashToken(adminToken)},
+		{Name: "payments-ci", Team: "payments", Role: wire.RoleDeploy, SHA256: api.HashToken(deployToken)},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -105,14 +106,14 @@ func TestEndpointsEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	ep := testEndpoint()
 
-	v, err := c.PutEndpoint(ctx, ep, store.New)
+	v, err := c.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Endpoint.Revision != 1 || v.Status.State != rollout.StateEmpty {
 		t.Fatalf("created %+v", v)
 	}
-	_, err = c.PutEndpoint(ctx, ep, store.New)
+	_, err = c.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	wantError(t, err, rollout.ECONFLICT, "")
 
 	// What was read may be sent back with its revision.
@@ -125,13 +126,13 @@ func TestEndpointsEndToEnd(t *testing.T) {
 	}
 	_, err = c.PutEndpoint(ctx, ep, 1)
 	wantError(t, err, rollout.ECONFLICT, "")
-	if v, err = c.PutEndpoint(ctx, v.Endpoint, store.Any); err != nil || v.Endpoint.Revision != 3 {
+	if v, err = c.PutEndpoint(ctx, v.Endpoint, rollout.RevisionAny); err != nil || v.Endpoint.Revision != 3 {
 		t.Fatalf("put without a revision check: %+v, %v", v.Endpoint, err)
 	}
 
 	bad := ep
 	bad.Policy.Steps = []rollout.Step{{Weight: 50}}
-	_, err = c.PutEndpoint(ctx, bad, store.Any)
+	_, err = c.PutEndpoint(ctx, bad, rollout.RevisionAny)
 	wantError(t, err, rollout.EINVALID, "policy.steps[0].weight")
 
 	got, err := c.GetEndpoint(ctx, "web")
@@ -148,7 +149,7 @@ func TestEndpointsEndToEnd(t *testing.T) {
 		}
 	}
 
-	_, err = c.DeleteEndpoint(ctx, "web", store.Any)
+	_, err = c.DeleteEndpoint(ctx, "web", rollout.RevisionAny)
 	wantError(t, err, rollout.ECONFLICT, "deletion_protection")
 	ep.DeletionProtection = false
 	if _, err := c.PutEndpoint(ctx, ep, 3); err != nil {
@@ -164,13 +165,13 @@ func TestReleasesAndActionsEndToEnd(t *testing.T) {
 	sh, srv := startShifter(t, nil)
 	ctx := t.Context()
 	admin := newClient(t, srv.URL, client.WithToken(adminToken))
-	if _, err := admin.PutEndpoint(ctx, testEndpoint(), store.New); err != nil {
+	if _, err := admin.PutEndpoint(ctx, testEndpoint(), rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	ci := newClient(t, srv.URL, client.WithToken(deployToken))
 
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "v1"}
-	v, err := ci.PutRelease(ctx, r, store.New)
+	v, err := ci.PutRelease(ctx, r, rollout.RevisionNew)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +185,9 @@ func TestReleasesAndActionsEndToEnd(t *testing.T) {
 	if got, err := ci.GetRelease(ctx, "web", rollout.Production); err != nil || got.Release.Revision != 2 {
 		t.Fatalf("get release: %+v, %v", got.Release, err)
 	}
-	_, err = ci.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}, store.Any)
+	_, err = ci.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}, rollout.RevisionAny)
 	wantError(t, err, rollout.EINVALID, "track")
-	_, err = ci.PutEndpoint(ctx, testEndpoint(), store.Any)
+	_, err = ci.PutEndpoint(ctx, testEndpoint(), rollout.RevisionAny)
 	wantError(t, err, rollout.EFORBIDDEN, "")
 
 	_, err = ci.Act(ctx, "web", rollout.Command{Kind: rollout.CommandPromote})

@@ -12,17 +12,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Reconnection of event streams.
 const (
 	minBackoff = 250 * time.Millisecond
 	maxBackoff = 15 * time.Second
-	// idleTimeout is three of the server's 15 s heartbeats: a stream
-	// silent for that long is dead (a half-open connection) and reopened.
-	idleTimeout = 45 * time.Second
+	// idleTimeout is three of the server's heartbeats: a stream silent
+	// for that long is dead (a half-open connection) and reopened.
+	idleTimeout = 3 * wire.Heartbeat
 )
 
 // Follow calls fn with every event of the endpoint's trail after sequence
@@ -84,10 +84,10 @@ func (f *follower) stream(ctx context.Context) (delivered bool, err error) {
 		method: http.MethodGet,
 		path:   []string{"endpoints", f.endpoint, "events"},
 		query:  url.Values{"after": {seqString(f.after)}},
-		header: http.Header{"Accept": {api.EventStreamType}},
+		header: http.Header{"Accept": {wire.EventStreamType}},
 	}
 	if f.last != f.after {
-		r.header.Set(api.LastEventIDHeader, seqString(f.last))
+		r.header.Set(wire.LastEventIDHeader, seqString(f.last))
 	}
 	req, err := f.c.newRequest(ctx, r)
 	if err != nil {
@@ -105,14 +105,14 @@ func (f *follower) stream(ctx context.Context) (delivered bool, err error) {
 		}
 		return false, err
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, api.EventStreamType) {
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, wire.EventStreamType) {
 		return false, &finalError{fmt.Errorf("events of %q: the shifter answered %q, not an event stream", f.endpoint, ct)}
 	}
 
 	idle := time.AfterFunc(idleTimeout, cancel)
 	defer idle.Stop()
 	scanner := bufio.NewScanner(resp.Body)
-	scanner.Buffer(make([]byte, 0, 64<<10), api.MaxBodyBytes)
+	scanner.Buffer(make([]byte, 0, 64<<10), wire.MaxBodyBytes)
 	var data strings.Builder
 	for scanner.Scan() {
 		idle.Reset(idleTimeout)

@@ -5,17 +5,16 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // reconcilerEvent stores an event as the reconciler does, then publishes it.
@@ -76,24 +75,24 @@ func TestFollowBacklogThenLive(t *testing.T) {
 }
 
 func TestFollowReconnectsFromLastEvent(t *testing.T) {
-	var mu sync.Mutex
-	var lastEventIDs []string
-	// The first stream is cut after a moment, as a proxy or a restart would.
+	// The test cuts the first stream, as a proxy or a restart would, and
+	// hears the Last-Event-ID every stream opens with.
+	opened := make(chan string, 10)
+	cutFirst := make(chan context.CancelFunc, 1)
+	var streams atomic.Int32
 	cut := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Accept") != api.EventStreamType {
+			if r.Header.Get("Accept") != wire.EventStreamType {
 				next.ServeHTTP(w, r)
 				return
 			}
-			mu.Lock()
-			first := lastEventIDs == nil
-			lastEventIDs = append(lastEventIDs, r.Header.Get(api.LastEventIDHeader))
-			mu.Unlock()
-			if first {
-				ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
+			if streams.Add(1) == 1 {
+				ctx, cancel := context.WithCancel(r.Context())
 				defer cancel()
+				cutFirst <- cancel
 				r = r.WithContext(ctx)
 			}
+			opened <- r.Header.Get(wire.LastEventIDHeader)
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -103,7 +102,17 @@ func TestFollowReconnectsFromLastEvent(t *testing.T) {
 
 	events, stop := follow(t, newClient(t, srv.URL, client.WithToken(adminToken)), "web", 0)
 	receive(t, events, 1, 2)
-	time.Sleep(300 * time.Millisecond) // the first stream is gone by now
+	(<-cutFirst)()
+	for _, want := range []string{"", "2"} {
+		select {
+		case id := <-opened:
+			if id != want {
+				t.Fatalf("a stream opened with Last-Event-ID %q, want %q", id, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no stream opened with Last-Event-ID %q", want)
+		}
+	}
 	sh.reconcilerEvent(t, "web", "three")
 	receive(t, events, 3)
 	if err := stop(); !errors.Is(err, context.Canceled) {
@@ -113,11 +122,6 @@ func TestFollowReconnectsFromLastEvent(t *testing.T) {
 	case ev := <-events:
 		t.Fatalf("event %d delivered twice", ev.Seq)
 	default:
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(lastEventIDs) < 2 || lastEventIDs[0] != "" || lastEventIDs[1] != "2" {
-		t.Fatalf("Last-Event-ID of the streams: %q, want none then \"2\"", lastEventIDs)
 	}
 }
 
@@ -135,7 +139,7 @@ func TestFollowGivesUpOnErrorsRetryingCannotFix(t *testing.T) {
 	sh, srv := startShifter(t, nil)
 	ep := testEndpoint()
 	ep.Team = "search"
-	if _, err := sh.store.PutEndpoint(t.Context(), ep, store.New); err != nil {
+	if _, err := sh.store.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, srv.URL, client.WithToken(deployToken)) // of team payments
@@ -152,7 +156,7 @@ func TestLogsNeverHoldTheToken(t *testing.T) {
 
 	ep := testEndpoint()
 	ep.Template.Env = map[string]string{"API_KEY": "env-value-in-a-body"}
-	if _, err := c.PutEndpoint(ctx, ep, store.New); err != nil {
+	if _, err := c.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = c.GetEndpoint(ctx, "nope")

@@ -6,13 +6,14 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // Every write takes the revision it expects, as the store does: a revision
-// read earlier (If-Match), store.New to create only, or store.Any to skip
-// the check. A stale revision is an ECONFLICT error.
+// read earlier (If-Match), rollout.RevisionNew to create only, or
+// rollout.RevisionAny to skip the check. A stale revision is an ECONFLICT
+// error.
 
 // ListEndpoints returns the endpoints the token may see, of team only
 // unless team is "".
@@ -21,7 +22,7 @@ func (c *Client) ListEndpoints(ctx context.Context, team string) ([]rollout.Endp
 	if team != "" {
 		r.query = url.Values{"team": {team}}
 	}
-	var list api.EndpointList
+	var list wire.EndpointList
 	if err := c.call(ctx, r, &list); err != nil {
 		return nil, err
 	}
@@ -30,8 +31,8 @@ func (c *Client) ListEndpoints(ctx context.Context, team string) ([]rollout.Endp
 
 // Replicas returns the shifter replica that answers and the live replicas
 // with the leases they hold on endpoints the token may see.
-func (c *Client) Replicas(ctx context.Context) (api.ReplicasView, error) {
-	var v api.ReplicasView
+func (c *Client) Replicas(ctx context.Context) (wire.ReplicasView, error) {
+	var v wire.ReplicasView
 	err := c.call(ctx, request{method: http.MethodGet, path: []string{"replicas"}}, &v)
 	return v, err
 }
@@ -51,7 +52,7 @@ func (c *Client) PutEndpoint(ctx context.Context, ep rollout.Endpoint, revision 
 	err := c.call(ctx, request{
 		method: http.MethodPut,
 		path:   []string{"endpoints", ep.Name},
-		header: preconditions(revision),
+		header: wire.Preconditions(revision),
 		body:   ep,
 	}, &v)
 	return v, err
@@ -66,7 +67,7 @@ func (c *Client) DeleteEndpoint(ctx context.Context, name string, revision int64
 	err := c.call(ctx, request{
 		method: http.MethodDelete,
 		path:   []string{"endpoints", name},
-		header: preconditions(revision),
+		header: wire.Preconditions(revision),
 	}, &v)
 	return v, err
 }
@@ -77,7 +78,7 @@ func (c *Client) PutRelease(ctx context.Context, r rollout.Release, revision int
 	err := c.call(ctx, request{
 		method: http.MethodPut,
 		path:   []string{"endpoints", r.Endpoint, "releases", string(r.Track)},
-		header: preconditions(revision),
+		header: wire.Preconditions(revision),
 		body:   r,
 	}, &v)
 	return v, err
@@ -96,7 +97,7 @@ func (c *Client) DeleteRelease(ctx context.Context, endpoint string, track rollo
 	return c.call(ctx, request{
 		method: http.MethodDelete,
 		path:   []string{"endpoints", endpoint, "releases", string(track)},
-		header: preconditions(revision),
+		header: wire.Preconditions(revision),
 	}, nil)
 }
 
@@ -107,7 +108,7 @@ func (c *Client) Act(ctx context.Context, endpoint string, cmd rollout.Command) 
 	err := c.call(ctx, request{
 		method: http.MethodPost,
 		path:   []string{"endpoints", endpoint, "actions", string(cmd.Kind)},
-		body:   api.ActionRequest{For: cmd.For, To: cmd.To, Reason: cmd.Reason},
+		body:   wire.ActionRequest{For: cmd.For, To: cmd.To, Reason: cmd.Reason},
 	}, &queued)
 	return queued, err
 }
@@ -119,7 +120,7 @@ func (c *Client) Events(ctx context.Context, endpoint string, after int64, limit
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var page api.EventPage
+	var page wire.EventPage
 	if err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", endpoint, "events"}, query: q}, &page); err != nil {
 		return nil, after, err
 	}

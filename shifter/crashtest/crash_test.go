@@ -97,6 +97,10 @@ func TestCrashTrials(t *testing.T) {
 	}
 	t.Logf("crash trials: %d run of %d, %d kills, %d violations, %d orphans (seed %d)",
 		len(outcomes), trials, 2*len(outcomes), violations, orphaned, seed)
+	if len(outcomes) < trials {
+		t.Errorf("%d of the %d crash trials asked for (CRASH_TRIALS) ran to the end; "+
+			"the others failed, or did not start within CRASH_TIMEOUT=%s", len(outcomes), trials, timeout)
+	}
 }
 
 // runTrial runs one trial: see the package documentation.
@@ -192,9 +196,12 @@ auth {
 	release("v2")
 	crash(2 * time.Second) // while traffic shifts
 	waitComplete(ctx, t, p.url, "v2")
-	time.Sleep(100 * time.Millisecond) // a last sample of the final split
 	cancel()
 	sampling.Wait()
+	// A last sample, taken now, sees the final split.
+	if err := s.sample(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 
 	o.violations = append(s.violations, s.checkSplits(splits)...)
 	if strings.Contains(log.String(), "WARNING: DATA RACE") {

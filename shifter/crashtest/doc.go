@@ -14,6 +14,7 @@
 // environment the store records.
 //
 // `go test ./shifter/crashtest` runs a few trials; `make crash` runs
-// CRASH_TRIALS of them (30 by default) within CRASH_TIMEOUT. CRASH_SEED
-// replays a run; SHIFTER_BIN tests a binary built elsewhere.
+// CRASH_TRIALS of them (30 by default) within CRASH_TIMEOUT, and fails if
+// fewer ran to the end. CRASH_SEED replays a run; SHIFTER_BIN tests a
+// binary built elsewhere.
 package crashtest

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,6 @@ type receiver struct {
 	mu       sync.Mutex
 	statuses []int
 	bodies   []notify.Message
-	got      chan struct{}
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -50,48 +50,73 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Unlock()
 	w.WriteHeader(status)
-	r.got <- struct{}{}
 }
 
-func start(t *testing.T, n *notify.Notifier) *notify.Notifier {
+// received returns what the receiver was sent.
+func (r *receiver) received() []notify.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.bodies)
+}
+
+// ends hears, from the notifier's log, each delivery end: delivered or
+// given up, after which nothing more is sent for it.
+type ends chan string
+
+func (e ends) Accept(_ string, _ hclog.Level, msg string, _ ...any) {
+	if msg == "notification delivered" || msg == "notification not delivered" {
+		select {
+		case e <- msg:
+		default: // never block the notifier; no test waits for that many
+		}
+	}
+}
+
+// next waits for the next delivery to end and returns how.
+func (e ends) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case msg := <-e:
+		return msg
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery ended within 10s")
+		return ""
+	}
+}
+
+// start starts n with short backoffs and returns the ends of its deliveries.
+func start(t *testing.T, n *notify.Notifier) ends {
+	e := make(ends, 16)
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Output: io.Discard})
+	logger.RegisterSink(e)
 	n.Backoff = 10 * time.Millisecond
-	n.Logger = hclog.NewNullLogger()
+	n.Logger = logger
 	n.Start(t.Context())
 	t.Cleanup(n.Stop)
-	return n
+	return e
 }
 
 func endpoint(notifications rollout.Notifications) rollout.Endpoint {
 	return rollout.Endpoint{Name: "web", Team: "payments", Notifications: notifications}
 }
 
-func wait(t *testing.T, ch <-chan struct{}, n int) {
-	t.Helper()
-	for range n {
-		select {
-		case <-ch:
-		case <-time.After(10 * time.Second):
-			t.Fatal("webhook not called")
-		}
-	}
-}
-
 func TestWebhookIsRetriedUntilItAccepts(t *testing.T) {
-	r := &receiver{statuses: []int{500, 503}, got: make(chan struct{}, 10)}
+	r := &receiver{statuses: []int{500, 503}}
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	n := start(t, &notify.Notifier{})
+	n := &notify.Notifier{}
+	ends := start(t, n)
 	n.Decided(endpoint(rollout.Notifications{WebhookURL: srv.URL + "/hook"}), rollout.State{}, []rollout.Event{
 		{Type: rollout.EventStepApplied, Message: "not notified"}, rolledBack,
 	})
-	wait(t, r.got, 3)
-	time.Sleep(50 * time.Millisecond)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.bodies) != 3 {
-		t.Fatalf("webhook called %d times, want 3 (two failures, one success)", len(r.bodies))
+	if end := ends.next(t); end != "notification delivered" {
+		t.Fatalf("delivery ended with %q", end)
 	}
-	m := r.bodies[2]
+	bodies := r.received()
+	if len(bodies) != 3 {
+		t.Fatalf("webhook called %d times, want 3 (two failures, one success)", len(bodies))
+	}
+	m := bodies[2]
 	if m.Type != rollout.EventRolloutRolledBack || m.Endpoint != "web" || m.Team != "payments" || m.Details["cause"] != "alarm" {
 		t.Errorf("message = %+v", m)
 	}
@@ -101,17 +126,17 @@ func TestWebhookIsRetriedUntilItAccepts(t *testing.T) {
 }
 
 func TestWebhookRefusingTheMessageIsNotRetried(t *testing.T) {
-	r := &receiver{statuses: []int{400}, got: make(chan struct{}, 10)}
+	r := &receiver{statuses: []int{400}}
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	n := start(t, &notify.Notifier{})
+	n := &notify.Notifier{}
+	ends := start(t, n)
 	n.Decided(endpoint(rollout.Notifications{WebhookURL: srv.URL}), rollout.State{}, []rollout.Event{rolledBack})
-	wait(t, r.got, 1)
-	time.Sleep(100 * time.Millisecond)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.bodies) != 1 {
-		t.Errorf("webhook called %d times after a 400, want 1", len(r.bodies))
+	if end := ends.next(t); end != "notification not delivered" {
+		t.Fatalf("delivery ended with %q", end)
+	}
+	if got := len(r.received()); got != 1 {
+		t.Errorf("webhook called %d times after a 400, want 1", got)
 	}
 }
 
@@ -122,7 +147,8 @@ func TestHungReceiverNeverBlocksTheCaller(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer srv.Close()
 	defer close(release)
-	n := start(t, &notify.Notifier{Queue: 5})
+	n := &notify.Notifier{Queue: 5}
+	start(t, n)
 	ep := endpoint(rollout.Notifications{WebhookURL: srv.URL})
 	for range 1000 {
 		n.Decided(ep, rollout.State{}, []rollout.Event{rolledBack})
@@ -156,27 +182,26 @@ func TestSNSTopicGetsTheMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n := start(t, &notify.Notifier{SNS: func(rollout.Placement) (notify.SNS, error) { return set.SNS, nil }})
+	n := &notify.Notifier{SNS: func(rollout.Placement) (notify.SNS, error) { return set.SNS, nil }}
+	ends := start(t, n)
 	n.Decided(endpoint(rollout.Notifications{SNSTopicARN: *topic.TopicArn}), rollout.State{}, []rollout.Event{rolledBack})
-
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		var m notify.Message
-		if err := json.Unmarshal([]byte(*out.Messages[0].Body), &m); err != nil {
-			t.Fatalf("message %q: %v", *out.Messages[0].Body, err)
-		}
-		if m.Type != rollout.EventRolloutRolledBack || !strings.Contains(m.Text, "ROLLED BACK") {
-			t.Errorf("message = %+v", m)
-		}
-		return
+	if end := ends.next(t); end != "notification delivered" {
+		t.Fatalf("delivery ended with %q", end)
 	}
-	t.Fatal("no message reached the topic's queue")
+
+	// Published means delivered to the subscribed queue (moto delivers at once).
+	out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) == 0 {
+		t.Fatal("no message reached the topic's queue")
+	}
+	var m notify.Message
+	if err := json.Unmarshal([]byte(*out.Messages[0].Body), &m); err != nil {
+		t.Fatalf("message %q: %v", *out.Messages[0].Body, err)
+	}
+	if m.Type != rollout.EventRolloutRolledBack || !strings.Contains(m.Text, "ROLLED BACK") {
+		t.Errorf("message = %+v", m)
+	}
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -86,7 +85,7 @@ func newHarness(t *testing.T, shape func(*rollout.Endpoint)) *harness {
 	if err := h.ep.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if h.ep, err = s.PutEndpoint(h.ctx, h.ep, store.New); err != nil {
+	if h.ep, err = s.PutEndpoint(h.ctx, h.ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	h.start()
@@ -133,7 +132,7 @@ func (h *harness) kill() {
 func (h *harness) release(version string) {
 	h.t.Helper()
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
-	if _, err := h.store.PutRelease(h.ctx, r, store.Any); err != nil {
+	if _, err := h.store.PutRelease(h.ctx, r, rollout.RevisionAny); err != nil {
 		h.t.Fatal(err)
 	}
 	h.rec.Notify("web")

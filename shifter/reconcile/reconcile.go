@@ -455,7 +455,7 @@ func (a *actor) save(ctx context.Context, old rollout.State, d rollout.Decision)
 // remove deletes an endpoint whose AWS resources are all gone.
 func (a *actor) remove(ctx context.Context) error {
 	ev := rollout.Event{Actor: rollout.ActorShifter, Type: rollout.EventEndpointDeleted, Message: "endpoint deleted: nothing of it is left in AWS"}
-	err := a.r.cfg.Store.DeleteEndpoint(ctx, a.endpoint, store.Any, ev)
+	err := a.r.cfg.Store.DeleteEndpoint(ctx, a.endpoint, rollout.RevisionAny, ev)
 	if err != nil && rollout.ErrorCode(err) != rollout.ENOTFOUND {
 		return err
 	}

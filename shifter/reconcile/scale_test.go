@@ -204,10 +204,10 @@ func runScale(tb testing.TB, n int, latency, poll, resync time.Duration) scaleRu
 		ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
 		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(pause)}, {Weight: 50, Pause: rollout.DurationPtr(pause)}, {Weight: 100}}
 		ep.Policy.BakeTime = 0
-		if _, err := st.PutEndpoint(ctx, ep, store.New); err != nil {
+		if _, err := st.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}, store.Any); err != nil {
+		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}, rollout.RevisionAny); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -221,7 +221,7 @@ func runScale(tb testing.TB, n int, latency, poll, resync time.Duration) scaleRu
 	cpu0, calls0, start := cpuTime(), aws.calls.Load(), time.Now()
 	for i := range n {
 		name := fmt.Sprintf("svc-%05d", i)
-		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v2"}, store.Any); err != nil {
+		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v2"}, rollout.RevisionAny); err != nil {
 			tb.Fatal(err)
 		}
 		rec.Notify(name)

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// The patterns below are shared with the provider's plan-time validators, so
-// Terraform and the API reject exactly the same values.
+// The patterns and limits below are shared with the provider's plan-time
+// validators, so Terraform and the API reject exactly the same values.
 var (
 	NamePattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
 	TeamPattern        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -35,34 +35,57 @@ var (
 	WebhookURLPattern = regexp.MustCompile(`^https?://[^/?#\s@]+(/[^\s]*)?$`)
 )
 
+// What a name and a team must be, in the words of every error about them.
+const (
+	NameRule = "2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen"
+	TeamRule = "lowercase letters, digits, '_' and '-' (at most 63)"
+)
+
 // Limits on durations and sizes; outside them a value is a mistake.
 const (
-	MaxSteps           = 20
-	MaxAlarms          = 50
-	MaxConditionValues = 5
-	MaxWebhookURL      = 2048
-	// MaxHotVersions is how many hot versions a route can keep attached:
-	// a rule's forward action takes 5 target groups, and a route has two
-	// rules (its own and a standby rule that never matches a request), so
-	// 10 target groups less the stable and the new version.
-	MaxHotVersions = 2*MaxTargetGroupsPerRule - 2
+	MaxSteps            = 20
+	MaxAlarms           = 50
+	MaxConditionValues  = 5
+	MaxWebhookURL       = 2048
+	MaxExternalIDLength = 1224
+	MaxPriority         = 50000
+	MaxPort             = 65535
+	MaxGroupSize        = 1000
+	MinHealthThreshold  = 2
+	MaxHealthThreshold  = 10
+	MinRatioToStable    = 1
 	// MaxTargetGroupsPerRule is how many target groups ALB allows in one
 	// forward action.
 	MaxTargetGroupsPerRule = 5
+	// MaxHotVersions is how many hot versions a route can keep attached:
+	// a route has two rules (its own and a standby rule that never matches
+	// a request), so 10 target groups less the stable and the new version.
+	MaxHotVersions = 2*MaxTargetGroupsPerRule - 2
 	// DefaultMaxHotVersions keeps the last two versions ready to take
 	// traffic back at once.
 	DefaultMaxHotVersions = 2
-	maxWait               = 7 * 24 * time.Hour
+
+	// MaxWait bounds every pause: a step's, a bake, a command's.
+	MaxWait                = 7 * 24 * time.Hour
+	MaxRetainPrevious      = 30 * 24 * time.Hour
+	MinHealthyTimeout      = time.Second
+	MaxHealthyTimeout      = 24 * time.Hour
+	MaxDeregistrationDelay = time.Hour
+	MinHealthCheckInterval = 5 * time.Second
+	MaxHealthCheckInterval = 300 * time.Second
+	MinHealthCheckTimeout  = 2 * time.Second
+	MaxHealthCheckTimeout  = 120 * time.Second
+	MaxMetricLatency       = time.Minute
 )
 
 // Validate reports the first invalid field of the endpoint as an EINVALID
 // error naming it, or nil.
 func (ep *Endpoint) Validate() error {
 	if !NamePattern.MatchString(ep.Name) {
-		return Invalid("name", "must be 2 to 40 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen; got %q", ep.Name)
+		return Invalid("name", "must be %s; got %q", NameRule, ep.Name)
 	}
 	if ep.Team != "" && !TeamPattern.MatchString(ep.Team) {
-		return Invalid("team", "must be lowercase letters, digits, '_' and '-' (at most 63); got %q", ep.Team)
+		return Invalid("team", "must be %s; got %q", TeamRule, ep.Team)
 	}
 	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate, ep.Notifications.validate} {
 		if err := check(); err != nil {
@@ -80,8 +103,8 @@ func (p Placement) validate() error {
 		return Invalid("placement.role_arn", "%q is not an IAM role ARN", p.RoleARN)
 	case p.ExternalID != "" && p.RoleARN == "":
 		return Invalid("placement.external_id", "is only used to assume placement.role_arn, which is not set")
-	case len(p.ExternalID) > 1224:
-		return Invalid("placement.external_id", "is longer than 1224 characters")
+	case len(p.ExternalID) > MaxExternalIDLength:
+		return Invalid("placement.external_id", "is longer than %d characters", MaxExternalIDLength)
 	}
 	return nil
 }
@@ -138,8 +161,8 @@ func (n Notifications) validate() error {
 }
 
 func validatePriority(field string, p int) error {
-	if p < 1 || p > 50000 {
-		return Invalid(field, "must be between 1 and 50000; got %d", p)
+	if p < 1 || p > MaxPriority {
+		return Invalid(field, "must be between 1 and %d; got %d", MaxPriority, p)
 	}
 	return nil
 }
@@ -151,8 +174,8 @@ func (t Template) validate() error {
 	if !RepositoryPattern.MatchString(t.Repository) {
 		return Invalid("template.repository", "%q is not a Docker image repository such as \"registry.example.com/team/app\"", t.Repository)
 	}
-	if t.ContainerPort < 1 || t.ContainerPort > 65535 {
-		return Invalid("template.container_port", "must be between 1 and 65535; got %d", t.ContainerPort)
+	if t.ContainerPort < 1 || t.ContainerPort > MaxPort {
+		return Invalid("template.container_port", "must be between 1 and %d; got %d", MaxPort, t.ContainerPort)
 	}
 	if err := validateEnv("template.env", t.Env); err != nil {
 		return err
@@ -176,8 +199,8 @@ func (t Template) validate() error {
 		return Invalid("template.ami", "%q is not an AMI ID such as \"ami-0123456789abcdef0\"", t.AMI)
 	case t.MinSize < 0:
 		return Invalid("template.min_size", "must not be negative; got %d", t.MinSize)
-	case t.MaxSize < 1 || t.MaxSize > 1000:
-		return Invalid("template.max_size", "must be between 1 and 1000; got %d", t.MaxSize)
+	case t.MaxSize < 1 || t.MaxSize > MaxGroupSize:
+		return Invalid("template.max_size", "must be between 1 and %d; got %d", MaxGroupSize, t.MaxSize)
 	case t.MinSize > t.MaxSize:
 		return Invalid("template.min_size", "must not exceed template.max_size (%d); got %d", t.MaxSize, t.MinSize)
 	case t.DesiredCapacity < 1 || t.DesiredCapacity < t.MinSize || t.DesiredCapacity > t.MaxSize:
@@ -196,22 +219,22 @@ func (t Template) validate() error {
 	if err := t.HealthCheck.validate(); err != nil {
 		return err
 	}
-	return validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, time.Hour)
+	return validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay)
 }
 
 func (h HealthCheck) validate() error {
 	switch {
 	case !PathPattern.MatchString(h.Path):
 		return Invalid("template.health_check.path", "%q is not a path starting with \"/\"", h.Path)
-	case h.HealthyThreshold < 2 || h.HealthyThreshold > 10:
-		return Invalid("template.health_check.healthy_threshold", "must be between 2 and 10; got %d", h.HealthyThreshold)
-	case h.UnhealthyThreshold < 2 || h.UnhealthyThreshold > 10:
-		return Invalid("template.health_check.unhealthy_threshold", "must be between 2 and 10; got %d", h.UnhealthyThreshold)
+	case h.HealthyThreshold < MinHealthThreshold || h.HealthyThreshold > MaxHealthThreshold:
+		return Invalid("template.health_check.healthy_threshold", "must be between %d and %d; got %d", MinHealthThreshold, MaxHealthThreshold, h.HealthyThreshold)
+	case h.UnhealthyThreshold < MinHealthThreshold || h.UnhealthyThreshold > MaxHealthThreshold:
+		return Invalid("template.health_check.unhealthy_threshold", "must be between %d and %d; got %d", MinHealthThreshold, MaxHealthThreshold, h.UnhealthyThreshold)
 	}
-	if err := validateDuration("template.health_check.interval", h.Interval, 5*time.Second, 300*time.Second); err != nil {
+	if err := validateDuration("template.health_check.interval", h.Interval, MinHealthCheckInterval, MaxHealthCheckInterval); err != nil {
 		return err
 	}
-	if err := validateDuration("template.health_check.timeout", h.Timeout, 2*time.Second, 120*time.Second); err != nil {
+	if err := validateDuration("template.health_check.timeout", h.Timeout, MinHealthCheckTimeout, MaxHealthCheckTimeout); err != nil {
 		return err
 	}
 	if h.Timeout >= h.Interval {
@@ -229,9 +252,9 @@ func (p Policy) validate() error {
 		d        Duration
 		min, max time.Duration
 	}{
-		{"policy.healthy_timeout", p.HealthyTimeout, time.Second, 24 * time.Hour},
-		{"policy.bake_time", p.BakeTime, 0, maxWait},
-		{"policy.retain_previous", p.RetainPrevious, 0, 30 * 24 * time.Hour},
+		{"policy.healthy_timeout", p.HealthyTimeout, MinHealthyTimeout, MaxHealthyTimeout},
+		{"policy.bake_time", p.BakeTime, 0, MaxWait},
+		{"policy.retain_previous", p.RetainPrevious, 0, MaxRetainPrevious},
 	}
 	for _, d := range durations {
 		if err := validateDuration(d.field, d.d, d.min, d.max); err != nil {
@@ -280,7 +303,7 @@ func ValidateSteps(steps []Step) error {
 			return Invalid(field+".weight", "must be greater than the previous step's weight (%d); got %d", prev, s.Weight)
 		}
 		if s.Pause != nil {
-			if err := validateDuration(field+".pause", *s.Pause, 0, maxWait); err != nil {
+			if err := validateDuration(field+".pause", *s.Pause, 0, MaxWait); err != nil {
 				return err
 			}
 		}
@@ -296,12 +319,12 @@ func (m MetricChecks) validate() error {
 	switch {
 	case m.Max5xxPercent < 0 || m.Max5xxPercent > 100:
 		return Invalid("policy.metric_checks.max_5xx_percent", "must be between 0 and 100; got %g", m.Max5xxPercent)
-	case m.MaxRatioToStable != 0 && m.MaxRatioToStable < 1:
-		return Invalid("policy.metric_checks.max_ratio_to_stable", "must be at least 1 (or 0 to disable); got %g", m.MaxRatioToStable)
+	case m.MaxRatioToStable != 0 && m.MaxRatioToStable < MinRatioToStable:
+		return Invalid("policy.metric_checks.max_ratio_to_stable", "must be at least %d (or 0 to disable); got %g", MinRatioToStable, m.MaxRatioToStable)
 	case m.MinRequests < 0:
 		return Invalid("policy.metric_checks.min_requests", "must not be negative; got %d", m.MinRequests)
 	}
-	return validateDuration("policy.metric_checks.max_latency", m.MaxLatency, 0, time.Minute)
+	return validateDuration("policy.metric_checks.max_latency", m.MaxLatency, 0, MaxMetricLatency)
 }
 
 // Validate reports the first invalid field of the release, or nil.
@@ -335,7 +358,7 @@ func (c *Command) Validate() error {
 	case len(c.Reason) > 1024:
 		return Invalid("reason", "is longer than 1024 characters")
 	}
-	return validateDuration("for", c.For, 0, maxWait)
+	return validateDuration("for", c.For, 0, MaxWait)
 }
 
 func validateEnv(field string, env map[string]string) error {

@@ -17,14 +17,6 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// Revisions a write may expect besides an object's current revision.
-//
-// Any skips the revision check; New requires the object not to exist yet.
-const (
-	Any int64 = -1
-	New int64 = 0
-)
-
 // Store keeps the shifter's durable data. Errors are *rollout.Error (possibly
 // wrapped) for everything a caller can act on: ENOTFOUND for a missing
 // endpoint or release, ECONFLICT for a revision that does not match, EINVALID
@@ -34,8 +26,9 @@ type Store interface {
 	GetEndpoint(ctx context.Context, name string) (rollout.Endpoint, error)
 	ListEndpoints(ctx context.Context) ([]rollout.Endpoint, error) // sorted by name
 	// PutEndpoint creates or replaces an endpoint if its current revision is expect
-	// (Any: no check, New: must not exist). The stored copy gets revision old+1 (1 when
-	// created), UpdatedAt = now, CreatedAt kept from the old copy (now when created).
+	// (rollout.RevisionAny: no check, rollout.RevisionNew: must not exist). The stored
+	// copy gets revision old+1 (1 when created), UpdatedAt = now, CreatedAt kept from
+	// the old copy (now when created).
 	// events are appended in the same transaction.
 	PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int64, events ...rollout.Event) (rollout.Endpoint, error)
 	// DeleteEndpoint removes the endpoint with its releases, state and commands (not its events,
@@ -74,13 +67,13 @@ type Store interface {
 // object names what is written, such as `endpoint "web"`.
 func CheckRevision(object string, expect, current int64) error {
 	switch {
-	case expect < Any:
+	case expect < rollout.RevisionAny:
 		return rollout.Invalid("revision", "%s: %d is not a revision", object, expect)
-	case expect == Any || expect == current:
+	case expect == rollout.RevisionAny || expect == current:
 		return nil
-	case current == New:
+	case current == rollout.RevisionNew:
 		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, but it does not exist (current revision 0)", object, expect)
-	case expect == New:
+	case expect == rollout.RevisionNew:
 		return rollout.Errorf(rollout.ECONFLICT, "%s: expected a new object (revision 0), but it exists at revision %d", object, current)
 	default:
 		return rollout.Errorf(rollout.ECONFLICT, "%s: expected revision %d, current revision %d", object, expect, current)

@@ -13,11 +13,10 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -52,7 +51,7 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
 	for _, ep := range []rollout.Endpoint{testEndpoint(net, "web", 10), testEndpoint(net, "checkout", 20)} {
-		if _, err := admin.PutEndpoint(ctx, ep, store.New); err != nil {
+		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -291,24 +290,13 @@ func rows(selector string) string {
 
 // openShifter runs a shifter in-process against its own moto account. A
 // request without a token reads as "anonymous"; adminToken is "admin".
-func openShifter(t *testing.T) (*cli.Server, awstest.Net) {
+func openShifter(t *testing.T) (*daemon.Server, awstest.Net) {
 	t.Helper()
-	awsCfg := awstest.Config(t)
-	net := awstest.Network(t, awsCfg)
-	s, _ := clitest.Serve(t, fmt.Sprintf(`
-listen          = "127.0.0.1:0"
-poll_interval   = "50ms"
-resync_interval = "1s"
-store { path = %q }
-auth {
-  anonymous { role = "read" }
+	return daemontest.Open(t, fmt.Sprintf(`anonymous { role = "read" }
   token "admin" {
     role   = "admin"
     sha256 = %q
-  }
-}
-`, filepath.Join(t.TempDir(), "shifter.db"), api.HashToken(adminToken)), awsCfg)
-	return s, net
+  }`, api.HashToken(adminToken)))
 }
 
 // testEndpoint is an endpoint of its own team with a policy whose steps
@@ -337,7 +325,7 @@ func testEndpoint(net awstest.Net, name string, priority int) rollout.Endpoint {
 func release(t *testing.T, c *client.Client, version string) {
 	t.Helper()
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
-	if _, err := c.PutRelease(t.Context(), r, store.Any); err != nil {
+	if _, err := c.PutRelease(t.Context(), r, rollout.RevisionAny); err != nil {
 		t.Fatalf("release %s: %v", version, err)
 	}
 }

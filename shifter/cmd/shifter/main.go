@@ -1,4 +1,5 @@
-// Command shifter runs and steers ionroller's rollouts; see shifter/cli.
+// Command shifter runs and steers ionroller's rollouts; see shifter/cli
+// (the command line) and shifter/daemon (what serve runs).
 package main
 
 import (

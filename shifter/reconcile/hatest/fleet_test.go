@@ -98,7 +98,7 @@ func newFleet(t *testing.T, n int, ttl time.Duration, steps ...rollout.Step) *fl
 		if err := ep.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.store.PutEndpoint(f.ctx, ep, store.New); err != nil {
+		if _, err := f.store.PutEndpoint(f.ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
 		f.names = append(f.names, ep.Name)
@@ -208,7 +208,7 @@ func (f *fleet) waitSpread(live ...*replica) {
 func (f *fleet) release(version string) {
 	f.t.Helper()
 	for _, name := range f.names {
-		if _, err := f.store.PutRelease(f.ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: version}, store.Any); err != nil {
+		if _, err := f.store.PutRelease(f.ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: version}, rollout.RevisionAny); err != nil {
 			f.t.Fatal(err)
 		}
 		for _, r := range f.replicas {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -70,7 +69,7 @@ func benchStore(b *testing.B) *bolt.Store {
 	b.Cleanup(func() { s.Close() })
 	ep := rollout.NewEndpoint()
 	ep.Name = "web"
-	if _, err := s.PutEndpoint(b.Context(), ep, store.New); err != nil {
+	if _, err := s.PutEndpoint(b.Context(), ep, rollout.RevisionNew); err != nil {
 		b.Fatal(err)
 	}
 	return s

@@ -29,15 +29,15 @@ func TestReopen(t *testing.T) {
 	s := mustOpen(t, path)
 	in := rollout.NewEndpoint()
 	in.Name = "web"
-	ep, err := s.PutEndpoint(ctx, in, store.New, rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"})
+	ep, err := s.PutEndpoint(ctx, in, rollout.RevisionNew, rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	r, err := s.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.PutState(ctx, rollout.State{Endpoint: "web", NextRollout: 2, CommandSeq: 1}, store.New)
+	st, err := s.PutState(ctx, rollout.State{Endpoint: "web", NextRollout: 2, CommandSeq: 1}, rollout.RevisionNew)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestWithNow(t *testing.T) {
 	}
 	defer s.Close()
 
-	ep, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, store.New)
+	ep, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCorruptValue(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "shifter.db")
 	s := mustOpen(t, path)
-	if _, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, store.New); err != nil {
+	if _, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.AppendEvents(ctx, "web", rollout.Event{Type: rollout.EventCommand}); err != nil {
@@ -165,8 +165,11 @@ func TestCorruptValue(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"get endpoint":   func() error { _, err := s.GetEndpoint(ctx, "web"); return err },
 		"list endpoints": func() error { _, err := s.ListEndpoints(ctx); return err },
-		"put endpoint":   func() error { _, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, store.Any); return err },
-		"list events":    func() error { _, err := s.ListEvents(ctx, "web", 0, 0); return err },
+		"put endpoint": func() error {
+			_, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, rollout.RevisionAny)
+			return err
+		},
+		"list events": func() error { _, err := s.ListEvents(ctx, "web", 0, 0); return err },
 	} {
 		err := call()
 		if rollout.ErrorCode(err) != rollout.EINTERNAL || !strings.Contains(err.Error(), "decode") || !strings.Contains(err.Error(), "web") {

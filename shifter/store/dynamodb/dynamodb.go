@@ -321,10 +321,10 @@ func unchanged(old record) (*string, map[string]types.AttributeValue) {
 // needs a read: any other expectation is assumed, written as the condition,
 // and explained by conflict if it does not hold.
 func (s *Store) current(ctx context.Context, pk, sk string, expect int64) (record, error) {
-	if expect == store.Any {
+	if expect == rollout.RevisionAny {
 		return s.get(ctx, pk, sk)
 	}
-	return record{found: expect > store.New, rev: expect}, nil
+	return record{found: expect > rollout.RevisionNew, rev: expect}, nil
 }
 
 // conflict explains a failed revision condition on the object at pk/sk of

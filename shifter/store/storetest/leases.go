@@ -254,12 +254,12 @@ func testLeaseConcurrentAcquire(t *testing.T, _ store.Store, l store.Leases) {
 // testLeaseFencing writes under a lease, lets another holder take it, and
 // expects every write under the old lease to be refused without a trace.
 func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	old := mustAcquire(t, l, "web", "replica-a", long)
 	ctxA := store.WithLease(t.Context(), old)
 	ev := rollout.Event{Type: rollout.EventStepApplied, Message: "under the lease"}
-	st, err := s.PutState(ctxA, rollout.State{Endpoint: "web", NextRollout: 1}, store.New, ev)
+	st, err := s.PutState(ctxA, rollout.State{Endpoint: "web", NextRollout: 1}, rollout.RevisionNew, ev)
 	if err != nil {
 		t.Fatalf("put state under a held lease: %v", err)
 	}
@@ -317,10 +317,10 @@ func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
 // refused even though nobody took the lease: its writer must renew first.
 func testLeaseFencingExpired(t *testing.T, s store.Store, l store.Leases) {
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	lease := mustAcquire(t, l, "web", "replica-a", short)
 	time.Sleep(short + 100*time.Millisecond)
-	_, err := s.PutState(store.WithLease(ctx, lease), rollout.State{Endpoint: "web"}, store.New)
+	_, err := s.PutState(store.WithLease(ctx, lease), rollout.State{Endpoint: "web"}, rollout.RevisionNew)
 	wantCode(t, err, rollout.ECONFLICT)
 	if st := mustGetState(t, s, "web"); st.Revision != 0 {
 		t.Fatalf("state written under an expired lease: %+v", st)
@@ -329,7 +329,7 @@ func testLeaseFencingExpired(t *testing.T, s store.Store, l store.Leases) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutState(store.WithLease(ctx, renewed), rollout.State{Endpoint: "web"}, store.New); err != nil {
+	if _, err := s.PutState(store.WithLease(ctx, renewed), rollout.State{Endpoint: "web"}, rollout.RevisionNew); err != nil {
 		t.Errorf("put state after renewal: %v", err)
 	}
 }
@@ -337,9 +337,9 @@ func testLeaseFencingExpired(t *testing.T, s store.Store, l store.Leases) {
 // testLeaseFencingOtherEndpoint expects a write to one endpoint under the
 // lease of another to be refused as the caller's bug it is.
 func testLeaseFencingOtherEndpoint(t *testing.T, s store.Store, l store.Leases) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	api := mustAcquire(t, l, "api", "replica-a", long)
-	_, err := s.PutState(store.WithLease(t.Context(), api), rollout.State{Endpoint: "web"}, store.New)
+	_, err := s.PutState(store.WithLease(t.Context(), api), rollout.State{Endpoint: "web"}, rollout.RevisionNew)
 	wantCode(t, err, rollout.EINTERNAL)
 	if st := mustGetState(t, s, "web"); st.Revision != 0 {
 		t.Errorf("state written under another endpoint's lease: %+v", st)

@@ -88,7 +88,7 @@ func testEndpointCreate(t *testing.T, s store.Store) {
 	// Empty but non-nil collections may come back as nil, but Put must
 	// return what Get returns.
 	in := rollout.Endpoint{Name: "web", Team: "payments", Traffic: rollout.Traffic{Hosts: []string{}}, Template: rollout.Template{Env: map[string]string{}}}
-	got := mustPutEndpoint(t, s, in, store.New)
+	got := mustPutEndpoint(t, s, in, rollout.RevisionNew)
 	if got.Revision != 1 {
 		t.Errorf("revision = %d, want 1", got.Revision)
 	}
@@ -101,7 +101,7 @@ func testEndpointCreate(t *testing.T, s store.Store) {
 	equal(t, "get", mustGetEndpoint(t, s, "web"), got)
 
 	// Any creates too.
-	api, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "api"}, store.Any)
+	api, err := s.PutEndpoint(ctx, rollout.Endpoint{Name: "api"}, rollout.RevisionAny)
 	if err != nil {
 		t.Fatalf("put with Any: %v", err)
 	}
@@ -113,7 +113,7 @@ func testEndpointCreate(t *testing.T, s store.Store) {
 func testEndpointRoundTrip(t *testing.T, s store.Store) {
 	in := fullEndpoint("web")
 	requireComplete(t, in)
-	got := mustPutEndpoint(t, s, in, store.New)
+	got := mustPutEndpoint(t, s, in, rollout.RevisionNew)
 
 	// The store owns the revision and the times; everything else is the caller's.
 	want := in
@@ -128,7 +128,7 @@ func testEndpointRoundTrip(t *testing.T, s store.Store) {
 }
 
 func testEndpointNotFound(t *testing.T, s store.Store) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, rollout.RevisionNew)
 	_, err := s.GetEndpoint(t.Context(), "web")
 	wantNotFound(t, err, `"web"`)
 }
@@ -145,7 +145,7 @@ func testEndpointList(t *testing.T, s store.Store) {
 
 	var want []rollout.Endpoint
 	for _, name := range []string{"web", "api", "zeta", "billing"} {
-		want = append(want, mustPutEndpoint(t, s, rollout.Endpoint{Name: name, Team: name + "-team"}, store.New))
+		want = append(want, mustPutEndpoint(t, s, rollout.Endpoint{Name: name, Team: name + "-team"}, rollout.RevisionNew))
 	}
 	slices.SortFunc(want, func(a, b rollout.Endpoint) int { return strings.Compare(a.Name, b.Name) })
 	eps, err = s.ListEndpoints(ctx)
@@ -156,7 +156,7 @@ func testEndpointList(t *testing.T, s store.Store) {
 }
 
 func testEndpointReplace(t *testing.T, s store.Store) {
-	first := mustPutEndpoint(t, s, fullEndpoint("web"), store.New)
+	first := mustPutEndpoint(t, s, fullEndpoint("web"), rollout.RevisionNew)
 	tick()
 
 	next := first
@@ -190,7 +190,7 @@ func testEndpointRevisions(t *testing.T, s store.Store) {
 		t.Fatalf("a rejected create stored the endpoint (get: %v)", err)
 	}
 
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 1)
 	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 2) // now at 3
 	before := mustGetEndpoint(t, s, "web")
@@ -199,7 +199,7 @@ func testEndpointRevisions(t *testing.T, s store.Store) {
 		name   string
 		expect int64
 	}{
-		{"new", store.New},
+		{"new", rollout.RevisionNew},
 		{"stale", 2},
 		{"future", 7},
 	} {
@@ -213,14 +213,14 @@ func testEndpointRevisions(t *testing.T, s store.Store) {
 	if got := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 3); got.Revision != 4 {
 		t.Errorf("revision after exact write = %d, want 4", got.Revision)
 	}
-	if got := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.Any); got.Revision != 5 {
+	if got := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionAny); got.Revision != 5 {
 		t.Errorf("revision after write with Any = %d, want 5", got.Revision)
 	}
 }
 
 func testEndpointInvalid(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	_, err := s.PutEndpoint(ctx, rollout.Endpoint{}, store.New)
+	_, err := s.PutEndpoint(ctx, rollout.Endpoint{}, rollout.RevisionNew)
 	wantCode(t, err, rollout.EINVALID)
 	_, err = s.PutEndpoint(ctx, rollout.Endpoint{Name: "web"}, -2)
 	wantCode(t, err, rollout.EINVALID)
@@ -232,13 +232,13 @@ func testEndpointInvalid(t *testing.T, s store.Store) {
 
 func testEndpointDelete(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	ep := mustPutEndpoint(t, s, fullEndpoint("web"), store.New)
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, store.New)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "2"}, store.New)
-	mustPutState(t, s, rollout.State{Endpoint: "web", NextRollout: 3}, store.New)
+	ep := mustPutEndpoint(t, s, fullEndpoint("web"), rollout.RevisionNew)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, rollout.RevisionNew)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "2"}, rollout.RevisionNew)
+	mustPutState(t, s, rollout.State{Endpoint: "web", NextRollout: 3}, rollout.RevisionNew)
 	mustAppendCommand(t, s, rollout.Command{Endpoint: "web", Kind: rollout.CommandPause})
-	mustPutRelease(t, s, rollout.Release{Endpoint: "api", Track: rollout.Production, Version: "9"}, store.New)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "api", Track: rollout.Production, Version: "9"}, rollout.RevisionNew)
 
 	if err := s.DeleteEndpoint(ctx, "web", ep.Revision); err != nil {
 		t.Fatalf("delete: %v", err)
@@ -264,11 +264,11 @@ func testEndpointDelete(t *testing.T, s store.Store) {
 		t.Errorf("release of another endpoint gone with the deleted one: %v", err)
 	}
 
-	err = s.DeleteEndpoint(ctx, "web", store.Any)
+	err = s.DeleteEndpoint(ctx, "web", rollout.RevisionAny)
 	wantNotFound(t, err, `"web"`)
 
 	// The name can be reused, and nothing of the old endpoint comes back.
-	again := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	again := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	if again.Revision != 1 {
 		t.Errorf("revision of a recreated endpoint = %d, want 1", again.Revision)
 	}
@@ -289,16 +289,16 @@ func testEndpointDelete(t *testing.T, s store.Store) {
 
 func testEndpointDeleteRevisions(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 1)
 	before := mustGetEndpoint(t, s, "web")
 
-	for _, expect := range []int64{store.New, 1, 5} {
+	for _, expect := range []int64{rollout.RevisionNew, 1, 5} {
 		err := s.DeleteEndpoint(ctx, "web", expect)
 		wantConflict(t, err, `"web"`, expect, 2)
 		equal(t, fmt.Sprintf("after a rejected delete expecting %d", expect), mustGetEndpoint(t, s, "web"), before)
 	}
-	if err := s.DeleteEndpoint(ctx, "web", store.Any); err != nil {
+	if err := s.DeleteEndpoint(ctx, "web", rollout.RevisionAny); err != nil {
 		t.Fatalf("delete with Any: %v", err)
 	}
 	_, err := s.GetEndpoint(ctx, "web")
@@ -306,10 +306,10 @@ func testEndpointDeleteRevisions(t *testing.T, s store.Store) {
 }
 
 func testReleaseRoundTrip(t *testing.T, s store.Store) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	in := fullRelease("web", rollout.Preview)
 	requireComplete(t, in)
-	got := mustPutRelease(t, s, in, store.New)
+	got := mustPutRelease(t, s, in, rollout.RevisionNew)
 	if got.UpdatedAt.IsZero() {
 		t.Errorf("updated at is zero")
 	}
@@ -321,17 +321,17 @@ func testReleaseRoundTrip(t *testing.T, s store.Store) {
 
 func testReleaseTracks(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, rollout.RevisionNew)
 	rs, err := s.ListReleases(ctx, "web")
 	if err != nil || len(rs) != 0 {
 		t.Fatalf("releases of a new endpoint = %+v, %v; want none", rs, err)
 	}
 
-	preview := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "2"}, store.New)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	preview := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "2"}, rollout.RevisionNew)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	production := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1.1"}, 1)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "api", Track: rollout.Production, Version: "7"}, store.New)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "api", Track: rollout.Production, Version: "7"}, rollout.RevisionNew)
 
 	// Each track has its own revision.
 	if production.Revision != 2 || preview.Revision != 1 {
@@ -349,16 +349,16 @@ func testReleaseTracks(t *testing.T, s store.Store) {
 
 func testReleaseRevisions(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}
 
 	_, err := s.PutRelease(ctx, r, 4)
 	wantConflict(t, err, `"web"`, 4, 0)
-	mustPutRelease(t, s, r, store.New)
+	mustPutRelease(t, s, r, rollout.RevisionNew)
 	mustPutRelease(t, s, r, 1)
 	before := mustGetRelease(t, s, "web", rollout.Production)
 
-	for _, expect := range []int64{store.New, 1, 6} {
+	for _, expect := range []int64{rollout.RevisionNew, 1, 6} {
 		_, err := s.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "bad"}, expect)
 		wantConflict(t, err, `"web"`, expect, 2)
 		equal(t, fmt.Sprintf("after a rejected write expecting %d", expect), mustGetRelease(t, s, "web", rollout.Production), before)
@@ -366,7 +366,7 @@ func testReleaseRevisions(t *testing.T, s store.Store) {
 	if got := mustPutRelease(t, s, r, 2); got.Revision != 3 {
 		t.Errorf("revision after exact write = %d, want 3", got.Revision)
 	}
-	if got := mustPutRelease(t, s, r, store.Any); got.Revision != 4 {
+	if got := mustPutRelease(t, s, r, rollout.RevisionAny); got.Revision != 4 {
 		t.Errorf("revision after write with Any = %d, want 4", got.Revision)
 	}
 }
@@ -375,31 +375,31 @@ func testReleaseNotFound(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}
 
-	_, err := s.PutRelease(ctx, r, store.Any)
+	_, err := s.PutRelease(ctx, r, rollout.RevisionAny)
 	wantNotFound(t, err, `"web"`)
-	err = s.DeleteRelease(ctx, "web", rollout.Production, store.Any)
+	err = s.DeleteRelease(ctx, "web", rollout.Production, rollout.RevisionAny)
 	wantNotFound(t, err, `"web"`)
 	_, err = s.GetRelease(ctx, "web", rollout.Production)
 	wantNotFound(t, err, `"web"`)
 	_, err = s.ListReleases(ctx, "web")
 	wantNotFound(t, err, `"web"`)
 
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	_, err = s.GetRelease(ctx, "web", rollout.Production)
 	wantNotFound(t, err, `"web"`)
-	err = s.DeleteRelease(ctx, "web", rollout.Preview, store.Any)
+	err = s.DeleteRelease(ctx, "web", rollout.Preview, rollout.RevisionAny)
 	wantNotFound(t, err, `"web"`)
 
-	_, err = s.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: "canary", Version: "1"}, store.Any)
+	_, err = s.PutRelease(ctx, rollout.Release{Endpoint: "web", Track: "canary", Version: "1"}, rollout.RevisionAny)
 	wantCode(t, err, rollout.EINVALID)
 }
 
 func testReleaseDelete(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	production := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "2"}, 1)
-	preview := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "3"}, store.New)
+	preview := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "3"}, rollout.RevisionNew)
 
 	err := s.DeleteRelease(ctx, "web", rollout.Production, 1)
 	wantConflict(t, err, `"web"`, 1, 2)
@@ -417,25 +417,25 @@ func testReleaseDelete(t *testing.T, s store.Store) {
 	equal(t, "list after delete", rs, []rollout.Release{preview})
 	mustGetEndpoint(t, s, "web") // the endpoint stays
 
-	if got := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "4"}, store.New); got.Revision != 1 {
+	if got := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "4"}, rollout.RevisionNew); got.Revision != 1 {
 		t.Errorf("revision of a re-declared release = %d, want 1", got.Revision)
 	}
-	if err := s.DeleteRelease(ctx, "web", rollout.Preview, store.Any); err != nil {
+	if err := s.DeleteRelease(ctx, "web", rollout.Preview, rollout.RevisionAny); err != nil {
 		t.Fatalf("delete with Any: %v", err)
 	}
 }
 
 func testStateDefault(t *testing.T, s store.Store) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	equal(t, "state of a new endpoint", mustGetState(t, s, "web"), rollout.State{Endpoint: "web"})
 	equal(t, "state of a missing endpoint", mustGetState(t, s, "api"), rollout.State{Endpoint: "api"})
 }
 
 func testStateRoundTrip(t *testing.T, s store.Store) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	in := fullState("web")
 	requireComplete(t, in)
-	got := mustPutState(t, s, in, store.New)
+	got := mustPutState(t, s, in, rollout.RevisionNew)
 	if got.UpdatedAt.IsZero() {
 		t.Errorf("updated at is zero")
 	}
@@ -447,14 +447,14 @@ func testStateRoundTrip(t *testing.T, s store.Store) {
 
 func testStateRevisions(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	_, err := s.PutState(ctx, rollout.State{Endpoint: "web"}, store.Any)
+	_, err := s.PutState(ctx, rollout.State{Endpoint: "web"}, rollout.RevisionAny)
 	wantNotFound(t, err, `"web"`)
 
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	_, err = s.PutState(ctx, rollout.State{Endpoint: "web"}, 1)
 	wantConflict(t, err, `"web"`, 1, 0)
 
-	first := mustPutState(t, s, rollout.State{Endpoint: "web", NextRollout: 1}, store.New)
+	first := mustPutState(t, s, rollout.State{Endpoint: "web", NextRollout: 1}, rollout.RevisionNew)
 	tick()
 	second := mustPutState(t, s, rollout.State{Endpoint: "web", NextRollout: 2}, first.Revision)
 	if second.Revision != 2 {
@@ -463,12 +463,12 @@ func testStateRevisions(t *testing.T, s store.Store) {
 	if !second.UpdatedAt.After(first.UpdatedAt) {
 		t.Errorf("updated at %v, want after %v", second.UpdatedAt, first.UpdatedAt)
 	}
-	for _, expect := range []int64{store.New, 1, 8} {
+	for _, expect := range []int64{rollout.RevisionNew, 1, 8} {
 		_, err := s.PutState(ctx, rollout.State{Endpoint: "web", NextRollout: 99}, expect)
 		wantConflict(t, err, `"web"`, expect, 2)
 	}
 	equal(t, "after rejected writes", mustGetState(t, s, "web"), second)
-	if got := mustPutState(t, s, rollout.State{Endpoint: "web"}, store.Any); got.Revision != 3 {
+	if got := mustPutState(t, s, rollout.State{Endpoint: "web"}, rollout.RevisionAny); got.Revision != 3 {
 		t.Errorf("revision after write with Any = %d, want 3", got.Revision)
 	}
 }
@@ -582,12 +582,12 @@ func testEventsPaging(t *testing.T, s store.Store) {
 
 func testEventsWithWrites(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New,
+	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"},
 		rollout.Event{Endpoint: "web", Type: rollout.EventAlarmReported, Message: "alarm"})
-	r := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New,
+	r := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventReleaseDeclared, Message: "declared"})
-	mustPutState(t, s, rollout.State{Endpoint: "web"}, store.New,
+	mustPutState(t, s, rollout.State{Endpoint: "web"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventRolloutStarted, Message: "started"})
 	if err := s.DeleteRelease(ctx, "web", rollout.Production, r.Revision,
 		rollout.Event{Type: rollout.EventReleaseRemoved, Message: "removed"}); err != nil {
@@ -618,11 +618,11 @@ func testEventsWithWrites(t *testing.T, s store.Store) {
 func testEventsAtomic(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ev := rollout.Event{Type: rollout.EventCommand, Message: "must not be kept"}
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 1)
-	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, 1)
-	mustPutState(t, s, rollout.State{Endpoint: "web"}, store.New)
+	mustPutState(t, s, rollout.State{Endpoint: "web"}, rollout.RevisionNew)
 	mustPutState(t, s, rollout.State{Endpoint: "web"}, 1)
 
 	// Writes rejected for a stale revision append nothing.
@@ -636,7 +636,7 @@ func testEventsAtomic(t *testing.T, s store.Store) {
 	wantCode(t, err, rollout.ECONFLICT)
 	_, err = s.PutState(ctx, rollout.State{Endpoint: "web"}, 1, ev)
 	wantCode(t, err, rollout.ECONFLICT)
-	_, err = s.PutRelease(ctx, rollout.Release{Endpoint: "api", Track: rollout.Production}, store.Any, ev)
+	_, err = s.PutRelease(ctx, rollout.Release{Endpoint: "api", Track: rollout.Production}, rollout.RevisionAny, ev)
 	wantCode(t, err, rollout.ENOTFOUND)
 	if es := mustListEvents(t, s, "web", 0, 0); len(es) != 0 {
 		t.Errorf("rejected writes appended events: %+v", es)
@@ -648,12 +648,12 @@ func testEventsAtomic(t *testing.T, s store.Store) {
 	// An event of another endpoint is a bug in the caller, and the whole
 	// write is refused.
 	other := rollout.Event{Endpoint: "api", Type: rollout.EventCommand, Message: "misrouted"}
-	_, err = s.PutEndpoint(ctx, rollout.Endpoint{Name: "billing"}, store.New, ev, other)
+	_, err = s.PutEndpoint(ctx, rollout.Endpoint{Name: "billing"}, rollout.RevisionNew, ev, other)
 	wantCode(t, err, rollout.EINTERNAL)
 	if _, err := s.GetEndpoint(ctx, "billing"); rollout.ErrorCode(err) != rollout.ENOTFOUND {
 		t.Errorf("endpoint stored despite a misrouted event (get: %v)", err)
 	}
-	_, err = s.PutState(ctx, rollout.State{Endpoint: "web", NextRollout: 5}, store.Any, other)
+	_, err = s.PutState(ctx, rollout.State{Endpoint: "web", NextRollout: 5}, rollout.RevisionAny, other)
 	wantCode(t, err, rollout.EINTERNAL)
 	if st := mustGetState(t, s, "web"); st.Revision != 2 {
 		t.Errorf("state written despite a misrouted event: revision %d, want 2", st.Revision)
@@ -669,7 +669,7 @@ func testEventsAtomic(t *testing.T, s store.Store) {
 
 func testEventsOutliveEndpoint(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New,
+	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"})
 	if _, err := s.AppendEvents(ctx, "web", rollout.Event{Type: rollout.EventStepApplied, Message: "step"}); err != nil {
 		t.Fatalf("append: %v", err)
@@ -685,7 +685,7 @@ func testEventsOutliveEndpoint(t *testing.T, s store.Store) {
 	if es, err := s.AppendEvents(ctx, "web", rollout.Event{Type: rollout.EventEnvironmentDeleted, Message: "gone"}); err != nil || es[0].Seq != 4 {
 		t.Fatalf("append after delete = %+v, %v; want seq 4", es, err)
 	}
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New,
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventEndpointCreated, Message: "created again"})
 	if got := seqs(mustListEvents(t, s, "web", 0, 0)); !slices.Equal(got, []int64{1, 2, 3, 4, 5}) {
 		t.Errorf("events after the name was reused: %v, want [1 2 3 4 5]", got)
@@ -700,8 +700,8 @@ func testCommands(t *testing.T, s store.Store) {
 		t.Errorf("commands of a missing endpoint: %+v", cmds)
 	}
 
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "api"}, rollout.RevisionNew)
 	var want []rollout.Command
 	for i, kind := range []rollout.CommandKind{rollout.CommandPause, rollout.CommandResume, rollout.CommandPromote} {
 		c := rollout.Command{Endpoint: "web", Kind: kind, Actor: "alice"}
@@ -729,7 +729,7 @@ func testCommands(t *testing.T, s store.Store) {
 }
 
 func testCommandRoundTrip(t *testing.T, s store.Store) {
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 	in := fullCommand("web")
 	requireComplete(t, in)
 	got := mustAppendCommand(t, s, in)
@@ -746,7 +746,7 @@ func testCopiesAreIndependent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 
 	in := fullEndpoint("web")
-	put := mustPutEndpoint(t, s, in, store.New)
+	put := mustPutEndpoint(t, s, in, rollout.RevisionNew)
 	want := mustGetEndpoint(t, s, "web")
 	get := mustGetEndpoint(t, s, "web")
 	list, err := s.ListEndpoints(ctx)
@@ -768,7 +768,7 @@ func testCopiesAreIndependent(t *testing.T, s store.Store) {
 	equal(t, "endpoint", mustGetEndpoint(t, s, "web"), want)
 
 	r := fullRelease("web", rollout.Production)
-	putR := mustPutRelease(t, s, r, store.New)
+	putR := mustPutRelease(t, s, r, rollout.RevisionNew)
 	wantR := mustGetRelease(t, s, "web", rollout.Production)
 	getR := mustGetRelease(t, s, "web", rollout.Production)
 	listR, err := s.ListReleases(ctx, "web")
@@ -781,7 +781,7 @@ func testCopiesAreIndependent(t *testing.T, s store.Store) {
 	equal(t, "release", mustGetRelease(t, s, "web", rollout.Production), wantR)
 
 	st := fullState("web")
-	putS := mustPutState(t, s, st, store.New)
+	putS := mustPutState(t, s, st, rollout.RevisionNew)
 	wantS := mustGetState(t, s, "web")
 	getS := mustGetState(t, s, "web")
 	for _, x := range []*rollout.State{&st, &putS, &getS} {
@@ -812,7 +812,7 @@ func testCopiesAreIndependent(t *testing.T, s store.Store) {
 func testConcurrentUpdates(t *testing.T, s store.Store) {
 	const workers, increments = 8, 10
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New,
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew,
 		rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"})
 
 	var (
@@ -887,7 +887,7 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 func testConcurrentAppends(t *testing.T, s store.Store) {
 	const workers, batches = 8, 15
 	ctx := t.Context()
-	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
 
 	var (
 		wg         sync.WaitGroup
@@ -941,8 +941,8 @@ func testConcurrentAppends(t *testing.T, s store.Store) {
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {
-	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, store.New)
-	r := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, store.New)
+	ep := mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	r := mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -950,18 +950,21 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	calls := map[string]func() error{
 		"GetEndpoint":   func() error { _, err := s.GetEndpoint(ctx, "web"); return err },
 		"ListEndpoints": func() error { _, err := s.ListEndpoints(ctx); return err },
-		"PutEndpoint":   func() error { _, err := s.PutEndpoint(ctx, ep, store.Any, ev); return err },
+		"PutEndpoint":   func() error { _, err := s.PutEndpoint(ctx, ep, rollout.RevisionAny, ev); return err },
 		"DeleteEndpoint": func() error {
-			return s.DeleteEndpoint(ctx, "web", store.Any, ev)
+			return s.DeleteEndpoint(ctx, "web", rollout.RevisionAny, ev)
 		},
 		"GetRelease":   func() error { _, err := s.GetRelease(ctx, "web", rollout.Production); return err },
 		"ListReleases": func() error { _, err := s.ListReleases(ctx, "web"); return err },
-		"PutRelease":   func() error { _, err := s.PutRelease(ctx, r, store.Any, ev); return err },
+		"PutRelease":   func() error { _, err := s.PutRelease(ctx, r, rollout.RevisionAny, ev); return err },
 		"DeleteRelease": func() error {
-			return s.DeleteRelease(ctx, "web", rollout.Production, store.Any, ev)
+			return s.DeleteRelease(ctx, "web", rollout.Production, rollout.RevisionAny, ev)
 		},
-		"GetState":      func() error { _, err := s.GetState(ctx, "web"); return err },
-		"PutState":      func() error { _, err := s.PutState(ctx, rollout.State{Endpoint: "web"}, store.Any, ev); return err },
+		"GetState": func() error { _, err := s.GetState(ctx, "web"); return err },
+		"PutState": func() error {
+			_, err := s.PutState(ctx, rollout.State{Endpoint: "web"}, rollout.RevisionAny, ev)
+			return err
+		},
 		"AppendEvents":  func() error { _, err := s.AppendEvents(ctx, "web", ev); return err },
 		"ListEvents":    func() error { _, err := s.ListEvents(ctx, "web", 0, 0); return err },
 		"AppendCommand": func() error { _, err := s.AppendCommand(ctx, rollout.Command{Endpoint: "web"}); return err },

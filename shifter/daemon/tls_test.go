@@ -1,4 +1,4 @@
-package cli_test
+package daemon_test
 
 import (
 	"crypto/ecdsa"
@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 )
 
 // testCA issues certificates for 127.0.0.1.
@@ -90,7 +90,7 @@ func TestServeTLSAndReloadTheCertificate(t *testing.T) {
 	ca := newTestCA(t)
 	certFile, keyFile := ca.issue(t, dir, 100)
 	awsCfg := awstest.Config(t)
-	s, _ := clitest.Serve(t, fmt.Sprintf(`
+	s, _ := daemontest.Serve(t, fmt.Sprintf(`
 listen = "127.0.0.1:0"
 tls {
   cert_file = %q

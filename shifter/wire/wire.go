@@ -1,16 +1,19 @@
-package api
+// Package wire is the shifter's API v1 as it travels: the bodies that are
+// not domain types, the error body and the HTTP statuses of its codes,
+// revisions as ETag and If-Match, and the constants of event streams. The
+// api package serves it and the client speaks it; both import this package
+// and neither imports the other, so the two cannot drift and a client links
+// nothing of the server. It imports only the standard library and rollout.
+package wire
 
 import (
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// This file is the wire format that is not a domain type: the envelopes the
-// server writes and the client reads, and the mapping between error codes and
-// HTTP statuses. Both sides use these declarations, so they cannot disagree.
+// MaxBodyBytes bounds a request body; specs are a few kilobytes.
+const MaxBodyBytes = 1 << 20
 
 // ErrorResponse is the body of every error answer.
 type ErrorResponse struct {
@@ -21,6 +24,19 @@ type ErrorResponse struct {
 type EndpointList struct {
 	Endpoints []rollout.EndpointView `json:"endpoints"`
 }
+
+// Role is what a token may do. Each role includes the ones before it.
+type Role string
+
+const (
+	// RoleRead may read every endpoint, release and event it can see.
+	RoleRead Role = "read"
+	// RoleDeploy may also declare and remove releases and act on rollouts:
+	// what a team's CI needs, without being able to delete its endpoints.
+	RoleDeploy Role = "deploy"
+	// RoleAdmin may also create, change and delete endpoints.
+	RoleAdmin Role = "admin"
+)
 
 // WhoAmI is the body of GET /v1/whoami: the principal a request acts as.
 type WhoAmI struct {
@@ -70,59 +86,14 @@ type ActionRequest struct {
 	Reason string           `json:"reason,omitempty"`
 }
 
-// MaxBodyBytes bounds a request body; specs are a few kilobytes.
-const MaxBodyBytes = 1 << 20
-
-// Event-stream constants shared with the client.
+// Event streams: GET /v1/endpoints/{name}/events with Accept: EventStreamType.
 const (
 	// EventStreamType is the media type of Server-Sent Events.
 	EventStreamType = "text/event-stream"
 	// LastEventIDHeader carries the sequence a reconnecting reader saw last.
 	LastEventIDHeader = "Last-Event-ID"
+	// Heartbeat is how often the server writes a comment to a quiet
+	// stream, so proxies keep it open and a reader can tell a quiet stream
+	// from a dead one.
+	Heartbeat = 15 * time.Second
 )
-
-// ETag returns the entity tag of an object at revision rev. The same form is
-// accepted in If-Match, so a client can echo what it read.
-func ETag(rev int64) string { return strconv.Quote(strconv.FormatInt(rev, 10)) }
-
-// ErrorStatus returns the HTTP status that carries an error code.
-// StatusErrorCode is its inverse; keep the two switches in step.
-func ErrorStatus(code string) int {
-	switch code {
-	case rollout.EINVALID:
-		return http.StatusBadRequest
-	case rollout.ENOTFOUND:
-		return http.StatusNotFound
-	case rollout.ECONFLICT:
-		return http.StatusConflict
-	case rollout.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case rollout.EFORBIDDEN:
-		return http.StatusForbidden
-	case rollout.ETOOMANY:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
-// StatusErrorCode returns the error code an HTTP status stands for. The
-// client uses it when an answer carries no code of its own.
-func StatusErrorCode(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-		return rollout.EINVALID
-	case http.StatusNotFound:
-		return rollout.ENOTFOUND
-	case http.StatusTooManyRequests:
-		return rollout.ETOOMANY
-	case http.StatusConflict, http.StatusPreconditionFailed:
-		return rollout.ECONFLICT
-	case http.StatusUnauthorized:
-		return rollout.EUNAUTHORIZED
-	case http.StatusForbidden:
-		return rollout.EFORBIDDEN
-	default:
-		return rollout.EINTERNAL
-	}
-}

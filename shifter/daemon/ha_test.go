@@ -1,12 +1,9 @@
-package cli_test
+package daemon_test
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,11 +11,12 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb/dynamodbtest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // otherTeamToken reads for a team that does not own the test's endpoint.
@@ -26,7 +24,7 @@ const otherTeamToken = "search-reader-token"
 
 // replica is a shifter the test may close before it ends.
 type replica struct {
-	*cli.Server
+	*daemon.Server
 	close func() error
 }
 
@@ -37,7 +35,7 @@ func openReplica(t *testing.T, awsCfg awssdk.Config, id string) replica {
 	t.Helper()
 	awsCfg = awsCfg.Copy()
 	awsCfg.APIOptions = append(awsCfg.APIOptions, dynamodbtest.Serialize) // moto: see dynamodbtest
-	s, closeReplica := clitest.Serve(t, fmt.Sprintf(`
+	s, closeReplica := daemontest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 replica_id      = %q
 poll_interval   = "50ms"
@@ -113,10 +111,11 @@ func TestReplicasServeOneTableAndHandOverOnClose(t *testing.T) {
 
 // checkReplicas checks GET /v1/replicas on a replica at url: it names
 // itself and both live replicas, and only the replica at holderURL holds
-// the lease of web, which a reader of another team does not see.
+// the lease of web, which a reader of another team does not see. (The
+// CLI's table of it is TestReplicasTable.)
 func checkReplicas(t *testing.T, url, holderURL string) {
 	t.Helper()
-	replicasAt := func(url string, opts ...client.Option) api.ReplicasView {
+	replicasAt := func(url string, opts ...client.Option) wire.ReplicasView {
 		t.Helper()
 		c, err := client.New(url, opts...)
 		if err != nil {
@@ -140,18 +139,6 @@ func checkReplicas(t *testing.T, url, holderURL string) {
 		if len(r.Leases) != want || (want == 1 && (r.Leases[0].Endpoint != "web" || r.Leases[0].Generation < 1)) {
 			t.Errorf("replica %s holds %+v, want %d lease of web", r.ID, r.Leases, want)
 		}
-	}
-	var out, errs bytes.Buffer
-	if code := cli.Run(t.Context(), []string{"replicas", "-addr", url}, &out, &errs); code != 0 {
-		t.Fatalf("shifter replicas: exit %d: %s", code, errs.String())
-	}
-	for _, want := range []string{view.Replica + " *", holder + "  "} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("shifter replicas does not show %q:\n%s", want, out.String())
-		}
-	}
-	if !regexp.MustCompile(regexp.QuoteMeta(holder) + ` +expires in \d+s +web\n`).MatchString(out.String()) {
-		t.Errorf("shifter replicas does not show %s holding web:\n%s", holder, out.String())
 	}
 	for _, r := range replicasAt(url, client.WithToken(otherTeamToken)).Replicas {
 		if len(r.Leases) != 0 {
@@ -181,15 +168,9 @@ func waitRelease(t *testing.T, url, version string) {
 // scrape returns the first group of pattern in the shifter's metrics.
 func scrape(t *testing.T, url, pattern string) string {
 	t.Helper()
-	res, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(pattern).FindSubmatch(b)
+	m := regexp.MustCompile(pattern).FindStringSubmatch(metrics(t, url))
 	if m == nil {
 		return ""
 	}
-	return string(m[1])
+	return m[1]
 }

@@ -1,4 +1,4 @@
-package cli_test
+package daemon_test
 
 import (
 	"bytes"
@@ -17,9 +17,9 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -60,7 +60,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	net := awstest.Network(t, awsCfg)
 	dir := t.TempDir()
 	var logs syncbuf.Buffer
-	s, closeShifter := clitest.Serve(t, fmt.Sprintf(`
+	s, closeShifter := daemontest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
@@ -76,7 +76,7 @@ auth {
   }
 }
 `, filepath.Join(dir, "shifter.db"), api.HashToken(adminToken), api.HashToken(readToken)), awsCfg,
-		func(s *cli.Server) { s.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}) })
+		func(s *daemon.Server) { s.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}) })
 	answers := &recorder{next: http.DefaultTransport}
 	connect := func(token string) *client.Client {
 		c, err := client.New(s.URL(), client.WithToken(token), client.WithHTTPClient(&http.Client{Transport: answers}),

@@ -1,4 +1,4 @@
-package cli_test
+package daemon_test
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/cli/clitest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
 )
 
 // BenchmarkRollbackLatency measures, against moto, the time from a revert's
@@ -27,7 +27,7 @@ func BenchmarkRollbackLatency(b *testing.B) {
 	shifterCfg := awsCfg.Copy()
 	clock.Add(&shifterCfg)
 	calls.Add(&shifterCfg)
-	s, _ := clitest.Serve(b, fmt.Sprintf(`
+	s, _ := daemontest.Serve(b, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "30s"
@@ -94,7 +94,7 @@ auth {
 func BenchmarkAPI(b *testing.B) {
 	awsCfg := awstest.Config(b)
 	net := awstest.Network(b, awsCfg)
-	s, _ := clitest.Serve(b, fmt.Sprintf(`
+	s, _ := daemontest.Serve(b, fmt.Sprintf(`
 listen = "127.0.0.1:0"
 store { path = %q }
 auth {

@@ -1,0 +1,167 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// expandEndpoint returns the spec of m (a plan or a state) for the API.
+func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, diag.Diagnostics) {
+	x := &expander{ctx: ctx}
+	ep := rollout.Endpoint{
+		Name:               m.Name.ValueString(),
+		Team:               m.Team.ValueString(),
+		DeletionProtection: m.DeletionProtection.ValueBool(),
+	}
+	var placement placementModel
+	if x.object(m.Placement, &placement) {
+		ep.Placement = rollout.Placement{
+			Region:     placement.Region.ValueString(),
+			RoleARN:    placement.RoleARN.ValueString(),
+			ExternalID: placement.ExternalID.ValueString(),
+		}
+	}
+	var traffic trafficModel
+	if x.object(m.Traffic, &traffic) {
+		ep.Traffic = rollout.Traffic{
+			ListenerARN:        traffic.ListenerARN.ValueString(),
+			Priority:           int(traffic.Priority.ValueInt64()),
+			Hosts:              x.strings(traffic.Hosts),
+			Paths:              x.strings(traffic.Paths),
+			PreviewHost:        traffic.PreviewHost.ValueString(),
+			PreviewListenerARN: traffic.PreviewListenerARN.ValueString(),
+			PreviewPriority:    int(traffic.PreviewPriority.ValueInt64()),
+		}
+	}
+	var template templateModel
+	if x.object(m.Template, &template) {
+		ep.Template = x.template(template)
+	}
+	var policy policyModel
+	if x.object(m.Policy, &policy) {
+		ep.Policy = x.policy(policy)
+	}
+	var notifications notificationsModel
+	if x.object(m.Notifications, &notifications) {
+		ep.Notifications = rollout.Notifications{
+			WebhookURL:  notifications.WebhookURL.ValueString(),
+			SNSTopicARN: notifications.SNSTopicARN.ValueString(),
+		}
+	}
+	return ep, x.diags
+}
+
+// expander converts framework values to the API's, collecting diagnostics.
+type expander struct {
+	ctx   context.Context
+	diags diag.Diagnostics
+}
+
+// object decodes o into target and reports whether it had a value.
+func (x *expander) object(o types.Object, target any) bool {
+	if o.IsNull() || o.IsUnknown() {
+		return false
+	}
+	d := o.As(x.ctx, target, basetypes.ObjectAsOptions{})
+	x.diags.Append(d...)
+	return !d.HasError()
+}
+
+func (x *expander) strings(l types.List) []string {
+	var out []string
+	x.diags.Append(l.ElementsAs(x.ctx, &out, false)...)
+	return out
+}
+
+func (x *expander) stringMap(m types.Map) map[string]string {
+	var out map[string]string
+	x.diags.Append(m.ElementsAs(x.ctx, &out, false)...)
+	return out
+}
+
+func (x *expander) duration(v durationValue) rollout.Duration {
+	if v.IsNull() || v.IsUnknown() {
+		return 0
+	}
+	d, err := v.duration()
+	if err != nil {
+		x.diags.AddError("Invalid Duration", err.Error())
+	}
+	return d
+}
+
+func (x *expander) template(t templateModel) rollout.Template {
+	out := rollout.Template{
+		Backend:             t.Backend.ValueString(),
+		Repository:          t.Repository.ValueString(),
+		ContainerPort:       int(t.ContainerPort.ValueInt64()),
+		Command:             x.strings(t.Command),
+		Args:                x.strings(t.Args),
+		Env:                 x.stringMap(t.Env),
+		Secrets:             x.stringMap(t.Secrets),
+		InstanceType:        t.InstanceType.ValueString(),
+		AMI:                 t.AMI.ValueString(),
+		MinSize:             int(t.MinSize.ValueInt64()),
+		MaxSize:             int(t.MaxSize.ValueInt64()),
+		DesiredCapacity:     int(t.DesiredCapacity.ValueInt64()),
+		Subnets:             x.strings(t.Subnets),
+		SecurityGroups:      x.strings(t.SecurityGroups),
+		InstanceProfile:     t.InstanceProfile.ValueString(),
+		DeregistrationDelay: x.duration(t.DeregistrationDelay),
+	}
+	var hc healthCheckModel
+	if x.object(t.HealthCheck, &hc) {
+		out.HealthCheck = rollout.HealthCheck{
+			Path:               hc.Path.ValueString(),
+			Interval:           x.duration(hc.Interval),
+			Timeout:            x.duration(hc.Timeout),
+			HealthyThreshold:   int(hc.HealthyThreshold.ValueInt64()),
+			UnhealthyThreshold: int(hc.UnhealthyThreshold.ValueInt64()),
+		}
+	}
+	return out
+}
+
+func (x *expander) policy(p policyModel) rollout.Policy {
+	out := rollout.Policy{
+		Steps:                 x.steps(p.Steps),
+		HealthyTimeout:        x.duration(p.HealthyTimeout),
+		MinHealthyPercent:     int(p.MinHealthyPercent.ValueInt64()),
+		Alarms:                x.strings(p.Alarms),
+		BlockOnAlarm:          p.BlockOnAlarm.ValueBool(),
+		BakeTime:              x.duration(p.BakeTime),
+		RetainPrevious:        x.duration(p.RetainPrevious),
+		RetainCapacityPercent: int(p.RetainCapacityPercent.ValueInt64()),
+		AutoRollback:          p.AutoRollback.ValueBool(),
+	}
+	var mc metricChecksModel
+	if x.object(p.MetricChecks, &mc) {
+		out.MetricChecks = &rollout.MetricChecks{
+			Max5xxPercent:    mc.Max5xxPercent.ValueFloat64(),
+			MaxLatency:       x.duration(mc.MaxLatency),
+			MaxRatioToStable: mc.MaxRatioToStable.ValueFloat64(),
+			MinRequests:      int(mc.MinRequests.ValueInt64()),
+		}
+	}
+	return out
+}
+
+func (x *expander) steps(l types.List) []rollout.Step {
+	var models []stepModel
+	x.diags.Append(l.ElementsAs(x.ctx, &models, false)...)
+	steps := make([]rollout.Step, 0, len(models))
+	for _, s := range models {
+		step := rollout.Step{Weight: int(s.Weight.ValueInt64())}
+		if !s.Pause.IsNull() && !s.Pause.IsUnknown() {
+			d := x.duration(s.Pause)
+			step.Pause = &d
+		}
+		steps = append(steps, step)
+	}
+	return steps
+}

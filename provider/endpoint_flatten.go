@@ -1,0 +1,127 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// flattenEndpoint sets m from the shifter's view of an endpoint. schemaType
+// is the type of the schema m is stored under (the resource's or the data
+// source's): values are built with its attributes' types.
+func flattenEndpoint(ctx context.Context, schemaType attr.Type, v rollout.EndpointView, m *endpointModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	t := objectType(schemaType, &diags)
+	diags.Append(flattenEndpointSpec(ctx, t, v.Endpoint, m)...)
+	m.Status = flattenStatus(ctx, objectType(t.AttrTypes["status"], &diags), v.Status, &diags)
+	return diags
+}
+
+// flattenEndpointSpec sets the spec attributes of m from the shifter's copy
+// of the endpoint.
+func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.Endpoint, m *endpointModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	typeOf := func(name string) types.ObjectType { return objectType(t.AttrTypes[name], &diags) }
+	m.ID = types.StringValue(ep.Name)
+	m.Name = types.StringValue(ep.Name)
+	m.Team = stringOrNull(ep.Team)
+	m.DeletionProtection = types.BoolValue(ep.DeletionProtection)
+	m.Placement = objectValue(ctx, typeOf("placement"), flattenPlacement(ep.Placement), &diags)
+	m.Traffic = objectValue(ctx, typeOf("traffic"), trafficModel{
+		ListenerARN:        types.StringValue(ep.Traffic.ListenerARN),
+		Priority:           types.Int64Value(int64(ep.Traffic.Priority)),
+		Hosts:              stringList(ep.Traffic.Hosts),
+		Paths:              stringList(ep.Traffic.Paths),
+		PreviewHost:        stringOrNull(ep.Traffic.PreviewHost),
+		PreviewListenerARN: stringOrNull(ep.Traffic.PreviewListenerARN),
+		PreviewPriority:    int64OrNull(ep.Traffic.PreviewPriority),
+	}, &diags)
+	tt, tpl := typeOf("template"), ep.Template
+	m.Template = objectValue(ctx, tt, templateModel{
+		Backend:             types.StringValue(tpl.Backend),
+		Repository:          types.StringValue(tpl.Repository),
+		ContainerPort:       types.Int64Value(int64(tpl.ContainerPort)),
+		Command:             stringList(tpl.Command),
+		Args:                stringList(tpl.Args),
+		Env:                 stringMap(tpl.Env),
+		Secrets:             stringMap(tpl.Secrets),
+		InstanceType:        types.StringValue(tpl.InstanceType),
+		AMI:                 types.StringValue(tpl.AMI),
+		MinSize:             types.Int64Value(int64(tpl.MinSize)),
+		MaxSize:             types.Int64Value(int64(tpl.MaxSize)),
+		DesiredCapacity:     types.Int64Value(int64(tpl.DesiredCapacity)),
+		Subnets:             stringList(tpl.Subnets),
+		SecurityGroups:      stringList(tpl.SecurityGroups),
+		InstanceProfile:     stringOrNull(tpl.InstanceProfile),
+		HealthCheck:         objectValue(ctx, objectType(tt.AttrTypes["health_check"], &diags), flattenHealthCheck(tpl.HealthCheck), &diags),
+		DeregistrationDelay: newDuration(tpl.DeregistrationDelay),
+	}, &diags)
+	pt := typeOf("policy")
+	m.Policy = objectValue(ctx, pt, flattenPolicy(ctx, pt, ep.Policy, &diags), &diags)
+	m.Notifications = objectValue(ctx, typeOf("notifications"), flattenNotifications(ep.Notifications), &diags)
+	return diags
+}
+
+func flattenNotifications(n rollout.Notifications) notificationsModel {
+	return notificationsModel{WebhookURL: stringOrNull(n.WebhookURL), SNSTopicARN: stringOrNull(n.SNSTopicARN)}
+}
+
+func flattenPlacement(p rollout.Placement) placementModel {
+	return placementModel{
+		Region:     stringOrNull(p.Region),
+		RoleARN:    stringOrNull(p.RoleARN),
+		ExternalID: stringOrNull(p.ExternalID),
+	}
+}
+
+func flattenHealthCheck(h rollout.HealthCheck) healthCheckModel {
+	return healthCheckModel{
+		Path:               types.StringValue(h.Path),
+		Interval:           newDuration(h.Interval),
+		Timeout:            newDuration(h.Timeout),
+		HealthyThreshold:   types.Int64Value(int64(h.HealthyThreshold)),
+		UnhealthyThreshold: types.Int64Value(int64(h.UnhealthyThreshold)),
+	}
+}
+
+// flattenPolicy returns the model of p; t is the policy's object type.
+func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, diags *diag.Diagnostics) policyModel {
+	mcType := objectType(t.AttrTypes["metric_checks"], diags)
+	metricChecks := types.ObjectNull(mcType.AttrTypes)
+	if mc := p.MetricChecks; mc != nil {
+		metricChecks = objectValue(ctx, mcType, metricChecksModel{
+			Max5xxPercent:    types.Float64Value(mc.Max5xxPercent),
+			MaxLatency:       newDuration(mc.MaxLatency),
+			MaxRatioToStable: types.Float64Value(mc.MaxRatioToStable),
+			MinRequests:      types.Int64Value(int64(mc.MinRequests)),
+		}, diags)
+	}
+	return policyModel{
+		Steps:                 listValue(ctx, objectType(t.AttrTypes["steps"], diags), flattenSteps(p.Steps), diags),
+		HealthyTimeout:        newDuration(p.HealthyTimeout),
+		MinHealthyPercent:     types.Int64Value(int64(p.MinHealthyPercent)),
+		Alarms:                stringList(p.Alarms),
+		BlockOnAlarm:          types.BoolValue(p.BlockOnAlarm),
+		MetricChecks:          metricChecks,
+		BakeTime:              newDuration(p.BakeTime),
+		RetainPrevious:        newDuration(p.RetainPrevious),
+		RetainCapacityPercent: types.Int64Value(int64(p.RetainCapacityPercent)),
+		AutoRollback:          types.BoolValue(p.AutoRollback),
+	}
+}
+
+func flattenSteps(steps []rollout.Step) []stepModel {
+	out := make([]stepModel, 0, len(steps))
+	for _, s := range steps {
+		m := stepModel{Weight: types.Int64Value(int64(s.Weight)), Pause: durationValue{StringValue: types.StringNull()}}
+		if s.Pause != nil {
+			m.Pause = newDuration(*s.Pause)
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package provider
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// validSpec returns an endpoint the shifter accepts: the defaults and the
+// fields that have none.
+func validSpec() rollout.Endpoint {
+	ep := rollout.NewEndpoint()
+	ep.Name = "web"
+	ep.Traffic = rollout.Traffic{
+		ListenerARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef",
+		Priority:    10,
+	}
+	ep.Template.Repository = "registry.example.com/web"
+	ep.Template.ContainerPort = 8080
+	ep.Template.AMI = "ami-0123456789abcdef0"
+	ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
+	return ep
+}
+
+// TestEndpointRoundTrip: flattening an endpoint and expanding it again
+// gives it back, every field set or left empty.
+func TestEndpointRoundTrip(t *testing.T) {
+	full := validSpec()
+	full.Team = "web"
+	full.Placement = rollout.Placement{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/deploy", ExternalID: "x"}
+	full.Traffic.Hosts, full.Traffic.Paths = []string{"web.example.com"}, []string{"/api/*"}
+	full.Traffic.PreviewHost, full.Traffic.PreviewPriority = "preview.example.com", 11
+	full.Template.Command, full.Template.Args = []string{"/app"}, []string{"serve", "-v"}
+	full.Template.Env = map[string]string{"PORT": "8080"}
+	full.Template.Secrets = map[string]string{"DB": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}
+	full.Template.SecurityGroups = []string{"sg-0123456789abcdef0"}
+	full.Template.InstanceProfile = "web"
+	full.Policy.Steps = []rollout.Step{{Weight: 5, Pause: rollout.DurationPtr(90 * time.Second)}, {Weight: 100}}
+	full.Policy.Alarms = []string{"web-5xx"}
+	full.Policy.BlockOnAlarm, full.Policy.AutoRollback, full.DeletionProtection = true, false, false
+	full.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1.5, MaxLatency: rollout.Duration(time.Second), MaxRatioToStable: 2, MinRequests: 100}
+	full.Notifications = rollout.Notifications{WebhookURL: "https://hooks.example.com/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"}
+
+	schemaType := endpointResourceSchema(t).Type()
+	for name, ep := range map[string]rollout.Endpoint{"defaults": validSpec(), "every field": full} {
+		t.Run(name, func(t *testing.T) {
+			var m endpointModel
+			failOn(t, flattenEndpoint(t.Context(), schemaType, rollout.EndpointView{Endpoint: ep}, &m))
+			got, diags := expandEndpoint(t.Context(), m)
+			failOn(t, diags)
+			if !reflect.DeepEqual(normalized(got), normalized(ep)) {
+				t.Errorf("round trip changed the endpoint:\n got %+v\nwant %+v", got, ep)
+			}
+		})
+	}
+}
+
+// normalized makes empty and nil collections alike, as the API's JSON does.
+func normalized(ep rollout.Endpoint) rollout.Endpoint {
+	for _, s := range []*[]string{&ep.Traffic.Hosts, &ep.Traffic.Paths, &ep.Template.Command, &ep.Template.Args, &ep.Template.SecurityGroups, &ep.Policy.Alarms} {
+		if len(*s) == 0 {
+			*s = nil
+		}
+	}
+	for _, m := range []*map[string]string{&ep.Template.Env, &ep.Template.Secrets} {
+		if len(*m) == 0 {
+			*m = nil
+		}
+	}
+	return ep
+}
+
+func endpointResourceSchema(t *testing.T) schema.Schema {
+	t.Helper()
+	var resp resource.SchemaResponse
+	NewEndpointResource().Schema(t.Context(), resource.SchemaRequest{}, &resp)
+	failOn(t, resp.Diagnostics)
+	return resp.Schema
+}
+
+func failOn(t *testing.T, diags diag.Diagnostics) {
+	t.Helper()
+	for _, d := range diags {
+		t.Errorf("%s: %s: %s", d.Severity(), d.Summary(), d.Detail())
+	}
+	if diags.HasError() {
+		t.FailNow()
+	}
+}
