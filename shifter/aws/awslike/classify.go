@@ -104,6 +104,9 @@ const elbAPIVersion = "2015-12-01"
 // uncompressed.
 func queryForm(r *http.Request, body []byte) url.Values {
 	form := r.URL.Query()
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return form // a REST call (S3, Route 53): its body is no form
+	}
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
 			if b, err := io.ReadAll(zr); err == nil {

@@ -95,13 +95,20 @@ func (l *Layer) elbState(account, region string) *elbState {
 }
 
 // afterELB follows a successful ELBv2 call and returns the answer to give.
+// A read it cannot rewrite fails; a change it cannot follow does not (it
+// took effect): the layer logs it and reads everything afresh next time.
 func (l *Layer) afterELB(ctx context.Context, c *call, body []byte) ([]byte, error) {
 	s := l.elbState(c.account, c.region)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := l.now()
-	if err := s.sync(ctx, now); err != nil {
+	err := s.sync(ctx, now)
+	switch {
+	case err != nil && (c.operation == "DescribeTargetHealth" || c.operation == "DescribeTargetGroups"):
 		return nil, err
+	case err != nil:
+		l.logger.Warn("cannot read the account's listeners", "account", c.account, "region", c.region, "error", err)
+		return body, nil
 	}
 	switch c.operation {
 	case "DescribeTargetHealth":
@@ -109,15 +116,15 @@ func (l *Layer) afterELB(ctx context.Context, c *call, body []byte) ([]byte, err
 	case "DescribeTargetGroups":
 		return s.rewriteGroups(c, body)
 	case "CreateListener":
-		return body, s.readListener(ctx, now, firstValue(body, "ListenerArn"))
+		err = s.readListener(ctx, now, firstValue(body, "ListenerArn"))
 	case "ModifyListener":
-		return body, s.readListener(ctx, now, c.form.Get("ListenerArn"))
+		err = s.readListener(ctx, now, c.form.Get("ListenerArn"))
 	case "CreateRule":
-		return body, s.readRules(ctx, now, firstValue(body, "RuleArn"))
+		err = s.readRules(ctx, now, firstValue(body, "RuleArn"))
 	case "ModifyRule":
-		return body, s.readRules(ctx, now, c.form.Get("RuleArn"))
+		err = s.readRules(ctx, now, c.form.Get("RuleArn"))
 	case "SetRulePriorities":
-		return body, s.readRules(ctx, now, members(c.form, "RulePriorities", "RuleArn")...)
+		err = s.readRules(ctx, now, members(c.form, "RulePriorities", "RuleArn")...)
 	case "DeleteRule":
 		s.forward(now, c.form.Get("RuleArn"), nil)
 	case "DeleteListener":
@@ -125,13 +132,18 @@ func (l *Layer) afterELB(ctx context.Context, c *call, body []byte) ([]byte, err
 	case "DeleteLoadBalancer":
 		s.dropUnder(now, c.form.Get("LoadBalancerArn"))
 	case "RegisterTargets":
-		return body, s.registered(ctx, c, now)
+		err = s.registered(ctx, c, now)
 	case "DeregisterTargets":
-		return body, s.deregistered(ctx, l, c, now)
+		err = s.deregistered(ctx, l, c, now)
 	case "ModifyTargetGroup":
 		s.group(c.form.Get("TargetGroupArn")).settings = nil
 	case "DeleteTargetGroup":
 		delete(s.groups, c.form.Get("TargetGroupArn"))
+	}
+	if err != nil {
+		l.logger.Warn("cannot follow a change; will read the account afresh",
+			"account", c.account, "region", c.region, "operation", c.operation, "error", err)
+		s.synced = false
 	}
 	return body, nil
 }

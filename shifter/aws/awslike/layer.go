@@ -269,7 +269,7 @@ func (l *Layer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(http.StatusBadGateway)
 		return
 	}
-	l.logger.Warn("awslike: call failed", "service", c.service, "operation", c.operation, "error", err)
+	l.logger.Warn("call failed", "service", c.service, "operation", c.operation, "error", err)
 	writeError(w, c, http.StatusInternalServerError, "InternalFailure", err.Error())
 }
 
