@@ -278,7 +278,9 @@ func TestUnhealthyKnob(t *testing.T) {
 func TestFollowsExistingResources(t *testing.T) {
 	f := newFixture(t, 1)
 	// Straight to moto, past the layer.
-	direct := elb.NewFromConfig(f.acct.Config)
+	past := f.acct.Config.Copy()
+	past.BaseEndpoint = aws.String(awstest.MotoEndpoint())
+	direct := elb.NewFromConfig(past)
 	if _, err := direct.CreateRule(t.Context(), &elb.CreateRuleInput{
 		ListenerArn: aws.String(f.net.ListenerARN), Priority: aws.Int32(10),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/x"}}},

@@ -37,7 +37,7 @@ func newEnv(t *testing.T, opts ...awslike.Option) *env {
 func newEnvFor(t *testing.T, acct awstest.Account, opts ...awslike.Option) *env {
 	t.Helper()
 	opts = append([]awslike.Option{awslike.WithTimeScale(awslike.TestTimeScale), awslike.WithLatency(awslike.Latency{})}, opts...)
-	layer, err := awslike.New(awstest.Endpoint(), opts...)
+	layer, err := awslike.New(awstest.MotoEndpoint(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
