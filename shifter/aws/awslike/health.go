@@ -31,6 +31,17 @@ const (
 	reasonNotRegistered = "Target.NotRegistered"
 )
 
+// How long AWS takes (in AWS time, before the time scale):
+//   - initial checks last the health-check interval × the healthy threshold,
+//     the consecutive passes that make a target healthy ("Health checks for
+//     Application Load Balancer target groups",
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+//     That guide also says a newly registered target needs to pass a single
+//     check; the threshold is the slower, safer reading, and TESTING.md's.
+//   - a deregistered target drains for the group's deregistration_delay.timeout_seconds
+//     ("Deregistration delay" in "Target groups for your Application Load Balancers",
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html).
+//
 // AWS's defaults for a target group (CreateTargetGroup, ELBv2 API
 // reference), for the rare answer that lacks them.
 const (
@@ -470,7 +481,10 @@ func (t targetXML) sameAs(asked targetXML) bool {
 	return t.ID == asked.ID && (asked.Port == "" || asked.Port == t.Port)
 }
 
-// health is what AWS would say of a target moto calls m.
+// health is what AWS would say of a target moto calls m. Of the two initial
+// reasons (TargetHealth), Elb.RegistrationInProgress is a target registered
+// while its group was in use, Elb.InitialHealthChecking the targets of a
+// group that has just come into use.
 func (g *group) health(m healthMember, t *target, now time.Time, initial time.Duration, unhealthy bool) healthMember {
 	since := g.usedSince
 	if t.seen.After(since) {

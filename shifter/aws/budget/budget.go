@@ -50,8 +50,9 @@ func ServiceOf(id string) Service {
 // ThrottleCode is the error code the service answers a throttled call with:
 // the Query protocol services say Throttling, EC2 RequestLimitExceeded, the
 // JSON ones (DynamoDB) ThrottlingException. The ELB guide (below) writes
-// "ThrottlingException", but ELBv2's Query answers carry Throttling, which
-// is what the SDKs' retryers look for.
+// "ThrottlingException" and the Auto Scaling API reference "RateExceeded",
+// but their Query answers carry the code Throttling with the message "Rate
+// exceeded", which is what the SDKs' retryers look for.
 func (s Service) ThrottleCode() string {
 	switch s {
 	case ELBv2, AutoScaling, CloudWatch, SNS, STS:
@@ -80,7 +81,9 @@ type Limit struct {
 	Resources bool
 	// Source is the document the figures come from.
 	Source string
-	// Assumed marks figures AWS does not publish: ours, on the low side.
+	// Assumed marks a rate AWS does not publish: ours, on the low side. (A
+	// burst AWS does not give, CloudWatch's, is one second of refill and
+	// not marked.)
 	Assumed bool
 }
 
