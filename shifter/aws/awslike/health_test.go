@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -71,6 +74,27 @@ func (f *fixture) runInstances(t *testing.T, n int) []string {
 		ids = append(ids, aws.ToString(i.InstanceId))
 	}
 	return ids
+}
+
+// autoScalingGroup creates a group of one instance, which moto registers
+// in targetGroup itself, with no API call.
+func (f *fixture) autoScalingGroup(t *testing.T, name, targetGroup string) {
+	t.Helper()
+	lt, err := ec2.NewFromConfig(f.setup).CreateLaunchTemplate(t.Context(), &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(name),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(f.net.AMI), InstanceType: ec2types.InstanceTypeT3Micro},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := autoscaling.NewFromConfig(f.setup).CreateAutoScalingGroup(t.Context(), &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(1), MaxSize: aws.Int32(1), DesiredCapacity: aws.Int32(1),
+		LaunchTemplate:    &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("$Latest")},
+		VPCZoneIdentifier: aws.String(f.net.Subnets[0]),
+		TargetGroupARNs:   []string{targetGroup},
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) register(t *testing.T, group string, ids ...string) {
@@ -223,6 +247,30 @@ func TestRegisteredTargetIsInitial(t *testing.T) {
 	f.wantHealth(t, f.group, healthy, f.targets...)
 	f.clock.Add(initial)
 	f.wantHealth(t, f.group, healthy, added...)
+}
+
+// TestAutoScalingTargetIsInitialFromFirstSight: moto registers an Auto
+// Scaling group's instances where the layer cannot see; their checks start
+// when the layer first sees them.
+func TestAutoScalingTargetIsInitialFromFirstSight(t *testing.T) {
+	f := newFixture(t, 1)
+	f.forward(t, f.group)
+	f.clock.Add(initial)
+	f.autoScalingGroup(t, "blue", f.group)
+	var added string
+	for id, h := range f.health(t, f.group) {
+		if id != f.targets[0] {
+			added = id
+			if h != registering {
+				t.Errorf("instance %s of the auto scaling group: %q, want %q", id, h, registering)
+			}
+		}
+	}
+	if added == "" {
+		t.Fatal("the auto scaling group's instance is not registered")
+	}
+	f.clock.Add(initial)
+	f.wantHealth(t, f.group, healthy, added, f.targets[0])
 }
 
 // TestDeregisteredTargetDrains: moto forgets a deregistered target at

@@ -54,10 +54,11 @@ type Latency struct {
 	Base, Jitter time.Duration
 }
 
-// DefaultLatency is a few milliseconds: enough to make calls take time
-// without slowing the suite much. AWS answers in tens of milliseconds.
+// DefaultLatency is 1 to 3 ms: enough that calls take time and interleave,
+// not enough to slow the suite much (moto itself takes about 4 ms a call).
+// AWS answers in tens of milliseconds.
 func DefaultLatency() Latency {
-	return Latency{Base: 2 * time.Millisecond, Jitter: 3 * time.Millisecond}
+	return Latency{Base: time.Millisecond, Jitter: 2 * time.Millisecond}
 }
 
 // Mode is how a brownout answers.

@@ -8,11 +8,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -59,22 +57,7 @@ func TestWipe(t *testing.T) {
 	ctx := t.Context()
 	f.forward(t, f.group)
 
-	lt, err := ec2.NewFromConfig(f.setup).CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
-		LaunchTemplateName: aws.String("blue"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(f.net.AMI), InstanceType: ec2types.InstanceTypeT3Micro},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	asg := autoscaling.NewFromConfig(f.setup)
-	if _, err := asg.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{
-		AutoScalingGroupName: aws.String("blue"), MinSize: aws.Int32(1), MaxSize: aws.Int32(1), DesiredCapacity: aws.Int32(1),
-		LaunchTemplate:    &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("$Latest")},
-		VPCZoneIdentifier: aws.String(f.net.Subnets[0]),
-		TargetGroupARNs:   []string{f.group},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	f.autoScalingGroup(t, "blue", f.group)
 	cw := cloudwatch.NewFromConfig(f.setup, shifteraws.UseQueryProtocol)
 	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String("blue-5xx"), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
@@ -108,7 +91,7 @@ func TestWipe(t *testing.T) {
 	if len(groups.TargetGroups) != 1 || aws.ToString(groups.TargetGroups[0].TargetGroupArn) != kept {
 		t.Errorf("target groups after the wipe: %d, want the default action's alone", len(groups.TargetGroups))
 	}
-	asgs, err := asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	asgs, err := autoscaling.NewFromConfig(f.setup).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
