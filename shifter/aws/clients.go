@@ -127,7 +127,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		EC2:         ec2.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
 		ELBv2:       elb.NewFromConfig(cfg),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg, useQueryProtocol),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, UseQueryProtocol),
 		SNS:         sns.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
@@ -135,11 +135,12 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 	return s, nil
 }
 
-// useQueryProtocol makes CloudWatch speak AWS Query, its original protocol,
+// UseQueryProtocol makes CloudWatch speak AWS Query, its original protocol,
 // instead of the SDK's default since cloudwatch v1.75, Smithy RPC v2 CBOR,
 // which moto's server rejects. moto also fails PutMetricData over AWS JSON
 // 1.0, while it serves every CloudWatch call the shifter makes over Query.
 // CloudWatch accepts Query as well, so one code path serves AWS and moto.
-func useQueryProtocol(o *cloudwatch.Options) {
+// It is an option of cloudwatch.NewFromConfig.
+func UseQueryProtocol(o *cloudwatch.Options) {
 	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 }

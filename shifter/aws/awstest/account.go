@@ -3,19 +3,19 @@ package awstest
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awslike"
 )
 
 // Region is the region every test account works in.
 const Region = "us-east-1"
-
-// accountHeader is how moto's server picks the account a request acts in.
-const accountHeader = "x-moto-account-id"
 
 // Account is a fresh moto account: nothing in it but moto's defaults.
 type Account struct {
@@ -44,7 +44,7 @@ func NewAccount(t testing.TB) Account {
 			// error; one attempt makes it fail fast and visibly.
 			RetryMaxAttempts: 1,
 			APIOptions: []func(*middleware.Stack) error{
-				smithyhttp.SetHeaderValue(accountHeader, id),
+				smithyhttp.SetHeaderValue(awslike.AccountHeader, id),
 			},
 		},
 	}
@@ -54,4 +54,14 @@ func NewAccount(t testing.TB) Account {
 func Config(t testing.TB) aws.Config {
 	t.Helper()
 	return NewAccount(t).Config
+}
+
+// Exempt returns a copy of cfg whose calls the awslike layer neither
+// budgets, delays nor refuses: for a test's own setup and inspection, never
+// for the code under test. Without the layer in front of moto the header
+// changes nothing.
+func Exempt(cfg aws.Config) aws.Config {
+	c := cfg.Copy()
+	c.APIOptions = append(slices.Clone(cfg.APIOptions), smithyhttp.SetHeaderValue(awslike.ExemptHeader, "1"))
+	return c
 }

@@ -38,6 +38,11 @@ var endpoint string
 // unless Main runs in the test binary's TestMain.
 func Endpoint() string { return endpoint }
 
+// MotoEndpoint returns the URL of moto's server itself, with nothing in
+// front of it: for tests of a layer that puts itself there (awslike). It is
+// empty unless Main runs in the test binary's TestMain.
+func MotoEndpoint() string { return endpoint }
+
 // Main runs the tests of a package against moto. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { awstest.Main(m) }

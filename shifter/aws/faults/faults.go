@@ -31,6 +31,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
 )
 
 // Kind is a way an AWS call fails.
@@ -164,7 +166,7 @@ func (i *Injector) Middleware(stack *middleware.Stack) error {
 			case Reset:
 				return middleware.DeserializeOutput{}, middleware.Metadata{}, sendError(syscall.ECONNRESET)
 			case Throttle:
-				return middleware.DeserializeOutput{}, middleware.Metadata{}, apiError(http.StatusBadRequest, throttleCode(service), "Rate exceeded", smithy.FaultClient)
+				return middleware.DeserializeOutput{}, middleware.Metadata{}, apiError(http.StatusBadRequest, budget.ServiceOf(service).ThrottleCode(), "Rate exceeded", smithy.FaultClient)
 			case ServerError:
 				if f.unavailable {
 					return middleware.DeserializeOutput{}, middleware.Metadata{}, apiError(http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable", smithy.FaultServer)
@@ -230,20 +232,6 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
 var _ net.Error = timeoutError{}
-
-// throttleCode is the error code a service throttles with: the Query
-// protocol services say Throttling, EC2 RequestLimitExceeded, the JSON ones
-// ThrottlingException.
-func throttleCode(service string) string {
-	switch serviceKey(service) {
-	case "elasticloadbalancingv2", "autoscaling", "cloudwatch", "sns", "sts":
-		return "Throttling"
-	case "ec2":
-		return "RequestLimitExceeded"
-	default:
-		return "ThrottlingException"
-	}
-}
 
 func serviceKey(s string) string {
 	key := strings.ToLower(strings.ReplaceAll(s, " ", ""))
