@@ -137,6 +137,7 @@ func (x *expander) policy(p policyModel) rollout.Policy {
 		BakeTime:              x.duration(p.BakeTime),
 		RetainPrevious:        x.duration(p.RetainPrevious),
 		RetainCapacityPercent: int(p.RetainCapacityPercent.ValueInt64()),
+		MaxHotVersions:        new(int(p.MaxHotVersions.ValueInt64())),
 		AutoRollback:          p.AutoRollback.ValueBool(),
 	}
 	var mc metricChecksModel

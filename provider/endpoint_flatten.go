@@ -110,6 +110,7 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 		BakeTime:              newDuration(p.BakeTime),
 		RetainPrevious:        newDuration(p.RetainPrevious),
 		RetainCapacityPercent: types.Int64Value(int64(p.RetainCapacityPercent)),
+		MaxHotVersions:        types.Int64Value(int64(p.HotVersions())),
 		AutoRollback:          types.BoolValue(p.AutoRollback),
 	}
 }

@@ -104,6 +104,7 @@ type (
 		BakeTime              durationValue `tfsdk:"bake_time"`
 		RetainPrevious        durationValue `tfsdk:"retain_previous"`
 		RetainCapacityPercent types.Int64   `tfsdk:"retain_capacity_percent"`
+		MaxHotVersions        types.Int64   `tfsdk:"max_hot_versions"`
 		AutoRollback          types.Bool    `tfsdk:"auto_rollback"`
 	}
 
@@ -501,6 +502,15 @@ func policyAttribute(ctx context.Context, def rollout.Policy, diags *diag.Diagno
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.RetainCapacityPercent)),
 				Validators:          []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"max_hot_versions": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many previous versions stay hot at once besides the live one, 0 to %d; the oldest goes cold first. "+
+					"Every hot version stays attached to the load balancer (at weight 0), which forwards a route to a bounded number of target groups. Defaults to %d.",
+					rollout.MaxHotVersions, rollout.DefaultMaxHotVersions),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(int64(def.HotVersions())),
+				Validators: []validator.Int64{int64validator.Between(0, rollout.MaxHotVersions)},
 			},
 			"auto_rollback": schema.BoolAttribute{
 				MarkdownDescription: fmt.Sprintf("Whether an alarm or a failed metric check rolls the rollout back (default `%t`). When `false` they are only reported.", def.AutoRollback),

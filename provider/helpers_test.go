@@ -247,7 +247,7 @@ func (c warningCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest,
 // ruleWeights reads the endpoint's listener rule from moto and returns its
 // forward weights by version (from the target groups' tags).
 func (s *testShifter) ruleWeights(ctx context.Context, priority string) (map[string]int, error) {
-	elbc := elb.NewFromConfig(s.aws)
+	elbc := elb.NewFromConfig(awstest.Exempt(s.aws))
 	rules, err := elbc.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
 	if err != nil {
 		return nil, err
@@ -278,7 +278,7 @@ func (s *testShifter) ruleWeights(ctx context.Context, priority string) (map[str
 }
 
 func (s *testShifter) targetGroupVersion(ctx context.Context, arn string) (string, error) {
-	out, err := elb.NewFromConfig(s.aws).DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
 	if err != nil {
 		return "", err
 	}
@@ -314,19 +314,19 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 		if _, err := s.client.GetEndpoint(ctx, name); !isNotFound(err) {
 			return fmt.Errorf("endpoint %s still in the shifter (%v)", name, err)
 		}
-		groups, err := autoscaling.NewFromConfig(s.aws).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+		groups, err := autoscaling.NewFromConfig(awstest.Exempt(s.aws)).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 		if err != nil {
 			return err
 		}
-		templates, err := ec2.NewFromConfig(s.aws).DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+		templates, err := ec2.NewFromConfig(awstest.Exempt(s.aws)).DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
 		if err != nil {
 			return err
 		}
-		tgs, err := elb.NewFromConfig(s.aws).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+		tgs, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
 		if err != nil {
 			return err
 		}
-		rules, err := elb.NewFromConfig(s.aws).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
+		rules, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ CONF
 
 say "Building the provider, the shifter and the demo's tools"
 mkdir -p "$work/bin" "$mirror"
-(cd "$repo" && go build -o "$work/bin/" ./shifter/cmd/shifter ./examples/demo/network ./examples/demo/split)
+(cd "$repo" && go build -o "$work/bin/" ./shifter/cmd/shifter ./shifter/aws/awslike/cmd/awslike ./examples/demo/network ./examples/demo/split)
 (cd "$repo" && go build -ldflags "-X main.version=$version" -o "$mirror/terraform-provider-ionroller_v$version" .)
 
 say "Starting moto (the local AWS) and creating the network the endpoint runs behind"
@@ -83,6 +83,19 @@ wait_for_url "$moto/moto-api/" "$work/moto.log"
 mkdir -p "$work/tf"
 "$work/bin/network" -endpoint "$moto" >"$work/tf/network.auto.tfvars.json"
 cat "$work/tf/network.auto.tfvars.json"
+
+# The shifter reaches moto through a layer that behaves like AWS where moto
+# does not: a target group is health-checked only while a rule forwards to
+# it, new targets pass their first checks after interval x threshold, calls
+# are budgeted per account and throttled beyond. One AWS second is 20 ms here.
+"$work/bin/awslike" -upstream "$moto" -time-scale 0.02 >"$work/awslike.url" 2>"$work/awslike.log" &
+pids+=($!)
+for _ in $(seq 100); do
+	[ -s "$work/awslike.url" ] && break
+	sleep 0.1
+done
+aws=$(head -n1 "$work/awslike.url")
+[ -n "$aws" ] || die "awslike did not start: $(cat "$work/awslike.log")"
 
 say "Starting the shifter (temporary store, anonymous admin: a demo only)"
 shifter_port=$(free_port)
@@ -98,7 +111,7 @@ store {
 
 aws {
   region   = "us-east-1"
-  endpoint = "$moto"
+  endpoint = "$aws"
 }
 
 auth {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,8 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -77,21 +80,55 @@ type Set struct {
 // Set afterwards, so credentials obtained by assuming a role are cached and
 // refreshed by the SDK rather than fetched per call. It is safe for
 // concurrent use.
+//
+// Every client's calls go through the call scheduler of its account and
+// region (package schedule), which paces them within AWS's request budgets
+// (package budget): clients of roles in the same account share it.
 type Clients struct {
-	base   awssdk.Config
-	logger hclog.Logger
+	base     awssdk.Config
+	logger   hclog.Logger
+	schedule schedule.Options
 
-	mu   sync.Mutex
-	sets map[placementKey]*Set
+	mu         sync.Mutex
+	sets       map[placementKey]*Set
+	schedulers map[accountKey]*schedule.Scheduler
 }
 
 type placementKey struct{ region, roleARN, externalID string }
 
+// accountKey names an account and region; account is "" for the shifter's
+// own credentials.
+type accountKey struct{ account, region string }
+
 // NewClients returns a factory of clients derived from base, which carries
 // the shifter's own credentials, default region, endpoint override and
 // middlewares (a test's call counter and moto account header among them).
-func NewClients(base awssdk.Config, logger hclog.Logger) *Clients {
-	return &Clients{base: base, logger: logger, sets: make(map[placementKey]*Set)}
+// opts tune the call schedulers (their observer: the shifter's metrics).
+func NewClients(base awssdk.Config, logger hclog.Logger, opts schedule.Options) *Clients {
+	return &Clients{base: base, logger: logger, schedule: opts, sets: make(map[placementKey]*Set), schedulers: map[accountKey]*schedule.Scheduler{}}
+}
+
+// Budgets are AWS's published request budgets as the schedulers use them.
+func Budgets(service, operation string) []schedule.Charge {
+	var out []schedule.Charge
+	for _, c := range budget.Charges(budget.Call{Service: budget.ServiceOf(service), Operation: operation}) {
+		out = append(out, schedule.Charge{
+			Bucket: string(c.Limit.Service) + "/" + c.Bucket,
+			Budget: schedule.Budget{Burst: c.Limit.Capacity / c.Tokens, Refill: c.Limit.Refill / c.Tokens},
+		})
+	}
+	return out
+}
+
+// scheduler returns the scheduler of an account and region; called with
+// c.mu held.
+func (c *Clients) scheduler(key accountKey) *schedule.Scheduler {
+	s, ok := c.schedulers[key]
+	if !ok {
+		s = schedule.New(Budgets, c.schedule)
+		c.schedulers[key] = s
+	}
+	return s
 }
 
 // For returns the clients of placement p: in p's region (the base region if
@@ -113,6 +150,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 
 	cfg := c.base.Copy()
 	cfg.Region = key.region
+	cfg.APIOptions = append(cfg.APIOptions, c.scheduler(accountKey{accountOf(key.roleARN), key.region}).Middleware)
 	if key.roleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), key.roleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = RoleSessionName
@@ -143,4 +181,13 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 // It is an option of cloudwatch.NewFromConfig.
 func UseQueryProtocol(o *cloudwatch.Options) {
 	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+}
+
+// accountOf returns the account of a role ARN (arn:aws:iam::ACCOUNT:role/…),
+// "" for none.
+func accountOf(roleARN string) string {
+	if parts := strings.SplitN(roleARN, ":", 6); len(parts) == 6 {
+		return parts[4]
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 // drive its state; publish a metric and read it back.
 func TestCloudWatch(t *testing.T) {
 	ctx := t.Context()
-	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger())
+	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger(), schedule.Options{})
 	set, err := clients.For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestCloudWatch(t *testing.T) {
 }
 
 func TestClientsAreCachedPerPlacement(t *testing.T) {
-	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger())
+	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger(), schedule.Options{})
 	a, err := clients.For(rollout.Placement{Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +126,7 @@ func TestClientsAssumeRole(t *testing.T) {
 	cfg := awstest.Config(t)
 	counter := awstest.NewCounter()
 	counter.Add(&cfg)
-	clients := shifteraws.NewClients(cfg, hclog.NewNullLogger())
+	clients := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{})
 	p := rollout.Placement{RoleARN: "arn:aws:iam::111122223333:role/ionroller", ExternalID: "team-a"}
 
 	for range 2 {
@@ -157,7 +158,7 @@ func TestClientsAssumeRole(t *testing.T) {
 func TestClientsNeedARegion(t *testing.T) {
 	cfg := awstest.Config(t)
 	cfg.Region = ""
-	if _, err := shifteraws.NewClients(cfg, hclog.NewNullLogger()).For(rollout.Placement{}); err == nil {
+	if _, err := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{}); err == nil {
 		t.Error("For with no region anywhere: want an error")
 	}
 }
@@ -180,7 +181,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := shifteraws.NewClients(base, hclog.NewNullLogger()).For(rollout.Placement{})
+	set, err := shifteraws.NewClients(base, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	case r.Phase == rollout.PhaseWaitingHealthy:
 		msg := "waiting for " + r.Version + " to be healthy"
 		if e := environmentOf(s, r.Version); e != nil {
-			msg += fmt.Sprintf(" (%d of %d)", e.Healthy, e.Capacity)
+			msg += " (" + e.Health + ")"
 		}
 		return msg
 	case r.NextAt.IsZero():

@@ -25,6 +25,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/metrics"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
@@ -86,7 +87,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		return err
 	}
 	st := m.Store(s.store)
-	clients := aws.NewClients(awsCfg, s.Logger)
+	clients := aws.NewClients(awsCfg, s.Logger, schedule.Options{Observer: m})
 	auth, err := newAuth(cfg.Auth)
 	if err != nil {
 		return err

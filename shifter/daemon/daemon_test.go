@@ -106,11 +106,11 @@ func TestServeRollsOutAReleaseDeclaredThroughTheAPI(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	awsCfg := *s.AWS
-	groups, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	groups, err := autoscaling.NewFromConfig(awstest.Exempt(awsCfg)).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
 	if err != nil || len(groups.AutoScalingGroups) != 0 {
 		t.Errorf("groups after delete = %d, %v", len(groups.AutoScalingGroups), err)
 	}
-	rules, err := elb.NewFromConfig(awsCfg).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: &net.ListenerARN})
+	rules, err := elb.NewFromConfig(awstest.Exempt(awsCfg)).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: &net.ListenerARN})
 	if err != nil || len(rules.Rules) != 1 { // only the listener's default rule
 		t.Errorf("rules after delete = %d, %v", len(rules.Rules), err)
 	}
@@ -171,11 +171,11 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		t.Errorf("a rejected release was stored: GET = %d", code)
 	}
 	awsCfg := *s.AWS
-	groups, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	groups, err := autoscaling.NewFromConfig(awstest.Exempt(awsCfg)).DescribeAutoScalingGroups(t.Context(), &autoscaling.DescribeAutoScalingGroupsInput{})
 	if err != nil || len(groups.AutoScalingGroups) != 0 {
 		t.Errorf("rejected input created %d groups (%v)", len(groups.AutoScalingGroups), err)
 	}
-	tgs, err := elb.NewFromConfig(awsCfg).DescribeTargetGroups(t.Context(), &elb.DescribeTargetGroupsInput{})
+	tgs, err := elb.NewFromConfig(awstest.Exempt(awsCfg)).DescribeTargetGroups(t.Context(), &elb.DescribeTargetGroupsInput{})
 	if err != nil || len(tgs.TargetGroups) != 0 {
 		t.Errorf("rejected input created %d target groups (%v)", len(tgs.TargetGroups), err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -30,6 +31,8 @@ type Metrics struct {
 	outcomes        *prometheus.CounterVec
 	awsCalls        *prometheus.CounterVec
 	awsLatency      *prometheus.HistogramVec
+	awsWait         *prometheus.HistogramVec
+	awsThrottled    *prometheus.CounterVec
 	reconcile       *prometheus.HistogramVec
 	store           *prometheus.HistogramVec
 
@@ -60,6 +63,13 @@ func New() *Metrics {
 			Name: "ionroller_aws_call_seconds", Help: "AWS API call latency, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}, []string{"service", "operation"}),
+		awsWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ionroller_aws_lane_wait_seconds", Help: "How long AWS calls waited for their account's request budget, by service and lane (rollback, step, gate, routine).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"service", "lane"}),
+		awsThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ionroller_aws_throttled_total", Help: "AWS calls AWS throttled (each is tried again in its lane), by service and operation.",
+		}, []string{"service", "operation"}),
 		reconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ionroller_reconcile_seconds", Help: "Time one wake of an endpoint's reconciler takes, by outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
@@ -70,7 +80,7 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		phases: map[string]string{},
 	}
-	m.registry.MustRegister(m.rollouts, m.stepTransitions, m.rollbacks, m.outcomes, m.awsCalls, m.awsLatency, m.reconcile, m.store,
+	m.registry.MustRegister(m.rollouts, m.stepTransitions, m.rollbacks, m.outcomes, m.awsCalls, m.awsLatency, m.awsWait, m.awsThrottled, m.reconcile, m.store,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -165,6 +175,18 @@ func (m *Metrics) AWSMiddleware(stack *smithymiddleware.Stack) error {
 			return out, md, err
 		}), smithymiddleware.Before)
 }
+
+// Waited records how long a call waited for its budget (schedule.Observer).
+func (m *Metrics) Waited(service string, lane schedule.Lane, d time.Duration) {
+	m.awsWait.WithLabelValues(service, lane.String()).Observe(d.Seconds())
+}
+
+// Throttled records a call AWS throttled (schedule.Observer).
+func (m *Metrics) Throttled(service, operation string) {
+	m.awsThrottled.WithLabelValues(service, operation).Inc()
+}
+
+var _ schedule.Observer = (*Metrics)(nil)
 
 // outcome is "ok" or the AWS error code of a failed call.
 func outcome(err error) string {

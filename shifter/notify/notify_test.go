@@ -19,6 +19,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -157,7 +158,7 @@ func TestHungReceiverNeverBlocksTheCaller(t *testing.T) {
 
 func TestSNSTopicGetsTheMessage(t *testing.T) {
 	cfg := awstest.Config(t)
-	set, err := aws.NewClients(cfg, hclog.NewNullLogger()).For(rollout.Placement{})
+	set, err := aws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}

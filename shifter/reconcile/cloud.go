@@ -23,9 +23,9 @@ type view struct {
 }
 
 // observe reads the live state of the endpoint's environments and routes,
-// and the alarms of a rollout that is or may be starting, from reads that
-// began at or after since. The reads are independent and run at once.
-func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, since time.Time) (view, error) {
+// and the alarms of a rollout that is or may be starting, as fresh as f
+// says. The reads are independent and run at once.
+func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f freshness) (view, error) {
 	var (
 		envs   map[string]Env
 		routes = make([]Route, len(rollout.Tracks))
@@ -33,7 +33,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, sinc
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: since}); err != nil {
+		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.moving}); err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
@@ -43,7 +43,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, sinc
 			continue
 		}
 		g.Go(func() (err error) {
-			if routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, since); err != nil {
+			if routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, f.route); err != nil {
 				return fmt.Errorf("observe %s route: %w", track, err)
 			}
 			return nil
@@ -96,8 +96,8 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, sinc
 }
 
 // readHealth reads the target health the planner asked for into v.
-func (a *actor) readHealth(ctx context.Context, cloud Cloud, in rollout.Input, since time.Time, ids []string, v *view) error {
-	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: since, Health: ids})
+func (a *actor) readHealth(ctx context.Context, cloud Cloud, in rollout.Input, f freshness, ids []string, v *view) error {
+	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.moving, Health: ids})
 	if err != nil {
 		return fmt.Errorf("read target health: %w", err)
 	}
@@ -251,7 +251,11 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 		err := a.do(schedule.WithLane(ctx, laneOfAction(d, act, reads)), cloud, ep, d.State, act, v)
 		key := string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
 		if err == nil {
-			a.written = a.r.cfg.Now()
+			if act.Kind == rollout.ActionSetWeights || act.Kind == rollout.ActionDeleteRoute {
+				a.routeWritten = a.r.cfg.Now()
+			} else {
+				a.envWritten = a.r.cfg.Now()
+			}
 			delete(a.failures, key)
 			continue
 		}

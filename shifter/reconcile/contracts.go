@@ -44,6 +44,11 @@ type Backend interface {
 type Query struct {
 	Since  time.Time
 	Health []string
+	// Moving says the endpoint is moving (a rollout, an environment coming
+	// up or going): it reads often, so its environments are read by name,
+	// in reads shared by the account's moving endpoints, instead of from a
+	// listing of the whole account.
+	Moving bool
 }
 
 // Env is an environment as observed.

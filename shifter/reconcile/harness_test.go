@@ -22,6 +22,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
@@ -59,7 +60,8 @@ func newHarness(t *testing.T, shape func(*rollout.Endpoint)) *harness {
 	h := &harness{t: t, ctx: t.Context(), calls: awstest.NewCounter()}
 	h.cfg = awstest.Config(t)
 	h.net = awstest.Network(t, h.cfg)
-	h.elb, h.asg, h.ec2 = elb.NewFromConfig(h.cfg), autoscaling.NewFromConfig(h.cfg), ec2.NewFromConfig(h.cfg)
+	inspect := awstest.Exempt(h.cfg)
+	h.elb, h.asg, h.ec2 = elb.NewFromConfig(inspect), autoscaling.NewFromConfig(inspect), ec2.NewFromConfig(inspect)
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "shifter.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func (h *harness) start() {
 	cfg := h.cfg.Copy()
 	h.calls.Add(&cfg)
 	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Warn, Output: testWriter{h.t}})
-	connect := cloud.Connector(aws.NewClients(cfg, logger), "test", poll, logger)
+	connect := cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{}), "test", poll, logger)
 	if h.wrap != nil {
 		real := connect
 		connect = func(ctx context.Context, p rollout.Placement) (reconcile.Cloud, error) {
@@ -312,7 +314,7 @@ func (h *harness) watchWeights() (stop func() []map[string]int) {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))

@@ -332,22 +332,15 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 		}
 		lane := laneOf(in)
 		lctx := schedule.WithLane(ctx, lane)
-		maxAge := cfg.Resync / 2 // drift is found within one and a half resyncs
-		if !atRest(in.State) {
-			maxAge = cfg.Poll / 2
-		}
-		since := cfg.Now().Add(-maxAge)
-		if a.written.After(since) {
-			since = a.written // see what it wrote
-		}
-		v, err := a.observe(lctx, cloud, in, since)
+		f := a.freshness(in.State)
+		v, err := a.observe(lctx, cloud, in, f)
 		if err != nil {
 			return time.Time{}, err
 		}
 		in.Observed = v.observed
 		d := rollout.Plan(in)
 		if len(d.Health) > 0 {
-			if err := a.readHealth(schedule.WithLane(ctx, healthLane(in.State, d.Health, lane)), cloud, in, since, d.Health, &v); err != nil {
+			if err := a.readHealth(schedule.WithLane(ctx, healthLane(in.State, d.Health, lane)), cloud, in, f, d.Health, &v); err != nil {
 				return time.Time{}, err
 			}
 			d = rollout.Plan(in)
@@ -382,6 +375,32 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			failed = err
 		}
 	}
+}
+
+// freshness is how recent a pass's reads must be: an endpoint at rest reads
+// what is at most a resync old (drift is found within two), a moving one
+// what is at most a poll old; and each reads what began after its own last
+// write.
+type freshness struct {
+	env, route time.Time
+	moving     bool
+}
+
+func (a *actor) freshness(st rollout.State) freshness {
+	cfg := a.r.cfg
+	moving := !atRest(st)
+	maxAge := cfg.Resync
+	if moving {
+		maxAge = cfg.Poll
+	}
+	since := cfg.Now().Add(-maxAge)
+	later := func(t time.Time) time.Time {
+		if t.After(since) {
+			return t
+		}
+		return since
+	}
+	return freshness{env: later(a.envWritten), route: later(a.routeWritten), moving: moving}
 }
 
 // load reads everything the planner decides from.
@@ -483,9 +502,10 @@ type actor struct {
 	logger hclog.Logger
 	wake   chan struct{}
 	keys   map[rollout.Track]*cachedKey
-	// written is when the actor's last AWS write ended: its next
-	// observation reads what began after it, so it sees what it wrote.
-	written time.Time
+	// envWritten and routeWritten are when the actor's last write to an
+	// environment and to a route ended: its next observation of each reads
+	// what began after, so it sees what it wrote.
+	envWritten, routeWritten time.Time
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string

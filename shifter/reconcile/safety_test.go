@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -54,12 +54,10 @@ func (h *harness) waitWeights(want map[string]int) {
 	h.eventually(30*time.Second, fmt.Sprint("weights ", want), func() bool { _, w := h.rule(); return maps.Equal(w, want) })
 }
 
+// cloudWatch is a CloudWatch client of the test's own, to drive alarms and
+// metrics.
 func (h *harness) cloudWatch() *cloudwatch.Client {
-	set, err := aws.NewClients(h.cfg, hclog.NewNullLogger()).For(rollout.Placement{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return set.CloudWatch
+	return cloudwatch.NewFromConfig(awstest.Exempt(h.cfg), aws.UseQueryProtocol)
 }
 
 func (h *harness) alarm(name string, state cwtypes.StateValue) {

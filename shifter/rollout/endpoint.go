@@ -186,6 +186,7 @@ func NewEndpoint() Endpoint {
 			BakeTime:              Duration(5 * time.Minute),
 			RetainPrevious:        Duration(time.Hour),
 			RetainCapacityPercent: 100,
+			MaxHotVersions:        new(DefaultMaxHotVersions),
 			AutoRollback:          true,
 		},
 		DeletionProtection: true,

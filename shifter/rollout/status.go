@@ -54,14 +54,21 @@ type EnvironmentStatus struct {
 	Version string `json:"version"`
 	Image   string `json:"image"`
 	// Phase is provisioning, healthy, serving, hot or expiring.
-	Phase         string    `json:"phase"`
-	Weight        int       `json:"weight"`
-	PreviewWeight int       `json:"preview_weight,omitempty"`
-	Capacity      int       `json:"capacity"`
-	InService     int       `json:"in_service"`
-	Healthy       int       `json:"healthy"`
-	HotUntil      time.Time `json:"hot_until,omitzero"`
-	CreatedAt     time.Time `json:"created_at"`
+	Phase         string `json:"phase"`
+	Weight        int    `json:"weight"`
+	PreviewWeight int    `json:"preview_weight,omitempty"`
+	Capacity      int    `json:"capacity"`
+	InService     int    `json:"in_service"`
+	Healthy       int    `json:"healthy"`
+	// Health says what the last read of its targets showed, and so why
+	// it is not healthy: "2 targets in their first health checks".
+	Health       string    `json:"health"`
+	HealthReadAt time.Time `json:"health_read_at,omitzero"`
+	// Attached says the load balancer health-checks it: it is on a route,
+	// at weight 0 if it carries no traffic.
+	Attached  bool      `json:"attached"`
+	HotUntil  time.Time `json:"hot_until,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // HotVersion is a previous version that can take traffic back at once.
@@ -132,8 +139,13 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			Capacity:      e.Capacity,
 			InService:     e.Health.InService,
 			Healthy:       e.Health.Healthy,
+			Health:        e.Health.Why(e.Capacity),
+			HealthReadAt:  e.Health.ReadAt,
 			CreatedAt:     e.CreatedAt,
 		}
+		_, onProduction := prod.Route.Weights[e.ID]
+		_, onPreview := st.Preview.Route.Weights[e.ID]
+		es.Attached = onProduction || onPreview
 		switch {
 		case e.Status == EnvDeleting:
 			es.Phase = "expiring"

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awslike"
 )
 
 // EndpointEnv names a moto server to use instead of starting one, e.g.
@@ -29,19 +31,31 @@ const EndpointEnv = "IONROLLER_MOTO_ENDPOINT"
 // startTimeout bounds how long moto_server may take to answer.
 const startTimeout = 60 * time.Second
 
-// endpoint is the moto URL of this test binary. It is set once by Main before
-// any test runs and only read afterwards: a test harness's process-wide
-// state, the one place where a package variable is the honest shape.
-var endpoint string
+// The AWS of this test binary: moto's server, and the awslike layer in front
+// of it that makes it behave like AWS where moto does not (target health,
+// request budgets, latency). They are set once by Main before any test runs
+// and only read afterwards: a test harness's process-wide state, the one
+// place where package variables are the honest shape.
+var (
+	motoURL  string
+	endpoint string // the layer's URL
+	layer    *awslike.Layer
+)
 
-// Endpoint returns the URL of the moto server the tests use. It is empty
-// unless Main runs in the test binary's TestMain.
+// Endpoint returns the URL the tests reach AWS at: the awslike layer in
+// front of moto, on by default so that no test passes only because moto is
+// kinder than AWS. It is empty unless Main runs in the test binary's
+// TestMain.
 func Endpoint() string { return endpoint }
 
 // MotoEndpoint returns the URL of moto's server itself, with nothing in
 // front of it: for tests of a layer that puts itself there (awslike). It is
 // empty unless Main runs in the test binary's TestMain.
-func MotoEndpoint() string { return endpoint }
+func MotoEndpoint() string { return motoURL }
+
+// Layer returns the awslike layer in front of moto, to turn its knobs
+// (brownouts, unhealthy targets, budgets, Wipe) and read its counts.
+func Layer() *awslike.Layer { return layer }
 
 // Main runs the tests of a package against moto. Call it from TestMain:
 //
@@ -56,8 +70,7 @@ func Main(m *testing.M) {
 
 func run(m *testing.M) int {
 	if url := os.Getenv(EndpointEnv); url != "" {
-		endpoint = url
-		return m.Run()
+		return serve(m, url)
 	}
 
 	srv, err := startMoto()
@@ -80,16 +93,44 @@ func run(m *testing.M) int {
 		}
 	}()
 
-	endpoint = srv.url
+	return serve(m, srv.url)
+}
+
+// serve runs the tests with the awslike layer in front of moto at url.
+func serve(m *testing.M, url string) int {
+	l, front, stop, err := startLayer(url)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "awstest: %v\n", err)
+		return 1
+	}
+	defer stop()
+	motoURL, layer, endpoint = url, l, front
 	return m.Run()
 }
 
-// Server starts a moto_server for t alone and returns its URL; it stops
-// when t ends. moto serves one request at a time per process (Python's
-// GIL), so a test that would saturate the shared server with one service
-// (the DynamoDB of several shifter replicas) gives that service its own,
-// and the second core with it. Point a copy of an Account's Config at it
-// with BaseEndpoint.
+// startLayer serves an awslike layer in front of moto at upstream, on its
+// test time scale (an AWS second is 10 ms, so target groups come through
+// their first health checks in a test's time), and returns its URL.
+func startLayer(upstream string) (*awslike.Layer, string, func(), error) {
+	l, err := awslike.New(upstream, awslike.WithTimeScale(awslike.TestTimeScale))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("awslike layer: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("awslike layer: %w", err)
+	}
+	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // Close ends it
+	return l, "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// Server starts a moto_server for t alone, with an awslike layer in front
+// of it as Endpoint has, and returns the layer's URL; both stop when t ends.
+// moto serves one request at a time per process (Python's GIL), so a test
+// that would saturate the shared server with one service (the DynamoDB of
+// several shifter replicas) gives that service its own, and the second core
+// with it. Point a copy of an Account's Config at it with BaseEndpoint.
 func Server(t testing.TB) string {
 	t.Helper()
 	srv, err := startMoto()
@@ -97,7 +138,12 @@ func Server(t testing.TB) string {
 		t.Fatalf("awstest: %v", err)
 	}
 	t.Cleanup(srv.stop)
-	return srv.url
+	_, url, stop, err := startLayer(srv.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return url
 }
 
 // motoServer is a moto_server process this binary started.

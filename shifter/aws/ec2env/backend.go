@@ -78,8 +78,11 @@ type Backend struct {
 	api       API
 	shifterID string
 	logger    hclog.Logger
-	// inventory lists the shifter's resources for idle observations.
+	// inventory lists the shifter's resources in the whole account, for
+	// endpoints at rest; moving reads those of moving endpoints by name.
 	inventory shifteraws.Snapshot[inventory]
+	moving    shifteraws.Snapshot[inventory]
+	watched   watched
 }
 
 // New returns a backend acting in the account api reaches. shifterID is part

@@ -19,6 +19,7 @@ import (
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -39,7 +40,7 @@ func newFixture(t *testing.T, shifterID string) fixture {
 	n := awstest.Network(t, cfg)
 	calls := awstest.NewCounter()
 	calls.Add(&cfg) // after the network: count only the backend's calls
-	set, err := shifteraws.NewClients(cfg, hclog.NewNullLogger()).For(rollout.Placement{})
+	set, err := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,11 @@ package ec2env
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -14,12 +18,73 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// inventory is every environment resource of this shifter in the backend's
-// account and region, by name.
+// inventory is environment resources of this shifter in the backend's
+// account and region, by name: all of them, or those of the environments
+// read by name (covered, nil for a listing of the whole account).
 type inventory struct {
-	groups map[string]asgtypes.AutoScalingGroup
-	tgs    map[string]elbtypes.TargetGroup
-	lts    map[string]ec2types.LaunchTemplate
+	groups  map[string]asgtypes.AutoScalingGroup
+	tgs     map[string]elbtypes.TargetGroup
+	lts     map[string]ec2types.LaunchTemplate
+	covered map[Ref]bool
+}
+
+// covers reports whether the inventory read the resources of every ref.
+func (inv inventory) covers(refs []Ref) bool {
+	for _, r := range refs {
+		if inv.covered != nil && !inv.covered[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// watchFor is how long an environment stays in the reads by name after an
+// observation last asked for it.
+const watchFor = time.Minute
+
+// watched is the environments of endpoints that are moving, read by name in
+// reads all of them share.
+type watched struct {
+	mu   sync.Mutex
+	refs map[Ref]time.Time // last asked
+}
+
+func (w *watched) add(refs []Ref, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.refs == nil {
+		w.refs = map[Ref]time.Time{}
+	}
+	for _, r := range refs {
+		w.refs[r] = now
+	}
+}
+
+// current returns the refs asked for within watchFor, forgetting the others.
+func (w *watched) current(now time.Time) []Ref {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	maps.DeleteFunc(w.refs, func(_ Ref, at time.Time) bool { return now.Sub(at) > watchFor })
+	return slices.Collect(maps.Keys(w.refs))
+}
+
+// read returns resources of the environments refs names, read at or after
+// since. An endpoint at rest takes them from a listing of the whole account,
+// which every endpoint of the account shares: a few paged calls however many
+// there are. One that is moving takes them from a read by name of every
+// moving endpoint's environments, which they all share: a handful of calls
+// for a hundred rollouts, however large the account.
+func (b *Backend) read(ctx context.Context, refs []Ref, since time.Time, moving bool) (inventory, error) {
+	if !moving {
+		return b.inventory.Get(ctx, since, b.readInventory)
+	}
+	b.watched.add(refs, time.Now())
+	inv, err := b.moving.Get(ctx, since, b.readMoving)
+	if err == nil && !inv.covers(refs) {
+		// Read before these environments were added to the reads.
+		inv, err = b.moving.Get(ctx, time.Now(), b.readMoving)
+	}
+	return inv, err
 }
 
 // readInventory lists the shifter's groups, target groups and launch
@@ -45,21 +110,7 @@ func (b *Backend) readInventory(ctx context.Context) (inventory, error) {
 		}
 		return nil
 	})
-	g.Go(func() error {
-		p := elb.NewDescribeTargetGroupsPaginator(b.api.TargetGroups, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("list target groups: %w", err)
-			}
-			for _, tg := range page.TargetGroups {
-				if name := aws.ToString(tg.TargetGroupName); strings.HasPrefix(name, "ir-") {
-					inv.tgs[name] = tg
-				}
-			}
-		}
-		return nil
-	})
+	g.Go(func() (err error) { inv.tgs, err = b.listTargetGroupsByName(ctx); return err })
 	g.Go(func() error {
 		// Named like the groups; no tag filter, which moto pages wrongly.
 		err := b.eachLaunchTemplate(ctx, nil, func(lt ec2types.LaunchTemplate) {
@@ -73,4 +124,42 @@ func (b *Backend) readInventory(ctx context.Context) (inventory, error) {
 		return nil
 	})
 	return inv, g.Wait()
+}
+
+// readMoving reads the resources of the watched environments by name: groups
+// 50 names a call, launch templates 200, and target groups from a listing
+// (400 a page), which costs fewer calls than reading them by name (20 a call,
+// and one missing name fails the call).
+func (b *Backend) readMoving(ctx context.Context) (inventory, error) {
+	refs := b.watched.current(time.Now())
+	inv := inventory{covered: make(map[Ref]bool, len(refs))}
+	var groupNames, ltNames []string
+	for _, r := range refs {
+		inv.covered[r] = true
+		groupNames = append(groupNames, r.AutoScalingGroup)
+		ltNames = append(ltNames, r.LaunchTemplate)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { inv.groups, err = b.groups(ctx, groupNames); return err })
+	g.Go(func() (err error) { inv.tgs, err = b.listTargetGroupsByName(ctx); return err })
+	g.Go(func() (err error) { inv.lts, err = b.launchTemplates(ctx, ltNames); return err })
+	return inv, g.Wait()
+}
+
+// listTargetGroupsByName lists the target groups named like environments'.
+func (b *Backend) listTargetGroupsByName(ctx context.Context) (map[string]elbtypes.TargetGroup, error) {
+	out := map[string]elbtypes.TargetGroup{}
+	p := elb.NewDescribeTargetGroupsPaginator(b.api.TargetGroups, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list target groups: %w", err)
+		}
+		for _, tg := range page.TargetGroups {
+			if name := aws.ToString(tg.TargetGroupName); strings.HasPrefix(name, "ir-") {
+				out[name] = tg
+			}
+		}
+	}
+	return out, nil
 }

@@ -32,21 +32,27 @@ const (
 var _ reconcile.Backend = (*Backend)(nil)
 
 // Observe reports the live state of envs of endpoint, by environment ID, from
-// a listing of the shifter's resources in the whole account that began at or
-// after q.Since (shared by every endpoint of the account), and reads the
-// target health of the environments q.Health names.
+// reads shared with the other endpoints of the account that began at or after
+// q.Since (see read), and reads the target health of the environments
+// q.Health names.
 func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
-	inv, err := b.inventory.Get(ctx, q.Since, b.readInventory)
+	refs := make([]Ref, len(envs))
+	for i, env := range envs {
+		refs[i] = b.Names(endpoint, env.ID)
+	}
+	inv, err := b.read(ctx, refs, q.Since, q.Moving)
 	if err != nil {
 		return nil, err
 	}
 	var mu sync.Mutex
 	out := make(map[string]reconcile.Env, len(envs))
 	g, gctx := errgroup.WithContext(ctx)
-	for _, env := range envs {
-		ref := b.Names(endpoint, env.ID)
+	for i, env := range envs {
+		ref := refs[i]
 		o, inService := shape(ref, inv)
+		mu.Lock()
 		out[env.ID] = o
+		mu.Unlock()
 		if o.Target == "" || !slices.Contains(q.Health, env.ID) {
 			continue
 		}
@@ -285,18 +291,13 @@ func (b *Backend) List(ctx context.Context) ([]Resource, error) {
 // listTargetGroups finds this shifter's target groups: those named like an
 // environment's whose tags say so. Tags take a call per 20 target groups.
 func (b *Backend) listTargetGroups(ctx context.Context) ([]Resource, error) {
-	names := make(map[string]string) // ARN → name
-	p := elb.NewDescribeTargetGroupsPaginator(b.api.TargetGroups, &elb.DescribeTargetGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list target groups: %w", err)
-		}
-		for _, tg := range page.TargetGroups {
-			if name := aws.ToString(tg.TargetGroupName); strings.HasPrefix(name, "ir-") {
-				names[aws.ToString(tg.TargetGroupArn)] = name
-			}
-		}
+	byName, err := b.listTargetGroupsByName(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(byName)) // ARN → name
+	for name, tg := range byName {
+		names[aws.ToString(tg.TargetGroupArn)] = name
 	}
 
 	var out []Resource

@@ -80,10 +80,16 @@ type Budget struct {
 	Refill float64
 }
 
-// Budgets says which bucket an operation of a service draws from (any key
-// naming it; operations sharing a bucket share a key) and its size as AWS
-// publishes it. ok is false for calls AWS does not budget by count.
-type Budgets func(service, operation string) (bucket string, b Budget, ok bool)
+// Charge is a bucket a call draws a token from: its name (operations sharing
+// a bucket share it) and its size as AWS publishes it.
+type Charge struct {
+	Bucket string
+	Budget
+}
+
+// Budgets says which buckets an operation of a service (its SDK service ID)
+// draws from; none for calls AWS does not budget by count.
+type Budgets func(service, operation string) []Charge
 
 // Observer hears how long calls waited for a token and which were throttled
 // by AWS; the shifter's metrics implement it.
@@ -137,16 +143,21 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ionrollerSchedule",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-			key, budget, ok := s.budgets(service, op)
-			if !ok {
+			charges := s.budgets(service, op)
+			if len(charges) == 0 {
 				return next.HandleFinalize(ctx, in)
 			}
-			b := s.bucket(key, budget)
+			buckets := make([]*bucket, len(charges))
+			for i, c := range charges {
+				buckets[i] = s.bucket(c.Bucket, c.Budget)
+			}
 			lane := LaneOf(ctx)
 			for attempt := 0; ; attempt++ {
 				start := s.opts.Now()
-				if err := b.take(ctx, lane); err != nil {
-					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				for _, b := range buckets {
+					if err := b.take(ctx, lane); err != nil {
+						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+					}
 				}
 				if o := s.opts.Observer; o != nil {
 					o.Waited(service, lane, s.opts.Now().Sub(start))
@@ -160,11 +171,17 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 					try.Request = r
 				}
 				out, md, err := next.HandleFinalize(ctx, try)
-				if !isThrottle(err) {
-					b.succeeded()
+				throttled := isThrottle(err)
+				for _, b := range buckets {
+					if throttled {
+						b.throttled() // which of its buckets AWS found empty, it does not say
+					} else {
+						b.succeeded()
+					}
+				}
+				if !throttled {
 					return out, md, err
 				}
-				b.throttled()
 				if o := s.opts.Observer; o != nil {
 					o.Throttled(service, op)
 				}

@@ -179,8 +179,8 @@ func elbClient(url string, s *Scheduler) *elb.Client {
 	})
 }
 
-func elbBudget(string, string) (string, Budget, bool) {
-	return "elbv2/describe", Budget{Burst: 40, Refill: 10}, true
+func elbBudget(string, string) []Charge {
+	return []Charge{{Bucket: "elbv2/describe", Budget: Budget{Burst: 40, Refill: 10}}}
 }
 
 func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
@@ -218,7 +218,7 @@ func TestAThrottleEndsAsAFailureOnlyAfterItsRetries(t *testing.T) {
 
 func TestCallsOutsideEveryBudgetPassStraightThrough(t *testing.T) {
 	srv, calls := elbServer(t, 1)
-	s := New(func(string, string) (string, Budget, bool) { return "", Budget{}, false }, Options{})
+	s := New(func(string, string) []Charge { return nil }, Options{})
 	_, err := elbClient(srv.URL, s).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
 	if !isThrottle(err) || calls.Load() != 1 {
 		t.Errorf("unbudgeted call: err %v after %d calls, want the throttle returned after 1", err, calls.Load())

@@ -13,22 +13,27 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
-func cloudWatch(t *testing.T) (*cloudwatch.Client, *awstest.Counter) {
+// cloudWatch returns the CloudWatch client the watchers under test use, whose
+// calls are counted, and one of the same account for the test's own setup,
+// which AWS's budgets do not slow (awstest.Exempt).
+func cloudWatch(t *testing.T) (watched, setup *cloudwatch.Client, calls *awstest.Counter) {
 	t.Helper()
 	cfg := awstest.Config(t)
-	calls := awstest.NewCounter()
+	setup = cloudwatch.NewFromConfig(awstest.Exempt(cfg), aws.UseQueryProtocol)
+	calls = awstest.NewCounter()
 	calls.Add(&cfg)
-	set, err := aws.NewClients(cfg, hclog.NewNullLogger()).For(rollout.Placement{})
+	set, err := aws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return set.CloudWatch, calls
+	return set.CloudWatch, setup, calls
 }
 
 func putAlarm(t *testing.T, cw *cloudwatch.Client, name, state string) {
@@ -57,7 +62,7 @@ func putAlarm(t *testing.T, cw *cloudwatch.Client, name, state string) {
 // TestAlarmsAreReadInOneBatchForAllEndpoints is the scale promise: 100
 // endpoints watching 3 alarms each cost 3 DescribeAlarms calls per poll.
 func TestAlarmsAreReadInOneBatchForAllEndpoints(t *testing.T) {
-	cw, calls := cloudWatch(t)
+	cw, setup, calls := cloudWatch(t)
 	const endpoints, perEndpoint = 100, 3
 	names := make([][]string, endpoints)
 	for i := range endpoints {
@@ -67,7 +72,7 @@ func TestAlarmsAreReadInOneBatchForAllEndpoints(t *testing.T) {
 			if i%10 == 0 && j == 0 {
 				state = "ALARM"
 			}
-			putAlarm(t, cw, name, state)
+			putAlarm(t, setup, name, state)
 			names[i] = append(names[i], name)
 		}
 	}
@@ -114,8 +119,8 @@ func TestAlarmsAreReadInOneBatchForAllEndpoints(t *testing.T) {
 }
 
 func TestAlarmStateChangesAreSeenAfterMaxAge(t *testing.T) {
-	cw, _ := cloudWatch(t)
-	putAlarm(t, cw, "web-5xx", "OK")
+	cw, setup, _ := cloudWatch(t)
+	putAlarm(t, setup, "web-5xx", "OK")
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	alarms := watch.NewAlarms(cw, 5*time.Second)
 	alarms.Now = func() time.Time { return now }
@@ -123,7 +128,7 @@ func TestAlarmStateChangesAreSeenAfterMaxAge(t *testing.T) {
 	if err != nil || got["web-5xx"] != "OK" || len(got) != 1 {
 		t.Fatalf("states = %v, %v; want web-5xx OK and no entry for a missing alarm", got, err)
 	}
-	putAlarm(t, cw, "web-5xx", "ALARM")
+	putAlarm(t, setup, "web-5xx", "ALARM")
 	now = now.Add(5 * time.Second)
 	if got, err = alarms.States(t.Context(), []string{"web-5xx"}); err != nil || got["web-5xx"] != "ALARM" {
 		t.Fatalf("states after MaxAge = %v, %v; want ALARM", got, err)
@@ -131,7 +136,7 @@ func TestAlarmStateChangesAreSeenAfterMaxAge(t *testing.T) {
 }
 
 func TestMetricsSumOverTheWindowPerTargetGroup(t *testing.T) {
-	cw, _ := cloudWatch(t)
+	cw, setup, _ := cloudWatch(t)
 	listener := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2"
 	tgNew := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-new/73e2d6bc24d8a067"
 	tgOld := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-old/83e2d6bc24d8a067"
@@ -140,7 +145,7 @@ func TestMetricsSumOverTheWindowPerTargetGroup(t *testing.T) {
 		t.Helper()
 		lb, _ := watch.LoadBalancerDimension(listener)
 		tgDim, _ := watch.TargetGroupDimension(tg)
-		_, err := cw.PutMetricData(t.Context(), &cloudwatch.PutMetricDataInput{
+		_, err := setup.PutMetricData(t.Context(), &cloudwatch.PutMetricDataInput{
 			Namespace: awssdk.String(watch.Namespace),
 			MetricData: []cwtypes.MetricDatum{{
 				MetricName: awssdk.String(metric),

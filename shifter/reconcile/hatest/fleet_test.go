@@ -20,6 +20,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/faults"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
@@ -78,7 +79,7 @@ func newFleet(t *testing.T, n int, ttl time.Duration, steps ...rollout.Step) *fl
 	t.Helper()
 	f := &fleet{t: t, ctx: t.Context(), cfg: awstest.Config(t), writes: &ruleWrites{}, ttl: ttl, tgs: map[string]tgInfo{}}
 	f.net = awstest.Network(t, f.cfg)
-	f.elb = elb.NewFromConfig(f.cfg)
+	f.elb = elb.NewFromConfig(awstest.Exempt(f.cfg))
 	f.dynamo = f.cfg.Copy()
 	f.dynamo.BaseEndpoint = awssdk.String(awstest.Server(t))
 	f.store = dynamodbtest.Open(t, f.dynamo, fleetTable)
@@ -131,7 +132,7 @@ func (f *fleet) start(name string, awsRules ...faults.Rule) *replica {
 	logger := hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: testWriter{f.t}})
 	r.rec = reconcile.New(reconcile.Config{
 		Store:    s,
-		Connect:  cloud.Connector(aws.NewClients(acfg, logger), "test", fleetPoll, logger),
+		Connect:  cloud.Connector(aws.NewClients(acfg, logger, schedule.Options{}), "test", fleetPoll, logger),
 		Logger:   logger,
 		Poll:     fleetPoll,
 		Resync:   fleetResync,
