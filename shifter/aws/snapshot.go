@@ -3,7 +3,10 @@ package aws
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 )
 
 // Snapshot is a read of AWS shared by many callers: every endpoint of an
@@ -34,12 +37,32 @@ type flight[T any] struct {
 	done  chan struct{}
 	value T
 	err   error
+	// lane is the most urgent lane of the callers waiting for it: its
+	// calls are scheduled in it (schedule.WithLaneOf).
+	lane atomic.Int32
+}
+
+func newFlight[T any](lane schedule.Lane) *flight[T] {
+	f := &flight[T]{done: make(chan struct{})}
+	f.lane.Store(int32(lane))
+	return f
+}
+
+// join raises the flight's lane to lane if it is more urgent.
+func (f *flight[T]) join(lane schedule.Lane) {
+	for {
+		cur := f.lane.Load()
+		if int32(lane) >= cur || f.lane.CompareAndSwap(cur, int32(lane)) {
+			return
+		}
+	}
 }
 
 // Get returns a value read at or after since, reading it again with read
 // when none is. The read runs under its own context, so a caller giving up
 // does not fail the others waiting for it.
 func (s *Snapshot[T]) Get(ctx context.Context, since time.Time, read func(context.Context) (T, error)) (T, error) {
+	lane := schedule.LaneOf(ctx)
 	s.mu.Lock()
 	var f *flight[T]
 	switch {
@@ -48,15 +71,16 @@ func (s *Snapshot[T]) Get(ctx context.Context, since time.Time, read func(contex
 		s.mu.Unlock()
 		return v, nil
 	case s.flight == nil:
-		f = s.start(read)
+		f = s.start(read, lane)
 	case !s.flight.began.Before(since):
 		f = s.flight
 	default:
 		if s.next == nil {
-			s.next = &flight[T]{done: make(chan struct{})}
+			s.next = newFlight[T](lane)
 		}
 		f = s.next
 	}
+	f.join(lane)
 	s.mu.Unlock()
 	select {
 	case <-ctx.Done():
@@ -67,12 +91,20 @@ func (s *Snapshot[T]) Get(ctx context.Context, since time.Time, read func(contex
 	}
 }
 
+// Peek returns the last value read and when its read began (zero if none),
+// without reading.
+func (s *Snapshot[T]) Peek() (T, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.value, s.began
+}
+
 // start begins a read; called with s.mu held.
-func (s *Snapshot[T]) start(read func(context.Context) (T, error)) *flight[T] {
+func (s *Snapshot[T]) start(read func(context.Context) (T, error), lane schedule.Lane) *flight[T] {
 	f := s.next
 	s.next = nil
 	if f == nil {
-		f = &flight[T]{done: make(chan struct{})}
+		f = newFlight[T](lane)
 	}
 	f.began = s.now()
 	s.flight = f
@@ -81,8 +113,10 @@ func (s *Snapshot[T]) start(read func(context.Context) (T, error)) *flight[T] {
 }
 
 func (s *Snapshot[T]) read(f *flight[T], read func(context.Context) (T, error)) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Long enough for a routine read that waits its turn behind urgent ones.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	ctx = schedule.WithLaneOf(ctx, func() schedule.Lane { return schedule.Lane(f.lane.Load()) })
 	f.value, f.err = read(ctx)
 	s.mu.Lock()
 	if f.err == nil && !f.began.Before(s.began) {
@@ -90,7 +124,7 @@ func (s *Snapshot[T]) read(f *flight[T], read func(context.Context) (T, error)) 
 	}
 	s.flight = nil
 	if s.next != nil {
-		s.start(read)
+		s.start(read, schedule.Lane(s.next.lane.Load()))
 	}
 	s.mu.Unlock()
 	close(f.done)

@@ -33,7 +33,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.moving}); err != nil {
+		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.changing}); err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
@@ -97,7 +97,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 
 // readHealth reads the target health the planner asked for into v.
 func (a *actor) readHealth(ctx context.Context, cloud Cloud, in rollout.Input, f freshness, ids []string, v *view) error {
-	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.moving, Health: ids})
+	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.changing, Health: ids})
 	if err != nil {
 		return fmt.Errorf("read target health: %w", err)
 	}
@@ -115,20 +115,46 @@ func routed(ep rollout.Endpoint, track rollout.Track) bool {
 	return track == rollout.Production || ep.Traffic.HasPreview()
 }
 
-// atRest reports whether nothing of the endpoint is moving: no rollout in
-// flight, every environment ready, every route verified.
-func atRest(st rollout.State) bool {
+// atRest reports whether nothing of the endpoint is moving or about to:
+// no rollout in flight or to start, every environment ready, every route
+// verified.
+func atRest(in rollout.Input) bool {
+	for _, track := range rollout.Tracks {
+		if d := in.Desired(track); d != nil && !settled(in.State.Track(track), in.State, d.Key) {
+			return false
+		}
+	}
+	return quiet(in.State)
+}
+
+// settled reports whether a track runs key, or holds it after it ended badly.
+func settled(t *rollout.TrackState, st rollout.State, key rollout.Key) bool {
+	if t.Held != nil && t.Held.Key == key {
+		return true
+	}
+	e := st.Environment(t.Stable)
+	return e != nil && e.Version == key.Version && e.TemplateHash == key.TemplateHash && !t.Rollout.Active()
+}
+
+// changing reports whether an environment is coming up or going.
+func changing(st rollout.State) bool {
+	for _, e := range st.Environments {
+		if e.Status != rollout.EnvReady {
+			return true
+		}
+	}
+	return false
+}
+
+// quiet reports whether no rollout is in flight, every environment is
+// ready and every route verified.
+func quiet(st rollout.State) bool {
 	for _, t := range []rollout.TrackState{st.Production, st.Preview} {
 		if t.Rollout.Active() || (len(t.Route.Weights) > 0 && !t.Route.Verified) {
 			return false
 		}
 	}
-	for _, e := range st.Environments {
-		if e.Status != rollout.EnvReady {
-			return false
-		}
-	}
-	return true
+	return !changing(st)
 }
 
 // alarmsToWatch returns the policy's alarms while a production rollout is in
@@ -152,19 +178,19 @@ func alarmsToWatch(in rollout.Input) []string {
 // version reads ahead of everything else; one of an endpoint in flight ahead
 // of the endpoints at rest.
 func laneOf(in rollout.Input) schedule.Lane {
-	t := in.State.Production
 	switch {
 	case returning(in):
 		return schedule.LaneRollback
-	case t.Rollout.Active() || in.State.Preview.Rollout.Active() || !atRest(in.State):
+	case !atRest(in):
 		return schedule.LaneGate
 	}
 	return schedule.LaneRoutine
 }
 
 // returning reports whether the pass may move production traffic back: an
-// operator's rollback or abort is queued, a rollback is in flight, or the
-// desired release is one whose environment is stable or still hot.
+// operator's rollback or abort is queued, a rollback is in flight, a rollout
+// in flight is reverted to the stable version, or the desired release is one
+// whose environment is still hot.
 func returning(in rollout.Input) bool {
 	for _, c := range in.Commands {
 		if c.Kind == rollout.CommandRollback || c.Kind == rollout.CommandAbort {
@@ -172,15 +198,21 @@ func returning(in rollout.Input) bool {
 		}
 	}
 	t := in.State.Production
-	if r := t.Rollout; r.Active() && r.Kind == rollout.KindRollback {
+	r, d := t.Rollout, in.Production
+	switch {
+	case r.Active() && r.Kind == rollout.KindRollback:
 		return true
-	}
-	d := in.Production
-	if d == nil || (t.Rollout.Active() && t.Rollout.Key == d.Key) {
+	case d == nil || (r.Active() && r.Key == d.Key):
 		return false
 	}
-	for _, e := range in.State.Environments {
-		if e.Version == d.Key.Version && e.TemplateHash == d.Key.TemplateHash && e.Status == rollout.EnvReady && (e.ID == t.Stable || e.HeldFull) {
+	runs := func(e *rollout.Environment) bool {
+		return e.Version == d.Key.Version && e.TemplateHash == d.Key.TemplateHash
+	}
+	if stable := in.State.Environment(t.Stable); stable != nil && runs(stable) {
+		return r.Active() // a revert during a rollout; otherwise nothing moves
+	}
+	for i := range in.State.Environments {
+		if e := &in.State.Environments[i]; e.Status == rollout.EnvReady && e.HeldFull && runs(e) {
 			return true
 		}
 	}
@@ -202,9 +234,10 @@ func healthLane(st rollout.State, ids []string, reads schedule.Lane) schedule.La
 // laneOfAction is the lane an action runs in: weights that take traffic off
 // a version and what a rollback needs first go in the rollback lane.
 func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane) schedule.Lane {
-	switch act.Kind {
-	case rollout.ActionDeleteEnvironment, rollout.ActionDeleteRoute:
-		return schedule.LaneRoutine
+	switch {
+	case act.Kind == rollout.ActionDeleteEnvironment, act.Kind == rollout.ActionDeleteRoute,
+		act.Kind == rollout.ActionScaleEnvironment && act.Capacity == 0:
+		return schedule.LaneRoutine // tearing down waits
 	}
 	if reads == schedule.LaneRollback {
 		return schedule.LaneRollback
@@ -215,7 +248,10 @@ func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane) s
 			return schedule.LaneRollback
 		}
 	}
-	return schedule.LaneStep
+	if act.Kind == rollout.ActionSetWeights {
+		return schedule.LaneStep
+	}
+	return schedule.LaneGate // building what a rollout needs: after the steps that are due
 }
 
 // measure reads the metrics the planner asked for, by environment ID.

@@ -241,6 +241,62 @@ func (h *harness) ruleAt(priority int) (exists bool, weights map[string]int) {
 	return false, nil
 }
 
+// attached reads the route's rules from moto: every version on them by
+// weight, the ones attached without traffic at 0.
+func (h *harness) attached() map[string]int {
+	h.t.Helper()
+	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	weights := map[string]int{}
+	for _, r := range out.Rules {
+		main := awssdk.ToString(r.Priority) == strconv.Itoa(h.ep.Traffic.Priority)
+		if awssdk.ToBool(r.IsDefault) || len(r.Actions) == 0 || r.Actions[0].ForwardConfig == nil {
+			continue
+		}
+		for _, tg := range r.Actions[0].ForwardConfig.TargetGroups {
+			v := h.versionOf(awssdk.ToString(tg.TargetGroupArn))
+			if main {
+				weights[v] += int(awssdk.ToInt32(tg.Weight))
+			} else if _, ok := weights[v]; !ok {
+				weights[v] = 0 // the standby rule's weights carry nothing
+			}
+		}
+	}
+	return weights
+}
+
+// watchRoute samples attached until stop and returns the distinct routes in
+// order.
+func (h *harness) watchRoute() (stop func() []map[string]int) {
+	return h.watch(func() (map[string]int, bool) { return h.attached(), true })
+}
+
+// targetStates reads, as the load balancer reports them, the states of the
+// targets of version's target group.
+func (h *harness) targetStates(version string) []string {
+	h.t.Helper()
+	tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var states []string
+	for _, tg := range tgs.TargetGroups {
+		if h.versionOf(awssdk.ToString(tg.TargetGroupArn)) != version {
+			continue
+		}
+		out, err := h.elb.DescribeTargetHealth(h.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, d := range out.TargetHealthDescriptions {
+			states = append(states, string(d.TargetHealth.State))
+		}
+	}
+	return states
+}
+
 func (h *harness) versionOf(tgARN string) string {
 	out, err := h.elb.DescribeTags(h.ctx, &elb.DescribeTagsInput{ResourceArns: []string{tgARN}})
 	if err != nil || len(out.TagDescriptions) == 0 {
@@ -274,31 +330,40 @@ func (h *harness) groups() map[string][]string {
 // watchWeights samples the rule until stop and returns the distinct weight
 // splits in order; every sample must be a valid route (invariant 1).
 func (h *harness) watchWeights() (stop func() []map[string]int) {
+	return h.watch(func() (map[string]int, bool) {
+		exists, w := h.rule()
+		if !exists {
+			return nil, false
+		}
+		sum := 0
+		for _, v := range w {
+			sum += v
+		}
+		if sum != 100 {
+			h.t.Errorf("invariant 1: rule weights %v sum to %d", w, sum)
+		}
+		return w, true
+	})
+}
+
+// watch samples until stop and returns the distinct samples in order.
+func (h *harness) watch(sample func() (map[string]int, bool)) (stop func() []map[string]int) {
 	var (
 		mu   sync.Mutex
 		seen []map[string]int
 		done = make(chan struct{})
 		wg   sync.WaitGroup
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			select {
 			case <-done:
 				return
 			case <-time.After(15 * time.Millisecond):
 			}
-			exists, w := h.rule()
-			if !exists {
+			w, ok := sample()
+			if !ok {
 				continue
-			}
-			sum := 0
-			for _, v := range w {
-				sum += v
-			}
-			if sum != 100 {
-				h.t.Errorf("invariant 1: rule weights %v sum to %d", w, sum)
 			}
 			mu.Lock()
 			if len(seen) == 0 || !maps.Equal(seen[len(seen)-1], w) {
@@ -306,7 +371,7 @@ func (h *harness) watchWeights() (stop func() []map[string]int) {
 			}
 			mu.Unlock()
 		}
-	}()
+	})
 	return func() []map[string]int {
 		close(done)
 		wg.Wait()

@@ -332,7 +332,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 		}
 		lane := laneOf(in)
 		lctx := schedule.WithLane(ctx, lane)
-		f := a.freshness(in.State)
+		f := a.freshness(in, lane)
 		v, err := a.observe(lctx, cloud, in, f)
 		if err != nil {
 			return time.Time{}, err
@@ -377,30 +377,34 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 	}
 }
 
-// freshness is how recent a pass's reads must be: an endpoint at rest reads
-// what is at most a resync old (drift is found within two), a moving one
-// what is at most a poll old; and each reads what began after its own last
-// write.
+// freshness is how recent a pass's reads must be. Reads at most a resync old
+// do for most (drift is found within two resyncs): routes change by the
+// actor's own writes, and traffic moves only on a fresh read of target health.
+// Environments coming up or going are read at most a poll old, by name. And
+// every read began after the actor's own last write of its kind, so that it
+// sees what it wrote. A pass that may take traffic off a version does not wait
+// for newer reads than that: the health of where traffic returns is read fresh
+// anyway (invariant 2), and it must not wait behind anything.
 type freshness struct {
 	env, route time.Time
-	moving     bool
+	changing   bool // environments coming up or going: read by name
 }
 
-func (a *actor) freshness(st rollout.State) freshness {
+func (a *actor) freshness(in rollout.Input, lane schedule.Lane) freshness {
 	cfg := a.r.cfg
-	moving := !atRest(st)
-	maxAge := cfg.Resync
-	if moving {
-		maxAge = cfg.Poll
+	now := cfg.Now()
+	changing := changing(in.State)
+	envAge := cfg.Resync
+	if changing && lane != schedule.LaneRollback {
+		envAge = cfg.Poll
 	}
-	since := cfg.Now().Add(-maxAge)
-	later := func(t time.Time) time.Time {
-		if t.After(since) {
-			return t
+	later := func(t time.Time, age time.Duration) time.Time {
+		if since := now.Add(-age); since.After(t) {
+			return since
 		}
-		return since
+		return t
 	}
-	return freshness{env: later(a.envWritten), route: later(a.routeWritten), moving: moving}
+	return freshness{env: later(a.envWritten, envAge), route: later(a.routeWritten, cfg.Resync), changing: changing}
 }
 
 // load reads everything the planner decides from.

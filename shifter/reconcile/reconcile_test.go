@@ -111,6 +111,17 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 	h.release("v2")
 	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	// Hot, v1 stays on the rule at weight 0, health-checked by the load
+	// balancer through its rollback window.
+	for range 3 {
+		if w := h.attached(); w["v1"] != 0 || w["v2"] != 100 || len(w) != 2 {
+			t.Fatalf("route while v1 is hot = %v, want v2 100 and v1 attached at 0", w)
+		}
+		if states := h.targetStates("v1"); len(states) == 0 || slices.ContainsFunc(states, func(s string) bool { return s != "healthy" }) {
+			t.Fatalf("v1's targets while hot: %v, want health-checked and healthy", states)
+		}
+		time.Sleep(resync / 2)
+	}
 
 	h.calls.Reset()
 	h.release("v1")
@@ -131,6 +142,22 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 	}
 	if r := h.state().Production.Rollout; r.Kind != rollout.KindRollback {
 		t.Errorf("rollout kind = %s, want rollback", r.Kind)
+	}
+}
+
+func TestANewEnvironmentIsAttachedAtWeightZeroBeforeItIsGated(t *testing.T) {
+	h := newHarness(t, func(ep *rollout.Endpoint) {
+		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: pause(time.Second)}, {Weight: 100}}
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	stop := h.watchRoute()
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	seen := stop()
+	want := []map[string]int{{"v1": 100}, {"v1": 100, "v2": 0}, {"v1": 90, "v2": 10}, {"v1": 0, "v2": 100}}
+	if !slices.EqualFunc(seen, want, maps.Equal) {
+		t.Errorf("routes seen = %v, want %v: v2 attached at 0 before any traffic, v1 kept attached", seen, want)
 	}
 }
 

@@ -281,24 +281,32 @@ func waitAll(tb testing.TB, st store.Store, n int, version string) {
 func stepErrorP99(tb testing.TB, st store.Store, n int, pause time.Duration) time.Duration {
 	var errs []time.Duration
 	for i := range n {
-		events, err := st.ListEvents(context.Background(), fmt.Sprintf("svc-%05d", i), 0, 0)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var steps []time.Time
-		for _, e := range events {
-			if e.Version == "v2" && (e.Type == rollout.EventStepApplied || e.Type == rollout.EventRolloutBaking) {
-				steps = append(steps, e.Time)
-			}
-		}
-		for j := 1; j < len(steps); j++ {
-			errs = append(errs, steps[j].Sub(steps[j-1])-pause)
-		}
+		errs = append(errs, stepLateness(tb, st, fmt.Sprintf("svc-%05d", i), "v2", pause)...)
 	}
 	if len(errs) == 0 {
 		tb.Fatal("no step events")
 	}
 	return benchtest.Percentile(errs, 99)
+}
+
+// stepLateness returns how late each step of the endpoint's rollout of
+// version came after its pause was due, read from the step events.
+func stepLateness(tb testing.TB, st store.Store, name, version string, pause time.Duration) []time.Duration {
+	events, err := st.ListEvents(context.Background(), name, 0, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var steps []time.Time
+	for _, e := range events {
+		if e.Version == version && (e.Type == rollout.EventStepApplied || e.Type == rollout.EventRolloutBaking) {
+			steps = append(steps, e.Time)
+		}
+	}
+	var late []time.Duration
+	for j := 1; j < len(steps); j++ {
+		late = append(late, steps[j].Sub(steps[j-1])-pause)
+	}
+	return late
 }
 
 func cpuTime() time.Duration {

@@ -130,10 +130,7 @@ func (p *planner) preview() {
 // or it is held after ending badly. A hold lasts until the release changes.
 func (p *planner) desired(track Track) *Desired {
 	t := p.st.Track(track)
-	d := p.in.Production
-	if track == Preview {
-		d = p.in.Preview
-	}
+	d := p.in.Desired(track)
 	if t.Held != nil && (d == nil || d.Key != t.Held.Key) {
 		t.Held = nil
 	}
@@ -232,10 +229,7 @@ func (p *planner) begin(track Track, r *Rollout) {
 		}
 		r.Alarming, r.Reason = nil, ""
 	}
-	d := p.in.Production
-	if track == Preview {
-		d = p.in.Preview
-	}
+	d := p.in.Desired(track)
 	e := p.reusable(r.Key)
 	if e == nil {
 		e = p.newEnvironment(d)

@@ -19,6 +19,14 @@ type Input struct {
 	Poll time.Duration
 }
 
+// Desired returns the declared release of a track, nil when none is.
+func (in Input) Desired(t Track) *Desired {
+	if t == Preview {
+		return in.Preview
+	}
+	return in.Production
+}
+
 // Desired is a declared release with its key computed once, outside the
 // planner's hot path.
 type Desired struct {

@@ -84,17 +84,18 @@ type Router struct {
 	logger    hclog.Logger
 
 	mu sync.Mutex
-	// owned are the rules whose tags were checked to be this shifter's,
-	// by ARN, with the route they belong to.
-	owned map[string]string
+	// tags are the rules' tags as read (or written), by rule ARN: whose a
+	// rule is does not change.
+	tags map[string]map[string]string
 	// listeners are shared reads of whole listeners; written is when the
 	// router last wrote each route's rules, so that it reads them back from
 	// a read that began after.
 	listeners map[string]*shifteraws.Snapshot[[]elbtypes.Rule]
 	written   map[string]time.Time
 	// creating serialises the creation of standby rules per listener, so
-	// that two routes never pick the same free priority.
-	creating map[string]*sync.Mutex
+	// that two routes never pick the same free priority; tagging the reads
+	// of rules' tags per listener, so that one read serves many.
+	creating, tagging map[string]*sync.Mutex
 }
 
 // New returns a router of the rules in the account elb reaches, tagged as
@@ -104,10 +105,11 @@ func New(elb ELB, shifterID string, logger hclog.Logger) *Router {
 		elb:       elb,
 		shifterID: shifterID,
 		logger:    logger,
-		owned:     map[string]string{},
+		tags:      map[string]map[string]string{},
 		listeners: map[string]*shifteraws.Snapshot[[]elbtypes.Rule]{},
 		written:   map[string]time.Time{},
 		creating:  map[string]*sync.Mutex{},
+		tagging:   map[string]*sync.Mutex{},
 	}
 }
 
@@ -353,7 +355,7 @@ func (r *Router) read(ctx context.Context, rt route, since time.Time) (rules, er
 	}
 	for _, rule := range []*elbtypes.Rule{rs.main, rs.standby} {
 		if rule != nil {
-			if err := r.checkOwner(ctx, rt, aws.ToString(rule.RuleArn)); err != nil {
+			if err := r.checkOwner(ctx, rt, aws.ToString(rule.RuleArn), all); err != nil {
 				return rules{}, err
 			}
 		}
@@ -362,24 +364,11 @@ func (r *Router) read(ctx context.Context, rt route, since time.Time) (rules, er
 }
 
 // checkOwner makes sure a rule found for a route is this shifter's rule of
-// that route, reading its tags the first time it is seen.
-func (r *Router) checkOwner(ctx context.Context, rt route, arn string) error {
-	key := rt.key()
-	r.mu.Lock()
-	owner, known := r.owned[arn]
-	r.mu.Unlock()
-	if known && owner == key {
-		return nil
-	}
-	out, err := r.elb.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+// that route.
+func (r *Router) checkOwner(ctx context.Context, rt route, arn string, listener []elbtypes.Rule) error {
+	tags, err := r.tagsOf(ctx, rt.listener, arn, listener)
 	if err != nil {
-		return fmt.Errorf("route %s: describe tags of rule %s: %w", rt, arn, err)
-	}
-	tags := map[string]string{}
-	for _, d := range out.TagDescriptions {
-		for _, t := range d.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
+		return fmt.Errorf("route %s: %w", rt, err)
 	}
 	if tags[shifteraws.TagShifter] != r.shifterID || tags[shifteraws.TagEndpoint] != rt.endpoint || tags[shifteraws.TagTrack] != string(rt.track) {
 		var owner string
@@ -388,8 +377,54 @@ func (r *Router) checkOwner(ctx context.Context, rt route, arn string) error {
 		}
 		return &ForeignRuleError{Route: rt.String() + " on listener " + rt.listener, RuleARN: arn, Owner: owner}
 	}
-	r.remember(arn, key)
 	return nil
+}
+
+// maxTagARNs is how many resources DescribeTags takes in one call.
+const maxTagARNs = 20
+
+// tagsOf returns a rule's tags, reading them the first time along with those
+// of other rules of its listener not read yet, 20 a call: a shifter that
+// starts with a thousand routes reads their tags in fifty calls, not a
+// thousand.
+func (r *Router) tagsOf(ctx context.Context, listener, arn string, rules []elbtypes.Rule) (map[string]string, error) {
+	r.mu.Lock()
+	lock := r.tagging[listener]
+	if lock == nil {
+		lock = &sync.Mutex{}
+		r.tagging[listener] = lock
+	}
+	r.mu.Unlock()
+	lock.Lock()
+	defer lock.Unlock()
+	r.mu.Lock()
+	tags, known := r.tags[arn]
+	batch := []string{arn}
+	for _, rule := range rules {
+		other := aws.ToString(rule.RuleArn)
+		if _, seen := r.tags[other]; !seen && other != arn && !aws.ToBool(rule.IsDefault) && len(batch) < maxTagARNs {
+			batch = append(batch, other)
+		}
+	}
+	r.mu.Unlock()
+	if known {
+		return tags, nil
+	}
+	out, err := r.elb.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: batch})
+	if err != nil {
+		return nil, fmt.Errorf("describe tags of rule %s: %w", arn, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, other := range batch {
+		r.tags[other] = map[string]string{}
+	}
+	for _, d := range out.TagDescriptions {
+		for _, t := range d.Tags {
+			r.tags[aws.ToString(d.ResourceArn)][aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return r.tags[arn], nil
 }
 
 // wrote records a write to a route's rules.
@@ -397,12 +432,6 @@ func (r *Router) wrote(rt route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.written[rt.key()] = time.Now()
-}
-
-func (r *Router) remember(arn, key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.owned[arn] = key
 }
 
 func (r *Router) listener(arn string) *shifteraws.Snapshot[[]elbtypes.Rule] {
@@ -450,7 +479,9 @@ func (r *Router) create(ctx context.Context, rt route, priority int, weights map
 	}
 	r.wrote(rt)
 	if len(out.Rules) > 0 {
-		r.remember(aws.ToString(out.Rules[0].RuleArn), rt.key())
+		r.mu.Lock()
+		r.tags[aws.ToString(out.Rules[0].RuleArn)] = tagMap(tags)
+		r.mu.Unlock()
 	}
 	r.logger.Info("rule created", "endpoint", rt.endpoint, "track", rt.track, "priority", priority, "role", cmp.Or(role, "route"))
 	return nil
@@ -652,6 +683,14 @@ func pathsOf(rule elbtypes.Rule) []string {
 		}
 	}
 	return out
+}
+
+func tagMap(tags []elbtypes.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }

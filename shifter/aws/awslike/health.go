@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -55,7 +56,8 @@ const (
 // targets it has seen. One mutex guards it, held across the reads from moto
 // that update it, so reads apply in the order they were made.
 type elbState struct {
-	client *elb.Client // straight to moto, as the account
+	client    *elb.Client // straight to moto, as the account
+	instances *ec2.Client // likewise, for when instances were launched
 
 	mu     sync.Mutex
 	synced bool
@@ -96,6 +98,7 @@ func (l *Layer) elbState(account, region string) *elbState {
 	if s == nil {
 		s = &elbState{
 			client:     elb.NewFromConfig(l.motoConfig(account, region)),
+			instances:  ec2.NewFromConfig(l.motoConfig(account, region)),
 			forwarders: make(map[string][]string),
 			refs:       make(map[string]map[string]int),
 			groups:     make(map[string]*group),
@@ -454,7 +457,7 @@ func (s *elbState) rewriteHealth(ctx context.Context, l *Layer, c *call, body []
 			if t == nil || !t.drainUntil.IsZero() {
 				// New to the layer, or registered again where it
 				// cannot see (moto's Auto Scaling).
-				t = &target{seen: now}
+				t = &target{seen: s.registeredAt(ctx, m.Target.ID, now)}
 				g.targets[key] = t
 			}
 			t.member = m
@@ -474,6 +477,24 @@ func (s *elbState) rewriteHealth(ctx context.Context, l *Layer, c *call, body []
 		return nil
 	})
 	return out, err
+}
+
+// registeredAt is when a target the layer sees for the first time was
+// registered, as well as it can tell: Auto Scaling registers an instance
+// when it launches it, inside moto where no call passes the layer, so for an
+// instance it is its launch time; for anything else, now.
+func (s *elbState) registeredAt(ctx context.Context, id string, now time.Time) time.Time {
+	if !strings.HasPrefix(id, "i-") {
+		return now
+	}
+	out, err := s.instances.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil || len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 {
+		return now
+	}
+	if launched := aws.ToTime(out.Reservations[0].Instances[0].LaunchTime); launched.Before(now) {
+		return launched
+	}
+	return now
 }
 
 // sameAs says whether a target named in a request (its port optional) is t.

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -83,6 +84,7 @@ type Backend struct {
 	inventory shifteraws.Snapshot[inventory]
 	moving    shifteraws.Snapshot[inventory]
 	watched   watched
+	vpcs      sync.Map // subnet ID → VPC ID
 }
 
 // New returns a backend acting in the account api reaches. shifterID is part
@@ -129,6 +131,12 @@ var ltUnsafe = regexp.MustCompile(`[^A-Za-z0-9().\-/_]`)
 // missing, so that it completes an environment an interrupted Create left
 // half built. Existing resources are not compared with env: an environment
 // is immutable but for its capacity, which Scale sets.
+//
+// What is missing it takes from the backend's latest read of the account,
+// which costs no call: the planner asks for a Create only when a read that
+// began after its last one showed something missing. A read older than a
+// resource only makes Create try to create it again, which AWS answers with
+// "already exists", taken as done.
 func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Environment) error {
 	ref := b.Names(endpoint, env.ID)
 	tags := b.tags(endpoint, env)
@@ -140,25 +148,15 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 		return fmt.Errorf("environment %s of %s: the template needs an AMI and subnets", env.ID, endpoint)
 	}
 
-	tg, err := b.targetGroup(ctx, ref.TargetGroup)
-	if err != nil {
-		return err
-	}
-	lt, err := b.launchTemplates(ctx, []string{ref.LaunchTemplate})
-	if err != nil {
-		return err
-	}
-	groups, err := b.groups(ctx, []string{ref.AutoScalingGroup})
-	if err != nil {
-		return err
-	}
-	_, hasLT := lt[ref.LaunchTemplate]
-	_, hasGroup := groups[ref.AutoScalingGroup]
-	hasTG := tg != nil
+	inv := b.known()
+	tgFound, hasTG := inv.tgs[ref.TargetGroup]
+	_, hasLT := inv.lts[ref.LaunchTemplate]
+	_, hasGroup := inv.groups[ref.AutoScalingGroup]
 	if hasTG && hasLT && hasGroup {
 		return nil
 	}
 
+	tg := &tgFound
 	if !hasTG {
 		if tg, err = b.createTargetGroup(ctx, ref, *env.Template, tags); err != nil {
 			return err
@@ -173,12 +171,12 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 		}
 	}
 	if !hasLT {
-		if err := b.createLaunchTemplate(ctx, ref, *env.Template, userData, tags); err != nil {
+		if err := b.createLaunchTemplate(ctx, ref, *env.Template, userData, tags); err != nil && !isCode(err, "InvalidLaunchTemplateName.AlreadyExistsException") {
 			return err
 		}
 	}
 	if !hasGroup {
-		if err := b.createGroup(ctx, ref, tgARN, env, tags); err != nil {
+		if err := b.createGroup(ctx, ref, tgARN, env, tags); err != nil && !isCode(err, "AlreadyExists") {
 			return err
 		}
 	}
@@ -213,20 +211,19 @@ func (b *Backend) tags(endpoint string, env rollout.Environment) map[string]stri
 	}
 }
 
+// createTargetGroup creates the environment's target group, or returns it
+// if it exists.
 func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Template, tags map[string]string) (*elbtypes.TargetGroup, error) {
-	subnets, err := b.api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: t.Subnets[:1]})
+	vpc, err := b.vpcOf(ctx, t.Subnets[0])
 	if err != nil {
-		return nil, fmt.Errorf("describe subnet %s: %w", t.Subnets[0], err)
-	}
-	if len(subnets.Subnets) == 0 {
-		return nil, fmt.Errorf("subnet %s not found", t.Subnets[0])
+		return nil, err
 	}
 	hc := t.HealthCheck
 	in := &elb.CreateTargetGroupInput{
 		Name:               aws.String(ref.TargetGroup),
 		Protocol:           elbtypes.ProtocolEnumHttp,
 		Port:               aws.Int32(int32(t.ContainerPort)),
-		VpcId:              subnets.Subnets[0].VpcId,
+		VpcId:              aws.String(vpc),
 		TargetType:         elbtypes.TargetTypeEnumInstance,
 		HealthCheckEnabled: aws.Bool(true),
 		HealthCheckPath:    nonZero(hc.Path, aws.String),
@@ -240,6 +237,14 @@ func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Temp
 		in.Tags = append(in.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
 	out, err := b.api.TargetGroups.CreateTargetGroup(ctx, in)
+	if isCode(err, "DuplicateTargetGroupName") {
+		// AWS answers a create of an existing group with it; moto does not.
+		tg, err := b.targetGroup(ctx, ref.TargetGroup)
+		if err == nil && tg == nil {
+			err = fmt.Errorf("target group %s exists and cannot be found", ref.TargetGroup)
+		}
+		return tg, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create target group %s: %w", ref.TargetGroup, err)
 	}
@@ -247,6 +252,23 @@ func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Temp
 		return nil, fmt.Errorf("create target group %s: no target group in the answer", ref.TargetGroup)
 	}
 	return &out.TargetGroups[0], nil
+}
+
+// vpcOf returns the VPC of a subnet, which never changes: read once.
+func (b *Backend) vpcOf(ctx context.Context, subnet string) (string, error) {
+	if vpc, ok := b.vpcs.Load(subnet); ok {
+		return vpc.(string), nil
+	}
+	out, err := b.api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
+	if err != nil {
+		return "", fmt.Errorf("describe subnet %s: %w", subnet, err)
+	}
+	if len(out.Subnets) == 0 {
+		return "", fmt.Errorf("subnet %s not found", subnet)
+	}
+	vpc := aws.ToString(out.Subnets[0].VpcId)
+	b.vpcs.Store(subnet, vpc)
+	return vpc, nil
 }
 
 func (b *Backend) setTargetGroupAttributes(ctx context.Context, ref Ref, tgARN string, t rollout.Template) error {

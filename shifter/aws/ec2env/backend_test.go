@@ -27,6 +27,7 @@ import (
 // fixture is a backend in a fresh moto account with a network, and the
 // clients and call counter to look behind its back.
 type fixture struct {
+	cfg     aws.Config // the account's, for the test's own calls through awstest.Exempt
 	backend *ec2env.Backend
 	api     ec2env.API
 	set     *shifteraws.Set
@@ -46,6 +47,7 @@ func newFixture(t *testing.T, shifterID string) fixture {
 	}
 	api := ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}
 	return fixture{
+		cfg:     cfg,
 		backend: ec2env.New(api, shifterID, hclog.NewNullLogger()),
 		api:     api,
 		set:     set,
@@ -94,8 +96,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("create: %s", f.calls)
-	if got := f.calls.Total("EC2") + f.calls.Total("Auto Scaling") + f.calls.Total("ELBv2"); got != 8 {
-		t.Errorf("create made %d calls, want 8 (3 describes, subnet, 4 writes)", got)
+	if got := f.calls.Total("EC2") + f.calls.Total("Auto Scaling") + f.calls.Total("ELBv2"); got != 5 {
+		t.Errorf("create made %d calls, want 5 (the subnet's VPC and 4 writes)", got)
 	}
 
 	f.calls.Reset()
@@ -350,6 +352,10 @@ func TestCreateAfterOnlyTheLaunchTemplateSurvived(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The reconciler asks for a Create once a read shows what is missing.
+	if obs := f.observe(t, "api", env); obs.Exists || obs.Gone {
+		t.Fatalf("after the group and target group were deleted: %+v", obs)
+	}
 	if err := f.backend.Create(ctx, "api", env); err != nil {
 		t.Fatal(err)
 	}

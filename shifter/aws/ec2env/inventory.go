@@ -87,6 +87,35 @@ func (b *Backend) read(ctx context.Context, refs []Ref, since time.Time, moving 
 	return inv, err
 }
 
+// known returns what the latest reads showed of the shifter's resources,
+// without reading: the listing of the account, with the read of moving
+// environments over it where that is newer.
+func (b *Backend) known() inventory {
+	all, listed := b.inventory.Peek()
+	moving, read := b.moving.Peek()
+	out := inventory{groups: maps.Clone(all.groups), tgs: maps.Clone(all.tgs), lts: maps.Clone(all.lts)}
+	if out.groups == nil {
+		out = inventory{groups: map[string]asgtypes.AutoScalingGroup{}, tgs: map[string]elbtypes.TargetGroup{}, lts: map[string]ec2types.LaunchTemplate{}}
+	}
+	if !read.After(listed) {
+		return out
+	}
+	out.tgs = moving.tgs // a listing of every target group too
+	for r := range moving.covered {
+		if g, ok := moving.groups[r.AutoScalingGroup]; ok {
+			out.groups[r.AutoScalingGroup] = g
+		} else {
+			delete(out.groups, r.AutoScalingGroup)
+		}
+		if lt, ok := moving.lts[r.LaunchTemplate]; ok {
+			out.lts[r.LaunchTemplate] = lt
+		} else {
+			delete(out.lts, r.LaunchTemplate)
+		}
+	}
+	return out
+}
+
 // readInventory lists the shifter's groups, target groups and launch
 // templates at once. Names say whose they are: groups and launch templates
 // start with "ionroller-<shifter>-", and target groups are looked up by the

@@ -4,8 +4,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -64,5 +68,47 @@ func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
 	}
 	if n := f.calls.Count("elasticloadbalancingv2", "DescribeTargetHealth"); n != 1 {
 		t.Errorf("target health reads = %d, want 1", n)
+	}
+}
+
+// TestATargetGroupNoRuleUsesIsUnusedUntilARuleForwardsToIt: the load balancer
+// health-checks an environment's targets only once a rule forwards to its
+// group, at weight 0 as well; before, they are unused, and the backend says so.
+func TestATargetGroupNoRuleUsesIsUnusedUntilARuleForwardsToIt(t *testing.T) {
+	f := newFixture(t, "test")
+	env := f.env("e1", 2)
+	if err := f.backend.Create(t.Context(), "api", env); err != nil {
+		t.Fatal(err)
+	}
+	o := f.observe(t, "api", env)
+	if o.Unused != 2 || o.Healthy != 0 {
+		t.Fatalf("before any rule forwards to it: %+v, want 2 unused targets", o.TargetHealth)
+	}
+	inspect := elb.NewFromConfig(awstest.Exempt(f.cfg))
+	_, err := inspect.CreateRule(t.Context(), &elb.CreateRuleInput{
+		ListenerArn: aws.String(f.net.ListenerARN),
+		Priority:    aws.Int32(10),
+		Conditions:  []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/*"}}}},
+		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{
+			TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: aws.String(o.Target), Weight: aws.Int32(0)}},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawInitial := false
+	deadline := time.Now().Add(30 * time.Second)
+	for o = f.observe(t, "api", env); o.Healthy < 2; o = f.observe(t, "api", env) {
+		if o.Unused > 0 {
+			t.Fatalf("attached at weight 0, still unused: %+v", o.TargetHealth)
+		}
+		sawInitial = sawInitial || o.Initial > 0
+		if time.Now().After(deadline) {
+			t.Fatalf("not healthy 30s after it was attached: %+v", o.TargetHealth)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !sawInitial {
+		t.Error("healthy at once when attached: the first health checks were not seen")
 	}
 }

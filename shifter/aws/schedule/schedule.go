@@ -66,10 +66,20 @@ func WithLane(ctx context.Context, lane Lane) context.Context {
 	return context.WithValue(ctx, laneKey{}, lane)
 }
 
+// WithLaneOf returns ctx whose calls are scheduled in the lane lane returns
+// when each is made: for a read shared by callers of several lanes, which
+// goes as fast as the most urgent of them needs.
+func WithLaneOf(ctx context.Context, lane func() Lane) context.Context {
+	return context.WithValue(ctx, laneKey{}, lane)
+}
+
 // LaneOf returns the lane of ctx, LaneRoutine if it has none.
 func LaneOf(ctx context.Context) Lane {
-	if l, ok := ctx.Value(laneKey{}).(Lane); ok {
+	switch l := ctx.Value(laneKey{}).(type) {
+	case Lane:
 		return l
+	case func() Lane:
+		return l()
 	}
 	return LaneRoutine
 }
@@ -225,6 +235,9 @@ func (s *Scheduler) Rates() map[string]float64 {
 type bucket struct {
 	now func() time.Time
 	max float64 // the highest rate: the shifter's share of AWS's refill
+	// reserve is the part of the burst only the rollback lane may take, so
+	// that a rollback finds a token at once however busy the others are.
+	reserve float64
 
 	mu      sync.Mutex
 	burst   float64
@@ -242,14 +255,14 @@ type waiter struct {
 
 func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 	burst := max(1, b.Burst*share)
-	return &bucket{now: now, max: b.Refill * share, burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
+	return &bucket{now: now, max: b.Refill * share, reserve: float64(int(burst / 4)), burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
 }
 
 // take waits for a token in lane, or for ctx to end.
 func (b *bucket) take(ctx context.Context, lane Lane) error {
 	b.mu.Lock()
 	b.refill()
-	if b.tokens >= 1 && !b.queuedAtOrAbove(lane) {
+	if b.tokens >= 1+b.floor(lane) && !b.queuedAtOrAbove(lane) {
 		b.tokens--
 		b.mu.Unlock()
 		return nil
@@ -273,6 +286,15 @@ func (b *bucket) take(ctx context.Context, lane Lane) error {
 		w.done = true
 		return ctx.Err()
 	}
+}
+
+// floor is how many tokens a lane must leave in the bucket: the reserve,
+// but for the rollback lane.
+func (b *bucket) floor(lane Lane) float64 {
+	if lane == LaneRollback {
+		return 0
+	}
+	return b.reserve
 }
 
 // queuedAtOrAbove reports whether a waiter of lane or a higher lane is
@@ -301,7 +323,7 @@ func (b *bucket) dispatch() {
 
 func (b *bucket) serve() {
 	for l := range b.waiting {
-		for len(b.waiting[l]) > 0 && b.tokens >= 1 {
+		for len(b.waiting[l]) > 0 && b.tokens >= 1+b.floor(Lane(l)) {
 			w := b.waiting[l][0]
 			b.waiting[l] = b.waiting[l][1:]
 			if w.done {
@@ -317,14 +339,16 @@ func (b *bucket) serve() {
 
 // schedule arms the timer for the next token if anyone waits for it.
 func (b *bucket) schedule() {
-	waiting := false
-	for l := range b.waiting {
-		waiting = waiting || len(b.waiting[l]) > 0
+	need := -1.0 // the tokens the highest lane waiting needs
+	for l := len(b.waiting) - 1; l >= 0; l-- {
+		if len(b.waiting[l]) > 0 {
+			need = 1 + b.floor(Lane(l))
+		}
 	}
-	if !waiting || b.timer != nil {
+	if need < 0 || b.timer != nil {
 		return
 	}
-	wait := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	wait := time.Duration((need - b.tokens) / b.rate * float64(time.Second))
 	b.timer = time.AfterFunc(max(wait, time.Millisecond), func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()

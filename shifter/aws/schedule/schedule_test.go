@@ -43,6 +43,31 @@ func TestTokensGoToTheHighestLaneFirst(t *testing.T) {
 	}
 }
 
+func TestTheLastTokensAreKeptForARollback(t *testing.T) {
+	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // a reserve of 2
+	for range 6 {
+		if err := b.take(t.Context(), LaneStep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := make(chan error, 1)
+	go func() { step <- b.take(t.Context(), LaneStep) }()
+	waitQueued(t, b, LaneStep)
+	for range 2 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := b.take(ctx, LaneRollback)
+		cancel()
+		if err != nil {
+			t.Fatalf("a rollback waited with tokens in reserve: %v", err)
+		}
+	}
+	select {
+	case err := <-step:
+		t.Fatalf("a step took a token of the reserve (%v)", err)
+	default:
+	}
+}
+
 func TestANewcomerDoesNotOvertakeItsLane(t *testing.T) {
 	b := newBucket(Budget{Burst: 1, Refill: 1e-6}, 1, time.Now)
 	if err := b.take(t.Context(), LaneGate); err != nil {
@@ -187,15 +212,15 @@ func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
 	srv, calls := elbServer(t, 2)
 	rec := &recorder{}
 	s := New(elbBudget, Options{Observer: rec})
-	ctx := WithLane(t.Context(), LaneStep)
+	ctx := WithLane(t.Context(), LaneRollback)
 	if _, err := elbClient(srv.URL, s).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String("arn")}); err != nil {
 		t.Fatalf("DescribeRules throttled twice: %v, want it to succeed on the third try", err)
 	}
 	if n := calls.Load(); n != 3 {
 		t.Errorf("calls = %d, want 3", n)
 	}
-	if rec.throttled != 2 || rec.waited[LaneStep] != 3 {
-		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the step lane", rec.throttled, rec.waited)
+	if rec.throttled != 2 || rec.waited[LaneRollback] != 3 {
+		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the rollback lane", rec.throttled, rec.waited)
 	}
 	// 8 a second is the shifter's share (0.8) of ELBv2's 10; two throttles
 	// quarter it, and one success adds back a fiftieth.
@@ -207,7 +232,7 @@ func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
 func TestAThrottleEndsAsAFailureOnlyAfterItsRetries(t *testing.T) {
 	srv, calls := elbServer(t, 1000)
 	s := New(elbBudget, Options{MaxThrottleRetries: 2})
-	_, err := elbClient(srv.URL, s).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
+	_, err := elbClient(srv.URL, s).DescribeRules(WithLane(t.Context(), LaneRollback), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
 	if !isThrottle(err) {
 		t.Fatalf("err = %v, want the throttling error once retries are spent", err)
 	}

@@ -1,0 +1,447 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+)
+
+// The budget run: one shifter with many endpoints in one account and region
+// of moto behind the awslike layer, which gives that account AWS's request
+// budgets and target health. Some endpoints roll out a new version at once
+// through three steps while the rest stay idle, and some of the rolling ones
+// are reverted in the middle of their canary. It measures how late steps
+// come, how soon a revert reaches its ModifyRule, and the calls per second
+// against each budget; and checks that no throttled call ended as a failure.
+
+// budgetRun is the set-up and the outcome of one run.
+type budgetRun struct {
+	endpoints, rolling, reverts int
+	pause                       time.Duration
+
+	stepLate      []time.Duration // per step, from its due time to verified
+	revertLatency []time.Duration // from the revert to its ModifyRule done
+	failures      []string        // action.failed events and reconcile errors naming a throttle
+	throttled     int             // calls AWS (the layer) throttled, each tried again
+	rates         []budgetRate
+	waits         *laneWaits // the longest wait for a token, by service and lane
+	took          time.Duration
+}
+
+// budgetRate is the calls per second of one budget's class over the rolling
+// phase, next to the budget's refill.
+type budgetRate struct {
+	service budget.Service
+	class   string
+	perSec  float64
+	refill  float64
+}
+
+func (r budgetRate) String() string {
+	return fmt.Sprintf("%s %s: %.2f/s of %.1f/s", r.service, r.class, r.perSec, r.refill)
+}
+
+// laneWaits records, by service and lane, how many calls were scheduled and
+// the longest any of them waited for its budget.
+type laneWaits struct {
+	mu  sync.Mutex
+	max map[string]time.Duration
+	n   map[string]int
+}
+
+func (w *laneWaits) Waited(service string, lane schedule.Lane, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := service + "/" + lane.String()
+	w.max[k] = max(w.max[k], d)
+	w.n[k]++
+}
+
+func (w *laneWaits) Throttled(string, string) {}
+
+func (w *laneWaits) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for k, d := range w.max {
+		out = append(out, fmt.Sprintf("%s: %d calls, longest wait %s", k, w.n[k], d.Round(time.Millisecond)))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// modifyRules records when each ModifyRule the shifter made ended, by rule.
+type modifyRules struct {
+	mu  sync.Mutex
+	end map[string][]time.Time
+}
+
+func (m *modifyRules) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("recordModifyRule",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			if mr, ok := in.Parameters.(*elb.ModifyRuleInput); ok && err == nil {
+				m.mu.Lock()
+				m.end[awssdk.ToString(mr.RuleArn)] = append(m.end[awssdk.ToString(mr.RuleArn)], time.Now())
+				m.mu.Unlock()
+			}
+			return out, md, err
+		}), middleware.After)
+}
+
+// firstAfter returns the end of the first ModifyRule of rule after t.
+func (m *modifyRules) firstAfter(rule string, t time.Time) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, at := range m.end[rule] {
+		if at.After(t) {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+const endpointsPerListener = 100 // ALB's default quota of rules per load balancer
+
+func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Duration) budgetRun {
+	run := budgetRun{endpoints: endpoints, rolling: rolling, reverts: reverts, pause: pause}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	acct := awstest.NewAccount(tb)
+	exempt := awstest.Exempt(acct.Config)
+	st, err := bolt.Open(filepath.Join(tb.TempDir(), "shifter.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+
+	// Seed: every endpoint live on v1, built by the shifter's own adapters
+	// with the test's exempt clients, and stored as a shifter leaves it.
+	var nets []awstest.Net
+	for i := range (endpoints + endpointsPerListener - 1) / endpointsPerListener {
+		n, err := awstest.CreateNetwork(ctx, acct.Config, fmt.Sprintf("budget-%d", i))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		nets = append(nets, n)
+	}
+	seedELB := elb.NewFromConfig(exempt)
+	backend := ec2env.New(ec2env.API{EC2: ec2.NewFromConfig(exempt), AutoScaling: autoscaling.NewFromConfig(exempt), TargetGroups: seedELB, Tags: seedELB}, "test", hclog.NewNullLogger())
+	router := alb.New(seedELB, "test", hclog.NewNullLogger())
+	names := make([]string, endpoints)
+	var seedMu sync.Mutex
+	seed := func(i int) {
+		n := nets[i/endpointsPerListener]
+		ep := rollout.NewEndpoint()
+		ep.Name = fmt.Sprintf("svc-%04d", i)
+		ep.Traffic = rollout.Traffic{ListenerARN: n.ListenerARN, Priority: 1 + i%endpointsPerListener, Hosts: []string{ep.Name + ".example.com"}}
+		ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/svc", 8080, n.AMI
+		ep.Template.Subnets, ep.Template.SecurityGroups = n.Subnets, []string{n.SecurityGroup}
+		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(pause)}, {Weight: 50, Pause: rollout.DurationPtr(pause)}, {Weight: 100}}
+		ep.Policy.BakeTime = 0
+		ep.Policy.HealthyTimeout = rollout.Duration(5 * time.Minute)
+		ep, err := st.PutEndpoint(ctx, ep, rollout.RevisionNew)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		release := rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}
+		if _, err := st.PutRelease(ctx, release, rollout.RevisionAny); err != nil {
+			tb.Fatal(err)
+		}
+		d := rollout.NewDesired(ep, release)
+		tmpl := ep.Template
+		env := rollout.Environment{ID: "e1", Version: "v1", TemplateHash: d.Key.TemplateHash, Image: release.ImageFor(ep), Template: &tmpl,
+			Status: rollout.EnvReady, Capacity: tmpl.DesiredCapacity, HeldFull: true, CreatedAt: time.Now()}
+		if err := backend.Create(ctx, ep.Name, env); err != nil {
+			tb.Fatal(err)
+		}
+		tgs, err := seedELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{backend.Names(ep.Name, env.ID).TargetGroup}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := router.SetWeights(ctx, ep, rollout.Production, map[string]int{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn): 100}); err != nil {
+			tb.Fatal(err)
+		}
+		state := rollout.State{
+			Endpoint:        ep.Name,
+			Environments:    []rollout.Environment{env},
+			NextEnvironment: 1,
+			NextRollout:     1,
+			Production: rollout.TrackState{
+				Stable: env.ID,
+				Route:  rollout.Route{Weights: map[string]int{env.ID: 100}, Verified: true},
+				Rollout: &rollout.Rollout{ID: 1, Kind: rollout.KindDeploy, Key: d.Key, Target: env.ID, Steps: ep.Policy.Steps,
+					Phase: rollout.PhaseComplete, Step: len(ep.Policy.Steps) - 1, StartedAt: time.Now(), EndedAt: time.Now()},
+			},
+		}
+		if _, err := st.PutState(ctx, state, 0); err != nil {
+			tb.Fatal(err)
+		}
+		seedMu.Lock()
+		names[i] = ep.Name
+		seedMu.Unlock()
+	}
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for i := range work {
+				seed(i)
+			}
+		})
+	}
+	for i := range endpoints {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	// The shifter, with its own clients: scheduled, and budgeted by the layer.
+	waits := &laneWaits{max: map[string]time.Duration{}, n: map[string]int{}}
+	run.waits = waits
+	modified := &modifyRules{end: map[string][]time.Time{}}
+	cfg := acct.Config.Copy()
+	cfg.RetryMaxAttempts = 3 // as in production: a throttle is the scheduler's to retry
+	cfg.APIOptions = append(cfg.APIOptions, modified.middleware)
+	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Error, Output: testWriter{tb}})
+	const poll = 2 * time.Second
+	var errMu sync.Mutex
+	rec := reconcile.New(reconcile.Config{
+		Store:   st,
+		Connect: cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{Observer: waits}), "test", poll, logger),
+		Logger:  logger,
+		Poll:    poll,
+		Resync:  30 * time.Second,
+		Reconciled: func(endpoint string, _ time.Duration, err error) {
+			if err != nil && strings.Contains(err.Error(), "Throttl") {
+				errMu.Lock()
+				run.failures = append(run.failures, endpoint+": "+err.Error())
+				errMu.Unlock()
+			}
+		},
+	})
+	if err := rec.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	defer rec.Stop()
+
+	// Rolling: every endpoints/rolling-th endpoint moves to v2 at once.
+	layer := awstest.Layer()
+	layer.ResetStats()
+	start := time.Now()
+	var movers []string
+	for i := 0; i < endpoints && len(movers) < rolling; i += max(1, endpoints/rolling) {
+		movers = append(movers, names[i])
+	}
+	for _, name := range movers {
+		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v2"}, rollout.RevisionAny); err != nil {
+			tb.Fatal(err)
+		}
+		rec.Notify(name)
+	}
+
+	// Reverts: some movers go back to v1 in the middle of their canary, as
+	// they come to it while the others roll.
+	reverted := map[string]time.Time{}
+	deadline := time.Now().Add(5 * time.Minute)
+	for len(reverted) < reverts {
+		if time.Now().After(deadline) {
+			tb.Fatalf("only %d of %d rollouts reverted in their canary within 5 minutes", len(reverted), reverts)
+		}
+		for _, name := range movers {
+			if _, done := reverted[name]; done || len(reverted) == reverts || !canary(tb, st, name) {
+				continue
+			}
+			reverted[name] = time.Now()
+			if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v1"}, rollout.RevisionAny); err != nil {
+				tb.Fatal(err)
+			}
+			rec.Notify(name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rules := ruleARNs(tb, seedELB, nets)
+	for name, at := range reverted {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if end, ok := modified.firstAfter(rules[name], at); ok {
+				run.revertLatency = append(run.revertLatency, end.Sub(at))
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("%s: no ModifyRule within a minute of its revert", name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	var completing []string
+	for _, name := range movers {
+		if _, ok := reverted[name]; !ok {
+			completing = append(completing, name)
+			waitComplete(tb, st, name, "v2", 10*time.Minute)
+		}
+	}
+	run.took = time.Since(start)
+
+	for _, name := range completing {
+		run.stepLate = append(run.stepLate, stepLateness(tb, st, name, "v2", pause)...)
+	}
+	for _, name := range names {
+		events, err := st.ListEvents(ctx, name, 0, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Type == rollout.EventActionFailed && strings.Contains(e.Message, "Throttl") {
+				run.failures = append(run.failures, name+": "+e.Message)
+			}
+		}
+	}
+	seconds := run.took.Seconds()
+	calls := map[[2]string]int{}
+	for _, o := range layer.Stats() {
+		run.throttled += o.Throttled
+		if o.Class != "" {
+			calls[[2]string{string(o.Service), o.Class}] += o.Calls
+		}
+	}
+	for _, l := range layer.Budgets() {
+		if n, ok := calls[[2]string{string(l.Service), l.Class}]; ok && !l.PerAction {
+			run.rates = append(run.rates, budgetRate{service: l.Service, class: l.Class, perSec: float64(n) / seconds, refill: l.Refill})
+		}
+	}
+	sort.Slice(run.rates, func(i, j int) bool {
+		return run.rates[i].perSec/run.rates[i].refill > run.rates[j].perSec/run.rates[j].refill
+	})
+	return run
+}
+
+// lastEvents returns the endpoint's last n events, one a line.
+func lastEvents(st *bolt.Store, name string, n int) string {
+	events, _ := st.ListEvents(context.Background(), name, 0, 0)
+	out := ""
+	for _, e := range events[max(0, len(events)-n):] {
+		out += fmt.Sprintf("\n  %s %s %s", e.Time.Format("15:04:05.000"), e.Type, e.Message)
+	}
+	return out
+}
+
+// canary reports whether the endpoint's rollout of v2 has its first step
+// verified.
+func canary(tb testing.TB, st *bolt.Store, name string) bool {
+	s, err := st.GetState(context.Background(), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := s.Production.Rollout
+	return r != nil && r.Key.Version == "v2" && r.Step == 0 && !r.Since.IsZero()
+}
+
+func waitComplete(tb testing.TB, st *bolt.Store, name, version string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := st.GetState(context.Background(), name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if r := s.Production.Rollout; r != nil && r.Key.Version == version && r.Phase == rollout.PhaseComplete {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: the rollout of %s did not complete within %s: %+v", name, version, timeout, s.Production.Rollout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ruleARNs returns each endpoint's rule ARN, by endpoint name (read from
+// the rules' host conditions).
+func ruleARNs(tb testing.TB, client *elb.Client, nets []awstest.Net) map[string]string {
+	out := map[string]string{}
+	for _, n := range nets {
+		rules, err := client.DescribeRules(context.Background(), &elb.DescribeRulesInput{ListenerArn: awssdk.String(n.ListenerARN), PageSize: awssdk.Int32(400)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, r := range rules.Rules {
+			for _, c := range r.Conditions {
+				if c.HostHeaderConfig != nil && len(c.HostHeaderConfig.Values) == 1 {
+					if name, ok := strings.CutSuffix(c.HostHeaderConfig.Values[0], ".example.com"); ok {
+						out[name] = awssdk.ToString(r.RuleArn)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestNoThrottleEndsAsAFailureUnderAWSBudgets: a hundred endpoints, twenty
+// of them rolling at once and five reverted mid-canary, within AWS's request
+// budgets: every rollout completes and every revert is written, and no call
+// AWS throttled ends as a failure. How fast is a benchmark's to say
+// (BenchmarkBudgets).
+func TestNoThrottleEndsAsAFailureUnderAWSBudgets(t *testing.T) {
+	r := runBudget(t, 100, 20, 5, 5*time.Second)
+	if len(r.failures) > 0 {
+		t.Errorf("throttled calls that ended as failures:\n%s", strings.Join(r.failures, "\n"))
+	}
+	t.Logf("%d endpoints, %d rolling, %d reverted: took %s; %d calls throttled by AWS and tried again; revert to ModifyRule p99 %s; step lateness p99 %s",
+		r.endpoints, r.rolling, r.reverts, r.took.Round(time.Second), r.throttled,
+		benchtest.Percentile(r.revertLatency, 99), benchtest.Percentile(r.stepLate, 99))
+	for _, rate := range r.rates {
+		t.Log(rate)
+	}
+	t.Log("waits for a token: ", r.waits)
+	for _, o := range awstest.Layer().Stats() {
+		if o.Calls > 0 {
+			t.Logf("%s %s: %d", o.Service, o.Operation, o.Calls)
+		}
+	}
+}
+
+// BenchmarkBudgets is the run at scale: 1,000 endpoints in one account and
+// region, 100 rolling at once through three steps with 20 s pauses, 900
+// idle, 20 reverted mid-canary (BUDGET_ENDPOINTS sets the size: the first
+// value is the number of endpoints, a tenth of them roll).
+func BenchmarkBudgets(b *testing.B) {
+	for _, n := range benchtest.Sizes(b, "BUDGET_ENDPOINTS", 1000) {
+		b.Run(fmt.Sprintf("endpoints=%d", n), func(b *testing.B) {
+			for range b.N {
+				r := runBudget(b, n, n/10, n/50, 20*time.Second)
+				b.ReportMetric(float64(benchtest.Percentile(r.stepLate, 99).Milliseconds()), "ms-step-late-p99")
+				b.ReportMetric(float64(benchtest.Percentile(r.revertLatency, 99).Milliseconds()), "ms-revert-p99")
+				b.ReportMetric(float64(len(r.failures)), "throttle-failures")
+				b.ReportMetric(float64(r.throttled), "throttled-retried")
+				for _, rate := range r.rates {
+					b.Logf("%s", rate)
+				}
+				b.Log("waits for a token: ", r.waits)
+			}
+		})
+	}
+}
