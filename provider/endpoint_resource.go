@@ -133,6 +133,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
 }
 
 func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -212,5 +214,57 @@ func (s *testShifter) deleteEndpoint(name string) error {
 			return fmt.Errorf("endpoint %s not gone 30s after its deletion", name)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAccConditionsShowInStatus: a policy alarm that does not exist is a
+// condition of the endpoint, in its status after a refresh (and a warning in
+// every plan, which warnConditions writes).
+func TestAccConditionsShowInStatus(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	endpoint := "ionroller_endpoint.test"
+	withAlarm := strings.Replace(endpointConfig(name, s.net, oneStep, noRollbackWindow),
+		`bake_time       = "0s"`, `bake_time       = "0s"
+    alarms          = ["no-such-alarm"]`, 1)
+	config := providerConfig(s.url) + withAlarm + releaseConfig("v1", waitComplete, 0)
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// The second apply refreshes the status, as any plan does.
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("conditions"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"type":     knownvalue.StringExact("alarm_missing"),
+							"blocking": knownvalue.Bool(false),
+							"message":  knownvalue.StringExact("alarm no-such-alarm does not exist: automatic rollback cannot see what it watches"),
+						}),
+					})),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("observed_at"), knownvalue.NotNull()),
+				},
+			},
+		},
+	})
+}
+
+func TestConditionsAreWarnings(t *testing.T) {
+	since := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	var diags diag.Diagnostics
+	warnConditions("web", rollout.Conditions{
+		{Type: rollout.AWSUnreachable, Since: since, Blocking: true, Message: "AWS did not answer within 10s"},
+		{Type: rollout.AlarmMissing, Since: since, Message: "alarm x does not exist"},
+	}, &diags)
+	if diags.HasError() || diags.WarningsCount() != 2 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	w := diags.Warnings()[0]
+	if w.Summary() != `ionroller endpoint "web": aws_unreachable (blocking: its rollouts hold)` ||
+		w.Detail() != "AWS did not answer within 10s (since 2026-12-03T12:00:00Z)." {
+		t.Errorf("warning: %q / %q", w.Summary(), w.Detail())
 	}
 }

@@ -247,6 +247,7 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(r.flatten(ctx, view, &state)...)
 	resp.Diagnostics.Append(setReleasePrivate(ctx, resp.Private, view.Release)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	warnConditions(endpoint, view.Status.Conditions, &resp.Diagnostics)
 }
 
 func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -21,6 +22,15 @@ type statusModel struct {
 	Weights        types.Map    `tfsdk:"weights"`
 	HotVersions    types.List   `tfsdk:"hot_versions"`
 	Rollout        types.Object `tfsdk:"rollout"`
+	Conditions     types.List   `tfsdk:"conditions"`
+	ObservedAt     types.String `tfsdk:"observed_at"`
+}
+
+type conditionModel struct {
+	Type     types.String `tfsdk:"type"`
+	Since    types.String `tfsdk:"since"`
+	Message  types.String `tfsdk:"message"`
+	Blocking types.Bool   `tfsdk:"blocking"`
 }
 
 type hotVersionModel struct {
@@ -35,6 +45,7 @@ type rolloutStatusModel struct {
 	Steps   types.Int64  `tfsdk:"steps"`
 	Weight  types.Int64  `tfsdk:"weight"`
 	NextAt  types.String `tfsdk:"next_at"`
+	Holding types.String `tfsdk:"holding"`
 	Reason  types.String `tfsdk:"reason"`
 }
 
@@ -84,10 +95,40 @@ func statusAttribute() schema.SingleNestedAttribute {
 					"steps":   schema.Int64Attribute{MarkdownDescription: "Number of steps.", Computed: true},
 					"weight":  schema.Int64Attribute{MarkdownDescription: "Percentage of traffic the current step gives the new version.", Computed: true},
 					"next_at": schema.StringAttribute{MarkdownDescription: "When the next step or the end of the bake is due (RFC 3339); null while waiting for a promote or for health.", Computed: true},
+					"holding": schema.StringAttribute{MarkdownDescription: "Why a rollout in flight cannot act, e.g. `holding at 10%: AWS did not answer within 10s for 45s`; null when it can.", Computed: true},
 					"reason":  schema.StringAttribute{MarkdownDescription: "Why the rollout was rolled back, aborted or failed.", Computed: true},
 				},
 			},
+			"conditions": schema.ListNestedAttribute{
+				MarkdownDescription: "What the shifter found wrong and cannot fix by itself, or not yet; `terraform plan` also shows each as a warning. " +
+					"Types: `aws_unreachable`, `throttled`, `traffic_missing` (the listener or its load balancer is gone), `alarm_missing`, " +
+					"`action_failing`, `not_health_checked`, `observation_stale` (see the architecture guide).",
+				Computed: true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"type":     schema.StringAttribute{MarkdownDescription: "What is wrong.", Computed: true},
+					"since":    schema.StringAttribute{MarkdownDescription: "When the shifter first saw it (RFC 3339).", Computed: true},
+					"message":  schema.StringAttribute{MarkdownDescription: "What the shifter saw, for people.", Computed: true},
+					"blocking": schema.BoolAttribute{MarkdownDescription: "Whether the endpoint cannot move while it lasts: a rollout due to act holds.", Computed: true},
+				}},
+			},
+			"observed_at": schema.StringAttribute{
+				MarkdownDescription: "When the shifter last observed the endpoint in AWS (RFC 3339). Nothing is reported verified from an observation " +
+					"older than two resync intervals.",
+				Computed: true,
+			},
 		},
+	}
+}
+
+// warnConditions adds a warning per condition of an endpoint, so that
+// `terraform plan` shows what the shifter cannot fix.
+func warnConditions(endpoint string, cs rollout.Conditions, diags *diag.Diagnostics) {
+	for _, c := range cs {
+		summary := fmt.Sprintf("ionroller endpoint %q: %s", endpoint, c.Type)
+		if c.Blocking {
+			summary += " (blocking: its rollouts hold)"
+		}
+		diags.AddWarning(summary, fmt.Sprintf("%s (since %s).", c.Message, c.Since.UTC().Format(time.RFC3339)))
 	}
 }
 
@@ -107,8 +148,14 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 			Steps:   types.Int64Value(int64(r.Steps)),
 			Weight:  types.Int64Value(int64(r.Weight)),
 			NextAt:  timeOrNull(r.NextAt),
+			Holding: stringOrNull(r.Holding),
 			Reason:  stringOrNull(r.Reason),
 		}, diags)
+	}
+	conditions := make([]conditionModel, len(s.Conditions))
+	for i, c := range s.Conditions {
+		conditions[i] = conditionModel{Type: types.StringValue(string(c.Type)), Since: timeOrNull(c.Since),
+			Message: types.StringValue(c.Message), Blocking: types.BoolValue(c.Blocking)}
 	}
 	return objectValue(ctx, t, statusModel{
 		State:          types.StringValue(s.State),
@@ -117,6 +164,8 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 		Weights:        int64Map(s.Weights),
 		HotVersions:    listValue(ctx, objectType(t.AttrTypes["hot_versions"], diags), hot, diags),
 		Rollout:        ro,
+		Conditions:     listValue(ctx, objectType(t.AttrTypes["conditions"], diags), conditions, diags),
+		ObservedAt:     timeOrNull(s.ObservedAt),
 	}, diags)
 }
 

@@ -130,7 +130,7 @@ func (s *Server) writeRelease(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	v := rollout.ReleaseView{Release: rel, Status: rollout.DescribeRelease(ep, st, rollout.NewDesired(ep, rel))}
+	v := rollout.ReleaseView{Release: rel, Status: rollout.DescribeRelease(s.Now(), ep, st, rollout.NewDesired(ep, rel))}
 	s.writeView(w, status, rel.Revision, v)
 	return nil
 }

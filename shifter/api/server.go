@@ -11,6 +11,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,11 @@ type Server struct {
 	// Ready reports why the shifter cannot serve yet (nil: ready) for
 	// /readyz.
 	Ready func() error
+	// Degraded says what keeps a ready shifter from doing all of its work
+	// (reconcile.Reconciler.Degraded), for /readyz, which still answers
+	// 200 then: the API is how people find out more, so a load balancer
+	// must not drop it.
+	Degraded func() []string
 	// Auth authenticates requests; nil refuses every /v1 request.
 	Auth *Auth
 	// Replica names this shifter process in GET /v1/replicas.
@@ -86,6 +92,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Ready == nil {
 		s.Ready = func() error { return nil }
+	}
+	if s.Degraded == nil {
+		s.Degraded = func() []string { return nil }
 	}
 	if s.poll == 0 {
 		s.poll = defaultPoll
@@ -162,6 +171,10 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if err := s.Ready(); err != nil {
 		writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		return
+	}
+	if reasons := s.Degraded(); len(reasons) > 0 {
+		writeText(w, http.StatusOK, "ready, degraded:\n- "+strings.Join(reasons, "\n- "))
 		return
 	}
 	writeText(w, http.StatusOK, "ready")

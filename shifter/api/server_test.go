@@ -16,12 +16,23 @@ import (
 
 func TestHealthAndReadiness(t *testing.T) {
 	var notReady error
-	f := newFixture(t, func(s *api.Server) { s.Ready = func() error { return notReady } })
+	var degraded []string
+	f := newFixture(t, func(s *api.Server) {
+		s.Ready = func() error { return notReady }
+		s.Degraded = func() []string { return degraded }
+	})
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if resp := f.do("GET", path, "", nil); resp.status != http.StatusOK {
 			t.Errorf("%s: %d %s", path, resp.status, resp.body)
 		}
+	}
+	// Degraded is still ready: a load balancer must keep the API that
+	// says what is wrong.
+	degraded = []string{"aws_unreachable: 2 endpoints (api, web)", "store writes fail for 5s: disk full"}
+	if resp := f.do("GET", "/readyz", "", nil); resp.status != http.StatusOK ||
+		string(resp.body) != "ready, degraded:\n- aws_unreachable: 2 endpoints (api, web)\n- store writes fail for 5s: disk full\n" {
+		t.Errorf("readyz while degraded: %d %q", resp.status, resp.body)
 	}
 	notReady = errors.New("store not open yet")
 	resp := f.do("GET", "/readyz", "", nil)

@@ -105,6 +105,20 @@ const (
 	dueInAt
 )
 
+// conditionLines describes the endpoint's conditions, one a line: "aws_unreachable
+// for 45s (blocking): AWS did not answer within 10s".
+func conditionLines(s rollout.EndpointStatus, now time.Time) []string {
+	lines := make([]string, len(s.Conditions))
+	for i, c := range s.Conditions {
+		blocking := ""
+		if c.Blocking {
+			blocking = ", blocking"
+		}
+		lines[i] = fmt.Sprintf("%s (for %s%s): %s", c.Type, human(now.Sub(c.Since)), blocking, c.Message)
+	}
+	return lines
+}
+
 // waiting says what the rollout in flight waits for.
 func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	r := s.Rollout
@@ -121,6 +135,8 @@ func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	switch {
 	case !inFlight(r):
 		return ""
+	case r.Holding != "":
+		return r.Holding
 	case r.Paused && !r.PausedUntil.IsZero():
 		return due("paused by a person, resumes", r.PausedUntil)
 	case r.Paused:

@@ -133,6 +133,16 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	if s.PreviewVersion != "" {
 		field("Preview:", s.PreviewVersion)
 	}
+	for i, line := range conditionLines(s, now) {
+		if i == 0 {
+			field("Conditions:", line)
+		} else {
+			more(line)
+		}
+	}
+	if !s.ObservedAt.IsZero() {
+		field("Observed:", ago(s.ObservedAt, now))
+	}
 	field("Updated:", ago(s.UpdatedAt, now))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err

@@ -128,6 +128,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		map[string]string{"replica": replica, "shifter_id": cfg.ShifterID, "store": cfg.storeKind()})
 	srv.Notify = s.reconciler.Notify
 	srv.Ready = s.ready
+	srv.Degraded = s.reconciler.Degraded
+	m.Gauge("ionroller_degraded", "1 while this replica is degraded (GET /readyz says why): endpoints blocked by AWS or what they route on, or store writes failing.",
+		func() float64 { return float64(min(len(s.reconciler.Degraded()), 1)) })
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}

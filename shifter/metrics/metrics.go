@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type Metrics struct {
 	registry *prometheus.Registry
 
 	rollouts        *prometheus.GaugeVec
+	conditions      *prometheus.GaugeVec
 	stepTransitions prometheus.Counter
 	rollbacks       *prometheus.CounterVec
 	outcomes        *prometheus.CounterVec
@@ -38,6 +40,8 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	phases map[string]string // endpoint → phase of its production rollout
+	// conditionsOf are each endpoint's conditions, by type and blocking.
+	conditionsOf map[string]map[[2]string]bool
 }
 
 // New returns the shifter's metrics, with Go and process collectors.
@@ -47,6 +51,9 @@ func New() *Metrics {
 		rollouts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ionroller_rollouts", Help: "Endpoints by the state of their production rollout (the last one, for endpoints at rest).",
 		}, []string{"state"}),
+		conditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ionroller_conditions", Help: "Endpoints this replica acts on that have a condition, by type and whether it blocks their rollouts (see GET /v1/endpoints/{name}).",
+		}, []string{"type", "blocking"}),
 		stepTransitions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ionroller_step_transitions_total", Help: "Traffic steps applied and verified, including the final 100%.",
 		}),
@@ -78,9 +85,10 @@ func New() *Metrics {
 			Name: "ionroller_store_seconds", Help: "Store operation latency.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 15),
 		}, []string{"operation"}),
-		phases: map[string]string{},
+		phases:       map[string]string{},
+		conditionsOf: map[string]map[[2]string]bool{},
 	}
-	m.registry.MustRegister(m.rollouts, m.stepTransitions, m.rollbacks, m.outcomes, m.awsCalls, m.awsLatency, m.awsWait, m.awsThrottled, m.reconcile, m.store,
+	m.registry.MustRegister(m.rollouts, m.conditions, m.stepTransitions, m.rollbacks, m.outcomes, m.awsCalls, m.awsLatency, m.awsWait, m.awsThrottled, m.reconcile, m.store,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -126,6 +134,32 @@ func (m *Metrics) Decided(ep rollout.Endpoint, st rollout.State, events []rollou
 		phase = ""
 	}
 	m.setPhase(ep.Name, phase)
+	m.setConditions(ep.Name, st.Conditions)
+}
+
+// setConditions records an endpoint's conditions and keeps the gauge in step.
+func (m *Metrics) setConditions(endpoint string, cs rollout.Conditions) {
+	now := make(map[[2]string]bool, len(cs))
+	for _, c := range cs {
+		now[[2]string{string(c.Type), strconv.FormatBool(c.Blocking)}] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.conditionsOf[endpoint] {
+		if !now[k] {
+			m.conditions.WithLabelValues(k[0], k[1]).Dec()
+		}
+	}
+	for k := range now {
+		if !m.conditionsOf[endpoint][k] {
+			m.conditions.WithLabelValues(k[0], k[1]).Inc()
+		}
+	}
+	if len(now) == 0 {
+		delete(m.conditionsOf, endpoint)
+	} else {
+		m.conditionsOf[endpoint] = now
+	}
 }
 
 // setPhase records an endpoint's rollout phase ("" forgets the endpoint) and

@@ -38,3 +38,22 @@ func TestDecidedFollowsRolloutsAndCountsBadEndingsByCause(t *testing.T) {
 		t.Errorf("a deleted endpoint still counts: rollouts{state=baking} = %v", got)
 	}
 }
+
+func TestConditionsCountEndpointsByTypeAndBlocking(t *testing.T) {
+	m := New()
+	web, api := rollout.Endpoint{Name: "web"}, rollout.Endpoint{Name: "api"}
+	unreachable := rollout.Condition{Type: rollout.AWSUnreachable, Blocking: true}
+	alarm := rollout.Condition{Type: rollout.AlarmMissing}
+	m.Decided(web, rollout.State{Conditions: rollout.Conditions{unreachable, alarm}}, nil)
+	m.Decided(api, rollout.State{Conditions: rollout.Conditions{unreachable}}, nil)
+	m.Decided(web, rollout.State{Conditions: rollout.Conditions{alarm}}, nil)
+	for k, want := range map[[2]string]float64{{"aws_unreachable", "true"}: 1, {"alarm_missing", "false"}: 1} {
+		if got := testutil.ToFloat64(m.conditions.WithLabelValues(k[0], k[1])); got != want {
+			t.Errorf("conditions%v = %v, want %v", k, got, want)
+		}
+	}
+	m.Decided(api, rollout.State{}, nil)
+	if got := testutil.ToFloat64(m.conditions.WithLabelValues("aws_unreachable", "true")); got != 0 {
+		t.Errorf("an ended condition still counts: %v", got)
+	}
+}

@@ -76,6 +76,21 @@ var notified = map[string]string{
 	rollout.EventRolloutFailed:     "FAILED",
 }
 
+// notifiedCondition says what a condition event tells people, if anything:
+// only the conditions that block rollouts are worth waking someone for.
+func notifiedCondition(e rollout.Event) (string, bool) {
+	if e.Details["blocking"] != "true" {
+		return "", false
+	}
+	switch e.Type {
+	case rollout.EventConditionStarted:
+		return "BLOCKED (" + e.Details["condition"] + ")", true
+	case rollout.EventConditionEnded:
+		return "unblocked", true
+	}
+	return "", false
+}
+
 // workers deliver in parallel so one slow receiver does not delay others.
 const workers = 4
 
@@ -123,10 +138,17 @@ func (n *Notifier) Decided(ep rollout.Endpoint, _ rollout.State, events []rollou
 	for _, e := range events {
 		what, ok := notified[e.Type]
 		if !ok {
+			what, ok = notifiedCondition(e)
+		}
+		if !ok {
 			continue
 		}
+		subject := e.Version
+		if subject == "" {
+			subject = "endpoint"
+		}
 		msg := Message{
-			Text:     fmt.Sprintf("[%s] %s %s: %s", ep.Name, e.Version, what, e.Message),
+			Text:     fmt.Sprintf("[%s] %s %s: %s", ep.Name, subject, what, e.Message),
 			Endpoint: ep.Name,
 			Team:     ep.Team,
 			Type:     e.Type,

@@ -206,3 +206,31 @@ func TestSNSTopicGetsTheMessage(t *testing.T) {
 		t.Errorf("message = %+v", m)
 	}
 }
+
+func TestOnlyConditionsThatBlockRolloutsAreNotified(t *testing.T) {
+	r := &receiver{}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	n := &notify.Notifier{}
+	ends := start(t, n)
+	started := func(condition string, blocking bool) rollout.Event {
+		e := rollout.Event{Type: rollout.EventConditionStarted, Message: "AWS did not answer within 10s", Details: map[string]string{"condition": condition}}
+		if blocking {
+			e.Details["blocking"] = "true"
+		}
+		return e
+	}
+	n.Decided(endpoint(rollout.Notifications{WebhookURL: srv.URL}), rollout.State{}, []rollout.Event{
+		started("throttled", false), started("aws_unreachable", true),
+	})
+	if end := ends.next(t); end != "notification delivered" {
+		t.Fatalf("delivery ended with %q", end)
+	}
+	bodies := r.received()
+	if len(bodies) != 1 {
+		t.Fatalf("%d messages, want 1 (the blocking condition only): %+v", len(bodies), bodies)
+	}
+	if want := "[web] endpoint BLOCKED (aws_unreachable): AWS did not answer within 10s"; bodies[0].Text != want {
+		t.Errorf("text = %q, want %q", bodies[0].Text, want)
+	}
+}

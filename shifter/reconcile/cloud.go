@@ -43,7 +43,11 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 			continue
 		}
 		g.Go(func() (err error) {
-			if routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, f.route); err != nil {
+			routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, f.route)
+			switch {
+			case errors.Is(err, ErrTrafficMissing) && in.Endpoint.Deleting:
+				return nil // the route went with its listener: nothing to delete
+			case err != nil:
 				return fmt.Errorf("observe %s route: %w", track, err)
 			}
 			return nil

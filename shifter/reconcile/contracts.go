@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -73,6 +74,12 @@ type Router interface {
 	// Delete removes the track's route.
 	Delete(ctx context.Context, ep rollout.Endpoint, track rollout.Track) error
 }
+
+// ErrTrafficMissing is what a router's Weights returns when what the route
+// lives on and the user owns (a listener, its load balancer) does not exist.
+// The reconciler then touches no traffic: the endpoint is blocked until it is
+// back or the endpoint names another; a deleted endpoint's route is gone.
+var ErrTrafficMissing = errors.New("the traffic the endpoint routes on does not exist")
 
 // Route is a track's route as read.
 type Route struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 type harness struct {
 	t       *testing.T
 	ctx     context.Context
+	account string
 	cfg     awssdk.Config
 	calls   *awstest.Counter
 	net     awstest.Net
@@ -45,20 +47,26 @@ type harness struct {
 	ep      rollout.Endpoint
 	rec     *reconcile.Reconciler
 	stopRec context.CancelFunc
-	// wrap, when set, changes the AWS the shifter sees (before start).
-	wrap func(reconcile.Cloud) reconcile.Cloud
+	// wrap, when set, changes the AWS the shifter sees (before start);
+	// wrapStore the store it writes to.
+	wrap      func(reconcile.Cloud) reconcile.Cloud
+	wrapStore func(store.Store) store.Store
 }
 
 const (
 	poll   = 50 * time.Millisecond
 	resync = 500 * time.Millisecond
+	// attemptTimeout is how long the shifter waits for an AWS answer
+	// before it calls the call stalled (10s in production).
+	attemptTimeout = time.Second
 )
 
 // newHarness starts a shifter for endpoint "web"; shape changes its spec.
 func newHarness(t *testing.T, shape func(*rollout.Endpoint)) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: t.Context(), calls: awstest.NewCounter()}
-	h.cfg = awstest.Config(t)
+	acct := awstest.NewAccount(t)
+	h.account, h.cfg = acct.ID, acct.Config
 	h.net = awstest.Network(t, h.cfg)
 	inspect := awstest.Exempt(h.cfg)
 	h.elb, h.asg, h.ec2 = elb.NewFromConfig(inspect), autoscaling.NewFromConfig(inspect), ec2.NewFromConfig(inspect)
@@ -101,7 +109,7 @@ func (h *harness) start() {
 	cfg := h.cfg.Copy()
 	h.calls.Add(&cfg)
 	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Warn, Output: testWriter{h.t}})
-	connect := cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{}), "test", poll, logger)
+	connect := cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{AttemptTimeout: attemptTimeout}), "test", poll, logger)
 	if h.wrap != nil {
 		real := connect
 		connect = func(ctx context.Context, p rollout.Placement) (reconcile.Cloud, error) {
@@ -109,8 +117,12 @@ func (h *harness) start() {
 			return h.wrap(c), err
 		}
 	}
+	var st store.Store = h.store
+	if h.wrapStore != nil {
+		st = h.wrapStore(st)
+	}
 	h.rec = reconcile.New(reconcile.Config{
-		Store:   h.store,
+		Store:   st,
 		Connect: connect,
 		Logger:  logger,
 		Poll:    poll,

@@ -76,6 +76,7 @@ type Reconciler struct {
 	cancel context.CancelFunc
 	actors map[string]*actor
 	wg     sync.WaitGroup
+	health health
 	// leaser runs the actors when endpoints are shared (Config.Leases);
 	// nil otherwise. It leaves once, at the first Stop.
 	leaser    *leaser
@@ -111,7 +112,8 @@ func New(cfg Config) *Reconciler {
 	if cfg.LeaseMargin <= 0 {
 		cfg.LeaseMargin = cfg.LeaseTTL / marginOfTTL
 	}
-	r := &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{}}
+	r := &Reconciler{cfg: cfg, logger: cfg.Logger.Named("reconcile"), actors: map[string]*actor{},
+		health: health{blocking: map[string]rollout.Condition{}}}
 	if cfg.Leases != nil {
 		r.leaser = newLeaser(r)
 	}
@@ -254,6 +256,7 @@ func (r *Reconciler) startActor(ctx context.Context, endpoint string, c *claim) 
 	go func() {
 		defer r.wg.Done()
 		a.run(ctx)
+		r.conditionsOf(endpoint, nil) // another replica, or none, has it now
 		r.mu.Lock()
 		if r.actors[endpoint] == a {
 			delete(r.actors, endpoint)
@@ -331,12 +334,17 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		lane := laneOf(in)
-		lctx := schedule.WithLane(ctx, lane)
+		tctx, tally := schedule.WithTally(ctx)
+		lctx := schedule.WithLane(tctx, lane)
 		f := a.freshness(in, lane)
 		v, err := a.observe(lctx, cloud, in, f)
 		if err != nil {
-			return time.Time{}, err
+			if ctx.Err() != nil {
+				return time.Time{}, ctx.Err()
+			}
+			return time.Time{}, a.unobserved(ctx, in.Endpoint, in.State, err)
 		}
+		a.failedObservations = 0
 		in.Observed = v.observed
 		d := rollout.Plan(in)
 		if len(d.Health) > 0 {
@@ -351,10 +359,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			}
 			d = rollout.Plan(in)
 		}
-		if err := a.mayAct(); err != nil {
-			return time.Time{}, err
-		}
-		if err := a.save(ctx, in.State, d); err != nil {
+		if err := a.save(ctx, in.State, &d, a.sense(in, v, tally), true); err != nil {
 			return time.Time{}, err
 		}
 		cfg.Decided(in.Endpoint, d.State, d.Events)
@@ -416,7 +421,7 @@ func (a *actor) load(ctx context.Context) (rollout.Input, Cloud, error) {
 		return rollout.Input{}, Cloud{}, errGone
 	}
 	if err != nil {
-		return rollout.Input{}, Cloud{}, err
+		return rollout.Input{}, Cloud{}, a.r.stored(err)
 	}
 	in := rollout.Input{Now: cfg.Now(), Endpoint: ep, Poll: cfg.Poll}
 	for _, track := range rollout.Tracks {
@@ -457,20 +462,37 @@ func (a *actor) desired(ep rollout.Endpoint, r rollout.Release) *rollout.Desired
 }
 
 // save stores the decision before anything acts on it (invariant 5: the
-// intent to create an environment is recorded before it is created).
-func (a *actor) save(ctx context.Context, old rollout.State, d rollout.Decision) error {
-	if len(d.Events) == 0 && equalState(old, d.State) {
+// intent to create an environment is recorded before it is created), with
+// the conditions present now and the events of those that start or end. A
+// pass that observed AWS also records when, at least every half resync, so
+// that a status read later knows how old its observation is.
+func (a *actor) save(ctx context.Context, old rollout.State, d *rollout.Decision, present rollout.Conditions, observed bool) error {
+	cfg := a.r.cfg
+	now := cfg.Now()
+	var events []rollout.Event
+	d.State.Conditions, events = old.Conditions.Update(now, a.endpoint, present)
+	d.Events = append(d.Events, events...)
+	a.r.conditionsOf(a.endpoint, d.State.Conditions)
+	due := observed && now.Sub(old.ObservedAt) >= cfg.Resync/2
+	if len(d.Events) == 0 && !due && equalState(old, d.State) {
 		return nil
 	}
-	d.State.UpdatedAt = a.r.cfg.Now()
-	if _, err := a.r.cfg.Store.PutState(ctx, d.State, old.Revision, d.Events...); err != nil {
+	if observed {
+		d.State.ObservedAt, d.State.StaleAt = now, now.Add(2*cfg.Resync)
+	}
+	if err := a.mayAct(); err != nil {
 		return err
 	}
+	d.State.UpdatedAt = now
+	if _, err := cfg.Store.PutState(ctx, d.State, old.Revision, d.Events...); err != nil {
+		return a.r.stored(err)
+	}
+	a.r.stored(nil)
 	for _, e := range d.Events {
 		a.logger.Info("event", "type", e.Type, "track", e.Track, "version", e.Version, "message", e.Message)
 	}
 	if len(d.Events) > 0 {
-		a.r.cfg.Published(a.endpoint)
+		cfg.Published(a.endpoint)
 	}
 	return nil
 }
@@ -513,6 +535,12 @@ type actor struct {
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string
+	// failedObservations counts the passes in a row that could not
+	// observe AWS; throttled is when AWS last throttled the endpoint's
+	// calls, and throttledOps which.
+	failedObservations int
+	throttled          time.Time
+	throttledOps       []string
 }
 
 type cachedKey struct {

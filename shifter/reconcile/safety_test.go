@@ -407,6 +407,13 @@ type flakyRouter struct {
 	failures atomic.Int32
 }
 
+// wrap puts f in front of the cloud's router (harness.wrap).
+func (f *flakyRouter) wrap(c reconcile.Cloud) reconcile.Cloud {
+	f.Router = c.Router
+	c.Router = f
+	return c
+}
+
 func (f *flakyRouter) SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error {
 	if f.failures.Add(-1) >= 0 {
 		return errors.New("weights read back did not match after 3 attempts")
@@ -417,11 +424,7 @@ func (f *flakyRouter) SetWeights(ctx context.Context, ep rollout.Endpoint, track
 func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
 	router := &flakyRouter{}
-	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
-		router.Router = c.Router
-		c.Router = router
-		return c
-	}
+	h.wrap = router.wrap
 	h.kill()
 	h.start()
 	router.failures.Store(2)
@@ -487,4 +490,22 @@ func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing
 	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
 		t.Fatalf("production rule = %v, want v1=100", w)
 	}
+}
+
+// TestARestartBetweenCreateAndAttachStillAttaches: a shifter dies after it
+// built a first release's environment and decided to attach it, before the
+// rule was written. The next one attaches it, and the release goes live.
+func TestARestartBetweenCreateAndAttachStillAttaches(t *testing.T) {
+	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
+	router := &flakyRouter{}
+	router.failures.Store(1 << 20)
+	h.wrap = router.wrap
+	h.kill()
+	h.start()
+	h.release("v1")
+	h.eventually(30*time.Second, "an attempt to attach", func() bool { return len(h.events(rollout.EventActionFailed)) > 0 })
+	h.kill()
+	router.failures.Store(0)
+	h.start()
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 }

@@ -48,6 +48,8 @@ const (
 	EventDriftRepaired       = "drift.repaired"
 	EventPreviewRouted       = "preview.routed"
 	EventActionFailed        = "action.failed"
+	EventConditionStarted    = "condition.started"
+	EventConditionEnded      = "condition.ended"
 )
 
 // Causes of a rollout that ended badly, in the "cause" detail of its event.

@@ -22,6 +22,15 @@ type State struct {
 	// CommandSeq is the sequence of the last operator command applied.
 	CommandSeq int64 `json:"command_seq"`
 
+	// Conditions are what the shifter found wrong and cannot fix, or not
+	// yet. The reconciler keeps them (the planner never reads them).
+	Conditions Conditions `json:"conditions,omitempty"`
+	// ObservedAt is when the shifter last observed AWS for the endpoint,
+	// kept at most half a resync behind; StaleAt is when that observation
+	// becomes too old to verify anything by (two resyncs after it).
+	ObservedAt time.Time `json:"observed_at,omitzero"`
+	StaleAt    time.Time `json:"stale_at,omitzero"`
+
 	Revision  int64     `json:"revision"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -216,6 +225,14 @@ func (s *State) Track(t Track) *TrackState {
 		return &s.Preview
 	}
 	return &s.Production
+}
+
+// attached reports whether the environment is on a route of either track,
+// and so health-checked by the load balancer (invariant 8).
+func (s *State) attached(id string) bool {
+	_, onProduction := s.Production.Route.Weights[id]
+	_, onPreview := s.Preview.Route.Weights[id]
+	return onProduction || onPreview
 }
 
 // Environment returns the environment with id, or nil.

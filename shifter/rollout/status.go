@@ -1,8 +1,11 @@
 package rollout
 
 import (
+	"cmp"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,9 +18,12 @@ type EndpointStatus struct {
 	State         string `json:"state"`
 	StableVersion string `json:"stable_version,omitempty"`
 	// Weights are the production route's weights by version, and
-	// Verified whether they were read back from the rule.
+	// Verified whether they were read back from the rule, by an
+	// observation that is not stale.
 	Weights        map[string]int      `json:"weights,omitempty"`
 	Verified       bool                `json:"verified"`
+	ObservedAt     time.Time           `json:"observed_at,omitzero"`
+	Conditions     Conditions          `json:"conditions,omitempty"`
 	PreviewVersion string              `json:"preview_version,omitempty"`
 	Rollout        *RolloutStatus      `json:"rollout,omitempty"`
 	Environments   []EnvironmentStatus `json:"environments,omitempty"`
@@ -43,9 +49,12 @@ type RolloutStatus struct {
 	NextAt      time.Time `json:"next_at,omitzero"`
 	Paused      bool      `json:"paused,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitzero"`
-	Reason      string    `json:"reason,omitempty"`
-	StartedAt   time.Time `json:"started_at"`
-	EndedAt     time.Time `json:"ended_at,omitzero"`
+	// Holding says why a rollout in flight cannot act: "holding at 10%:
+	// AWS unreachable for 45s".
+	Holding   string    `json:"holding,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
 }
 
 // EnvironmentStatus describes an environment for people.
@@ -85,10 +94,12 @@ type ReleaseStatus struct {
 	State string `json:"state"`
 	// TrafficPercent is the share of the track's traffic on the release's
 	// environment, Verified whether it was read back from the rule.
-	TrafficPercent int    `json:"traffic_percent"`
-	Verified       bool   `json:"verified"`
-	LiveVersion    string `json:"live_version,omitempty"`
-	EnvironmentID  string `json:"environment_id,omitempty"`
+	TrafficPercent int  `json:"traffic_percent"`
+	Verified       bool `json:"verified"`
+	// Conditions are the endpoint's (Condition).
+	Conditions    Conditions `json:"conditions,omitempty"`
+	LiveVersion   string     `json:"live_version,omitempty"`
+	EnvironmentID string     `json:"environment_id,omitempty"`
 	// Reason says why a release was rolled back, aborted or failed.
 	Reason  string         `json:"reason,omitempty"`
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
@@ -105,11 +116,14 @@ const (
 // DescribeEndpoint returns the status of ep given its state.
 func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 	prod := &st.Production
+	conditions := describeConditions(now, st)
 	s := EndpointStatus{
-		State:     StateEmpty,
-		Weights:   byVersion(st, prod.Route.Weights),
-		Verified:  prod.Route.Verified,
-		UpdatedAt: st.UpdatedAt,
+		State:      StateEmpty,
+		Weights:    byVersion(st, prod.Route.Weights),
+		Verified:   prod.Route.Verified && conditions.Get(ObservationStale) == nil,
+		ObservedAt: st.ObservedAt,
+		Conditions: conditions,
+		UpdatedAt:  st.UpdatedAt,
 	}
 	if e := st.Environment(prod.Stable); e != nil {
 		s.StableVersion, s.State = e.Version, StateSteady
@@ -118,7 +132,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		s.PreviewVersion = e.Version
 	}
 	if r := prod.Rollout; r != nil {
-		s.Rollout = describeRollout(ep, st, r)
+		s.Rollout = describeRollout(now, ep, st, r, conditions)
 		if r.Active() {
 			s.State = string(r.Phase)
 			if s.Rollout.Paused {
@@ -143,9 +157,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			HealthReadAt:  e.Health.ReadAt,
 			CreatedAt:     e.CreatedAt,
 		}
-		_, onProduction := prod.Route.Weights[e.ID]
-		_, onPreview := st.Preview.Route.Weights[e.ID]
-		es.Attached = onProduction || onPreview
+		es.Attached = st.attached(e.ID)
 		switch {
 		case e.Status == EnvDeleting:
 			es.Phase = "expiring"
@@ -165,9 +177,10 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 }
 
 // DescribeRelease returns the status of the desired release d on its track.
-func DescribeRelease(ep Endpoint, st State, d *Desired) ReleaseStatus {
+func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseStatus {
 	t := st.Track(d.Release.Track)
-	s := ReleaseStatus{State: StatePending, Verified: t.Route.Verified}
+	conditions := describeConditions(now, st)
+	s := ReleaseStatus{State: StatePending, Verified: t.Route.Verified && conditions.Get(ObservationStale) == nil, Conditions: conditions}
 	if e := st.Environment(t.Stable); e != nil {
 		s.LiveVersion = e.Version
 	}
@@ -179,7 +192,7 @@ func DescribeRelease(ep Endpoint, st State, d *Desired) ReleaseStatus {
 	}
 	r := t.Rollout
 	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
-		s.Rollout = describeRollout(ep, st, r)
+		s.Rollout = describeRollout(now, ep, st, r, conditions)
 	}
 	stable := st.Environment(t.Stable)
 	switch {
@@ -196,7 +209,7 @@ func DescribeRelease(ep Endpoint, st State, d *Desired) ReleaseStatus {
 	return s
 }
 
-func describeRollout(ep Endpoint, st State, r *Rollout) *RolloutStatus {
+func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, conditions Conditions) *RolloutStatus {
 	rs := &RolloutStatus{
 		ID:          r.ID,
 		Kind:        r.Kind,
@@ -217,6 +230,9 @@ func describeRollout(ep Endpoint, st State, r *Rollout) *RolloutStatus {
 	if r.Step >= 0 {
 		rs.Weight = r.Steps[r.Step].Weight
 	}
+	if c := conditions.Blocking(); c != nil && r.Active() {
+		rs.Holding = fmt.Sprintf("holding at %d%%: %s for %s", rs.Weight, c.Message, now.Sub(c.Since).Round(time.Second))
+	}
 	if !r.Active() || rs.Paused || r.Since.IsZero() {
 		return rs
 	}
@@ -227,6 +243,28 @@ func describeRollout(ep Endpoint, st State, r *Rollout) *RolloutStatus {
 		rs.NextAt = r.Since.Add(r.Steps[r.Step].Pause.D())
 	}
 	return rs
+}
+
+// describeConditions returns the endpoint's conditions as of now: those the
+// reconciler keeps, and those the state shows by itself.
+func describeConditions(now time.Time, st State) Conditions {
+	out := slices.Clone(st.Conditions)
+	if !st.StaleAt.IsZero() && now.After(st.StaleAt) {
+		out = append(out, Condition{Type: ObservationStale, Since: st.StaleAt, Blocking: true,
+			Message: fmt.Sprintf("AWS last observed %s ago", now.Sub(st.ObservedAt).Round(time.Second))})
+	}
+	var unchecked []string
+	for _, e := range st.Environments {
+		if st.attached(e.ID) && e.Health.Unused > 0 {
+			unchecked = append(unchecked, e.Version)
+		}
+	}
+	if len(unchecked) > 0 {
+		out = append(out, Condition{Type: NotHealthChecked, Since: st.UpdatedAt, Names: unchecked,
+			Message: fmt.Sprintf("the load balancer does not health-check %s, though routed", strings.Join(unchecked, ", "))})
+	}
+	slices.SortFunc(out, func(a, b Condition) int { return cmp.Compare(a.Type, b.Type) })
+	return out
 }
 
 // byVersion sums a route's weights by version.

@@ -50,7 +50,10 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	}
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
-	for _, ep := range []rollout.Endpoint{testEndpoint(net, "web", 10), testEndpoint(net, "checkout", 20)} {
+	// web's policy names an alarm that does not exist: the page says so.
+	web := testEndpoint(net, "web", 10)
+	web.Policy.Alarms = []string{"web-5xx-missing"}
+	for _, ep := range []rollout.Endpoint{web, testEndpoint(net, "checkout", 20)} {
 		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
@@ -80,6 +83,8 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	}
 	b.waitFor("newest events", `document.querySelector('#trail .events .type').textContent`, rollout.EventRolloutPaused)
 	b.waitFor("trail", texts("#trail .stream"), "live")
+	b.waitFor("conditions", `[...document.querySelectorAll('.facts [data-condition]')].map(e => e.dataset.condition + ': ' + e.textContent.split(': ').pop()).join('; ')`,
+		"alarm_missing: automatic rollback cannot see what it watches")
 
 	// The list, reached by a link, shows the same split.
 	b.do(chromedp.Click(chromedp.CSS(".crumbs a")))

@@ -311,10 +311,14 @@ func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, track rollout
 	return out, nil
 }
 
-// Delete deletes the route's rules, if they exist.
+// Delete deletes the route's rules, if they exist: none do once their
+// listener is gone.
 func (r *Router) Delete(ctx context.Context, ep rollout.Endpoint, track rollout.Track) error {
 	rt := routeOf(ep, track)
 	rs, err := r.read(ctx, rt, time.Time{})
+	if errors.Is(err, reconcile.ErrTrafficMissing) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -339,6 +343,9 @@ func (r *Router) read(ctx context.Context, rt route, since time.Time) (rules, er
 	all, err := r.listener(rt.listener).Get(ctx, since, func(ctx context.Context) ([]elbtypes.Rule, error) {
 		return r.listRules(ctx, rt.listener)
 	})
+	if isCode(err, "ListenerNotFound") || isCode(err, "LoadBalancerNotFound") {
+		return rules{}, fmt.Errorf("route %s: listener %s does not exist: %w", rt, rt.listener, reconcile.ErrTrafficMissing)
+	}
 	if err != nil {
 		return rules{}, fmt.Errorf("route %s: %w", rt, err)
 	}

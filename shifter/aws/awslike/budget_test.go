@@ -109,7 +109,7 @@ func TestBrownoutParsesAsAWS(t *testing.T) {
 	for _, tt := range []apiCall{describeLoadBalancers, describeAlarmsJSON, describeAlarmsCBOR, describeVpcs, listTables} {
 		t.Run(string(tt.service)+" "+tt.protocol, func(t *testing.T) {
 			e := newEnv(t)
-			e.layer.Brownout(tt.service, time.Minute, awslike.Unavailable)
+			e.layer.Brownout("", tt.service, time.Minute, awslike.Unavailable)
 			wantAPIError(t, tt.call(t.Context(), e.cfg), "ServiceUnavailable", 503)
 			// moto may fail the call (CBOR), but not the layer.
 			if err := tt.call(t.Context(), e.setup); hasCode(err, "ServiceUnavailable") {
@@ -119,7 +119,7 @@ func TestBrownoutParsesAsAWS(t *testing.T) {
 	}
 	t.Run("every service", func(t *testing.T) {
 		e := newEnv(t)
-		e.layer.Brownout("", time.Minute, awslike.Unavailable)
+		e.layer.Brownout("", "", time.Minute, awslike.Unavailable)
 		wantAPIError(t, describeVpcs.call(t.Context(), e.cfg), "ServiceUnavailable", 503)
 		e.layer.EndBrownouts()
 		if err := describeVpcs.call(t.Context(), e.cfg); err != nil {

@@ -61,6 +61,9 @@ type elbState struct {
 
 	mu     sync.Mutex
 	synced bool
+	// unsureUntil makes every call read everything afresh until then: a
+	// change whose caller went away may still be landing in moto.
+	unsureUntil time.Time
 	// forwarders maps a listener ARN (its default action) or a rule ARN to
 	// the target groups it forwards to.
 	forwarders map[string][]string
@@ -166,7 +169,7 @@ func (l *Layer) afterELB(ctx context.Context, c *call, body []byte) ([]byte, err
 // time the layer needs them, so a layer started in front of existing
 // resources knows what they forward to. From then on it follows changes.
 func (s *elbState) sync(ctx context.Context, now time.Time) error {
-	if s.synced {
+	if s.synced && time.Now().After(s.unsureUntil) {
 		return nil
 	}
 	found := make(map[string][]string)

@@ -92,6 +92,7 @@ type Layer struct {
 }
 
 type brownout struct {
+	account string         // empty: every account
 	service budget.Service // empty: every service
 	mode    Mode
 	done    chan struct{} // closed when it ends
@@ -180,6 +181,15 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	l.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+	if c.service == budget.ELBv2 && r.Context().Err() != nil {
+		// The caller went away (a shifter killed mid-call): moto may
+		// have made the change without the layer seeing its answer, so
+		// the calls of the next second read every listener afresh.
+		s := l.elbState(c.account, c.region)
+		s.mu.Lock()
+		s.unsureUntil = time.Now().Add(time.Second)
+		s.mu.Unlock()
+	}
 }
 
 // admit applies latency, brownouts and budgets to a call of the code under
@@ -190,7 +200,7 @@ func (l *Layer) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 	if !sleep(ctx, l.drawLatency()) {
 		return false
 	}
-	if b := l.brownoutFor(c.service); b != nil {
+	if b := l.brownoutFor(c); b != nil {
 		switch b.mode {
 		case Unavailable:
 			l.stats.add(c, func(o *OpStats) { o.Unavailable++ })
@@ -252,7 +262,9 @@ func (l *Layer) modifyResponse(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	out, err := l.afterELB(resp.Request.Context(), c, body)
+	// Followed to the end even if the caller goes away meanwhile: the
+	// change has taken effect in moto.
+	out, err := l.afterELB(context.WithoutCancel(resp.Request.Context()), c, body)
 	if err != nil {
 		return fmt.Errorf("%s after %s: %w", c.service, c.operation, err)
 	}
@@ -295,14 +307,19 @@ func (l *Layer) Stats() []OpStats { return l.stats.snapshot() }
 // ResetStats forgets the counts so far.
 func (l *Layer) ResetStats() { l.stats.reset() }
 
-// Brownout makes service (every service if empty) answer as mode says for
-// d of wall-clock time; several brownouts may overlap.
-func (l *Layer) Brownout(service budget.Service, d time.Duration, mode Mode) {
-	b := &brownout{service: service, mode: mode, done: make(chan struct{})}
+// Brownout makes service (every service if empty) answer account's calls
+// (every account's if empty) as mode says for d of wall-clock time, or until
+// end is called; several brownouts may overlap.
+func (l *Layer) Brownout(account string, service budget.Service, d time.Duration, mode Mode) (end func()) {
+	b := &brownout{account: account, service: service, mode: mode, done: make(chan struct{})}
 	l.mu.Lock()
 	l.brownouts = append(l.brownouts, b)
 	l.mu.Unlock()
-	time.AfterFunc(d, func() { l.endBrownout(b) })
+	t := time.AfterFunc(d, func() { l.endBrownout(b) })
+	return func() {
+		t.Stop()
+		l.endBrownout(b)
+	}
 }
 
 // EndBrownouts ends every brownout now; stalled calls go on to moto.
@@ -327,11 +344,11 @@ func (l *Layer) endBrownout(b *brownout) {
 	}
 }
 
-func (l *Layer) brownoutFor(s budget.Service) *brownout {
+func (l *Layer) brownoutFor(c *call) *brownout {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, b := range l.brownouts {
-		if b.service == "" || b.service == s {
+		if (b.account == "" || b.account == c.account) && (b.service == "" || b.service == c.service) {
 			return b
 		}
 	}

@@ -24,7 +24,7 @@ import (
 // gives up, or until the brownout ends and the call goes on to moto.
 func TestBrownoutStalls(t *testing.T) {
 	e := newEnv(t)
-	e.layer.Brownout(budget.ELBv2, time.Hour, awslike.Stall)
+	e.layer.Brownout("", budget.ELBv2, time.Hour, awslike.Stall)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()

@@ -18,7 +18,9 @@ package schedule
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -116,9 +118,59 @@ type Options struct {
 	// MaxThrottleRetries bounds how often a throttled call is tried
 	// again before its error is returned (default 10).
 	MaxThrottleRetries int
-	Observer           Observer
+	// AttemptTimeout is how long one attempt of a call may go unanswered
+	// before it fails as stalled (default 10s; AWS answers its API calls
+	// within a second or two). Time waiting for a token does not count.
+	AttemptTimeout time.Duration
+	Observer       Observer
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+// StalledError is a call AWS did not answer within Options.AttemptTimeout.
+// The SDK does not retry it: a stalled service is reported, not waited on.
+type StalledError struct {
+	Service, Operation string
+	After              time.Duration
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("%s %s: AWS did not answer within %s", e.Service, e.Operation, e.After)
+}
+
+// Tally counts what the calls made under a context met (WithTally).
+type Tally struct {
+	mu        sync.Mutex
+	throttled []string // operations AWS throttled, each retried
+	waited    time.Duration
+}
+
+type tallyKey struct{}
+
+// WithTally returns ctx and the tally of the calls made under it: how often
+// AWS throttled them and how long they waited for budget.
+func WithTally(ctx context.Context) (context.Context, *Tally) {
+	t := &Tally{}
+	return context.WithValue(ctx, tallyKey{}, t), t
+}
+
+// Throttled returns the operations AWS throttled, in order, one per throttle.
+func (t *Tally) Throttled() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.throttled)
+}
+
+// Waited returns how long the calls waited for budget, in all.
+func (t *Tally) Waited() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waited
+}
+
+func tallyOf(ctx context.Context) *Tally {
+	t, _ := ctx.Value(tallyKey{}).(*Tally)
+	return t
 }
 
 // Scheduler paces the calls of one account and region. It is safe for
@@ -139,6 +191,9 @@ func New(budgets Budgets, opts Options) *Scheduler {
 	if opts.MaxThrottleRetries <= 0 {
 		opts.MaxThrottleRetries = 10
 	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = 10 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -153,9 +208,10 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ionrollerSchedule",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+			tally := tallyOf(ctx)
 			charges := s.budgets(service, op)
 			if len(charges) == 0 {
-				return next.HandleFinalize(ctx, in)
+				return s.attempt(ctx, next, in, service, op)
 			}
 			buckets := make([]*bucket, len(charges))
 			for i, c := range charges {
@@ -169,8 +225,14 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 					}
 				}
+				waited := s.opts.Now().Sub(start)
 				if o := s.opts.Observer; o != nil {
-					o.Waited(service, lane, s.opts.Now().Sub(start))
+					o.Waited(service, lane, waited)
+				}
+				if tally != nil {
+					tally.mu.Lock()
+					tally.waited += waited
+					tally.mu.Unlock()
 				}
 				try := in
 				if req, ok := in.Request.(*smithyhttp.Request); ok && attempt > 0 {
@@ -180,7 +242,7 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 					}
 					try.Request = r
 				}
-				out, md, err := next.HandleFinalize(ctx, try)
+				out, md, err := s.attempt(ctx, next, try, service, op)
 				throttled := isThrottle(err)
 				for _, b := range buckets {
 					if throttled {
@@ -195,6 +257,11 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 				if o := s.opts.Observer; o != nil {
 					o.Throttled(service, op)
 				}
+				if tally != nil {
+					tally.mu.Lock()
+					tally.throttled = append(tally.throttled, service+" "+op)
+					tally.mu.Unlock()
+				}
 				if attempt == s.opts.MaxThrottleRetries {
 					return out, md, err
 				}
@@ -203,6 +270,19 @@ func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 				}
 			}
 		}), "Retry", middleware.After)
+}
+
+// attempt sends one attempt of a call, failing it as stalled when AWS does
+// not answer within the attempt timeout.
+func (s *Scheduler) attempt(ctx context.Context, next middleware.FinalizeHandler, in middleware.FinalizeInput, service, op string) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	stalled := &StalledError{Service: service, Operation: op, After: s.opts.AttemptTimeout}
+	actx, cancel := context.WithTimeoutCause(ctx, s.opts.AttemptTimeout, stalled)
+	defer cancel()
+	out, md, err := next.HandleFinalize(actx, in)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stalled) {
+		return out, md, stalled
+	}
+	return out, md, err
 }
 
 func (s *Scheduler) bucket(key string, budget Budget) *bucket {

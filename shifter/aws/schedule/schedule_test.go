@@ -2,9 +2,11 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -247,5 +249,43 @@ func TestCallsOutsideEveryBudgetPassStraightThrough(t *testing.T) {
 	_, err := elbClient(srv.URL, s).DescribeRules(t.Context(), &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
 	if !isThrottle(err) || calls.Load() != 1 {
 		t.Errorf("unbudgeted call: err %v after %d calls, want the throttle returned after 1", err, calls.Load())
+	}
+}
+
+func TestAnUnansweredCallFailsAsStalledAndIsTalliedApartFromThrottles(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select { // AWS stalls: the answer never comes while the call waits
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	s := New(elbBudget, Options{AttemptTimeout: 100 * time.Millisecond})
+	cfg := elbClient(srv.URL, s).Options()
+	cfg.RetryMaxAttempts = 3 // the SDK must not retry a stall
+	ctx, tally := WithTally(t.Context())
+	_, err := elb.New(cfg).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String("arn")})
+	var stalled *StalledError
+	if !errors.As(err, &stalled) || stalled.Operation != "DescribeRules" || stalled.After != 100*time.Millisecond {
+		t.Fatalf("err = %v, want a StalledError of DescribeRules after 100ms", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("calls = %d, want 1: a stall is reported, not retried", n)
+	}
+	if th := tally.Throttled(); len(th) != 0 {
+		t.Errorf("a stall tallied as throttles: %v", th)
+	}
+
+	srv2, _ := elbServer(t, 2)
+	ctx, tally = WithTally(t.Context())
+	if _, err := elbClient(srv2.URL, s).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String("arn")}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Elastic Load Balancing v2 DescribeRules", "Elastic Load Balancing v2 DescribeRules"}
+	if th := tally.Throttled(); !slices.Equal(th, want) {
+		t.Errorf("tally.Throttled() = %q, want %q", th, want)
 	}
 }

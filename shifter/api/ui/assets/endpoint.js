@@ -90,7 +90,16 @@ function factList(ep, st) {
     fact('Live version', st.stable_version || '—'),
     st.preview_version && fact('Preview', st.preview_version),
     st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version} until `, time(v.until)])),
+    st.conditions?.length && fact('Conditions', h('ul', { class: 'conditions' }, st.conditions.map(conditionItem))),
+    st.observed_at && fact('Observed', time(st.observed_at)),
   ].filter(Boolean);
+}
+
+// conditionItem is one thing the shifter found wrong; a blocking one is an
+// alert, since rollouts hold while it lasts.
+function conditionItem(c) {
+  return h('li', { class: c.blocking ? 'error' : 'muted', role: c.blocking ? 'alert' : null, 'data-condition': c.type },
+    h('strong', {}, c.type), c.blocking && ' (blocking)', ' since ', time(c.since), ': ', c.message);
 }
 
 function rolloutView(r) {
@@ -105,6 +114,7 @@ function rolloutView(r) {
     r.step > 0 && h('p', { class: 'step-count' }, `Step ${r.step} of ${r.steps}`),
     steps.length > 0 && h('ol', { class: 'steps' }, steps.map((s, i) => stepItem(s, i + 1, steps.length, r))),
     h('p', { class: 'next' }, nextText(r)),
+    r.holding && h('p', { class: 'error', role: 'alert' }, r.holding),
     r.reason && h('p', { class: ended ? 'error' : 'muted' }, r.reason),
   ].filter(Boolean);
 }
