@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -22,6 +24,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*endpointResource)(nil)
 	_ resource.ResourceWithImportState    = (*endpointResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*endpointResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*endpointResource)(nil)
 )
 
 // NewEndpointResource returns the ionroller_endpoint resource.
@@ -79,15 +82,56 @@ func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *endpointResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan endpointResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+// ModifyPlan asks the shifter whether it would accept the planned spec,
+// checked against the endpoint's AWS account (a listener, alarm, subnet,
+// security group or AMI that is not there; a priority or host another rule
+// has), so that `terraform plan` shows on the attribute to fix what apply
+// would be refused for. A spec that does not change is not checked again
+// (conditions report what goes missing later), nor is one with values still
+// unknown: apply checks it.
+func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.client == nil || req.Plan.Raw.IsNull() || !req.Config.Raw.IsFullyKnown() {
 		return
 	}
-	ep, diags := expandEndpoint(ctx, plan.endpointModel)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	_, ep, ok := plannedSpec(ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state endpointResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if old, diags := expandEndpoint(ctx, state.endpointModel); !diags.HasError() && reflect.DeepEqual(old, ep) {
+			return
+		}
+	}
+	err := r.client.CheckEndpoint(ctx, ep)
+	switch rollout.ErrorCode(err) {
+	case "":
+	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
+		addShifterError(ctx, &resp.Diagnostics, tfsdk.State{Schema: req.Plan.Schema}, "checking", endpointObject(ep.Name), err)
+	default:
+		// The shifter could not answer: apply checks again.
+		resp.Diagnostics.AddWarning("Could not check "+endpointObject(ep.Name)+" with the shifter",
+			"The plan could not ask the shifter whether it would accept the endpoint (apply will): "+err.Error())
+	}
+}
+
+// plannedSpec reads a plan and the spec it declares; false when either has
+// errors, which diags holds.
+func plannedSpec(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) (endpointResourceModel, rollout.Endpoint, bool) {
+	var m endpointResourceModel
+	diags.Append(plan.Get(ctx, &m)...)
+	if diags.HasError() {
+		return m, rollout.Endpoint{}, false
+	}
+	ep, d := expandEndpoint(ctx, m.endpointModel)
+	diags.Append(d...)
+	return m, ep, !diags.HasError()
+}
+
+func (r *endpointResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	plan, ep, ok := plannedSpec(ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 

@@ -3,10 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -15,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -52,10 +55,11 @@ func TestAccEndpointAndRelease(t *testing.T) {
 			// with like.
 			{RefreshState: true},
 			{
-				ResourceName:            endpoint,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+				ResourceName:      endpoint,
+				ImportState:       true,
+				ImportStateVerify: true,
+				// When AWS was last observed moves on by itself.
+				ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
 			},
 			{
 				ResourceName:            release,
@@ -158,6 +162,7 @@ resource "ionroller_endpoint" "test" {
 				// Another writer changes the endpoint after Terraform read it.
 				PreConfig: func() {
 					ctx := context.Background()
+					awstest.PutAlarm(t, s.aws, "web-5xx")
 					v, err := s.client.GetEndpoint(ctx, name)
 					if err != nil {
 						t.Fatal(err)
@@ -217,32 +222,55 @@ func (s *testShifter) deleteEndpoint(name string) error {
 	}
 }
 
-// TestAccConditionsShowInStatus: a policy alarm that does not exist is a
-// condition of the endpoint, in its status after a refresh (and a warning in
-// every plan, which warnConditions writes).
-func TestAccConditionsShowInStatus(t *testing.T) {
+// TestAccMissingAlarmAtPlanAndLater: a policy alarm that does not exist is
+// refused at plan, on the attribute; one deleted after the apply is a
+// condition of the endpoint, in its status and a warning in the next plan.
+func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
+	alarm := name + "-5xx"
 	endpoint := "ionroller_endpoint.test"
 	withAlarm := strings.Replace(endpointConfig(name, s.net, oneStep, noRollbackWindow),
-		`bake_time       = "0s"`, `bake_time       = "0s"
-    alarms          = ["no-such-alarm"]`, 1)
-	config := providerConfig(s.url) + withAlarm + releaseConfig("v1", waitComplete, 0)
-
+		`bake_time       = "0s"`, fmt.Sprintf(`bake_time       = "0s"
+    alarms          = [%q]`, alarm), 1)
+	config := func(version string) string {
+		return providerConfig(s.url) + withAlarm + releaseConfig(version, waitComplete, 0)
+	}
+	var cw *cloudwatch.Client
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: s.factories(),
 		CheckDestroy:             s.checkDestroyed(name),
 		Steps: []resource.TestStep{
-			{Config: config},
 			{
-				// The second apply refreshes the status, as any plan does.
-				Config: config,
+				Config:      config("v1"),
+				ExpectError: looseRegexp(fmt.Sprintf(`The shifter refused policy.alarms[0]: alarm %q does not exist in the endpoint's account and region`, alarm)),
+			},
+			{
+				PreConfig: func() { cw = awstest.PutAlarm(t, s.aws, alarm) },
+				Config:    config("v1"),
+			},
+			{
+				PreConfig: func() {
+					if _, err := cw.DeleteAlarms(t.Context(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{alarm}}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				// The rollout of v2 reads the alarms, and finds it gone.
+				Config: config("v2"),
+			},
+			{
+				PreConfig: s.warnings.reset,
+				Config:    config("v2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					s.warnings.expectWarning(regexp.MustCompile(`ionroller endpoint "` + name + `": alarm_missing: alarm ` + alarm + ` does not exist`)),
+				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("conditions"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					// First by type; an environment going away may add a
+					// passing condition after it.
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("conditions"), knownvalue.ListPartial(map[int]knownvalue.Check{
+						0: knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"type":     knownvalue.StringExact("alarm_missing"),
 							"blocking": knownvalue.Bool(false),
-							"message":  knownvalue.StringExact("alarm no-such-alarm does not exist: automatic rollback cannot see what it watches"),
 						}),
 					})),
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("observed_at"), knownvalue.NotNull()),

@@ -196,13 +196,26 @@ type recordingServer struct {
 func (s *recordingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
 	if resp != nil {
-		for _, d := range resp.Diagnostics {
-			if d.Severity == tfprotov6.DiagnosticSeverityWarning {
-				s.warnings.add(req.TypeName + ": " + d.Summary + ": " + d.Detail)
-			}
-		}
+		s.record(req.TypeName, resp.Diagnostics)
 	}
 	return resp, err
+}
+
+// ReadResource keeps the warnings of the refresh a plan starts with.
+func (s *recordingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	resp, err := s.ProviderServer.ReadResource(ctx, req)
+	if resp != nil {
+		s.record(req.TypeName, resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) record(typeName string, diags []*tfprotov6.Diagnostic) {
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityWarning {
+			s.warnings.add(typeName + ": " + d.Summary + ": " + d.Detail)
+		}
+	}
 }
 
 type warningLog struct {

@@ -69,9 +69,11 @@ func addShifterError(ctx context.Context, diags *diag.Diagnostics, schemaOf tfsd
 	summary := fmt.Sprintf("Error %s %s", action, object)
 	switch rollout.ErrorCode(err) {
 	case rollout.EINVALID:
-		if p, ok := fieldPath(rollout.ErrorField(err)); ok {
+		// The field's path, or the nearest attribute above it: an element
+		// of a list of strings is no attribute of its own.
+		for p, ok := fieldPath(rollout.ErrorField(err)); ok && len(p.Steps()) > 0; p = p.ParentPath() {
 			if _, d := schemaOf.Schema.AttributeAtPath(ctx, p); !d.HasError() {
-				diags.AddAttributeError(p, summary, fmt.Sprintf("The shifter refused %s: %s", p, apiMessage(err)))
+				diags.AddAttributeError(p, summary, fmt.Sprintf("The shifter refused %s: %s", rollout.ErrorField(err), apiMessage(err)))
 				return
 			}
 		}

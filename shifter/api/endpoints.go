@@ -98,6 +98,14 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 			return err
 		}
 	}
+	if err := s.preflight(r.Context(), ep); err != nil {
+		return err
+	}
+	if r.URL.Query().Get("dry_run") == "true" {
+		// Everything a PUT checks was checked; nothing is stored.
+		s.writeJSON(w, http.StatusOK, rollout.EndpointView{Endpoint: ep})
+		return nil
+	}
 
 	ev := s.event(r, p, typ, fmt.Sprintf("endpoint %s by %s", verb, p.Name))
 	saved, err := s.Store.PutEndpoint(r.Context(), ep, expectOrCurrent(expect, old.Revision), ev)
@@ -182,4 +190,18 @@ func (s *Server) endpointView(ctx context.Context, ep rollout.Endpoint) (rollout
 		return rollout.EndpointView{}, err
 	}
 	return rollout.EndpointView{Endpoint: ep, Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
+}
+
+// preflight runs Server.Preflight: a refusal is the request's error; an
+// error asking AWS is logged, and the spec goes through.
+func (s *Server) preflight(ctx context.Context, ep rollout.Endpoint) error {
+	if s.Preflight == nil {
+		return nil
+	}
+	err := s.Preflight(ctx, ep)
+	if err != nil && rollout.ErrorCode(err) != rollout.EINVALID {
+		s.Logger.Warn("could not check the endpoint against AWS; accepting it", "endpoint", ep.Name, "error", err)
+		return nil
+	}
+	return err
 }

@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
 	"testing"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
@@ -295,4 +298,35 @@ func (f *fixture) assertUnchanged(before snapshot) {
 		before.events != after.events || before.commands != after.commands || before.notified != after.notified {
 		f.t.Errorf("a refused request changed something:\nbefore %+v\nafter  %+v", before, after)
 	}
+}
+
+// TestPreflightRefusesWhatTheAccountLacksAndADryRunStoresNothing: a spec the
+// account check refuses is a 400 naming the field, stored nowhere; a dry run
+// answers as the PUT would and stores nothing; a check that cannot reach AWS
+// lets the spec through.
+func TestPreflightRefusesWhatTheAccountLacksAndADryRunStoresNothing(t *testing.T) {
+	var check error
+	f := newFixture(t, func(s *api.Server) {
+		s.Preflight = func(context.Context, rollout.Endpoint) error { return check }
+	})
+	ep := testEndpoint("web")
+
+	check = rollout.Invalid("policy.alarms[0]", `alarm "web-5xx" does not exist in the endpoint's account and region`)
+	if e := f.do("PUT", "/v1/endpoints/web", root, ep).apiError(t, http.StatusBadRequest, rollout.EINVALID); e.Field != "policy.alarms[0]" {
+		t.Errorf("field = %q", e.Field)
+	}
+	if e := f.do("PUT", "/v1/endpoints/web?dry_run=true", root, ep).apiError(t, http.StatusBadRequest, rollout.EINVALID); e.Field != "policy.alarms[0]" {
+		t.Errorf("dry run: field = %q", e.Field)
+	}
+
+	check = nil
+	var v rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/web?dry_run=true", root, ep).must(t, http.StatusOK, &v)
+	if v.Endpoint.Name != "web" || v.Endpoint.Revision != 0 {
+		t.Errorf("dry run answered %+v", v.Endpoint)
+	}
+	f.do("GET", "/v1/endpoints/web", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+
+	check = errors.New("operation error CloudWatch: DescribeAlarms: connection refused")
+	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusCreated, nil)
 }

@@ -49,6 +49,12 @@ type Server struct {
 	// 200 then: the API is how people find out more, so a load balancer
 	// must not drop it.
 	Degraded func() []string
+	// Preflight checks an endpoint's spec against its AWS account before
+	// a PUT stores it (aws/preflight.Check); nil checks nothing. It
+	// returns a rollout.Invalid error for a spec to refuse; any other
+	// error (AWS cannot be asked) lets the spec through, logged, since a
+	// PUT is also how people repair an endpoint while AWS struggles.
+	Preflight func(context.Context, rollout.Endpoint) error
 	// Auth authenticates requests; nil refuses every /v1 request.
 	Auth *Auth
 	// Replica names this shifter process in GET /v1/replicas.

@@ -58,6 +58,18 @@ func (c *Client) PutEndpoint(ctx context.Context, ep rollout.Endpoint, revision 
 	return v, err
 }
 
+// CheckEndpoint asks the shifter whether it would accept ep as PUT would,
+// checks against the endpoint's AWS account included, without storing it:
+// nil, or an EINVALID error naming the field.
+func (c *Client) CheckEndpoint(ctx context.Context, ep rollout.Endpoint) error {
+	return c.call(ctx, request{
+		method: http.MethodPut,
+		path:   []string{"endpoints", ep.Name},
+		query:  url.Values{"dry_run": {"true"}},
+		body:   ep,
+	}, nil)
+}
+
 // DeleteEndpoint asks the shifter to tear an endpoint down and returns it
 // as it is while that happens (status "deleting"); GetEndpoint reports
 // ENOTFOUND once it is gone. It is ECONFLICT while deletion protection is

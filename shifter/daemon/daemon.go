@@ -25,6 +25,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/preflight"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/metrics"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/notify"
@@ -129,6 +130,14 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	srv.Notify = s.reconciler.Notify
 	srv.Ready = s.ready
 	srv.Degraded = s.reconciler.Degraded
+	srv.Preflight = func(ctx context.Context, ep rollout.Endpoint) error {
+		set, err := clients.For(ep.Placement)
+		if err != nil {
+			return err
+		}
+		// A person waits on the answer: ahead of routine reads.
+		return preflight.Check(schedule.WithLane(ctx, schedule.LaneGate), preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch}, ep)
+	}
 	m.Gauge("ionroller_degraded", "1 while this replica is degraded (GET /readyz says why): endpoints blocked by AWS or what they route on, or store writes failing.",
 		func() float64 { return float64(min(len(s.reconciler.Degraded()), 1)) })
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {

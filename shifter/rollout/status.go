@@ -255,7 +255,7 @@ func describeConditions(now time.Time, st State) Conditions {
 	}
 	var unchecked []string
 	for _, e := range st.Environments {
-		if st.attached(e.ID) && e.Health.Unused > 0 {
+		if e.Status != EnvDeleting && st.attached(e.ID) && e.Health.Unused > 0 {
 			unchecked = append(unchecked, e.Version)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/chromedp/chromedp"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
@@ -40,7 +42,8 @@ const (
 // against a real shifter on moto: first as an anonymous reader, who sees no
 // actions, then as an admin, who promotes the canary.
 func TestEndpointPageFollowsARollout(t *testing.T) {
-	shifter, net := openShifter(t)
+	awsCfg := awstest.Config(t)
+	shifter, net := openShifter(t, awsCfg)
 	// The browser closes first (cleanups run last in, first out), so no
 	// event stream holds the shifter's shutdown.
 	b := newBrowser(t)
@@ -50,13 +53,18 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	}
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
-	// web's policy names an alarm that does not exist: the page says so.
+	// web's policy names an alarm that is deleted once the endpoint is
+	// accepted: the page says so.
+	cw := awstest.PutAlarm(t, awsCfg, "web-5xx")
 	web := testEndpoint(net, "web", 10)
-	web.Policy.Alarms = []string{"web-5xx-missing"}
+	web.Policy.Alarms = []string{"web-5xx"}
 	for _, ep := range []rollout.Endpoint{web, testEndpoint(net, "checkout", 20)} {
 		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-5xx"}}); err != nil {
+		t.Fatal(err)
 	}
 	release(t, admin, "v1")
 	waitSteady(t, admin, "v1")
@@ -295,9 +303,9 @@ func rows(selector string) string {
 
 // openShifter runs a shifter in-process against its own moto account. A
 // request without a token reads as "anonymous"; adminToken is "admin".
-func openShifter(t *testing.T) (*daemon.Server, awstest.Net) {
+func openShifter(t *testing.T, awsCfg aws.Config) (*daemon.Server, awstest.Net) {
 	t.Helper()
-	return daemontest.Open(t, fmt.Sprintf(`anonymous { role = "read" }
+	return daemontest.OpenIn(t, awsCfg, fmt.Sprintf(`anonymous { role = "read" }
   token "admin" {
     role   = "admin"
     sha256 = %q

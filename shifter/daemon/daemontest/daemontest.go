@@ -50,7 +50,13 @@ func Serve(tb testing.TB, config string, awsCfg aws.Config, setup ...func(*daemo
 // block.
 func Open(tb testing.TB, auth string) (*daemon.Server, awstest.Net) {
 	tb.Helper()
-	awsCfg := awstest.Config(tb)
+	return OpenIn(tb, awstest.Config(tb), auth)
+}
+
+// OpenIn is Open in the moto account awsCfg reaches, which the test can set
+// up further.
+func OpenIn(tb testing.TB, awsCfg aws.Config, auth string) (*daemon.Server, awstest.Net) {
+	tb.Helper()
 	net := awstest.Network(tb, awsCfg)
 	s, _ := Serve(tb, fmt.Sprintf(`
 listen          = "127.0.0.1:0"

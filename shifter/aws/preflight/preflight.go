@@ -1,0 +1,254 @@
+// Package preflight checks an endpoint's spec against its AWS account before
+// the shifter accepts it: what the spec names must exist, and what it takes
+// on a shared listener must be free. A spec that passes validation but names
+// a listener, alarm or subnet that is not there would be stored and then
+// retried forever (or, for an alarm, silently never roll anything back);
+// preflight refuses it at once, naming the field, and the provider runs it
+// while planning so that `terraform plan` shows it.
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+// API is what preflight reads: the SDK calls it makes, nothing else.
+type API struct {
+	ELB interface {
+		DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
+		DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
+		DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
+		DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
+	}
+	EC2 interface {
+		DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
+		DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+		DescribeImages(context.Context, *ec2.DescribeImagesInput, ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
+	}
+	CloudWatch interface {
+		DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	}
+}
+
+// Check checks ep against its account. It returns a rollout.Invalid error
+// naming the field of the first problem found, or an error of AWS itself
+// (the caller decides whether to accept a spec it could not check).
+func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
+	g, gctx := errgroup.WithContext(ctx)
+	problems := make([]error, 4)
+	g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
+	if ep.Traffic.HasPreview() {
+		g.Go(func() (err error) { problems[1], err = checkRoute(gctx, api, ep, previewRoute(ep)); return err })
+	}
+	g.Go(func() (err error) { problems[2], err = checkAlarms(gctx, api, ep.Policy.Alarms); return err })
+	g.Go(func() (err error) { problems[3], err = checkTemplate(gctx, api, ep.Template); return err })
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("preflight of endpoint %s: %w", ep.Name, err)
+	}
+	for _, p := range problems {
+		if p != nil {
+			return p // one field at a time, as every refusal of the API
+		}
+	}
+	return nil
+}
+
+// route is where one of the endpoint's tracks takes traffic, and the fields
+// that say so.
+type route struct {
+	listener, listenerField string
+	priority                int
+	priorityField           string
+	hosts, paths            []string
+	hostsField              string
+}
+
+func mainRoute(ep rollout.Endpoint) route {
+	t := ep.Traffic
+	return route{listener: t.ListenerARN, listenerField: "traffic.listener_arn", priority: t.Priority, priorityField: "traffic.priority",
+		hosts: t.Hosts, paths: t.Paths, hostsField: "traffic.hosts"}
+}
+
+func previewRoute(ep rollout.Endpoint) route {
+	t := ep.Traffic
+	r := route{listener: t.ListenerARN, listenerField: "traffic.listener_arn", priority: t.PreviewPriority, priorityField: "traffic.preview_priority",
+		hosts: t.Hosts, paths: t.Paths, hostsField: "traffic.hosts"}
+	if t.PreviewListenerARN != "" {
+		r.listener, r.listenerField = t.PreviewListenerARN, "traffic.preview_listener_arn"
+	}
+	if t.PreviewHost != "" {
+		r.hosts, r.hostsField = []string{t.PreviewHost}, "traffic.preview_host"
+	}
+	return r
+}
+
+// checkRoute checks that the route's listener exists on an Application Load
+// Balancer, and that its priority and its hosts and paths are free on it or
+// already the endpoint's own.
+func checkRoute(ctx context.Context, api API, ep rollout.Endpoint, rt route) (problem, err error) {
+	listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{rt.listener}})
+	switch {
+	case isCode(err, "ListenerNotFound"):
+		return rollout.Invalid(rt.listenerField, "listener %s does not exist in the endpoint's account and region", rt.listener), nil
+	case err != nil:
+		return nil, err
+	case len(listeners.Listeners) == 0:
+		return rollout.Invalid(rt.listenerField, "listener %s does not exist in the endpoint's account and region", rt.listener), nil
+	}
+	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(listeners.Listeners[0].LoadBalancerArn)}})
+	if err != nil {
+		return nil, err
+	}
+	if len(lbs.LoadBalancers) == 1 && lbs.LoadBalancers[0].Type != elbtypes.LoadBalancerTypeEnumApplication {
+		return rollout.Invalid(rt.listenerField, "listener %s belongs to a %s load balancer; ionroller routes with the rules of an Application Load Balancer",
+			rt.listener, lbs.LoadBalancers[0].Type), nil
+	}
+
+	var rules []elbtypes.Rule
+	p := elb.NewDescribeRulesPaginator(api.ELB, &elb.DescribeRulesInput{ListenerArn: aws.String(rt.listener), PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, page.Rules...)
+	}
+	priority := strconv.Itoa(rt.priority)
+	for _, r := range rules {
+		taken := aws.ToString(r.Priority) == priority
+		host, collides := collision(r, rt)
+		if !taken && !collides {
+			continue
+		}
+		ours, err := ownedBy(ctx, api, aws.ToString(r.RuleArn), ep.Name)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case ours:
+		case taken:
+			return rollout.Invalid(rt.priorityField, "priority %d on listener %s is taken by another rule", rt.priority, rt.listener), nil
+		default:
+			return rollout.Invalid(rt.hostsField, "host %s is already routed on listener %s by another rule (priority %s)", host, rt.listener, aws.ToString(r.Priority)), nil
+		}
+	}
+	return nil, nil
+}
+
+// collision returns a host the rule routes that rt would route too, on
+// paths that overlap (no paths on either side is every path).
+func collision(r elbtypes.Rule, rt route) (string, bool) {
+	if aws.ToBool(r.IsDefault) {
+		return "", false
+	}
+	var hosts, paths []string
+	for _, c := range r.Conditions {
+		switch {
+		case c.HostHeaderConfig != nil:
+			hosts = append(hosts, c.HostHeaderConfig.Values...)
+		case c.PathPatternConfig != nil:
+			paths = append(paths, c.PathPatternConfig.Values...)
+		}
+	}
+	if len(paths) > 0 && len(rt.paths) > 0 && !slices.ContainsFunc(paths, func(p string) bool { return slices.Contains(rt.paths, p) }) {
+		return "", false
+	}
+	for _, h := range rt.hosts {
+		if slices.ContainsFunc(hosts, func(o string) bool { return strings.EqualFold(o, h) }) {
+			return h, true
+		}
+	}
+	return "", false
+}
+
+// ownedBy reports whether the rule is one the shifter made for endpoint.
+func ownedBy(ctx context.Context, api API, ruleARN, endpoint string) (bool, error) {
+	out, err := api.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{ruleARN}})
+	if err != nil {
+		return false, err
+	}
+	for _, d := range out.TagDescriptions {
+		for _, t := range d.Tags {
+			if aws.ToString(t.Key) == shifteraws.TagEndpoint && aws.ToString(t.Value) == endpoint {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// checkAlarms checks that every policy alarm exists: one that does not would
+// never roll anything back.
+func checkAlarms(ctx context.Context, api API, names []string) (problem, err error) {
+	found := map[string]bool{}
+	for batch := range slices.Chunk(names, 100) {
+		out, err := api.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: batch, MaxRecords: aws.Int32(100)})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range out.MetricAlarms {
+			found[aws.ToString(a.AlarmName)] = true
+		}
+		for _, a := range out.CompositeAlarms {
+			found[aws.ToString(a.AlarmName)] = true
+		}
+	}
+	for i, n := range names {
+		if !found[n] {
+			return rollout.Invalid(fmt.Sprintf("policy.alarms[%d]", i), "alarm %q does not exist in the endpoint's account and region: automatic rollback could never see it", n), nil
+		}
+	}
+	return nil, nil
+}
+
+// checkTemplate checks that the subnets, security groups and AMI exist.
+func checkTemplate(ctx context.Context, api API, t rollout.Template) (problem, err error) {
+	for i, id := range t.Subnets {
+		_, err := api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
+		if isCode(err, "InvalidSubnetID.NotFound") || isCode(err, "InvalidSubnetID.Malformed") {
+			return rollout.Invalid(fmt.Sprintf("template.subnets[%d]", i), "subnet %s does not exist in the endpoint's account and region", id), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i, id := range t.SecurityGroups {
+		_, err := api.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+		if isCode(err, "InvalidGroup.NotFound") || isCode(err, "InvalidGroupId.Malformed") {
+			return rollout.Invalid(fmt.Sprintf("template.security_groups[%d]", i), "security group %s does not exist in the endpoint's account and region", id), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if t.AMI != "" {
+		out, err := api.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{t.AMI}})
+		if isCode(err, "InvalidAMIID.NotFound") || isCode(err, "InvalidAMIID.Malformed") || (err == nil && len(out.Images) == 0) {
+			return rollout.Invalid("template.ami", "AMI %s does not exist in the endpoint's account and region", t.AMI), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+func isCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
+}

@@ -1,0 +1,100 @@
+package preflight_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/preflight"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// TestEachMisconfigurationIsRefusedNamingItsField: a spec that names what is
+// not in the account, or takes what another rule has, is refused with the
+// field to fix; one that is right, or whose rule is already its own, passes.
+func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
+	ctx := t.Context()
+	cfg := awstest.Config(t)
+	net := awstest.Network(t, cfg)
+	setup := awstest.Exempt(cfg)
+	elbc := elb.NewFromConfig(setup)
+	awstest.PutAlarm(t, cfg, "web-5xx")
+	tg, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("others"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(80), VpcId: aws.String(net.VPC), TargetType: elbtypes.TargetTypeEnumInstance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}
+	rule := func(priority int32, host, path string, tags ...elbtypes.Tag) {
+		t.Helper()
+		conditions := []elbtypes.RuleCondition{{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{host}}}}
+		if path != "" {
+			conditions = append(conditions, elbtypes.RuleCondition{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{path}}})
+		}
+		if _, err := elbc.CreateRule(ctx, &elb.CreateRuleInput{
+			ListenerArn: aws.String(net.ListenerARN), Priority: aws.Int32(priority), Actions: forward, Tags: tags, Conditions: conditions,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Other teams' rules, and web's own, made by the shifter.
+	rule(20, "shop.example.com", "")
+	rule(21, "docs.example.com", "/docs/*")
+	rule(30, "web.example.com", "", elbtypes.Tag{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String("web")})
+
+	spec := func(change func(*rollout.Endpoint)) rollout.Endpoint {
+		ep := rollout.NewEndpoint()
+		ep.Name = "web"
+		ep.Traffic = rollout.Traffic{ListenerARN: net.ListenerARN, Priority: 30, Hosts: []string{"web.example.com"}}
+		ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/web", 8080, net.AMI
+		ep.Template.Subnets, ep.Template.SecurityGroups = net.Subnets, []string{net.SecurityGroup}
+		ep.Policy.Alarms = []string{"web-5xx"}
+		if change != nil {
+			change(&ep)
+		}
+		return ep
+	}
+	missingListener := net.ListenerARN[:len(net.ListenerARN)-4] + "0000"
+	api := preflight.API{ELB: elb.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg, shifteraws.UseQueryProtocol)}
+	for _, tc := range []struct {
+		name, field string
+		change      func(*rollout.Endpoint)
+	}{
+		{"right, on its own rule", "", nil},
+		{"a free priority", "", func(ep *rollout.Endpoint) { ep.Traffic.Priority = 40 }},
+		{"listener missing", "traffic.listener_arn", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = missingListener }},
+		{"priority taken", "traffic.priority", func(ep *rollout.Endpoint) { ep.Traffic.Priority = 20 }},
+		{"host routed by another rule", "traffic.hosts", func(ep *rollout.Endpoint) {
+			ep.Traffic.Priority, ep.Traffic.Hosts = 40, []string{"SHOP.example.com"}
+		}},
+		{"a path of a host another rule routes whole", "traffic.hosts", func(ep *rollout.Endpoint) {
+			ep.Traffic.Priority, ep.Traffic.Hosts, ep.Traffic.Paths = 40, []string{"shop.example.com"}, []string{"/api/*"}
+		}},
+		{"same host, other paths", "", func(ep *rollout.Endpoint) {
+			ep.Traffic.Priority, ep.Traffic.Hosts, ep.Traffic.Paths = 40, []string{"docs.example.com"}, []string{"/api/*"}
+		}},
+		{"preview priority taken", "traffic.preview_priority", func(ep *rollout.Endpoint) {
+			ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "preview.web.example.com", 20
+		}},
+		{"alarm missing", "policy.alarms[1]", func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx", "no-such-alarm"} }},
+		{"subnet missing", "template.subnets[1]", func(ep *rollout.Endpoint) { ep.Template.Subnets = []string{net.Subnets[0], "subnet-0123456789abcdef0"} }},
+		{"security group missing", "template.security_groups[0]", func(ep *rollout.Endpoint) { ep.Template.SecurityGroups = []string{"sg-0123456789abcdef0"} }},
+		{"AMI missing", "template.ami", func(ep *rollout.Endpoint) { ep.Template.AMI = "ami-0123456789abcdef0" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := preflight.Check(context.Background(), api, spec(tc.change))
+			if got := rollout.ErrorField(err); got != tc.field || (tc.field == "") != (err == nil) {
+				t.Errorf("err = %v (field %q), want field %q", err, got, tc.field)
+			}
+		})
+	}
+}
