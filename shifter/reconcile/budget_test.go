@@ -407,7 +407,9 @@ func ruleARNs(tb testing.TB, client *elb.Client, nets []awstest.Net) map[string]
 // of them rolling at once and five reverted mid-canary, within AWS's request
 // budgets: every rollout completes and every revert is written, and no call
 // AWS throttled ends as a failure. How fast is a benchmark's to say
-// (BenchmarkBudgets).
+// (BenchmarkBudgets). It runs alone, not in parallel: it measures call
+// rates and latencies against the budgets, and the awslike layer's counts
+// (Stats) take in every account's calls.
 func TestNoThrottleEndsAsAFailureUnderAWSBudgets(t *testing.T) {
 	r := runBudget(t, 100, 20, 5, 5*time.Second)
 	if len(r.failures) > 0 {

@@ -32,7 +32,10 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // harness is a shifter (store + reconciler) working in a fresh moto account
-// with a VPC, an ALB and a listener, as the daemon wires it.
+// with a VPC, an ALB and a listener, as the daemon wires it. Nothing of one
+// harness is another's (account, store, reconciler, call counter; the awslike
+// layer keeps budgets and target health per account), so the tests that use
+// one run in parallel.
 type harness struct {
 	t       *testing.T
 	ctx     context.Context

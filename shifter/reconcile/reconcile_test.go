@@ -16,6 +16,7 @@ import (
 )
 
 func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
@@ -66,6 +67,7 @@ func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
 }
 
 func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) {
 		ep.Policy.Steps = []rollout.Step{
 			{Weight: 10, Pause: rollout.DurationPtr(1500 * time.Millisecond)},
@@ -106,6 +108,7 @@ func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
 }
 
 func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
@@ -146,6 +149,7 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 }
 
 func TestANewEnvironmentIsAttachedAtWeightZeroBeforeItIsGated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) {
 		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: pause(time.Second)}, {Weight: 100}}
 	})
@@ -162,6 +166,7 @@ func TestANewEnvironmentIsAttachedAtWeightZeroBeforeItIsGated(t *testing.T) {
 }
 
 func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
+	t.Parallel()
 	const window = 3 * time.Second
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Policy.RetainPrevious = rollout.Duration(window) })
 	h.release("v1")
@@ -201,6 +206,7 @@ func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
 }
 
 func TestHardStopMidRolloutResumesFromTheSameStep(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) {
 		ep.Policy.Steps = []rollout.Step{
 			{Weight: 10, Pause: rollout.DurationPtr(2 * time.Second)},
@@ -236,6 +242,7 @@ func TestHardStopMidRolloutResumesFromTheSameStep(t *testing.T) {
 }
 
 func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
@@ -279,6 +286,7 @@ func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
 // rest read the account's listings (shared by every endpoint, at most half a
 // resync old) and no target health.
 func TestEndpointAtRestResyncsFromSharedListings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)

@@ -49,6 +49,14 @@ func live(t *testing.T, shape ...func(*rollout.Endpoint)) *harness {
 	return h
 }
 
+// healthyTimeout shortens the policy's healthy_timeout for the rollouts to
+// come: a test meant to see one fail sets it only once the releases before
+// are live, which must not fail on a machine too busy to pass health checks
+// that fast.
+func (h *harness) healthyTimeout(d time.Duration) {
+	h.update(func(ep *rollout.Endpoint) { ep.Policy.HealthyTimeout = rollout.Duration(d) })
+}
+
 func (h *harness) waitWeights(want map[string]int) {
 	h.t.Helper()
 	h.eventually(30*time.Second, fmt.Sprint("weights ", want), func() bool { _, w := h.rule(); return maps.Equal(w, want) })
@@ -146,6 +154,7 @@ func (s sickOnCreate) Create(ctx context.Context, endpoint string, env rollout.E
 }
 
 func TestCanaryStepWaitsForPromote(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10}, rollout.Step{Weight: 100}))
 	h.release("v2")
 	h.waitPhase("v2", rollout.PhasePaused, 30*time.Second)
@@ -160,6 +169,7 @@ func TestCanaryStepWaitsForPromote(t *testing.T) {
 }
 
 func TestPauseFreezesAndResumeContinues(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Second)}, rollout.Step{Weight: 100}))
 	h.release("v2")
 	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
@@ -177,6 +187,7 @@ func TestPauseFreezesAndResumeContinues(t *testing.T) {
 }
 
 func TestAbortReturnsTrafficAtOnce(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
 	h.release("v2")
 	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
@@ -194,6 +205,7 @@ func TestAbortReturnsTrafficAtOnce(t *testing.T) {
 }
 
 func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
+	t.Parallel()
 	h := live(t)
 	h.release("v2")
 	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
@@ -212,7 +224,8 @@ func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
 }
 
 func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testing.T) {
-	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Policy.HealthyTimeout = rollout.Duration(2 * time.Second) })
+	t.Parallel()
+	h := newHarness(t, nil)
 	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
 		c.Backend = sickOnCreate{Backend: c.Backend, h: h, version: "v2"}
 		return c
@@ -221,6 +234,7 @@ func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testin
 	h.start()
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.healthyTimeout(2 * time.Second)
 	h.calls.Reset()
 	h.release("v2")
 	h.waitPhase("v2", rollout.PhaseFailed, 30*time.Second)
@@ -239,10 +253,8 @@ func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testin
 }
 
 func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
-	h := live(t, func(ep *rollout.Endpoint) {
-		ep.Policy.RetainCapacityPercent = 50
-		ep.Policy.HealthyTimeout = rollout.Duration(2 * time.Second)
-	})
+	t.Parallel()
+	h := live(t, func(ep *rollout.Endpoint) { ep.Policy.RetainCapacityPercent = 50 })
 	h.release("v2")
 	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
 	v1 := h.groups()["v1"][0]
@@ -254,6 +266,7 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 	// v1's remaining instance fails its checks: scaled back up, v1 has one
 	// healthy target of the two it needs, so no traffic may return to it.
 	h.stopInstances(v1)
+	h.healthyTimeout(2 * time.Second)
 	h.calls.Reset()
 	h.release("v1")
 	h.eventually(30*time.Second, "the return to v1 to fail", func() bool {
@@ -272,6 +285,7 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 }
 
 func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
 		func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx"} })
 	h.alarm("web-5xx", cwtypes.StateValueOk)
@@ -294,8 +308,10 @@ func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
 }
 
 func TestAlarmAlreadyInAlarmIsReportedAndBlocksOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
 	for _, block := range []bool{false, true} {
 		t.Run(map[bool]string{false: "reported", true: "blocking"}[block], func(t *testing.T) {
+			t.Parallel()
 			h := live(t, func(ep *rollout.Endpoint) {
 				ep.Policy.Alarms = []string{"web-5xx"}
 				ep.Policy.BlockOnAlarm = block
@@ -322,7 +338,10 @@ func TestAlarmAlreadyInAlarmIsReportedAndBlocksOnlyWhenAsked(t *testing.T) {
 }
 
 func TestMetricCheckFailingAtTheEndOfAStepRollsBack(t *testing.T) {
-	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(2 * time.Second)}, rollout.Step{Weight: 100}),
+	t.Parallel()
+	// The step's metrics must be put before its pause ends: 5 s leaves room
+	// for a moto that other tests keep busy.
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(5 * time.Second)}, rollout.Step{Weight: 100}),
 		func(ep *rollout.Endpoint) {
 			ep.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MinRequests: 10}
 		})
@@ -338,6 +357,7 @@ func TestMetricCheckFailingAtTheEndOfAStepRollsBack(t *testing.T) {
 }
 
 func TestMetricCheckPassingLetsTheRolloutGoOn(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(2 * time.Second)}, rollout.Step{Weight: 100}),
 		func(ep *rollout.Endpoint) {
 			ep.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MaxRatioToStable: 3, MinRequests: 10}
@@ -350,6 +370,7 @@ func TestMetricCheckPassingLetsTheRolloutGoOn(t *testing.T) {
 }
 
 func TestSupersedeReturnsTheCanaryThenRollsTheNewVersion(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
 	stop := h.watchWeights()
 	h.release("v2")
@@ -368,6 +389,7 @@ func TestSupersedeReturnsTheCanaryThenRollsTheNewVersion(t *testing.T) {
 }
 
 func TestPreviewReleaseGetsOnlyThePreviewRouteAndIsReusedByProduction(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
 		func(ep *rollout.Endpoint) {
 			ep.Traffic.PreviewHost = "preview.web.example.com"
@@ -422,6 +444,7 @@ func (f *flakyRouter) SetWeights(ctx context.Context, ep rollout.Endpoint, track
 }
 
 func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {
+	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
 	router := &flakyRouter{}
 	h.wrap = router.wrap
@@ -441,6 +464,7 @@ func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {
 }
 
 func TestAlarmDuringBakeRollsBack(t *testing.T) {
+	t.Parallel()
 	h := live(t, func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-latency"} })
 	h.update(func(ep *rollout.Endpoint) { ep.Policy.BakeTime = rollout.Duration(time.Minute) })
 	h.alarm("web-latency", cwtypes.StateValueOk)
@@ -453,6 +477,7 @@ func TestAlarmDuringBakeRollsBack(t *testing.T) {
 }
 
 func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, nil)
 	out, err := h.elb.CreateListener(h.ctx, &elb.CreateListenerInput{
 		LoadBalancerArn: &h.net.LoadBalancerARN, Protocol: elbtypes.ProtocolEnumHttp, Port: awssdk.Int32(8080),

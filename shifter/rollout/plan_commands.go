@@ -1,0 +1,94 @@
+package rollout
+
+import "time"
+
+// applyCommands is rule 12: what people ask of the production rollout.
+func (p *planner) applyCommands() {
+	for _, c := range p.in.Commands {
+		if c.Seq <= p.st.CommandSeq {
+			continue
+		}
+		p.st.CommandSeq = c.Seq
+		if why := p.command(c); why != "" {
+			p.commandIgnored(c, why)
+		}
+	}
+}
+
+// command applies one command and returns why it was ignored, or "".
+func (p *planner) command(c Command) string {
+	r := p.st.Production.Rollout
+	switch c.Kind {
+	case CommandPromote:
+		if !r.Active() || (r.Phase != PhaseShifting && r.Phase != PhasePaused) {
+			return ignoredNotShifting
+		}
+		r.Promote = true
+		if !r.PausedAt.IsZero() {
+			p.resume(Production, r, c.Actor)
+		}
+	case CommandPause:
+		if !r.Active() {
+			return ignoredNotInFlight
+		}
+		r.PausedAt, r.PausedUntil = p.now, time.Time{}
+		if c.For > 0 {
+			r.PausedUntil = p.now.Add(c.For.D())
+		}
+		p.paused(r, c)
+	case CommandResume:
+		if !r.Active() || r.PausedAt.IsZero() {
+			return ignoredNotPaused
+		}
+		p.resume(Production, r, c.Actor)
+	case CommandAbort:
+		if !r.Active() {
+			return ignoredNotInFlight
+		}
+		p.end(Production, r, PhaseAborted, CauseOperator, byOperator("aborted", c))
+	case CommandRollback:
+		return p.rollbackCommand(c)
+	}
+	return ""
+}
+
+// rollbackCommand ends the rollout in flight, or returns to a hot version:
+// the one named, or the most recently replaced.
+func (p *planner) rollbackCommand(c Command) string {
+	t := &p.st.Production
+	if r := t.Rollout; r.Active() && r.Kind == KindDeploy {
+		p.end(Production, r, PhaseRolledBack, CauseOperator, byOperator("rolled back", c))
+		if stable := p.st.Environment(t.Stable); c.To == "" || (stable != nil && stable.Version == c.To) {
+			return ""
+		}
+	}
+	var target *Environment
+	for i := range p.st.Environments {
+		e := &p.st.Environments[i]
+		if p.isHot(e) && (c.To == "" || e.Version == c.To) && (target == nil || e.HotUntil.After(target.HotUntil)) {
+			target = e
+		}
+	}
+	if target == nil {
+		if c.To != "" {
+			return ignoredNotHot(c.To)
+		}
+		return ignoredNoHot
+	}
+	key := Key{Version: target.Version, TemplateHash: target.TemplateHash}
+	if d := p.in.Production; d != nil {
+		key.Retry = d.Key.Retry
+		t.Held = &Hold{Key: d.Key, Phase: PhaseRolledBack, Reason: byOperator("rolled back to version "+target.Version, c)}
+	}
+	p.startRollback(target.ID, key, byOperator("rolled back", c))
+	return ""
+}
+
+// resume lifts a person's pause; the frozen timers go on where they were.
+func (p *planner) resume(track Track, r *Rollout, actor string) {
+	if !r.Since.IsZero() {
+		r.Since = r.Since.Add(p.now.Sub(r.PausedAt))
+	}
+	r.PausedAt, r.PausedUntil = time.Time{}, time.Time{}
+	p.resumed(track, r, actor)
+}

@@ -1,0 +1,244 @@
+package rollout
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// The planner's words: every event it records and every reason it gives (a
+// rollout's and a hold's Reason, an ignored command's why), in one file so
+// that their wording is reviewed together. The architecture guide lists the
+// event types; people read these messages in the CLI, the UI and plan
+// warnings, and scripts read the details.
+
+// event records a decision; details are key, value pairs.
+func (p *planner) event(track Track, version, typ, message string, details ...string) {
+	e := Event{
+		Endpoint: p.in.Endpoint.Name,
+		Time:     p.now,
+		Actor:    ActorShifter,
+		Type:     typ,
+		Track:    track,
+		Version:  version,
+		Message:  message,
+	}
+	if len(details) > 0 {
+		e.Details = make(map[string]string, len(details)/2)
+		for i := 0; i+1 < len(details); i += 2 {
+			e.Details[details[i]] = details[i+1]
+		}
+	}
+	p.events = append(p.events, e)
+}
+
+// Rollouts.
+
+func (p *planner) rolloutStarted(track Track, r *Rollout) {
+	p.event(track, r.Key.Version, EventRolloutStarted, fmt.Sprintf("rollout %d of version %s started", r.ID, r.Key.Version),
+		"rollout", strconv.Itoa(r.ID), "from", p.versionOf(r.From))
+}
+
+func (p *planner) rollbackStarted(r *Rollout) {
+	p.event(Production, r.Key.Version, EventRolloutStarted, fmt.Sprintf("rollback to version %s started: %s", r.Key.Version, r.Reason),
+		"rollout", strconv.Itoa(r.ID), "kind", string(KindRollback), "from", p.versionOf(r.From))
+}
+
+func (p *planner) canaryWaiting(track Track, r *Rollout, weight int) {
+	p.event(track, r.Key.Version, EventRolloutPaused, fmt.Sprintf("canary at %d%%: waiting for a promote", weight), "weight", strconv.Itoa(weight))
+}
+
+func (p *planner) stepApplied(track Track, r *Rollout, weight int) {
+	p.event(track, r.Key.Version, EventStepApplied, fmt.Sprintf("step %d/%d: %d%% of traffic on version %s, verified", r.Step+1, len(r.Steps), weight, r.Key.Version),
+		"step", strconv.Itoa(r.Step+1), "weight", strconv.Itoa(weight))
+}
+
+func (p *planner) previewRouted(r *Rollout) {
+	p.event(Preview, r.Key.Version, EventPreviewRouted, fmt.Sprintf("preview route sends 100%% to version %s", r.Key.Version))
+}
+
+func (p *planner) baking(track Track, r *Rollout) {
+	p.event(track, r.Key.Version, EventRolloutBaking, fmt.Sprintf("100%% of traffic on version %s, verified; baking for %s", r.Key.Version, p.in.Endpoint.Policy.BakeTime),
+		"step", strconv.Itoa(r.Step+1), "weight", "100")
+}
+
+func (p *planner) completed(track Track, r *Rollout, e *Environment) {
+	p.event(track, r.Key.Version, EventRolloutComplete, fmt.Sprintf("version %s is live on %s", e.Version, track),
+		"rollout", strconv.Itoa(r.ID), "kind", string(r.Kind))
+}
+
+// ended records a rollout that ended badly, by its phase and reason; details
+// add to the rollout, reason and cause.
+func (p *planner) ended(track Track, r *Rollout, cause string, details ...string) {
+	types := map[Phase]string{PhaseAborted: EventRolloutAborted, PhaseRolledBack: EventRolloutRolledBack, PhaseFailed: EventRolloutFailed}
+	p.event(track, r.Key.Version, types[r.Phase], fmt.Sprintf("rollout %d of version %s %s: %s", r.ID, r.Key.Version, r.Phase, r.Reason),
+		append([]string{"rollout", strconv.Itoa(r.ID), "reason", r.Reason, "cause", cause}, details...)...)
+}
+
+func (p *planner) paused(r *Rollout, c Command) {
+	p.event(Production, r.Key.Version, EventRolloutPaused, byOperator("rollout paused", c), "actor", c.Actor)
+}
+
+func (p *planner) resumed(track Track, r *Rollout, actor string) {
+	p.event(track, r.Key.Version, EventRolloutResumed, "rollout resumed by "+actor, "actor", actor)
+}
+
+func (p *planner) commandIgnored(c Command, why string) {
+	p.event(Production, "", EventCommand, fmt.Sprintf("%s by %s ignored: %s", c.Kind, c.Actor, why), "command", string(c.Kind), "actor", c.Actor)
+}
+
+// Alarms and metrics that do not roll back.
+
+func (p *planner) alarmAtStart(track Track, r *Rollout, name string) {
+	p.event(track, r.Key.Version, EventAlarmReported, fmt.Sprintf("alarm %s was already in ALARM when the rollout started", name), "alarm", name)
+}
+
+func (p *planner) alarmNotActedOn(track Track, r *Rollout, name string) {
+	why := "auto_rollback is off"
+	if r.From == "" {
+		why = "there is no previous version to return to"
+	}
+	p.event(track, r.Key.Version, EventAlarmReported, fmt.Sprintf("alarm %s entered ALARM; not rolling back: %s", name, why), "alarm", name)
+}
+
+func (p *planner) metricNotActedOn(track Track, r *Rollout, verdict string) {
+	p.event(track, r.Key.Version, EventAlarmReported, "metric check failed; not rolling back: auto_rollback is off: "+verdict)
+}
+
+// Routes.
+
+func (p *planner) driftRepaired(track Track, live, want map[string]int) {
+	p.event(track, "", EventDriftRepaired, fmt.Sprintf("%s rule was changed outside the shifter (%s); restoring %s", track, formatWeights(live), formatWeights(want)))
+}
+
+func formatWeights(w map[string]int) string {
+	keys := sortedKeys(w)
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += " "
+		}
+		s += k + "=" + strconv.Itoa(w[k])
+	}
+	if s == "" {
+		return "no rule"
+	}
+	return s
+}
+
+// Environments.
+
+func (p *planner) environmentCreating(track Track, e *Environment) {
+	p.event(track, e.Version, EventEnvironmentCreating, fmt.Sprintf("creating environment %s for version %s (image %s, %d instances)", e.ID, e.Version, e.Image, e.Capacity),
+		"environment", e.ID, "template_hash", e.TemplateHash)
+}
+
+func (p *planner) environmentHealthy(e *Environment, o EnvObservation) {
+	p.event("", e.Version, EventEnvironmentHealthy, fmt.Sprintf("environment %s of version %s is healthy (%d in service, %d healthy targets)", e.ID, e.Version, o.InService, o.Healthy),
+		"environment", e.ID)
+}
+
+// environmentMissing says what becomes of an environment whose resources
+// vanished: what follows the message says so.
+func (p *planner) environmentMissing(e *Environment, recreating bool) {
+	what := "it is no longer a rollback target"
+	if recreating {
+		what = "recreating it"
+	}
+	p.event("", e.Version, EventEnvironmentMissing, fmt.Sprintf("environment %s of version %s is missing in AWS; %s", e.ID, e.Version, what), "environment", e.ID)
+}
+
+func (p *planner) environmentScaled(e *Environment, capacity int) {
+	p.event("", e.Version, EventEnvironmentScaled, fmt.Sprintf("environment %s of version %s scaled from %d to %d instances", e.ID, e.Version, e.Capacity, capacity),
+		"environment", e.ID, "capacity", strconv.Itoa(capacity))
+}
+
+func (p *planner) environmentCold(e *Environment) {
+	p.event("", e.Version, EventEnvironmentCold, fmt.Sprintf("version %s is no longer a rollback target: %d newer versions are hot (policy.max_hot_versions)", e.Version, p.in.Endpoint.Policy.HotVersions()),
+		"environment", e.ID)
+}
+
+func (p *planner) environmentDeleting(e *Environment) {
+	p.event("", e.Version, EventEnvironmentDeleting, fmt.Sprintf("environment %s of version %s is no longer needed (%s); deleting it", e.ID, e.Version, p.whyUnneeded(e)),
+		"environment", e.ID)
+}
+
+func (p *planner) environmentDeleted(e *Environment) {
+	p.event("", e.Version, EventEnvironmentDeleted, fmt.Sprintf("environment %s of version %s deleted", e.ID, e.Version), "environment", e.ID)
+}
+
+func (p *planner) whyUnneeded(e *Environment) string {
+	switch {
+	case p.in.Endpoint.Deleting:
+		return reasonEndpointDeleted
+	case e.HeldFull:
+		return "rollback window ended"
+	case e.Status == EnvProvisioning:
+		return "its rollout ended before it was healthy"
+	}
+	return "its rollout did not complete"
+}
+
+// Reasons: why a rollout waits or ended, kept in its Reason and its hold's.
+
+const reasonEndpointDeleted = "endpoint deleted"
+
+func reasonHot(version string) string {
+	return fmt.Sprintf("version %s is still hot: traffic returns to it in one step", version)
+}
+
+func reasonBlocked(alarm string) string { return fmt.Sprintf("blocked: alarm %s is in ALARM", alarm) }
+
+func reasonUnhealthy(e *Environment, timeout Duration) string {
+	return fmt.Sprintf("environment %s of version %s was not healthy within %s: %s", e.ID, e.Version, timeout, e.Health.Why(e.Capacity))
+}
+
+func reasonSuperseded(next string) string { return fmt.Sprintf("superseded by version %s", next) }
+
+func reasonReverted(stable string) string {
+	return fmt.Sprintf("reverted to stable version %s", stable)
+}
+
+func reasonAlarm(name string) string { return fmt.Sprintf("alarm %s entered ALARM", name) }
+
+func reasonMetric(verdict string) string { return "metric check failed: " + verdict }
+
+// byOperator says what a person's command did, by whom and, when they gave
+// one, why: a reason and the message of a pause.
+func byOperator(did string, c Command) string {
+	because := did + " by " + c.Actor
+	if c.Reason != "" {
+		because += ": " + c.Reason
+	}
+	return because
+}
+
+// Why a command was ignored: nothing it could act on.
+const (
+	ignoredNotShifting = "no rollout is shifting traffic"
+	ignoredNotInFlight = "no rollout is in flight"
+	ignoredNotPaused   = "no rollout is paused"
+	ignoredNoHot       = "there is no hot previous version"
+)
+
+func ignoredNotHot(version string) string {
+	return fmt.Sprintf("version %s has no hot environment", version)
+}
+
+// Metric verdicts: why a step's metrics fail the policy's checks.
+
+func verdictRate(rate, limit float64) string {
+	return fmt.Sprintf("5xx rate %.2f%% is above %.2f%%", rate, limit)
+}
+
+func verdictLatency(latency time.Duration, limit Duration) string {
+	return fmt.Sprintf("average latency %s is above %s", latency, limit)
+}
+
+func verdictRateToStable(rate, ratio, stable float64) string {
+	return fmt.Sprintf("5xx rate %.2f%% is more than %g times the stable version's %.2f%%", rate, ratio, stable)
+}
+
+func verdictLatencyToStable(latency time.Duration, ratio float64, stable time.Duration) string {
+	return fmt.Sprintf("average latency %s is more than %g times the stable version's %s", latency, ratio, stable)
+}
