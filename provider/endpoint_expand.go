@@ -134,6 +134,7 @@ func (x *expander) policy(p policyModel) rollout.Policy {
 		MinHealthyPercent:     int(p.MinHealthyPercent.ValueInt64()),
 		Alarms:                x.strings(p.Alarms),
 		BlockOnAlarm:          p.BlockOnAlarm.ValueBool(),
+		ProceedWithoutAlarms:  p.ProceedWithoutAlarms.ValueBool(),
 		BakeTime:              x.duration(p.BakeTime),
 		RetainPrevious:        x.duration(p.RetainPrevious),
 		RetainCapacityPercent: int(p.RetainCapacityPercent.ValueInt64()),

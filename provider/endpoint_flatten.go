@@ -106,6 +106,7 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 		MinHealthyPercent:     types.Int64Value(int64(p.MinHealthyPercent)),
 		Alarms:                stringList(p.Alarms),
 		BlockOnAlarm:          types.BoolValue(p.BlockOnAlarm),
+		ProceedWithoutAlarms:  types.BoolValue(p.ProceedWithoutAlarms),
 		MetricChecks:          metricChecks,
 		BakeTime:              newDuration(p.BakeTime),
 		RetainPrevious:        newDuration(p.RetainPrevious),

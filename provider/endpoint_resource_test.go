@@ -224,7 +224,8 @@ func (s *testShifter) deleteEndpoint(name string) error {
 
 // TestAccMissingAlarmAtPlanAndLater: a policy alarm that does not exist is
 // refused at plan, on the attribute; one deleted after the apply is a
-// condition of the endpoint, in its status and a warning in the next plan.
+// condition of the endpoint that holds its next rollout, in its status and a
+// warning in the next plan.
 func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
@@ -233,8 +234,8 @@ func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 	withAlarm := strings.Replace(endpointConfig(name, s.net, oneStep, noRollbackWindow),
 		`bake_time       = "0s"`, fmt.Sprintf(`bake_time       = "0s"
     alarms          = [%q]`, alarm), 1)
-	config := func(version string) string {
-		return providerConfig(s.url) + withAlarm + releaseConfig(version, waitComplete, 0)
+	config := func(version, waitFor string) string {
+		return providerConfig(s.url) + withAlarm + releaseConfig(version, waitFor, 0)
 	}
 	var cw *cloudwatch.Client
 	resource.ParallelTest(t, resource.TestCase{
@@ -242,12 +243,12 @@ func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 		CheckDestroy:             s.checkDestroyed(name),
 		Steps: []resource.TestStep{
 			{
-				Config:      config("v1"),
+				Config:      config("v1", waitComplete),
 				ExpectError: looseRegexp(fmt.Sprintf(`The shifter refused policy.alarms[0]: alarm %q does not exist in the endpoint's account and region`, alarm)),
 			},
 			{
 				PreConfig: func() { cw = awstest.PutAlarm(t, s.aws, alarm) },
-				Config:    config("v1"),
+				Config:    config("v1", waitComplete),
 			},
 			{
 				PreConfig: func() {
@@ -255,14 +256,15 @@ func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				// The rollout of v2 reads the alarms, and finds it gone.
-				Config: config("v2"),
+				// The rollout of v2 reads the alarms, finds it gone, and
+				// holds before its bake ends.
+				Config: config("v2", waitHealthy),
 			},
 			{
 				PreConfig: s.warnings.reset,
-				Config:    config("v2"),
+				Config:    config("v2", waitHealthy),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					s.warnings.expectWarning(regexp.MustCompile(`ionroller endpoint "` + name + `": alarm_missing: alarm ` + alarm + ` does not exist`)),
+					s.warnings.expectWarning(regexp.MustCompile(`ionroller endpoint "` + name + `": alarm_missing \(blocking: its rollouts hold\): alarm ` + alarm + ` does not exist`)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					// First by type; an environment going away may add a
@@ -270,9 +272,11 @@ func TestAccMissingAlarmAtPlanAndLater(t *testing.T) {
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("conditions"), knownvalue.ListPartial(map[int]knownvalue.Check{
 						0: knownvalue.ObjectPartial(map[string]knownvalue.Check{
 							"type":     knownvalue.StringExact("alarm_missing"),
-							"blocking": knownvalue.Bool(false),
+							"blocking": knownvalue.Bool(true),
 						}),
 					})),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("rollout").AtMapKey("holding"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^holding at 100%: alarm `+alarm+` does not exist`))),
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("observed_at"), knownvalue.NotNull()),
 				},
 			},

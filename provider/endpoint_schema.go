@@ -100,6 +100,7 @@ type (
 		MinHealthyPercent     types.Int64   `tfsdk:"min_healthy_percent"`
 		Alarms                types.List    `tfsdk:"alarms"`
 		BlockOnAlarm          types.Bool    `tfsdk:"block_on_alarm"`
+		ProceedWithoutAlarms  types.Bool    `tfsdk:"proceed_without_alarms"`
 		MetricChecks          types.Object  `tfsdk:"metric_checks"`
 		BakeTime              durationValue `tfsdk:"bake_time"`
 		RetainPrevious        durationValue `tfsdk:"retain_previous"`
@@ -491,6 +492,14 @@ func policyAttribute(ctx context.Context, def rollout.Policy, diags *diag.Diagno
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(def.BlockOnAlarm),
+			},
+			"proceed_without_alarms": schema.BoolAttribute{
+				MarkdownDescription: fmt.Sprintf("Whether a rollout goes on while an alarm of `alarms` does not exist (default `%t`). By default it holds before its next step "+
+					"(or the end of its bake) until the alarm exists: an alarm that is not there can roll nothing back. Either way the endpoint shows an `alarm_missing` condition.",
+					def.ProceedWithoutAlarms),
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(def.ProceedWithoutAlarms),
 			},
 			"metric_checks": metricChecksAttribute(),
 			"bake_time":     durationAttribute("How long the new version holds 100%, still watched, before the rollout is complete", def.BakeTime, 0, rollout.MaxWait),

@@ -77,7 +77,11 @@ func missingAlarms(in rollout.Input, v view) *rollout.Condition {
 	if len(missing) > 1 {
 		what = "alarms " + strings.Join(missing, ", ") + " do not exist"
 	}
-	return &rollout.Condition{Type: rollout.AlarmMissing, Names: missing, Message: what + ": automatic rollback cannot see what it watches"}
+	c := &rollout.Condition{Type: rollout.AlarmMissing, Names: missing, Message: what + ": automatic rollback cannot see what it watches"}
+	if !in.Endpoint.Policy.ProceedWithoutAlarms {
+		c.Blocking = true // the planner holds rollouts before their next step
+	}
+	return c
 }
 
 // unobserved records why a pass could not observe AWS (err) as a condition,

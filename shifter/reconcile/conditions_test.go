@@ -31,6 +31,7 @@ func (h *harness) condition(t rollout.ConditionType) *rollout.Condition {
 // replica reports itself degraded; when AWS answers again the condition ends
 // and the rollout goes on.
 func TestABrownoutHoldsTheRolloutAndSaysSo(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) {
 		ep.Template.DesiredCapacity = 1
 		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(time.Second)}, {Weight: 100}}
@@ -95,6 +96,7 @@ func TestABrownoutHoldsTheRolloutAndSaysSo(t *testing.T) {
 // and the shifter builds nothing for a new release; deleting the endpoint
 // then completes, since the route went with the listener.
 func TestAMissingListenerBlocksTheEndpointAndDeleteCompletes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, time.Minute)
@@ -127,17 +129,20 @@ func TestAMissingListenerBlocksTheEndpointAndDeleteCompletes(t *testing.T) {
 }
 
 // TestAMissingAlarmIsACondition: a policy alarm that does not exist cannot
-// roll anything back, so the endpoint says so while a rollout could use it.
+// roll anything back, so the endpoint says so, and a rollout holds before it
+// goes on until the alarm exists (a first release, with nothing to return
+// to, does not).
 func TestAMissingAlarmIsACondition(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) {
 		ep.Template.DesiredCapacity = 1
-		ep.Policy.Alarms = []string{"no-such-alarm"}
+		ep.Policy.Alarms = []string{"web-5xx"}
 	})
 	h.release("v1")
 	h.eventually(30*time.Second, "the alarm_missing condition", func() bool { return h.condition(rollout.AlarmMissing) != nil })
 	c := h.condition(rollout.AlarmMissing)
-	if !slices.Equal(c.Names, []string{"no-such-alarm"}) || !strings.Contains(c.Message, "no-such-alarm does not exist") {
-		t.Errorf("condition %+v does not name the alarm", c)
+	if !slices.Equal(c.Names, []string{"web-5xx"}) || !strings.Contains(c.Message, "web-5xx does not exist") || !c.Blocking {
+		t.Errorf("condition %+v does not name the alarm, or does not block", c)
 	}
 	h.waitPhase("v1", rollout.PhaseComplete, time.Minute)
 	// Alarms are not read between rollouts: the finding stands.
@@ -145,10 +150,21 @@ func TestAMissingAlarmIsACondition(t *testing.T) {
 	if h.condition(rollout.AlarmMissing) == nil {
 		t.Error("the alarm_missing condition ended, though the alarm still does not exist")
 	}
-	h.update(func(ep *rollout.Endpoint) { ep.Policy.Alarms = nil })
-	h.eventually(30*time.Second, "the condition to end with the alarm out of the policy", func() bool {
-		return h.condition(rollout.AlarmMissing) == nil
+
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseBaking, time.Minute)
+	h.eventually(10*resync, "the rollout to say it holds", func() bool {
+		r := rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Rollout
+		return strings.HasPrefix(r.Holding, "holding at 100%: alarm web-5xx does not exist")
 	})
+	if r := h.state().Production.Rollout; r.Phase != rollout.PhaseBaking {
+		t.Errorf("v2 %s with its alarm missing, want it held baking", r.Phase)
+	}
+	awstest.PutAlarm(t, h.cfg, "web-5xx")
+	h.waitPhase("v2", rollout.PhaseComplete, time.Minute)
+	if h.condition(rollout.AlarmMissing) != nil {
+		t.Error("alarm_missing still, though the alarm exists")
+	}
 	types := map[string]int{}
 	for _, e := range append(h.events(rollout.EventConditionStarted), h.events(rollout.EventConditionEnded)...) {
 		types[e.Type+" "+e.Details["condition"]]++
@@ -177,6 +193,7 @@ func (s failingWrites) PutState(ctx context.Context, st rollout.State, expect in
 // refuses writes (the endpoint's state cannot carry it), and stops saying so
 // once a write succeeds.
 func TestAStoreThatRefusesWritesIsDegraded(t *testing.T) {
+	t.Parallel()
 	var failing atomic.Bool
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
 	h.wrapStore = func(s store.Store) store.Store { return failingWrites{Store: s, failing: &failing} }

@@ -521,6 +521,7 @@ func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing
 // built a first release's environment and decided to attach it, before the
 // rule was written. The next one attaches it, and the release goes live.
 func TestARestartBetweenCreateAndAttachStillAttaches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
 	router := &flakyRouter{}
 	router.failures.Store(1 << 20)

@@ -103,7 +103,11 @@ type Policy struct {
 	Alarms []string `json:"alarms,omitempty"`
 	// BlockOnAlarm makes an alarm already in ALARM when a rollout starts
 	// block it; by default it is reported so a fix can still be deployed.
-	BlockOnAlarm bool          `json:"block_on_alarm"`
+	BlockOnAlarm bool `json:"block_on_alarm"`
+	// ProceedWithoutAlarms lets a rollout go on while a policy alarm does
+	// not exist; by default it holds before its next step, since an alarm
+	// that is not there can roll nothing back.
+	ProceedWithoutAlarms bool          `json:"proceed_without_alarms,omitempty"`
 	MetricChecks *MetricChecks `json:"metric_checks,omitempty"`
 	// BakeTime is how long the new version holds 100%, still watched,
 	// before the rollout is complete.

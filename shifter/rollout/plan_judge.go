@@ -45,10 +45,30 @@ func (p *planner) alarming() []string {
 	return names
 }
 
+// missingAlarms returns the policy's alarms that a read of them did not
+// find: they do not exist.
+func (p *planner) missingAlarms() []string {
+	if p.in.Observed.Alarms == nil {
+		return nil // not read in this pass
+	}
+	var names []string
+	for _, name := range p.in.Endpoint.Policy.Alarms {
+		if _, ok := p.in.Observed.Alarms[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // judge runs the policy's metric checks over the step that is ending (rules
 // 7, 9 and 10). It returns true when the rollout may go on; false when it
-// must wait for the metrics (Decision.Measure) or was rolled back.
+// must wait for the metrics (Decision.Measure) or for a missing alarm, or
+// was rolled back.
 func (p *planner) judge(track Track, r *Rollout) bool {
+	if track == Production && r.From != "" && !p.in.Endpoint.Policy.ProceedWithoutAlarms && len(p.missingAlarms()) > 0 {
+		p.poll() // rule 10 cannot watch what is not there: hold until it is
+		return false
+	}
 	mc := p.in.Endpoint.Policy.MetricChecks
 	if track != Production || mc == nil || r.From == "" || !p.now.After(r.Since) {
 		return true // nothing to judge, or an empty window (a bake of 0s)

@@ -201,6 +201,34 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
+			name: "rule 10: a policy alarm that does not exist holds the rollout at the end of its step",
+			given: func(in *Input) {
+				withCanary(in, 1, in.Now.Add(-time.Minute))
+				in.Endpoint.Policy.Alarms = []string{"web-5xx", "web-latency"}
+				in.Observed.Alarms = map[string]string{"web-5xx": "OK"}
+			},
+			then: func(t *testing.T, d Decision) {
+				if len(d.Actions) != 0 {
+					t.Errorf("actions %v, want none: the step must not go on", d.Actions)
+				}
+				if r := d.State.Production.Rollout; r.Step != 1 || r.Phase != PhaseShifting {
+					t.Errorf("rollout at step %d %s, want step 1 shifting", r.Step, r.Phase)
+				}
+			},
+		},
+		{
+			name: "rule 10: with proceed_without_alarms a missing alarm does not hold the rollout",
+			given: func(in *Input) {
+				withCanary(in, 1, in.Now.Add(-time.Minute))
+				in.Endpoint.Policy.Alarms = []string{"web-5xx", "web-latency"}
+				in.Endpoint.Policy.ProceedWithoutAlarms = true
+				in.Observed.Alarms = map[string]string{"web-5xx": "OK"}
+			},
+			then: func(t *testing.T, d Decision) {
+				wantWrite(t, d, Production, map[string]int{"e1": 0, "e2": 100}) // the next step; e1 stays attached, hot
+			},
+		},
+		{
 			name: "rule 10: a metric check failing at the end of a step returns 100% to stable in one write",
 			given: func(in *Input) {
 				withCanary(in, 1, in.Now.Add(-time.Minute))

@@ -58,6 +58,7 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	cw := awstest.PutAlarm(t, awsCfg, "web-5xx")
 	web := testEndpoint(net, "web", 10)
 	web.Policy.Alarms = []string{"web-5xx"}
+	web.Policy.ProceedWithoutAlarms = true // the rollout the page follows goes on
 	for _, ep := range []rollout.Endpoint{web, testEndpoint(net, "checkout", 20)} {
 		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
