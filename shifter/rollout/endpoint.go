@@ -108,7 +108,7 @@ type Policy struct {
 	// not exist; by default it holds before its next step, since an alarm
 	// that is not there can roll nothing back.
 	ProceedWithoutAlarms bool          `json:"proceed_without_alarms,omitempty"`
-	MetricChecks *MetricChecks `json:"metric_checks,omitempty"`
+	MetricChecks         *MetricChecks `json:"metric_checks,omitempty"`
 	// BakeTime is how long the new version holds 100%, still watched,
 	// before the rollout is complete.
 	BakeTime Duration `json:"bake_time"`
