@@ -94,6 +94,12 @@ func (p *planner) writeRoute(track Track) {
 		p.poll()
 		return
 	}
+	if t.Route.Verified {
+		// The rule is not what was verified (rule 13): nothing on it is
+		// verified again until it is restored, which may wait for health.
+		p.driftRepaired(track, o.Weights, t.Route.Weights)
+		t.Route.Verified = false
+	}
 	gated := true
 	for _, id := range sortedKeys(t.Route.Weights) {
 		if t.Route.Weights[id] <= o.Weights[id] {
@@ -104,15 +110,39 @@ func (p *planner) writeRoute(track Track) {
 		}
 	}
 	if !gated {
+		p.attachUngated(track, o, t.Route.Weights)
 		p.poll()
 		return
 	}
-	if t.Route.Verified {
-		p.driftRepaired(track, o.Weights, t.Route.Weights)
-		t.Route.Verified = false
-	}
 	p.act(Action{Kind: ActionSetWeights, Track: track, Weights: t.Route.Weights})
 	p.poll()
+}
+
+// attachUngated writes the route as read with every environment of want that
+// it lacks added at weight 0, when some of them exist: traffic stays where
+// it is, and what must be healthy before it takes traffic is health-checked
+// by the load balancer meanwhile (invariant 8). That is how a stable
+// environment rebuilt after its resources were lost gets back on a route
+// that lost its rule too.
+func (p *planner) attachUngated(track Track, o RouteObservation, want map[string]int) {
+	w := make(map[string]int, len(want))
+	sum := 0
+	for id, weight := range o.Weights {
+		if p.st.Environment(id) == nil {
+			return // a target that is none of the endpoint's: drift to restore whole
+		}
+		w[id] = weight
+		sum += weight
+	}
+	added := false
+	for id := range want {
+		if _, ok := w[id]; !ok && p.in.Observed.Environments[id].Exists {
+			w[id], added = 0, true
+		}
+	}
+	if added && (sum == 0 || sum == 100) { // invariant 1 holds for what is written
+		p.act(Action{Kind: ActionSetWeights, Track: track, Weights: w})
+	}
 }
 
 // gate reports whether e may take traffic: healthy at its capacity as read

@@ -344,6 +344,22 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
+			name: "rule 13: a stable environment rebuilt after its rule was lost too is attached at weight 0 until healthy, unverified",
+			given: func(in *Input) {
+				e := in.State.Environment("e1")
+				e.Status = EnvProvisioning // recreated after it went missing
+				in.Observed.Environments["e1"] = EnvObservation{Exists: true, Capacity: 2, InService: 2}
+				in.Observed.Routes[Production] = RouteObservation{} // the rule is gone
+			},
+			then: func(t *testing.T, d Decision) {
+				wantWrite(t, d, Production, map[string]int{"e1": 0})
+				wantEvent(t, d, EventDriftRepaired)
+				if d.State.Production.Route.Verified {
+					t.Error("the route is still verified, though its rule is gone")
+				}
+			},
+		},
+		{
 			name: "first release: a healthy environment goes straight to 100%",
 			given: func(in *Input) {
 				withCanary(in, 0, in.Now)

@@ -259,10 +259,11 @@ func fullEndpoint(name string) rollout.Endpoint {
 				{Weight: 50, Pause: rollout.DurationPtr(90 * time.Second)},
 				{Weight: 100, Pause: rollout.DurationPtr(time.Millisecond)},
 			},
-			HealthyTimeout:    rollout.Duration(10 * time.Minute),
-			MinHealthyPercent: 75,
-			Alarms:            []string{"web-5xx", "web-latency"},
-			BlockOnAlarm:      true,
+			HealthyTimeout:       rollout.Duration(10 * time.Minute),
+			MinHealthyPercent:    75,
+			Alarms:               []string{"web-5xx", "web-latency"},
+			BlockOnAlarm:         true,
+			ProceedWithoutAlarms: true,
 			MetricChecks: &rollout.MetricChecks{
 				Max5xxPercent:    1.5,
 				MaxLatency:       rollout.Duration(250 * time.Millisecond),
@@ -396,8 +397,12 @@ func fullState(endpoint string) rollout.State {
 		NextEnvironment: 3,
 		NextRollout:     3,
 		CommandSeq:      4,
-		Revision:        7,
-		UpdatedAt:       at(-5),
+		Conditions: rollout.Conditions{{Type: rollout.AlarmMissing, Since: at(-6), Message: "alarm web-5xx does not exist",
+			Names: []string{"web-5xx"}, Blocking: true}},
+		ObservedAt: at(-5),
+		StaleAt:    at(-4),
+		Revision:   7,
+		UpdatedAt:  at(-5),
 	}
 }
 
