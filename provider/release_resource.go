@@ -469,15 +469,22 @@ func (r *releaseResource) settle(ctx context.Context, m *releaseResourceModel, v
 			r.endedDetail(ctx, view))
 	case errors.Is(err, context.DeadlineExceeded):
 		diags.AddError(fmt.Sprintf("Timed out waiting for %s", object), fmt.Sprintf(
-			"Release %s was not %s after %s: its state is %q with %d%% of the traffic. The shifter keeps rolling it out; "+
-				"raise the resource's timeouts or set wait_for = %q to return sooner.",
-			rel.Version, waitFor, timeout, view.Status.State, view.Status.TrafficPercent, waitNone))
+			"Release %s was not %s after %s: its state was %q with %d%% of the traffic when the shifter last answered (%s). %s\n\n"+
+				"Raise the resource's timeouts, or set wait_for = %q to return sooner.",
+			rel.Version, waitFor, timeout, view.Status.State, view.Status.TrafficPercent, err, r.followHint(rel), waitNone))
 	case err != nil:
-		diags.AddError(fmt.Sprintf("Error waiting for %s", object), err.Error())
+		diags.AddError(fmt.Sprintf("Error waiting for %s", object), fmt.Sprintf("%s\n\n%s", err, r.followHint(rel)))
 	default:
 		tflog.Info(ctx, "release reached what the apply waits for", map[string]any{"wait_for": waitFor, "state": view.Status.State})
 	}
 	return diags
+}
+
+// followHint says that a release whose wait gave up is still rolled out,
+// and where to follow it.
+func (r *releaseResource) followHint(rel rollout.Release) string {
+	return fmt.Sprintf("The release is declared and the shifter goes on rolling it out: follow it with `shifter watch %s` "+
+		"(or at %s).", rel.Endpoint, r.client.ReleaseURL(rel.Endpoint, rel.Track))
 }
 
 // errRolloutEnded stops a wait whose rollout was rolled back, aborted or

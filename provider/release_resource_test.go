@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"sync"
@@ -216,4 +217,85 @@ func TestHeldWarning(t *testing.T) {
 			t.Errorf("heldWarning(%s) = %q, %q, %t; want %q, %q", tc.state.State, summary, detail, held, tc.summary, tc.want)
 		}
 	}
+}
+
+// TestAccReleaseWaitRidesOutAShifterRestart: the shifter stops and starts
+// again, on the same address and store, while an apply waits for a rollout;
+// the apply succeeds once the rollout completes. The rollout waits at its
+// canary step for a promote, so the apply cannot finish before the restart.
+func TestAccReleaseWaitRidesOutAShifterRestart(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	config := func(version string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + fmt.Sprintf(`
+resource "ionroller_release" "test" {
+  endpoint = ionroller_endpoint.test.name
+  version  = %q
+  wait_for = "complete"
+  timeouts {
+    update = "2m"
+  }
+}
+`, version)
+	}
+	restarted := make(chan error, 1)
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1")},
+			{
+				PreConfig: func() { go func() { restarted <- s.restartAtCanary(t, name) }() },
+				Config:    config("v2"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_release.test", tfjsonpath.New("state"), knownvalue.StringExact("complete")),
+				},
+				Check: func(st *terraform.State) error {
+					if err := <-restarted; err != nil {
+						return err
+					}
+					return s.checkWeights(map[string]int{"v2": 100})(st)
+				},
+			},
+		},
+	})
+}
+
+// restartAtCanary restarts the shifter once v2 waits at its canary step.
+// While the shifter is down its address closes every connection until the
+// waiting provider has tried it; once it is up again v2 is promoted.
+func (s *testShifter) restartAtCanary(t *testing.T, endpoint string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		v, err := s.client.GetRelease(ctx, endpoint, rollout.Production)
+		if err == nil && v.Release.Version == "v2" && v.Status.State == string(rollout.PhasePaused) {
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("v2 never waited at its canary step: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	err := s.restart(t, func(addr string) error {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("hold the shifter's address: %w", err)
+		}
+		defer l.Close()
+		if err := l.(*net.TCPListener).SetDeadline(time.Now().Add(time.Minute)); err != nil {
+			return err
+		}
+		conn, err := l.Accept()
+		if err != nil {
+			return fmt.Errorf("the waiting apply never tried the shifter while it was down: %w", err)
+		}
+		return conn.Close()
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.client.Act(ctx, endpoint, rollout.Command{Kind: rollout.CommandPromote})
+	return err
 }
