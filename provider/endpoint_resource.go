@@ -22,6 +22,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*endpointResource)(nil)
 	_ resource.ResourceWithImportState    = (*endpointResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*endpointResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*endpointResource)(nil)
 )
 
 // NewEndpointResource returns the ionroller_endpoint resource.
@@ -236,6 +237,49 @@ func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.Vali
 		return
 	}
 	resp.Diagnostics.Append(validateEndpointConfig(ctx, config.endpointModel)...)
+}
+
+// ModifyPlan refuses, while planning, a spec the shifter would refuse: the
+// whole of rollout's validation, and whether the releases declared on the
+// endpoint can run on it. A spec with values known only after apply is
+// checked by the shifter then.
+func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan endpointResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
+		return
+	}
+	ep, diags := expandEndpoint(ctx, plan.endpointModel)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := ep.Validate()
+	if err == nil && r.client != nil {
+		err = r.validateReleases(ctx, ep)
+	}
+	addRuleError(&resp.Diagnostics, "Invalid Endpoint", err)
+}
+
+// validateReleases checks ep against the releases declared on it in the
+// shifter. An endpoint the shifter does not have yet has none.
+func (r *endpointResource) validateReleases(ctx context.Context, ep rollout.Endpoint) error {
+	var releases []rollout.Release
+	for _, track := range rollout.Tracks {
+		v, err := r.client.GetRelease(ctx, ep.Name, track)
+		switch {
+		case isNotFound(err):
+			continue
+		case err != nil:
+			tflog.Warn(ctx, "releases not read; the shifter checks them at apply", map[string]any{"error": err.Error()})
+			return nil
+		}
+		releases = append(releases, v.Release)
+	}
+	return ep.ValidateReleases(releases)
 }
 
 // endpointObject names an endpoint in diagnostics.

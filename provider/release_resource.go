@@ -129,11 +129,13 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{imageDefault{}},
 			},
 			"env": schema.MapAttribute{
-				MarkdownDescription: "Environment variables of this release, added to the endpoint's `template.env`. Changing them rolls out a new environment.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Computed:            true,
-				Default:             mapdefault.StaticValue(emptyMap()),
+				MarkdownDescription: "Environment variables of this release, added to the endpoint's `template.env` (a name may not be one of its " +
+					"`template.secrets`). Changing them rolls out a new environment. With the template they must fit EC2's user data; the plan checks " +
+					"both against the endpoint as the shifter has it.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Computed:    true,
+				Default:     mapdefault.StaticValue(emptyMap()),
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(stringvalidator.RegexMatches(rollout.EnvNamePattern, "must be an environment variable name")),
 					mapvalidator.ValueStringsAre(stringvalidator.RegexMatches(noNUL, "must not contain a NUL character")),
@@ -327,14 +329,43 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for"), waitHealthy)...)
 }
 
-// ModifyPlan warns when the plan keeps a release that the shifter rolled
-// back, aborted or failed: applying it does not roll it out again.
+// ModifyPlan refuses, while planning, a release the shifter would refuse
+// on its endpoint as the shifter has it (one planned in the same run is
+// checked by the shifter at apply). It warns when the plan keeps a release
+// that the shifter rolled back, aborted or failed: applying it does not
+// roll it out again.
 func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan, state releaseResourceModel
+	var plan releaseResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.client != nil && allKnown(ctx, plan.Endpoint, plan.Track, plan.Version, plan.Env) {
+		rel, diags := expandRelease(ctx, plan, req.Config)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+		switch {
+		case err == nil:
+			if err := rel.ValidateOn(ep.Endpoint); err != nil {
+				addRuleError(&resp.Diagnostics, "Invalid Release", rollout.Invalid(rollout.ErrorField(err),
+					"%s (endpoint %s as the shifter has it now: if this run changes it so that the release fits, apply that change first, with -target)",
+					apiMessage(err), rel.Endpoint))
+			}
+		case !isNotFound(err):
+			tflog.Warn(ctx, "endpoint not read; the shifter checks the release at apply", map[string]any{"error": err.Error()})
+		}
+	}
+
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var state releaseResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || declarationChanged(plan, state) {
 		return
