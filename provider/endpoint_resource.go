@@ -267,6 +267,8 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 // validateReleases checks ep against the releases declared on it in the
 // shifter. An endpoint the shifter does not have yet has none.
 func (r *endpointResource) validateReleases(ctx context.Context, ep rollout.Endpoint) error {
+	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
+	defer cancel()
 	var releases []rollout.Release
 	for _, track := range rollout.Tracks {
 		v, err := r.client.GetRelease(ctx, ep.Name, track)

@@ -349,7 +349,9 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+		lookup, cancel := context.WithTimeout(ctx, planLookupTimeout)
+		defer cancel()
+		ep, err := r.client.GetEndpoint(lookup, rel.Endpoint)
 		switch {
 		case err == nil:
 			if err := rel.ValidateOn(ep.Endpoint); err != nil {

@@ -30,11 +30,17 @@ import (
 // both ways: rendered as HCL to `terraform plan`, and as JSON to the API.
 
 // ruleCase breaks one rule. field is the API's field and the attribute the
-// plan names.
+// plan names; plan, when set, is what the plan says (naming field).
 type ruleCase struct {
-	name, field string
-	endpoint    func(*rollout.Endpoint)
-	release     func(*ruleRelease)
+	name, field, plan string
+	endpoint          func(*rollout.Endpoint)
+	release           func(*ruleRelease)
+}
+
+// says sets what the plan says.
+func (c ruleCase) says(plan string) ruleCase {
+	c.plan = plan
+	return c
 }
 
 // ruleRelease is a release as the configuration declares it: imageSet says
@@ -78,20 +84,20 @@ func ruleCases() []ruleCase {
 		ep("empty executable", "template.command[0]", func(e *rollout.Endpoint) { e.Template.Command = []string{""} }),
 
 		// The endpoint.
-		ep("name", "name", func(e *rollout.Endpoint) { e.Name = "Web_1" }),
-		ep("team", "team", func(e *rollout.Endpoint) { e.Team = "Web Team" }),
+		ep("name", "name", func(e *rollout.Endpoint) { e.Name = "Web_1" }).says("Attribute name must be 2 to 40 lowercase letters"),
+		ep("team", "team", func(e *rollout.Endpoint) { e.Team = "Web Team" }).says("Attribute team must be lowercase letters"),
 		ep("region", "placement.region", func(e *rollout.Endpoint) { e.Placement.Region = "mars" }),
-		ep("role ARN", "placement.role_arn", func(e *rollout.Endpoint) { e.Placement.RoleARN = "arn:aws:iam::123:user/me" }),
-		ep("external ID without role", "placement.external_id", func(e *rollout.Endpoint) { e.Placement.ExternalID = "x" }),
-		ep("listener ARN", "traffic.listener_arn", func(e *rollout.Endpoint) { e.Traffic.ListenerARN = "arn:aws:elb:listener" }),
-		ep("priority", "traffic.priority", func(e *rollout.Endpoint) { e.Traffic.Priority = rollout.MaxPriority + 1 }),
+		ep("role ARN", "placement.role_arn", func(e *rollout.Endpoint) { e.Placement.RoleARN = "arn:aws:iam::123:user/me" }).says("Attribute placement.role_arn must be an IAM role ARN"),
+		ep("external ID without role", "placement.external_id", func(e *rollout.Endpoint) { e.Placement.ExternalID = "x" }).says(`Attribute "placement.role_arn" must be specified when "placement.external_id" is specified`),
+		ep("listener ARN", "traffic.listener_arn", func(e *rollout.Endpoint) { e.Traffic.ListenerARN = "arn:aws:elb:listener" }).says("Attribute traffic.listener_arn must be an Application Load Balancer listener ARN"),
+		ep("priority", "traffic.priority", func(e *rollout.Endpoint) { e.Traffic.Priority = rollout.MaxPriority + 1 }).says("Attribute traffic.priority value must be between 1 and 50000, got: 50001"),
 		ep("too many conditions", "traffic.hosts", func(e *rollout.Endpoint) {
 			e.Traffic.Hosts = []string{"a.example.com", "b.example.com", "c.example.com"}
 			e.Traffic.Paths = []string{"/a", "/b", "/c"}
-		}),
+		}).says("Attribute traffic.hosts and traffic.paths together may have at most 5 values"),
 		ep("host", "traffic.hosts[0]", func(e *rollout.Endpoint) { e.Traffic.Hosts = []string{"bad host"} }),
 		ep("path", "traffic.paths[0]", func(e *rollout.Endpoint) { e.Traffic.Paths = []string{"no-slash"} }),
-		ep("preview priority without a route", "traffic.preview_priority", func(e *rollout.Endpoint) { e.Traffic.PreviewPriority = 11 }),
+		ep("preview priority without a route", "traffic.preview_priority", func(e *rollout.Endpoint) { e.Traffic.PreviewPriority = 11 }).says("Attribute traffic.preview_priority is set but neither preview_host nor preview_listener_arn is"),
 		ep("preview host", "traffic.preview_host", func(e *rollout.Endpoint) {
 			e.Traffic.PreviewHost, e.Traffic.PreviewPriority = "bad host", 11
 		}),
@@ -100,53 +106,67 @@ func ruleCases() []ruleCase {
 		}),
 		ep("backend", "template.backend", func(e *rollout.Endpoint) { e.Template.Backend = "lambda" }),
 		ep("repository", "template.repository", func(e *rollout.Endpoint) { e.Template.Repository = "Registry/App" }),
-		ep("container port", "template.container_port", func(e *rollout.Endpoint) { e.Template.ContainerPort = 0 }),
-		ep("env name", `template.env["MY-VAR"]`, func(e *rollout.Endpoint) { e.Template.Env["MY-VAR"] = "x" }),
-		ep("secret ARN", `template.secrets["DB_PASSWORD"]`, func(e *rollout.Endpoint) { e.Template.Secrets["DB_PASSWORD"] = "arn:aws:s3:::bucket/key" }),
-		ep("secret also in env", `template.secrets["PORT"]`, func(e *rollout.Endpoint) { e.Template.Secrets["PORT"] = ruleSecretARN }),
+		ep("container port", "template.container_port", func(e *rollout.Endpoint) { e.Template.ContainerPort = 0 }).says("Attribute template.container_port value must be between 1 and 65535, got: 0"),
+		ep("env name", `template.env["MY-VAR"]`, func(e *rollout.Endpoint) { e.Template.Env["MY-VAR"] = "x" }).says(`Attribute template.env["MY-VAR"] must be an environment variable name`),
+		ep("secret ARN", `template.secrets["DB_PASSWORD"]`, func(e *rollout.Endpoint) { e.Template.Secrets["DB_PASSWORD"] = "arn:aws:s3:::bucket/key" }).says(`Attribute template.secrets["DB_PASSWORD"] must be the ARN of an SSM parameter or a Secrets Manager secret`),
+		ep("secret also in env", `template.secrets["PORT"]`, func(e *rollout.Endpoint) { e.Template.Secrets["PORT"] = ruleSecretARN }).says(`Attribute template.secrets["PORT"] "PORT" is also set in template.env`),
 		ep("instance type", "template.instance_type", func(e *rollout.Endpoint) { e.Template.InstanceType = "huge" }),
-		ep("AMI", "template.ami", func(e *rollout.Endpoint) { e.Template.AMI = "ami-xyz" }),
+		ep("AMI", "template.ami", func(e *rollout.Endpoint) { e.Template.AMI = "ami-xyz" }).says("Attribute template.ami must be an AMI ID"),
 		ep("min size", "template.min_size", func(e *rollout.Endpoint) { e.Template.MinSize = -1 }),
 		ep("max size", "template.max_size", func(e *rollout.Endpoint) { e.Template.MaxSize = rollout.MaxGroupSize + 1 }),
-		ep("min above max", "template.min_size", func(e *rollout.Endpoint) { e.Template.MinSize = 3 }),
-		ep("desired above max", "template.desired_capacity", func(e *rollout.Endpoint) { e.Template.DesiredCapacity = 3 }),
+		ep("min above max", "template.min_size", func(e *rollout.Endpoint) { e.Template.MinSize = 3 }).says("Attribute template.min_size must not exceed template.max_size (2); got 3"),
+		ep("desired above max", "template.desired_capacity", func(e *rollout.Endpoint) { e.Template.DesiredCapacity = 3 }).says("Attribute template.desired_capacity must be at least 1 and between min_size (1) and max_size (2); got 3"),
 		ep("no subnet", "template.subnets", func(e *rollout.Endpoint) { e.Template.Subnets = []string{} }),
-		ep("subnet", "template.subnets[0]", func(e *rollout.Endpoint) { e.Template.Subnets = []string{"subnet-1"} }),
+		ep("subnet", "template.subnets[0]", func(e *rollout.Endpoint) { e.Template.Subnets = []string{"subnet-1"} }).says("Attribute template.subnets[0] must be a subnet ID"),
+		ep("security group", "template.security_groups[0]", func(e *rollout.Endpoint) { e.Template.SecurityGroups = []string{"default"} }).
+			says("Attribute template.security_groups[0] must be a security group ID"),
+		ep("subnet listed twice", "template.subnets[1]", func(e *rollout.Endpoint) { e.Template.Subnets = []string{e.Template.Subnets[0], e.Template.Subnets[0]} }),
 		ep("security group listed twice", "template.security_groups[1]", func(e *rollout.Endpoint) {
 			e.Template.SecurityGroups = append(e.Template.SecurityGroups, e.Template.SecurityGroups[0])
 		}),
 		ep("instance profile", "template.instance_profile", func(e *rollout.Endpoint) { e.Template.InstanceProfile = "bad profile" }),
 		ep("health check path", "template.health_check.path", func(e *rollout.Endpoint) { e.Template.HealthCheck.Path = "health" }),
-		ep("health check interval", "template.health_check.interval", func(e *rollout.Endpoint) { e.Template.HealthCheck.Interval = d("1s") }),
+		ep("health check interval", "template.health_check.interval", func(e *rollout.Endpoint) { e.Template.HealthCheck.Interval = d("1s") }).says("Attribute template.health_check.interval must be between 5s and 5m0s; got 1s"),
 		ep("health check timeout", "template.health_check.timeout", func(e *rollout.Endpoint) { e.Template.HealthCheck.Timeout = d("3m") }),
 		ep("health check timeout not below interval", "template.health_check.timeout", func(e *rollout.Endpoint) {
 			e.Template.HealthCheck.Timeout = d("20s")
-		}),
+		}).says("Attribute template.health_check.timeout must be shorter than the interval (15s); got 20s"),
 		ep("healthy threshold", "template.health_check.healthy_threshold", func(e *rollout.Endpoint) { e.Template.HealthCheck.HealthyThreshold = 1 }),
 		ep("unhealthy threshold", "template.health_check.unhealthy_threshold", func(e *rollout.Endpoint) {
 			e.Template.HealthCheck.UnhealthyThreshold = rollout.MaxHealthThreshold + 1
 		}),
 		ep("deregistration delay", "template.deregistration_delay", func(e *rollout.Endpoint) { e.Template.DeregistrationDelay = d("2h") }),
-		ep("no steps", "policy.steps", func(e *rollout.Endpoint) { e.Policy.Steps = []rollout.Step{} }),
-		ep("step weight", "policy.steps[0].weight", func(e *rollout.Endpoint) { e.Policy.Steps = []rollout.Step{{Weight: 0}, {Weight: 100}} }),
+		ep("no steps", "policy.steps", func(e *rollout.Endpoint) { e.Policy.Steps = []rollout.Step{} }).says("Attribute policy.steps must have between 1 and 20 steps; got 0"),
+		ep("step weight", "policy.steps[0].weight", func(e *rollout.Endpoint) { e.Policy.Steps = []rollout.Step{{Weight: 0}, {Weight: 100}} }).says("Attribute policy.steps[0].weight value must be between 1 and 100, got: 0"),
 		ep("weights not rising", "policy.steps[1].weight", func(e *rollout.Endpoint) {
 			e.Policy.Steps = []rollout.Step{{Weight: 50}, {Weight: 10}, {Weight: 100}}
-		}),
-		ep("last step not 100", "policy.steps[0].weight", func(e *rollout.Endpoint) { e.Policy.Steps = []rollout.Step{{Weight: 50}} }),
+		}).says("Attribute policy.steps[1].weight must be greater than the previous step's weight (50); got 10"),
+		ep("last step not 100", "policy.steps[1].weight", func(e *rollout.Endpoint) {
+			e.Policy.Steps = []rollout.Step{{Weight: 10}, {Weight: 50}}
+		}).says("Attribute policy.steps[1].weight the last step must send 100% of traffic; got 50"),
+		ep("negative pause", "policy.steps[0].pause", func(e *rollout.Endpoint) {
+			pause := d("-5m")
+			e.Policy.Steps = []rollout.Step{{Weight: 10, Pause: &pause}, {Weight: 100}}
+		}).says(`Attribute policy.steps[0].pause value "-5m0s" is negative`),
+		ep("preview priority of the route's", "traffic.preview_priority", func(e *rollout.Endpoint) {
+			e.Traffic.PreviewHost, e.Traffic.PreviewPriority = "preview.example.com", e.Traffic.Priority
+		}).says("Attribute traffic.preview_priority must differ from traffic.priority on the same listener"),
+		ep("preview host without priority", "traffic.preview_priority", func(e *rollout.Endpoint) { e.Traffic.PreviewHost = "preview.example.com" }).
+			says(`Attribute "traffic.preview_priority" must be specified when "traffic.preview_host" is specified`),
 		ep("step pause", "policy.steps[0].pause", func(e *rollout.Endpoint) {
 			pause := d("200h")
 			e.Policy.Steps = []rollout.Step{{Weight: 10, Pause: &pause}, {Weight: 100}}
 		}),
-		ep("healthy timeout", "policy.healthy_timeout", func(e *rollout.Endpoint) { e.Policy.HealthyTimeout = 0 }),
-		ep("min healthy percent", "policy.min_healthy_percent", func(e *rollout.Endpoint) { e.Policy.MinHealthyPercent = 0 }),
-		ep("alarm listed twice", "policy.alarms[1]", func(e *rollout.Endpoint) { e.Policy.Alarms = []string{"web-5xx", "web-5xx"} }),
+		ep("healthy timeout", "policy.healthy_timeout", func(e *rollout.Endpoint) { e.Policy.HealthyTimeout = 0 }).says("Attribute policy.healthy_timeout must be between 1s and 24h0m0s; got 0s"),
+		ep("min healthy percent", "policy.min_healthy_percent", func(e *rollout.Endpoint) { e.Policy.MinHealthyPercent = 0 }).says("Attribute policy.min_healthy_percent value must be between 1 and 100, got: 0"),
+		ep("alarm listed twice", "policy.alarms[1]", func(e *rollout.Endpoint) { e.Policy.Alarms = []string{"web-5xx", "web-5xx"} }).says(`Attribute policy.alarms[1] "web-5xx" is listed twice`),
 		ep("alarm name", "policy.alarms[0]", func(e *rollout.Endpoint) { e.Policy.Alarms = []string{"web\t5xx"} }),
 		ep("too many alarms", "policy.alarms", func(e *rollout.Endpoint) {
 			for i := range rollout.MaxAlarms + 1 {
 				e.Policy.Alarms = append(e.Policy.Alarms, fmt.Sprintf("alarm-%d", i))
 			}
 		}),
-		ep("bake time", "policy.bake_time", func(e *rollout.Endpoint) { e.Policy.BakeTime = d("200h") }),
+		ep("bake time", "policy.bake_time", func(e *rollout.Endpoint) { e.Policy.BakeTime = d("200h") }).says("Attribute policy.bake_time must be between 0s and 168h0m0s; got 200h"),
 		ep("retain previous", "policy.retain_previous", func(e *rollout.Endpoint) { e.Policy.RetainPrevious = d("800h") }),
 		ep("retain capacity", "policy.retain_capacity_percent", func(e *rollout.Endpoint) { e.Policy.RetainCapacityPercent = 101 }),
 		ep("hot versions", "policy.max_hot_versions", func(e *rollout.Endpoint) { e.Policy.MaxHotVersions = new(rollout.MaxHotVersions + 1) }),
@@ -158,22 +178,22 @@ func ruleCases() []ruleCase {
 		}),
 		ep("ratio to stable", "policy.metric_checks.max_ratio_to_stable", func(e *rollout.Endpoint) {
 			e.Policy.MetricChecks = &rollout.MetricChecks{MaxRatioToStable: 0.5}
-		}),
+		}).says("Attribute policy.metric_checks.max_ratio_to_stable must be at least 1 (or 0 to disable); got 0.5"),
 		ep("min requests", "policy.metric_checks.min_requests", func(e *rollout.Endpoint) {
 			e.Policy.MetricChecks = &rollout.MetricChecks{MinRequests: -1}
 		}),
-		ep("webhook URL", "notifications.webhook_url", func(e *rollout.Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }),
+		ep("webhook URL", "notifications.webhook_url", func(e *rollout.Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }).says("Attribute notifications.webhook_url must be an http or https URL"),
 		ep("SNS topic", "notifications.sns_topic_arn", func(e *rollout.Endpoint) {
 			e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q"
-		}),
+		}).says("Attribute notifications.sns_topic_arn must be an SNS topic ARN"),
 
 		// The release.
 		rel("endpoint name", "endpoint", func(r *ruleRelease) { r.Endpoint = "Web_1" }),
-		rel("track", "track", func(r *ruleRelease) { r.Track = "staging" }),
-		rel("version", "version", func(r *ruleRelease) { r.Version = "-v1" }),
-		rel("image", "image", func(r *ruleRelease) { r.Image, r.imageSet = "Registry/App:1", true }),
-		rel("retry", "retry", func(r *ruleRelease) { r.Retry = -1 }),
-		rel("release env name", `env["1ST"]`, func(r *ruleRelease) { r.Env["1ST"] = "x" }),
+		rel("track", "track", func(r *ruleRelease) { r.Track = "staging" }).says(`Attribute track value must be one of: ["production" "preview"], got: "staging"`),
+		rel("version", "version", func(r *ruleRelease) { r.Version = "-v1" }).says("Attribute version must be 1 to 64 letters"),
+		rel("image", "image", func(r *ruleRelease) { r.Image, r.imageSet = "Registry/App:1", true }).says("Attribute image must be a Docker image reference"),
+		rel("retry", "retry", func(r *ruleRelease) { r.Retry = -1 }).says("Attribute retry value must be at least 0, got: -1"),
+		rel("release env name", `env["1ST"]`, func(r *ruleRelease) { r.Env["1ST"] = "x" }).says(`Attribute env["1ST"] must be an environment variable name`),
 	}
 }
 
@@ -236,13 +256,16 @@ func TestAccSharedRules(t *testing.T) {
 		},
 	}}
 	for _, c := range cases {
-		steps = append(steps, resource.TestStep{
-			Config:   config(c),
-			PlanOnly: true,
-			// The attribute as a framework validator prints it, bare or
-			// quoted.
-			ExpectError: regexp.MustCompile(`(Attribute |")` + regexp.QuoteMeta(c.field) + `"?\s`),
-		})
+		// The attribute as a framework validator prints it, bare or
+		// quoted.
+		want := regexp.MustCompile(`(Attribute |")` + regexp.QuoteMeta(c.field) + `"?\s`)
+		if c.plan != "" {
+			if !want.MatchString(c.plan + " ") {
+				t.Fatalf("%s: %q does not name %s", c.name, c.plan, c.field)
+			}
+			want = looseRegexp(c.plan)
+		}
+		steps = append(steps, resource.TestStep{Config: config(c), PlanOnly: true, ExpectError: want})
 	}
 	// The destroy that ends the test runs with the last configuration.
 	steps = append(steps, resource.TestStep{Config: config(ruleCase{}), PlanOnly: true})

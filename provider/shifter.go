@@ -160,6 +160,12 @@ const (
 	longestPoll = 2 * time.Second
 )
 
+// planLookupTimeout bounds what a plan reads of another object to check a
+// resource against it (a release against its endpoint): a shifter that
+// does not answer at once is not waited for, since it checks the same when
+// the change is applied.
+const planLookupTimeout = 2 * time.Second
+
 // poll calls check until it reports done or fails, or ctx ends. A shifter
 // that does not answer (restarting) is waited for: its error ends the wait
 // only with ctx, and is then part of it.
