@@ -208,7 +208,8 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("%w (tried %d times)", err, attempt)
 		}
 		var u *unavailableError
-		resent = resent || (errors.As(err, &u) && u.sent && r.method != http.MethodGet)
+		write := r.method == http.MethodPut || r.method == http.MethodDelete
+		resent = resent || (write && errors.As(err, &u) && u.sent)
 		c.logger.Warn("shifter unavailable; trying again", "method", r.method, "path", strings.Join(r.path, "/"),
 			"attempt", attempt, "backoff", d, "error", err)
 		if wait.Sleep(ctx, d) != nil {

@@ -153,3 +153,31 @@ func (w signalWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestAWriteAnsweredByNobodyIsNotAppliedTwice: the shifter applies a PUT
+// whose answer a proxy loses (a 503 instead). Sent again with the revision
+// it expects, the write is refused as a conflict that says so: the endpoint
+// changed once.
+func TestAWriteAnsweredByNobodyIsNotAppliedTwice(t *testing.T) {
+	var lost atomic.Bool
+	sh, srv := startShifter(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && lost.CompareAndSwap(false, true) {
+				h.ServeHTTP(httptest.NewRecorder(), r)
+				http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	c := newClient(t, srv.URL, client.WithToken(adminToken))
+
+	_, err := c.PutEndpoint(t.Context(), testEndpoint(), rollout.RevisionNew)
+	wantError(t, err, rollout.ECONFLICT, "")
+	if !strings.Contains(err.Error(), "may have been applied") {
+		t.Errorf("conflict %q does not say the first attempt may have been applied", err)
+	}
+	if ep, err := sh.store.GetEndpoint(t.Context(), "web"); err != nil || ep.Revision != 1 {
+		t.Fatalf("stored endpoint at revision %d (%v), want created once", ep.Revision, err)
+	}
+}
