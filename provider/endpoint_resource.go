@@ -241,8 +241,8 @@ func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.Vali
 
 // ModifyPlan refuses, while planning, a spec the shifter would refuse: the
 // whole of rollout's validation, and whether the releases declared on the
-// endpoint can run on it. A spec with values known only after apply is
-// checked by the shifter then.
+// endpoint can run on it. Only a spec the apply writes is checked, and one
+// with values known only after apply is checked by the shifter then.
 func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -254,6 +254,15 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	ep, diags := expandEndpoint(ctx, plan.endpointModel)
 	resp.Diagnostics.Append(diags...)
+	if !req.State.Raw.IsNull() {
+		var state endpointResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		have, diags := expandEndpoint(ctx, state.endpointModel)
+		resp.Diagnostics.Append(diags...)
+		if reflect.DeepEqual(ep, have) {
+			return // nothing is written, so nothing can be refused
+		}
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}

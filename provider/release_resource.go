@@ -329,51 +329,56 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for"), waitHealthy)...)
 }
 
-// ModifyPlan refuses, while planning, a release the shifter would refuse
-// on its endpoint as the shifter has it (one planned in the same run is
-// checked by the shifter at apply). It warns when the plan keeps a release
-// that the shifter rolled back, aborted or failed: applying it does not
-// roll it out again.
+// ModifyPlan refuses, while planning, a release the apply would declare
+// and the shifter would refuse on its endpoint as the shifter has it (an
+// endpoint planned in the same run is checked by the shifter at apply). It
+// warns when the plan keeps a release that the shifter rolled back, aborted
+// or failed: applying it does not roll it out again.
 func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan releaseResourceModel
+	var plan, state releaseResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
+	created := req.State.Raw.IsNull()
+	if !created {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
-	if r.client != nil && allKnown(ctx, plan.Endpoint, plan.Track, plan.Version, plan.Env) {
-		rel, diags := expandRelease(ctx, plan, req.Config)
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		lookup, cancel := context.WithTimeout(ctx, planLookupTimeout)
-		defer cancel()
-		ep, err := r.client.GetEndpoint(lookup, rel.Endpoint)
-		switch {
-		case err == nil:
-			if err := rel.ValidateOn(ep.Endpoint); err != nil {
-				addRuleError(&resp.Diagnostics, "Invalid Release", rollout.Invalid(rollout.ErrorField(err),
-					"%s (endpoint %s as the shifter has it now: if this run changes it so that the release fits, apply that change first, with -target)",
-					apiMessage(err), rel.Endpoint))
-			}
-		case !isNotFound(err):
-			tflog.Warn(ctx, "endpoint not read; the shifter checks the release at apply", map[string]any{"error": err.Error()})
+	switch {
+	case resp.Diagnostics.HasError():
+	case created || declarationChanged(plan, state):
+		r.checkOnEndpoint(ctx, plan, req.Config, &resp.Diagnostics)
+	default:
+		if summary, detail, held := heldWarning(state); held {
+			resp.Diagnostics.AddAttributeWarning(path.Root("version"), summary, detail)
 		}
 	}
+}
 
-	if req.State.Raw.IsNull() {
+// checkOnEndpoint reports what of the planned release cannot run on its
+// endpoint as the shifter has it. An endpoint the shifter does not have yet,
+// or does not show at once, is left to the shifter's check at apply.
+func (r *releaseResource) checkOnEndpoint(ctx context.Context, plan releaseResourceModel, config tfsdk.Config, diags *diag.Diagnostics) {
+	if r.client == nil || !allKnown(ctx, plan.Endpoint, plan.Track, plan.Version, plan.Env) {
 		return
 	}
-	var state releaseResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || declarationChanged(plan, state) {
+	rel, d := expandRelease(ctx, plan, config)
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
-	if summary, detail, held := heldWarning(state); held {
-		resp.Diagnostics.AddAttributeWarning(path.Root("version"), summary, detail)
+	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
+	defer cancel()
+	ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+	switch {
+	case err == nil:
+		if err := rel.ValidateOn(ep.Endpoint); err != nil {
+			addRuleError(diags, "Invalid Release", rollout.Invalid(rollout.ErrorField(err),
+				"%s (endpoint %s as the shifter has it now: if this run changes it so that the release fits, apply that change first, with -target)",
+				apiMessage(err), rel.Endpoint))
+		}
+	case !isNotFound(err):
+		tflog.Warn(ctx, "endpoint not read; the shifter checks the release at apply", map[string]any{"error": err.Error()})
 	}
 }
 
