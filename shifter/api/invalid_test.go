@@ -80,8 +80,20 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 		{
 			name: "duration in words", method: "PUT", path: "/v1/endpoints/web",
 			body:    func(t *testing.T) any { return spec(t, func(m map[string]any) { step(m, 0)["pause"] = "5 minutes" }) },
-			field:   "policy.steps.pause",
+			field:   "policy.steps[0].pause",
 			message: `a duration such as "30s", "5m" or "1h"; got "5 minutes"`,
+		},
+		{
+			name: "duration in words on a later step", method: "PUT", path: "/v1/endpoints/web",
+			body:  func(t *testing.T) any { return spec(t, func(m map[string]any) { step(m, 1)["pause"] = "ten minutes" }) },
+			field: "policy.steps[1].pause",
+		},
+		{
+			name: "number among hosts", method: "PUT", path: "/v1/endpoints/web",
+			body: func(t *testing.T) any {
+				return spec(t, func(m map[string]any) { sub(m, "traffic")["hosts"] = []any{"a.example.com", 7} })
+			},
+			field: "traffic.hosts[1]",
 		},
 		{
 			name: "unknown field", method: "PUT", path: "/v1/endpoints/web",
