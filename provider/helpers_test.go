@@ -93,13 +93,19 @@ func (s *testShifter) restart(t testing.TB, whileDown func(addr string) error) e
 	if err := s.close(); err != nil {
 		return fmt.Errorf("stop the shifter: %w", err)
 	}
-	addr := strings.TrimPrefix(s.url, "http://")
-	if err := whileDown(addr); err != nil {
+	if err := whileDown(s.addr()); err != nil {
 		return err
 	}
-	_, s.close = daemontest.Serve(t, s.config(addr), s.aws)
+	s.start(t)
 	return nil
 }
+
+// start starts the stopped shifter again, on its address and store.
+func (s *testShifter) start(t testing.TB) {
+	_, s.close = daemontest.Serve(t, s.config(s.addr()), s.aws)
+}
+
+func (s *testShifter) addr() string { return strings.TrimPrefix(s.url, "http://") }
 
 // factories serves the provider to terraform, recording plan warnings.
 func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, error) {

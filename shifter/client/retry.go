@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -59,7 +60,10 @@ func transportError(err error) error {
 	var op *net.OpError
 	var timeout net.Error
 	switch {
-	case errors.As(err, &op) && op.Op == "dial" && errors.Is(err, syscall.ECONNREFUSED):
+	case errors.As(err, &op) && op.Op == "dial" && errors.Is(err, syscall.ECONNREFUSED),
+		// net/http's unexported error for a connection the server closed
+		// before the request was written to it.
+		strings.HasSuffix(err.Error(), "http: server closed idle connection"):
 		return &unavailableError{err: err, sent: false}
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.As(err, &timeout) && timeout.Timeout():

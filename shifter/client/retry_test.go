@@ -181,3 +181,37 @@ func TestAWriteAnsweredByNobodyIsNotAppliedTwice(t *testing.T) {
 		t.Fatalf("stored endpoint at revision %d (%v), want created once", ep.Revision, err)
 	}
 }
+
+// closeFirst closes the first n connections it accepts at once, as a
+// shifter going down does, and hands on the rest.
+type closeFirst struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *closeFirst) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || l.n.Add(-1) < 0 {
+			return c, err
+		}
+		c.Close()
+	}
+}
+
+func TestAReadRidesOutClosedConnections(t *testing.T) {
+	sh := newShifter(t)
+	srv := httptest.NewUnstartedServer(sh.server.Handler())
+	closing := &closeFirst{Listener: srv.Listener}
+	closing.n.Store(3)
+	srv.Listener = closing
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	if _, err := newClient(t, srv.URL, client.WithToken(adminToken)).ListEndpoints(t.Context(), ""); err != nil {
+		t.Fatalf("a read after three closed connections: %v", err)
+	}
+	if left := closing.n.Load(); left >= 0 {
+		t.Fatalf("%d connections were left to close: the read did not meet them", left+1)
+	}
+}
