@@ -226,18 +226,7 @@ func TestHeldWarning(t *testing.T) {
 func TestAccReleaseWaitRidesOutAShifterRestart(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
-	config := func(version string) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + fmt.Sprintf(`
-resource "ionroller_release" "test" {
-  endpoint = ionroller_endpoint.test.name
-  version  = %q
-  wait_for = "complete"
-  timeouts {
-    update = "2m"
-  }
-}
-`, version)
-	}
+	config := func(version string) string { return s.canaryConfig(name, version, "2m") }
 	restarted := make(chan error, 1)
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -268,18 +257,7 @@ resource "ionroller_release" "test" {
 func TestAccReleaseWaitThatGivesUpSaysHowToFollow(t *testing.T) {
 	s := newTestShifter(t)
 	name := randomName()
-	config := func(version string) string {
-		return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + fmt.Sprintf(`
-resource "ionroller_release" "test" {
-  endpoint = ionroller_endpoint.test.name
-  version  = %q
-  wait_for = "complete"
-  timeouts {
-    update = "5s"
-  }
-}
-`, version)
-	}
+	config := func(version string) string { return s.canaryConfig(name, version, "5s") }
 	stopped := make(chan error, 1)
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -316,6 +294,22 @@ resource "ionroller_release" "test" {
 			},
 		},
 	})
+}
+
+// canaryConfig is an endpoint whose rollouts wait at a canary step for a
+// promote, and a release of version waiting for its rollout to complete
+// for at most updateTimeout.
+func (s *testShifter) canaryConfig(name, version, updateTimeout string) string {
+	return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + fmt.Sprintf(`
+resource "ionroller_release" "test" {
+  endpoint = ionroller_endpoint.test.name
+  version  = %q
+  wait_for = "complete"
+  timeouts {
+    update = %q
+  }
+}
+`, version, updateTimeout)
 }
 
 // awaitCanary returns once v2 waits at its canary step.
