@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -249,7 +250,11 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	var plan endpointResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
+		resp.Diagnostics.Append(validateBootScript(ctx, plan.Template)...)
 		return
 	}
 	ep, diags := expandEndpoint(ctx, plan.endpointModel)
@@ -271,6 +276,29 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		err = r.validateReleases(ctx, ep)
 	}
 	addRuleError(&resp.Diagnostics, "Invalid Endpoint", err)
+}
+
+// validateBootScript checks the size of the instances' boot script once
+// what it is made of is known, however much else of the spec is not: the
+// subnets and the listener often come from resources the same run creates.
+func validateBootScript(ctx context.Context, template types.Object) diag.Diagnostics {
+	x := &expander{ctx: ctx}
+	var t templateModel
+	if !x.object(template, &t) || !allKnown(ctx, t.Repository, t.ContainerPort, t.Command, t.Args, t.Env, t.Secrets) {
+		return x.diags
+	}
+	runs := rollout.Template{
+		Repository:    t.Repository.ValueString(),
+		ContainerPort: int(t.ContainerPort.ValueInt64()),
+		Command:       x.strings(t.Command),
+		Args:          x.strings(t.Args),
+		Env:           x.stringMap(t.Env),
+		Secrets:       x.stringMap(t.Secrets),
+	}
+	if !x.diags.HasError() {
+		addRuleError(&x.diags, "Invalid Endpoint", runs.ValidateUserData())
+	}
+	return x.diags
 }
 
 // validateReleases checks ep against the releases declared on it in the

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -510,6 +512,42 @@ func (w *hclWriter) strMap(name string, m map[string]string) {
 }
 
 func hclList(v []string) string { return "[" + quoted(v) + "]" }
+
+// TestAccBootScriptCheckedWhileSubnetsAreUnknown: an env too large for EC2
+// fails the plan even when other values of the spec (the subnets, from a
+// resource the same run creates) are known only after apply.
+func TestAccBootScriptCheckedWhileSubnetsAreUnknown(t *testing.T) {
+	config := providerConfig("http://127.0.0.1:1") + fmt.Sprintf(`
+resource "terraform_data" "subnets" {
+  input = ["subnet-0123456789abcdef0"]
+}
+
+resource "ionroller_endpoint" "test" {
+  name = "web"
+  traffic = {
+    listener_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+    priority     = 10
+  }
+  template = {
+    repository     = "registry.example.com/web"
+    container_port = 8080
+    ami            = "ami-0123456789abcdef0"
+    subnets        = terraform_data.subnets.output
+    env            = { BIG = %q }
+  }
+}
+`, strings.Repeat("x", tooLarge))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"ionroller": providerserver.NewProtocol6WithError(New("test")()),
+		},
+		Steps: []resource.TestStep{{
+			Config:      config,
+			PlanOnly:    true,
+			ExpectError: looseRegexp("Attribute template.env makes the instances' boot script"),
+		}},
+	})
+}
 
 // TestEveryValidatedAttributeHasASharedRule: each attribute the provider
 // validates has a case above, so that the API is shown to refuse what the

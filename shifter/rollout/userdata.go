@@ -61,6 +61,13 @@ func (ep *Endpoint) ValidateReleases(releases []Release) error {
 	return nil
 }
 
+// ValidateUserData reports, naming template.env, a template whose boot
+// script is more than EC2 takes with its repository as the image. Each
+// release's own image and variables are measured when it is declared.
+func (t Template) ValidateUserData() error {
+	return checkUserData("template.env", "", t, t.Repository, nil)
+}
+
 // checkUserData reports, naming field, a template whose boot script with
 // image and env would be more than EC2 takes; with says what else made it.
 func checkUserData(field, with string, t Template, image string, env map[string]string) error {

@@ -225,9 +225,7 @@ func (t Template) validate() error {
 	if err := validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay); err != nil {
 		return err
 	}
-	// Each release's image and variables are measured when it is
-	// declared; the template alone is measured with its repository.
-	return checkUserData("template.env", "", t, t.Repository, nil)
+	return t.ValidateUserData()
 }
 
 func (h HealthCheck) validate() error {
