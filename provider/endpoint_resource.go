@@ -287,14 +287,7 @@ func validateBootScript(ctx context.Context, template types.Object) diag.Diagnos
 	if !x.object(template, &t) || !allKnown(ctx, t.Repository, t.ContainerPort, t.Command, t.Args, t.Env, t.Secrets) {
 		return x.diags
 	}
-	runs := rollout.Template{
-		Repository:    t.Repository.ValueString(),
-		ContainerPort: int(t.ContainerPort.ValueInt64()),
-		Command:       x.strings(t.Command),
-		Args:          x.strings(t.Args),
-		Env:           x.stringMap(t.Env),
-		Secrets:       x.stringMap(t.Secrets),
-	}
+	runs := x.container(t)
 	if !x.diags.HasError() {
 		addRuleError(&x.diags, "Invalid Endpoint", runs.ValidateUserData())
 	}
