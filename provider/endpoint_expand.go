@@ -96,24 +96,17 @@ func (x *expander) duration(v durationValue) rollout.Duration {
 }
 
 func (x *expander) template(t templateModel) rollout.Template {
-	out := rollout.Template{
-		Backend:             t.Backend.ValueString(),
-		Repository:          t.Repository.ValueString(),
-		ContainerPort:       int(t.ContainerPort.ValueInt64()),
-		Command:             x.strings(t.Command),
-		Args:                x.strings(t.Args),
-		Env:                 x.stringMap(t.Env),
-		Secrets:             x.stringMap(t.Secrets),
-		InstanceType:        t.InstanceType.ValueString(),
-		AMI:                 t.AMI.ValueString(),
-		MinSize:             int(t.MinSize.ValueInt64()),
-		MaxSize:             int(t.MaxSize.ValueInt64()),
-		DesiredCapacity:     int(t.DesiredCapacity.ValueInt64()),
-		Subnets:             x.strings(t.Subnets),
-		SecurityGroups:      x.strings(t.SecurityGroups),
-		InstanceProfile:     t.InstanceProfile.ValueString(),
-		DeregistrationDelay: x.duration(t.DeregistrationDelay),
-	}
+	out := x.container(t)
+	out.Backend = t.Backend.ValueString()
+	out.InstanceType = t.InstanceType.ValueString()
+	out.AMI = t.AMI.ValueString()
+	out.MinSize = int(t.MinSize.ValueInt64())
+	out.MaxSize = int(t.MaxSize.ValueInt64())
+	out.DesiredCapacity = int(t.DesiredCapacity.ValueInt64())
+	out.Subnets = x.strings(t.Subnets)
+	out.SecurityGroups = x.strings(t.SecurityGroups)
+	out.InstanceProfile = t.InstanceProfile.ValueString()
+	out.DeregistrationDelay = x.duration(t.DeregistrationDelay)
 	var hc healthCheckModel
 	if x.object(t.HealthCheck, &hc) {
 		out.HealthCheck = rollout.HealthCheck{
@@ -125,6 +118,19 @@ func (x *expander) template(t templateModel) rollout.Template {
 		}
 	}
 	return out
+}
+
+// container returns the part of t that says what the instances run: the
+// whole of their boot script.
+func (x *expander) container(t templateModel) rollout.Template {
+	return rollout.Template{
+		Repository:    t.Repository.ValueString(),
+		ContainerPort: int(t.ContainerPort.ValueInt64()),
+		Command:       x.strings(t.Command),
+		Args:          x.strings(t.Args),
+		Env:           x.stringMap(t.Env),
+		Secrets:       x.stringMap(t.Secrets),
+	}
 }
 
 func (x *expander) policy(p policyModel) rollout.Policy {

@@ -283,5 +283,79 @@ func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.Vali
 	resp.Diagnostics.Append(validateEndpointConfig(ctx, config.endpointModel)...)
 }
 
+// ModifyPlan refuses, while planning, a spec the shifter would refuse: the
+// whole of rollout's validation, and whether the releases declared on the
+// endpoint can run on it. Only a spec the apply writes is checked, and one
+// with values known only after apply is checked by the shifter then.
+func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan endpointResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
+		resp.Diagnostics.Append(validateBootScript(ctx, plan.Template)...)
+		return
+	}
+	ep, diags := expandEndpoint(ctx, plan.endpointModel)
+	resp.Diagnostics.Append(diags...)
+	if !req.State.Raw.IsNull() {
+		var state endpointResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		have, diags := expandEndpoint(ctx, state.endpointModel)
+		resp.Diagnostics.Append(diags...)
+		if reflect.DeepEqual(ep, have) {
+			return // nothing is written, so nothing can be refused
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := ep.Validate()
+	if err == nil && r.client != nil {
+		err = r.validateReleases(ctx, ep)
+	}
+	addRuleError(&resp.Diagnostics, "Invalid Endpoint", err)
+}
+
+// validateBootScript checks the size of the instances' boot script once
+// what it is made of is known, however much else of the spec is not: the
+// subnets and the listener often come from resources the same run creates.
+func validateBootScript(ctx context.Context, template types.Object) diag.Diagnostics {
+	x := &expander{ctx: ctx}
+	var t templateModel
+	if !x.object(template, &t) || !allKnown(ctx, t.Repository, t.ContainerPort, t.Command, t.Args, t.Env, t.Secrets) {
+		return x.diags
+	}
+	runs := x.container(t)
+	if !x.diags.HasError() {
+		addRuleError(&x.diags, "Invalid Endpoint", runs.ValidateUserData())
+	}
+	return x.diags
+}
+
+// validateReleases checks ep against the releases declared on it in the
+// shifter. An endpoint the shifter does not have yet has none.
+func (r *endpointResource) validateReleases(ctx context.Context, ep rollout.Endpoint) error {
+	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
+	defer cancel()
+	var releases []rollout.Release
+	for _, track := range rollout.Tracks {
+		v, err := r.client.GetRelease(ctx, ep.Name, track)
+		switch {
+		case isNotFound(err):
+			continue
+		case err != nil:
+			tflog.Warn(ctx, "releases not read; the shifter checks them at apply", map[string]any{"error": err.Error()})
+			return nil
+		}
+		releases = append(releases, v.Release)
+	}
+	return ep.ValidateReleases(releases)
+}
+
 // endpointObject names an endpoint in diagnostics.
 func endpointObject(name string) string { return fmt.Sprintf("endpoint %q", name) }

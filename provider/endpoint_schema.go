@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
 
 // This file is the endpoint's spec as Terraform sees it: the nested schema
@@ -338,11 +339,12 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				Default:             listdefault.StaticValue(emptyList()),
 			},
 			"env": schema.MapAttribute{
-				MarkdownDescription: "Environment variables of the container. Put secrets in `secrets`, not here.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Computed:            true,
-				Default:             mapdefault.StaticValue(emptyMap()),
+				MarkdownDescription: fmt.Sprintf("Environment variables of the container. Put secrets in `secrets`, not here. They travel in the "+
+					"instances' boot script, which with each release's `image` and `env` must fit EC2's %d bytes of user data.", userdata.MaxBytes),
+				ElementType: types.StringType,
+				Optional:    true,
+				Computed:    true,
+				Default:     mapdefault.StaticValue(emptyMap()),
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(envName),
 					mapvalidator.ValueStringsAre(stringvalidator.RegexMatches(noNUL, "must not contain a NUL character")),

@@ -41,6 +41,10 @@ type testShifter struct {
 	net    awstest.Net
 	// warnings records the warnings the provider returns from plans.
 	warnings *warningLog
+	// config is the shifter's HCL configuration for an address to listen
+	// on, close stops it: a restart needs both.
+	config func(listen string) string
+	close  func() error
 }
 
 // newTestShifter starts a shifter that acts fast (poll 50ms, resync 1s),
@@ -62,8 +66,10 @@ func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShif
 func startShifterOn(t testing.TB, awsCfg aws.Config, poll, resync string, tokens ...string) *testShifter {
 	t.Helper()
 	net := awstest.Network(t, awsCfg)
-	srv, _ := daemontest.Serve(t, fmt.Sprintf(`
-listen          = "127.0.0.1:0"
+	storePath := filepath.Join(t.TempDir(), "shifter.db")
+	config := func(listen string) string {
+		return fmt.Sprintf(`
+listen          = %q
 poll_interval   = %q
 resync_interval = %q
 store { path = %q }
@@ -71,13 +77,35 @@ auth {
   anonymous { role = "admin" }
   %s
 }
-`, poll, resync, filepath.Join(t.TempDir(), "shifter.db"), strings.Join(tokens, "\n")), awsCfg)
+`, listen, poll, resync, storePath, strings.Join(tokens, "\n"))
+	}
+	srv, closeSrv := daemontest.Serve(t, config("127.0.0.1:0"), awsCfg)
 	c, err := client.New(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testShifter{url: srv.URL(), client: c, aws: awsCfg, net: net, warnings: &warningLog{}}
+	return &testShifter{url: srv.URL(), client: c, aws: awsCfg, net: net, warnings: &warningLog{}, config: config, close: closeSrv}
 }
+
+// restart stops the shifter, calls whileDown with the address it listened
+// on, and starts it again there on the same store.
+func (s *testShifter) restart(t testing.TB, whileDown func(addr string) error) error {
+	if err := s.close(); err != nil {
+		return fmt.Errorf("stop the shifter: %w", err)
+	}
+	if err := whileDown(s.addr()); err != nil {
+		return err
+	}
+	s.start(t)
+	return nil
+}
+
+// start starts the stopped shifter again, on its address and store.
+func (s *testShifter) start(t testing.TB) {
+	_, s.close = daemontest.Serve(t, s.config(s.addr()), s.aws)
+}
+
+func (s *testShifter) addr() string { return strings.TrimPrefix(s.url, "http://") }
 
 // factories serves the provider to terraform, recording plan warnings.
 func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, error) {

@@ -129,11 +129,13 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers:       []planmodifier.String{imageDefault{}},
 			},
 			"env": schema.MapAttribute{
-				MarkdownDescription: "Environment variables of this release, added to the endpoint's `template.env`. Changing them rolls out a new environment.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Computed:            true,
-				Default:             mapdefault.StaticValue(emptyMap()),
+				MarkdownDescription: "Environment variables of this release, added to the endpoint's `template.env` (a name may not be one of its " +
+					"`template.secrets`). Changing them rolls out a new environment. With the template they must fit EC2's user data; the plan checks " +
+					"both against the endpoint as the shifter has it.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Computed:    true,
+				Default:     mapdefault.StaticValue(emptyMap()),
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(stringvalidator.RegexMatches(rollout.EnvNamePattern, "must be an environment variable name")),
 					mapvalidator.ValueStringsAre(stringvalidator.RegexMatches(noNUL, "must not contain a NUL character")),
@@ -328,20 +330,56 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for"), waitHealthy)...)
 }
 
-// ModifyPlan warns when the plan keeps a release that the shifter rolled
-// back, aborted or failed: applying it does not roll it out again.
+// ModifyPlan refuses, while planning, a release the apply would declare
+// and the shifter would refuse on its endpoint as the shifter has it (an
+// endpoint planned in the same run is checked by the shifter at apply). It
+// warns when the plan keeps a release that the shifter rolled back, aborted
+// or failed: applying it does not roll it out again.
 func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	var plan, state releaseResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || declarationChanged(plan, state) {
+	created := req.State.Raw.IsNull()
+	if !created {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	switch {
+	case resp.Diagnostics.HasError():
+	case created || declarationChanged(plan, state):
+		r.checkOnEndpoint(ctx, plan, req.Config, &resp.Diagnostics)
+	default:
+		if summary, detail, held := heldWarning(state); held {
+			resp.Diagnostics.AddAttributeWarning(path.Root("version"), summary, detail)
+		}
+	}
+}
+
+// checkOnEndpoint reports what of the planned release cannot run on its
+// endpoint as the shifter has it. An endpoint the shifter does not have yet,
+// or does not show at once, is left to the shifter's check at apply.
+func (r *releaseResource) checkOnEndpoint(ctx context.Context, plan releaseResourceModel, config tfsdk.Config, diags *diag.Diagnostics) {
+	if r.client == nil || !allKnown(ctx, plan.Endpoint, plan.Track, plan.Version, plan.Env) {
 		return
 	}
-	if summary, detail, held := heldWarning(state); held {
-		resp.Diagnostics.AddAttributeWarning(path.Root("version"), summary, detail)
+	rel, d := expandRelease(ctx, plan, config)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
+	defer cancel()
+	ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+	switch {
+	case err == nil:
+		if err := rel.ValidateOn(ep.Endpoint); err != nil {
+			addRuleError(diags, "Invalid Release", rollout.Invalid(rollout.ErrorField(err),
+				"%s (endpoint %s as the shifter has it now: if this run changes it so that the release fits, apply that change first, with -target)",
+				apiMessage(err), rel.Endpoint))
+		}
+	case !isNotFound(err):
+		tflog.Warn(ctx, "endpoint not read; the shifter checks the release at apply", map[string]any{"error": err.Error()})
 	}
 }
 
@@ -470,15 +508,22 @@ func (r *releaseResource) settle(ctx context.Context, m *releaseResourceModel, v
 			r.endedDetail(ctx, view))
 	case errors.Is(err, context.DeadlineExceeded):
 		diags.AddError(fmt.Sprintf("Timed out waiting for %s", object), fmt.Sprintf(
-			"Release %s was not %s after %s: its state is %q with %d%% of the traffic. The shifter keeps rolling it out; "+
-				"raise the resource's timeouts or set wait_for = %q to return sooner.",
-			rel.Version, waitFor, timeout, view.Status.State, view.Status.TrafficPercent, waitNone))
+			"Release %s was not %s after %s: its state was %q with %d%% of the traffic when the shifter last answered (%s). %s\n\n"+
+				"Raise the resource's timeouts, or set wait_for = %q to return sooner.",
+			rel.Version, waitFor, timeout, view.Status.State, view.Status.TrafficPercent, err, r.followHint(rel), waitNone))
 	case err != nil:
-		diags.AddError(fmt.Sprintf("Error waiting for %s", object), err.Error())
+		diags.AddError(fmt.Sprintf("Error waiting for %s", object), fmt.Sprintf("%s\n\n%s", err, r.followHint(rel)))
 	default:
 		tflog.Info(ctx, "release reached what the apply waits for", map[string]any{"wait_for": waitFor, "state": view.Status.State})
 	}
 	return diags
+}
+
+// followHint says that a release whose wait gave up is still rolled out,
+// and where to follow it.
+func (r *releaseResource) followHint(rel rollout.Release) string {
+	return fmt.Sprintf("The release is declared and the shifter goes on rolling it out: follow it with `shifter watch %s` "+
+		"(or at %s).", rel.Endpoint, r.client.ReleaseURL(rel.Endpoint, rel.Track))
 }
 
 // errRolloutEnded stops a wait whose rollout was rolled back, aborted or

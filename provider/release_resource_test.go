@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"sync"
@@ -216,4 +217,142 @@ func TestHeldWarning(t *testing.T) {
 			t.Errorf("heldWarning(%s) = %q, %q, %t; want %q, %q", tc.state.State, summary, detail, held, tc.summary, tc.want)
 		}
 	}
+}
+
+// TestAccReleaseWaitRidesOutAShifterRestart: the shifter stops and starts
+// again, on the same address and store, while an apply waits for a rollout;
+// the apply succeeds once the rollout completes. The rollout waits at its
+// canary step for a promote, so the apply cannot finish before the restart.
+func TestAccReleaseWaitRidesOutAShifterRestart(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	config := func(version string) string { return s.canaryConfig(name, version, "2m") }
+	restarted := make(chan error, 1)
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1")},
+			{
+				PreConfig: func() { go func() { restarted <- s.restartAtCanary(t, name) }() },
+				Config:    config("v2"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_release.test", tfjsonpath.New("state"), knownvalue.StringExact("complete")),
+				},
+				Check: func(st *terraform.State) error {
+					if err := <-restarted; err != nil {
+						return err
+					}
+					return s.checkWeights(map[string]int{"v2": 100})(st)
+				},
+			},
+		},
+	})
+}
+
+// TestAccReleaseWaitThatGivesUpSaysHowToFollow: the shifter stops while an
+// apply waits and is not back before the wait's timeout; the apply fails
+// saying the rollout goes on and how to follow it.
+func TestAccReleaseWaitThatGivesUpSaysHowToFollow(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	config := func(version string) string { return s.canaryConfig(name, version, "5s") }
+	stopped := make(chan error, 1)
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1")},
+			{
+				PreConfig: func() {
+					go func() {
+						if err := s.awaitCanary(name); err != nil {
+							stopped <- err
+							return
+						}
+						stopped <- s.close()
+					}()
+				},
+				Config: config("v2"),
+				ExpectError: regexp.MustCompile(`(?s)Timed out waiting for release.*shifter unavailable.*connection refused.*` + looseRegexp(
+					"The release is declared and the shifter goes on rolling it out: follow it with `shifter watch "+name+"` "+
+						"(or at "+s.url+"/v1/endpoints/"+name+"/releases/production).").String()),
+			},
+			{
+				// The shifter comes back; v2 stayed declared, in the shifter
+				// and in the state, so there is nothing to plan.
+				PreConfig: func() {
+					if err := <-stopped; err != nil {
+						t.Fatal(err)
+					}
+					s.start(t)
+				},
+				Config:   config("v2"),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// canaryConfig is an endpoint whose rollouts wait at a canary step for a
+// promote, and a release of version waiting for its rollout to complete
+// for at most updateTimeout.
+func (s *testShifter) canaryConfig(name, version, updateTimeout string) string {
+	return providerConfig(s.url) + endpointConfig(name, s.net, canary, noRollbackWindow) + fmt.Sprintf(`
+resource "ionroller_release" "test" {
+  endpoint = ionroller_endpoint.test.name
+  version  = %q
+  wait_for = "complete"
+  timeouts {
+    update = %q
+  }
+}
+`, version, updateTimeout)
+}
+
+// awaitCanary returns once v2 waits at its canary step.
+func (s *testShifter) awaitCanary(endpoint string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		v, err := s.client.GetRelease(ctx, endpoint, rollout.Production)
+		if err == nil && v.Release.Version == "v2" && v.Status.State == string(rollout.PhasePaused) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("v2 never waited at its canary step: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// restartAtCanary restarts the shifter once v2 waits at its canary step.
+// While the shifter is down its address closes every connection until the
+// waiting provider has tried it; once it is up again v2 is promoted.
+func (s *testShifter) restartAtCanary(t *testing.T, endpoint string) error {
+	if err := s.awaitCanary(endpoint); err != nil {
+		return err
+	}
+	err := s.restart(t, func(addr string) error {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("hold the shifter's address: %w", err)
+		}
+		defer l.Close()
+		if err := l.(*net.TCPListener).SetDeadline(time.Now().Add(time.Minute)); err != nil {
+			return err
+		}
+		conn, err := l.Accept()
+		if err != nil {
+			return fmt.Errorf("the waiting apply never tried the shifter while it was down: %w", err)
+		}
+		return conn.Close()
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.client.Act(context.Background(), endpoint, rollout.Command{Kind: rollout.CommandPromote})
+	return err
 }

@@ -162,16 +162,34 @@ const (
 	longestPoll = 2 * time.Second
 )
 
-// poll calls check until it reports done or fails, or ctx ends.
+// planLookupTimeout bounds what a plan reads of another object to check a
+// resource against it (a release against its endpoint): a shifter that
+// does not answer at once is not waited for, since it checks the same when
+// the change is applied.
+const planLookupTimeout = 2 * time.Second
+
+// poll calls check until it reports done or fails, or ctx ends. A shifter
+// that does not answer (restarting) is waited for: its error ends the wait
+// only with ctx, and is then part of it.
 func poll(ctx context.Context, check func() (done bool, err error)) error {
 	interval := firstPoll
+	var unavailable error
 	for {
 		done, err := check()
-		if done || err != nil {
+		switch {
+		case client.Unavailable(err) && ctx.Err() == nil:
+			tflog.Warn(ctx, "the shifter does not answer; waiting on", map[string]any{"error": err.Error()})
+			unavailable = err
+		case done || err != nil:
 			return err
+		default:
+			unavailable = nil
 		}
 		select {
 		case <-ctx.Done():
+			if unavailable != nil {
+				return fmt.Errorf("%w: %w", ctx.Err(), unavailable)
+			}
 			return ctx.Err()
 		case <-time.After(interval):
 		}

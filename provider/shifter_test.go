@@ -1,12 +1,18 @@
 package provider
 
 import (
+	"context"
+	"errors"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -69,5 +75,37 @@ func TestAddShifterError(t *testing.T) {
 		if !got.Equal(tc.path) {
 			t.Errorf("%v: at %q, want %q", tc.err, got, tc.path)
 		}
+	}
+}
+
+// TestPollWaitsForAShifterThatDoesNotAnswer: a wait outlives a shifter that
+// refuses connections, and when its time is up says what it last heard.
+func TestPollWaitsForAShifterThatDoesNotAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(addr, client.WithRetryFor(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	checks := 0
+	err = poll(ctx, func() (bool, error) {
+		checks++
+		_, err := c.GetEndpoint(ctx, "web")
+		return false, err
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || !client.Unavailable(err) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("poll ended with %v, want its deadline and the refused connection", err)
+	}
+	if checks < 2 {
+		t.Fatalf("checked %d times: the wait ended at the first refusal", checks)
 	}
 }

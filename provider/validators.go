@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -218,6 +219,31 @@ func durationOr(v durationValue, def rollout.Duration) (rollout.Duration, bool) 
 	}
 	d, err := v.duration()
 	return d, err == nil
+}
+
+// allKnown reports whether every value is known, down to its elements and
+// attributes.
+func allKnown(ctx context.Context, values ...attr.Value) bool {
+	for _, v := range values {
+		tv, err := v.ToTerraformValue(ctx)
+		if err != nil || !tv.IsFullyKnown() {
+			return false
+		}
+	}
+	return true
+}
+
+// addRuleError reports err, a rollout validation error, at the attribute
+// its field names, in the words the shifter's API uses.
+func addRuleError(diags *diag.Diagnostics, summary string, err error) {
+	if err == nil {
+		return
+	}
+	if p, ok := fieldPath(rollout.ErrorField(err)); ok {
+		addAttributeError(diags, p, summary, "%s", apiMessage(err))
+		return
+	}
+	diags.AddError(summary, err.Error())
 }
 
 // addAttributeError reports an invalid value the way the framework's

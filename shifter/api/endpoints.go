@@ -97,6 +97,13 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 		if err := checkPlacementKept(old, ep); err != nil {
 			return err
 		}
+		releases, err := s.Store.ListReleases(r.Context(), name)
+		if err != nil {
+			return err
+		}
+		if err := ep.ValidateReleases(releases); err != nil {
+			return err
+		}
 	}
 	if err := s.preflight(r.Context(), ep); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -36,7 +37,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(body, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return rollout.Invalid("body", "has data after the JSON object")
@@ -44,14 +45,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	return nil
 }
 
-// decodeError turns an encoding/json error into an EINVALID error naming
-// the field, so a bad value reads like a validation error.
-func decodeError(err error) error {
+// decodeError turns an encoding/json error decoding body into an EINVALID
+// error naming the field, so a bad value reads like a validation error.
+func decodeError(body []byte, err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		return rollout.Invalid(cmp.Or(typeErr.Field, "body"), "must be %s; got %s", describeType(typeErr.Type), describeValue(typeErr.Value))
+		field := cmp.Or(indexedField(body, typeErr.Field, typeErr.Type), "body")
+		return rollout.Invalid(field, "must be %s; got %s", describeType(typeErr.Type), describeValue(typeErr.Value))
 	case errors.As(err, &syntaxErr):
 		return rollout.Invalid("body", "is malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case errors.Is(err, io.EOF):
@@ -70,6 +72,42 @@ func decodeError(err error) error {
 		return rollout.Invalid(name, "is not a known field")
 	}
 	return rollout.Invalid("body", "is malformed JSON: %v", err)
+}
+
+// indexedField completes field, the path encoding/json gives without list
+// indexes ("policy.steps.pause"), with the index of the first element of
+// each list in body whose value there does not decode as t, so that the
+// field is the one validation and the provider name ("policy.steps[1].pause").
+func indexedField(body []byte, field string, t reflect.Type) string {
+	var root any
+	if field == "" || json.Unmarshal(body, &root) != nil {
+		return field
+	}
+	var find func(v any, names []string, at string) (string, bool)
+	find = func(v any, names []string, at string) (string, bool) {
+		switch v := v.(type) {
+		case []any:
+			for i, e := range v {
+				if p, ok := find(e, names, fmt.Sprintf("%s[%d]", at, i)); ok {
+					return p, true
+				}
+			}
+			return "", false
+		case map[string]any:
+			if len(names) > 0 {
+				return find(v[names[0]], names[1:], strings.TrimPrefix(at+"."+names[0], "."))
+			}
+		}
+		if len(names) > 0 {
+			return "", false
+		}
+		raw, err := json.Marshal(v)
+		return at, err == nil && json.Unmarshal(raw, reflect.New(t).Interface()) != nil
+	}
+	if p, ok := find(root, strings.Split(field, "."), ""); ok {
+		return p
+	}
+	return field
 }
 
 func describeType(t reflect.Type) string {

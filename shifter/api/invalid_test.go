@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
 
 // TestBadInputIsRefusedNamingTheField sends one bad request per case to a
@@ -79,8 +80,20 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 		{
 			name: "duration in words", method: "PUT", path: "/v1/endpoints/web",
 			body:    func(t *testing.T) any { return spec(t, func(m map[string]any) { step(m, 0)["pause"] = "5 minutes" }) },
-			field:   "policy.steps.pause",
+			field:   "policy.steps[0].pause",
 			message: `a duration such as "30s", "5m" or "1h"; got "5 minutes"`,
+		},
+		{
+			name: "duration in words on a later step", method: "PUT", path: "/v1/endpoints/web",
+			body:  func(t *testing.T) any { return spec(t, func(m map[string]any) { step(m, 1)["pause"] = "ten minutes" }) },
+			field: "policy.steps[1].pause",
+		},
+		{
+			name: "number among hosts", method: "PUT", path: "/v1/endpoints/web",
+			body: func(t *testing.T) any {
+				return spec(t, func(m map[string]any) { sub(m, "traffic")["hosts"] = []any{"a.example.com", 7} })
+			},
+			field: "traffic.hosts[1]",
 		},
 		{
 			name: "unknown field", method: "PUT", path: "/v1/endpoints/web",
@@ -138,6 +151,35 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 			name: "blank image", method: "PUT", path: "/v1/endpoints/web/releases/production",
 			body:  func(*testing.T) any { return map[string]any{"version": "v2", "image": "  "} },
 			field: "image",
+		},
+		{
+			name: "declared empty image", method: "PUT", path: "/v1/endpoints/web/releases/production",
+			body:  func(*testing.T) any { return map[string]any{"version": "v2", "image": ""} },
+			field: "image",
+		},
+		{
+			name: "env beyond EC2's user data", method: "PUT", path: "/v1/endpoints/web",
+			body: func(t *testing.T) any {
+				return spec(t, func(m map[string]any) {
+					sub(m, "template")["env"] = map[string]any{"BIG": strings.Repeat("x", userdata.MaxBytes)}
+				})
+			},
+			field:   "template.env",
+			message: "more than the 16384 bytes of user data EC2 takes",
+		},
+		{
+			name: "release env beyond EC2's user data", method: "PUT", path: "/v1/endpoints/web/releases/production",
+			body: func(*testing.T) any {
+				return map[string]any{"version": "v2", "env": map[string]any{"BIG": strings.Repeat("x", userdata.MaxBytes)}}
+			},
+			field: "env",
+		},
+		{
+			name: "empty executable", method: "PUT", path: "/v1/endpoints/web",
+			body: func(t *testing.T) any {
+				return spec(t, func(m map[string]any) { sub(m, "template")["command"] = []any{""} })
+			},
+			field: "template.command[0]",
 		},
 		{
 			name: "bad version", method: "PUT", path: "/v1/endpoints/web/releases/production",
@@ -201,4 +243,28 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 			f.assertUnchanged(before)
 		})
 	}
+}
+
+// TestAReleaseMustRunOnItsEndpoint: a variable of a release that is also a
+// secret of its endpoint is refused from whichever side it comes, and
+// nothing is stored.
+func TestAReleaseMustRunOnItsEndpoint(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}
+	f.seed(ep, "")
+	f.do("PUT", "/v1/endpoints/web/releases/production", root, map[string]any{"version": "v1", "env": map[string]any{"GREETING": "hi"}}).must(t, http.StatusCreated, nil)
+	before := f.snapshot()
+
+	e := f.do("PUT", "/v1/endpoints/web/releases/production", root,
+		map[string]any{"version": "v2", "env": map[string]any{"DB_PASSWORD": "hunter2"}}).apiError(t, http.StatusBadRequest, rollout.EINVALID)
+	if e.Field != `env["DB_PASSWORD"]` {
+		t.Errorf("release: field %q (%s), want env[\"DB_PASSWORD\"]", e.Field, e.Message)
+	}
+	ep.Template.Secrets["GREETING"] = "arn:aws:ssm:us-east-1:123456789012:parameter/greeting"
+	e = f.do("PUT", "/v1/endpoints/web", root, specJSON(t, ep)).apiError(t, http.StatusBadRequest, rollout.EINVALID)
+	if e.Field != `template.secrets["GREETING"]` {
+		t.Errorf("endpoint: field %q (%s), want template.secrets[\"GREETING\"]", e.Field, e.Message)
+	}
+	f.assertUnchanged(before)
 }

@@ -34,9 +34,21 @@ func (s *Server) putRelease(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	var rel rollout.Release
-	if err := decode(w, r, &rel, false); err != nil {
+	var body struct {
+		rollout.Release
+		// Image shadows the release's, to tell "image": "" (refused, as
+		// Terraform refuses it) from a body without one (the default).
+		Image *string `json:"image"`
+	}
+	if err := decode(w, r, &body, false); err != nil {
 		return err
+	}
+	rel := body.Release
+	if body.Image != nil {
+		if err := rollout.ValidateImage(*body.Image); err != nil {
+			return err
+		}
+		rel.Image = *body.Image
 	}
 	switch {
 	case rel.Endpoint != "" && rel.Endpoint != name:
@@ -61,6 +73,9 @@ func (s *Server) putRelease(w http.ResponseWriter, r *http.Request, p *Principal
 	}
 	if track == rollout.Preview && !ep.Traffic.HasPreview() {
 		return rollout.Invalid("track", "endpoint %q has no preview route; set traffic.preview_host or traffic.preview_listener_arn first", name)
+	}
+	if err := rel.ValidateOn(ep); err != nil {
+		return err
 	}
 
 	ev := s.event(r, p, rollout.EventReleaseDeclared, fmt.Sprintf("%s release %s declared by %s", track, rel.Version, p.Name))

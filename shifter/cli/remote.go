@@ -231,7 +231,9 @@ func (c *connection) register(fs *flag.FlagSet) {
 }
 
 func (c *connection) connect(getenv func(string) string) (*client.Client, error) {
-	opts := []client.Option{client.WithTimeout(c.timeout)}
+	// A person is told at once that the shifter does not answer; watch
+	// keeps trying on its own and says so.
+	opts := []client.Option{client.WithTimeout(c.timeout), client.WithRetryFor(0)}
 	if token := cmp.Or(c.token, getenv(envToken)); token != "" {
 		opts = append(opts, client.WithToken(token))
 	}

@@ -18,10 +18,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/wait"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
@@ -39,7 +41,10 @@ type Client struct {
 	http    *http.Client
 	token   string
 	timeout time.Duration
-	logger  hclog.Logger
+	// retryFor is how long a call keeps trying a shifter that does not
+	// answer.
+	retryFor time.Duration
+	logger   hclog.Logger
 }
 
 // Option configures New.
@@ -49,6 +54,7 @@ type options struct {
 	token      string
 	caBundle   []byte
 	timeout    time.Duration
+	retryFor   time.Duration
 	httpClient *http.Client
 	logger     hclog.Logger
 }
@@ -80,7 +86,7 @@ func New(addr string, opts ...Option) (*Client, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("shifter address %q is not an http:// or https:// URL", addr)
 	}
-	o := options{timeout: DefaultTimeout, logger: hclog.NewNullLogger()}
+	o := options{timeout: DefaultTimeout, retryFor: DefaultRetryFor, logger: hclog.NewNullLogger()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -100,7 +106,7 @@ func New(addr string, opts ...Option) (*Client, error) {
 		}
 	}
 	hc.Transport = &logTransport{next: transport, logger: o.logger}
-	return &Client{base: base, http: hc, token: o.token, timeout: o.timeout, logger: o.logger}, nil
+	return &Client{base: base, http: hc, token: o.token, timeout: o.timeout, retryFor: o.retryFor, logger: o.logger}, nil
 }
 
 // withRoots returns a copy of transport that trusts only the certificates
@@ -132,13 +138,18 @@ type request struct {
 	body   any
 }
 
-// newRequest builds the HTTP request of r.
-func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, error) {
+// url returns the address of path, the segments after /v1.
+func (c *Client) url(path []string) *url.URL {
 	segments := []string{"v1"}
-	for _, s := range r.path {
+	for _, s := range path {
 		segments = append(segments, url.PathEscape(s))
 	}
-	u := c.base.JoinPath(segments...)
+	return c.base.JoinPath(segments...)
+}
+
+// newRequest builds the HTTP request of r.
+func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, error) {
+	u := c.url(r.path)
 	u.RawQuery = r.query.Encode()
 
 	var body io.Reader
@@ -170,23 +181,69 @@ func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, erro
 }
 
 // call sends r and decodes a successful answer into out (nil: discard it).
+// A shifter that does not answer is tried again while r may be sent again
+// (see retryable), within the client's retry window and ctx's deadline.
 func (c *Client) call(ctx context.Context, r request, out any) error {
+	giveUp := time.Now().Add(c.retryFor)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(giveUp) {
+		giveUp = deadline
+	}
+	pause := newBackoff(firstRetry, longestRetry)
+	// resent is set once a write went unanswered: it may have been
+	// applied, which explains a conflict on the next attempt.
+	resent := false
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(ctx, r, out)
+		if ctx.Err() != nil || !retryable(r.method, err) {
+			if resent && rollout.ErrorCode(err) == rollout.ECONFLICT {
+				return fmt.Errorf("%w (an earlier attempt went unanswered and may have been applied: read it back)", err)
+			}
+			return err
+		}
+		d := pause.next()
+		switch {
+		case time.Now().Add(d).After(giveUp) && attempt == 1:
+			return err
+		case time.Now().Add(d).After(giveUp):
+			return fmt.Errorf("%w (tried %d times)", err, attempt)
+		}
+		var u *unavailableError
+		write := r.method == http.MethodPut || r.method == http.MethodDelete
+		resent = resent || (write && errors.As(err, &u) && u.sent)
+		c.logger.Warn("shifter unavailable; trying again", "method", r.method, "path", strings.Join(r.path, "/"),
+			"attempt", attempt, "backoff", d, "error", err)
+		if wait.Sleep(ctx, d) != nil {
+			return err
+		}
+	}
+}
+
+// attempt sends r once.
+func (c *Client) attempt(ctx context.Context, r request, out any) error {
+	callCtx := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		callCtx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := c.newRequest(ctx, r)
+	req, err := c.newRequest(callCtx, r)
 	if err != nil {
 		return err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		return transportError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return responseError(req, resp)
+		err := responseError(req, resp)
+		if unavailableStatus(resp.StatusCode) {
+			return &unavailableError{err: err, sent: true}
+		}
+		return err
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body) // lets the connection be reused

@@ -242,7 +242,7 @@ func TestAnswerNotFromTheShifter(t *testing.T) {
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
 	}))
 	t.Cleanup(proxy.Close)
-	_, err := newClient(t, proxy.URL).GetEndpoint(t.Context(), "web")
+	_, err := newClient(t, proxy.URL, client.WithRetryFor(0)).GetEndpoint(t.Context(), "web")
 	wantError(t, err, rollout.EINTERNAL, "")
 	if !strings.Contains(err.Error(), "502 Bad Gateway") {
 		t.Errorf("error %q does not quote the status", err)
@@ -265,7 +265,8 @@ func TestTimeout(t *testing.T) {
 	}))
 	t.Cleanup(slow.Close)
 	start := time.Now()
-	_, err := newClient(t, slow.URL, client.WithTimeout(50*time.Millisecond)).GetEndpoint(t.Context(), "web")
+	c := newClient(t, slow.URL, client.WithTimeout(50*time.Millisecond), client.WithRetryFor(0))
+	_, err := c.GetEndpoint(t.Context(), "web")
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("error %v after %s, want a timeout", err, time.Since(start))
 	}

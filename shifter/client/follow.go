@@ -27,13 +27,13 @@ const (
 
 // Follow calls fn with every event of the endpoint's trail after sequence
 // after, in order and each once, then with new events as they happen. A
-// broken stream is reopened from the last event fn saw, with a capped
-// backoff. Follow returns fn's error, ctx's error when it is done, or an
+// broken stream is reopened from the last event fn saw, with a capped and
+// jittered backoff. Follow returns fn's error, ctx's error when it is done, or an
 // error retrying cannot fix (the endpoint is not visible, the token is not
 // valid).
 func (c *Client) Follow(ctx context.Context, endpoint string, after int64, fn func(rollout.Event) error) error {
 	f := &follower{c: c, endpoint: endpoint, after: after, last: after, fn: fn}
-	backoff := minBackoff
+	pause := newBackoff(minBackoff, maxBackoff)
 	for {
 		delivered, err := f.stream(ctx)
 		var final *finalError
@@ -43,8 +43,9 @@ func (c *Client) Follow(ctx context.Context, endpoint string, after int64, fn fu
 		case errors.As(err, &final):
 			return final.err
 		case delivered:
-			backoff = minBackoff
+			pause.reset()
 		}
+		backoff := pause.next()
 		level := c.logger.Warn
 		if errors.Is(err, io.EOF) {
 			level = c.logger.Debug // the server ended the stream, as at a restart
@@ -55,7 +56,6 @@ func (c *Client) Follow(ctx context.Context, endpoint string, after int64, fn fu
 			return ctx.Err()
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
 }
 

@@ -89,7 +89,7 @@ func (c *Client) PutRelease(ctx context.Context, r rollout.Release, revision int
 	var v rollout.ReleaseView
 	err := c.call(ctx, request{
 		method: http.MethodPut,
-		path:   []string{"endpoints", r.Endpoint, "releases", string(r.Track)},
+		path:   releasePath(r.Endpoint, r.Track),
 		header: wire.Preconditions(revision),
 		body:   r,
 	}, &v)
@@ -99,8 +99,14 @@ func (c *Client) PutRelease(ctx context.Context, r rollout.Release, revision int
 // GetRelease returns the release declared on a track with its live state.
 func (c *Client) GetRelease(ctx context.Context, endpoint string, track rollout.Track) (rollout.ReleaseView, error) {
 	var v rollout.ReleaseView
-	err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", endpoint, "releases", string(track)}}, &v)
+	err := c.call(ctx, request{method: http.MethodGet, path: releasePath(endpoint, track)}, &v)
 	return v, err
+}
+
+// ReleaseURL is where GetRelease reads a release: a person can follow it
+// there too.
+func (c *Client) ReleaseURL(endpoint string, track rollout.Track) string {
+	return c.url(releasePath(endpoint, track)).String()
 }
 
 // DeleteRelease stops declaring a track's release; traffic stays on what is
@@ -108,7 +114,7 @@ func (c *Client) GetRelease(ctx context.Context, endpoint string, track rollout.
 func (c *Client) DeleteRelease(ctx context.Context, endpoint string, track rollout.Track, revision int64) error {
 	return c.call(ctx, request{
 		method: http.MethodDelete,
-		path:   []string{"endpoints", endpoint, "releases", string(track)},
+		path:   releasePath(endpoint, track),
 		header: wire.Preconditions(revision),
 	}, nil)
 }
@@ -137,4 +143,8 @@ func (c *Client) Events(ctx context.Context, endpoint string, after int64, limit
 		return nil, after, err
 	}
 	return page.Events, page.Next, nil
+}
+
+func releasePath(endpoint string, track rollout.Track) []string {
+	return []string{"endpoints", endpoint, "releases", string(track)}
 }

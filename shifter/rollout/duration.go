@@ -32,18 +32,20 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.String())
 }
 
-// UnmarshalJSON reports a bad value as a *json.UnmarshalTypeError, which
-// encoding/json completes with the path of the field, so the API can name it.
+// UnmarshalJSON reports what is not a duration as a *json.UnmarshalTypeError,
+// which encoding/json completes with the path of the field, so the API can
+// name it. A negative duration decodes: validation refuses it with its
+// bounds, naming its place in a list too, which encoding/json does not.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	}
-	v, err := ParseDuration(s)
+	v, err := time.ParseDuration(s)
 	if err != nil {
 		return &json.UnmarshalTypeError{Value: "duration " + s, Type: reflect.TypeFor[Duration]()}
 	}
-	*d = v
+	*d = Duration(v)
 	return nil
 }
 

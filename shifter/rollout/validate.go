@@ -177,6 +177,9 @@ func (t Template) validate() error {
 	if t.ContainerPort < 1 || t.ContainerPort > MaxPort {
 		return Invalid("template.container_port", "must be between 1 and %d; got %d", MaxPort, t.ContainerPort)
 	}
+	if len(t.Command) > 0 && t.Command[0] == "" {
+		return Invalid("template.command[0]", "must name the executable to run; got an empty string")
+	}
 	if err := validateEnv("template.env", t.Env); err != nil {
 		return err
 	}
@@ -219,7 +222,10 @@ func (t Template) validate() error {
 	if err := t.HealthCheck.validate(); err != nil {
 		return err
 	}
-	return validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay)
+	if err := validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay); err != nil {
+		return err
+	}
+	return t.ValidateUserData()
 }
 
 func (h HealthCheck) validate() error {
@@ -336,12 +342,25 @@ func (r *Release) Validate() error {
 		return Invalid("track", "must be %q or %q; got %q", Production, Preview, r.Track)
 	case !VersionPattern.MatchString(r.Version):
 		return Invalid("version", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit; got %q", r.Version)
-	case r.Image != "" && !ImagePattern.MatchString(r.Image):
-		return Invalid("image", "%q is not a Docker image reference such as \"registry.example.com/app:1.2.3\"", r.Image)
 	case r.Retry < 0:
 		return Invalid("retry", "must not be negative; got %d", r.Retry)
 	}
+	if r.Image != "" {
+		if err := ValidateImage(r.Image); err != nil {
+			return err
+		}
+	}
 	return validateEnv("env", r.Env)
+}
+
+// ValidateImage checks the image a release declares. A release without one
+// runs its endpoint's repository tagged with its version; an empty image
+// declared as such is a mistake (a variable left empty), not that default.
+func ValidateImage(image string) error {
+	if !ImagePattern.MatchString(image) {
+		return Invalid("image", "%q is not a Docker image reference such as \"registry.example.com/app:1.2.3\"", image)
+	}
+	return nil
 }
 
 // Validate reports the first invalid field of the command, or nil.

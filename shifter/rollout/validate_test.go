@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
 
 func TestValidEndpointPasses(t *testing.T) {
@@ -52,6 +54,8 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 			e.Template.Env = map[string]string{"A": "1"}
 			e.Template.Secrets = map[string]string{"A": "arn:aws:secretsmanager:us-east-1:123456789012:secret:a"}
 		}},
+		{"template.command[0]", func(e *Endpoint) { e.Template.Command = []string{""} }},
+		{"template.env", func(e *Endpoint) { e.Template.Env = map[string]string{"BIG": strings.Repeat("x", userdata.MaxBytes)} }},
 		{"template.instance_type", func(e *Endpoint) { e.Template.InstanceType = "big" }},
 		{"template.ami", func(e *Endpoint) { e.Template.AMI = "ubuntu" }},
 		{"template.max_size", func(e *Endpoint) { e.Template.MaxSize = 0 }},
@@ -118,6 +122,47 @@ func TestInvalidReleaseNamesTheField(t *testing.T) {
 				t.Fatalf("Validate() = %v, want invalid %q", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestAReleaseMustRunOnItsEndpoint: what runs is the endpoint's template
+// with the release's image and variables; either side names its own field.
+func TestAReleaseMustRunOnItsEndpoint(t *testing.T) {
+	ep := testEndpoint()
+	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}
+	big := strings.Repeat("x", userdata.MaxBytes/2)
+	ep.Template.Env = map[string]string{"HALF": big}
+	fits := Release{Endpoint: ep.Name, Track: Production, Version: "v1", Env: map[string]string{"GREETING": "hi"}}
+	if err := fits.ValidateOn(ep); err != nil {
+		t.Fatalf("a release that fits: %v", err)
+	}
+	if err := ep.ValidateReleases([]Release{fits}); err != nil {
+		t.Fatalf("an endpoint that fits its release: %v", err)
+	}
+
+	for _, tc := range []struct {
+		field string
+		env   map[string]string
+	}{
+		{`env["DB_PASSWORD"]`, map[string]string{"DB_PASSWORD": "hunter2"}},
+		{"env", map[string]string{"OTHER_HALF": big}},
+	} {
+		rel := fits
+		rel.Env = tc.env
+		if err := rel.ValidateOn(ep); ErrorField(err) != tc.field {
+			t.Errorf("release with env %.20q: %v, want invalid %q", tc.env, err, tc.field)
+		}
+	}
+
+	withSecret := ep
+	withSecret.Template.Secrets = map[string]string{"GREETING": "arn:aws:ssm:us-east-1:123456789012:parameter/greeting"}
+	if err := withSecret.ValidateReleases([]Release{fits}); ErrorField(err) != `template.secrets["GREETING"]` {
+		t.Errorf("secret the release sets: %v", err)
+	}
+	grown := ep
+	grown.Template.Env = map[string]string{"HALF": big, "OTHER_HALF": big}
+	if err := grown.Validate(); ErrorField(err) != "template.env" {
+		t.Errorf("template env beyond the limit alone: %v", err)
 	}
 }
 

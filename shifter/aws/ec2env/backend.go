@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
 
 // EC2 is the part of EC2 the backend uses: launch templates, and subnets to
@@ -140,7 +140,7 @@ var ltUnsafe = regexp.MustCompile(`[^A-Za-z0-9().\-/_]`)
 func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Environment) error {
 	ref := b.Names(endpoint, env.ID)
 	tags := b.tags(endpoint, env)
-	userData, err := UserData(containerOf(env))
+	userData, err := userdata.Render(rollout.ContainerOf(*env.Template, env.Image, env.Env))
 	if err != nil {
 		return fmt.Errorf("environment %s of %s: %w", env.ID, endpoint, err)
 	}
@@ -184,22 +184,6 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 		"group", ref.AutoScalingGroup, "target_group", ref.TargetGroup,
 		"completed", hasTG || hasLT) // an earlier Create was interrupted
 	return nil
-}
-
-func containerOf(env rollout.Environment) Container {
-	vars := maps.Clone(env.Template.Env)
-	if vars == nil {
-		vars = make(map[string]string, len(env.Env))
-	}
-	maps.Copy(vars, env.Env) // the release's variables win
-	return Container{
-		Image:   env.Image,
-		Port:    env.Template.ContainerPort,
-		Command: env.Template.Command,
-		Args:    env.Template.Args,
-		Env:     vars,
-		Secrets: env.Template.Secrets,
-	}
 }
 
 func (b *Backend) tags(endpoint string, env rollout.Environment) map[string]string {

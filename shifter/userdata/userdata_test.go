@@ -1,4 +1,4 @@
-package ec2env
+package userdata
 
 import (
 	"os"
@@ -17,7 +17,7 @@ const (
 // TestUserDataRuns runs the generated script with docker, systemctl and the
 // aws CLI replaced by stubs, and checks what reached docker and the secrets
 // file: the proof that quoting survives spaces, quotes and dollars.
-func TestUserDataRuns(t *testing.T) {
+func TestRenderRuns(t *testing.T) {
 	c := Container{
 		Image:   "example.com/team/app:1.2.3",
 		Port:    8080,
@@ -30,7 +30,7 @@ func TestUserDataRuns(t *testing.T) {
 		},
 		Secrets: map[string]string{"DB_PASSWORD": ssmARN, "API_KEY": secretARN},
 	}
-	script, err := UserData(c)
+	script, err := Render(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +71,8 @@ func TestUserDataRuns(t *testing.T) {
 	}
 }
 
-func TestUserDataWithoutSecretsOrCommand(t *testing.T) {
-	script, err := UserData(Container{Image: "nginx:1.27", Port: 80, Args: []string{"nginx", "-g", "daemon off;"}})
+func TestRenderWithoutSecretsOrCommand(t *testing.T) {
+	script, err := Render(Container{Image: "nginx:1.27", Port: 80, Args: []string{"nginx", "-g", "daemon off;"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +87,8 @@ func TestUserDataWithoutSecretsOrCommand(t *testing.T) {
 	}
 }
 
-func TestUserDataLogsInToECR(t *testing.T) {
-	script, err := UserData(Container{Image: "111122223333.dkr.ecr.eu-central-1.amazonaws.com/app:7", Port: 80})
+func TestRenderLogsInToECR(t *testing.T) {
+	script, err := Render(Container{Image: "111122223333.dkr.ecr.eu-central-1.amazonaws.com/app:7", Port: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +98,8 @@ func TestUserDataLogsInToECR(t *testing.T) {
 	}
 }
 
-func TestUserDataStopsWhenASecretCannotBeRead(t *testing.T) {
-	script, err := UserData(Container{Image: "app:1", Port: 80, Secrets: map[string]string{"TOKEN": ssmARN}})
+func TestRenderStopsWhenASecretCannotBeRead(t *testing.T) {
+	script, err := Render(Container{Image: "app:1", Port: 80, Secrets: map[string]string{"TOKEN": ssmARN}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestUserDataStopsWhenASecretCannotBeRead(t *testing.T) {
 	}
 }
 
-func TestUserDataRejects(t *testing.T) {
+func TestRenderRejects(t *testing.T) {
 	ok := Container{Image: "app:1", Port: 80}
 	for name, mutate := range map[string]func(*Container){
 		"no image":          func(c *Container) { c.Image = "" },
@@ -127,12 +127,12 @@ func TestUserDataRejects(t *testing.T) {
 			c.Env = map[string]string{"X": "1"}
 			c.Secrets = map[string]string{"X": ssmARN}
 		},
-		"too big": func(c *Container) { c.Env = map[string]string{"BIG": strings.Repeat("x", maxUserData)} },
+		"too big": func(c *Container) { c.Env = map[string]string{"BIG": strings.Repeat("x", MaxBytes)} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := ok
 			mutate(&c)
-			if _, err := UserData(c); err == nil {
+			if _, err := Render(c); err == nil {
 				t.Error("want an error")
 			}
 		})

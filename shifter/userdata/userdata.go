@@ -1,4 +1,9 @@
-package ec2env
+// Package userdata writes the boot script of an EC2 environment's
+// instances, its launch template's user data. It is a leaf (the standard
+// library only): the ec2 backend renders the script, and rollout measures
+// it against EC2's limit, so that the API and the provider refuse at once a
+// template EC2 would refuse on every try.
+package userdata
 
 import (
 	"errors"
@@ -8,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Container is what every instance of an environment runs.
@@ -30,8 +33,15 @@ type Container struct {
 	Secrets map[string]string
 }
 
-// maxUserData is EC2's limit on user data before base64 encoding.
-const maxUserData = 16 << 10
+// MaxBytes is EC2's limit on user data before base64 encoding.
+const MaxBytes = 16 << 10
+
+// TooLargeError is a script longer than MaxBytes.
+type TooLargeError struct{ Size int }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("user data is %d bytes, more than EC2's %d: fewer or shorter environment variables", e.Size, MaxBytes)
+}
 
 // secretsFile holds the resolved secrets on the instance, readable by root
 // only; docker reads it with --env-file.
@@ -45,12 +55,12 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // ecrRegistry matches a private ECR registry host, capturing its region.
 var ecrRegistry = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
 
-// UserData returns the boot script of an instance running c: install and
+// Render returns the boot script of an instance running c: install and
 // start docker, log in to ECR when the image is there, resolve the secrets
 // into a root-only env file, and run the container, restarted by docker
 // whenever it exits or the instance reboots. Every value is shell-quoted;
 // no secret value is ever part of the script.
-func UserData(c Container) (string, error) {
+func Render(c Container) (string, error) {
 	if err := c.validate(); err != nil {
 		return "", err
 	}
@@ -137,8 +147,8 @@ systemctl enable --now docker
 	}
 	b.WriteString("\n")
 
-	if b.Len() > maxUserData {
-		return "", fmt.Errorf("user data is %d bytes, more than EC2's %d: fewer or shorter environment variables", b.Len(), maxUserData)
+	if b.Len() > MaxBytes {
+		return "", &TooLargeError{Size: b.Len()}
 	}
 	return b.String(), nil
 }
@@ -188,16 +198,18 @@ func ecrImage(image string) (region, registry string, ok bool) {
 // comes from the ARN, so a secret may live in another region than the
 // instance.
 func fetchSecret(ref string) (string, error) {
-	a, err := arn.Parse(ref)
-	if err != nil {
+	// arn:partition:service:region:account:resource
+	parts := strings.SplitN(ref, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
 		return "", fmt.Errorf("%q is not an ARN", ref)
 	}
+	service, region, resource := parts[2], parts[3], parts[5]
 	switch {
-	case a.Service == "ssm" && strings.HasPrefix(a.Resource, "parameter/"):
-		return "aws ssm get-parameter --region " + quote(a.Region) + " --with-decryption --name " + quote(ref) +
+	case service == "ssm" && strings.HasPrefix(resource, "parameter/"):
+		return "aws ssm get-parameter --region " + quote(region) + " --with-decryption --name " + quote(ref) +
 			" --query Parameter.Value --output text", nil
-	case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:"):
-		return "aws secretsmanager get-secret-value --region " + quote(a.Region) + " --secret-id " + quote(ref) +
+	case service == "secretsmanager" && strings.HasPrefix(resource, "secret:"):
+		return "aws secretsmanager get-secret-value --region " + quote(region) + " --secret-id " + quote(ref) +
 			" --query SecretString --output text", nil
 	}
 	return "", fmt.Errorf("%q is neither an SSM parameter nor a Secrets Manager secret ARN", ref)
