@@ -82,40 +82,6 @@ func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ModifyPlan asks the shifter whether it would accept the planned spec,
-// checked against the endpoint's AWS account (a listener, alarm, subnet,
-// security group or AMI that is not there; a priority or host another rule
-// has), so that `terraform plan` shows on the attribute to fix what apply
-// would be refused for. A spec that does not change is not checked again
-// (conditions report what goes missing later), nor is one with values still
-// unknown: apply checks it.
-func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.client == nil || req.Plan.Raw.IsNull() || !req.Config.Raw.IsFullyKnown() {
-		return
-	}
-	_, ep, ok := plannedSpec(ctx, req.Plan, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	if !req.State.Raw.IsNull() {
-		var state endpointResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if old, diags := expandEndpoint(ctx, state.endpointModel); !diags.HasError() && reflect.DeepEqual(old, ep) {
-			return
-		}
-	}
-	err := r.client.CheckEndpoint(ctx, ep)
-	switch rollout.ErrorCode(err) {
-	case "":
-	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
-		addShifterError(ctx, &resp.Diagnostics, tfsdk.State{Schema: req.Plan.Schema}, "checking", endpointObject(ep.Name), err)
-	default:
-		// The shifter could not answer: apply checks again.
-		resp.Diagnostics.AddWarning("Could not check "+endpointObject(ep.Name)+" with the shifter",
-			"The plan could not ask the shifter whether it would accept the endpoint (apply will): "+err.Error())
-	}
-}
-
 // plannedSpec reads a plan and the spec it declares; false when either has
 // errors, which diags holds.
 func plannedSpec(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) (endpointResourceModel, rollout.Endpoint, bool) {
@@ -319,6 +285,26 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		err = r.validateReleases(ctx, ep)
 	}
 	addRuleError(&resp.Diagnostics, "Invalid Endpoint", err)
+	if err == nil && r.client != nil {
+		r.checkWithShifter(ctx, ep, req.Plan, &resp.Diagnostics)
+	}
+}
+
+// checkWithShifter asks the shifter whether it would accept ep, checked
+// against the endpoint's AWS account (a listener, alarm, subnet, security
+// group or AMI that is not there; a priority or host another rule has), so
+// that `terraform plan` shows on the attribute to fix what apply would be
+// refused for. A shifter that cannot answer is a warning: apply checks again.
+func (r *endpointResource) checkWithShifter(ctx context.Context, ep rollout.Endpoint, plan tfsdk.Plan, diags *diag.Diagnostics) {
+	err := r.client.CheckEndpoint(ctx, ep)
+	switch rollout.ErrorCode(err) {
+	case "":
+	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
+		addShifterError(ctx, diags, tfsdk.State{Schema: plan.Schema}, "checking", endpointObject(ep.Name), err)
+	default:
+		diags.AddWarning("Could not check "+endpointObject(ep.Name)+" with the shifter",
+			"The plan could not ask the shifter whether it would accept the endpoint (apply will): "+err.Error())
+	}
 }
 
 // validateBootScript checks the size of the instances' boot script once
