@@ -130,13 +130,16 @@ type Config struct {
 	PollInterval   time.Duration
 	TLSCertFile    string
 	TLSKeyFile     string
-	StorePath      string
-	DynamoDB       *DynamoDBStore
-	AWSRegion      string
-	AWSEndpoint    string
-	LogLevel       hclog.Level
-	LogJSON        bool
-	Auth           AuthBlock
+	// AllowInsecureListen lets Listen be reachable from other machines
+	// without TLS (behind a TLS-terminating proxy).
+	AllowInsecureListen bool
+	StorePath           string
+	DynamoDB            *DynamoDBStore
+	AWSRegion           string
+	AWSEndpoint         string
+	LogLevel            hclog.Level
+	LogJSON             bool
+	Auth                AuthBlock
 }
 
 // DynamoDBStore is a checked store { dynamodb { ... } } block.
@@ -180,18 +183,15 @@ func (f File) resolve() (Config, error) {
 		PollInterval:   5 * time.Second,
 		LogLevel:       hclog.Info,
 	}
-	host, _, err := net.SplitHostPort(cfg.Listen)
-	if err != nil {
-		return cfg, fmt.Errorf("listen: %q is not a host:port address", cfg.Listen)
-	}
 	if f.TLS != nil {
 		if f.TLS.CertFile == "" || f.TLS.KeyFile == "" {
 			return cfg, fmt.Errorf("tls: cert_file and key_file are both required")
 		}
 		cfg.TLSCertFile, cfg.TLSKeyFile = f.TLS.CertFile, f.TLS.KeyFile
 	}
-	if f.TLS == nil && !f.AllowInsecureListen && !isLoopback(host) {
-		return cfg, fmt.Errorf("listen: %q is reachable from other machines, so the API needs TLS: add a tls { cert_file, key_file } block (or set allow_insecure_listen = true behind a TLS-terminating proxy)", cfg.Listen)
+	cfg.AllowInsecureListen = f.AllowInsecureListen
+	if err := cfg.CheckListen(); err != nil {
+		return cfg, err
 	}
 	if !shifterIDPattern.MatchString(cfg.ShifterID) {
 		return cfg, fmt.Errorf("shifter_id: %q must be 1 to 20 lowercase letters, digits and hyphens", cfg.ShifterID)
@@ -238,6 +238,21 @@ func (f File) resolve() (Config, error) {
 		cfg.Auth = *f.Auth
 	}
 	return cfg, cfg.checkAuth()
+}
+
+// CheckListen is the one rule every listen address follows, whether it
+// comes from the file or from `serve -listen`: an address reachable from
+// other machines is served over TLS, unless allow_insecure_listen says a
+// proxy in front does it.
+func (c Config) CheckListen() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %q is not a host:port address", c.Listen)
+	}
+	if c.TLSCertFile == "" && !c.AllowInsecureListen && !isLoopback(host) {
+		return fmt.Errorf("listen: %q is reachable from other machines, so the API needs TLS: add a tls { cert_file, key_file } block (or set allow_insecure_listen = true behind a TLS-terminating proxy)", c.Listen)
+	}
+	return nil
 }
 
 // storeKind is "bolt" or "dynamodb".
