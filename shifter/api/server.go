@@ -51,6 +51,9 @@ type Server struct {
 	// and their leases for GET /v1/replicas; nil on a store one shifter
 	// owns.
 	Leases store.Leases
+	// Backup, on a store that is a file, writes a consistent copy of it
+	// for GET /v1/store/backup; nil on a shared table.
+	Backup BackupFunc
 	// MaxStreams bounds the event streams one principal may hold open
 	// (default 16), so no caller can tie up the shifter with streams.
 	MaxStreams int
@@ -104,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle("GET /v1/whoami", s.route(wire.RoleRead, s.whoami))
 	mux.Handle("GET /v1/replicas", s.route(wire.RoleRead, s.replicas))
+	mux.Handle("GET /v1/store/backup", s.route(wire.RoleAdmin, s.backup))
 	mux.Handle("GET /v1/endpoints", s.route(wire.RoleRead, s.listEndpoints))
 	mux.Handle("GET /v1/endpoints/{name}", s.route(wire.RoleRead, s.getEndpoint))
 	mux.Handle("PUT /v1/endpoints/{name}", s.route(wire.RoleAdmin, s.putEndpoint))

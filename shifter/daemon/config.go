@@ -134,12 +134,16 @@ type Config struct {
 	// without TLS (behind a TLS-terminating proxy).
 	AllowInsecureListen bool
 	StorePath           string
-	DynamoDB            *DynamoDBStore
-	AWSRegion           string
-	AWSEndpoint         string
-	LogLevel            hclog.Level
-	LogJSON             bool
-	Auth                AuthBlock
+	// InitialiseStore lets the shifter replace a store file that is empty,
+	// foreign or damaged by an empty store (`serve -initialise-store`);
+	// never from the file, which would make it permanent.
+	InitialiseStore bool
+	DynamoDB        *DynamoDBStore
+	AWSRegion       string
+	AWSEndpoint     string
+	LogLevel        hclog.Level
+	LogJSON         bool
+	Auth            AuthBlock
 }
 
 // DynamoDBStore is a checked store { dynamodb { ... } } block.

@@ -106,6 +106,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	replica := replicaName(cfg.ReplicaID)
 	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases}
+	if file, ok := s.store.(*bolt.Store); ok {
+		srv.Backup = file.Backup
+	}
 	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
 	s.notifier = &notify.Notifier{
 		Logger: s.Logger.Named("notify"),
@@ -184,7 +187,13 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Store, store.Leases, error) {
 	d := s.Config.DynamoDB
 	if d == nil {
-		st, err := bolt.Open(s.Config.StorePath)
+		var opts []bolt.Option
+		if s.Config.InitialiseStore {
+			opts = append(opts, bolt.WithInitialise(func(damaged error, aside string) {
+				s.Logger.Warn("the store file was not a sound store: moved it aside and started an empty store", "reason", damaged, "moved_to", aside)
+			}))
+		}
+		st, err := bolt.Open(s.Config.StorePath, opts...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -234,7 +234,7 @@ func TestACertificateExpiringSoonIsAWarningAndAMetric(t *testing.T) {
 		t.Fatalf("no ionroller_tls_certificate_expiry_seconds in /metrics")
 	}
 	left, _ := strconv.ParseFloat(string(m[1]), 64)
-	if left <= (3*24*time.Hour - time.Minute).Seconds() || left > (3*24*time.Hour).Seconds() {
+	if left <= (3*24*time.Hour-time.Minute).Seconds() || left > (3*24*time.Hour).Seconds() {
 		t.Errorf("expiry in %.0fs, want about 3 days", left)
 	}
 }
