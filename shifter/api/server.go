@@ -10,7 +10,9 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -60,6 +62,9 @@ type Server struct {
 
 	poll, heartbeat time.Duration
 
+	// guard slows down sources that keep failing to authenticate.
+	guard *guard
+
 	// pages shares the reads of event streams woken together.
 	pages singleflight.Group
 
@@ -99,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxStreams == 0 {
 		s.MaxStreams = defaultMaxStreams
 	}
+	s.guard = newGuard(s.Logger)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -127,7 +133,7 @@ func (s *Server) Handler() http.Handler {
 // writes the error a handler returns.
 func (s *Server) route(need wire.Role, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.authenticate(r)
+		p, err := s.authenticate(w, r)
 		if err == nil {
 			err = p.require(need)
 		}
@@ -138,6 +144,24 @@ func (s *Server) route(need wire.Role, h handler) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// authenticate returns the principal of r, unless its source failed to
+// authenticate too often (429 with Retry-After). A token presented and
+// refused counts against its source; a request without one does not, as
+// it guesses nothing.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*Principal, error) {
+	src, now := source(r), s.Now()
+	if wait := s.guard.wait(src, now); wait > 0 {
+		seconds := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(seconds))
+		return nil, rollout.Errorf(rollout.ETOOMANY, "too many failed authentications from %s; try again in %ds", src, seconds)
+	}
+	p, err := s.Auth.authenticate(r)
+	if err != nil && r.Header.Get("Authorization") != "" {
+		s.guard.failed(src, err.Error(), now)
+	}
+	return p, err
 }
 
 // changed tells the endpoint's reconciler and event streams that the API

@@ -317,6 +317,7 @@ func (c Config) checkAuth() error {
 		return fmt.Errorf("auth.anonymous.role: %q must be one of %s", a.Anonymous.Role, strings.Join(roles, ", "))
 	}
 	seen := map[string]bool{}
+	byHash := map[string]string{} // sha256 → the token block that has it
 	for _, t := range a.Tokens {
 		field := fmt.Sprintf("auth.token[%q]", t.Name)
 		switch {
@@ -326,8 +327,12 @@ func (c Config) checkAuth() error {
 			return fmt.Errorf("%s.role: %q must be one of %s", field, t.Role, strings.Join(roles, ", "))
 		case !sha256Pattern.MatchString(t.SHA256):
 			return fmt.Errorf("%s.sha256: must be the 64 lowercase hex digits of the token's SHA-256, not the token", field)
+		case byHash[t.SHA256] != "":
+			// One token would act as both, with whichever role came last.
+			return fmt.Errorf("%s.sha256: is the same token as auth.token[%q]; give each block its own token", field, byHash[t.SHA256])
 		}
 		seen[t.Name] = true
+		byHash[t.SHA256] = t.Name
 	}
 	return nil
 }

@@ -94,6 +94,7 @@ func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 		{`store { path = "x" }` + "\n" + "auth {\n  anonymous { role = \"root\" }\n}", "auth.anonymous.role:"},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},
+		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"read\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n  token \"deployer\" {\n    role = \"admin\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["deployer"].sha256: is the same token as auth.token["ci"]`},
 		{`store { path = "x" }` + "\n" + `colour = "blue"`, `shifter.hcl:2,1-7: Unsupported argument`},
 		{`store {`, "shifter.hcl:1"},
 	} {
