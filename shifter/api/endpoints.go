@@ -99,6 +99,7 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 	}
 
+	ep.KeepSecrets(old)
 	ev := s.event(r, p, typ, fmt.Sprintf("endpoint %s by %s", verb, p.Name))
 	saved, err := s.Store.PutEndpoint(r.Context(), ep, expectOrCurrent(expect, old.Revision), ev)
 	if err != nil {
@@ -181,5 +182,5 @@ func (s *Server) endpointView(ctx context.Context, ep rollout.Endpoint) (rollout
 	if err != nil {
 		return rollout.EndpointView{}, err
 	}
-	return rollout.EndpointView{Endpoint: ep, Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
+	return rollout.EndpointView{Endpoint: ep.Redacted(), Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
 }

@@ -10,8 +10,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -173,6 +175,7 @@ func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func
 			n.Logger.Warn("notification not delivered", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempts", attempt, "error", err)
 			return
 		}
+		n.Logger.Debug("notification attempt failed; trying again", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempt", attempt, "error", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -184,23 +187,29 @@ func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func
 
 // post sends body to a webhook. A 4xx other than 429 is not retried: the
 // receiver will refuse it again.
-func (n *Notifier) post(ctx context.Context, url string, body []byte) (retryable bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func (n *Notifier) post(ctx context.Context, rawURL string, body []byte) (retryable bool, err error) {
+	// The URL may carry a secret (Slack's do) in its path, query or user
+	// info, so no error says more of it than its scheme and host.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, errors.New("the webhook URL does not parse")
 	}
+	where := req.URL.Scheme + "://" + req.URL.Host
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ionroller-shifter")
 	res, err := n.HTTP.Do(req)
 	if err != nil {
-		return true, err
+		// Do wraps every error in a *url.Error, which quotes the whole URL.
+		if uerr := (*url.Error)(nil); errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return true, fmt.Errorf("webhook %s: %w", where, err)
 	}
 	res.Body.Close()
 	if res.StatusCode < 300 {
 		return false, nil
 	}
-	// The URL may carry a secret (Slack's do), so it is never part of the error.
-	err = fmt.Errorf("webhook answered %s", res.Status)
+	err = fmt.Errorf("webhook %s answered %s", where, res.Status)
 	return res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests, err
 }
 
