@@ -93,6 +93,13 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 		// but nothing of whose it is.
 		return notFound("endpoint name %q is taken by an endpoint %s may not see; choose another name", name, p.Name)
 	}
+	ep.KeepSecrets(old)
+	if err := s.bounds(ep.Team).checkEndpoint(ep.Team, ep); err != nil {
+		return err
+	}
+	if err := s.checkOverlap(r.Context(), p, ep); err != nil {
+		return err
+	}
 	typ, verb := rollout.EventEndpointCreated, "created"
 	if exists {
 		typ, verb = rollout.EventEndpointUpdated, "updated"
@@ -107,7 +114,6 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 	}
 
-	ep.KeepSecrets(old)
 	ev := s.event(r, p, typ, fmt.Sprintf("endpoint %s by %s", verb, p.Name))
 	saved, err := s.Store.PutEndpoint(r.Context(), ep, expectOrCurrent(expect, old.Revision), ev)
 	if err != nil {

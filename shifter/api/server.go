@@ -53,6 +53,12 @@ type Server struct {
 	// and their leases for GET /v1/replicas; nil on a store one shifter
 	// owns.
 	Leases store.Leases
+	// Teams bound what each team's endpoints may route, assume, run and
+	// notify; a team without an entry is unbounded.
+	Teams map[string]Bounds
+	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
+	// link-local and private addresses (a team's Bounds may allow it alone).
+	AllowPrivateWebhooks bool
 	// Backup, on a store that is a file, writes a consistent copy of it
 	// for GET /v1/store/backup; nil on a shared table.
 	Backup BackupFunc

@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // File is the shifter's configuration file, written in HCL like the
@@ -55,6 +58,36 @@ type File struct {
 	AWS                 *AWSBlock   `hcl:"aws,block"`
 	Log                 *LogBlock   `hcl:"log,block"`
 	Auth                *AuthBlock  `hcl:"auth,block"`
+	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
+	// link-local and private addresses.
+	AllowPrivateWebhooks bool        `hcl:"allow_private_webhooks,optional"`
+	Teams                []TeamBlock `hcl:"team,block"`
+}
+
+// TeamBlock bounds what the endpoints of one team may use; a list left out
+// leaves its dimension unbounded, and a team without a block is unbounded:
+//
+//	team "payments" {
+//	  listeners     = ["arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shared/*"]
+//	  hosts         = ["*.payments.example.com"]
+//	  path_prefixes = ["/"]
+//	  priorities    = [100, 199]
+//	  accounts      = ["222222222222"]
+//	  role_arns     = ["arn:aws:iam::222222222222:role/ionroller-*"]
+//	  repositories  = ["222222222222.dkr.ecr.eu-west-1.amazonaws.com/payments/*"]
+//	  webhook_hosts = ["hooks.slack.com"]
+//	}
+type TeamBlock struct {
+	Name                 string   `hcl:"name,label"`
+	Listeners            []string `hcl:"listeners,optional"`
+	Hosts                []string `hcl:"hosts,optional"`
+	PathPrefixes         []string `hcl:"path_prefixes,optional"`
+	Priorities           []int    `hcl:"priorities,optional"`
+	Accounts             []string `hcl:"accounts,optional"`
+	RoleARNs             []string `hcl:"role_arns,optional"`
+	Repositories         []string `hcl:"repositories,optional"`
+	WebhookHosts         []string `hcl:"webhook_hosts,optional"`
+	AllowPrivateWebhooks bool     `hcl:"allow_private_webhooks,optional"`
 }
 
 // TLSBlock names the certificate and key the API is served with; both
@@ -144,6 +177,9 @@ type Config struct {
 	LogLevel        hclog.Level
 	LogJSON         bool
 	Auth            AuthBlock
+	// Teams are the bounds of each team with a team block.
+	Teams                map[string]api.Bounds
+	AllowPrivateWebhooks bool
 }
 
 // DynamoDBStore is a checked store { dynamodb { ... } } block.
@@ -241,7 +277,56 @@ func (f File) resolve() (Config, error) {
 	if f.Auth != nil {
 		cfg.Auth = *f.Auth
 	}
+	cfg.AllowPrivateWebhooks = f.AllowPrivateWebhooks
+	teams, err := resolveTeams(f.Teams)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Teams = teams
 	return cfg, cfg.checkAuth()
+}
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// resolveTeams checks the team blocks and returns their bounds by team.
+func resolveTeams(blocks []TeamBlock) (map[string]api.Bounds, error) {
+	teams := make(map[string]api.Bounds, len(blocks))
+	for _, t := range blocks {
+		field := fmt.Sprintf("team[%q]", t.Name)
+		if !rollout.TeamPattern.MatchString(t.Name) {
+			return nil, fmt.Errorf("%s: a team name is %s", field, rollout.TeamRule)
+		}
+		if _, dup := teams[t.Name]; dup {
+			return nil, fmt.Errorf("%s: team block written twice", field)
+		}
+		b := api.Bounds{
+			Listeners: t.Listeners, Hosts: t.Hosts, PathPrefixes: t.PathPrefixes, Accounts: t.Accounts, RoleARNs: t.RoleARNs,
+			Repositories: t.Repositories, WebhookHosts: t.WebhookHosts, AllowPrivateWebhooks: t.AllowPrivateWebhooks,
+		}
+		if len(t.Priorities) > 0 {
+			if len(t.Priorities) != 2 || t.Priorities[0] < 1 || t.Priorities[0] > t.Priorities[1] || t.Priorities[1] > rollout.MaxPriority {
+				return nil, fmt.Errorf("%s.priorities: %v must be [FIRST, LAST] with 1 <= FIRST <= LAST <= %d", field, t.Priorities, rollout.MaxPriority)
+			}
+			b.MinPriority, b.MaxPriority = t.Priorities[0], t.Priorities[1]
+		}
+		for _, a := range t.Accounts {
+			if !accountPattern.MatchString(a) {
+				return nil, fmt.Errorf("%s.accounts: %q is not a 12-digit AWS account ID", field, a)
+			}
+		}
+		for _, p := range t.PathPrefixes {
+			if !strings.HasPrefix(p, "/") {
+				return nil, fmt.Errorf("%s.path_prefixes: %q must begin with /", field, p)
+			}
+		}
+		for name, patterns := range map[string][]string{"listeners": t.Listeners, "hosts": t.Hosts, "role_arns": t.RoleARNs, "repositories": t.Repositories, "webhook_hosts": t.WebhookHosts} {
+			if i := slices.Index(patterns, ""); i >= 0 {
+				return nil, fmt.Errorf("%s.%s[%d]: an empty pattern matches nothing; leave the list out to leave it unbounded", field, name, i)
+			}
+		}
+		teams[t.Name] = b
+	}
+	return teams, nil
 }
 
 // CheckListen is the one rule every listen address follows, whether it
