@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -46,12 +45,18 @@ func forbidden(field, format string, args ...any) error {
 }
 
 // bounds returns the bounds of team: none for an endpoint of no team or of
-// a team without a block, but for private webhooks, which the shifter's
-// configuration may allow to every team.
+// a team without a block, but for private webhooks.
 func (s *Server) bounds(team string) Bounds {
 	b := s.Teams[team]
-	b.AllowPrivateWebhooks = b.AllowPrivateWebhooks || s.AllowPrivateWebhooks
+	b.AllowPrivateWebhooks = s.WebhooksMayReachPrivate(team)
 	return b
+}
+
+// WebhooksMayReachPrivate reports whether the webhooks of team may reach
+// loopback, link-local and private addresses: the configuration allows it
+// to every team, or to this one.
+func (s *Server) WebhooksMayReachPrivate(team string) bool {
+	return s.AllowPrivateWebhooks || s.Teams[team].AllowPrivateWebhooks
 }
 
 // checkEndpoint refuses an endpoint that uses what its team may not:
@@ -162,20 +167,10 @@ func checkWebhook(b Bounds, team, webhook string) error {
 	if !within(b.WebhookHosts, host, true) {
 		return forbidden("notifications.webhook_url", "team %q may send webhooks to hosts matching %s only", team, strings.Join(b.WebhookHosts, ", "))
 	}
-	if !b.AllowPrivateWebhooks && isPrivateHost(host) {
+	if !b.AllowPrivateWebhooks && rollout.PrivateHost(host) {
 		return forbidden("notifications.webhook_url", "%s is a loopback, link-local or private address, which webhooks may not reach unless the shifter's configuration allows it (allow_private_webhooks)", host)
 	}
 	return nil
-}
-
-// isPrivateHost reports whether host names this machine or an address
-// inside the network rather than the internet.
-func isPrivateHost(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
 }
 
 // within reports whether value matches one of patterns (any value when

@@ -112,7 +112,8 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
 	s.notifier = &notify.Notifier{
-		Logger: s.Logger.Named("notify"),
+		Logger:          s.Logger.Named("notify"),
+		MayReachPrivate: srv.WebhooksMayReachPrivate,
 		SNS: func(p rollout.Placement) (notify.SNS, error) {
 			set, err := clients.For(p)
 			if err != nil {

@@ -1,6 +1,9 @@
 package rollout
 
-import "strings"
+import (
+	"net"
+	"strings"
+)
 
 // Rule is the listener rule a track's requests arrive by: at Priority on Listener
 // matching any of Hosts (every host when empty) and any of Paths (every path
@@ -110,3 +113,15 @@ func GlobsMayMeet(a, b string) bool {
 func fixedHead(p string) string { return p[:strings.IndexAny(p, "*?")] }
 
 func fixedTail(p string) string { return p[strings.LastIndexAny(p, "*?")+1:] }
+
+// PrivateHost reports whether a webhook host names this machine or an
+// address inside the network rather than the internet: localhost, or a
+// loopback, link-local (169.254.169.254 holds an instance's credentials),
+// private or unspecified address.
+func PrivateHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
+}
