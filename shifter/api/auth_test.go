@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -194,6 +195,12 @@ func TestServerNeverLogsTokens(t *testing.T) {
 	logs := f.logs.String()
 	if !strings.Contains(logs, "/v1/endpoints/web") {
 		t.Fatalf("requests were not logged: %s", logs)
+	}
+	// The access log says who made each request, and no one for a refused token.
+	if !strings.Contains(logs, "method=PUT path=/v1/endpoints/web/releases/production status=200") ||
+		!regexp.MustCompile(`method=PUT path=/v1/endpoints/web/releases/production status=200 .* caller=root`).MatchString(logs) ||
+		!regexp.MustCompile(`status=401 .* caller=""?\s`).MatchString(logs) {
+		t.Errorf("the access log does not name the callers:\n%s", logs)
 	}
 	for _, secret := range []string{tokenOf(root), tokenOf("intruder")} {
 		if strings.Contains(logs, secret) {

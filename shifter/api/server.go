@@ -141,6 +141,9 @@ func (s *Server) route(need wire.Role, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(w, r)
 		if err == nil {
+			if rec, ok := w.(*statusRecorder); ok {
+				rec.caller = p.Name
+			}
 			err = p.require(need)
 		}
 		if err == nil {
@@ -220,7 +223,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = hclog.Info
 		}
 		s.Logger.Log(level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start), "remote", r.RemoteAddr)
+			"duration", time.Since(start), "remote", r.RemoteAddr, "caller", rec.caller)
 	})
 }
 
@@ -230,6 +233,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	// caller is the name of the authenticated principal, for the access
+	// log; "" when the request was not authenticated.
+	caller string
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
