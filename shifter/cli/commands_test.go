@@ -53,6 +53,7 @@ func TestCommands(t *testing.T) {
 		{"WatchTerminal", "", testWatchTerminal},
 		{"Replicas", "", testReplicas},
 		{"Store", matrixAuth, testStore},
+		{"DamagedStores", "", testDamagedStores},
 		{"ServeStartAndStop", "", testServeStartAndStop},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt/bolttest"
 )
 
 // testStore backs up a serving shifter's store with the binary, checks the
@@ -30,15 +31,32 @@ func testStore(t *testing.T, h *harness) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("a refused backup left files behind: %v", entries)
 	}
-	damaged := filepath.Join(dir, "damaged.db")
-	if err := os.WriteFile(damaged, []byte("not a store"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := h.run("store", "check", damaged); r.code != 1 || !strings.Contains(r.stderr, "store "+damaged+" is not a bbolt store") {
-		t.Errorf("store check of a foreign file: %s", r)
-	}
 	if r := h.run("store", "copy", backup); r.code != 2 {
 		t.Errorf("store copy: %s", r)
+	}
+}
+
+// testDamagedStores: every kind of damaged store file ends `store check`
+// and `serve` with exit code 1 and one line naming the file, the damage and
+// what to do, never a panic (exit 2 with a stack).
+func testDamagedStores(t *testing.T, h *harness) {
+	dir := t.TempDir()
+	path, config := filepath.Join(dir, "s.db"), filepath.Join(dir, "shifter.hcl")
+	cfg := "listen = \"127.0.0.1:0\"\nstore { path = \"" + path + "\" }\naws {\n  endpoint = \"" + awstest.Endpoint() + "\"\n  region = \"us-east-1\"\n}\n"
+	if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range bolttest.Damages(t) {
+		if err := os.WriteFile(path, d.Content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"store", "check", path}, {"serve", "-config", config}} {
+			r := h.start(args...).wait(t, 10*time.Second)
+			if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "store "+path+" "+d.Want) ||
+				!strings.Contains(r.stderr, "restore it from a backup") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("%s, shifter %s: %s", d.Name, strings.Join(args, " "), r)
+			}
+		}
 	}
 }
 

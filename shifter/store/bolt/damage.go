@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -50,7 +51,10 @@ func openChecked(path string, opts bbolt.Options) (*bbolt.DB, error) {
 		return nil, err
 	}
 	if err := checkPages(db); err != nil {
-		return nil, errors.Join(&DamagedError{Path: path, Reason: fmt.Sprintf("is damaged (%v)", err)}, db.Close())
+		// bbolt's check says "panic: ..." of the panics it recovered: they
+		// are damage it found, not a crash of the shifter.
+		reason := strings.TrimPrefix(err.Error(), "panic: ")
+		return nil, errors.Join(&DamagedError{Path: path, Reason: fmt.Sprintf("is damaged (%s)", reason)}, db.Close())
 	}
 	if opts.ReadOnly {
 		return db, nil

@@ -2,98 +2,34 @@ package bolt_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt/bolttest"
 )
-
-const pageSize = 4096 // bbolt's page size here: the OS page size
-
-// soundStore returns the bytes of a store file holding endpoints.
-func soundStore(t *testing.T, endpoints int) []byte {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "sound.db")
-	s := mustOpen(t, path)
-	fill(t, s, 0, endpoints)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// fill writes endpoints [from, to) with an event each.
-func fill(t *testing.T, s *bolt.Store, from, to int) {
-	t.Helper()
-	for i := from; i < to; i++ {
-		ep := rollout.NewEndpoint()
-		ep.Name = fmt.Sprintf("web-%d", i)
-		ep.Template.Env = map[string]string{"PAD": strings.Repeat("x", 200)} // spread over many pages
-		if _, err := s.PutEndpoint(t.Context(), ep, rollout.RevisionNew, rollout.Event{Type: rollout.EventEndpointCreated, Message: "created"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestDamagedFilesAreRefusedNotPanickedOn: every kind of damage is a
 // DamagedError naming the file and what to do, leaves the file as it was,
 // and is replaced by an empty store only when asked.
 func TestDamagedFilesAreRefusedNotPanickedOn(t *testing.T) {
-	sound := soundStore(t, 60)
-	if len(sound) < 8*pageSize {
-		t.Fatalf("the sound store has %d bytes; the damage below wants at least 8 pages", len(sound))
-	}
-	with := func(f func(b []byte)) []byte {
-		b := bytes.Clone(sound)
-		f(b)
-		return b
-	}
-	garbage := func(b []byte) {
-		r := rand.New(rand.NewPCG(1, 2))
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-	}
-	for _, tc := range []struct {
-		name    string
-		content []byte
-		want    string
-	}{
-		{"empty", nil, "is empty (0 bytes)"},
-		{"foreign: text", []byte(strings.Repeat("listen = \"127.0.0.1:7070\"\n", 400)), "is not a bbolt store"},
-		{"foreign: random bytes", with(garbage), "is not a bbolt store"},
-		{"truncated to one page", sound[:pageSize], "is damaged"},
-		{"truncated to half", sound[:len(sound)/2/pageSize*pageSize], "is damaged"},
-		{"both meta pages overwritten", with(func(b []byte) { garbage(b[16 : 2*pageSize]) }), "is not a bbolt store"},
-		{"data pages zeroed", with(func(b []byte) { clear(b[2*pageSize:]) }), "is damaged"},
-		{"data pages garbage", with(func(b []byte) { garbage(b[2*pageSize:]) }), "is damaged"},
-		{"root page garbage", with(func(b []byte) { garbage(page(b, metaField(b, rootOffset))) }), "is damaged"},
-		{"freelist page garbage", with(func(b []byte) { garbage(page(b, metaField(b, freelistOffset))) }), "is damaged"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range bolttest.Damages(t) {
+		t.Run(tc.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "shifter.db")
-			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
+			if err := os.WriteFile(path, tc.Content, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			for what, err := range map[string]error{"Open": openErr(path), "Check": bolt.Check(path)} {
 				var damaged *bolt.DamagedError
-				if !errors.As(err, &damaged) || !strings.Contains(err.Error(), "store "+path+" "+tc.want) || !strings.Contains(err.Error(), "restore it from a backup") {
-					t.Errorf("%s: %v; want a DamagedError naming %s, %q and what to do", what, err, path, tc.want)
+				if !errors.As(err, &damaged) || !strings.Contains(err.Error(), "store "+path+" "+tc.Want) || !strings.Contains(err.Error(), "restore it from a backup") {
+					t.Errorf("%s: %v; want a DamagedError naming %s, %q and what to do", what, err, path, tc.Want)
 				}
 			}
-			if b, _ := os.ReadFile(path); !bytes.Equal(b, tc.content) {
+			if b, _ := os.ReadFile(path); !bytes.Equal(b, tc.Content) {
 				t.Fatal("refusing the file changed it")
 			}
 
@@ -109,33 +45,12 @@ func TestDamagedFilesAreRefusedNotPanickedOn(t *testing.T) {
 			if !strings.HasPrefix(aside, path+".damaged-") {
 				t.Fatalf("moved aside to %q", aside)
 			}
-			if b, _ := os.ReadFile(aside); !bytes.Equal(b, tc.content) {
+			if b, _ := os.ReadFile(aside); !bytes.Equal(b, tc.Content) {
 				t.Error("the file moved aside is not the damaged file as it was")
 			}
 		})
 	}
 }
-
-// Offsets in a meta page (bbolt's layout: a 16-byte page header, then magic,
-// version, page size and flags, the root bucket's page and sequence, the
-// freelist's page, the high-water page and the transaction ID).
-const (
-	rootOffset     = 32
-	freelistOffset = 48
-	txidOffset     = 64
-)
-
-// metaField reads a page ID at off in the current meta page: the one of the
-// two with the higher transaction ID.
-func metaField(b []byte, off int) uint64 {
-	meta := b[:pageSize]
-	if binary.LittleEndian.Uint64(b[pageSize+txidOffset:]) > binary.LittleEndian.Uint64(meta[txidOffset:]) {
-		meta = b[pageSize : 2*pageSize]
-	}
-	return binary.LittleEndian.Uint64(meta[off:])
-}
-
-func page(b []byte, id uint64) []byte { return b[id*pageSize : (id+1)*pageSize] }
 
 func openErr(path string) error {
 	s, err := bolt.Open(path)
@@ -152,9 +67,9 @@ func TestBackupIsConsistentWhileWritesGoOn(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, filepath.Join(dir, "shifter.db"))
 	defer s.Close()
-	fill(t, s, 0, 20)
+	bolttest.Fill(t, s, 0, 20)
 	var wg sync.WaitGroup
-	wg.Go(func() { fill(t, s, 20, 120) })
+	wg.Go(func() { bolttest.Fill(t, s, 20, 120) })
 	var buf bytes.Buffer
 	n, err := s.Backup(&buf)
 	wg.Wait()
