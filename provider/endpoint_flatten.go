@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -25,6 +26,7 @@ func flattenEndpoint(ctx context.Context, schemaType attr.Type, v rollout.Endpoi
 // of the endpoint.
 func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.Endpoint, m *endpointModel) diag.Diagnostics {
 	var diags diag.Diagnostics
+	ep = withKnownSecrets(ctx, ep, m)
 	typeOf := func(name string) types.ObjectType { return objectType(t.AttrTypes[name], &diags) }
 	m.ID = types.StringValue(ep.Name)
 	m.Name = types.StringValue(ep.Name)
@@ -64,6 +66,28 @@ func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.End
 	m.Policy = objectValue(ctx, pt, flattenPolicy(ctx, pt, ep.Policy, &diags), &diags)
 	m.Notifications = objectValue(ctx, typeOf("notifications"), flattenNotifications(ep.Notifications), &diags)
 	return diags
+}
+
+// withKnownSecrets fills in the secrets the shifter answers only as "set"
+// (the webhook URL, the external ID) with the values m, the plan or the prior
+// state, holds: Terraform keeps them while the shifter has one, and a secret
+// removed behind Terraform's back shows as drift. An imported endpoint has
+// none in its state, so its next apply sends them again.
+func withKnownSecrets(ctx context.Context, ep rollout.Endpoint, m *endpointModel) rollout.Endpoint {
+	var p placementModel
+	if ep.Placement.ExternalIDSet && asModel(ctx, m.Placement, &p) {
+		ep.Placement.ExternalID = p.ExternalID.ValueString()
+	}
+	var n notificationsModel
+	if ep.Notifications.WebhookURLSet && asModel(ctx, m.Notifications, &n) {
+		ep.Notifications.WebhookURL = n.WebhookURL.ValueString()
+	}
+	return ep
+}
+
+// asModel decodes a known object into model and reports whether it could.
+func asModel(ctx context.Context, o types.Object, model any) bool {
+	return !o.IsNull() && !o.IsUnknown() && !o.As(ctx, model, basetypes.ObjectAsOptions{}).HasError()
 }
 
 func flattenNotifications(n rollout.Notifications) notificationsModel {

@@ -210,6 +210,12 @@ func notificationsAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 		Optional: true,
 		Computed: true,
 		Attributes: map[string]schema.Attribute{
+			// Sensitive, not write-only: terraform-plugin-framework refuses a
+			// WriteOnly child in a Computed nested attribute, and notifications
+			// and placement are Computed (their defaults are shown in state).
+			// Making them write-only means dropping those defaults, a state
+			// upgrade and a version attribute per secret; the shifter already
+			// answers only whether they are set (see withKnownSecrets).
 			"webhook_url": schema.StringAttribute{
 				MarkdownDescription: "URL the shifter POSTs a JSON message to, whose `text` a Slack incoming webhook shows as is. " +
 					"Sensitive, as such URLs carry their own secret.",

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,6 +17,11 @@ import (
 func TestAuthorizationMatrix(t *testing.T) {
 	updated := testEndpoint("web")
 	updated.Template.InstanceType = "t3.small"
+	// The team of the token, as a client that names none sends.
+	ownTeam := updated
+	ownTeam.Team = ""
+	missing := ownTeam
+	missing.Name = "gone"
 	operations := []struct {
 		name         string
 		method, path string
@@ -23,21 +29,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 		need         wire.Role
 		ok           int
 		// hidden answers a caller of another team: 404, so that neither a
-		// read nor a write reveals the endpoint; only a PUT of an existing
-		// name says 403, as endpoint names are global.
-		hidden int
+		// read nor a write reveals the endpoint. A body naming another
+		// team is 403 whether the endpoint exists or not.
+		hidden  int
+		headers []string
 	}{
-		{"list endpoints", "GET", "/v1/endpoints", nil, wire.RoleRead, 200, 200},
-		{"list replicas", "GET", "/v1/replicas", nil, wire.RoleRead, 200, 200},
-		{"get endpoint", "GET", "/v1/endpoints/web", nil, wire.RoleRead, 200, 404},
-		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), wire.RoleAdmin, 201, 403},
-		{"update endpoint", "PUT", "/v1/endpoints/web", updated, wire.RoleAdmin, 200, 403},
-		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, wire.RoleAdmin, 202, 404},
-		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, wire.RoleRead, 200, 404},
-		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, wire.RoleDeploy, 200, 404},
-		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, wire.RoleDeploy, 204, 404},
-		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, wire.RoleDeploy, 202, 404},
-		{"read events", "GET", "/v1/endpoints/web/events", nil, wire.RoleRead, 200, 404},
+		{"list endpoints", "GET", "/v1/endpoints", nil, wire.RoleRead, 200, 200, nil},
+		{"list replicas", "GET", "/v1/replicas", nil, wire.RoleRead, 200, 200, nil},
+		{"get endpoint", "GET", "/v1/endpoints/web", nil, wire.RoleRead, 200, 404, nil},
+		{"create endpoint", "PUT", "/v1/endpoints/web-two", testEndpoint("web-two"), wire.RoleAdmin, 201, 403, nil},
+		{"update endpoint", "PUT", "/v1/endpoints/web", updated, wire.RoleAdmin, 200, 403, nil},
+		{"update endpoint as the token's team", "PUT", "/v1/endpoints/web", ownTeam, wire.RoleAdmin, 200, 404, []string{"If-Match", `"1"`}},
+		{"update a missing endpoint", "PUT", "/v1/endpoints/gone", missing, wire.RoleAdmin, 404, 404, []string{"If-Match", `"1"`}},
+		{"create over a name taken", "PUT", "/v1/endpoints/web", ownTeam, wire.RoleAdmin, 200, 404, nil},
+		{"delete endpoint", "DELETE", "/v1/endpoints/web", nil, wire.RoleAdmin, 202, 404, nil},
+		{"get release", "GET", "/v1/endpoints/web/releases/production", nil, wire.RoleRead, 200, 404, nil},
+		{"put release", "PUT", "/v1/endpoints/web/releases/production", map[string]any{"version": "v2"}, wire.RoleDeploy, 200, 404, nil},
+		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, wire.RoleDeploy, 204, 404, nil},
+		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, wire.RoleDeploy, 202, 404, nil},
+		{"read events", "GET", "/v1/endpoints/web/events", nil, wire.RoleRead, 200, 404, nil},
 	}
 	type caller struct {
 		principal string
@@ -72,7 +82,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				f.seed(testEndpoint("web"), "v1")
 				f.setRollout("web", rollout.PhaseShifting, false)
 				before := f.snapshot()
-				resp := f.do(op.method, op.path, c.principal, op.body)
+				resp := f.do(op.method, op.path, c.principal, op.body, op.headers...)
 				if resp.status != want {
 					t.Fatalf("%s %s as %s: %d, want %d; body %s", op.method, op.path, name, resp.status, want, resp.body)
 				}
@@ -185,6 +195,12 @@ func TestServerNeverLogsTokens(t *testing.T) {
 	logs := f.logs.String()
 	if !strings.Contains(logs, "/v1/endpoints/web") {
 		t.Fatalf("requests were not logged: %s", logs)
+	}
+	// The access log says who made each request, and no one for a refused token.
+	if !strings.Contains(logs, "method=PUT path=/v1/endpoints/web/releases/production status=200") ||
+		!regexp.MustCompile(`method=PUT path=/v1/endpoints/web/releases/production status=200 .* caller=root`).MatchString(logs) ||
+		!regexp.MustCompile(`status=401 .* caller=""?\s`).MatchString(logs) {
+		t.Errorf("the access log does not name the callers:\n%s", logs)
 	}
 	for _, secret := range []string{tokenOf(root), tokenOf("intruder")} {
 		if strings.Contains(logs, secret) {

@@ -82,12 +82,27 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil && rollout.ErrorCode(err) != rollout.ENOTFOUND {
 		return err
 	}
+	hidden := exists && !p.sees(old.Name, old.Team)
+	switch {
+	case (hidden || !exists) && expect > rollout.RevisionNew:
+		// An update of an endpoint the caller cannot see reads as one of
+		// a missing endpoint: the same 404, not 403 against 409.
+		return notFound("endpoint %q not found", name)
+	case hidden:
+		// Names are global, so a create learns that the name is taken,
+		// but nothing of whose it is.
+		return notFound("endpoint name %q is taken by an endpoint %s may not see; choose another name", name, p.Name)
+	}
+	ep.KeepSecrets(old)
+	if err := s.bounds(ep.Team).checkEndpoint(ep.Team, ep); err != nil {
+		return err
+	}
+	if err := s.checkOverlap(r.Context(), p, ep); err != nil {
+		return err
+	}
 	typ, verb := rollout.EventEndpointCreated, "created"
 	if exists {
 		typ, verb = rollout.EventEndpointUpdated, "updated"
-		if err := p.mayChange(old.Name, old.Team); err != nil {
-			return err
-		}
 		if err := store.CheckRevision(fmt.Sprintf("endpoint %q", name), expect, old.Revision); err != nil {
 			return err
 		}
@@ -196,7 +211,7 @@ func (s *Server) endpointView(ctx context.Context, ep rollout.Endpoint) (rollout
 	if err != nil {
 		return rollout.EndpointView{}, err
 	}
-	return rollout.EndpointView{Endpoint: ep, Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
+	return rollout.EndpointView{Endpoint: ep.Redacted(), Status: rollout.DescribeEndpoint(s.Now(), ep, st)}, nil
 }
 
 // preflight runs Server.Preflight: a refusal is the request's error; an

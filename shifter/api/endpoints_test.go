@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
@@ -329,4 +330,38 @@ func TestPreflightRefusesWhatTheAccountLacksAndADryRunStoresNothing(t *testing.T
 
 	check = errors.New("operation error CloudWatch: DescribeAlarms: connection refused")
 	f.do("PUT", "/v1/endpoints/web", root, ep).must(t, http.StatusCreated, nil)
+}
+
+// TestSecretsAreWriteOnly: a read answers whether the webhook URL and the
+// external ID are set, never what they are; sending back what was read keeps
+// them, and leaving them out removes them.
+func TestSecretsAreWriteOnly(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	ep.Placement.RoleARN, ep.Placement.ExternalID = "arn:aws:iam::123456789012:role/ionroller", "external-secret"
+	ep.Notifications.WebhookURL = "https://hooks.example.com/services/hook-secret"
+	resp := f.do("PUT", "/v1/endpoints/web", root, ep)
+	resp.must(t, http.StatusCreated, nil)
+	for _, r := range []response{resp, f.do("GET", "/v1/endpoints/web", principalName("payments", wire.RoleRead), nil), f.do("GET", "/v1/endpoints", root, nil)} {
+		body := string(r.body)
+		if strings.Contains(body, "secret") || !strings.Contains(body, `"webhook_url_set":true`) || !strings.Contains(body, `"external_id_set":true`) {
+			t.Errorf("answer %s: want the secrets' presence, not their values", body)
+		}
+	}
+
+	var read rollout.EndpointView
+	f.do("GET", "/v1/endpoints/web", root, nil).must(t, http.StatusOK, &read)
+	read.Endpoint.Template.InstanceType = "t3.small"
+	f.do("PUT", "/v1/endpoints/web", root, read.Endpoint).must(t, http.StatusOK, nil)
+	stored, err := f.store.GetEndpoint(t.Context(), "web")
+	if err != nil || stored.Notifications.WebhookURL != ep.Notifications.WebhookURL || stored.Placement.ExternalID != "external-secret" ||
+		stored.Notifications.WebhookURLSet || stored.Placement.ExternalIDSet {
+		t.Fatalf("after sending back what was read, stored %+v %+v, %v; want the secrets kept", stored.Notifications, stored.Placement, err)
+	}
+
+	read.Endpoint.Notifications = rollout.Notifications{}
+	f.do("PUT", "/v1/endpoints/web", root, read.Endpoint).must(t, http.StatusOK, nil)
+	if stored, _ := f.store.GetEndpoint(t.Context(), "web"); stored.Notifications.WebhookURL != "" || stored.Placement.ExternalID != "external-secret" {
+		t.Errorf("after leaving the webhook out, stored %+v %+v; want it removed and the external ID kept", stored.Notifications, stored.Placement)
+	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -197,10 +198,10 @@ func testEndpoint(name string) rollout.Endpoint {
 	ep.Placement.Region = "us-east-1"
 	ep.Traffic = rollout.Traffic{
 		ListenerARN:     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/demo/0123456789abcdef/0123456789abcdef",
-		Priority:        10,
+		Priority:        testPriority(name),
 		Hosts:           []string{name + ".example.com"},
 		PreviewHost:     "preview." + name + ".example.com",
-		PreviewPriority: 11,
+		PreviewPriority: testPriority(name) + 1,
 	}
 	ep.Template.Repository = "registry.example.com/" + name
 	ep.Template.ContainerPort = 8080
@@ -208,6 +209,14 @@ func testEndpoint(name string) rollout.Endpoint {
 	ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
 	ep.DeletionProtection = false
 	return ep
+}
+
+// testPriority is the rule priority of the test endpoint called name: even,
+// and one of its own, as the shifter refuses two endpoints at one priority.
+func testPriority(name string) int {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return 10 + 2*int(h.Sum32()%20000)
 }
 
 // specJSON returns the JSON object of ep as a map, for tests that break it.

@@ -71,6 +71,9 @@ func (s *Server) putRelease(w http.ResponseWriter, r *http.Request, p *Principal
 	if err := refuseDeleting(ep); err != nil {
 		return err
 	}
+	if err := s.bounds(ep.Team).checkImage(ep.Team, rel.ImageFor(ep)); err != nil {
+		return err
+	}
 	if track == rollout.Preview && !ep.Traffic.HasPreview() {
 		return rollout.Invalid("track", "endpoint %q has no preview route; set traffic.preview_host or traffic.preview_listener_arn first", name)
 	}

@@ -10,7 +10,9 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,11 +65,23 @@ type Server struct {
 	// and their leases for GET /v1/replicas; nil on a store one shifter
 	// owns.
 	Leases store.Leases
+	// Teams bound what each team's endpoints may route, assume, run and
+	// notify; a team without an entry is unbounded.
+	Teams map[string]Bounds
+	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
+	// link-local and private addresses (a team's Bounds may allow it alone).
+	AllowPrivateWebhooks bool
+	// Backup, on a store that is a file, writes a consistent copy of it
+	// for GET /v1/store/backup; nil on a shared table.
+	Backup BackupFunc
 	// MaxStreams bounds the event streams one principal may hold open
 	// (default 16), so no caller can tie up the shifter with streams.
 	MaxStreams int
 
 	poll, heartbeat time.Duration
+
+	// guard slows down sources that keep failing to authenticate.
+	guard *guard
 
 	// pages shares the reads of event streams woken together.
 	pages singleflight.Group
@@ -111,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxStreams == 0 {
 		s.MaxStreams = defaultMaxStreams
 	}
+	s.guard = newGuard(s.Logger)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -119,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle("GET /v1/whoami", s.route(wire.RoleRead, s.whoami))
 	mux.Handle("GET /v1/replicas", s.route(wire.RoleRead, s.replicas))
+	mux.Handle("GET /v1/store/backup", s.route(wire.RoleAdmin, s.backup))
 	mux.Handle("GET /v1/endpoints", s.route(wire.RoleRead, s.listEndpoints))
 	mux.Handle("GET /v1/endpoints/{name}", s.route(wire.RoleRead, s.getEndpoint))
 	mux.Handle("PUT /v1/endpoints/{name}", s.route(wire.RoleAdmin, s.putEndpoint))
@@ -138,8 +154,11 @@ func (s *Server) Handler() http.Handler {
 // writes the error a handler returns.
 func (s *Server) route(need wire.Role, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.authenticate(r)
+		p, err := s.authenticate(w, r)
 		if err == nil {
+			if rec, ok := w.(*statusRecorder); ok {
+				rec.caller = p.Name
+			}
 			err = p.require(need)
 		}
 		if err == nil {
@@ -149,6 +168,24 @@ func (s *Server) route(need wire.Role, h handler) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// authenticate returns the principal of r, unless its source failed to
+// authenticate too often (429 with Retry-After). A token presented and
+// refused counts against its source; a request without one does not, as
+// it guesses nothing.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*Principal, error) {
+	src, now := source(r), s.Now()
+	if wait := s.guard.wait(src, now); wait > 0 {
+		seconds := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(seconds))
+		return nil, rollout.Errorf(rollout.ETOOMANY, "too many failed authentications from %s; try again in %ds", src, seconds)
+	}
+	p, err := s.Auth.authenticate(r)
+	if err != nil && r.Header.Get("Authorization") != "" {
+		s.guard.failed(src, err.Error(), now)
+	}
+	return p, err
 }
 
 // changed tells the endpoint's reconciler and event streams that the API
@@ -205,7 +242,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = hclog.Info
 		}
 		s.Logger.Log(level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start), "remote", r.RemoteAddr)
+			"duration", time.Since(start), "remote", r.RemoteAddr, "caller", rec.caller)
 	})
 }
 
@@ -215,6 +252,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	// caller is the name of the authenticated principal, for the access
+	// log; "" when the request was not authenticated.
+	caller string
 }
 
 func (r *statusRecorder) WriteHeader(status int) {

@@ -27,6 +27,7 @@ Commands:
   abort     end the rollout and return traffic to the stable version
   rollback  return traffic to a hot previous version (-to VERSION)
   replicas  list the shifter replicas and the endpoint leases each holds
+  store     check a store file, or back up a serving shifter's store (store check|backup FILE)
   version   print the version
 
 Run 'shifter <command> -h' for a command's flags.
@@ -46,7 +47,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = c.parseFlags(args[1:]); err == nil {
 			err = c.run(ctx)
 		}
-	case "status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "replicas":
+	case "status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "replicas", "store":
 		return runRemote(ctx, args[0], args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shifter", Version)

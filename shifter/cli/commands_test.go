@@ -52,6 +52,9 @@ func TestCommands(t *testing.T) {
 		{"WatchPlain", "", testWatchPlain},
 		{"WatchTerminal", "", testWatchTerminal},
 		{"Replicas", "", testReplicas},
+		{"Store", matrixAuth, testStore},
+		{"DamagedStores", "", testDamagedStores},
+		{"ServeStartAndStop", "", testServeStartAndStop},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -153,14 +156,14 @@ func (h *harness) ok(args ...string) string {
 type background struct {
 	cmd    *exec.Cmd
 	stdout *syncbuf.Buffer
-	stderr bytes.Buffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 }
 
 func (h *harness) start(args ...string) *background {
 	h.t.Helper()
-	b := &background{cmd: h.command(args...), stdout: &syncbuf.Buffer{}, done: make(chan struct{})}
-	b.cmd.Stdout, b.cmd.Stderr = b.stdout, &b.stderr
+	b := &background{cmd: h.command(args...), stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
+	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
 	if err := b.cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}

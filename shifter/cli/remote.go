@@ -66,6 +66,8 @@ func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string)
 		return &actCommand{command: base, kind: rollout.CommandKind(name)}
 	case "replicas":
 		return &replicasCommand{command: base}
+	case "store":
+		return &storeCommand{command: base}
 	}
 	return nil
 }

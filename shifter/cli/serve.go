@@ -16,9 +16,10 @@ import (
 
 // serveCommand is `shifter serve`.
 type serveCommand struct {
-	configPath string
-	listen     string
-	stderr     io.Writer
+	configPath      string
+	listen          string
+	initialiseStore bool
+	stderr          io.Writer
 }
 
 func (c *serveCommand) parseFlags(args []string) error {
@@ -26,8 +27,9 @@ func (c *serveCommand) parseFlags(args []string) error {
 	fs.SetOutput(c.stderr)
 	fs.StringVar(&c.configPath, "config", "shifter.hcl", "configuration file (HCL)")
 	fs.StringVar(&c.listen, "listen", "", "address to serve the API on, overriding the file's listen")
+	fs.BoolVar(&c.initialiseStore, "initialise-store", false, "start an empty store if the store file is empty, foreign or damaged, moving it aside")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: shifter serve [-config FILE] [-listen ADDR]\n\nRuns the shifter: the API and the reconciler of every endpoint.")
+		fmt.Fprintln(c.stderr, "Usage: shifter serve [-config FILE] [-listen ADDR] [-initialise-store]\n\nRuns the shifter: the API and the reconciler of every endpoint.")
 		fs.PrintDefaults()
 	}
 	return fs.Parse(args)
@@ -45,6 +47,7 @@ func (c *serveCommand) run(ctx context.Context) error {
 	if c.listen != "" {
 		cfg.Listen = c.listen
 	}
+	cfg.InitialiseStore = c.initialiseStore
 	s := &daemon.Server{
 		Config: cfg,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: cfg.LogLevel, JSONFormat: cfg.LogJSON, Output: c.stderr}),

@@ -59,3 +59,62 @@ func TestServeCommandRunsUntilCancelled(t *testing.T) {
 		t.Fatal("serve did not stop after its context was cancelled")
 	}
 }
+
+// serveExit runs `shifter serve` with args as main does and returns its
+// exit code, its stderr and how long it took; a serve still running after
+// 5 s fails the test (it is then stopped).
+func serveExit(t *testing.T, args ...string) (code int, stderr string, took time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncbuf.Buffer{}
+	done := make(chan int, 1)
+	start := time.Now()
+	go func() { done <- cli.Run(ctx, append([]string{"serve"}, args...), io.Discard, out) }()
+	select {
+	case code = <-done:
+		return code, out.String(), time.Since(start)
+	case <-time.After(5 * time.Second):
+		cancel()
+		t.Fatalf("serve %v still running after 5s:\n%s", args, out)
+		return 0, "", 0
+	}
+}
+
+func TestServeExitsWithinSecondsOnABadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	for _, f := range []string{certFile, keyFile} {
+		if err := os.WriteFile(f, []byte("not PEM"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "shifter.hcl")
+	cfg := fmt.Sprintf("listen = \"127.0.0.1:0\"\ntls {\n  cert_file = %q\n  key_file = %q\n}\nstore { path = %q }\naws {\n  endpoint = %q\n  region = \"us-east-1\"\n}\n",
+		certFile, keyFile, filepath.Join(dir, "s.db"), awstest.Endpoint())
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr, took := serveExit(t, "-config", path)
+	t.Logf("a bad certificate ended serve in %s", took)
+	if code != 1 || !strings.Contains(stderr, "tls: cert_file "+certFile) {
+		t.Errorf("exit %d, stderr %q; want 1 and the certificate's reason", code, stderr)
+	}
+}
+
+// TestServeListenFlagFollowsTheTLSRule: -listen goes through the same rule
+// as listen in the file.
+func TestServeListenFlagFollowsTheTLSRule(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shifter.hcl")
+	cfg := fmt.Sprintf("store { path = %q }\naws {\n  endpoint = %q\n  region = \"us-east-1\"\n}\n", filepath.Join(dir, "s.db"), awstest.Endpoint())
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		code, stderr, _ := serveExit(t, "-config", path, "-listen", addr)
+		if code != 1 || !strings.Contains(stderr, "needs TLS") {
+			t.Errorf("-listen %s: exit %d, stderr %q; want 1 and the TLS rule", addr, code, stderr)
+		}
+	}
+}

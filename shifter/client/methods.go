@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -147,4 +148,24 @@ func (c *Client) Events(ctx context.Context, endpoint string, after int64, limit
 
 func releasePath(endpoint string, track rollout.Track) []string {
 	return []string{"endpoints", endpoint, "releases", string(track)}
+}
+
+// Backup writes a consistent copy of the shifter's store file to w while
+// it serves, and returns the bytes written. It needs an admin token of no
+// team, and is not bounded by the client's timeout: a store may be large.
+func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	req, err := c.newRequest(ctx, request{method: http.MethodGet, path: []string{"store", "backup"}})
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/octet-stream")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return 0, responseError(req, resp)
+	}
+	return io.Copy(w, resp.Body)
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // File is the shifter's configuration file, written in HCL like the
@@ -55,6 +58,36 @@ type File struct {
 	AWS                 *AWSBlock   `hcl:"aws,block"`
 	Log                 *LogBlock   `hcl:"log,block"`
 	Auth                *AuthBlock  `hcl:"auth,block"`
+	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
+	// link-local and private addresses.
+	AllowPrivateWebhooks bool        `hcl:"allow_private_webhooks,optional"`
+	Teams                []TeamBlock `hcl:"team,block"`
+}
+
+// TeamBlock bounds what the endpoints of one team may use; a list left out
+// leaves its dimension unbounded, and a team without a block is unbounded:
+//
+//	team "payments" {
+//	  listeners     = ["arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shared/*"]
+//	  hosts         = ["*.payments.example.com"]
+//	  path_prefixes = ["/"]
+//	  priorities    = [100, 199]
+//	  accounts      = ["222222222222"]
+//	  role_arns     = ["arn:aws:iam::222222222222:role/ionroller-*"]
+//	  repositories  = ["222222222222.dkr.ecr.eu-west-1.amazonaws.com/payments/*"]
+//	  webhook_hosts = ["hooks.slack.com"]
+//	}
+type TeamBlock struct {
+	Name                 string   `hcl:"name,label"`
+	Listeners            []string `hcl:"listeners,optional"`
+	Hosts                []string `hcl:"hosts,optional"`
+	PathPrefixes         []string `hcl:"path_prefixes,optional"`
+	Priorities           []int    `hcl:"priorities,optional"`
+	Accounts             []string `hcl:"accounts,optional"`
+	RoleARNs             []string `hcl:"role_arns,optional"`
+	Repositories         []string `hcl:"repositories,optional"`
+	WebhookHosts         []string `hcl:"webhook_hosts,optional"`
+	AllowPrivateWebhooks bool     `hcl:"allow_private_webhooks,optional"`
 }
 
 // TLSBlock names the certificate and key the API is served with; both
@@ -130,13 +163,23 @@ type Config struct {
 	PollInterval   time.Duration
 	TLSCertFile    string
 	TLSKeyFile     string
-	StorePath      string
-	DynamoDB       *DynamoDBStore
-	AWSRegion      string
-	AWSEndpoint    string
-	LogLevel       hclog.Level
-	LogJSON        bool
-	Auth           AuthBlock
+	// AllowInsecureListen lets Listen be reachable from other machines
+	// without TLS (behind a TLS-terminating proxy).
+	AllowInsecureListen bool
+	StorePath           string
+	// InitialiseStore lets the shifter replace a store file that is empty,
+	// foreign or damaged by an empty store (`serve -initialise-store`);
+	// never from the file, which would make it permanent.
+	InitialiseStore bool
+	DynamoDB        *DynamoDBStore
+	AWSRegion       string
+	AWSEndpoint     string
+	LogLevel        hclog.Level
+	LogJSON         bool
+	Auth            AuthBlock
+	// Teams are the bounds of each team with a team block.
+	Teams                map[string]api.Bounds
+	AllowPrivateWebhooks bool
 }
 
 // DynamoDBStore is a checked store { dynamodb { ... } } block.
@@ -180,18 +223,15 @@ func (f File) resolve() (Config, error) {
 		PollInterval:   5 * time.Second,
 		LogLevel:       hclog.Info,
 	}
-	host, _, err := net.SplitHostPort(cfg.Listen)
-	if err != nil {
-		return cfg, fmt.Errorf("listen: %q is not a host:port address", cfg.Listen)
-	}
 	if f.TLS != nil {
 		if f.TLS.CertFile == "" || f.TLS.KeyFile == "" {
 			return cfg, fmt.Errorf("tls: cert_file and key_file are both required")
 		}
 		cfg.TLSCertFile, cfg.TLSKeyFile = f.TLS.CertFile, f.TLS.KeyFile
 	}
-	if f.TLS == nil && !f.AllowInsecureListen && !isLoopback(host) {
-		return cfg, fmt.Errorf("listen: %q is reachable from other machines, so the API needs TLS: add a tls { cert_file, key_file } block (or set allow_insecure_listen = true behind a TLS-terminating proxy)", cfg.Listen)
+	cfg.AllowInsecureListen = f.AllowInsecureListen
+	if err := cfg.CheckListen(); err != nil {
+		return cfg, err
 	}
 	if !shifterIDPattern.MatchString(cfg.ShifterID) {
 		return cfg, fmt.Errorf("shifter_id: %q must be 1 to 20 lowercase letters, digits and hyphens", cfg.ShifterID)
@@ -237,7 +277,71 @@ func (f File) resolve() (Config, error) {
 	if f.Auth != nil {
 		cfg.Auth = *f.Auth
 	}
+	cfg.AllowPrivateWebhooks = f.AllowPrivateWebhooks
+	teams, err := resolveTeams(f.Teams)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Teams = teams
 	return cfg, cfg.checkAuth()
+}
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// resolveTeams checks the team blocks and returns their bounds by team.
+func resolveTeams(blocks []TeamBlock) (map[string]api.Bounds, error) {
+	teams := make(map[string]api.Bounds, len(blocks))
+	for _, t := range blocks {
+		field := fmt.Sprintf("team[%q]", t.Name)
+		if !rollout.TeamPattern.MatchString(t.Name) {
+			return nil, fmt.Errorf("%s: a team name is %s", field, rollout.TeamRule)
+		}
+		if _, dup := teams[t.Name]; dup {
+			return nil, fmt.Errorf("%s: team block written twice", field)
+		}
+		b := api.Bounds{
+			Listeners: t.Listeners, Hosts: t.Hosts, PathPrefixes: t.PathPrefixes, Accounts: t.Accounts, RoleARNs: t.RoleARNs,
+			Repositories: t.Repositories, WebhookHosts: t.WebhookHosts, AllowPrivateWebhooks: t.AllowPrivateWebhooks,
+		}
+		if len(t.Priorities) > 0 {
+			if len(t.Priorities) != 2 || t.Priorities[0] < 1 || t.Priorities[0] > t.Priorities[1] || t.Priorities[1] > rollout.MaxPriority {
+				return nil, fmt.Errorf("%s.priorities: %v must be [FIRST, LAST] with 1 <= FIRST <= LAST <= %d", field, t.Priorities, rollout.MaxPriority)
+			}
+			b.MinPriority, b.MaxPriority = t.Priorities[0], t.Priorities[1]
+		}
+		for _, a := range t.Accounts {
+			if !accountPattern.MatchString(a) {
+				return nil, fmt.Errorf("%s.accounts: %q is not a 12-digit AWS account ID", field, a)
+			}
+		}
+		for _, p := range t.PathPrefixes {
+			if !strings.HasPrefix(p, "/") {
+				return nil, fmt.Errorf("%s.path_prefixes: %q must begin with /", field, p)
+			}
+		}
+		for name, patterns := range map[string][]string{"listeners": t.Listeners, "hosts": t.Hosts, "role_arns": t.RoleARNs, "repositories": t.Repositories, "webhook_hosts": t.WebhookHosts} {
+			if i := slices.Index(patterns, ""); i >= 0 {
+				return nil, fmt.Errorf("%s.%s[%d]: an empty pattern matches nothing; leave the list out to leave it unbounded", field, name, i)
+			}
+		}
+		teams[t.Name] = b
+	}
+	return teams, nil
+}
+
+// CheckListen is the one rule every listen address follows, whether it
+// comes from the file or from `serve -listen`: an address reachable from
+// other machines is served over TLS, unless allow_insecure_listen says a
+// proxy in front does it.
+func (c Config) CheckListen() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %q is not a host:port address", c.Listen)
+	}
+	if c.TLSCertFile == "" && !c.AllowInsecureListen && !isLoopback(host) {
+		return fmt.Errorf("listen: %q is reachable from other machines, so the API needs TLS: add a tls { cert_file, key_file } block (or set allow_insecure_listen = true behind a TLS-terminating proxy)", c.Listen)
+	}
+	return nil
 }
 
 // storeKind is "bolt" or "dynamodb".
@@ -298,6 +402,7 @@ func (c Config) checkAuth() error {
 		return fmt.Errorf("auth.anonymous.role: %q must be one of %s", a.Anonymous.Role, strings.Join(roles, ", "))
 	}
 	seen := map[string]bool{}
+	byHash := map[string]string{} // sha256 → the token block that has it
 	for _, t := range a.Tokens {
 		field := fmt.Sprintf("auth.token[%q]", t.Name)
 		switch {
@@ -307,8 +412,12 @@ func (c Config) checkAuth() error {
 			return fmt.Errorf("%s.role: %q must be one of %s", field, t.Role, strings.Join(roles, ", "))
 		case !sha256Pattern.MatchString(t.SHA256):
 			return fmt.Errorf("%s.sha256: must be the 64 lowercase hex digits of the token's SHA-256, not the token", field)
+		case byHash[t.SHA256] != "":
+			// One token would act as both, with whichever role came last.
+			return fmt.Errorf("%s.sha256: is the same token as auth.token[%q]; give each block its own token", field, byHash[t.SHA256])
 		}
 		seen[t.Name] = true
+		byHash[t.SHA256] = t.Name
 	}
 	return nil
 }

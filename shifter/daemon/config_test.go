@@ -94,12 +94,42 @@ func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 		{`store { path = "x" }` + "\n" + "auth {\n  anonymous { role = \"root\" }\n}", "auth.anonymous.role:"},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},
+		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"read\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n  token \"deployer\" {\n    role = \"admin\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["deployer"].sha256: is the same token as auth.token["ci"]`},
 		{`store { path = "x" }` + "\n" + `colour = "blue"`, `shifter.hcl:2,1-7: Unsupported argument`},
 		{`store {`, "shifter.hcl:1"},
 	} {
 		_, err := ParseConfig([]byte(tc.src), "shifter.hcl")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseConfig(%q) = %v, want an error containing %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestParseConfigReadsTeamBounds(t *testing.T) {
+	cfg, err := ParseConfig([]byte(teamsSeed+"allow_private_webhooks = true\n"), "shifter.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Teams["payments"]
+	if len(cfg.Teams) != 1 || b.MinPriority != 100 || b.MaxPriority != 199 || b.Hosts[0] != "*.payments.example.com" ||
+		b.PathPrefixes[0] != "/pay" || b.Accounts[0] != "222222222222" || b.RoleARNs[0] != "arn:aws:iam::222222222222:role/ionroller-*" ||
+		b.Repositories[0] == "" || b.WebhookHosts[0] != "hooks.slack.com" || len(b.Listeners) != 1 || !cfg.AllowPrivateWebhooks {
+		t.Errorf("teams = %+v, allow_private_webhooks %v", cfg.Teams, cfg.AllowPrivateWebhooks)
+	}
+	for _, tc := range []struct{ block, want string }{
+		{"team \"Pay Ments\" {}", `team["Pay Ments"]: a team name is`},
+		{"team \"a\" {}\nteam \"a\" {}", `team["a"]: team block written twice`},
+		{"team \"a\" {\n  priorities = [200, 100]\n}", `team["a"].priorities:`},
+		{"team \"a\" {\n  priorities = [100]\n}", `team["a"].priorities:`},
+		{"team \"a\" {\n  priorities = [1, 50001]\n}", `team["a"].priorities:`},
+		{"team \"a\" {\n  accounts = [\"1234\"]\n}", `team["a"].accounts: "1234" is not a 12-digit AWS account ID`},
+		{"team \"a\" {\n  path_prefixes = [\"api\"]\n}", `team["a"].path_prefixes: "api" must begin with /`},
+		{"team \"a\" {\n  hosts = [\"\"]\n}", `team["a"].hosts[0]: an empty pattern`},
+		{"team \"a\" {\n  webhook_hosts = [\"x\", \"\"]\n}", `team["a"].webhook_hosts[1]: an empty pattern`},
+	} {
+		_, err := ParseConfig([]byte("store { path = \"x\" }\n"+tc.block), "shifter.hcl")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseConfig(%q) = %v, want an error containing %q", tc.block, err, tc.want)
 		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -70,6 +69,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		s.Logger = hclog.NewNullLogger()
 	}
 	cfg := s.Config
+	if err := cfg.CheckListen(); err != nil {
+		return err
+	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	defer func() {
 		if err != nil {
@@ -77,6 +79,16 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		}
 	}()
 	m := metrics.New()
+	// The certificate is checked before anything is opened: a bad one
+	// must stop the start-up at once, with the reason.
+	if cfg.TLSCertFile != "" {
+		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile, logger: s.Logger}
+		if err := s.cert.load(time.Now()); err != nil {
+			return err
+		}
+		m.Gauge("ionroller_tls_certificate_expiry_seconds", "Seconds until the served TLS certificate expires; it warns within "+certWarnWithin.String()+".",
+			func() float64 { return time.Until(s.cert.notAfter()).Seconds() })
+	}
 	awsCfg, err := s.awsConfig(ctx)
 	if err != nil {
 		return err
@@ -94,10 +106,15 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		return err
 	}
 	replica := replicaName(cfg.ReplicaID)
-	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases}
+	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases,
+		Teams: cfg.Teams, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks}
+	if file, ok := s.store.(*bolt.Store); ok {
+		srv.Backup = file.Backup
+	}
 	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
 	s.notifier = &notify.Notifier{
-		Logger: s.Logger.Named("notify"),
+		Logger:          s.Logger.Named("notify"),
+		MayReachPrivate: srv.WebhooksMayReachPrivate,
 		SNS: func(p rollout.Placement) (notify.SNS, error) {
 			set, err := clients.For(p)
 			if err != nil {
@@ -158,13 +175,11 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		ErrorLog:          s.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		ConnState:         s.connState,
 	}
-	if cfg.TLSCertFile != "" {
-		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
-		if err := s.cert.load(); err != nil {
-			return err
-		}
+	if s.cert != nil {
 		s.http.TLSConfig = &tls.Config{GetCertificate: s.cert.get, MinVersion: tls.VersionTLS12}
 	}
+	// Nothing may fail between setting s.http and s.done: Close waits on
+	// done whenever http is set.
 	s.done = make(chan error, 1)
 	go func() {
 		if s.cert != nil {
@@ -186,7 +201,13 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Store, store.Leases, error) {
 	d := s.Config.DynamoDB
 	if d == nil {
-		st, err := bolt.Open(s.Config.StorePath)
+		var opts []bolt.Option
+		if s.Config.InitialiseStore {
+			opts = append(opts, bolt.WithInitialise(func(damaged error, aside string) {
+				s.Logger.Warn("the store file was not a sound store: moved it aside and started an empty store", "reason", damaged, "moved_to", aside)
+			}))
+		}
+		st, err := bolt.Open(s.Config.StorePath, opts...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -236,34 +257,6 @@ func (s *Server) URL() string {
 		return "https://" + s.listener.Addr().String()
 	}
 	return "http://" + s.listener.Addr().String()
-}
-
-// ReloadTLS reads the certificate and key files again; connections made
-// after it returns get the new certificate. On an error the old one stays.
-func (s *Server) ReloadTLS() error {
-	if s.cert == nil {
-		return errors.New("the API is not served over TLS")
-	}
-	return s.cert.load()
-}
-
-// certificate is the served certificate, swapped whole on reload.
-type certificate struct {
-	certFile, keyFile string
-	current           atomic.Pointer[tls.Certificate]
-}
-
-func (c *certificate) load() error {
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
-	if err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-	c.current.Store(&cert)
-	return nil
-}
-
-func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return c.current.Load(), nil
 }
 
 // Close stops serving, stops the reconciler and closes the store.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	stdnet "net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
@@ -45,25 +47,41 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
-// TestNoTokenLeaks runs a shifter with real tokens through a rollout,
-// commands, an event stream and refused requests, and then looks for the
-// tokens in everything it produced: the shifter's and the client's logs at
-// trace level, every answer, every event and the store file. (Secrets never
-// enter the shifter: endpoints hold ARNs, read on the instance at boot.)
-func TestNoTokenLeaks(t *testing.T) {
+// TestNoSecretLeaks runs a shifter with real tokens, an AWS secret key, a
+// webhook URL and an external ID, each carrying a marker, through a rollout,
+// commands, an event stream, a webhook that cannot be reached and refused
+// requests, and then looks for the markers in everything it produced: the
+// shifter's and the client's logs at trace level, every answer (read and
+// admin alike: secrets are write-only), every event and /metrics; the tokens
+// and the AWS key also in the store file, where the webhook URL and external
+// ID must be. (Container secrets never enter the shifter: endpoints hold
+// ARNs, read on the instance at boot.)
+func TestNoSecretLeaks(t *testing.T) {
 	const (
 		adminToken = "ionroller-admin-d9f8b3c1a7e2"
 		readToken  = "ionroller-read-5b2e7a0c4f91"
 		wrongToken = "ionroller-wrong-8c1d6e2f3a4b"
+		awsSecret  = "aws-secret-key-0e7d3b9a2c51"
+		hookSecret = "hook-secret-3f6a1c8e5b27"
+		externalID = "external-id-9a4c2e7b1d63"
 	)
 	awsCfg := awstest.Config(t)
 	net := awstest.Network(t, awsCfg)
+	awsCfg.Credentials = credentials.NewStaticCredentialsProvider("test", awsSecret, "")
+	// A webhook nobody listens on: its failures are what would quote the URL.
+	closed, err := stdnet.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhook := fmt.Sprintf("http://%s/services/%s?token=%s", closed.Addr(), hookSecret, hookSecret)
+	closed.Close()
 	dir := t.TempDir()
 	var logs syncbuf.Buffer
 	s, closeShifter := daemontest.Serve(t, fmt.Sprintf(`
 listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
+allow_private_webhooks = true # the unreachable webhook is on loopback
 store { path = %q }
 auth {
   token "ops" {
@@ -96,7 +114,16 @@ auth {
 	ep.Template.Subnets, ep.Template.SecurityGroups = net.Subnets, []string{net.SecurityGroup}
 	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/web/db"}
 	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 50}, {Weight: 100}}, 0
+	ep.Notifications.WebhookURL = webhook
 	if _, err := admin.PutEndpoint(ctx, ep, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Another endpoint, in another account: only its spec is of interest.
+	vault := ep
+	vault.Name, vault.Notifications = "vault", rollout.Notifications{}
+	vault.Traffic.Priority, vault.Traffic.Hosts = 11, []string{"vault.example.com"}
+	vault.Placement = rollout.Placement{RoleARN: "arn:aws:iam::210987654321:role/ionroller", ExternalID: externalID}
+	if _, err := admin.PutEndpoint(ctx, vault, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"v1", "v2"} {
@@ -124,6 +151,24 @@ auth {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"web", "vault"} {
+		v, err := reader.GetEndpoint(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Endpoint.Notifications.WebhookURLSet && !v.Endpoint.Placement.ExternalIDSet {
+			t.Errorf("GET %s does not say that its secret is set: %+v", name, v.Endpoint)
+		}
+	}
+	if !logs.WaitFor("webhook http://"+closed.Addr().String()+": dial tcp", 10*time.Second) {
+		t.Errorf("no failed webhook delivery logged, by scheme and host:\n%s", logs.String())
+	}
+	metrics, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
 	if err := closeShifter(); err != nil {
 		t.Fatal(err)
 	}
@@ -137,18 +182,28 @@ auth {
 	}
 	answers.mu.Lock()
 	defer answers.mu.Unlock()
-	for what, text := range map[string]string{
-		"logs":       logs.String(),
-		"answers":    answers.seen.String(),
-		"events":     trail.String(),
-		"store file": string(storeFile),
+	if !strings.Contains(string(storeFile), hookSecret) || !strings.Contains(string(storeFile), externalID) {
+		t.Error("the store file lacks the webhook URL or the external ID: the scan below would prove nothing")
+	}
+	credentialsOnly := []string{adminToken, readToken, wrongToken, awsSecret}
+	every := append(credentialsOnly, hookSecret, externalID)
+	for _, scan := range []struct {
+		what  string
+		text  string
+		leaks []string
+	}{
+		{"logs", logs.String(), every},
+		{"answers", answers.seen.String(), every},
+		{"events", trail.String(), every},
+		{"metrics", string(metricsText), every},
+		{"store file", string(storeFile), credentialsOnly},
 	} {
-		if len(text) == 0 {
-			t.Errorf("nothing captured in %s: the scan would prove nothing", what)
+		if len(scan.text) == 0 {
+			t.Errorf("nothing captured in %s: the scan would prove nothing", scan.what)
 		}
-		for _, leak := range []string{adminToken, readToken, wrongToken} {
-			if strings.Contains(text, leak) {
-				t.Errorf("%s contain %q", what, leak)
+		for _, leak := range scan.leaks {
+			if strings.Contains(scan.text, leak) {
+				t.Errorf("%s contain %q", scan.what, leak)
 			}
 		}
 	}

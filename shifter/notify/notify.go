@@ -10,9 +10,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -41,10 +45,18 @@ type Notifier struct {
 	// Queue is how many deliveries may wait (default 1000); beyond it new
 	// ones are dropped with a warning rather than blocking a rollout.
 	Queue int
+	// MayReachPrivate, when set, says whether a team's webhooks may reach
+	// private addresses (rollout.PrivateHost); for a team that may not,
+	// the addresses a webhook's host resolves to are checked as they are
+	// dialled, so a public name that points inside is refused too. nil:
+	// every webhook may reach any address.
+	MayReachPrivate func(team string) bool
 
-	queue  chan delivery
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// outside is HTTP's client refusing to dial private addresses.
+	outside *http.Client
+	queue   chan delivery
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // Message is the JSON body of a webhook and of an SNS message.
@@ -102,6 +114,7 @@ func (n *Notifier) Start(ctx context.Context) {
 	if n.Logger == nil {
 		n.Logger = hclog.NewNullLogger()
 	}
+	n.outside = outsideOnly(n.HTTP)
 	n.Attempts = cmp.Or(n.Attempts, 5)
 	n.Backoff = cmp.Or(n.Backoff, time.Second)
 	n.queue = make(chan delivery, cmp.Or(n.Queue, 1000))
@@ -174,7 +187,11 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) {
 		return
 	}
 	if d.target.WebhookURL != "" {
-		n.retry(ctx, d.msg, "webhook", func() (bool, error) { return n.post(ctx, d.target.WebhookURL, body) })
+		client := n.HTTP
+		if n.MayReachPrivate != nil && !n.MayReachPrivate(d.msg.Team) {
+			client = n.outside
+		}
+		n.retry(ctx, d.msg, "webhook", func() (bool, error) { return post(ctx, client, d.target.WebhookURL, body) })
 	}
 	if d.target.SNSTopicARN != "" {
 		n.retry(ctx, d.msg, "sns", func() (bool, error) { return true, n.publish(ctx, d, body) })
@@ -195,6 +212,7 @@ func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func
 			n.Logger.Warn("notification not delivered", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempts", attempt, "error", err)
 			return
 		}
+		n.Logger.Debug("notification attempt failed; trying again", "endpoint", msg.Endpoint, "type", msg.Type, "via", via, "attempt", attempt, "error", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -206,23 +224,29 @@ func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func
 
 // post sends body to a webhook. A 4xx other than 429 is not retried: the
 // receiver will refuse it again.
-func (n *Notifier) post(ctx context.Context, url string, body []byte) (retryable bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func post(ctx context.Context, client *http.Client, rawURL string, body []byte) (retryable bool, err error) {
+	// The URL may carry a secret (Slack's do) in its path, query or user
+	// info, so no error says more of it than its scheme and host.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, errors.New("the webhook URL does not parse")
 	}
+	where := req.URL.Scheme + "://" + req.URL.Host
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ionroller-shifter")
-	res, err := n.HTTP.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
-		return true, err
+		// Do wraps every error in a *url.Error, which quotes the whole URL.
+		if uerr := (*url.Error)(nil); errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return true, fmt.Errorf("webhook %s: %w", where, err)
 	}
 	res.Body.Close()
 	if res.StatusCode < 300 {
 		return false, nil
 	}
-	// The URL may carry a secret (Slack's do), so it is never part of the error.
-	err = fmt.Errorf("webhook answered %s", res.Status)
+	err = fmt.Errorf("webhook %s answered %s", where, res.Status)
 	return res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests, err
 }
 
@@ -238,4 +262,25 @@ func (n *Notifier) publish(ctx context.Context, d delivery, body []byte) error {
 		Message:  awssdk.String(string(body)),
 	})
 	return err
+}
+
+// outsideOnly returns a copy of c that refuses to connect to a private
+// address (rollout.PrivateHost), whatever name led to it.
+func outsideOnly(c *http.Client) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if t, ok := c.Transport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil || rollout.PrivateHost(host) {
+			return fmt.Errorf("%s is a private address, which this team's webhooks may not reach", host)
+		}
+		return nil
+	}}
+	transport.DialContext = dialer.DialContext
+	transport.Proxy = nil // a proxy would dial for us, past the check
+	outside := *c
+	outside.Transport = transport
+	return &outside
 }

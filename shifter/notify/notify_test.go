@@ -3,6 +3,7 @@ package notify_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -232,5 +233,28 @@ func TestOnlyConditionsThatBlockRolloutsAreNotified(t *testing.T) {
 	}
 	if want := "[web] endpoint BLOCKED (aws_unreachable): AWS did not answer within 10s"; bodies[0].Text != want {
 		t.Errorf("text = %q, want %q", bodies[0].Text, want)
+	}
+}
+
+// TestWebhookOfATeamStaysOutside: a team that may not reach private
+// addresses does not, even by a name that resolves to one (the check is on
+// the address dialled); one that may, does, by the same URL.
+func TestWebhookOfATeamStaysOutside(t *testing.T) {
+	r := &receiver{}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	hook := rollout.Notifications{WebhookURL: "http://localhost:" + port + "/hook"}
+	n := &notify.Notifier{MayReachPrivate: func(team string) bool { return team == "labs" }}
+	ends := start(t, n)
+	n.Decided(endpoint(hook), rollout.State{}, []rollout.Event{rolledBack}) // team payments
+	if end := ends.next(t); end != "notification not delivered" || len(r.received()) != 0 {
+		t.Fatalf("a payments webhook to loopback: %q, %d received", end, len(r.received()))
+	}
+	labs := endpoint(hook)
+	labs.Team = "labs"
+	n.Decided(labs, rollout.State{}, []rollout.Event{rolledBack})
+	if end := ends.next(t); end != "notification delivered" || len(r.received()) != 1 {
+		t.Fatalf("a labs webhook to loopback: %q, %d received", end, len(r.received()))
 	}
 }

@@ -33,9 +33,11 @@ type Endpoint struct {
 // Placement says which AWS account and region the endpoint lives in. One
 // shifter serves many accounts by assuming a role in each.
 type Placement struct {
-	Region     string `json:"region,omitempty"`
-	RoleARN    string `json:"role_arn,omitempty"`
-	ExternalID string `json:"external_id,omitempty"`
+	Region  string `json:"region,omitempty"`
+	RoleARN string `json:"role_arn,omitempty"`
+	// ExternalID is write-only: the API answers only ExternalIDSet.
+	ExternalID    string `json:"external_id,omitempty"`
+	ExternalIDSet bool   `json:"external_id_set,omitempty"`
 }
 
 // Traffic is where the endpoint's requests arrive: a rule on a listener
@@ -156,8 +158,32 @@ type MetricChecks struct {
 // Notifications are where rollout news goes: a webhook receiving a JSON POST
 // with a Slack-compatible "text", and an SNS topic.
 type Notifications struct {
-	WebhookURL  string `json:"webhook_url,omitempty"`
-	SNSTopicARN string `json:"sns_topic_arn,omitempty"`
+	// WebhookURL is write-only (such URLs carry their own secret): the API
+	// answers only WebhookURLSet.
+	WebhookURL    string `json:"webhook_url,omitempty"`
+	WebhookURLSet bool   `json:"webhook_url_set,omitempty"`
+	SNSTopicARN   string `json:"sns_topic_arn,omitempty"`
+}
+
+// Redacted returns ep as the API shows it: its secrets (the webhook URL and
+// the external ID) replaced by whether they are set.
+func (ep Endpoint) Redacted() Endpoint {
+	ep.Placement.ExternalIDSet, ep.Placement.ExternalID = ep.Placement.ExternalID != "", ""
+	ep.Notifications.WebhookURLSet, ep.Notifications.WebhookURL = ep.Notifications.WebhookURL != "", ""
+	return ep
+}
+
+// KeepSecrets fills the secrets ep leaves out but says are set from old, so
+// that a client may send back an endpoint it read; it clears the set flags,
+// which only the shifter's answers carry.
+func (ep *Endpoint) KeepSecrets(old Endpoint) {
+	if ep.Placement.ExternalID == "" && ep.Placement.ExternalIDSet {
+		ep.Placement.ExternalID = old.Placement.ExternalID
+	}
+	if ep.Notifications.WebhookURL == "" && ep.Notifications.WebhookURLSet {
+		ep.Notifications.WebhookURL = old.Notifications.WebhookURL
+	}
+	ep.Placement.ExternalIDSet, ep.Notifications.WebhookURLSet = false, false
 }
 
 // NewEndpoint returns an endpoint carrying every default. Decoding JSON into

@@ -137,21 +137,10 @@ func (r route) standbyHost() string {
 	return string(r.track) + "." + r.endpoint + ".standby.ionroller.invalid"
 }
 
-// routeOf returns the route of a track: the preview route is its host on
-// the same listener, or the same conditions on a preview listener.
+// routeOf returns the route of a track (rollout.Traffic.Rule).
 func routeOf(ep rollout.Endpoint, track rollout.Track) route {
-	t := ep.Traffic
-	r := route{endpoint: ep.Name, track: track, listener: t.ListenerARN, priority: t.Priority, hosts: t.Hosts, paths: t.Paths}
-	if track == rollout.Preview {
-		r.priority = t.PreviewPriority
-		if t.PreviewListenerARN != "" {
-			r.listener = t.PreviewListenerARN
-		}
-		if t.PreviewHost != "" {
-			r.hosts = []string{t.PreviewHost}
-		}
-	}
-	return r
+	r := ep.Traffic.Rule(track)
+	return route{endpoint: ep.Name, track: track, listener: r.Listener, priority: r.Priority, hosts: r.Hosts, paths: r.Paths}
 }
 
 // rules are the two rules of a route as read: its own and its standby rule,

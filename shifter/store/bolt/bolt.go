@@ -61,8 +61,9 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	now     func() time.Time
-	timeout time.Duration
+	now         func() time.Time
+	timeout     time.Duration
+	initialised func(damaged error, aside string)
 }
 
 // WithNow sets the clock that stamps UpdatedAt, CreatedAt and the times of
@@ -77,18 +78,33 @@ func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
 
-// Open opens or creates the store at path.
+// WithInitialise lets Open start an empty store in place of a file that is
+// empty, not a bbolt file or damaged (a *DamagedError without it). The old
+// file is moved aside, never deleted, and done hears why and where to.
+func WithInitialise(done func(damaged error, aside string)) Option {
+	return func(o *options) { o.initialised = done }
+}
+
+// Open opens or creates the store at path. A file that is there but is
+// not a sound store is refused with a *DamagedError unless WithInitialise.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{now: time.Now, timeout: DefaultTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open store %s: the file is locked by another process (is another shifter using it?), gave up after %s: %w", path, o.timeout, err)
-	} else if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+	bopts := bbolt.Options{Timeout: o.timeout}
+	db, err := openChecked(path, bopts)
+	if damaged := (*DamagedError)(nil); errors.As(err, &damaged) && o.initialised != nil {
+		aside, moveErr := moveAside(path, o.now())
+		if moveErr != nil {
+			return nil, moveErr
+		}
+		o.initialised(damaged, aside)
+		db, err = openChecked(path, bopts)
+	}
+	if err != nil {
+		return nil, err
 	}
 	// A lone write waits this long for others to share its commit.
 	db.MaxBatchDelay = 2 * time.Millisecond

@@ -242,6 +242,8 @@ func fullEndpoint(name string) rollout.Endpoint {
 			Region:     "eu-west-1",
 			RoleARN:    "arn:aws:iam::123456789012:role/shifter",
 			ExternalID: "ext-42",
+			// Only the API's answers carry it, but a store keeps what it is given.
+			ExternalIDSet: true,
 		},
 		Traffic: rollout.Traffic{
 			ListenerARN:        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/main/50dc6c495c0c9188/f2f7dc8efc522ab2",
@@ -276,7 +278,8 @@ func fullEndpoint(name string) rollout.Endpoint {
 			MaxHotVersions:        new(3),
 			AutoRollback:          true,
 		},
-		Notifications:      rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
+		Notifications: rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", WebhookURLSet: true,
+			SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
 		DeletionProtection: true,
 		Deleting:           true,
 		// Set by the store; a caller's values must be ignored.
