@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/preflight"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -64,7 +64,12 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		return ep
 	}
 	missingListener := net.ListenerARN[:len(net.ListenerARN)-4] + "0000"
-	api := preflight.API{ELB: elb.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg, shifteraws.UseQueryProtocol)}
+	// The clients the shifter uses, scheduled within the account's budgets.
+	set, err := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch}
 	for _, tc := range []struct {
 		name, field string
 		change      func(*rollout.Endpoint)
