@@ -154,6 +154,7 @@ func (x *expander) policy(p policyModel) rollout.Policy {
 			MaxLatency:       x.duration(mc.MaxLatency),
 			MaxRatioToStable: mc.MaxRatioToStable.ValueFloat64(),
 			MinRequests:      int(mc.MinRequests.ValueInt64()),
+			Interval:         x.duration(mc.Interval),
 		}
 	}
 	return out

@@ -122,6 +122,7 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 			MaxLatency:       newDuration(mc.MaxLatency),
 			MaxRatioToStable: types.Float64Value(mc.MaxRatioToStable),
 			MinRequests:      types.Int64Value(int64(mc.MinRequests)),
+			Interval:         newDuration(mc.Interval),
 		}, diags)
 	}
 	return policyModel{

@@ -120,6 +120,7 @@ type (
 		MaxLatency       durationValue `tfsdk:"max_latency"`
 		MaxRatioToStable types.Float64 `tfsdk:"max_ratio_to_stable"`
 		MinRequests      types.Int64   `tfsdk:"min_requests"`
+		Interval         durationValue `tfsdk:"interval"`
 	}
 )
 
@@ -582,6 +583,9 @@ func metricChecksAttribute() schema.SingleNestedAttribute {
 				Validators:          []validator.Float64{float64validator.Between(0, 100)},
 			},
 			"max_latency": durationAttribute("Highest average target response time", 0, 0, rollout.MaxMetricLatency),
+			"interval": durationAttribute("How often the metrics are judged while traffic is on the new version, between the ends of its steps "+
+				"(the pause of a step, the wait for a promote, the bake): a failing verdict rolls back then. `0s` means ALB's metric period, 1m",
+				0, 0, rollout.MaxWait),
 			"max_ratio_to_stable": schema.Float64Attribute{
 				MarkdownDescription: fmt.Sprintf("Fails a step whose 5xx rate or latency is more than this many times the stable version's: at least %d, or 0.", rollout.MinRatioToStable),
 				Optional:            true,

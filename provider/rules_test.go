@@ -184,6 +184,9 @@ func ruleCases() []ruleCase {
 		ep("min requests", "policy.metric_checks.min_requests", func(e *rollout.Endpoint) {
 			e.Policy.MetricChecks = &rollout.MetricChecks{MinRequests: -1}
 		}),
+		ep("judge interval", "policy.metric_checks.interval", func(e *rollout.Endpoint) {
+			e.Policy.MetricChecks = &rollout.MetricChecks{Interval: d("200h")}
+		}),
 		ep("webhook URL", "notifications.webhook_url", func(e *rollout.Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }).says("Attribute notifications.webhook_url must be an http or https URL"),
 		ep("SNS topic", "notifications.sns_topic_arn", func(e *rollout.Endpoint) {
 			e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q"
@@ -434,6 +437,7 @@ func endpointHCL(ep rollout.Endpoint) string {
 		w.str("max_latency", m.MaxLatency.String())
 		w.attr("max_ratio_to_stable", fmt.Sprint(m.MaxRatioToStable))
 		w.attr("min_requests", fmt.Sprint(m.MinRequests))
+		w.str("interval", m.Interval.String())
 		w.close()
 	}
 	w.close()

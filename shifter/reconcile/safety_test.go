@@ -356,6 +356,42 @@ func TestMetricCheckFailingAtTheEndOfAStepRollsBack(t *testing.T) {
 	}
 }
 
+// TestABadCanaryIsRolledBackWithinAnInterval: a canary is judged every
+// interval while it waits, whether for a promote (which has no step end at
+// which to judge it) or in a long pause (which would leave a bad canary
+// serving until its end).
+func TestABadCanaryIsRolledBackWithinAnInterval(t *testing.T) {
+	t.Parallel()
+	const interval = time.Second
+	for name, canary := range map[string]rollout.Step{
+		"waiting for a promote": {Weight: 10},
+		"in a 10-minute pause":  {Weight: 10, Pause: pause(10 * time.Minute)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := live(t, steps(canary, rollout.Step{Weight: 100}), func(ep *rollout.Endpoint) {
+				ep.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MinRequests: 10, Interval: rollout.Duration(interval)}
+			})
+			h.release("v2")
+			h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+			h.putMetrics("v1", 900, 1)
+			h.putMetrics("v2", 100, 20)
+			put := time.Now()
+			h.waitPhase("v2", rollout.PhaseRolledBack, 30*time.Second)
+			took := time.Since(put)
+			h.waitWeights(map[string]int{"v1": 100})
+			if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "5xx rate 20.00% is above 5.00%") {
+				t.Errorf("reason = %q", r.Reason)
+			}
+			// One interval to the next judgement, and a little for the reads.
+			if limit := interval + 2*time.Second; took > limit {
+				t.Errorf("rolled back %s after the bad metrics, more than an interval and 2s (%s)", took, limit)
+			}
+			t.Logf("rolled back %s after the bad metrics", took.Round(time.Millisecond))
+		})
+	}
+}
+
 func TestMetricCheckPassingLetsTheRolloutGoOn(t *testing.T) {
 	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(2 * time.Second)}, rollout.Step{Weight: 100}),

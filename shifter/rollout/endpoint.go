@@ -153,6 +153,21 @@ type MetricChecks struct {
 	MaxRatioToStable float64 `json:"max_ratio_to_stable,omitempty"`
 	// MinRequests below which a window gives no verdict.
 	MinRequests int `json:"min_requests,omitempty"`
+	// Interval is how often the metrics are judged while traffic is on
+	// the new version, between the ends of its steps: a failing verdict
+	// rolls back then (0: DefaultJudgeInterval, ALB's metric period).
+	Interval Duration `json:"interval,omitempty"`
+}
+
+// DefaultJudgeInterval is ALB's metric period: a shorter one sees no new data.
+const DefaultJudgeInterval = time.Minute
+
+// JudgeEvery returns how often the metrics are judged between steps.
+func (m MetricChecks) JudgeEvery() time.Duration {
+	if m.Interval == 0 {
+		return DefaultJudgeInterval
+	}
+	return m.Interval.D()
 }
 
 // Notifications are where rollout news goes: a webhook receiving a JSON POST

@@ -45,6 +45,32 @@ func (p *planner) alarming() []string {
 	return names
 }
 
+// judgeSoFar judges the metrics of the step (or bake) in progress while it
+// waits, every MetricChecks.Interval: a failing verdict rolls back at once
+// (rule 10) rather than at the end of a pause, or never for a canary that
+// waits for a promote. It returns false when the rollout was rolled back or
+// waits for the metrics (Decision.Measure).
+func (p *planner) judgeSoFar(track Track, r *Rollout) bool {
+	mc := p.in.Endpoint.Policy.MetricChecks
+	if track != Production || mc == nil || r.From == "" {
+		return true
+	}
+	next := r.Since.Add(mc.JudgeEvery())
+	if r.JudgedAt.After(r.Since) {
+		next = r.JudgedAt.Add(mc.JudgeEvery())
+	}
+	if p.now.Before(next) {
+		p.wakeAt(next)
+		return true
+	}
+	if !p.judge(track, r) {
+		return false
+	}
+	r.JudgedAt = p.now
+	p.wakeAt(p.now.Add(mc.JudgeEvery()))
+	return true
+}
+
 // missingAlarms returns the policy's alarms that a read of them did not
 // find: they do not exist.
 func (p *planner) missingAlarms() []string {

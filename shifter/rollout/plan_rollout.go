@@ -90,6 +90,7 @@ func (p *planner) step(track Track, r *Rollout) {
 		due := r.Since.Add(p.in.Endpoint.Policy.BakeTime.D())
 		if p.now.Before(due) {
 			p.wakeAt(due)
+			p.judgeSoFar(track, r)
 			return
 		}
 		if p.judge(track, r) {
@@ -108,11 +109,13 @@ func (p *planner) step(track Track, r *Rollout) {
 			r.Phase = PhasePaused
 			p.canaryWaiting(track, r, s.Weight)
 		}
+		p.judgeSoFar(track, r)
 		return
 	}
 	due := r.Since.Add(s.Pause.D())
 	if p.now.Before(due) {
 		p.wakeAt(due)
+		p.judgeSoFar(track, r)
 		return
 	}
 	if p.judge(track, r) {

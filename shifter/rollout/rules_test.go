@@ -201,6 +201,37 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
+			name: "rule 10: metrics failing in the middle of a pause roll back at once, without waiting for its end",
+			given: func(in *Input) {
+				withCanary(in, 0, in.Now.Add(-90*time.Second)) // a 5-minute pause, 90 s in
+				in.Endpoint.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MinRequests: 10}
+				in.Observed.Metrics = map[string]Metrics{"e1": {Requests: 900}, "e2": {Requests: 100, Errors5xx: 20}}
+			},
+			then: func(t *testing.T, d Decision) {
+				wantWrite(t, d, Production, map[string]int{"e1": 100})
+				wantCause(t, d, EventRolloutRolledBack, CauseMetric)
+			},
+		},
+		{
+			name: "rule 10: a canary waiting for a promote is judged every interval, and passing metrics leave it waiting",
+			given: func(in *Input) {
+				in.Endpoint.Policy.Steps = []Step{{Weight: 10}, {Weight: 100}}
+				withCanary(in, 0, in.Now.Add(-90*time.Second))
+				in.State.Production.Rollout.Phase = PhasePaused
+				in.Endpoint.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MinRequests: 10, Interval: Duration(30 * time.Second)}
+				in.Observed.Metrics = map[string]Metrics{"e1": {Requests: 900}, "e2": {Requests: 100, Errors5xx: 1}}
+			},
+			then: func(t *testing.T, d Decision) {
+				if len(d.Actions) != 0 {
+					t.Errorf("actions %v, want none", d.Actions)
+				}
+				r := d.State.Production.Rollout
+				if r.Phase != PhasePaused || !r.JudgedAt.Equal(ruleNow) || !d.WakeAt.Equal(ruleNow.Add(30*time.Second)) {
+					t.Errorf("rollout %s judged at %v, wake at %v; want paused, judged now, woken in 30s", r.Phase, r.JudgedAt, d.WakeAt)
+				}
+			},
+		},
+		{
 			name: "rule 10: a policy alarm that does not exist holds the rollout at the end of its step",
 			given: func(in *Input) {
 				withCanary(in, 1, in.Now.Add(-time.Minute))

@@ -169,6 +169,9 @@ type Rollout struct {
 	PausedUntil time.Time `json:"paused_until,omitempty"`
 	// Promote asks for the next step now.
 	Promote bool `json:"promote,omitempty"`
+	// JudgedAt is when the metrics of the current step (or bake) were
+	// last judged and passed, while it waits (MetricChecks.Interval).
+	JudgedAt time.Time `json:"judged_at,omitzero"`
 	// Alarming are policy alarms in ALARM that do not roll this rollout
 	// back: already alarming when it started, or reported while
 	// auto_rollback is off. An alarm leaves the list when it recovers, so

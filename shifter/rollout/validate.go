@@ -330,6 +330,9 @@ func (m MetricChecks) validate() error {
 	case m.MinRequests < 0:
 		return Invalid("policy.metric_checks.min_requests", "must not be negative; got %d", m.MinRequests)
 	}
+	if err := validateDuration("policy.metric_checks.interval", m.Interval, 0, MaxWait); err != nil {
+		return err
+	}
 	return validateDuration("policy.metric_checks.max_latency", m.MaxLatency, 0, MaxMetricLatency)
 }
 
