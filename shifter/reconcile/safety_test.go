@@ -458,6 +458,39 @@ func TestPreviewReleaseGetsOnlyThePreviewRouteAndIsReusedByProduction(t *testing
 	}
 }
 
+// TestRemovingThePreviewReleaseRetiresThePreview: its route goes and its
+// environment expires, saying why; production is untouched.
+func TestRemovingThePreviewReleaseRetiresThePreview(t *testing.T) {
+	t.Parallel()
+	h := live(t, func(ep *rollout.Endpoint) {
+		ep.Traffic.PreviewHost = "preview.web.example.com"
+		ep.Traffic.PreviewPriority = 11
+	})
+	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
+	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.Notify("web")
+	h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
+
+	if err := h.store.DeleteRelease(h.ctx, "web", rollout.Preview, rollout.RevisionAny); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.Notify("web")
+	h.eventually(30*time.Second, "the preview rule to go", func() bool { exists, _ := h.ruleAt(11); return !exists })
+	h.eventually(time.Minute, "v2's environment to be deleted", func() bool { return len(h.groups()["v2"]) == 0 })
+	deleting := h.events(rollout.EventEnvironmentDeleting)
+	if len(deleting) != 1 || !strings.Contains(deleting[0].Message, "the preview release was removed") {
+		t.Errorf("environment.deleting events = %+v, want one saying the preview release was removed", deleting)
+	}
+	if n := len(h.events(rollout.EventPreviewRetired)); n != 1 {
+		t.Errorf("preview.retired events = %d, want 1", n)
+	}
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Errorf("production rule = %v, want v1=100", w)
+	}
+}
+
 // flakyRouter fails its first weight writes as a verification failure would:
 // moto always reads back what was written, so this part cannot come from it.
 type flakyRouter struct {

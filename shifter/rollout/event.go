@@ -47,6 +47,7 @@ const (
 	EventAlarmReported       = "alarm.reported"
 	EventDriftRepaired       = "drift.repaired"
 	EventPreviewRouted       = "preview.routed"
+	EventPreviewRetired      = "preview.retired"
 	EventActionFailed        = "action.failed"
 	EventConditionStarted    = "condition.started"
 	EventConditionEnded      = "condition.ended"

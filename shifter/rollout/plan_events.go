@@ -175,11 +175,19 @@ func (p *planner) whyUnneeded(e *Environment) string {
 		return "rollback window ended"
 	case e.Status == EnvProvisioning:
 		return "its rollout ended before it was healthy"
+	case p.st.Preview.Rollout != nil && p.st.Preview.Rollout.Target == e.ID && p.in.Preview == nil:
+		return reasonPreviewRetired
 	}
 	return "its rollout did not complete"
 }
 
+func (p *planner) previewRetired(version string) {
+	p.event(Preview, version, EventPreviewRetired, fmt.Sprintf("preview of version %s retired: its release was removed; the preview route goes", version))
+}
+
 // Reasons: why a rollout waits or ended, kept in its Reason and its hold's.
+
+const reasonPreviewRetired = "the preview release was removed"
 
 const reasonEndpointDeleted = "endpoint deleted"
 

@@ -17,6 +17,9 @@ func (p *planner) track(track Track) {
 		p.supersede(track, r, d.Key) // rules 3, 11
 	}
 	if d == nil {
+		if track == Preview && p.in.Preview == nil {
+			p.retirePreview() // the preview release was removed
+		}
 		return // rule 1, or a held release: traffic stays as it is
 	}
 	if stable := p.st.Environment(t.Stable); stable != nil && stable.runs(d.Key) {
@@ -117,6 +120,28 @@ func (p *planner) supersede(track Track, r *Rollout, next Key) {
 	r.Phase, r.Reason, r.EndedAt = PhaseAborted, reason, p.now
 	p.returnToStable(track, r)
 	p.ended(track, r, CauseSuperseded, "superseded_by", next.Version)
+}
+
+// retirePreview ends the preview once its release is removed: a rollout to
+// it stops, its route goes, and collect expires its environment unless
+// production runs on it.
+func (p *planner) retirePreview() {
+	t := &p.st.Preview
+	if r := t.Rollout; r.Active() {
+		r.Phase, r.Reason, r.EndedAt = PhaseAborted, reasonPreviewRetired, p.now
+		p.ended(Preview, r, CauseOperator)
+	}
+	if e := p.st.Environment(t.Stable); e != nil {
+		p.previewRetired(e.Version)
+	}
+	t.Stable, t.Route = "", Route{}
+	if !p.in.Endpoint.Traffic.HasPreview() {
+		return
+	}
+	if o, seen := p.in.Observed.Routes[Preview]; seen && (o.Exists || len(o.Weights) > 0) {
+		p.act(Action{Kind: ActionDeleteRoute, Track: Preview})
+		p.poll()
+	}
 }
 
 // teardown ends everything of a deleted endpoint: rollouts stop, routes go,

@@ -421,6 +421,25 @@ func TestEachRuleOfDesign3(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "preview: removing its release deletes the preview route and expires its environment",
+			given: func(in *Input) {
+				in.State.Environments = append(in.State.Environments, ruleEnv(in.Endpoint, "e2", "v2"))
+				in.Observed.Environments["e2"] = observedHealthy(2, 2)
+				in.State.Preview.Stable = "e2"
+				withRoute(in, Preview, map[string]int{"e2": 100})
+			},
+			then: func(t *testing.T, d Decision) {
+				wantAction(t, d, Action{Kind: ActionDeleteRoute, Track: Preview})
+				wantEvent(t, d, EventPreviewRetired)
+				if ts := d.State.Preview; ts.Stable != "" || len(ts.Route.Weights) != 0 {
+					t.Errorf("preview track %+v, want no stable and no route", ts)
+				}
+				if w := writes(d, Production); len(w) > 0 {
+					t.Errorf("production written: %v", w)
+				}
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := steady()
