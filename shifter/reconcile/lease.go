@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -469,4 +470,55 @@ func rank(replica, endpoint string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(replica + "\x00" + endpoint)) // a hash.Hash never fails to write
 	return h.Sum64()
+}
+
+// PokeInterval is how often a replica reads the pokes other replicas
+// record for the endpoints it holds (store.Leases.Poked): how soon a write
+// accepted by another replica is acted on.
+const PokeInterval = 250 * time.Millisecond
+
+// pokeWindow is how far back each read of pokes looks: it covers the skew
+// between replicas' clocks, and a poke is acted on once however many reads
+// see it.
+const pokeWindow = 5 * time.Second
+
+// followPokes wakes the actors of held endpoints that another replica poked,
+// until ctx ends.
+func (r *Reconciler) followPokes(ctx context.Context) {
+	seen := map[string]time.Time{} // poke ID → when it was recorded
+	failing := false
+	t := time.NewTicker(PokeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		since := time.Now().Add(-pokeWindow)
+		pokes, err := r.cfg.Leases.Poked(ctx, since)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			r.logger.Warn("reading pokes failed; other replicas' writes wait for a resync until it works again", "error", err)
+			failing = true
+			continue
+		case err != nil:
+			continue
+		case failing:
+			r.logger.Info("reading pokes works again")
+			failing = false
+		}
+		maps.DeleteFunc(seen, func(_ string, at time.Time) bool { return at.Before(since) })
+		for _, p := range pokes {
+			if _, ok := seen[p.ID]; ok {
+				continue
+			}
+			seen[p.ID] = p.At
+			r.mu.Lock()
+			if a, ok := r.actors[p.Endpoint]; ok {
+				a.poke()
+			}
+			r.mu.Unlock()
+		}
+	}
 }

@@ -132,6 +132,7 @@ func (r *Reconciler) Start(ctx context.Context) error {
 	r.mu.Unlock()
 	if r.leaser != nil {
 		r.wg.Go(func() { r.leaser.run(r.ctx) })
+		r.wg.Go(func() { r.followPokes(r.ctx) })
 		return nil
 	}
 	if err := r.discover(); err != nil {
@@ -195,9 +196,9 @@ func (r *Reconciler) context() context.Context {
 
 // Notify wakes the endpoint's actor, starting one if needed: the API calls
 // it after every change so that the shifter acts at once. With leases, an
-// endpoint this replica does not hold is left to its holder, which sees the
-// change at its next wake (the resync interval at the latest); a new one is
-// offered to the leaser at once.
+// endpoint this replica does not hold is poked in the store, for its holder
+// to act within a poke interval (followPokes); a new one is also offered to
+// the leaser at once.
 func (r *Reconciler) Notify(endpoint string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -210,6 +211,12 @@ func (r *Reconciler) Notify(endpoint string) {
 		a.poke()
 	case r.leaser != nil:
 		r.leaser.poke()
+		ctx := r.ctx
+		r.wg.Go(func() {
+			if err := r.cfg.Leases.Poke(ctx, endpoint); err != nil && ctx.Err() == nil {
+				r.logger.Warn("could not poke the endpoint for its holder; it acts at its next resync", "endpoint", endpoint, "error", err)
+			}
+		})
 	default:
 		r.startActor(r.ctx, endpoint, nil).poke()
 	}

@@ -147,6 +147,22 @@ type Leases interface {
 	// Replicas returns the replicas whose heartbeat has not expired,
 	// sorted by ID.
 	Replicas(ctx context.Context) ([]Replica, error)
+
+	// Poke records that endpoint changed, for the replica that holds it to
+	// act now rather than at its next resync: a replica that accepts a
+	// write for an endpoint it does not hold pokes it.
+	Poke(ctx context.Context, endpoint string) error
+	// Poked returns the pokes recorded at or after since, by the clock of
+	// the replica that recorded each, oldest first.
+	Poked(ctx context.Context, since time.Time) ([]Poke, error)
+}
+
+// Poke is one recorded change of an endpoint (Leases.Poke).
+type Poke struct {
+	Endpoint string
+	At       time.Time
+	// ID tells pokes recorded at the same time apart.
+	ID string
 }
 
 // Lease is the right of one holder to act on an endpoint until Expires.

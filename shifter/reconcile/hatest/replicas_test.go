@@ -1,11 +1,13 @@
 package hatest_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/faults"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -164,4 +166,52 @@ func TestRolloutsHoldSafelyUnderAWSFaults(t *testing.T) {
 		injected += n
 	}
 	t.Logf("%d faults injected (%s); %d action.failed events", injected, r.aws, failures)
+}
+
+// TestAWriteToTheReplicaThatDoesNotHoldTheEndpointIsActedOnWithinASecond: a
+// release, and then the revert that rolls it back, each told only to the
+// replica that does not hold the endpoint (as a load balancer in front of
+// the API would half of the time), is acted on by the holder within a
+// second, not at its next resync (10 s here).
+func TestAWriteToTheReplicaThatDoesNotHoldTheEndpointIsActedOnWithinASecond(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 6, replicaTTL, rollout.Step{Weight: 10, Pause: rollout.DurationPtr(time.Minute)}, rollout.Step{Weight: 100})
+	a, b := f.start("replica-a"), f.start("replica-b")
+	f.waitSpread(a, b)
+	f.release("v1")
+	f.waitComplete("v1", time.Minute)
+
+	holders := f.holders()
+	other := func(name string) *replica {
+		if holders[name] == a.name {
+			return b
+		}
+		return a
+	}
+	declare := func(name, version string) time.Time {
+		if _, err := f.store.PutRelease(f.ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: version}, rollout.RevisionAny); err != nil {
+			t.Fatal(err)
+		}
+		other(name).rec.Notify(name)
+		return time.Now()
+	}
+	var starts, reverts []time.Duration
+	for _, name := range f.names {
+		at := declare(name, "v2")
+		f.eventually(time.Minute, name+": the rollout of v2 to start", func() bool { return len(f.events(name, rollout.EventRolloutStarted, "v2")) > 0 })
+		starts = append(starts, time.Since(at))
+	}
+	for _, name := range f.names {
+		f.eventually(time.Minute, name+": the canary of v2", func() bool { return f.stepped(name, "v2") })
+		at := declare(name, "v1")
+		f.eventually(time.Minute, name+": the revert", func() bool { return len(f.events(name, rollout.EventRolloutAborted, "v2")) > 0 })
+		reverts = append(reverts, time.Since(at))
+	}
+	for what, took := range map[string][]time.Duration{"release": starts, "revert": reverts} {
+		if worst := slices.Max(took); worst > time.Second {
+			t.Errorf("a %s told to the other replica took up to %s to be acted on, more than a second: %v", what, worst.Round(time.Millisecond), took)
+		}
+	}
+	t.Logf("through the replica that does not hold the endpoint: releases started within %s, reverts within %s (polling pokes every %s)",
+		slices.Max(starts).Round(time.Millisecond), slices.Max(reverts).Round(time.Millisecond), reconcile.PokeInterval)
 }

@@ -119,6 +119,7 @@ const (
 	endpointsPK = "endpoints"
 	leasesPK    = "leases"
 	replicasPK  = "replicas"
+	pokesPK     = "pokes"
 	stateSK     = "state"
 	cmdSeqSK    = "seq#commands"
 

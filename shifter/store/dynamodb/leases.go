@@ -2,7 +2,11 @@ package dynamodb
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -192,6 +196,46 @@ func decodeLease(item map[string]types.AttributeValue) (store.Lease, error) {
 	}
 	ms, err := number(item, attrExpires)
 	return store.Lease{Endpoint: stringAttr(item, attrSK), Holder: stringAttr(item, attrHolder), Generation: gen, Expires: time.UnixMilli(ms).UTC()}, err
+}
+
+// pokeRetention is how long a poke is kept: a replica reads the last seconds.
+const pokeRetention = 10 * time.Minute
+
+// Poke records that endpoint changed, under a sort key that orders pokes by
+// time (nanoseconds, zero-padded) so Poked reads only the new ones.
+func (s *Store) Poke(ctx context.Context, endpoint string) error {
+	if endpoint == "" {
+		return rollout.Invalid("endpoint", "a poke needs an endpoint")
+	}
+	now := time.Now()
+	_, err := s.api.PutItem(ctx, &ddb.PutItemInput{TableName: &s.table, Item: map[string]types.AttributeValue{
+		attrPK: str(pokesPK), attrSK: str(fmt.Sprintf("%020d#%s#%s", now.UnixNano(), endpoint, rand.Text()[:8])),
+		attrExpireAt: num(now.Add(pokeRetention).Unix()),
+	}})
+	return failed(err, "poke endpoint %q", endpoint)
+}
+
+// Poked returns the pokes recorded at or after since, oldest first.
+func (s *Store) Poked(ctx context.Context, since time.Time) ([]store.Poke, error) {
+	in := whole(pokesPK)
+	in.KeyConditionExpression = aws.String("pk = :pk AND sk >= :since")
+	in.ExpressionAttributeValues[":since"] = str(fmt.Sprintf("%020d", since.UnixNano()))
+	var pokes []store.Poke
+	err := s.query(ctx, in, nil, func(item map[string]types.AttributeValue) (bool, error) {
+		sk := stringAttr(item, attrSK)
+		ms, rest, _ := strings.Cut(sk, "#")
+		at, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("poke %q: %w", sk, err)
+		}
+		endpoint := rest[:strings.LastIndexByte(rest, '#')]
+		pokes = append(pokes, store.Poke{Endpoint: endpoint, At: time.Unix(0, at).UTC(), ID: sk})
+		return true, nil
+	})
+	if err != nil {
+		return nil, failed(err, "list pokes")
+	}
+	return pokes, nil
 }
 
 func stringAttr(item map[string]types.AttributeValue, name string) string {

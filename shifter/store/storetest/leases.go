@@ -37,6 +37,7 @@ var leaseTests = []struct {
 	{"FencingExpired", testLeaseFencingExpired},
 	{"FencingOtherEndpoint", testLeaseFencingOtherEndpoint},
 	{"Heartbeats", testLeaseHeartbeats},
+	{"Pokes", testPokes},
 }
 
 // implementsLeases opens a store to learn whether it implements
@@ -380,4 +381,39 @@ func testLeaseHeartbeats(t *testing.T, _ store.Store, l store.Leases) {
 	equal(t, "replicas after one left", live(), []string{"replica-b"})
 	beat("replica-a", long)
 	equal(t, "replicas after one came back", live(), []string{"replica-a", "replica-b"})
+}
+
+// testPokes: a poke is read back by Poked from any time at or before it, in
+// order, each once; an empty endpoint is invalid.
+func testPokes(t *testing.T, _ store.Store, l store.Leases) {
+	ctx := t.Context()
+	before := time.Now().Add(-time.Second)
+	for _, name := range []string{"web", "api", "web"} {
+		if err := l.Poke(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pokes, err := l.Poked(ctx, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ids := map[string]bool{}
+	for i, p := range pokes {
+		names = append(names, p.Endpoint)
+		ids[p.ID] = true
+		if p.At.Before(before) || (i > 0 && p.At.Before(pokes[i-1].At)) {
+			t.Errorf("poke %d at %v: before %v, or out of order", i, p.At, before)
+		}
+	}
+	if fmt.Sprint(names) != "[web api web]" || len(ids) != 3 {
+		t.Errorf("pokes %v (%d distinct IDs), want [web api web], 3 IDs", names, len(ids))
+	}
+	later, err := l.Poked(ctx, time.Now().Add(time.Minute))
+	if err != nil || len(later) != 0 {
+		t.Errorf("pokes after now: %v, %v; want none", later, err)
+	}
+	if err := l.Poke(ctx, ""); rollout.ErrorCode(err) != rollout.EINVALID {
+		t.Errorf("poke of no endpoint: %v, want invalid", err)
+	}
 }
