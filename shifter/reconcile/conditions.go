@@ -152,6 +152,8 @@ func (r *Reconciler) stored(err error) error {
 	r.health.mu.Lock()
 	defer r.health.mu.Unlock()
 	switch {
+	case errors.Is(err, context.Canceled):
+		// Stopped or preempted: says nothing of the store.
 	case err == nil || rollout.ErrorCode(err) == rollout.ECONFLICT:
 		r.health.storeFailed, r.health.storeErr = time.Time{}, nil
 	case r.health.storeFailed.IsZero():

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -291,9 +292,16 @@ func (a *actor) run(ctx context.Context) {
 	backoff := time.Duration(0)
 	for {
 		start := time.Now()
-		next, err := a.reconcile(ctx)
+		pctx, cancel := context.WithCancelCause(ctx)
+		a.running(cancel)
+		next, err := a.reconcile(pctx)
+		a.running(nil)
+		preempted := errors.Is(context.Cause(pctx), errPreempted)
+		cancel(nil)
 		cfg.Reconciled(a.endpoint, time.Since(start), err)
 		switch {
+		case ctx.Err() == nil && preempted:
+			continue // a person changed the endpoint: plan again at once
 		case errors.Is(err, errGone) || ctx.Err() != nil:
 			return
 		case a.claim != nil && rollout.ErrorCode(err) == rollout.ECONFLICT:
@@ -341,6 +349,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		lane := laneOf(in)
+		a.lane.Store(int32(lane))
 		tctx, tally := schedule.WithTally(ctx)
 		lctx := schedule.WithLane(tctx, lane)
 		f := a.freshness(in, lane)
@@ -548,6 +557,12 @@ type actor struct {
 	failedObservations int
 	throttled          time.Time
 	throttledOps       []string
+
+	// mu guards cancelPass, the cancel of the pass in progress, which
+	// poke calls from other goroutines; lane is that pass's lane.
+	mu         sync.Mutex
+	cancelPass context.CancelCauseFunc
+	lane       atomic.Int32
 }
 
 type cachedKey struct {
@@ -555,9 +570,29 @@ type cachedKey struct {
 	desired                 *rollout.Desired
 }
 
+// poke wakes the actor for a change a person made. A pass in progress that
+// may not take traffic off a version is preempted: it may be waiting for
+// AWS's budget in a low lane, and the change may be a rollback, which must
+// not wait behind it. Every action is idempotent and every decision stored
+// before it acts, so a pass cut short is no different from a crash.
 func (a *actor) poke() {
 	select {
 	case a.wake <- struct{}{}:
 	default:
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cancelPass != nil && schedule.Lane(a.lane.Load()) != schedule.LaneRollback {
+		a.cancelPass(errPreempted)
+	}
 }
+
+// running records the cancel of the pass in progress (nil: none).
+func (a *actor) running(cancel context.CancelCauseFunc) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cancelPass = cancel
+}
+
+// errPreempted ends a pass that a person's change cut short (poke).
+var errPreempted = errors.New("preempted by a change to the endpoint")
