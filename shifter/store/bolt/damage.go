@@ -1,8 +1,10 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -43,6 +45,11 @@ func openChecked(path string, opts bbolt.Options) (*bbolt.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	case info.Size() == 0:
 		return nil, &DamagedError{Path: path, Reason: "is empty (0 bytes), which a shifter never leaves: it was truncated or replaced"}
+	}
+	if short, err := endsEarly(path, info.Size()); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	} else if short {
+		return nil, &DamagedError{Path: path, Reason: "is damaged (truncated: it ends before the pages its metadata counts)"}
 	}
 	ro := opts
 	ro.ReadOnly = true
@@ -135,4 +142,66 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// endsEarly reports whether the file ends before the pages its newest sound
+// metadata page counts. bbolt maps the file and reads such pages through
+// the mapping: past the end of the file that is a fault no recover catches,
+// so it is checked here, before bbolt opens the file. A file without a sound
+// metadata page is left to bbolt to refuse.
+func endsEarly(path string, size int64) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	first := make([]byte, metaEnd)
+	if _, err := io.ReadFull(f, first); err != nil {
+		return false, nil // shorter than a metadata page: bbolt refuses it
+	}
+	m0, ok0 := readMeta(first)
+	pageSize := int64(os.Getpagesize())
+	if ok0 {
+		pageSize = int64(m0.pageSize)
+	}
+	second := make([]byte, metaEnd)
+	var m1 meta
+	ok1 := false
+	if _, err := f.ReadAt(second, pageSize); err == nil {
+		m1, ok1 = readMeta(second)
+	}
+	switch {
+	case ok0 && (!ok1 || m0.txid >= m1.txid):
+		return int64(m0.pgid)*int64(m0.pageSize) > size, nil
+	case ok1:
+		return int64(m1.pgid)*int64(m1.pageSize) > size, nil
+	}
+	return false, nil
+}
+
+// bbolt's metadata page: a 16-byte page header, then magic, version, page
+// size, flags, the root bucket (16 bytes), the freelist's page, the high
+// water mark (pages in the file), the transaction ID and an FNV-64a checksum
+// of everything before it.
+const (
+	metaMagic = 0xED0CDAED
+	metaEnd   = 80
+)
+
+type meta struct {
+	pageSize   uint32
+	pgid, txid uint64
+}
+
+func readMeta(page []byte) (meta, bool) {
+	le := binary.LittleEndian
+	if le.Uint32(page[16:]) != metaMagic {
+		return meta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(page[16:72])
+	if h.Sum64() != le.Uint64(page[72:]) {
+		return meta{}, false
+	}
+	return meta{pageSize: le.Uint32(page[24:]), pgid: le.Uint64(page[56:]), txid: le.Uint64(page[64:])}, true
 }
