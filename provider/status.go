@@ -46,6 +46,7 @@ type rolloutStatusModel struct {
 	Weight  types.Int64  `tfsdk:"weight"`
 	NextAt  types.String `tfsdk:"next_at"`
 	Holding types.String `tfsdk:"holding"`
+	Judged  types.String `tfsdk:"judged"`
 	Reason  types.String `tfsdk:"reason"`
 }
 
@@ -95,6 +96,8 @@ func statusAttribute() schema.SingleNestedAttribute {
 					"steps":   schema.Int64Attribute{MarkdownDescription: "Number of steps.", Computed: true},
 					"weight":  schema.Int64Attribute{MarkdownDescription: "Percentage of traffic the current step gives the new version.", Computed: true},
 					"next_at": schema.StringAttribute{MarkdownDescription: "When the next step or the end of the bake is due (RFC 3339); null while waiting for a promote or for health.", Computed: true},
+					"judged": schema.StringAttribute{MarkdownDescription: "What the last look at the new version's metrics saw, e.g. `0.50% 5xx of 200 requests, 41ms average: passing`; " +
+						"null before the first (see `policy.metric_checks.interval`).", Computed: true},
 					"holding": schema.StringAttribute{MarkdownDescription: "Why a rollout in flight cannot act, e.g. `holding at 10%: AWS did not answer within 10s for 45s`; null when it can.", Computed: true},
 					"reason":  schema.StringAttribute{MarkdownDescription: "Why the rollout was rolled back, aborted or failed.", Computed: true},
 				},
@@ -149,6 +152,7 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 			Weight:  types.Int64Value(int64(r.Weight)),
 			NextAt:  timeOrNull(r.NextAt),
 			Holding: stringOrNull(r.Holding),
+			Judged:  stringOrNull(r.Judged),
 			Reason:  stringOrNull(r.Reason),
 		}, diags)
 	}

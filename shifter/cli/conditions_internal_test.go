@@ -20,7 +20,8 @@ func TestStatusAndWatchShowConditionsAndWhyARolloutHolds(t *testing.T) {
 			{Type: rollout.AlarmMissing, Since: now.Add(-time.Hour), Message: "alarm x does not exist"},
 		},
 		Rollout: &rollout.RolloutStatus{ID: 2, Kind: rollout.KindDeploy, Version: "v2", FromVersion: "v1", Phase: rollout.PhaseShifting,
-			Step: 1, Steps: 2, Weight: 10, Holding: "holding at 10%: AWS did not answer within 10s for 45s", NextAt: now.Add(-30 * time.Second)},
+			Step: 1, Steps: 2, Weight: 10, Holding: "holding at 10%: AWS did not answer within 10s for 45s", NextAt: now.Add(-30 * time.Second),
+			Judged: "0.50% 5xx of 200 requests, 41ms average: passing", JudgedAt: now.Add(-20 * time.Second)},
 	}
 	var b strings.Builder
 	if err := printEndpoint(&b, rollout.EndpointView{Endpoint: rollout.Endpoint{Name: "web"}, Status: s}, now); err != nil {
@@ -31,6 +32,7 @@ func TestStatusAndWatchShowConditionsAndWhyARolloutHolds(t *testing.T) {
 		"Conditions:   aws_unreachable (for 45s, blocking): AWS did not answer within 10s",
 		"alarm_missing (for 1h",
 		"Observed:     50s ago",
+		"metrics 20s ago: 0.50% 5xx of 200 requests, 41ms average: passing",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, b.String())

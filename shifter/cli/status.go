@@ -122,6 +122,9 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 		if inFlight(r) {
 			field("Rollout:", fmt.Sprintf("#%d %s", r.ID, rolloutLine(r)))
 			more(waiting(s, now, dueInAt))
+			if r.Judged != "" {
+				more(fmt.Sprintf("metrics %s: %s", ago(r.JudgedAt, now), r.Judged))
+			}
 		} else {
 			line := fmt.Sprintf("#%d %s: %s %s", r.ID, rolloutLine(r), r.Phase, ago(r.EndedAt, now))
 			if r.Reason != "" {

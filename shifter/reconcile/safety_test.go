@@ -374,6 +374,11 @@ func TestABadCanaryIsRolledBackWithinAnInterval(t *testing.T) {
 			})
 			h.release("v2")
 			h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+			// Before any traffic, the canary says how it is doing.
+			h.eventually(30*time.Second, "a judgement of the canary without traffic", func() bool {
+				r := rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Rollout
+				return r.Judged == "0 requests, too few to judge (10 needed)" && !r.JudgedAt.IsZero()
+			})
 			h.putMetrics("v1", 900, 1)
 			h.putMetrics("v2", 100, 20)
 			put := time.Now()

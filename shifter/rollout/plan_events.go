@@ -185,6 +185,19 @@ func (p *planner) previewRetired(version string) {
 	p.event(Preview, version, EventPreviewRetired, fmt.Sprintf("preview of version %s retired: its release was removed; the preview route goes", version))
 }
 
+// judgement says what the last look at the new version's metrics saw, for
+// status: "0.50% 5xx of 200 requests, 41ms average: passing".
+func judgement(m Metrics, minRequests int, verdict string) string {
+	if m.Requests <= 0 || m.Requests < float64(minRequests) {
+		return fmt.Sprintf("%.0f requests, too few to judge (%d needed)", m.Requests, max(minRequests, 1))
+	}
+	seen := fmt.Sprintf("%.2f%% 5xx of %.0f requests, %s average", 100*m.Errors5xx/m.Requests, m.Requests, m.AverageLatency.Round(time.Millisecond))
+	if verdict == "" {
+		return seen + ": passing"
+	}
+	return seen + ": " + verdict
+}
+
 // Reasons: why a rollout waits or ended, kept in its Reason and its hold's.
 
 const reasonPreviewRetired = "the preview release was removed"

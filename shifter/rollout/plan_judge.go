@@ -66,7 +66,6 @@ func (p *planner) judgeSoFar(track Track, r *Rollout) bool {
 	if !p.judge(track, r) {
 		return false
 	}
-	r.JudgedAt = p.now
 	p.wakeAt(p.now.Add(mc.JudgeEvery()))
 	return true
 }
@@ -106,6 +105,7 @@ func (p *planner) judge(track Track, r *Rollout) bool {
 	}
 	stable, hasStable := p.in.Observed.Metrics[r.From]
 	verdict := mc.verdict(target, stable, hasStable)
+	r.Judged, r.JudgedAt = judgement(target, mc.MinRequests, verdict), p.now
 	if verdict == "" {
 		return true
 	}

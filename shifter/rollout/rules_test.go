@@ -229,6 +229,9 @@ func TestEachRuleOfDesign3(t *testing.T) {
 				if r.Phase != PhasePaused || !r.JudgedAt.Equal(ruleNow) || !d.WakeAt.Equal(ruleNow.Add(30*time.Second)) {
 					t.Errorf("rollout %s judged at %v, wake at %v; want paused, judged now, woken in 30s", r.Phase, r.JudgedAt, d.WakeAt)
 				}
+				if want := "1.00% 5xx of 100 requests, 0s average: passing"; r.Judged != want {
+					t.Errorf("judged %q, want %q", r.Judged, want)
+				}
 			},
 		},
 		{

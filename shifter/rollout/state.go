@@ -169,9 +169,11 @@ type Rollout struct {
 	PausedUntil time.Time `json:"paused_until,omitempty"`
 	// Promote asks for the next step now.
 	Promote bool `json:"promote,omitempty"`
-	// JudgedAt is when the metrics of the current step (or bake) were
-	// last judged and passed, while it waits (MetricChecks.Interval).
+	// JudgedAt is when the metrics were last judged, and Judged what that
+	// look saw (judgement); between the ends of steps they are judged every
+	// MetricChecks.Interval.
 	JudgedAt time.Time `json:"judged_at,omitzero"`
+	Judged   string    `json:"judged,omitempty"`
 	// Alarming are policy alarms in ALARM that do not roll this rollout
 	// back: already alarming when it started, or reported while
 	// auto_rollback is off. An alarm leaves the list when it recovers, so

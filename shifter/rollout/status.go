@@ -51,7 +51,11 @@ type RolloutStatus struct {
 	PausedUntil time.Time `json:"paused_until,omitzero"`
 	// Holding says why a rollout in flight cannot act: "holding at 10%:
 	// AWS unreachable for 45s".
-	Holding   string    `json:"holding,omitempty"`
+	Holding string `json:"holding,omitempty"`
+	// Judged says what the last look at the new version's metrics saw,
+	// and when: "0.50% 5xx of 200 requests, 41ms average: passing".
+	Judged    string    `json:"judged,omitempty"`
+	JudgedAt  time.Time `json:"judged_at,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
 	StartedAt time.Time `json:"started_at"`
 	EndedAt   time.Time `json:"ended_at,omitzero"`
@@ -221,6 +225,8 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		Paused:      !r.PausedAt.IsZero(),
 		PausedUntil: r.PausedUntil,
 		Reason:      r.Reason,
+		Judged:      r.Judged,
+		JudgedAt:    r.JudgedAt,
 		StartedAt:   r.StartedAt,
 		EndedAt:     r.EndedAt,
 	}

@@ -367,6 +367,7 @@ func fullState(endpoint string) rollout.State {
 			PausedUntil: at(9),
 			Promote:     true,
 			JudgedAt:    at(-3),
+			Judged:      "0.50% 5xx of 200 requests, 41ms average: passing",
 			Alarming:    []string{"web-latency"},
 			Reason:      "alarm web-5xx entered ALARM",
 			StartedAt:   at(2),

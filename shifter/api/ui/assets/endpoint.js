@@ -115,6 +115,7 @@ function rolloutView(r) {
     steps.length > 0 && h('ol', { class: 'steps' }, steps.map((s, i) => stepItem(s, i + 1, steps.length, r))),
     h('p', { class: 'next' }, nextText(r)),
     r.holding && h('p', { class: 'error', role: 'alert' }, r.holding),
+    r.judged && h('p', { class: 'judged' }, 'Metrics ', time(r.judged_at), ': ', r.judged),
     r.reason && h('p', { class: ended ? 'error' : 'muted' }, r.reason),
   ].filter(Boolean);
 }
