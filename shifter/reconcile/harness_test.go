@@ -361,7 +361,8 @@ func (h *harness) watchWeights() (stop func() []map[string]int) {
 	})
 }
 
-// watch samples until stop and returns the distinct samples in order.
+// watch samples until stop, and once more then, and returns the distinct
+// samples in order.
 func (h *harness) watch(sample func() (map[string]int, bool)) (stop func() []map[string]int) {
 	var (
 		mu   sync.Mutex
@@ -390,6 +391,11 @@ func (h *harness) watch(sample func() (map[string]int, bool)) (stop func() []map
 	return func() []map[string]int {
 		close(done)
 		wg.Wait()
+		// One last look: what the caller waited for may have landed
+		// since the last sample, on a busy machine.
+		if w, ok := sample(); ok && (len(seen) == 0 || !maps.Equal(seen[len(seen)-1], w)) {
+			seen = append(seen, w)
+		}
 		return seen
 	}
 }
