@@ -146,9 +146,12 @@ func (h *harness) kill() {
 	h.rec.Stop()
 }
 
-func (h *harness) release(version string) {
+func (h *harness) release(version string) { h.releaseOn(rollout.Production, version) }
+
+// releaseOn declares version on track, as a PUT of the release does.
+func (h *harness) releaseOn(track rollout.Track, version string) {
 	h.t.Helper()
-	r := rollout.Release{Endpoint: "web", Track: rollout.Production, Version: version}
+	r := rollout.Release{Endpoint: "web", Track: track, Version: version}
 	if _, err := h.store.PutRelease(h.ctx, r, rollout.RevisionAny); err != nil {
 		h.t.Fatal(err)
 	}

@@ -123,7 +123,9 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 		if states := h.targetStates("v1"); len(states) == 0 || slices.ContainsFunc(states, func(s string) bool { return s != "healthy" }) {
 			t.Fatalf("v1's targets while hot: %v, want health-checked and healthy", states)
 		}
-		time.Sleep(resync / 2)
+		// Across the window, every resync looks again.
+		seen := h.state().ObservedAt
+		h.eventually(10*resync, "another observation", func() bool { return h.state().ObservedAt.After(seen) })
 	}
 
 	h.calls.Reset()

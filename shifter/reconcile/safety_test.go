@@ -436,11 +436,7 @@ func TestPreviewReleaseGetsOnlyThePreviewRouteAndIsReusedByProduction(t *testing
 			ep.Traffic.PreviewHost = "preview.web.example.com"
 			ep.Traffic.PreviewPriority = 11
 		})
-	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
-	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
-		t.Fatal(err)
-	}
-	h.rec.Notify("web")
+	h.releaseOn(rollout.Preview, "v2")
 	h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
 	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
 		t.Fatalf("production rule = %v, want v1=100", w)
@@ -471,11 +467,7 @@ func TestRemovingThePreviewReleaseRetiresThePreview(t *testing.T) {
 		ep.Traffic.PreviewHost = "preview.web.example.com"
 		ep.Traffic.PreviewPriority = 11
 	})
-	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
-	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
-		t.Fatal(err)
-	}
-	h.rec.Notify("web")
+	h.releaseOn(rollout.Preview, "v2")
 	h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
 
 	if err := h.store.DeleteRelease(h.ctx, "web", rollout.Preview, rollout.RevisionAny); err != nil {
@@ -567,11 +559,7 @@ func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing
 	})
 	h.release("v1")
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	r := rollout.Release{Endpoint: "web", Track: rollout.Preview, Version: "v2"}
-	if _, err := h.store.PutRelease(h.ctx, r, -1); err != nil {
-		t.Fatal(err)
-	}
-	h.rec.Notify("web")
+	h.releaseOn(rollout.Preview, "v2")
 	h.eventually(30*time.Second, "the preview listener's rule on v2", func() bool {
 		rules, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &preview})
 		if err != nil {
