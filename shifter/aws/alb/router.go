@@ -423,7 +423,9 @@ func (r *Router) tagsOf(ctx context.Context, listener, arn string, rules []elbty
 	return r.tags[arn], nil
 }
 
-// wrote records a write to a route's rules.
+// wrote records a write to a route's rules, whether or not it answered
+// success: a write whose answer was lost or timed out may have happened, so
+// the route's next read must begin after it.
 func (r *Router) wrote(rt route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -470,10 +472,10 @@ func (r *Router) create(ctx context.Context, rt route, priority int, weights map
 		Actions:     forward(weights, role != ""),
 		Tags:        tags,
 	})
+	r.wrote(rt)
 	if err != nil {
 		return fmt.Errorf("route %s: create rule at priority %d on listener %s: %w", rt, priority, rt.listener, err)
 	}
-	r.wrote(rt)
 	if len(out.Rules) > 0 {
 		r.mu.Lock()
 		r.tags[aws.ToString(out.Rules[0].RuleArn)] = tagMap(tags)
@@ -528,19 +530,20 @@ func (r *Router) modify(ctx context.Context, rt route, arn string, weights map[s
 	if main {
 		in.Conditions = conditions(rt)
 	}
-	if _, err := r.elb.ModifyRule(ctx, in); err != nil {
+	_, err := r.elb.ModifyRule(ctx, in)
+	r.wrote(rt)
+	if err != nil {
 		return fmt.Errorf("route %s: modify rule %s: %w", rt, arn, err)
 	}
-	r.wrote(rt)
 	return nil
 }
 
 func (r *Router) deleteRule(ctx context.Context, rt route, arn string) error {
 	_, err := r.elb.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: aws.String(arn)})
+	r.wrote(rt)
 	if err != nil && !isCode(err, "RuleNotFound") {
 		return fmt.Errorf("route %s: delete rule %s: %w", rt, arn, err)
 	}
-	r.wrote(rt)
 	r.logger.Info("rule deleted", "endpoint", rt.endpoint, "track", rt.track, "rule", arn)
 	return nil
 }

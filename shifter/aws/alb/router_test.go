@@ -19,6 +19,7 @@ import (
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/faults"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -560,5 +561,38 @@ func TestReadsOfAListenerAreShared(t *testing.T) {
 	}
 	if n := f.calls.Count("ELBv2", "DescribeTags"); n != 1 {
 		t.Errorf("DescribeTags by a fresh router = %d, want 1", n)
+	}
+}
+
+// TestAWriteWhoseAnswerWasLostIsReadBackBeforeTheNextOne: AWS can carry out
+// a write and lose its answer. The router must then read the route afresh,
+// not trust its earlier read of the listener, or it tries to create the
+// rule it just created and gets PriorityInUse on every pass.
+func TestAWriteWhoseAnswerWasLostIsReadBackBeforeTheNextOne(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 2)
+	lost := faults.New(1, faults.Rule{Service: "ELBv2", Operations: []string{"CreateRule", "ModifyRule"}, Rate: 1, Kinds: []faults.Kind{faults.LostResponse}})
+	client := elb.New(f.elb.Options(), func(o *elb.Options) {
+		o.APIOptions = append(o.APIOptions, lost.Middleware)
+		o.RetryMaxAttempts = 1
+	})
+	r := alb.New(client, "test", hclog.NewNullLogger())
+	for _, weights := range []map[string]int{{f.tgs[0]: 100}, {f.tgs[0]: 50, f.tgs[1]: 50}} {
+		lost.Set(faults.Rule{Service: "ELBv2", Operations: []string{"CreateRule", "ModifyRule"}, Rate: 1, Kinds: []faults.Kind{faults.LostResponse}})
+		if err := r.SetWeights(t.Context(), f.ep, rollout.Production, weights); err == nil {
+			t.Fatalf("set %v: no error, want the lost answer", weights)
+		}
+		lost.Set()
+		f.set(t, r, weights)
+		if got := f.rules(t); len(got) != 1 {
+			t.Fatalf("%d rules after setting %v, want the route's one", len(got), weights)
+		}
+		route, err := r.Weights(t.Context(), f.ep, rollout.Production, time.Time{})
+		if err != nil || !maps.Equal(route.Weights, weights) {
+			t.Errorf("route reads %v (%v) after setting %v", route.Weights, err, weights)
+		}
+	}
+	if n := lost.Injected(); len(n) != 2 {
+		t.Errorf("faults injected %v, want a lost CreateRule and a lost ModifyRule", n)
 	}
 }

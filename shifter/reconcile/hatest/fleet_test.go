@@ -233,6 +233,13 @@ func (f *fleet) waitComplete(version string, timeout time.Duration) {
 		for _, e := range events[max(0, len(events)-5):] {
 			trail += "\n  " + e.Type + ": " + e.Message
 		}
+		st, _ := f.store.GetState(f.ctx, pending[0])
+		if r := st.Production.Rollout; r != nil {
+			trail += fmt.Sprintf("\n  rollout %s phase %s step %d since %s", r.Key.Version, r.Phase, r.Step, r.Since.Format(time.TimeOnly))
+		}
+		for _, c := range st.Conditions {
+			trail += fmt.Sprintf("\n  condition %s: %s", c.Type, c.Message)
+		}
 		return fmt.Sprintf("; %d pending, %s last:%s", len(pending), pending[0], trail)
 	}
 	f.eventually(timeout, "every rollout of "+version+" complete", func() bool {
