@@ -45,6 +45,7 @@ const (
 	EventRolloutRolledBack   = "rollout.rolled_back"
 	EventRolloutFailed       = "rollout.failed"
 	EventAlarmReported       = "alarm.reported"
+	EventMetricsJudged       = "metrics.judged"
 	EventDriftRepaired       = "drift.repaired"
 	EventPreviewRouted       = "preview.routed"
 	EventPreviewRetired      = "preview.retired"

@@ -101,6 +101,13 @@ func (p *planner) alarmNotActedOn(track Track, r *Rollout, name string) {
 	p.event(track, r.Key.Version, EventAlarmReported, fmt.Sprintf("alarm %s entered ALARM; not rolling back: %s", name, why), "alarm", name)
 }
 
+// metricsJudged records a verdict that lets the rollout go on, with what it
+// saw; a failing one is in the rollback's reason or metricNotActedOn.
+func (p *planner) metricsJudged(track Track, r *Rollout) {
+	p.event(track, r.Key.Version, EventMetricsJudged, fmt.Sprintf("metrics of version %s at step %d: %s", r.Key.Version, r.Step+1, r.Judged),
+		"step", strconv.Itoa(r.Step+1))
+}
+
 func (p *planner) metricNotActedOn(track Track, r *Rollout, verdict string) {
 	p.event(track, r.Key.Version, EventAlarmReported, "metric check failed; not rolling back: auto_rollback is off: "+verdict)
 }

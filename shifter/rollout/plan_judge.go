@@ -107,6 +107,7 @@ func (p *planner) judge(track Track, r *Rollout) bool {
 	verdict := mc.verdict(target, stable, hasStable)
 	r.Judged, r.JudgedAt = judgement(target, mc.MinRequests, verdict), p.now
 	if verdict == "" {
+		p.metricsJudged(track, r)
 		return true
 	}
 	if !p.in.Endpoint.Policy.AutoRollback {

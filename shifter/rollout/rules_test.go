@@ -3,6 +3,7 @@ package rollout
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -231,6 +232,9 @@ func TestEachRuleOfDesign3(t *testing.T) {
 				}
 				if want := "1.00% 5xx of 100 requests, 0s average: passing"; r.Judged != want {
 					t.Errorf("judged %q, want %q", r.Judged, want)
+				}
+				if e := wantEvent(t, d, EventMetricsJudged); e != nil && !strings.HasSuffix(e.Message, r.Judged) {
+					t.Errorf("metrics.judged %q, want it to say %q", e.Message, r.Judged)
 				}
 			},
 		},
