@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -30,11 +31,12 @@ import (
 )
 
 var (
-	_ resource.Resource                = (*releaseResource)(nil)
-	_ resource.ResourceWithConfigure   = (*releaseResource)(nil)
-	_ resource.ResourceWithImportState = (*releaseResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*releaseResource)(nil)
-	_ planmodifier.String              = imageDefault{}
+	_ resource.Resource                   = (*releaseResource)(nil)
+	_ resource.ResourceWithConfigure      = (*releaseResource)(nil)
+	_ resource.ResourceWithImportState    = (*releaseResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*releaseResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*releaseResource)(nil)
+	_ planmodifier.String                 = imageDefault{}
 )
 
 // NewReleaseResource returns the ionroller_release resource.
@@ -57,6 +59,7 @@ type releaseResourceModel struct {
 	Image            types.String   `tfsdk:"image"`
 	Env              types.Map      `tfsdk:"env"`
 	Retry            types.Int64    `tfsdk:"retry"`
+	Retired          types.Bool     `tfsdk:"retired"`
 	WaitFor          types.String   `tfsdk:"wait_for"`
 	State            types.String   `tfsdk:"state"`
 	TrafficPercent   types.Int64    `tfsdk:"traffic_percent"`
@@ -149,6 +152,14 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Default:    int64default.StaticInt64(0),
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
+			"retired": schema.BoolAttribute{
+				MarkdownDescription: "Only on the `preview` track: takes the preview down while the release stays declared. The preview " +
+					"route is removed and the environment expires (unless production runs the same version), as when the release is destroyed; " +
+					"setting it back to `false` rolls the version out on the preview route again.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
 			"wait_for": schema.StringAttribute{
 				MarkdownDescription: "What an apply waits for after declaring the release: `none` (the shifter accepted it), " +
 					"`healthy` (the default: the new environment is healthy and has the first traffic step) or `complete` " +
@@ -160,7 +171,7 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"state": schema.StringAttribute{
 				MarkdownDescription: "The release's live state: `pending`, `provisioning`, `waiting_healthy`, `shifting`, `paused`, `baking`, " +
-					"`complete`, or `rolled_back`, `aborted`, `failed` (held: not retried until the release changes).",
+					"`complete`, `retired` (a preview release declared retired, its route taken down), or `rolled_back`, `aborted`, `failed` (held: not retried until the release changes).",
 				Computed: true,
 			},
 			"traffic_percent": schema.Int64Attribute{
@@ -184,6 +195,20 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true}),
 		},
 	}
+}
+
+// ValidateConfig refuses retired on a production release: production goes
+// back by declaring the version to return to.
+func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var retired types.Bool
+	var track types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("retired"), &retired)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("track"), &track)...)
+	if !retired.ValueBool() || track.IsUnknown() || track.ValueString() == string(rollout.Preview) {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("retired"), "Only a preview release can be retired",
+		"Attribute retired can only be true on the preview track: it takes the preview route down. Production goes back by declaring the version to return to.")
 }
 
 func (r *releaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -428,6 +453,7 @@ func expandRelease(ctx context.Context, m releaseResourceModel, config tfsdk.Con
 		Image:    image.ValueString(),
 		Env:      x.stringMap(m.Env),
 		Retry:    int(m.Retry.ValueInt64()),
+		Retired:  m.Retired.ValueBool(),
 	}
 	return rel, x.diags
 }
@@ -436,7 +462,7 @@ func expandRelease(ctx context.Context, m releaseResourceModel, config tfsdk.Con
 // state: a new rollout (or a rollback) for the shifter.
 func declarationChanged(plan, state releaseResourceModel) bool {
 	return !plan.Version.Equal(state.Version) || !plan.Image.Equal(state.Image) ||
-		!plan.Env.Equal(state.Env) || !plan.Retry.Equal(state.Retry)
+		!plan.Env.Equal(state.Env) || !plan.Retry.Equal(state.Retry) || !plan.Retired.Equal(state.Retired)
 }
 
 // keepLiveState copies the live state of state into m.
@@ -497,6 +523,9 @@ func (r *releaseResource) settle(ctx context.Context, m *releaseResourceModel, v
 		view = v
 		if rollout.Phase(v.Status.State).Bad() {
 			return false, errRolloutEnded
+		}
+		if rel.Retired {
+			return v.Status.State == rollout.StateRetired, nil // whatever wait_for says: the preview is down
 		}
 		return reached(v.Status, waitFor), nil
 	})
@@ -624,6 +653,7 @@ func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView,
 	m.Version = types.StringValue(rel.Version)
 	m.Env = stringMap(rel.Env)
 	m.Retry = types.Int64Value(int64(rel.Retry))
+	m.Retired = types.BoolValue(rel.Retired)
 	setLiveState(view.Status, m)
 	return diags
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,4 +356,87 @@ func (s *testShifter) restartAtCanary(t *testing.T, endpoint string) error {
 	}
 	_, err = s.client.Act(context.Background(), endpoint, rollout.Command{Kind: rollout.CommandPromote})
 	return err
+}
+
+// TestAccPreviewRetired: a preview release declared retired takes the
+// preview route down and expires its environment while it stays in the
+// configuration; declaring it again brings it back.
+func TestAccPreviewRetired(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	preview := "ionroller_release.preview"
+	config := func(retired bool) string {
+		endpoint := strings.Replace(endpointConfig(name, s.net, oneStep, noRollbackWindow),
+			"    priority     = 10\n", "    priority     = 10\n    preview_host = \"preview."+name+".example.com\"\n    preview_priority = 11\n", 1)
+		return providerConfig(s.url) + endpoint + releaseConfig("v1", waitComplete, 0) + fmt.Sprintf(`
+resource "ionroller_release" "preview" {
+  endpoint = ionroller_endpoint.test.name
+  track    = "preview"
+  version  = "v2"
+  retired  = %t
+}
+`, retired)
+	}
+	previewRule := func(want map[string]int) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				got, err := s.ruleWeights(context.Background(), "11")
+				if want == nil && err != nil && strings.Contains(err.Error(), "no rule at priority 11") {
+					return nil
+				}
+				if want != nil && err == nil && fmt.Sprint(got) == fmt.Sprint(want) {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("the preview rule forwards %v (%v) 30s on, want %v", got, err, want)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config(false),
+				Check:  resource.ComposeTestCheckFunc(s.checkWeights(map[string]int{"v1": 100}), previewRule(map[string]int{"v2": 100})),
+			},
+			{
+				Config: config(true),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(preview, tfjsonpath.New("state"), knownvalue.StringExact(rollout.StateRetired)),
+					statecheck.ExpectKnownValue(preview, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(0)),
+				},
+				Check: resource.ComposeTestCheckFunc(s.checkWeights(map[string]int{"v1": 100}), previewRule(nil), s.checkRetiredEvent(name)),
+			},
+			{
+				Config: config(true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+			{
+				Config: config(false),
+				Check:  previewRule(map[string]int{"v2": 100}),
+			},
+		},
+	})
+}
+
+// checkRetiredEvent checks the trail says the preview was declared retired.
+func (s *testShifter) checkRetiredEvent(endpoint string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		events, _, err := s.client.Events(context.Background(), endpoint, 0, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Type == rollout.EventPreviewRetired && strings.Contains(e.Message, "declared retired") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event saying the release was declared retired", rollout.EventPreviewRetired)
+	}
 }

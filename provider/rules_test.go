@@ -198,6 +198,7 @@ func ruleCases() []ruleCase {
 		rel("version", "version", func(r *ruleRelease) { r.Version = "-v1" }).says("Attribute version must be 1 to 64 letters"),
 		rel("image", "image", func(r *ruleRelease) { r.Image, r.imageSet = "Registry/App:1", true }).says("Attribute image must be a Docker image reference"),
 		rel("retry", "retry", func(r *ruleRelease) { r.Retry = -1 }).says("Attribute retry value must be at least 0, got: -1"),
+		rel("retired production", "retired", func(r *ruleRelease) { r.Retired = true }).says("Attribute retired can only be true on the preview track"),
 		rel("release env name", `env["1ST"]`, func(r *ruleRelease) { r.Env["1ST"] = "x" }).says(`Attribute env["1ST"] must be an environment variable name`),
 	}
 }
@@ -465,6 +466,7 @@ func releaseHCL(r ruleRelease) string {
 	}
 	w.strMap("env", r.Env)
 	w.attr("retry", fmt.Sprint(r.Retry))
+	w.attr("retired", fmt.Sprint(r.Retired))
 	w.str("wait_for", waitNone)
 	w.close()
 	return w.String()

@@ -182,14 +182,14 @@ func (p *planner) whyUnneeded(e *Environment) string {
 		return "rollback window ended"
 	case e.Status == EnvProvisioning:
 		return "its rollout ended before it was healthy"
-	case p.st.Preview.Rollout != nil && p.st.Preview.Rollout.Target == e.ID && p.in.Preview == nil:
-		return reasonPreviewRetired
+	case p.st.Preview.Rollout != nil && p.st.Preview.Rollout.Target == e.ID && p.previewRetirement() != "":
+		return p.previewRetirement()
 	}
 	return "its rollout did not complete"
 }
 
-func (p *planner) previewRetired(version string) {
-	p.event(Preview, version, EventPreviewRetired, fmt.Sprintf("preview of version %s retired: its release was removed; the preview route goes", version))
+func (p *planner) previewRetired(version, why string) {
+	p.event(Preview, version, EventPreviewRetired, fmt.Sprintf("preview of version %s retired: %s; the preview route goes", version, why))
 }
 
 // judgement says what the last look at the new version's metrics saw, for
@@ -207,7 +207,10 @@ func judgement(m Metrics, minRequests int, verdict string) string {
 
 // Reasons: why a rollout waits or ended, kept in its Reason and its hold's.
 
-const reasonPreviewRetired = "the preview release was removed"
+const (
+	reasonPreviewRemoved         = "the preview release was removed"
+	reasonPreviewDeclaredRetired = "the preview release was declared retired"
+)
 
 const reasonEndpointDeleted = "endpoint deleted"
 

@@ -17,8 +17,8 @@ func (p *planner) track(track Track) {
 		p.supersede(track, r, d.Key) // rules 3, 11
 	}
 	if d == nil {
-		if track == Preview && p.in.Preview == nil {
-			p.retirePreview() // the preview release was removed
+		if why := p.previewRetirement(); track == Preview && why != "" {
+			p.retirePreview(why)
 		}
 		return // rule 1, or a held release: traffic stays as it is
 	}
@@ -122,17 +122,29 @@ func (p *planner) supersede(track Track, r *Rollout, next Key) {
 	p.ended(track, r, CauseSuperseded, "superseded_by", next.Version)
 }
 
-// retirePreview ends the preview once its release is removed: a rollout to
-// it stops, its route goes, and collect expires its environment unless
-// production runs on it.
-func (p *planner) retirePreview() {
+// previewRetirement says why the preview is retired: its release was
+// removed or declared retired; "" while it is wanted.
+func (p *planner) previewRetirement() string {
+	switch {
+	case p.in.Preview == nil:
+		return reasonPreviewRemoved
+	case p.in.Preview.Release.Retired:
+		return reasonPreviewDeclaredRetired
+	}
+	return ""
+}
+
+// retirePreview ends the preview once its release is removed or declared
+// retired: a rollout to it stops, its route goes, and collect expires its
+// environment unless production runs on it.
+func (p *planner) retirePreview(why string) {
 	t := &p.st.Preview
 	if r := t.Rollout; r.Active() {
-		r.Phase, r.Reason, r.EndedAt = PhaseAborted, reasonPreviewRetired, p.now
+		r.Phase, r.Reason, r.EndedAt = PhaseAborted, why, p.now
 		p.ended(Preview, r, CauseOperator)
 	}
 	if e := p.st.Environment(t.Stable); e != nil {
-		p.previewRetired(e.Version)
+		p.previewRetired(e.Version, why)
 	}
 	t.Stable, t.Route = "", Route{}
 	if !p.in.Endpoint.Traffic.HasPreview() {

@@ -22,6 +22,9 @@ type Input struct {
 // Desired returns the declared release of a track, nil when none is.
 func (in Input) Desired(t Track) *Desired {
 	if t == Preview {
+		if in.Preview != nil && in.Preview.Release.Retired {
+			return nil
+		}
 		return in.Preview
 	}
 	return in.Production

@@ -30,7 +30,11 @@ type Release struct {
 	// Retry starts a new rollout of a release that ended rolled back,
 	// aborted or failed when it is raised; re-declaring the same release
 	// never does.
-	Retry     int       `json:"retry"`
+	Retry int `json:"retry"`
+	// Retired, on the preview track, takes the preview down while the
+	// release stays declared: its route goes and its environment expires,
+	// as when the release is removed.
+	Retired   bool      `json:"retired,omitempty"`
 	Revision  int64     `json:"revision"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -430,22 +430,16 @@ func TestEachRuleOfDesign3(t *testing.T) {
 		},
 		{
 			name: "preview: removing its release deletes the preview route and expires its environment",
+			given: withPreviewLive,
+			then:  previewRetired(reasonPreviewRemoved),
+		},
+		{
+			name: "preview: declaring its release retired deletes the preview route and expires its environment",
 			given: func(in *Input) {
-				in.State.Environments = append(in.State.Environments, ruleEnv(in.Endpoint, "e2", "v2"))
-				in.Observed.Environments["e2"] = observedHealthy(2, 2)
-				in.State.Preview.Stable = "e2"
-				withRoute(in, Preview, map[string]int{"e2": 100})
+				withPreviewLive(in)
+				in.Preview = NewDesired(in.Endpoint, Release{Endpoint: in.Endpoint.Name, Track: Preview, Version: "v2", Retired: true})
 			},
-			then: func(t *testing.T, d Decision) {
-				wantAction(t, d, Action{Kind: ActionDeleteRoute, Track: Preview})
-				wantEvent(t, d, EventPreviewRetired)
-				if ts := d.State.Preview; ts.Stable != "" || len(ts.Route.Weights) != 0 {
-					t.Errorf("preview track %+v, want no stable and no route", ts)
-				}
-				if w := writes(d, Production); len(w) > 0 {
-					t.Errorf("production written: %v", w)
-				}
-			},
+			then: previewRetired(reasonPreviewDeclaredRetired),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -618,6 +612,31 @@ func wantEvent(t *testing.T, d Decision, typ string) *Event {
 	}
 	t.Errorf("no %s event", typ)
 	return nil
+}
+
+// withPreviewLive has version v2 (environment e2) serving the preview
+// route.
+func withPreviewLive(in *Input) {
+	in.State.Environments = append(in.State.Environments, ruleEnv(in.Endpoint, "e2", "v2"))
+	in.Observed.Environments["e2"] = observedHealthy(2, 2)
+	in.State.Preview.Stable = "e2"
+	withRoute(in, Preview, map[string]int{"e2": 100})
+}
+
+// previewRetired checks a decision that retires the preview for why.
+func previewRetired(why string) func(*testing.T, Decision) {
+	return func(t *testing.T, d Decision) {
+		wantAction(t, d, Action{Kind: ActionDeleteRoute, Track: Preview})
+		if e := wantEvent(t, d, EventPreviewRetired); e != nil && !strings.Contains(e.Message, why) {
+			t.Errorf("preview.retired %q, want it to say %q", e.Message, why)
+		}
+		if ts := d.State.Preview; ts.Stable != "" || len(ts.Route.Weights) != 0 {
+			t.Errorf("preview track %+v, want no stable and no route", ts)
+		}
+		if w := writes(d, Production); len(w) > 0 {
+			t.Errorf("production written: %v", w)
+		}
+	}
 }
 
 func wantCause(t *testing.T, d Decision, typ, cause string) {

@@ -115,6 +115,9 @@ const (
 	StateSteady   = "steady"
 	StateEmpty    = "empty"
 	StateDeleting = "deleting"
+	// StateRetired is a preview release declared retired, once the shifter
+	// took its route down.
+	StateRetired = "retired"
 )
 
 // DescribeEndpoint returns the status of ep given its state.
@@ -209,6 +212,8 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 		}
 	case stable != nil && stable.runs(d.Key):
 		s.State = string(PhaseComplete)
+	case d.Release.Retired:
+		s.State = StateRetired
 	}
 	return s
 }

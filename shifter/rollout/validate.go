@@ -347,6 +347,8 @@ func (r *Release) Validate() error {
 		return Invalid("version", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit; got %q", r.Version)
 	case r.Retry < 0:
 		return Invalid("retry", "must not be negative; got %d", r.Retry)
+	case r.Retired && r.Track != Preview:
+		return Invalid("retired", "only a preview release can be retired; production goes back by declaring the version to return to")
 	}
 	if r.Image != "" {
 		if err := ValidateImage(r.Image); err != nil {

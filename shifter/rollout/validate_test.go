@@ -110,6 +110,7 @@ func TestInvalidReleaseNamesTheField(t *testing.T) {
 		{"image", func(r *Release) { r.Image = "   " }},
 		{"image", func(r *Release) { r.Image = "Registry/App:1" }},
 		{"retry", func(r *Release) { r.Retry = -1 }},
+		{"retired", func(r *Release) { r.Retired = true }}, // on production
 		{`env["A-B"]`, func(r *Release) { r.Env = map[string]string{"A-B": "1"} }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {

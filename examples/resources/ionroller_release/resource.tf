@@ -16,4 +16,9 @@ resource "ionroller_release" "api_preview" {
   endpoint = ionroller_endpoint.api.name
   track    = "preview"
   version  = "1.5.0-rc.1"
+
+  # Done testing: `retired = true` takes the preview down (its route goes and its
+  # environment expires) while the resource stays; deleting it does the same.
+  retired = false
 }
+
