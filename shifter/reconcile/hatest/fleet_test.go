@@ -33,7 +33,7 @@ import (
 // as with the dynamodb store, in one process so that the test can watch
 // every replica's AWS calls and cut any of them off.
 type fleet struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	cfg awssdk.Config
 	// dynamo reaches the same account in a moto of its own: the
@@ -67,7 +67,7 @@ const fleetTable = "shifter"
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // testWriter sends a replica's log to the test's.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
@@ -75,7 +75,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // newFleet creates n endpoints with steps in a new moto account and table.
-func newFleet(t *testing.T, n int, ttl time.Duration, steps ...rollout.Step) *fleet {
+func newFleet(t testing.TB, n int, ttl time.Duration, steps ...rollout.Step) *fleet {
 	t.Helper()
 	f := &fleet{t: t, ctx: t.Context(), cfg: awstest.Config(t), writes: &ruleWrites{}, ttl: ttl, tgs: map[string]tgInfo{}}
 	f.net = awstest.Network(t, f.cfg)
