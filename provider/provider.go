@@ -61,7 +61,8 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 		Attributes: map[string]schema.Attribute{
 			"address": schema.StringAttribute{
 				MarkdownDescription: "URL of the shifter's API, for example `https://shifter.example.com:7070`. " +
-					"Defaults to the `" + addressEnv + "` environment variable; one of the two is required.",
+					"Defaults to the `" + addressEnv + "` environment variable; one of the two is required by every resource and " +
+					"data source but `ionroller_shifter_iam_policy`, which never asks the shifter.",
 				Optional: true,
 			},
 			"token": schema.StringAttribute{
@@ -91,7 +92,9 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 }
 
 // Configure builds the one shifter client every resource and data source
-// uses.
+// uses. Without an address it builds none, and only what needs the shifter
+// fails (clientFrom): ionroller_shifter_iam_policy works without one, in the
+// configuration that creates the shifter's role before any shifter runs.
 func (p *ionrollerProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var config providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -114,8 +117,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 
 	address := valueOrEnv(config.Address, addressEnv)
 	if address == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("address"), "Missing Shifter Address",
-			"Set address in the provider block, for example \"https://shifter.example.com:7070\", or the "+addressEnv+" environment variable.")
+		resp.ResourceData, resp.DataSourceData = noAddress{}, noAddress{}
 		return
 	}
 	token := valueOrEnv(config.Token, tokenEnv)
@@ -161,6 +163,7 @@ func (p *ionrollerProvider) DataSources(context.Context) []func() datasource.Dat
 	return []func() datasource.DataSource{
 		NewEndpointDataSource,
 		NewEndpointsDataSource,
+		NewShifterIAMPolicyDataSource,
 	}
 }
 

@@ -51,7 +51,7 @@ func TestProviderSchema(t *testing.T) {
 			t.Errorf("no resource %s", name)
 		}
 	}
-	for _, name := range []string{"ionroller_endpoint", "ionroller_endpoints"} {
+	for _, name := range []string{"ionroller_endpoint", "ionroller_endpoints", "ionroller_shifter_iam_policy"} {
 		if resp.DataSourceSchemas[name] == nil {
 			t.Errorf("no data source %s", name)
 		}
@@ -74,7 +74,6 @@ func TestConfigure(t *testing.T) {
 		{"address", "", map[string]tftypes.Value{"address": str("http://127.0.0.1:7070")}, "", ""},
 		{"address from the environment", "https://shifter.example.com", nil, "", ""},
 		{"every setting", "", map[string]tftypes.Value{"address": str("https://shifter.example.com"), "token": str("secret"), "request_timeout": str("5s")}, "", ""},
-		{"no address", "", nil, "Missing Shifter Address", "address"},
 		{"not a URL", "", map[string]tftypes.Value{"address": str("shifter:7070")}, "Invalid Shifter Address", "address"},
 		{"not a URL in the environment", "ftp://shifter", nil, "Invalid Shifter Address", "address"},
 		{"unknown address", "", map[string]tftypes.Value{"address": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)}, "Unknown Provider Setting", "address"},
@@ -99,6 +98,21 @@ func TestConfigure(t *testing.T) {
 				t.Errorf("diagnostic = %v, want %q at %s", resp.Diagnostics[0], tc.summary, tc.path)
 			}
 		})
+	}
+}
+
+// TestConfigureWithoutAddress: a provider without an address configures,
+// so that ionroller_shifter_iam_policy works; whatever needs the shifter
+// fails saying the address is missing.
+func TestConfigureWithoutAddress(t *testing.T) {
+	t.Setenv(addressEnv, "")
+	resp := configure(t, nil)
+	failOn(t, resp.Diagnostics)
+	for name, data := range map[string]any{"resources": resp.ResourceData, "data sources": resp.DataSourceData} {
+		var diags diag.Diagnostics
+		if c := clientFrom(data, &diags); c != nil || len(diags) != 1 || diags[0].Summary() != "Missing Shifter Address" {
+			t.Errorf("%s get client %v and %v, want none and Missing Shifter Address", name, c, diags)
+		}
 	}
 }
 

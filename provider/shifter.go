@@ -197,11 +197,21 @@ func poll(ctx context.Context, check func() (done bool, err error)) error {
 	}
 }
 
+// noAddress is what the provider gives its resources and data sources when
+// its configuration names no shifter: each that needs one fails with it.
+type noAddress struct{}
+
 // clientFrom returns the client a provider gives its resources and data
 // sources, or adds a diagnostic. data is nil before the provider is
 // configured (validation), which is not an error.
 func clientFrom(data any, diags *diag.Diagnostics) *client.Client {
 	if data == nil {
+		return nil
+	}
+	if _, ok := data.(noAddress); ok {
+		diags.AddError("Missing Shifter Address",
+			"Set address in the provider block, for example \"https://shifter.example.com:7070\", or the "+addressEnv+" environment variable. "+
+				"Only ionroller_shifter_iam_policy works without a shifter.")
 		return nil
 	}
 	c, ok := data.(*client.Client)

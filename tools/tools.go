@@ -11,5 +11,8 @@ import (
 // Format the Terraform examples the docs embed.
 //go:generate terraform fmt -recursive ../examples/
 
+// The shifter's IAM policy for the inputs of the data source's example, which the IAM guide shows.
+//go:generate go run ./iampolicy -shifter-id prod -region eu-west-1 -account 123456789012 -table-arn arn:aws:dynamodb:eu-west-1:123456789012:table/ionroller -instance-role-arn arn:aws:iam::123456789012:role/payments-api -topic-arn arn:aws:sns:eu-west-1:123456789012:rollouts -o ../examples/guides/shifter-iam-policy.json
+
 // Generate docs/ from the provider schema, templates/ and examples/.
 //go:generate go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs generate --provider-dir .. --provider-name ionroller

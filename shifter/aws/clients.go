@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/callrecord"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -104,7 +105,11 @@ type accountKey struct{ account, region string }
 // the shifter's own credentials, default region, endpoint override and
 // middlewares (a test's call counter and moto account header among them).
 // opts tune the call schedulers (their observer: the shifter's metrics).
+// Their calls are recorded for the IAM policy's check when the test run asks
+// for it (package callrecord).
 func NewClients(base awssdk.Config, logger hclog.Logger, opts schedule.Options) *Clients {
+	base = base.Copy()
+	callrecord.Add(&base)
 	return &Clients{base: base, logger: logger, schedule: opts, sets: make(map[placementKey]*Set), schedulers: map[accountKey]*schedule.Scheduler{}}
 }
 

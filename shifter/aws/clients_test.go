@@ -20,18 +20,21 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // TestCloudWatch proves the CloudWatch client speaks a protocol moto
-// understands, through the calls the shifter makes: create an alarm, read it,
-// drive its state; publish a metric and read it back.
+// understands: the test creates an alarm, drives its state and publishes a
+// metric with a client of the same protocol, and the shifter's client reads
+// them back as the shifter does.
 func TestCloudWatch(t *testing.T) {
 	ctx := t.Context()
-	clients := shifteraws.NewClients(awstest.Config(t), hclog.NewNullLogger(), schedule.Options{})
+	cfg := awstest.Config(t)
+	clients := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{})
 	set, err := clients.For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cw := set.CloudWatch
+	setup := cloudwatch.NewFromConfig(awstest.Exempt(cfg), shifteraws.UseQueryProtocol) // no call of the shifter's
 
-	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+	_, err = setup.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName:          awssdk.String("api-5xx"),
 		Namespace:          awssdk.String("AWS/ApplicationELB"),
 		MetricName:         awssdk.String("HTTPCode_Target_5XX_Count"),
@@ -44,7 +47,7 @@ func TestCloudWatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("put metric alarm: %v", err)
 	}
-	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+	if _, err := setup.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
 		AlarmName:   awssdk.String("api-5xx"),
 		StateValue:  cwtypes.StateValueAlarm,
 		StateReason: awssdk.String("test"),
@@ -61,7 +64,7 @@ func TestCloudWatch(t *testing.T) {
 
 	now := time.Now()
 	dims := []cwtypes.Dimension{{Name: awssdk.String("TargetGroup"), Value: awssdk.String("targetgroup/tg/1")}}
-	if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+	if _, err := setup.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: awssdk.String("AWS/ApplicationELB"),
 		MetricData: []cwtypes.MetricDatum{{
 			MetricName: awssdk.String("RequestCount"),

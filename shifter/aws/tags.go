@@ -1,15 +1,13 @@
 package aws
 
-// Tag keys on every AWS resource the shifter creates. They say which
-// endpoint, version and shifter a resource belongs to, so that an orphan scan
-// can find and attribute anything a crash left behind (DESIGN §4.5).
+import "github.com/ionroller/terraform-provider-ionroller/shifter/aws/tags"
+
+// Tag keys on every AWS resource the shifter creates (package tags says why).
 const (
-	TagEndpoint    = "ionroller:endpoint"
-	TagVersion     = "ionroller:version"
-	TagEnvironment = "ionroller:environment"
-	TagTrack       = "ionroller:track"
-	TagShifter     = "ionroller:shifter"
-	// TagRole marks a resource with a part to play, such as a route's
-	// standby rule.
-	TagRole = "ionroller:role"
+	TagEndpoint    = tags.Endpoint
+	TagVersion     = tags.Version
+	TagEnvironment = tags.Environment
+	TagTrack       = tags.Track
+	TagShifter     = tags.Shifter
+	TagRole        = tags.Role
 )

@@ -190,7 +190,6 @@ type DynamoDBStore struct {
 }
 
 var (
-	shifterIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
 	replicaIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	tablePattern     = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 	sha256Pattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -233,7 +232,7 @@ func (f File) resolve() (Config, error) {
 	if err := cfg.CheckListen(); err != nil {
 		return cfg, err
 	}
-	if !shifterIDPattern.MatchString(cfg.ShifterID) {
+	if !rollout.ShifterIDPattern.MatchString(cfg.ShifterID) {
 		return cfg, fmt.Errorf("shifter_id: %q must be 1 to 20 lowercase letters, digits and hyphens", cfg.ShifterID)
 	}
 	for _, d := range []struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/callrecord"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/preflight"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/schedule"
@@ -213,6 +214,8 @@ func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Sto
 		}
 		return st, nil, nil
 	}
+	awsCfg = awsCfg.Copy()
+	callrecord.Add(&awsCfg)
 	client := ddb.NewFromConfig(awsCfg)
 	if d.CreateTable {
 		if err := dynamodb.CreateTable(ctx, client, d.Table); err != nil {

@@ -164,7 +164,8 @@ func TestSNSTopicGetsTheMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	topic, err := set.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: awssdk.String("rollouts")})
+	setup := sns.NewFromConfig(awstest.Exempt(cfg)) // the test's, not the notifier's: no call of the shifter's
+	topic, err := setup.CreateTopic(ctx, &sns.CreateTopicInput{Name: awssdk.String("rollouts")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestSNSTopicGetsTheMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := set.SNS.Subscribe(ctx, &sns.SubscribeInput{
+	if _, err := setup.Subscribe(ctx, &sns.SubscribeInput{
 		TopicArn: topic.TopicArn, Protocol: awssdk.String("sqs"), Endpoint: awssdk.String(attrs.Attributes["QueueArn"]),
 		Attributes: map[string]string{"RawMessageDelivery": "true"},
 	}); err != nil {

@@ -19,6 +19,9 @@ var (
 	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
 	HostPattern        = regexp.MustCompile(`^[A-Za-z0-9*?]([A-Za-z0-9*?.-]{0,126}[A-Za-z0-9*?])?$`)
 	PathPattern        = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&=%]{0,127}$`)
+	// ShifterIDPattern is a shifter's ID: part of the names and the
+	// ionroller:shifter tag of everything it creates.
+	ShifterIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
 	// ImagePattern is a Docker image reference: [registry[:port]/]name[:tag][@digest].
 	ImagePattern           = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
 	RepositoryPattern      = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)

@@ -30,9 +30,11 @@ type fixture struct {
 	cfg     aws.Config // the account's, for the test's own calls through awstest.Exempt
 	backend *ec2env.Backend
 	api     ec2env.API
-	set     *shifteraws.Set
-	net     awstest.Net
-	calls   *awstest.Counter
+	// own are the test's clients, outside the budgets of the backend's
+	// and unrecorded: what the test does is no call of the shifter's.
+	own   *shifteraws.Set
+	net   awstest.Net
+	calls *awstest.Counter
 }
 
 func newFixture(t *testing.T, shifterID string) fixture {
@@ -50,10 +52,15 @@ func newFixture(t *testing.T, shifterID string) fixture {
 		cfg:     cfg,
 		backend: ec2env.New(api, shifterID, hclog.NewNullLogger()),
 		api:     api,
-		set:     set,
+		own:     ownClients(cfg),
 		net:     n,
 		calls:   calls,
 	}
+}
+
+func ownClients(cfg aws.Config) *shifteraws.Set {
+	exempt := awstest.Exempt(cfg)
+	return &shifteraws.Set{EC2: ec2.NewFromConfig(exempt), AutoScaling: autoscaling.NewFromConfig(exempt), ELBv2: elb.NewFromConfig(exempt)}
 }
 
 func (f fixture) env(id string, capacity int) rollout.Environment {
@@ -159,15 +166,15 @@ func TestLifecycle(t *testing.T) {
 func (f fixture) assertResourceCounts(t *testing.T, lts, groups, tgs int) {
 	t.Helper()
 	ctx := t.Context()
-	l, err := f.set.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+	l, err := f.own.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := f.set.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	g, err := f.own.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := f.set.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+	tg, err := f.own.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +194,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 	}
 	ref := f.backend.Names("api", env.ID)
 
-	tgs, err := f.set.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{f.observe(t, "api", env).Target}})
+	tgs, err := f.own.ELBv2.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{f.observe(t, "api", env).Target}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +208,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 		aws.ToInt32(tg.UnhealthyThresholdCount) != int32(hc.UnhealthyThreshold) {
 		t.Errorf("target group = %+v", tg)
 	}
-	attrs, err := f.set.ELBv2.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
+	attrs, err := f.own.ELBv2.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +216,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 		t.Errorf("deregistration delay = %q, want 30", got)
 	}
 
-	versions, err := f.set.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+	versions, err := f.own.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
 		LaunchTemplateName: aws.String(ref.LaunchTemplate),
 		Versions:           []string{"1"},
 	})
@@ -231,7 +238,7 @@ func TestCreateConfiguresResources(t *testing.T) {
 		}
 	}
 
-	groups, err := f.set.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+	groups, err := f.own.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
 		AutoScalingGroupNames: []string{ref.AutoScalingGroup},
 	})
 	if err != nil {
@@ -274,7 +281,7 @@ func TestScaleBelowMinimumAndAboveMaximum(t *testing.T) {
 		if err := f.backend.Scale(ctx, "api", env, int(tc.capacity)); err != nil {
 			t.Fatal(err)
 		}
-		out, err := f.set.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+		out, err := f.own.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
 			AutoScalingGroupNames: []string{ref.AutoScalingGroup},
 		})
 		if err != nil {
@@ -343,12 +350,12 @@ func TestCreateAfterOnlyTheLaunchTemplateSurvived(t *testing.T) {
 	}
 	ref, target := f.backend.Names("api", env.ID), f.observe(t, "api", env).Target
 	// Someone deletes the group and target group by hand.
-	if _, err := f.set.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
+	if _, err := f.own.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup), ForceDelete: aws.Bool(true),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.set.ELBv2.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(target)}); err != nil {
+	if _, err := f.own.ELBv2.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(target)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -374,7 +381,7 @@ func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := f.observe(t, "api", env).Target
-	rule, err := f.set.ELBv2.CreateRule(ctx, &elb.CreateRuleInput{
+	rule, err := f.own.ELBv2.CreateRule(ctx, &elb.CreateRuleInput{
 		ListenerArn: aws.String(f.net.ListenerARN),
 		Priority:    aws.Int32(10),
 		Conditions: []elbtypes.RuleCondition{{
@@ -395,7 +402,7 @@ func TestDeleteWaitsForATargetGroupInUse(t *testing.T) {
 		t.Errorf("after the first delete: %+v, want only the target group left", obs)
 	}
 
-	if _, err := f.set.ELBv2.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: rule.Rules[0].RuleArn}); err != nil {
+	if _, err := f.own.ELBv2.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: rule.Rules[0].RuleArn}); err != nil {
 		t.Fatal(err)
 	}
 	gone, err = f.backend.Delete(ctx, "api", env)
@@ -458,7 +465,7 @@ func TestDeleteWaitsForTheGroup(t *testing.T) {
 	}
 
 	// AWS finishes deleting the group.
-	if _, err := f.set.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
+	if _, err := f.own.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(ref.AutoScalingGroup), ForceDelete: aws.Bool(true),
 	}); err != nil {
 		t.Fatal(err)

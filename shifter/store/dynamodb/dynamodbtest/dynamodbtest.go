@@ -33,6 +33,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/callrecord"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
 )
 
@@ -164,12 +165,15 @@ func (g *gate) leave() {
 }
 
 // Client returns a DynamoDB client of the moto account cfg reaches, with its
-// requests serialized. It retries as the SDK does by default (3 attempts),
-// with short waits: moto now and then closes a kept-alive connection under
-// a request, which AWS's SDK retries in production too.
+// requests serialized, for the store under test: its calls are recorded for
+// the IAM policy's check (package callrecord). It retries as the SDK does by
+// default (3 attempts), with short waits: moto now and then closes a
+// kept-alive connection under a request, which AWS's SDK retries in
+// production too.
 func Client(cfg aws.Config) *ddb.Client {
 	cfg = cfg.Copy()
 	cfg.APIOptions = append(cfg.APIOptions, Serialize)
+	callrecord.Add(&cfg)
 	cfg.RetryMaxAttempts = 3
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
