@@ -73,6 +73,7 @@ listen          = %q
 poll_interval   = %q
 resync_interval = %q
 store { path = %q }
+images { pin = false } # no registry serves the tests' images
 auth {
   anonymous { role = "admin" }
   %s
