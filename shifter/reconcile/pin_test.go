@@ -83,6 +83,9 @@ func TestCrashBetweenRecordAndCreateKeepsTheDigest(t *testing.T) {
 	if g := h.groups(); len(g["v1"]) != 1 {
 		t.Errorf("groups = %v, want one of v1", g)
 	}
+	if envs := rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Environments; len(envs) != 1 || envs[0].Digest != pinned {
+		t.Errorf("status environments = %+v, want v1 pinned to %s", envs, pinned)
+	}
 }
 
 // TestUnresolvedImageWaitsVisiblyAndIsRetried: a tag the registry does not
