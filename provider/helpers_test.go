@@ -62,8 +62,16 @@ func startShifter(t testing.TB, poll, resync string, tokens ...string) *testShif
 }
 
 // startShifterOn is startShifter with the AWS configuration given (a fresh
-// moto account, with middleware that watches its calls).
+// moto account, with middleware that watches its calls). It runs images as
+// tagged: no registry serves the tests' images.
 func startShifterOn(t testing.TB, awsCfg aws.Config, poll, resync string, tokens ...string) *testShifter {
+	t.Helper()
+	return startShifterWith(t, awsCfg, poll, resync, "images { pin = false }", tokens...)
+}
+
+// startShifterWith is startShifterOn with images, the HCL of the shifter's
+// images block ("" pins images, as a real shifter does).
+func startShifterWith(t testing.TB, awsCfg aws.Config, poll, resync, images string, tokens ...string) *testShifter {
 	t.Helper()
 	net := awstest.Network(t, awsCfg)
 	storePath := filepath.Join(t.TempDir(), "shifter.db")
@@ -73,11 +81,12 @@ listen          = %q
 poll_interval   = %q
 resync_interval = %q
 store { path = %q }
+%s
 auth {
   anonymous { role = "admin" }
   %s
 }
-`, listen, poll, resync, storePath, strings.Join(tokens, "\n"))
+`, listen, poll, resync, storePath, images, strings.Join(tokens, "\n"))
 	}
 	srv, closeSrv := daemontest.Serve(t, config("127.0.0.1:0"), awsCfg)
 	c, err := client.New(srv.URL())

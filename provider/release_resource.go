@@ -65,6 +65,7 @@ type releaseResourceModel struct {
 	TrafficPercent   types.Int64    `tfsdk:"traffic_percent"`
 	LiveVersion      types.String   `tfsdk:"live_version"`
 	EnvironmentID    types.String   `tfsdk:"environment_id"`
+	Digest           types.String   `tfsdk:"digest"`
 	RolledBackReason types.String   `tfsdk:"rolled_back_reason"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
@@ -185,6 +186,12 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"environment_id": schema.StringAttribute{
 				MarkdownDescription: "The shifter's ID of the environment running this release.",
 				Computed:            true,
+			},
+			"digest": schema.StringAttribute{
+				MarkdownDescription: "The digest (`sha256:…`) the shifter pinned `image` to when it created the release's environment: " +
+					"its instances run `image` by this digest, so a tag pushed again later changes nothing that runs. " +
+					"Null until the shifter has pinned it, and on a shifter that runs images as tagged (`images { pin = false }`).",
+				Computed: true,
 			},
 			"rolled_back_reason": schema.StringAttribute{
 				MarkdownDescription: "Why the release was rolled back, aborted or failed.",
@@ -469,7 +476,7 @@ func declarationChanged(plan, state releaseResourceModel) bool {
 func (m *releaseResourceModel) keepLiveState(state releaseResourceModel) {
 	m.Image = state.Image
 	m.State, m.TrafficPercent, m.LiveVersion = state.State, state.TrafficPercent, state.LiveVersion
-	m.EnvironmentID, m.RolledBackReason = state.EnvironmentID, state.RolledBackReason
+	m.EnvironmentID, m.Digest, m.RolledBackReason = state.EnvironmentID, state.Digest, state.RolledBackReason
 }
 
 // heldWarning returns the warning of a release the shifter holds after a
@@ -664,6 +671,7 @@ func setLiveState(s rollout.ReleaseStatus, m *releaseResourceModel) {
 	m.TrafficPercent = types.Int64Value(int64(s.TrafficPercent))
 	m.LiveVersion = stringOrNull(s.LiveVersion)
 	m.EnvironmentID = stringOrNull(s.EnvironmentID)
+	m.Digest = stringOrNull(s.Digest)
 	m.RolledBackReason = stringOrNull(s.Reason)
 }
 

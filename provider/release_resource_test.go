@@ -19,6 +19,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/images/imagestest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -81,6 +83,50 @@ func TestAccReleaseRolloutAndRollback(t *testing.T) {
 				Check: func(st *terraform.State) error {
 					t.Logf("rollback: plan and apply took %s", time.Since(rollbackStart).Round(time.Millisecond))
 					return s.checkWeights(map[string]int{"v1": 100})(st)
+				},
+			},
+		},
+	})
+}
+
+// TestAccReleaseDigest: the shifter pins the release's image to the digest
+// its tag names when the environment is created, shows it as the computed
+// digest, and a tag pushed again later changes neither the plan nor what
+// runs.
+func TestAccReleaseDigest(t *testing.T) {
+	reg := imagestest.Serve(t)
+	s := startShifterWith(t, awstest.Config(t), "50ms", "1s", "")
+	name := randomName()
+	release := "ionroller_release.test"
+	config := providerConfig(s.url) + endpointConfig(name, s.net, oneStep, noRollbackWindow) + fmt.Sprintf(`
+resource "ionroller_release" "test" {
+  endpoint = ionroller_endpoint.test.name
+  version  = "v1"
+  image    = "%s/%s:v1"
+  wait_for = "complete"
+}
+`, reg.Host, name)
+	pinned := reg.Push(t, name, "v1")
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact("complete")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("digest"), knownvalue.StringExact(pinned)),
+				},
+			},
+			{
+				PreConfig: func() { reg.Push(t, name, "v1") },
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("digest"), knownvalue.StringExact(pinned)),
 				},
 			},
 		},

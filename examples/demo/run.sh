@@ -114,6 +114,12 @@ aws {
   endpoint = "$aws"
 }
 
+# No registry serves the demo's images (it runs offline): run them as
+# tagged. A real shifter pins each environment's image to a digest.
+images {
+  pin = false
+}
+
 auth {
   anonymous {
     role = "admin"

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -75,6 +76,8 @@ type Set struct {
 	ELBv2       *elb.Client
 	CloudWatch  *cloudwatch.Client
 	SNS         *sns.Client
+	// ECR pins the placement's ECR images to digests.
+	ECR *ecr.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -172,6 +175,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		ELBv2:       elb.NewFromConfig(cfg),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg, UseQueryProtocol),
 		SNS:         sns.NewFromConfig(cfg),
+		ECR:         ecr.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

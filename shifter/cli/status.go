@@ -154,13 +154,13 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	if len(s.Environments) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENVIRONMENT\tVERSION\tPHASE\tWEIGHT\tCAPACITY\tIN SERVICE\tHEALTHY\tHOT UNTIL")
+		fmt.Fprintln(tw, "ENVIRONMENT\tVERSION\tPHASE\tWEIGHT\tCAPACITY\tIN SERVICE\tHEALTHY\tHOT UNTIL\tDIGEST")
 		for _, e := range s.Environments {
 			hot := "-"
 			if !e.HotUntil.IsZero() {
 				hot = clock(e.HotUntil)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d%%\t%d\t%d\t%d\t%s\n", e.ID, e.Version, e.Phase, e.Weight, e.Capacity, e.InService, e.Healthy, hot)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d%%\t%d\t%d\t%d\t%s\t%s\n", e.ID, e.Version, e.Phase, e.Weight, e.Capacity, e.InService, e.Healthy, hot, shortDigest(e.Digest))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -174,4 +174,13 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 		fmt.Fprintf(w, "\nHot versions: %s\n", strings.Join(hot, ", "))
 	}
 	return nil
+}
+
+// shortDigest is a digest as docker shortens it, enough to tell images
+// apart in a table ("-" for none); the JSON output has it whole.
+func shortDigest(d string) string {
+	if d == "" {
+		return "-"
+	}
+	return d[:min(len(d), len("sha256:")+12)]
 }

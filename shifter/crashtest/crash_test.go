@@ -125,6 +125,7 @@ log {
   level  = "info"
   format = "json"
 }
+images { pin = false } # no registry serves the tests' images
 auth {
   anonymous { role = "admin" }
 }

@@ -32,6 +32,7 @@ listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "30s"
 store { path = %q }
+images { pin = false } # no registry serves the tests' images
 auth {
   anonymous { role = "admin" }
 }
@@ -97,6 +98,7 @@ func BenchmarkAPI(b *testing.B) {
 	s, _ := daemontest.Serve(b, fmt.Sprintf(`
 listen = "127.0.0.1:0"
 store { path = %q }
+images { pin = false } # no registry serves the tests' images
 auth {
   anonymous { role = "admin" }
 }

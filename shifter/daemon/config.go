@@ -26,6 +26,7 @@ import (
 //	store { path = "/var/lib/ionroller/shifter.db" }
 //	aws   { region = "eu-west-1" }
 //	log   { level = "info"  format = "json" }
+//	images { pin = true }
 //	auth {
 //	  token "ci" {
 //	    team   = "payments"
@@ -52,12 +53,13 @@ type File struct {
 	ResyncInterval string `hcl:"resync_interval,optional"`
 	PollInterval   string `hcl:"poll_interval,optional"`
 	// AllowInsecureListen lets the API listen beyond loopback without TLS.
-	AllowInsecureListen bool        `hcl:"allow_insecure_listen,optional"`
-	TLS                 *TLSBlock   `hcl:"tls,block"`
-	Store               *StoreBlock `hcl:"store,block"`
-	AWS                 *AWSBlock   `hcl:"aws,block"`
-	Log                 *LogBlock   `hcl:"log,block"`
-	Auth                *AuthBlock  `hcl:"auth,block"`
+	AllowInsecureListen bool         `hcl:"allow_insecure_listen,optional"`
+	TLS                 *TLSBlock    `hcl:"tls,block"`
+	Store               *StoreBlock  `hcl:"store,block"`
+	AWS                 *AWSBlock    `hcl:"aws,block"`
+	Log                 *LogBlock    `hcl:"log,block"`
+	Images              *ImagesBlock `hcl:"images,block"`
+	Auth                *AuthBlock   `hcl:"auth,block"`
 	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
 	// link-local and private addresses.
 	AllowPrivateWebhooks bool        `hcl:"allow_private_webhooks,optional"`
@@ -122,6 +124,15 @@ type AWSBlock struct {
 	Endpoint string `hcl:"endpoint,optional"`
 }
 
+// ImagesBlock says how environments run their images. pin (the default)
+// resolves each environment's image to a digest once, before the
+// environment is created, and runs it by that digest; pin = false runs
+// images as tagged, for a shifter whose images no registry it reaches serves
+// (the local demo).
+type ImagesBlock struct {
+	Pin *bool `hcl:"pin,optional"`
+}
+
 // LogBlock sets the log level and format.
 type LogBlock struct {
 	Level  string `hcl:"level,optional"`
@@ -174,9 +185,12 @@ type Config struct {
 	DynamoDB        *DynamoDBStore
 	AWSRegion       string
 	AWSEndpoint     string
-	LogLevel        hclog.Level
-	LogJSON         bool
-	Auth            AuthBlock
+	// PinImages runs every environment's image by the digest its tag
+	// named when the environment was created.
+	PinImages bool
+	LogLevel  hclog.Level
+	LogJSON   bool
+	Auth      AuthBlock
 	// Teams are the bounds of each team with a team block.
 	Teams                map[string]api.Bounds
 	AllowPrivateWebhooks bool
@@ -220,6 +234,7 @@ func (f File) resolve() (Config, error) {
 		ShifterID:      or(f.ShifterID, "default"),
 		ResyncInterval: 30 * time.Second,
 		PollInterval:   5 * time.Second,
+		PinImages:      true,
 		LogLevel:       hclog.Info,
 	}
 	if f.TLS != nil {
@@ -258,6 +273,9 @@ func (f File) resolve() (Config, error) {
 	}
 	if f.AWS != nil {
 		cfg.AWSRegion, cfg.AWSEndpoint = f.AWS.Region, f.AWS.Endpoint
+	}
+	if f.Images != nil && f.Images.Pin != nil {
+		cfg.PinImages = *f.Images.Pin
 	}
 	if f.Log != nil {
 		if f.Log.Level != "" {

@@ -13,7 +13,7 @@ func TestParseConfigAppliesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:7070" || cfg.ShifterID != "default" || cfg.ResyncInterval != 30*time.Second || cfg.PollInterval != 5*time.Second || cfg.LogLevel != hclog.Info || cfg.LogJSON {
+	if cfg.Listen != "127.0.0.1:7070" || cfg.ShifterID != "default" || cfg.ResyncInterval != 30*time.Second || cfg.PollInterval != 5*time.Second || cfg.LogLevel != hclog.Info || cfg.LogJSON || !cfg.PinImages {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
@@ -37,6 +37,7 @@ log {
   level  = "debug"
   format = "json"
 }
+images { pin = false }
 auth {
   anonymous { role = "read" }
   token "ci" {
@@ -59,6 +60,9 @@ auth {
 	}
 	if cfg.LogLevel != hclog.Debug || !cfg.LogJSON {
 		t.Errorf("log = %v json=%v", cfg.LogLevel, cfg.LogJSON)
+	}
+	if cfg.PinImages {
+		t.Error("images { pin = false } still pins")
 	}
 	tok := cfg.Auth.Tokens
 	if len(tok) != 1 || tok[0].Name != "ci" || tok[0].Team != "payments" || tok[0].Role != "deploy" || tok[0].Endpoints[0] != "pay-*" || cfg.Auth.Anonymous.Role != "read" {

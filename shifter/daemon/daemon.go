@@ -125,9 +125,14 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		},
 	}
 	s.notifier.Start(ctx)
+	var connectOptions []cloud.Option
+	if !cfg.PinImages {
+		s.Logger.Warn("images run as tagged (images { pin = false }): a tag pushed again changes what a recreated environment runs")
+		connectOptions = append(connectOptions, cloud.RunTagged())
+	}
 	s.reconciler = reconcile.New(reconcile.Config{
 		Store:     st,
-		Connect:   cloud.Connector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger),
+		Connect:   cloud.Connector(clients, cfg.ShifterID, cfg.PollInterval, s.Logger, connectOptions...),
 		Logger:    s.Logger,
 		Poll:      cfg.PollInterval,
 		Resync:    cfg.ResyncInterval,

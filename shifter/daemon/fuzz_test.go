@@ -32,10 +32,16 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("store { path = \"x\" }\nallow_private_webhooks = true\nteam \"labs\" {}\n"))
 	f.Add([]byte("store { path = \"x\" }\nteam \"a\" {\n  priorities = [300, 200]\n}\nteam \"a\" {\n  accounts = [\"12\"]\n}\n"))
 	f.Add([]byte("store { path = \"x\" }\nteam \"Bad Name\" {\n  hosts = [\"\"]\n  path_prefixes = [\"api\"]\n}\n"))
+	f.Add([]byte("store { path = \"x\" }\nimages { pin = false }\n"))
+	f.Add([]byte("store { path = \"x\" }\nimages {\n  pin = \"maybe\"\n}\nimages {}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := ParseConfig(src, "shifter.hcl")
 		if err != nil && !strings.Contains(err.Error(), "shifter.hcl") && !strings.Contains(err.Error(), ":") {
 			t.Fatalf("error %q names neither the file nor a setting", err)
+		}
+		// Only an images block that says so stops pinning.
+		if err == nil && !cfg.PinImages && !strings.Contains(string(src), "images") {
+			t.Fatalf("accepted without an images block, and does not pin")
 		}
 		// Bounds that were accepted are bounds that can be applied.
 		for team, b := range cfg.Teams {

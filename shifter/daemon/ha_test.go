@@ -47,6 +47,7 @@ store {
     lease_ttl = "2s"
   }
 }
+images { pin = false } # no registry serves the tests' images
 auth {
   anonymous { role = "admin" }
   token "search-reader" {

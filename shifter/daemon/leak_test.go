@@ -83,6 +83,7 @@ poll_interval   = "50ms"
 resync_interval = "1s"
 allow_private_webhooks = true # the unreachable webhook is on loopback
 store { path = %q }
+images { pin = false } # no registry serves the tests' images
 auth {
   token "ops" {
     role   = "admin"

@@ -235,7 +235,7 @@ func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Durati
 	var errMu sync.Mutex
 	rec := reconcile.New(reconcile.Config{
 		Store:   st,
-		Connect: cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{Observer: waits}), "test", poll, logger),
+		Connect: cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{Observer: waits}), "test", poll, logger, cloud.RunTagged()),
 		Logger:  logger,
 		Poll:    poll,
 		Resync:  30 * time.Second,

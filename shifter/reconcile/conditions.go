@@ -37,6 +37,9 @@ func (a *actor) sense(in rollout.Input, v view, tally *schedule.Tally) rollout.C
 		out = append(out, rollout.Condition{Type: rollout.Throttled,
 			Message: fmt.Sprintf("AWS throttled %s; the shifter slows down and tries again", strings.Join(a.throttledOps, ", "))})
 	}
+	if c := a.unresolvedImages(); c != nil {
+		out = append(out, *c)
+	}
 	if c := missingAlarms(in, v); c != nil {
 		out = append(out, *c)
 	}
@@ -184,4 +187,64 @@ func (r *Reconciler) Degraded() []string {
 		out = append(out, fmt.Sprintf("%s: %d %s (%s)", t, len(eps), plural(len(eps), "endpoint", "endpoints"), strings.Join(eps[:min(len(eps), 5)], ", ")))
 	}
 	return out
+}
+
+// unresolved is why an image could not be resolved to a digest, and when.
+type unresolved struct {
+	why string
+	at  time.Time
+}
+
+// resolve returns the digests of the images the planner asked for. An image
+// that cannot be resolved is left out, and its environment waits: it never
+// runs by tag instead. Why is kept for the image_unresolved condition, and
+// it is tried again a poll later. Only a cancelled pass is an error.
+func (a *actor) resolve(ctx context.Context, images Images, refs []string) (map[string]string, error) {
+	now := a.r.cfg.Now()
+	digests := make(map[string]string, len(refs))
+	for _, ref := range refs {
+		if u, ok := a.unresolved[ref]; ok && now.Sub(u.at) < a.r.cfg.Poll {
+			continue
+		}
+		d, err := images.Digest(ctx, ref)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err == nil && !rollout.ValidDigest(d) {
+			err = fmt.Errorf("the registry answered %q, which is not a sha256 digest", d)
+		}
+		if err != nil {
+			a.logger.Warn("image not resolved to a digest; its environment waits", "image", ref, "error", err)
+			if a.unresolved == nil {
+				a.unresolved = map[string]unresolved{}
+			}
+			a.unresolved[ref] = unresolved{why: err.Error(), at: now}
+			continue
+		}
+		delete(a.unresolved, ref)
+		digests[ref] = d
+	}
+	return digests, nil
+}
+
+// forgetUnresolved drops the failures of images no environment waits for
+// any more (wanted: what the last plan asked to resolve).
+func (a *actor) forgetUnresolved(wanted []string) {
+	maps.DeleteFunc(a.unresolved, func(ref string, _ unresolved) bool { return !slices.Contains(wanted, ref) })
+}
+
+// unresolvedImages returns the condition of the images that could not be
+// resolved, or nil.
+func (a *actor) unresolvedImages() *rollout.Condition {
+	if len(a.unresolved) == 0 {
+		return nil
+	}
+	refs := slices.Sorted(maps.Keys(a.unresolved))
+	why := make([]string, len(refs))
+	for i, ref := range refs {
+		why[i] = fmt.Sprintf("image %s could not be resolved to a digest (%s)", ref, a.unresolved[ref].why)
+	}
+	return &rollout.Condition{Type: rollout.ImageUnresolved, Names: refs,
+		Message: fmt.Sprintf("%s; %s, tried again every poll", strings.Join(why, "; "),
+			plural(len(refs), "its environment is not created until it is", "their environments are not created until they are"))}
 }

@@ -15,11 +15,13 @@ import (
 
 // Cloud is the AWS of one placement (account and region), as the reconciler
 // uses it. Alarms and Metrics may be nil, and then nothing is watched.
+// Images may be nil only on a shifter configured to run images as tagged.
 type Cloud struct {
 	Backend Backend
 	Router  Router
 	Alarms  Alarms
 	Metrics Metrics
+	Images  Images
 }
 
 // Backend runs environments: the ec2 backend (a launch template, an Auto
@@ -87,6 +89,14 @@ type Route struct {
 	Exists bool
 	// Weights by target, 0 for the targets attached without traffic.
 	Weights map[string]int
+}
+
+// Images pins images: Digest returns the digest (sha256:…) an image reference
+// names now, from ECR's API in the placement's account for an ECR image and
+// from the registry's HTTP API otherwise. Its error says why not, for people
+// (no such tag, the registry unreachable, credentials refused).
+type Images interface {
+	Digest(ctx context.Context, image string) (string, error)
 }
 
 // Alarms reads CloudWatch alarm states by name.

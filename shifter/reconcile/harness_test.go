@@ -112,7 +112,7 @@ func (h *harness) start() {
 	cfg := h.cfg.Copy()
 	h.calls.Add(&cfg)
 	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Warn, Output: testWriter{h.t}})
-	connect := cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{AttemptTimeout: attemptTimeout}), "test", poll, logger)
+	connect := cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{AttemptTimeout: attemptTimeout}), "test", poll, logger, cloud.RunTagged())
 	if h.wrap != nil {
 		real := connect
 		connect = func(ctx context.Context, p rollout.Placement) (reconcile.Cloud, error) {

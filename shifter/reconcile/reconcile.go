@@ -363,6 +363,13 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 		a.failedObservations = 0
 		in.Observed = v.observed
 		d := rollout.Plan(in)
+		if len(d.Resolve) > 0 {
+			if in.Observed.Digests, err = a.resolve(lctx, cloud.Images, d.Resolve); err != nil {
+				return time.Time{}, err
+			}
+			d = rollout.Plan(in)
+		}
+		a.forgetUnresolved(d.Resolve)
 		if len(d.Health) > 0 {
 			if err := a.readHealth(schedule.WithLane(ctx, healthLane(in.State, d.Health, lane)), cloud, in, f, d.Health, &v); err != nil {
 				return time.Time{}, err
@@ -460,6 +467,7 @@ func (a *actor) load(ctx context.Context) (rollout.Input, Cloud, error) {
 		return rollout.Input{}, Cloud{}, err
 	}
 	cloud, err := cfg.Connect(ctx, ep.Placement)
+	in.PinImages = cloud.Images != nil
 	return in, cloud, err
 }
 
@@ -551,6 +559,9 @@ type actor struct {
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string
+	// unresolved are the images that could not be resolved to a digest,
+	// with why and when: tried again a poll later, not on every pass.
+	unresolved map[string]unresolved
 	// failedObservations counts the passes in a row that could not
 	// observe AWS; throttled is when AWS last throttled the endpoint's
 	// calls, and throttledOps which.

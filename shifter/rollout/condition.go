@@ -46,6 +46,11 @@ const (
 	// NotHealthChecked: an environment on a route whose targets the load
 	// balancer does not health-check (unused), so its health is unknown.
 	NotHealthChecked ConditionType = "not_health_checked"
+	// ImageUnresolved: the image of an environment to be created could
+	// not be resolved to a digest (no such tag, the registry unreachable
+	// or refusing the shifter): the environment waits, and resolving is
+	// tried again every poll.
+	ImageUnresolved ConditionType = "image_unresolved"
 	// ObservationStale: the shifter has not observed AWS for the endpoint
 	// for two resync intervals (it is down, or cannot store what it saw),
 	// so nothing in the status is verified.

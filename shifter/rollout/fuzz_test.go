@@ -1,9 +1,11 @@
 package rollout
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +50,8 @@ func FuzzEndpoint(f *testing.F) {
 func FuzzRelease(f *testing.F) {
 	f.Add([]byte(`{"endpoint":"web","track":"production","version":"1.2.3","image":"registry.example.com/web:1.2.3","env":{"A":"1"}}`))
 	f.Add([]byte(`{"endpoint":"web","track":"preview","version":"v1 beta","retry":-1}`))
+	f.Add([]byte(`{"endpoint":"web","track":"production","version":"1","image":"127.0.0.1:5000/web:1@sha256:` + strings.Repeat("ab", 32) + `"}`))
+	f.Add([]byte(`{"endpoint":"web","track":"production","version":"1","image":"web@sha256:ABC"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var r Release
 		if err := json.Unmarshal(data, &r); err != nil {
@@ -56,6 +60,15 @@ func FuzzRelease(f *testing.F) {
 		if err := r.Validate(); err != nil {
 			checkRejection(t, err)
 			return
+		}
+		// What a valid image runs by digest is a valid image too, and
+		// names that digest.
+		const d = "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		if r.Image != "" {
+			pinned := PinnedImage(r.Image, d)
+			if ValidateImage(pinned) != nil || DigestOf(pinned) != cmp.Or(DigestOf(r.Image), d) {
+				t.Fatalf("%q pinned is %q", r.Image, pinned)
+			}
 		}
 		b, _ := json.Marshal(r)
 		var again Release

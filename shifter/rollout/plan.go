@@ -59,6 +59,7 @@ func Plan(in Input) Decision {
 		WakeAt:  p.wake,
 		Measure: p.measure,
 		Health:  p.health,
+		Resolve: p.resolve,
 		Gone:    p.gone(),
 	}
 }
@@ -72,6 +73,7 @@ type planner struct {
 	wake    time.Time
 	measure *Window
 	health  []string
+	resolve []string
 }
 
 // clone copies the state deeply enough for the planner, which replaces

@@ -23,8 +23,7 @@ func (p *planner) provision() {
 		switch {
 		case !seen || e.Status == EnvDeleting:
 		case e.Status == EnvProvisioning && !o.Exists:
-			p.act(Action{Kind: ActionCreateEnvironment, Environment: e.ID})
-			p.poll()
+			p.create(p.trackOf(e), e, false)
 		case e.Status == EnvProvisioning && p.gate(e):
 			e.Status = EnvReady
 			p.environmentHealthy(e, o)
@@ -33,8 +32,7 @@ func (p *planner) provision() {
 		case !o.Exists && p.serving(e):
 			e.Status = EnvProvisioning
 			p.environmentMissing(e, true)
-			p.act(Action{Kind: ActionCreateEnvironment, Environment: e.ID})
-			p.poll()
+			p.create(p.trackOf(e), e, false)
 		case !o.Exists:
 			e.Status = EnvDeleting // a hot environment deleted by hand can no longer be returned to
 			p.environmentMissing(e, false)
@@ -176,22 +174,56 @@ func (p *planner) reusable(key Key) *Environment {
 func (p *planner) newEnvironment(d *Desired) *Environment {
 	p.st.NextEnvironment++
 	template := p.in.Endpoint.Template
-	e := Environment{
+	image := d.Release.ImageFor(p.in.Endpoint)
+	p.st.Environments = append(p.st.Environments, Environment{
 		ID:           "e" + strconv.Itoa(p.st.NextEnvironment),
 		Version:      d.Release.Version,
 		TemplateHash: d.Key.TemplateHash,
-		Image:        d.Release.ImageFor(p.in.Endpoint),
+		Image:        image,
+		Digest:       DigestOf(image), // an image given by digest needs no resolving
 		Template:     &template,
 		Env:          d.Release.Env,
 		Status:       EnvProvisioning,
 		Capacity:     p.in.Endpoint.Template.DesiredCapacity,
 		CreatedAt:    p.now,
-	}
-	p.st.Environments = append(p.st.Environments, e)
-	p.environmentCreating(d.Release.Track, &e)
-	p.act(Action{Kind: ActionCreateEnvironment, Environment: e.ID})
+	})
+	e := &p.st.Environments[len(p.st.Environments)-1]
+	p.create(d.Release.Track, e, true)
+	return e
+}
+
+// create asks for e's resources once its image is pinned. The digest is
+// recorded in the decision that first asks for them, before anything of e
+// exists in AWS (invariant 5), so that every attempt and every recreation
+// runs the same image; a tag pushed again later changes nothing. Until the
+// image is resolved, e waits (Decision.Resolve). announce says e was just
+// recorded: its creation has not been told yet.
+func (p *planner) create(track Track, e *Environment, announce bool) {
 	p.poll()
-	return &p.st.Environments[len(p.st.Environments)-1]
+	if e.Digest == "" && p.in.PinImages {
+		d, ok := p.in.Observed.Digests[e.Image]
+		if !ok {
+			if !slices.Contains(p.resolve, e.Image) {
+				p.resolve = append(p.resolve, e.Image)
+			}
+			return
+		}
+		e.Digest, announce = d, true
+	}
+	if announce {
+		p.environmentCreating(track, e)
+	}
+	p.act(Action{Kind: ActionCreateEnvironment, Environment: e.ID})
+}
+
+// trackOf returns the track whose rollout targets e, "" when none does.
+func (p *planner) trackOf(e *Environment) Track {
+	for _, track := range Tracks {
+		if r := p.st.Track(track).Rollout; r != nil && r.Target == e.ID {
+			return track
+		}
+	}
+	return ""
 }
 
 // ensureCapacity scales an environment back to its template's capacity

@@ -136,8 +136,14 @@ func formatWeights(w map[string]int) string {
 // Environments.
 
 func (p *planner) environmentCreating(track Track, e *Environment) {
-	p.event(track, e.Version, EventEnvironmentCreating, fmt.Sprintf("creating environment %s for version %s (image %s, %d instances)", e.ID, e.Version, e.Image, e.Capacity),
-		"environment", e.ID, "template_hash", e.TemplateHash)
+	image := e.Image + " as tagged"
+	details := []string{"environment", e.ID, "template_hash", e.TemplateHash, "image", e.Image}
+	if e.Digest != "" {
+		image = e.Image + " pinned to " + e.Digest
+		details = append(details, "digest", e.Digest)
+	}
+	p.event(track, e.Version, EventEnvironmentCreating, fmt.Sprintf("creating environment %s for version %s (image %s, %d instances)", e.ID, e.Version, image, e.Capacity),
+		details...)
 }
 
 func (p *planner) environmentHealthy(e *Environment, o EnvObservation) {
@@ -220,7 +226,10 @@ func reasonHot(version string) string {
 
 func reasonBlocked(alarm string) string { return fmt.Sprintf("blocked: alarm %s is in ALARM", alarm) }
 
-func reasonUnhealthy(e *Environment, timeout Duration) string {
+func reasonUnhealthy(e *Environment, timeout Duration, pinning bool) string {
+	if pinning && e.Digest == "" {
+		return fmt.Sprintf("environment %s of version %s was not created within %s: its image %s could not be resolved to a digest", e.ID, e.Version, timeout, e.Image)
+	}
 	return fmt.Sprintf("environment %s of version %s was not healthy within %s: %s", e.ID, e.Version, timeout, e.Health.Why(e.Capacity))
 }
 

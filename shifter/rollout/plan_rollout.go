@@ -76,7 +76,7 @@ func (p *planner) awaitHealthy(track Track, r *Rollout) {
 		p.poll()
 		return
 	}
-	p.end(track, r, PhaseFailed, CauseUnhealthy, reasonUnhealthy(e, p.in.Endpoint.Policy.HealthyTimeout))
+	p.end(track, r, PhaseFailed, CauseUnhealthy, reasonUnhealthy(e, p.in.Endpoint.Policy.HealthyTimeout, p.in.PinImages))
 }
 
 // step is rules 7–9: a step with a pause moves on when it is due and the

@@ -17,6 +17,9 @@ type Input struct {
 	// Poll is how soon to look again while waiting on AWS (health,
 	// teardown, a weight write to verify).
 	Poll time.Duration
+	// PinImages says environments run their image by digest: no
+	// environment is created before its image's digest is recorded.
+	PinImages bool
 }
 
 // Desired returns the declared release of a track, nil when none is.
@@ -59,6 +62,11 @@ type Decision struct {
 	// is the one read that cannot be shared between target groups, so it
 	// is read only when it gates a decision.
 	Health []string
+	// Resolve asks for the digests of these images before environments
+	// that run them can be created; plan again with them observed
+	// (Observed.Digests). An image that cannot be resolved is left out,
+	// and its environments wait.
+	Resolve []string
 	// Gone is true when a deleted endpoint has nothing left in AWS and can
 	// be removed from the store.
 	Gone bool
@@ -80,6 +88,9 @@ type Observed struct {
 	Alarms map[string]string `json:"alarms,omitempty"`
 	// Metrics of environments over the current step's window, by ID.
 	Metrics map[string]Metrics `json:"metrics,omitempty"`
+	// Digests by image: what the images the planner asked to resolve
+	// (Decision.Resolve) name now.
+	Digests map[string]string `json:"digests,omitempty"`
 }
 
 // EnvObservation is the live state of an environment's resources.

@@ -84,6 +84,58 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
+			name: "rule 5, pinning images: it is recorded and its image resolved first; nothing is created by tag",
+			given: func(in *Input) {
+				in.PinImages = true
+				in.Production = desire(in.Endpoint, "v2")
+			},
+			then: func(t *testing.T, d Decision) {
+				e := d.State.Environment("e2")
+				if e == nil || e.Status != EnvProvisioning || e.Digest != "" {
+					t.Fatalf("environment e2 = %+v, want provisioning, no digest yet", e)
+				}
+				if !slices.Equal(d.Resolve, []string{e.Image}) {
+					t.Errorf("resolve %v, want %s", d.Resolve, e.Image)
+				}
+				wantNoAction(t, d, ActionCreateEnvironment)
+				wantProductionPhase(t, d, PhaseProvisioning)
+			},
+		},
+		{
+			name: "rule 5, pinning images: the digest is recorded with the first ask to create",
+			given: func(in *Input) {
+				in.PinImages = true
+				in.Production = desire(in.Endpoint, "v2")
+				in.Observed.Digests = map[string]string{in.Production.Release.ImageFor(in.Endpoint): testDigest}
+			},
+			then: func(t *testing.T, d Decision) {
+				if e := d.State.Environment("e2"); e == nil || e.Digest != testDigest {
+					t.Fatalf("environment e2 = %+v, want pinned to %s", e, testDigest)
+				}
+				wantAction(t, d, Action{Kind: ActionCreateEnvironment, Environment: "e2"})
+				if e := wantEvent(t, d, EventEnvironmentCreating); e != nil && e.Details["digest"] != testDigest {
+					t.Errorf("environment.creating details %v, want the digest", e.Details)
+				}
+			},
+		},
+		{
+			name: "rule 5, pinning images: an image given by digest is not resolved",
+			given: func(in *Input) {
+				in.PinImages = true
+				in.Production = desire(in.Endpoint, "v2")
+				in.Production.Release.Image = "registry.example.com/app:v2@" + testDigest
+			},
+			then: func(t *testing.T, d Decision) {
+				if e := d.State.Environment("e2"); e == nil || e.Digest != testDigest || e.Runs() != "registry.example.com/app@"+testDigest {
+					t.Fatalf("environment e2 = %+v, want it to run registry.example.com/app@%s", e, testDigest)
+				}
+				if len(d.Resolve) > 0 {
+					t.Errorf("resolve %v, want none", d.Resolve)
+				}
+				wantAction(t, d, Action{Kind: ActionCreateEnvironment, Environment: "e2"})
+			},
+		},
+		{
 			name: "rule 6: a healthy environment gets the first step",
 			given: func(in *Input) {
 				withCanary(in, 0, in.Now)
@@ -645,3 +697,5 @@ func wantCause(t *testing.T, d Decision, typ, cause string) {
 		t.Errorf("%s cause %q, want %q", typ, e.Details["cause"], cause)
 	}
 }
+
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

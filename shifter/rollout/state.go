@@ -76,6 +76,11 @@ type Environment struct {
 	Version      string `json:"version"`
 	TemplateHash string `json:"template_hash"`
 	Image        string `json:"image"`
+	// Digest pins Image (sha256:…): resolved once and recorded before
+	// the environment is created, so that its instances, and any
+	// recreation of it, run what the tag named then. Empty while it is
+	// being resolved, and for good on a shifter that runs images as tagged.
+	Digest string `json:"digest,omitempty"`
 	// Template is shared, never changed: environments are immutable.
 	Template *Template         `json:"template"`
 	Env      map[string]string `json:"env,omitempty"`

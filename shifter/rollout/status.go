@@ -66,6 +66,10 @@ type EnvironmentStatus struct {
 	ID      string `json:"id"`
 	Version string `json:"version"`
 	Image   string `json:"image"`
+	// Digest is what the image is pinned to: the instances run
+	// image@digest. Empty while it is resolved, or when the shifter runs
+	// images as tagged.
+	Digest string `json:"digest,omitempty"`
 	// Phase is provisioning, healthy, serving, hot or expiring.
 	Phase         string `json:"phase"`
 	Weight        int    `json:"weight"`
@@ -104,6 +108,9 @@ type ReleaseStatus struct {
 	Conditions    Conditions `json:"conditions,omitempty"`
 	LiveVersion   string     `json:"live_version,omitempty"`
 	EnvironmentID string     `json:"environment_id,omitempty"`
+	// Digest is what the release's environment runs its image by (see
+	// EnvironmentStatus.Digest).
+	Digest string `json:"digest,omitempty"`
 	// Reason says why a release was rolled back, aborted or failed.
 	Reason  string         `json:"reason,omitempty"`
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
@@ -155,6 +162,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			ID:            e.ID,
 			Version:       e.Version,
 			Image:         e.Image,
+			Digest:        e.Digest,
 			Weight:        prod.Route.Weights[e.ID],
 			PreviewWeight: st.Preview.Route.Weights[e.ID],
 			Capacity:      e.Capacity,
@@ -193,7 +201,7 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 	}
 	for _, e := range st.Environments {
 		if e.Status != EnvDeleting && e.runs(d.Key) {
-			s.EnvironmentID = e.ID
+			s.EnvironmentID, s.Digest = e.ID, e.Digest
 			s.TrafficPercent = t.Route.Weights[e.ID]
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
@@ -70,7 +71,12 @@ func (t Template) ValidateUserData() error {
 
 // checkUserData reports, naming field, a template whose boot script with
 // image and env would be more than EC2 takes; with says what else made it.
+// The image is measured with a digest added, longer than it runs either by
+// tag or pinned (PinnedImage).
 func checkUserData(field, with string, t Template, image string, env map[string]string) error {
+	if DigestOf(image) == "" {
+		image += "@sha256:" + strings.Repeat("0", 64)
+	}
 	_, err := userdata.Render(ContainerOf(t, image, env))
 	var tooLarge *userdata.TooLargeError
 	switch {

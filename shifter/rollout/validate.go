@@ -365,6 +365,9 @@ func (r *Release) Validate() error {
 // runs its endpoint's repository tagged with its version; an empty image
 // declared as such is a mistake (a variable left empty), not that default.
 func ValidateImage(image string) error {
+	if _, d, byDigest := strings.Cut(image, "@"); byDigest && !ValidDigest(d) {
+		return Invalid("image", "%q names the digest %q, which is not sha256: and 64 lowercase hex digits", image, d)
+	}
 	if !ImagePattern.MatchString(image) {
 		return Invalid("image", "%q is not a Docker image reference such as \"registry.example.com/app:1.2.3\"", image)
 	}

@@ -80,7 +80,7 @@ install() {
 command -v docker >/dev/null || install docker || install docker.io
 systemctl enable --now docker
 `)
-	ecrRegion, registry, fromECR := ecrImage(c.Image)
+	ecrRegion, registry, fromECR := ECRImage(c.Image)
 	if len(c.Secrets) > 0 || fromECR {
 		b.WriteString("command -v aws >/dev/null || install awscli\n")
 	}
@@ -183,8 +183,10 @@ func (c Container) validate() error {
 	return errors.Join(errs...)
 }
 
-// ecrImage reports whether image is in a private ECR registry, and which.
-func ecrImage(image string) (region, registry string, ok bool) {
+// ECRImage reports whether image is in a private ECR registry, and which:
+// the boot script logs in to it, and the shifter pins its images through
+// ECR's API.
+func ECRImage(image string) (region, registry string, ok bool) {
 	registry, _, hasPath := strings.Cut(image, "/")
 	m := ecrRegistry.FindStringSubmatch(registry)
 	if !hasPath || m == nil {

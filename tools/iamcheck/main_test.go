@@ -19,6 +19,7 @@ func suite() []callrecord.Call {
 		"EC2":          {"CreateLaunchTemplate", "DeleteLaunchTemplate", "DescribeImages", "DescribeLaunchTemplates", "DescribeSecurityGroups", "DescribeSubnets"},
 		"Elastic Load Balancing v2": {"CreateRule", "CreateTargetGroup", "DeleteRule", "DeleteTargetGroup", "DescribeListeners", "DescribeLoadBalancers",
 			"DescribeRules", "DescribeTags", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyRule", "ModifyTargetGroupAttributes"},
+		"ECR": {"BatchGetImage"},
 		"SNS": {"Publish"},
 		"STS": {"AssumeRole"},
 		"DynamoDB": {"CreateTable", "DescribeTable", "UpdateTimeToLive", "GetItem", "PutItem", "Query",

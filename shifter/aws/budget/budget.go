@@ -30,6 +30,7 @@ const (
 	DynamoDB    Service = "dynamodb"
 	STS         Service = "sts"
 	SNS         Service = "sns"
+	ECR         Service = "ecr"
 )
 
 // ServiceOf returns the service an SDK service ID names ("Elastic Load
@@ -146,6 +147,12 @@ func Charges(c Call) []Charge {
 		} else {
 			add(cloudWatchOther, 1)
 		}
+	case ECR:
+		if c.Operation == ecrBatchGetImage.Class {
+			add(ecrBatchGetImage, 1)
+		} else {
+			add(ecrOther, 1)
+		}
 	}
 	return out
 }
@@ -153,7 +160,7 @@ func Charges(c Call) []Charge {
 // Limits returns the whole table, every bucket this package knows, sorted
 // by service and class.
 func Limits() []Limit {
-	out := []Limit{elbAccount, autoScalingShared, cloudWatchOther}
+	out := []Limit{elbAccount, autoScalingShared, cloudWatchOther, ecrBatchGetImage, ecrOther}
 	out = append(out, elbClasses...)
 	out = append(out, ec2Classes...)
 	for _, m := range []map[string]Limit{ec2Action, ec2Resource, cloudWatchAction} {
@@ -325,3 +332,15 @@ func cloudWatchLimits(tps map[string]float64) map[string]Limit {
 	}
 	return m
 }
+
+// Amazon ECR gives its image actions a rate a second, per account and Region
+// ("Amazon ECR service quotas", "Rate of BatchGetImage requests": 2,000), and
+// no burst: a bucket holds one second's worth (as CloudWatch's). The shifter
+// calls BatchGetImage only, to pin an image to its digest; the actions the
+// page does not list get 10 a second, its lowest rate (assumed).
+const ecrSource = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html"
+
+var (
+	ecrBatchGetImage = Limit{Service: ECR, Class: "BatchGetImage", Capacity: 2000, Refill: 2000, Source: ecrSource}
+	ecrOther         = Limit{Service: ECR, Class: "other", Capacity: 10, Refill: 10, PerAction: true, Source: ecrSource, Assumed: true}
+)

@@ -25,6 +25,8 @@ func TestCharges(t *testing.T) {
 		{budget.Call{Service: budget.AutoScaling, Operation: "DescribeAutoScalingGroups"}, []string{"shared"}, []float64{1}},
 		{budget.Call{Service: budget.CloudWatch, Operation: "DescribeAlarms"}, []string{"DescribeAlarms"}, []float64{1}},
 		{budget.Call{Service: budget.CloudWatch, Operation: "GetDashboard"}, []string{"other/GetDashboard"}, []float64{1}},
+		{budget.Call{Service: budget.ECR, Operation: "BatchGetImage"}, []string{"BatchGetImage"}, []float64{1}},
+		{budget.Call{Service: budget.ECR, Operation: "PutImage"}, []string{"other/PutImage"}, []float64{1}},
 		{budget.Call{Service: budget.DynamoDB, Operation: "PutItem"}, nil, nil},
 		{budget.Call{Service: budget.STS, Operation: "AssumeRole"}, nil, nil},
 	} {
@@ -68,6 +70,7 @@ func TestServiceOf(t *testing.T) {
 		"CloudWatch":                budget.CloudWatch,
 		"EC2":                       budget.EC2,
 		"DynamoDB":                  budget.DynamoDB,
+		"ECR":                       budget.ECR,
 	} {
 		if got := budget.ServiceOf(id); got != want {
 			t.Errorf("ServiceOf(%q) = %q, want %q", id, got, want)

@@ -1,7 +1,7 @@
 // Package cloud puts the AWS adapters together into what the reconciler
 // works with: for each placement (account and region), the ec2 backend, the
-// ALB router and the CloudWatch watchers, over clients shared by the
-// placement.
+// ALB router, the CloudWatch watchers and the resolver that pins images,
+// over clients shared by the placement.
 package cloud
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/images"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -24,7 +25,11 @@ import (
 // of an account and region shares its listings of resources, its reads of
 // listeners, and one alarm watcher that reads their alarms at most once per
 // poll.
-func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logger hclog.Logger) func(context.Context, rollout.Placement) (reconcile.Cloud, error) {
+func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logger hclog.Logger, opts ...Option) func(context.Context, rollout.Placement) (reconcile.Cloud, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var mu sync.Mutex
 	clouds := map[rollout.Placement]reconcile.Cloud{}
 	return func(_ context.Context, p rollout.Placement) (reconcile.Cloud, error) {
@@ -43,7 +48,21 @@ func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logge
 			Alarms:  watch.NewAlarms(set.CloudWatch, poll),
 			Metrics: watch.NewMetrics(set.CloudWatch),
 		}
+		if !o.runTagged {
+			c.Images = images.New(set.ECR)
+		}
 		clouds[p] = c
 		return c, nil
 	}
 }
+
+// Option changes what Connector puts together.
+type Option func(*options)
+
+type options struct{ runTagged bool }
+
+// RunTagged runs every environment's image as tagged, without pinning it to
+// a digest: for a shifter whose images no registry it can reach serves (the
+// local demo, tests of other things). A tag pushed again then changes what a
+// recreated environment runs.
+func RunTagged() Option { return func(o *options) { o.runTagged = true } }

@@ -140,7 +140,7 @@ var ltUnsafe = regexp.MustCompile(`[^A-Za-z0-9().\-/_]`)
 func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Environment) error {
 	ref := b.Names(endpoint, env.ID)
 	tags := b.tags(endpoint, env)
-	userData, err := userdata.Render(rollout.ContainerOf(*env.Template, env.Image, env.Env))
+	userData, err := userdata.Render(rollout.ContainerOf(*env.Template, env.Runs(), env.Env))
 	if err != nil {
 		return fmt.Errorf("environment %s of %s: %w", env.ID, endpoint, err)
 	}

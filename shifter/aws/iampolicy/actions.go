@@ -51,6 +51,8 @@ func prefixOf(serviceID string) (string, bool) {
 		return "sns", true
 	case "STS":
 		return "sts", true
+	case "ECR":
+		return "ecr", true
 	}
 	return "", false
 }

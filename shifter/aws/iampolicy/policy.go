@@ -104,7 +104,10 @@ func Policy(o Options) Document {
 			// EC2, Auto Scaling and ELB allow no resource-level
 			// permissions (hence no tag conditions) on Describe*, nor
 			// CloudWatch on GetMetricData; the alarms DescribeAlarms
-			// reads are the user's, not tagged by the shifter.
+			// reads are the user's, not tagged by the shifter, and so
+			// are the ECR repositories whose manifests BatchGetImage
+			// reads to pin an image to its digest (a repository in
+			// another account must also allow it in its own policy).
 			Sid: "Observe",
 			Action: []string{
 				"autoscaling:DescribeAutoScalingGroups",
@@ -114,6 +117,7 @@ func Policy(o Options) Document {
 				"ec2:DescribeLaunchTemplates",
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeSubnets",
+				"ecr:BatchGetImage",
 				"elasticloadbalancing:DescribeListeners",
 				"elasticloadbalancing:DescribeLoadBalancers",
 				"elasticloadbalancing:DescribeRules",

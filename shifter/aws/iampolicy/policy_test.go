@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -31,7 +32,7 @@ var everything = iampolicy.Options{
 
 // conditionKeys are the condition keys the Service Authorization Reference
 // gives each action the policy allows ("Actions, resources, and condition
-// keys for Amazon EC2 / Amazon EC2 Auto Scaling / Elastic Load Balancing V2
+// keys for Amazon EC2 / Amazon EC2 Auto Scaling / Amazon ECR / Elastic Load Balancing V2
 // / Amazon CloudWatch / Amazon DynamoDB / Amazon SNS / AWS STS / IAM"), as
 // far as the policy could use them: tag keys and the keys it tests. A
 // statement with a key its action does not support never matches that
@@ -40,6 +41,7 @@ var conditionKeys = map[string][]string{
 	"autoscaling:CreateAutoScalingGroup":               {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "autoscaling:LaunchTemplateVersionSpecified"},
 	"autoscaling:DeleteAutoScalingGroup":               {"aws:ResourceTag/*"},
 	"autoscaling:DescribeAutoScalingGroups":            nil,
+	"ecr:BatchGetImage":                                {"aws:ResourceTag/*"},
 	"autoscaling:UpdateAutoScalingGroup":               {"aws:ResourceTag/*", "autoscaling:LaunchTemplateVersionSpecified"},
 	"cloudwatch:DescribeAlarms":                        {"aws:ResourceTag/*"},
 	"cloudwatch:GetMetricData":                         {"aws:ResourceTag/*"},
@@ -118,6 +120,7 @@ func TestEveryActionIsKnown(t *testing.T) {
 		"cloudwatch":           reflect.TypeFor[*cloudwatch.Client](),
 		"dynamodb":             reflect.TypeFor[*dynamodb.Client](),
 		"ec2":                  reflect.TypeFor[*ec2.Client](),
+		"ecr":                  reflect.TypeFor[*ecr.Client](),
 		"elasticloadbalancing": reflect.TypeFor[*elb.Client](),
 		"sns":                  reflect.TypeFor[*sns.Client](),
 		"sts":                  reflect.TypeFor[*sts.Client](),
@@ -206,7 +209,7 @@ func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
 		}
 		for _, action := range s.Action {
 			_, operation, _ := strings.Cut(action, ":")
-			if !strings.HasPrefix(operation, "Describe") && !strings.HasPrefix(operation, "Get") {
+			if !strings.HasPrefix(operation, "Describe") && !strings.HasPrefix(operation, "Get") && !strings.HasPrefix(operation, "BatchGet") {
 				t.Errorf("Observe allows %s on every resource: only reads belong there", action)
 			}
 		}

@@ -63,6 +63,7 @@ listen          = "127.0.0.1:0"
 poll_interval   = "50ms"
 resync_interval = "1s"
 store { path = %q }
+images { pin = false } # no registry serves the tests' images
 auth {
   %s
 }

@@ -132,7 +132,7 @@ func (f *fleet) start(name string, awsRules ...faults.Rule) *replica {
 	logger := hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: testWriter{f.t}})
 	r.rec = reconcile.New(reconcile.Config{
 		Store:    s,
-		Connect:  cloud.Connector(aws.NewClients(acfg, logger, schedule.Options{}), "test", fleetPoll, logger),
+		Connect:  cloud.Connector(aws.NewClients(acfg, logger, schedule.Options{}), "test", fleetPoll, logger, cloud.RunTagged()),
 		Logger:   logger,
 		Poll:     fleetPoll,
 		Resync:   fleetResync,

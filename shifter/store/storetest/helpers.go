@@ -338,6 +338,7 @@ func fullState(endpoint string) rollout.State {
 			Version:      version,
 			TemplateHash: "a1b2c3d4e5f6",
 			Image:        "web:" + version,
+			Digest:       "sha256:" + strings.Repeat("d1", 32),
 			Template:     new(fullTemplate()),
 			Env:          map[string]string{"FEATURE_X": "on"},
 			Status:       status,
