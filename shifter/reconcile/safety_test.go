@@ -408,6 +408,14 @@ func TestMetricCheckPassingLetsTheRolloutGoOn(t *testing.T) {
 	h.putMetrics("v1", 900, 9)
 	h.putMetrics("v2", 100, 1)
 	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	// The verdict that let the canary go on is in the trail, with its numbers.
+	passed := false
+	for _, e := range h.events(rollout.EventMetricsJudged) {
+		passed = passed || strings.HasSuffix(e.Message, "1.00% 5xx of 100 requests, 0s average: passing")
+	}
+	if !passed {
+		t.Errorf("no metrics.judged event with the canary's passing numbers: %v", h.events(rollout.EventMetricsJudged))
+	}
 }
 
 func TestSupersedeReturnsTheCanaryThenRollsTheNewVersion(t *testing.T) {
