@@ -481,7 +481,7 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
-			name: "preview: removing its release deletes the preview route and expires its environment",
+			name:  "preview: removing its release deletes the preview route and expires its environment",
 			given: withPreviewLive,
 			then:  previewRetired(reasonPreviewRemoved),
 		},

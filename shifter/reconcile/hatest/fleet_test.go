@@ -46,6 +46,7 @@ type fleet struct {
 	writes   *ruleWrites
 	replicas []*replica
 	ttl      time.Duration
+	resync   time.Duration // of the replicas started next
 	// tgs caches what target groups belong to, for the invariant
 	// sampler.
 	tgMu sync.Mutex
@@ -77,7 +78,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // newFleet creates n endpoints with steps in a new moto account and table.
 func newFleet(t testing.TB, n int, ttl time.Duration, steps ...rollout.Step) *fleet {
 	t.Helper()
-	f := &fleet{t: t, ctx: t.Context(), cfg: awstest.Config(t), writes: &ruleWrites{}, ttl: ttl, tgs: map[string]tgInfo{}}
+	f := &fleet{t: t, ctx: t.Context(), cfg: awstest.Config(t), writes: &ruleWrites{}, ttl: ttl, resync: fleetResync, tgs: map[string]tgInfo{}}
 	f.net = awstest.Network(t, f.cfg)
 	f.elb = elb.NewFromConfig(awstest.Exempt(f.cfg))
 	f.dynamo = f.cfg.Copy()
@@ -135,7 +136,7 @@ func (f *fleet) start(name string, awsRules ...faults.Rule) *replica {
 		Connect:  cloud.Connector(aws.NewClients(acfg, logger, schedule.Options{}), "test", fleetPoll, logger, cloud.RunTagged()),
 		Logger:   logger,
 		Poll:     fleetPoll,
-		Resync:   fleetResync,
+		Resync:   f.resync,
 		Leases:   s,
 		Replica:  name,
 		LeaseTTL: f.ttl,

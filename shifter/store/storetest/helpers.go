@@ -326,6 +326,7 @@ func fullRelease(endpoint string, track rollout.Track) rollout.Release {
 		Image:     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2-rc1",
 		Env:       map[string]string{"FEATURE_X": "on"},
 		Retry:     2,
+		Retired:   true,
 		Revision:  9,
 		UpdatedAt: at(-10),
 	}
