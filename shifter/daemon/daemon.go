@@ -47,6 +47,9 @@ type Server struct {
 	AWS *awssdk.Config
 	// Timeouts bound how long a client may take; zero fields get defaults.
 	Timeouts Timeouts
+	// WrapAPI, when set, wraps the API's handler: tests check every
+	// exchange against the API's OpenAPI description with it.
+	WrapAPI func(http.Handler) http.Handler
 
 	// connState, when set, hears the API's connections change state
 	// (tests: export_test.go).
@@ -162,7 +165,11 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("/", srv.Handler())
+	apiHandler := srv.Handler()
+	if s.WrapAPI != nil {
+		apiHandler = s.WrapAPI(apiHandler)
+	}
+	mux.Handle("/", apiHandler)
 	// Requests live under ctx, so Close ends open event streams, which
 	// Shutdown alone would wait for.
 	s.http = &http.Server{

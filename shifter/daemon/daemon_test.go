@@ -40,6 +40,9 @@ func call(t testing.TB, method, url string, body any) (int, map[string]any) {
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), method, url, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
