@@ -1,7 +1,8 @@
 //go:build generate
 
 // Package tools pins the code generators in go.mod and runs them: `go generate ./...` in this directory
-// (or `make generate` at the top) formats the examples and regenerates docs/ from the provider schema.
+// (or `make generate` at the top) formats the examples, writes the reference guides read from the shifter's
+// code, and regenerates docs/ from the provider schema.
 package tools
 
 import (
@@ -10,6 +11,10 @@ import (
 
 // Format the Terraform examples the docs embed.
 //go:generate terraform fmt -recursive ../examples/
+
+// Generate the reference guides read from the shifter's code (its metrics and its configuration file)
+// as templates, before tfplugindocs renders every template.
+//go:generate go run ./refdocs -daemon ../shifter/daemon -out ../templates/guides
 
 // Generate docs/ from the provider schema, templates/ and examples/.
 //go:generate go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs generate --provider-dir .. --provider-name ionroller
