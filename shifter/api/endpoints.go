@@ -124,8 +124,10 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	if r.URL.Query().Get("dry_run") == "true" {
-		// Everything a PUT checks was checked; nothing is stored.
-		s.writeJSON(w, http.StatusOK, rollout.EndpointView{Endpoint: ep})
+		// Everything a PUT checks was checked; nothing is stored. The
+		// secrets stay write-only here too: KeepSecrets filled in the
+		// stored ones.
+		s.writeJSON(w, http.StatusOK, rollout.EndpointView{Endpoint: ep.Redacted()})
 		return nil
 	}
 

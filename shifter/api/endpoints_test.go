@@ -342,7 +342,13 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 	ep.Notifications.WebhookURL = "https://hooks.example.com/services/hook-secret"
 	resp := f.do("PUT", "/v1/endpoints/web", root, ep)
 	resp.must(t, http.StatusCreated, nil)
-	for _, r := range []response{resp, f.do("GET", "/v1/endpoints/web", principalName("payments", wire.RoleRead), nil), f.do("GET", "/v1/endpoints", root, nil)} {
+	reads := []response{
+		resp,
+		f.do("GET", "/v1/endpoints/web", principalName("payments", wire.RoleRead), nil),
+		f.do("GET", "/v1/endpoints", root, nil),
+		f.do("PUT", "/v1/endpoints/web?dry_run=true", root, ep),
+	}
+	for _, r := range reads {
 		body := string(r.body)
 		if strings.Contains(body, "secret") || !strings.Contains(body, `"webhook_url_set":true`) || !strings.Contains(body, `"external_id_set":true`) {
 			t.Errorf("answer %s: want the secrets' presence, not their values", body)

@@ -1,9 +1,18 @@
 package api
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // SetStreamTimings shortens or lengthens the event streams' poll and
 // heartbeat, so tests can tell a Publish from a poll and see a heartbeat.
 func SetStreamTimings(s *Server, poll, heartbeat time.Duration) {
 	s.poll, s.heartbeat = poll, heartbeat
+}
+
+// V1Routes returns the patterns of the API's /v1 routes.
+func V1Routes(s *Server) []string {
+	return slices.Sorted(maps.Keys(s.v1Routes()))
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api/openapitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
@@ -49,7 +50,9 @@ func fuzzServer(f *testing.F) http.Handler {
 
 func fuzzRequest(t *testing.T, h http.Handler, method, path string, body []byte) {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(body)))
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	openapitest.Handler(t, h).ServeHTTP(rec, req)
 	switch code := rec.Code; {
 	case code < 300, code == http.StatusNotFound, code == http.StatusConflict:
 	case code == http.StatusBadRequest, code == http.StatusForbidden:

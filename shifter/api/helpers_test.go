@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api/openapitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
@@ -109,7 +110,9 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	for _, opt := range opts {
 		opt(f.server)
 	}
-	f.http = httptest.NewServer(f.server.Handler())
+	// Every exchange of every test is checked against the OpenAPI
+	// description.
+	f.http = httptest.NewServer(openapitest.Handler(t, f.server.Handler()))
 	t.Cleanup(f.http.Close)
 	return f
 }
@@ -145,6 +148,9 @@ func (f *fixture) do(method, path, principal string, body any, headers ...string
 	}
 	if principal != "" {
 		req.Header.Set("Authorization", "Bearer "+tokenOf(principal))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -46,24 +47,54 @@ import (
 //	    lease_ttl = "15s"
 //	  }
 //	}
+//
+// The comments of File and its blocks are the configuration guide's
+// (tools/refdocs writes it from them).
 type File struct {
-	Listen         string `hcl:"listen,optional"`
-	ShifterID      string `hcl:"shifter_id,optional"`
-	ReplicaID      string `hcl:"replica_id,optional"`
+	// Listen is the host:port the API, the web UI and /metrics are served
+	// on (`serve -listen` overrides it). An address other machines can
+	// reach needs a tls block, or allow_insecure_listen.
+	Listen string `hcl:"listen,optional"`
+	// ShifterID names this shifter in the ionroller:shifter tag of every
+	// AWS resource it creates, so that shifters sharing an account leave
+	// each other's resources alone: 1 to 20 lowercase letters, digits and
+	// hyphens. Replicas of one shifter share it.
+	ShifterID string `hcl:"shifter_id,optional"`
+	// ReplicaID names this replica among those sharing a DynamoDB store
+	// (the host name by default); each process adds a random suffix, so a
+	// restarted replica holds none of its predecessor's leases.
+	ReplicaID string `hcl:"replica_id,optional"`
+	// ResyncInterval is how often an endpoint at rest is compared with
+	// AWS (drift is found within two), between 100ms and 1h.
 	ResyncInterval string `hcl:"resync_interval,optional"`
-	PollInterval   string `hcl:"poll_interval,optional"`
-	// AllowInsecureListen lets the API listen beyond loopback without TLS.
-	AllowInsecureListen bool         `hcl:"allow_insecure_listen,optional"`
-	TLS                 *TLSBlock    `hcl:"tls,block"`
-	Store               *StoreBlock  `hcl:"store,block"`
-	AWS                 *AWSBlock    `hcl:"aws,block"`
-	Log                 *LogBlock    `hcl:"log,block"`
-	Images              *ImagesBlock `hcl:"images,block"`
-	Auth                *AuthBlock   `hcl:"auth,block"`
+	// PollInterval is how soon an endpoint that waits on AWS (an
+	// environment coming up, weights to read back) is looked at again, and
+	// how old CloudWatch alarm states may be: alarms are read at most once
+	// per poll per account and region. Between 10ms and 1h.
+	PollInterval string `hcl:"poll_interval,optional"`
+	// AllowInsecureListen lets the API listen beyond loopback without TLS,
+	// behind a proxy that terminates TLS.
+	AllowInsecureListen bool `hcl:"allow_insecure_listen,optional"`
+	// TLS serves the API over HTTPS.
+	TLS *TLSBlock `hcl:"tls,block"`
+	// Store is where the shifter keeps what must survive it: a file
+	// (path) or a table (dynamodb), one of the two. Required.
+	Store *StoreBlock `hcl:"store,block"`
+	// AWS sets the region and, for moto, the base URL of the AWS APIs.
+	AWS *AWSBlock `hcl:"aws,block"`
+	// Log sets the log's level and format.
+	Log *LogBlock `hcl:"log,block"`
+	// Images says how environments run their images: pinned to a digest
+	// (the default) or as tagged.
+	Images *ImagesBlock `hcl:"images,block"`
+	// Auth lists the API's tokens.
+	Auth *AuthBlock `hcl:"auth,block"`
 	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
 	// link-local and private addresses.
-	AllowPrivateWebhooks bool        `hcl:"allow_private_webhooks,optional"`
-	Teams                []TeamBlock `hcl:"team,block"`
+	AllowPrivateWebhooks bool `hcl:"allow_private_webhooks,optional"`
+	// Teams are blocks, one per team, that bound what the team's
+	// endpoints may use.
+	Teams []TeamBlock `hcl:"team,block"`
 }
 
 // TeamBlock bounds what the endpoints of one team may use; a list left out
@@ -80,30 +111,50 @@ type File struct {
 //	  webhook_hosts = ["hooks.slack.com"]
 //	}
 type TeamBlock struct {
-	Name                 string   `hcl:"name,label"`
-	Listeners            []string `hcl:"listeners,optional"`
-	Hosts                []string `hcl:"hosts,optional"`
-	PathPrefixes         []string `hcl:"path_prefixes,optional"`
-	Priorities           []int    `hcl:"priorities,optional"`
-	Accounts             []string `hcl:"accounts,optional"`
-	RoleARNs             []string `hcl:"role_arns,optional"`
-	Repositories         []string `hcl:"repositories,optional"`
-	WebhookHosts         []string `hcl:"webhook_hosts,optional"`
-	AllowPrivateWebhooks bool     `hcl:"allow_private_webhooks,optional"`
+	// Name is the team's, as tokens and endpoints name it.
+	Name string `hcl:"name,label"`
+	// Listeners are patterns (`*` matches anything) of the listener ARNs
+	// the team's endpoints may route.
+	Listeners []string `hcl:"listeners,optional"`
+	// Hosts are patterns every host condition must match; with them, an
+	// endpoint must name its hosts.
+	Hosts []string `hcl:"hosts,optional"`
+	// PathPrefixes are the prefixes every path condition must begin with;
+	// with them, an endpoint must name its paths.
+	PathPrefixes []string `hcl:"path_prefixes,optional"`
+	// Priorities is [FIRST, LAST], the rule priorities the team may use.
+	Priorities []int `hcl:"priorities,optional"`
+	// Accounts are the 12-digit AWS accounts whose roles the team may
+	// assume; with them or role_arns, an endpoint must assume a role.
+	Accounts []string `hcl:"accounts,optional"`
+	// RoleARNs are patterns of the roles the team may assume.
+	RoleARNs []string `hcl:"role_arns,optional"`
+	// Repositories are patterns of the image repositories its releases
+	// may run.
+	Repositories []string `hcl:"repositories,optional"`
+	// WebhookHosts are patterns of the hosts its webhooks may reach.
+	WebhookHosts []string `hcl:"webhook_hosts,optional"`
+	// AllowPrivateWebhooks lets this team's webhooks reach loopback,
+	// link-local and private addresses.
+	AllowPrivateWebhooks bool `hcl:"allow_private_webhooks,optional"`
 }
 
 // TLSBlock names the certificate and key the API is served with; both
 // files are read again on SIGHUP.
 type TLSBlock struct {
+	// CertFile is the PEM certificate chain.
 	CertFile string `hcl:"cert_file"`
-	KeyFile  string `hcl:"key_file"`
+	// KeyFile is the PEM private key.
+	KeyFile string `hcl:"key_file"`
 }
 
 // StoreBlock says where the shifter keeps what must survive it: a bbolt
 // file (path) for a lone shifter, or a DynamoDB table (dynamodb) that
 // several replicas share.
 type StoreBlock struct {
-	Path     string         `hcl:"path,optional"`
+	// Path is the bbolt file of a lone shifter, created if missing.
+	Path string `hcl:"path,optional"`
+	// DynamoDB is the table several replicas share.
 	DynamoDB *DynamoDBBlock `hcl:"dynamodb,block"`
 }
 
@@ -112,15 +163,24 @@ type StoreBlock struct {
 // lease_ttl is how long a replica's endpoints wait before another replica
 // takes them when it dies.
 type DynamoDBBlock struct {
-	Table    string `hcl:"table"`
-	Create   bool   `hcl:"create,optional"`
+	// Table is the table's name.
+	Table string `hcl:"table"`
+	// Create creates the table at start when it does not exist.
+	Create bool `hcl:"create,optional"`
+	// LeaseTTL is how long the endpoints of a replica that died wait
+	// before another takes them, between 1s and 5m.
 	LeaseTTL string `hcl:"lease_ttl,optional"`
 }
 
 // AWSBlock sets the default region and, for moto in tests and the local
 // demo, a base URL for every AWS service.
 type AWSBlock struct {
-	Region   string `hcl:"region,optional"`
+	// Region is the default region: of the DynamoDB table, and of
+	// endpoints whose placement names none. Without it the AWS SDK's own
+	// settings apply (AWS_REGION, the shared config file).
+	Region string `hcl:"region,optional"`
+	// Endpoint is a base URL for every AWS API: moto's server in tests
+	// and the local demo. Empty means AWS.
 	Endpoint string `hcl:"endpoint,optional"`
 }
 
@@ -130,12 +190,17 @@ type AWSBlock struct {
 // images as tagged, for a shifter whose images no registry it reaches serves
 // (the local demo).
 type ImagesBlock struct {
+	// Pin resolves each environment's image to a digest before the
+	// environment is created and runs it by that digest; false runs images
+	// as tagged.
 	Pin *bool `hcl:"pin,optional"`
 }
 
 // LogBlock sets the log level and format.
 type LogBlock struct {
-	Level  string `hcl:"level,optional"`
+	// Level is one of trace, debug, info, warn or error.
+	Level string `hcl:"level,optional"`
+	// Format is text (for people) or json (for log pipelines).
 	Format string `hcl:"format,optional"`
 }
 
@@ -144,23 +209,35 @@ type AuthBlock struct {
 	// Anonymous lets requests without a token in with a role; only for
 	// the local demo.
 	Anonymous *AnonymousBlock `hcl:"anonymous,block"`
-	Tokens    []TokenBlock    `hcl:"token,block"`
+	// Tokens are the bearer tokens, one block each, known by their SHA-256
+	// only.
+	Tokens []TokenBlock `hcl:"token,block"`
 }
 
 // AnonymousBlock is the principal of requests without a token.
 type AnonymousBlock struct {
+	// Role is one of read, deploy or admin.
 	Role string `hcl:"role"`
+	// Team limits anonymous requests to the endpoints of one team.
 	Team string `hcl:"team,optional"`
 }
 
 // TokenBlock is one API token, known only by its SHA-256 so the file holds no
 // secret.
 type TokenBlock struct {
-	Name      string   `hcl:"name,label"`
-	Team      string   `hcl:"team,optional"`
-	Role      string   `hcl:"role"`
+	// Name is the actor of every event and command the token causes.
+	Name string `hcl:"name,label"`
+	// Team limits the token to the endpoints of one team; without it the
+	// token is global.
+	Team string `hcl:"team,optional"`
+	// Role is one of read (look), deploy (also declare releases and steer
+	// rollouts) or admin (also create, change and delete endpoints).
+	Role string `hcl:"role"`
+	// Endpoints are name patterns (`*` matches anything) that limit the
+	// token further.
 	Endpoints []string `hcl:"endpoints,optional"`
-	SHA256    string   `hcl:"sha256"`
+	// SHA256 is the hex SHA-256 of the token (`printf %s TOKEN | sha256sum`).
+	SHA256 string `hcl:"sha256"`
 }
 
 // Config is a checked configuration with every default applied. The store is
@@ -228,14 +305,29 @@ func ParseConfig(src []byte, filename string) (Config, error) {
 	return cfg, nil
 }
 
+// defaults are the settings a configuration file may leave out, by their
+// path in it. The configuration guide shows them (Defaults).
+var defaults = map[string]string{
+	"listen":                   "127.0.0.1:7070",
+	"shifter_id":               "default",
+	"resync_interval":          "30s",
+	"poll_interval":            "5s",
+	"store.dynamodb.lease_ttl": "15s",
+	"log.level":                "info",
+	"log.format":               "text",
+	"images.pin":               "true",
+}
+
+// Defaults returns the settings a configuration file may leave out, by
+// their path in it ("store.dynamodb.lease_ttl").
+func Defaults() map[string]string { return maps.Clone(defaults) }
+
 func (f File) resolve() (Config, error) {
 	cfg := Config{
-		Listen:         or(f.Listen, "127.0.0.1:7070"),
-		ShifterID:      or(f.ShifterID, "default"),
-		ResyncInterval: 30 * time.Second,
-		PollInterval:   5 * time.Second,
-		PinImages:      true,
-		LogLevel:       hclog.Info,
+		Listen:    or(f.Listen, defaults["listen"]),
+		ShifterID: or(f.ShifterID, defaults["shifter_id"]),
+		LogLevel:  hclog.LevelFromString(defaults["log.level"]),
+		PinImages: defaults["images.pin"] == "true",
 	}
 	if f.TLS != nil {
 		if f.TLS.CertFile == "" || f.TLS.KeyFile == "" {
@@ -256,12 +348,9 @@ func (f File) resolve() (Config, error) {
 		into  *time.Duration
 		min   time.Duration
 	}{
-		{"resync_interval", f.ResyncInterval, &cfg.ResyncInterval, 100 * time.Millisecond},
-		{"poll_interval", f.PollInterval, &cfg.PollInterval, 10 * time.Millisecond},
+		{"resync_interval", or(f.ResyncInterval, defaults["resync_interval"]), &cfg.ResyncInterval, 100 * time.Millisecond},
+		{"poll_interval", or(f.PollInterval, defaults["poll_interval"]), &cfg.PollInterval, 10 * time.Millisecond},
 	} {
-		if d.value == "" {
-			continue
-		}
 		v, err := time.ParseDuration(d.value)
 		if err != nil || v < d.min || v > time.Hour {
 			return cfg, fmt.Errorf("%s: %q must be a duration between %s and 1h, such as \"30s\"", d.name, d.value, d.min)
@@ -283,8 +372,8 @@ func (f File) resolve() (Config, error) {
 				return cfg, fmt.Errorf("log.level: %q must be trace, debug, info, warn or error", f.Log.Level)
 			}
 		}
-		switch f.Log.Format {
-		case "", "text":
+		switch or(f.Log.Format, defaults["log.format"]) {
+		case "text":
 		case "json":
 			cfg.LogJSON = true
 		default:
@@ -397,14 +486,11 @@ func (c *Config) resolveStore(f File) error {
 		if !tablePattern.MatchString(d.Table) {
 			return fmt.Errorf("store.dynamodb.table: %q is not a DynamoDB table name (3 to 255 letters, digits, _ . -)", d.Table)
 		}
-		c.DynamoDB = &DynamoDBStore{Table: d.Table, CreateTable: d.Create, LeaseTTL: 15 * time.Second}
-		if d.LeaseTTL != "" {
-			v, err := time.ParseDuration(d.LeaseTTL)
-			if err != nil || v < time.Second || v > 5*time.Minute {
-				return fmt.Errorf("store.dynamodb.lease_ttl: %q must be a duration between 1s and 5m, such as \"15s\"", d.LeaseTTL)
-			}
-			c.DynamoDB.LeaseTTL = v
+		ttl, err := time.ParseDuration(or(d.LeaseTTL, defaults["store.dynamodb.lease_ttl"]))
+		if err != nil || ttl < time.Second || ttl > 5*time.Minute {
+			return fmt.Errorf("store.dynamodb.lease_ttl: %q must be a duration between 1s and 5m, such as \"15s\"", d.LeaseTTL)
 		}
+		c.DynamoDB = &DynamoDBStore{Table: d.Table, CreateTable: d.Create, LeaseTTL: ttl}
 	}
 	if f.ReplicaID != "" && !replicaIDPattern.MatchString(f.ReplicaID) {
 		return fmt.Errorf("replica_id: %q must be 1 to 63 letters, digits, dots, hyphens and underscores", f.ReplicaID)

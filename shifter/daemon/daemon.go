@@ -48,6 +48,9 @@ type Server struct {
 	AWS *awssdk.Config
 	// Timeouts bound how long a client may take; zero fields get defaults.
 	Timeouts Timeouts
+	// WrapAPI, when set, wraps the API's handler: tests check every
+	// exchange against the API's OpenAPI description with it.
+	WrapAPI func(http.Handler) http.Handler
 
 	// connState, when set, hears the API's connections change state
 	// (tests: export_test.go).
@@ -87,8 +90,6 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		if err := s.cert.load(time.Now()); err != nil {
 			return err
 		}
-		m.Gauge("ionroller_tls_certificate_expiry_seconds", "Seconds until the served TLS certificate expires; it warns within "+certWarnWithin.String()+".",
-			func() float64 { return time.Until(s.cert.notAfter()).Seconds() })
 	}
 	awsCfg, err := s.awsConfig(ctx)
 	if err != nil {
@@ -112,7 +113,6 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if file, ok := s.store.(*bolt.Store); ok {
 		srv.Backup = file.Backup
 	}
-	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", func() float64 { return float64(srv.Subscribers()) })
 	s.notifier = &notify.Notifier{
 		Logger:          s.Logger.Named("notify"),
 		MayReachPrivate: srv.WebhooksMayReachPrivate,
@@ -146,10 +146,6 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		Replica:    replica,
 		LeaseTTL:   cfg.leaseTTL(),
 	})
-	m.Gauge("ionroller_leases_held", "Endpoint leases this replica holds; 0 on a bolt store, where one shifter acts on every endpoint.",
-		func() float64 { return float64(len(s.reconciler.Held())) })
-	m.Info("ionroller_replica_info", "This shifter process: its replica name, shifter ID and store.",
-		map[string]string{"replica": replica, "shifter_id": cfg.ShifterID, "store": cfg.storeKind()})
 	srv.Notify = s.reconciler.Notify
 	srv.Ready = s.ready
 	srv.Degraded = s.reconciler.Degraded
@@ -161,14 +157,26 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		// A person waits on the answer: ahead of routine reads.
 		return preflight.Check(schedule.WithLane(ctx, schedule.LaneGate), preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch}, ep)
 	}
-	m.Gauge("ionroller_degraded", "1 while this replica is degraded (GET /readyz says why): endpoints blocked by AWS or what they route on, or store writes failing.",
-		func() float64 { return float64(min(len(s.reconciler.Degraded()), 1)) })
+	g := gauges{
+		subscribers: func() float64 { return float64(srv.Subscribers()) },
+		leasesHeld:  func() float64 { return float64(len(s.reconciler.Held())) },
+		degraded:    func() float64 { return float64(min(len(s.reconciler.Degraded()), 1)) },
+		replica:     replicaLabels(replica, cfg.ShifterID, cfg.storeKind()),
+	}
+	if s.cert != nil {
+		g.certExpiry = func() float64 { return time.Until(s.cert.notAfter()).Seconds() }
+	}
+	registerGauges(m, g)
 	if s.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("/", srv.Handler())
+	apiHandler := srv.Handler()
+	if s.WrapAPI != nil {
+		apiHandler = s.WrapAPI(apiHandler)
+	}
+	mux.Handle("/", apiHandler)
 	// Requests live under ctx, so Close ends open event streams, which
 	// Shutdown alone would wait for.
 	s.http = &http.Server{
@@ -199,6 +207,39 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "replica", replica, "store", cfg.storeKind(), "location", cfg.storeLocation())
 	return nil
+}
+
+// gauges are the metrics read from the daemon's parts at every scrape.
+type gauges struct {
+	// certExpiry is nil when the API is not served over TLS.
+	certExpiry, subscribers, leasesHeld, degraded func() float64
+	// replica labels ionroller_replica_info.
+	replica map[string]string
+}
+
+func replicaLabels(replica, shifterID, store string) map[string]string {
+	return map[string]string{"replica": replica, "shifter_id": shifterID, "store": store}
+}
+
+func registerGauges(m *metrics.Metrics, g gauges) {
+	if g.certExpiry != nil {
+		m.Gauge("ionroller_tls_certificate_expiry_seconds", "Seconds until the served TLS certificate expires; it warns within "+certWarnWithin.String()+".", g.certExpiry)
+	}
+	m.Gauge("ionroller_event_stream_subscribers", "Open live event streams (SSE).", g.subscribers)
+	m.Gauge("ionroller_leases_held", "Endpoint leases this replica holds; 0 on a bolt store, where one shifter acts on every endpoint.", g.leasesHeld)
+	m.Info("ionroller_replica_info", "This shifter process: its replica name, shifter ID and store.", g.replica)
+	m.Gauge("ionroller_degraded", "1 while this replica is degraded (GET /readyz says why): endpoints blocked by AWS or what they route on, or store writes failing.", g.degraded)
+}
+
+// MetricsReference describes every ionroller metric a shifter serves, the
+// TLS certificate's included, as Open registers them: the metrics guide is
+// generated from it (tools/refdocs).
+func MetricsReference() []metrics.Definition {
+	m := metrics.New()
+	never := func() float64 { return 0 } // nothing scrapes m
+	registerGauges(m, gauges{certExpiry: never, subscribers: never, leasesHeld: never, degraded: never,
+		replica: replicaLabels("", "", "")})
+	return m.Reference()
 }
 
 // openStore opens the store the configuration names: the bolt file, or the

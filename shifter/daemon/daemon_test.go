@@ -40,6 +40,9 @@ func call(t testing.TB, method, url string, body any) (int, map[string]any) {
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), method, url, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -183,10 +186,12 @@ func TestBadInputCreatesNothing(t *testing.T) {
 
 // checkMetrics scrapes /metrics after a first release went live and checks
 // that every family the shifter exposes saw it.
+// checkMetrics waits for /metrics to show the rollout. The reconciler tells
+// the metrics of a decision once it is stored, so the API can show a
+// rollout complete a moment before /metrics counts it.
 func checkMetrics(t *testing.T, url string) {
 	t.Helper()
-	body := metrics(t, url)
-	for _, want := range []*regexp.Regexp{
+	wants := []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^ionroller_rollouts\{state="complete"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_rollouts_ended_total\{phase="complete"\} 1$`),
 		regexp.MustCompile(`(?m)^ionroller_step_transitions_total [1-9]`),
@@ -195,10 +200,23 @@ func checkMetrics(t *testing.T, url string) {
 		regexp.MustCompile(`(?m)^ionroller_reconcile_seconds_count\{outcome="ok"\} [1-9]`),
 		regexp.MustCompile(`(?m)^ionroller_store_seconds_count\{operation="put_state"\} [1-9]`),
 		regexp.MustCompile(`(?m)^ionroller_event_stream_subscribers 0$`),
-	} {
-		if !want.MatchString(body) {
-			t.Errorf("/metrics has no line matching %s", want)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var missing []string
+		body := metrics(t, url)
+		for _, want := range wants {
+			if !want.MatchString(body) {
+				missing = append(missing, want.String())
+			}
 		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no line matching %s after 10s:\n%s", strings.Join(missing, ", "), body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -6,8 +6,11 @@ package metrics
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +28,9 @@ import (
 // Metrics holds the shifter's collectors in their own registry.
 type Metrics struct {
 	registry *prometheus.Registry
+	// defined describes each metric as it was registered, for the metrics
+	// guide (Reference).
+	defined []Definition
 
 	rollouts        *prometheus.GaugeVec
 	conditions      *prometheus.GaugeVec
@@ -44,53 +50,75 @@ type Metrics struct {
 	conditionsOf map[string]map[[2]string]bool
 }
 
+// Definition describes one metric: its name, Prometheus type, help and
+// label names.
+type Definition struct {
+	Name, Type, Help string
+	Labels           []string
+}
+
 // New returns the shifter's metrics, with Go and process collectors.
 func New() *Metrics {
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		rollouts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "ionroller_rollouts", Help: "Endpoints by the state of their production rollout (the last one, for endpoints at rest).",
-		}, []string{"state"}),
-		conditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "ionroller_conditions", Help: "Endpoints this replica acts on that have a condition, by type and whether it blocks their rollouts (see GET /v1/endpoints/{name}).",
-		}, []string{"type", "blocking"}),
-		stepTransitions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "ionroller_step_transitions_total", Help: "Traffic steps applied and verified, including the final 100%.",
-		}),
-		rollbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ionroller_rollbacks_total", Help: "Rollouts that ended badly, by cause (alarm, metric, operator, unhealthy, superseded).",
-		}, []string{"cause", "phase"}),
-		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ionroller_rollouts_ended_total", Help: "Rollouts that ended, by final phase.",
-		}, []string{"phase"}),
-		awsCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ionroller_aws_calls_total", Help: "AWS API calls by service, operation and outcome (ok or the error code).",
-		}, []string{"service", "operation", "outcome"}),
-		awsLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "ionroller_aws_call_seconds", Help: "AWS API call latency, retries included.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-		}, []string{"service", "operation"}),
-		awsWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "ionroller_aws_lane_wait_seconds", Help: "How long AWS calls waited for their account's request budget, by service and lane (rollback, step, gate, routine).",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
-		}, []string{"service", "lane"}),
-		awsThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ionroller_aws_throttled_total", Help: "AWS calls AWS throttled (each is tried again in its lane), by service and operation.",
-		}, []string{"service", "operation"}),
-		reconcile: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "ionroller_reconcile_seconds", Help: "Time one wake of an endpoint's reconciler takes, by outcome.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
-		}, []string{"outcome"}),
-		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "ionroller_store_seconds", Help: "Store operation latency.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 15),
-		}, []string{"operation"}),
+		registry:     prometheus.NewRegistry(),
 		phases:       map[string]string{},
 		conditionsOf: map[string]map[[2]string]bool{},
 	}
-	m.registry.MustRegister(m.rollouts, m.conditions, m.stepTransitions, m.rollbacks, m.outcomes, m.awsCalls, m.awsLatency, m.awsWait, m.awsThrottled, m.reconcile, m.store,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.rollouts = m.gaugeVec("ionroller_rollouts", "Endpoints by the phase of their production rollout, the last one for endpoints at rest (state: pending, provisioning, waiting_healthy, shifting, paused, baking, complete, aborted, rolled_back, failed).", "state")
+	m.conditions = m.gaugeVec("ionroller_conditions", "Endpoints this replica acts on that have a condition, by type (aws_unreachable, throttled, traffic_missing, alarm_missing, action_failing) and whether it blocks their rollouts (blocking: true or false; see GET /v1/endpoints/{name}).", "type", "blocking")
+	m.stepTransitions = m.counter("ionroller_step_transitions_total", "Traffic steps applied and verified, including the final 100%.")
+	m.rollbacks = m.counterVec("ionroller_rollbacks_total", "Rollouts that ended badly, by cause (alarm, metric, operator, unhealthy, superseded) and final phase (aborted, rolled_back, failed).", "cause", "phase")
+	m.outcomes = m.counterVec("ionroller_rollouts_ended_total", "Rollouts that ended, by final phase (complete, aborted, rolled_back, failed).", "phase")
+	m.awsCalls = m.counterVec("ionroller_aws_calls_total", "AWS API calls by service (the SDK's service ID, such as Elastic Load Balancing v2), operation (such as ModifyRule) and outcome (ok, the AWS error code, or error when AWS gave none).", "service", "operation", "outcome")
+	m.awsLatency = m.histogramVec("ionroller_aws_call_seconds", "AWS API call latency, retries included, by service and operation (as in ionroller_aws_calls_total).",
+		prometheus.ExponentialBuckets(0.005, 2, 12), "service", "operation")
+	m.awsWait = m.histogramVec("ionroller_aws_lane_wait_seconds", "How long AWS calls waited for their account's request budget, by service and lane (rollback, step, gate, routine).",
+		prometheus.ExponentialBuckets(0.001, 2, 15), "service", "lane")
+	m.awsThrottled = m.counterVec("ionroller_aws_throttled_total", "AWS calls AWS throttled (each is tried again in its lane), by service and operation.", "service", "operation")
+	m.reconcile = m.histogramVec("ionroller_reconcile_seconds", "Time one wake of an endpoint's reconciler takes, by outcome (ok or error).",
+		prometheus.ExponentialBuckets(0.001, 2, 15), "outcome")
+	m.store = m.histogramVec("ionroller_store_seconds", "Store operation latency, by operation (such as get_endpoint, put_state, list_events).",
+		prometheus.ExponentialBuckets(0.0001, 2, 15), "operation")
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func (m *Metrics) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	m.register(v, "gauge", name, help, labels...)
+	return v
+}
+
+func (m *Metrics) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	m.register(c, "counter", name, help)
+	return c
+}
+
+func (m *Metrics) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	m.register(v, "counter", name, help, labels...)
+	return v
+}
+
+func (m *Metrics) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+	m.register(v, "histogram", name, help, labels...)
+	return v
+}
+
+// register adds c to the registry and its description to the reference.
+func (m *Metrics) register(c prometheus.Collector, typ, name, help string, labels ...string) {
+	m.registry.MustRegister(c)
+	m.defined = append(m.defined, Definition{Name: name, Type: typ, Help: help, Labels: labels})
+}
+
+// Reference describes every ionroller metric registered so far, by name;
+// the Go and process collectors' go_* and process_* metrics are not in it.
+func (m *Metrics) Reference() []Definition {
+	defs := slices.Clone(m.defined)
+	slices.SortFunc(defs, func(a, b Definition) int { return strings.Compare(a.Name, b.Name) })
+	return defs
 }
 
 // Handler serves the metrics in the Prometheus exposition format.
@@ -101,7 +129,7 @@ func (m *Metrics) Handler() http.Handler {
 // Gauge registers a gauge read from f at every scrape, such as the number of
 // live event stream subscribers.
 func (m *Metrics) Gauge(name, help string, f func() float64) {
-	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	m.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f), "gauge", name, help)
 }
 
 // Info registers a gauge that is always 1 and whose labels describe this
@@ -109,7 +137,7 @@ func (m *Metrics) Gauge(name, help string, f func() float64) {
 func (m *Metrics) Info(name, help string, labels map[string]string) {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
 	g.Set(1)
-	m.registry.MustRegister(g)
+	m.register(g, "gauge", name, help, slices.Sorted(maps.Keys(labels))...)
 }
 
 // Decided follows the reconciler's decisions (reconcile.Config.Decided).

@@ -6,6 +6,7 @@ package daemontest
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,13 +14,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api/openapitest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon"
 )
 
 // Serve opens a shifter with the HCL configuration config (listen on
 // "127.0.0.1:0" for a free port) against awsCfg, logging warnings nowhere
-// unless setup sets a Logger. setup may also set Timeouts. The shifter is
+// unless setup sets a Logger. setup may also set Timeouts. In tests (not
+// benchmarks, which measure the shifter as it runs) every exchange with its
+// API is checked against the API's OpenAPI description, and a mismatch
+// fails tb (package openapitest). The shifter is
 // closed when the test ends; close closes it earlier (once: a second call
 // returns the first's result).
 func Serve(tb testing.TB, config string, awsCfg aws.Config, setup ...func(*daemon.Server)) (s *daemon.Server, close func() error) {
@@ -29,6 +34,9 @@ func Serve(tb testing.TB, config string, awsCfg aws.Config, setup ...func(*daemo
 		tb.Fatal(err)
 	}
 	s = &daemon.Server{Config: cfg, AWS: &awsCfg, Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})}
+	if _, bench := tb.(*testing.B); !bench {
+		s.WrapAPI = func(h http.Handler) http.Handler { return openapitest.Handler(tb, h) }
+	}
 	for _, f := range setup {
 		f(s)
 	}
