@@ -174,7 +174,7 @@ func writeLayout(img v1.Image, tag, dir string) error {
 	}
 	// The annotations name the image for `docker load` (the full name) and for skopeo's oci:DIR:TAG (the tag).
 	if err := path.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":          ref.Name(),
+		"io.containerd.image.name":          ref.String(),
 		"org.opencontainers.image.ref.name": ref.TagStr(),
 	})); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
