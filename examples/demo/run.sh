@@ -45,13 +45,17 @@ wait_for_url() {
 }
 
 command -v go >/dev/null || die "go is not on PATH"
-command -v terraform >/dev/null || die "terraform is not on PATH"
+# TF: the CLI, terraform or OpenTofu's tofu (make demo-tofu).
+TF=${TF:-terraform}
+command -v "$TF" >/dev/null || die "$TF is not on PATH"
 command -v moto_server >/dev/null || die "moto_server (moto 5) is not on PATH"
 
 # Terraform: no version checks, the provider only from the local mirror.
 version=0.0.1
 os_arch=$(go env GOOS)_$(go env GOARCH)
 mirror=$work/mirror/registry.terraform.io/ionroller/ionroller/$version/$os_arch
+# OpenTofu reads the short source ionroller/ionroller as registry.opentofu.org's.
+tofu_mirror=$work/mirror/registry.opentofu.org/ionroller/ionroller/$version/$os_arch
 export TF_CLI_CONFIG_FILE=$work/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 unset TF_ACC_TERRAFORM_VERSION TF_LOG
 cat >"$TF_CLI_CONFIG_FILE" <<CONF
@@ -59,10 +63,10 @@ disable_checkpoint = true
 provider_installation {
   filesystem_mirror {
     path    = "$work/mirror"
-    include = ["registry.terraform.io/ionroller/ionroller"]
+    include = ["registry.terraform.io/ionroller/ionroller", "registry.opentofu.org/ionroller/ionroller"]
   }
   direct {
-    exclude = ["registry.terraform.io/ionroller/ionroller"]
+    exclude = ["registry.terraform.io/ionroller/ionroller", "registry.opentofu.org/ionroller/ionroller"]
   }
 }
 CONF
@@ -71,6 +75,7 @@ say "Building the provider, the shifter and the demo's tools"
 mkdir -p "$work/bin" "$mirror"
 (cd "$repo" && go build -o "$work/bin/" ./shifter/cmd/shifter ./shifter/aws/awslike/cmd/awslike ./examples/demo/network ./examples/demo/split)
 (cd "$repo" && go build -ldflags "-X main.version=$version" -o "$mirror/terraform-provider-ionroller_v$version" .)
+mkdir -p "$tofu_mirror" && cp "$mirror/terraform-provider-ionroller_v$version" "$tofu_mirror/"
 
 say "Starting moto (the local AWS) and creating the network the endpoint runs behind"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
@@ -142,12 +147,12 @@ echo "shifter_address = \"$shifter\"" >"$work/tf/shifter.auto.tfvars"
 release() { echo "release = \"$1\"" >"$work/tf/release.auto.tfvars"; }
 # tf runs a terraform command in the configuration's directory; options
 # go before any positional argument (a saved plan).
-tf() { terraform -chdir="$work/tf" "$1" -input=false -no-color "${@:2}"; }
+tf() { "$TF" -chdir="$work/tf" "$1" -input=false -no-color "${@:2}"; }
 
 say "terraform init (the provider comes from the local mirror)"
 tf init >"$work/init.log" || {
 	cat "$work/init.log" >&2
-	die "terraform init failed"
+	die "$TF init failed"
 }
 grep -i "installed ionroller" "$work/init.log" || true
 
@@ -164,7 +169,7 @@ pids+=("$apply")
 "$work/bin/split" -addr "$shifter" -endpoint demo -version v2
 wait "$apply" || {
 	cat "$work/apply-v2.log" >&2
-	die "terraform apply of v2 failed"
+	die "$TF apply of v2 failed"
 }
 grep -E '^(ionroller_|Apply complete)' "$work/apply-v2.log"
 
@@ -188,7 +193,7 @@ case $status in
 	;;
 *)
 	cat "$work/plan.log" >&2
-	die "terraform plan failed"
+	die "$TF plan failed"
 	;;
 esac
 
