@@ -425,20 +425,20 @@ resource "ionroller_release" "preview" {
 	}
 	previewRule := func(want map[string]int) func(*terraform.State) error {
 		return func(*terraform.State) error {
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				got, err := s.ruleWeights(context.Background(), "11")
-				if want == nil && err != nil && strings.Contains(err.Error(), "no rule at priority 11") {
-					return nil
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var got map[string]int
+			var readErr error
+			if poll(ctx, func() (bool, error) {
+				got, readErr = s.ruleWeights(ctx, "11")
+				if want == nil {
+					return readErr != nil && strings.Contains(readErr.Error(), "no rule at priority 11"), nil
 				}
-				if want != nil && err == nil && fmt.Sprint(got) == fmt.Sprint(want) {
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("the preview rule forwards %v (%v) 30s on, want %v", got, err, want)
-				}
-				time.Sleep(50 * time.Millisecond)
+				return readErr == nil && fmt.Sprint(got) == fmt.Sprint(want), nil
+			}) != nil {
+				return fmt.Errorf("the preview rule forwards %v (%v) 30s on, want %v", got, readErr, want)
 			}
+			return nil
 		}
 	}
 	resource.ParallelTest(t, resource.TestCase{

@@ -184,9 +184,8 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	}
 }
 
-// checkMetrics scrapes /metrics after a first release went live and checks
-// that every family the shifter exposes saw it.
-// checkMetrics waits for /metrics to show the rollout. The reconciler tells
+// checkMetrics waits for /metrics, after a first release went live, to show
+// it in every family the shifter exposes. It waits because the reconciler tells
 // the metrics of a decision once it is stored, so the API can show a
 // rollout complete a moment before /metrics counts it.
 func checkMetrics(t *testing.T, url string) {

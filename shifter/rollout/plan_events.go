@@ -188,8 +188,11 @@ func (p *planner) whyUnneeded(e *Environment) string {
 		return "rollback window ended"
 	case e.Status == EnvProvisioning:
 		return "its rollout ended before it was healthy"
-	case p.st.Preview.Rollout != nil && p.st.Preview.Rollout.Target == e.ID && p.previewRetirement() != "":
-		return p.previewRetirement()
+	}
+	if r := p.st.Preview.Rollout; r != nil && r.Target == e.ID {
+		if why := p.previewRetirement(); why != "" {
+			return why
+		}
 	}
 	return "its rollout did not complete"
 }

@@ -17,8 +17,10 @@ func (p *planner) track(track Track) {
 		p.supersede(track, r, d.Key) // rules 3, 11
 	}
 	if d == nil {
-		if why := p.previewRetirement(); track == Preview && why != "" {
-			p.retirePreview(why)
+		if track == Preview {
+			if why := p.previewRetirement(); why != "" {
+				p.retirePreview(why)
+			}
 		}
 		return // rule 1, or a held release: traffic stays as it is
 	}

@@ -42,10 +42,11 @@ func Add(cfg *aws.Config) {
 	if dir == "" {
 		return
 	}
+	r := processRecord(dir)
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ionrollerCallRecord",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if err := processRecord(dir).add(callsOf(ctx, in.Parameters)...); err != nil {
+				if err := r.add(callsOf(ctx, in.Parameters)...); err != nil {
 					// A call the record misses could let a gap in the
 					// policy through: the test run fails instead.
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
