@@ -14,6 +14,9 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/cli"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt/bolttest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -116,5 +119,31 @@ func TestServeListenFlagFollowsTheTLSRule(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, "needs TLS") {
 			t.Errorf("-listen %s: exit %d, stderr %q; want 1 and the TLS rule", addr, code, stderr)
 		}
+	}
+}
+
+// TestServeRefusesAStoreOfANewerShifter: `shifter serve` on a store file a
+// newer shifter wrote exits 1 with one line saying so and what to run.
+func TestServeRefusesAStoreOfANewerShifter(t *testing.T) {
+	dir := t.TempDir()
+	storePath := filepath.Join(dir, "s.db")
+	st, err := bolt.Open(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Stamp(t, storePath, store.SchemaVersion+1)
+	path := filepath.Join(dir, "shifter.hcl")
+	cfg := fmt.Sprintf("listen = \"127.0.0.1:0\"\nstore { path = %q }\naws {\n  endpoint = %q\n  region = \"us-east-1\"\n}\n", storePath, awstest.Endpoint())
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr, _ := serveExit(t, "-config", path)
+	want := fmt.Sprintf("shifter: store %s: written by schema version %d, this shifter understands up to %d; run a shifter at least as new as the one that wrote it\n",
+		storePath, store.SchemaVersion+1, store.SchemaVersion)
+	if code != 1 || stderr != want {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
 	}
 }

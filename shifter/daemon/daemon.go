@@ -205,7 +205,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if err := s.reconciler.Start(ctx); err != nil {
 		return err
 	}
-	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "replica", replica, "store", cfg.storeKind(), "location", cfg.storeLocation())
+	s.Logger.Info("shifter serving", "address", s.URL(), "shifter_id", cfg.ShifterID, "replica", replica, "store", cfg.storeKind(), "location", cfg.storeLocation(), "schema_version", store.SchemaVersion)
 	return nil
 }
 
@@ -244,11 +244,16 @@ func MetricsReference() []metrics.Definition {
 
 // openStore opens the store the configuration names: the bolt file, or the
 // DynamoDB table in the aws block's region (created first if the
-// configuration says so), which holds the replicas' leases too.
+// configuration says so), which holds the replicas' leases too. A store of
+// an older schema version is migrated, which is logged; one of a newer
+// version is refused with the store's own error, which says what to run.
 func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Store, store.Leases, error) {
+	migrated := func(from, to int) {
+		s.Logger.Info("store migrated to this shifter's schema version", "store", s.Config.storeKind(), "location", s.Config.storeLocation(), "from", from, "to", to)
+	}
 	d := s.Config.DynamoDB
 	if d == nil {
-		var opts []bolt.Option
+		opts := []bolt.Option{bolt.WithMigrated(migrated)}
 		if s.Config.InitialiseStore {
 			opts = append(opts, bolt.WithInitialise(func(damaged error, aside string) {
 				s.Logger.Warn("the store file was not a sound store: moved it aside and started an empty store", "reason", damaged, "moved_to", aside)
@@ -268,7 +273,10 @@ func (s *Server) openStore(ctx context.Context, awsCfg awssdk.Config) (store.Sto
 			return nil, nil, err
 		}
 	}
-	st := dynamodb.New(client, d.Table)
+	st, err := dynamodb.Open(ctx, client, d.Table, dynamodb.WithMigrated(migrated))
+	if err != nil {
+		return nil, nil, err
+	}
 	return st, st, nil
 }
 

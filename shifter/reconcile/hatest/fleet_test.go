@@ -117,7 +117,10 @@ func (f *fleet) start(name string, awsRules ...faults.Rule) *replica {
 
 	dcfg := f.dynamo.Copy()
 	dcfg.APIOptions = append(dcfg.APIOptions, r.dynamo.Middleware)
-	s := dynamodb.New(dynamodbtest.Client(dcfg), fleetTable)
+	s, err := dynamodb.Open(f.ctx, dynamodbtest.Client(dcfg), fleetTable)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 
 	acfg := f.cfg.Copy()
 	acfg.APIOptions = append(acfg.APIOptions, f.writes.recorder(name), r.aws.Middleware)

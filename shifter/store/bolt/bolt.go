@@ -9,6 +9,7 @@
 //	releases/<endpoint>/<track>  Release
 //	commands/<endpoint>/<seq>    Command
 //	events/<endpoint>/<seq>      Event
+//	meta/schema_version          the layout's version (store.SchemaVersion)
 //
 // A <seq> is 8 bytes big-endian, so keys sort in sequence order, and is taken
 // from the NextSequence counter of the per-endpoint bucket. Deleting an
@@ -16,6 +17,9 @@
 // commands from 1 again just as its new state starts from 0, but never its
 // events bucket: the trail outlives the endpoint and keeps counting if the
 // name is reused.
+//
+// A new file is written at store.SchemaVersion; Open brings a file of an
+// older version to it (see migrations) and refuses one of a newer version.
 package bolt
 
 import (
@@ -64,6 +68,7 @@ type options struct {
 	now         func() time.Time
 	timeout     time.Duration
 	initialised func(damaged error, aside string)
+	migrated    func(from, to int)
 }
 
 // WithNow sets the clock that stamps UpdatedAt, CreatedAt and the times of
@@ -85,8 +90,17 @@ func WithInitialise(done func(damaged error, aside string)) Option {
 	return func(o *options) { o.initialised = done }
 }
 
+// WithMigrated lets done hear that Open brought a file written at schema
+// version from to version to, the current one.
+func WithMigrated(done func(from, to int)) Option {
+	return func(o *options) { o.migrated = done }
+}
+
 // Open opens or creates the store at path. A file that is there but is
 // not a sound store is refused with a *DamagedError unless WithInitialise.
+// A file of an older schema version is migrated in place, in one
+// transaction; one of a newer version is refused, unchanged, with a
+// *store.NewerSchemaError.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{now: time.Now, timeout: DefaultTimeout}
 	for _, opt := range opts {
@@ -109,16 +123,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	// A lone write waits this long for others to share its commit.
 	db.MaxBatchDelay = 2 * time.Millisecond
 
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range []string{endpointsBucket, statesBucket, releasesBucket, commandsBucket, eventsBucket} {
-			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close())
+	if err := upgrade(db, path, o.migrated); err != nil {
+		return nil, errors.Join(err, db.Close())
 	}
 	return &Store{db: db, now: o.now}, nil
 }

@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt/bolttest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/storetest"
 )
 
@@ -21,6 +23,53 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return mustOpen(t, filepath.Join(t.TempDir(), "shifter.db"))
 	})
+}
+
+func TestSchema(t *testing.T) {
+	storetest.RunSchema(t, "bolt.db", func(t *testing.T) storetest.Place {
+		return filePlace(filepath.Join(t.TempDir(), "shifter.db"))
+	})
+}
+
+// filePlace is a store file, for the schema section of the suite.
+type filePlace string
+
+func (p filePlace) Open(*testing.T) (store.Store, error) { return bolt.Open(string(p)) }
+func (p filePlace) Stamp(t *testing.T, version int)      { bolttest.Stamp(t, string(p), version) }
+func (p filePlace) SchemaVersion(t *testing.T) int       { return bolttest.SchemaVersion(t, string(p)) }
+
+func (p filePlace) Load(t *testing.T, fixture []byte) {
+	if err := os.WriteFile(string(p), fixture, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p filePlace) Raw(t *testing.T) []byte {
+	b, err := os.ReadFile(string(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMigratedIsReported: Open says when it migrated a file, and only then.
+func TestMigratedIsReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shifter.db")
+	var reports [][2]int
+	report := bolt.WithMigrated(func(from, to int) { reports = append(reports, [2]int{from, to}) })
+	closeStore(t, mustOpen(t, path, report)) // a new file is written at the current version
+	if len(reports) != 0 {
+		t.Errorf("a new file reported migrations %v", reports)
+	}
+
+	if err := os.WriteFile(path, storetest.Unversioned(t, "bolt.db"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, mustOpen(t, path, report))
+	closeStore(t, mustOpen(t, path, report))
+	if want := [][2]int{{0, store.SchemaVersion}}; !reflect.DeepEqual(reports, want) {
+		t.Errorf("opening an unversioned file twice reported migrations %v, want %v", reports, want)
+	}
 }
 
 func TestReopen(t *testing.T) {
@@ -178,11 +227,18 @@ func TestCorruptValue(t *testing.T) {
 	}
 }
 
-func mustOpen(t *testing.T, path string) *bolt.Store {
+func mustOpen(t *testing.T, path string, opts ...bolt.Option) *bolt.Store {
 	t.Helper()
-	s, err := bolt.Open(path)
+	s, err := bolt.Open(path, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	return s
+}
+
+func closeStore(t *testing.T, s *bolt.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
 }

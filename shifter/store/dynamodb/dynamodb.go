@@ -19,6 +19,7 @@
 //	trail#<name>     evt#<first seq>         data ([]Event of one write), n: how many
 //	leases           <endpoint>              holder, gen, expires (Unix ms)
 //	replicas         <replica>               expires (Unix ms), expire_at (TTL, Unix s)
+//	meta             schema                  version: the layout's schema version
 //
 // Sequence numbers are zero-padded to 20 digits so that keys sort in
 // sequence order. Endpoints live in one partition, so ListEndpoints is a
@@ -48,6 +49,9 @@
 // commands of a deleted endpoint stay in the table, unreachable like its
 // trail, and a recreated endpoint numbers its own from 1 without a bulk
 // delete that could not fit in one transaction.
+//
+// The meta item says which schema version (store.SchemaVersion) the table
+// is laid out at; Open migrates an older table and refuses a newer one.
 //
 // Lease items are never deleted, so generations only grow; heartbeats carry a
 // DynamoDB TTL attribute so that DynamoDB removes the items of replicas gone
@@ -97,17 +101,12 @@ const MaxEvents = 100
 // only heavy contention on one endpoint gets there.
 const maxAttempts = 50
 
-// Store is a store.Store and store.Leases in a DynamoDB table. It keeps no
-// state of its own, so any number of Stores, in any number of processes, may
-// share a table. It is safe for concurrent use.
+// Store is a store.Store and store.Leases in a DynamoDB table (see Open). It
+// keeps no state of its own, so any number of Stores, in any number of
+// processes, may share a table. It is safe for concurrent use.
 type Store struct {
 	api   API
 	table string
-}
-
-// New returns the store in table, which must exist (see CreateTable).
-func New(api API, table string) *Store {
-	return &Store{api: api, table: table}
 }
 
 // Close does nothing: the table outlives the store, and the SDK client is

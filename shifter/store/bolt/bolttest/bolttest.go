@@ -1,6 +1,7 @@
-// Package bolttest makes damaged bbolt store files, every kind the shifter
-// must refuse without a panic: for the store's own tests and for the
-// command line's, which check the exit code of each.
+// Package bolttest makes bbolt store files the shifter must refuse: damaged
+// ones, every kind, which it must refuse without a panic, and files written
+// by a newer shifter. For the store's own tests and for those of the command
+// line and the daemon, which check how each is refused.
 package bolttest
 
 import (
@@ -10,8 +11,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
@@ -86,6 +90,52 @@ func Fill(t testing.TB, s *bolt.Store, from, to int) {
 			return
 		}
 	}
+}
+
+// Stamp marks the store file at path (closed) as written at schema version
+// version, as a shifter of that version would have left it.
+func Stamp(t testing.TB, path string, version int) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists([]byte(bolt.MetaBucket))
+		if err != nil {
+			return err
+		}
+		return meta.Put([]byte(bolt.SchemaVersionKey), []byte(strconv.Itoa(version)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SchemaVersion reads the schema version the store file at path (closed)
+// is marked with: 0 if none.
+func SchemaVersion(t testing.TB, path string) int {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	version := 0
+	err = db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket([]byte(bolt.MetaBucket))
+		if meta == nil {
+			return nil
+		}
+		var err error
+		version, err = strconv.Atoi(string(meta.Get([]byte(bolt.SchemaVersionKey))))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return version
 }
 
 // garbage overwrites b with the same pseudo-random bytes every run.

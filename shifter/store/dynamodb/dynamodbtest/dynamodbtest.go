@@ -19,8 +19,11 @@
 package dynamodbtest
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +36,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/callrecord"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/dynamodb"
 )
@@ -206,5 +210,126 @@ func Open(t testing.TB, cfg aws.Config, table string) *dynamodb.Store {
 	if err := dynamodb.CreateTable(t.Context(), client, table); err != nil {
 		t.Fatal(err)
 	}
-	return dynamodb.New(client, table)
+	s, err := dynamodb.Open(t.Context(), client, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Direct returns a client for a test's own look below the store, at the
+// items of a table of the moto account cfg reaches: serialized like the
+// store's, but neither recorded for the IAM policy's check (its calls are
+// the test's, not the shifter's) nor budgeted by the awslike layer.
+func Direct(cfg aws.Config) *ddb.Client {
+	cfg = awstest.Exempt(cfg)
+	cfg.APIOptions = append(cfg.APIOptions, Serialize)
+	return ddb.NewFromConfig(cfg)
+}
+
+// Stamp marks table as written at schema version version, as a shifter of
+// that version would have left it.
+func Stamp(t testing.TB, api *ddb.Client, table string, version int) {
+	t.Helper()
+	_, err := api.PutItem(t.Context(), &ddb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: dynamodb.SchemaPK}, "sk": &types.AttributeValueMemberS{Value: dynamodb.SchemaSK},
+		dynamodb.SchemaVersionAttr: &types.AttributeValueMemberN{Value: strconv.Itoa(version)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SchemaVersion reads the schema version table is marked with: 0 if none.
+func SchemaVersion(t testing.TB, api *ddb.Client, table string) int {
+	t.Helper()
+	out, err := api.GetItem(t.Context(), &ddb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: dynamodb.SchemaPK}, "sk": &types.AttributeValueMemberS{Value: dynamodb.SchemaSK},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := out.Item[dynamodb.SchemaVersionAttr].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Items is the items of a table as the AWS CLI prints a Scan:
+// {"Items": [{"pk": {"S": "endpoints"}, "rev": {"N": "1"}, ...}, ...]},
+// sorted by pk and sk. The store writes only strings and numbers.
+type Items struct {
+	Items []map[string]map[string]string `json:"Items"`
+}
+
+// Dump returns every item of table, sorted by pk and sk.
+func Dump(t testing.TB, api *ddb.Client, table string) Items {
+	t.Helper()
+	items := Items{Items: []map[string]map[string]string{}}
+	in := &ddb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := api.Scan(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range out.Items {
+			plain := map[string]map[string]string{}
+			for name, v := range item {
+				switch v := v.(type) {
+				case *types.AttributeValueMemberS:
+					plain[name] = map[string]string{"S": v.Value}
+				case *types.AttributeValueMemberN:
+					plain[name] = map[string]string{"N": v.Value}
+				default:
+					t.Fatalf("attribute %s is a %T, which the store never writes", name, v)
+				}
+			}
+			items.Items = append(items.Items, plain)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	slices.SortFunc(items.Items, func(a, b map[string]map[string]string) int {
+		return cmp.Or(strings.Compare(a["pk"]["S"], b["pk"]["S"]), strings.Compare(a["sk"]["S"], b["sk"]["S"]))
+	})
+	return items
+}
+
+// Load writes items into table as they are, 25 (BatchWriteItem's most) at
+// a time.
+func Load(t testing.TB, api *ddb.Client, table string, items Items) {
+	t.Helper()
+	for batch := range slices.Chunk(items.Items, 25) {
+		requests := make([]types.WriteRequest, 0, len(batch))
+		for _, plain := range batch {
+			item := map[string]types.AttributeValue{}
+			for name, v := range plain {
+				switch {
+				case len(v) != 1:
+					t.Fatalf("attribute %s = %v: want one type", name, v)
+				case v["S"] != "":
+					item[name] = &types.AttributeValueMemberS{Value: v["S"]}
+				case v["N"] != "":
+					item[name] = &types.AttributeValueMemberN{Value: v["N"]}
+				default:
+					t.Fatalf("attribute %s = %v: want S or N", name, v)
+				}
+			}
+			requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		}
+		out, err := api.BatchWriteItem(t.Context(), &ddb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: requests}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.UnprocessedItems) > 0 {
+			t.Fatalf("moto left %d items unprocessed", len(out.UnprocessedItems[table]))
+		}
+	}
 }

@@ -5,7 +5,10 @@ package storetest
 // builds only there (it uses that commit's dynamodb.New and storetest's
 // fixtures); see README.md for how it was run. It is kept as the record of
 // what the fixtures hold, not to be run again: fixtures of a later layout
-// come from a checkout of the commit before that layout changed.
+// come from a checkout of the commit before that layout changed. Its
+// snapshot and its dump of a table are what storetest.snapshotOf and
+// dynamodbtest.Dump do now: they are written out here because neither
+// existed at 56c9c91.
 
 import (
 	"encoding/json"
