@@ -42,15 +42,7 @@ const (
 // against a real shifter on moto: first as an anonymous reader, who sees no
 // actions, then as an admin, who promotes the canary.
 func TestEndpointPageFollowsARollout(t *testing.T) {
-	awsCfg := awstest.Config(t)
-	shifter, net := openShifter(t, awsCfg)
-	// The browser closes first (cleanups run last in, first out), so no
-	// event stream holds the shifter's shutdown.
-	b := newBrowser(t)
-	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsCfg, shifter, net, b, admin := openSession(t)
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
 	// web's policy names an alarm that is deleted once the endpoint is
@@ -125,13 +117,7 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 // two releases and reads the change in the trail and the history tab, then
 // rolls back to the version that runs the old configuration.
 func TestEndpointPageShowsConfigurationHistory(t *testing.T) {
-	awsCfg := awstest.Config(t)
-	shifter, net := openShifter(t, awsCfg)
-	b := newBrowser(t)
-	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, shifter, net, b, admin := openSession(t)
 	ctx := t.Context()
 	web := testEndpoint(net, "web", 10)
 	web.Policy.Steps = []rollout.Step{{Weight: 100}}
@@ -169,6 +155,22 @@ func TestEndpointPageShowsConfigurationHistory(t *testing.T) {
 	b.do(chromedp.Click(chromedp.ID("status-tab")))
 	b.waitFor("rollback brings back", texts("#rollout .brings-back"), "Brings back the configuration of spec r1 (r2 was live).")
 	b.checkConsole()
+}
+
+// openSession starts a shifter on its own moto account, a browser, and the
+// shifter's admin client.
+func openSession(t *testing.T) (aws.Config, *daemon.Server, awstest.Net, *browser, *client.Client) {
+	t.Helper()
+	awsCfg := awstest.Config(t)
+	shifter, net := openShifter(t, awsCfg)
+	// The browser closes first (cleanups run last in, first out), so no
+	// event stream holds the shifter's shutdown.
+	b := newBrowser(t)
+	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsCfg, shifter, net, b, admin
 }
 
 // browser is a headless Chromium tab. It records what the page writes to
