@@ -129,6 +129,9 @@ type ReleaseStatus struct {
 	// SpecRevision is the revision of the endpoint's spec the release's
 	// environment was built from.
 	SpecRevision int64 `json:"spec_revision,omitempty"`
+	// HotVersions are, on the production track, the previous versions a
+	// rollback may return to at once, with the configuration each runs.
+	HotVersions []HotVersion `json:"hot_versions,omitempty"`
 	// Reason says why a release was rolled back, aborted or failed.
 	Reason  string         `json:"reason,omitempty"`
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
@@ -192,22 +195,42 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			CreatedAt:     e.CreatedAt,
 		}
 		es.Attached = st.attached(e.ID)
-		switch {
-		case e.Status == EnvDeleting:
-			es.Phase = "expiring"
-		case e.Status == EnvProvisioning:
-			es.Phase = "provisioning"
-		case es.Weight > 0 || es.PreviewWeight > 0 || e.ID == prod.Stable:
-			es.Phase = "serving"
-		case e.HeldFull && now.Before(e.HotUntil):
-			es.Phase, es.HotUntil = "hot", e.HotUntil
-			s.HotVersions = append(s.HotVersions, HotVersion{Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil})
-		default:
-			es.Phase = "healthy"
+		es.Phase = environmentPhase(now, st, e)
+		if es.Phase == "hot" {
+			es.HotUntil = e.HotUntil
 		}
 		s.Environments = append(s.Environments, es)
 	}
+	s.HotVersions = hotVersions(now, st)
 	return s
+}
+
+// environmentPhase is where e is in its life, for people: provisioning,
+// healthy, serving, hot or expiring.
+func environmentPhase(now time.Time, st State, e Environment) string {
+	switch {
+	case e.Status == EnvDeleting:
+		return "expiring"
+	case e.Status == EnvProvisioning:
+		return "provisioning"
+	case st.Production.Route.Weights[e.ID] > 0 || st.Preview.Route.Weights[e.ID] > 0 || e.ID == st.Production.Stable:
+		return "serving"
+	case e.HeldFull && now.Before(e.HotUntil):
+		return "hot"
+	}
+	return "healthy"
+}
+
+// hotVersions are the versions a rollback may return to at once, with the
+// configuration each runs.
+func hotVersions(now time.Time, st State) []HotVersion {
+	var hot []HotVersion
+	for _, e := range st.Environments {
+		if environmentPhase(now, st, e) == "hot" {
+			hot = append(hot, HotVersion{Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil})
+		}
+	}
+	return hot
 }
 
 // DescribeRelease returns the status of the desired release d on its track.
@@ -223,6 +246,9 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 			s.EnvironmentID, s.Digest, s.SpecRevision = e.ID, e.Digest, e.SpecRevision
 			s.TrafficPercent = t.Route.Weights[e.ID]
 		}
+	}
+	if d.Release.Track == Production {
+		s.HotVersions = hotVersions(now, st)
 	}
 	r := t.Rollout
 	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
