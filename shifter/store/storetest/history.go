@@ -107,6 +107,20 @@ func testSpecRevisionsDelete(t *testing.T, s store.Store) {
 	}
 }
 
+// testSpecRevisionsDeleteMany deletes more revisions than one DynamoDB
+// transaction holds.
+func testSpecRevisionsDeleteMany(t *testing.T, s store.Store) {
+	eps := putRevisions(t, s, 120)
+	var all []int64
+	for _, ep := range eps {
+		all = append(all, ep.Revision)
+	}
+	if err := s.DeleteSpecRevisions(t.Context(), "web", all...); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "kept", revisionNumbers(mustListSpecRevisions(t, s, "web", 0, 0, 0)), []int64{120})
+}
+
 // testSpecRevisionsGoWithEndpoint expects a recreated endpoint to start a
 // history of its own: its revisions count from 1 again.
 func testSpecRevisionsGoWithEndpoint(t *testing.T, s store.Store) {

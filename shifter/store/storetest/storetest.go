@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SpecRevisionsRange", testSpecRevisionsRange},
 		{"SpecRevisionsNotFound", testSpecRevisionsNotFound},
 		{"SpecRevisionsDelete", testSpecRevisionsDelete},
+		{"SpecRevisionsDeleteMany", testSpecRevisionsDeleteMany},
 		{"SpecRevisionsGoWithEndpoint", testSpecRevisionsGoWithEndpoint},
 		{"Commands", testCommands},
 		{"CommandRoundTrip", testCommandRoundTrip},
