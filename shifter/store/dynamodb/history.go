@@ -47,7 +47,9 @@ func (s *Store) ListSpecRevisions(ctx context.Context, endpoint string, from, to
 	if limit <= 0 {
 		limit = math.MaxInt
 	}
-	if err == nil {
+	// DynamoDB refuses a BETWEEN whose bounds are inverted (moto does
+	// not): such a range holds nothing.
+	if err == nil && max(from, 1) <= to {
 		in := between(endpointPK(endpoint), specSK(ep.inc, max(from, 1)), specSK(ep.inc, to))
 		err = s.query(ctx, in, func() int32 { return int32(min(limit-len(revs), 100)) }, func(item map[string]types.AttributeValue) (bool, error) {
 			r, err := itemValue[rollout.SpecRevision](item)
