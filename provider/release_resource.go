@@ -66,6 +66,9 @@ type releaseResourceModel struct {
 	LiveVersion      types.String   `tfsdk:"live_version"`
 	EnvironmentID    types.String   `tfsdk:"environment_id"`
 	Digest           types.String   `tfsdk:"digest"`
+	SpecRevision     types.Int64    `tfsdk:"spec_revision"`
+	LiveSpecRevision types.Int64    `tfsdk:"live_spec_revision"`
+	HotSpecRevisions types.Map      `tfsdk:"hot_spec_revisions"`
 	RolledBackReason types.String   `tfsdk:"rolled_back_reason"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
@@ -192,6 +195,22 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"its instances run `image` by this digest, so a tag pushed again later changes nothing that runs. " +
 					"Null until the shifter has pinned it, and on a shifter that runs images as tagged (`images { pin = false }`).",
 				Computed: true,
+			},
+			"spec_revision": schema.Int64Attribute{
+				MarkdownDescription: "The revision of the endpoint's spec the release's environment was built from: the configuration it runs " +
+					"(`shifter history` and `shifter diff` show the revisions). Null until the environment is recorded.",
+				Computed: true,
+			},
+			"live_spec_revision": schema.Int64Attribute{
+				MarkdownDescription: "The revision of the endpoint's spec that `live_version` runs. After a spec change it stays the old revision " +
+					"until the environment built from the new one is live.",
+				Computed: true,
+			},
+			"hot_spec_revisions": schema.MapAttribute{
+				MarkdownDescription: "Production only: each hot version (a rollback returns to it at once) with the revision of the endpoint's spec it runs. " +
+					"A rollback to a hot version brings back that configuration too, not the endpoint's current one.",
+				ElementType: types.Int64Type,
+				Computed:    true,
 			},
 			"rolled_back_reason": schema.StringAttribute{
 				MarkdownDescription: "Why the release was rolled back, aborted or failed.",
@@ -477,6 +496,7 @@ func (m *releaseResourceModel) keepLiveState(state releaseResourceModel) {
 	m.Image = state.Image
 	m.State, m.TrafficPercent, m.LiveVersion = state.State, state.TrafficPercent, state.LiveVersion
 	m.EnvironmentID, m.Digest, m.RolledBackReason = state.EnvironmentID, state.Digest, state.RolledBackReason
+	m.SpecRevision, m.LiveSpecRevision, m.HotSpecRevisions = state.SpecRevision, state.LiveSpecRevision, state.HotSpecRevisions
 }
 
 // heldWarning returns the warning of a release the shifter holds after a
@@ -672,6 +692,12 @@ func setLiveState(s rollout.ReleaseStatus, m *releaseResourceModel) {
 	m.LiveVersion = stringOrNull(s.LiveVersion)
 	m.EnvironmentID = stringOrNull(s.EnvironmentID)
 	m.Digest = stringOrNull(s.Digest)
+	m.SpecRevision, m.LiveSpecRevision = int64OrNull(s.SpecRevision), int64OrNull(s.LiveSpecRevision)
+	hot := map[string]int64{}
+	for _, h := range s.HotVersions {
+		hot[h.Version] = h.SpecRevision
+	}
+	m.HotSpecRevisions = int64Map(hot)
 	m.RolledBackReason = stringOrNull(s.Reason)
 }
 

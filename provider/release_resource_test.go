@@ -89,6 +89,43 @@ func TestAccReleaseRolloutAndRollback(t *testing.T) {
 	})
 }
 
+// TestAccReleaseSpecRevisions: the release says which revision of its
+// endpoint's spec each live and hot version runs, and a rollback to a hot
+// version brings its revision back.
+func TestAccReleaseSpecRevisions(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release := "ionroller_release.test"
+	// The steps are the change: revision 2 of the spec differs from 1 in
+	// its policy, which needs no new environment of its own.
+	config := func(version, steps string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, steps, "1h") + releaseConfig(version, waitComplete, 0)
+	}
+	revisions := func(spec, live int64, hot map[string]knownvalue.Check) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(release, tfjsonpath.New("spec_revision"), knownvalue.Int64Exact(spec)),
+			statecheck.ExpectKnownValue(release, tfjsonpath.New("live_spec_revision"), knownvalue.Int64Exact(live)),
+			statecheck.ExpectKnownValue(release, tfjsonpath.New("hot_spec_revisions"), knownvalue.MapExact(hot)),
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1", oneStep), ConfigStateChecks: revisions(1, 1, map[string]knownvalue.Check{})},
+			{
+				Config:            config("v2", threeSteps),
+				ConfigStateChecks: revisions(2, 2, map[string]knownvalue.Check{"v1": knownvalue.Int64Exact(1)}),
+			},
+			{
+				// The rollback runs v1 as it was built: revision 1.
+				Config:            config("v1", threeSteps),
+				ConfigStateChecks: revisions(1, 1, map[string]knownvalue.Check{"v2": knownvalue.Int64Exact(2)}),
+			},
+		},
+	})
+}
+
 // TestAccReleaseDigest: the shifter pins the release's image to the digest
 // its tag names when the environment is created, shows it as the computed
 // digest, and a tag pushed again later changes neither the plan nor what

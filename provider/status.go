@@ -34,8 +34,9 @@ type conditionModel struct {
 }
 
 type hotVersionModel struct {
-	Version types.String `tfsdk:"version"`
-	Until   types.String `tfsdk:"until"`
+	Version      types.String `tfsdk:"version"`
+	SpecRevision types.Int64  `tfsdk:"spec_revision"`
+	Until        types.String `tfsdk:"until"`
 }
 
 type rolloutStatusModel struct {
@@ -80,7 +81,9 @@ func statusAttribute() schema.SingleNestedAttribute {
 				Computed:            true,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"version": schema.StringAttribute{MarkdownDescription: "The hot version.", Computed: true},
-					"until":   schema.StringAttribute{MarkdownDescription: "End of its rollback window (RFC 3339).", Computed: true},
+					"spec_revision": schema.Int64Attribute{MarkdownDescription: "The revision of the endpoint's spec the hot version runs: " +
+						"a rollback to it brings back that configuration too (`shifter diff` shows what differs). Null for an environment built before history was kept.", Computed: true},
+					"until": schema.StringAttribute{MarkdownDescription: "End of its rollback window (RFC 3339).", Computed: true},
 				}},
 			},
 			"rollout": schema.SingleNestedAttribute{
@@ -139,7 +142,7 @@ func warnConditions(endpoint string, cs rollout.Conditions, diags *diag.Diagnost
 func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
 	hot := make([]hotVersionModel, 0, len(s.HotVersions))
 	for _, h := range s.HotVersions {
-		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), Until: timeOrNull(h.Until)})
+		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), SpecRevision: int64OrNull(h.SpecRevision), Until: timeOrNull(h.Until)})
 	}
 	roType := objectType(t.AttrTypes["rollout"], diags)
 	ro := types.ObjectNull(roType.AttrTypes)

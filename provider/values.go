@@ -20,7 +20,7 @@ func stringOrNull(s string) types.String {
 	return types.StringValue(s)
 }
 
-func int64OrNull(i int) types.Int64 {
+func int64OrNull[N int | int64](i N) types.Int64 {
 	if i == 0 {
 		return types.Int64Null()
 	}
@@ -47,7 +47,7 @@ func stringMap(values map[string]string) types.Map {
 	return types.MapValueMust(types.StringType, elems)
 }
 
-func int64Map(values map[string]int) types.Map {
+func int64Map[N int | int64](values map[string]N) types.Map {
 	elems := make(map[string]attr.Value, len(values))
 	for k, v := range values {
 		elems[k] = types.Int64Value(int64(v))

@@ -48,6 +48,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"delete release", "DELETE", "/v1/endpoints/web/releases/production", nil, wire.RoleDeploy, 204, 404, nil},
 		{"act", "POST", "/v1/endpoints/web/actions/pause", nil, wire.RoleDeploy, 202, 404, nil},
 		{"read events", "GET", "/v1/endpoints/web/events", nil, wire.RoleRead, 200, 404, nil},
+		{"list spec revisions", "GET", "/v1/endpoints/web/revisions", nil, wire.RoleRead, 200, 404, nil},
+		{"get spec revision", "GET", "/v1/endpoints/web/revisions/1", nil, wire.RoleRead, 200, 404, nil},
 	}
 	type caller struct {
 		principal string

@@ -63,6 +63,7 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 	ep.Name = name
 	ep.Revision, ep.CreatedAt, ep.UpdatedAt, ep.Deleting = 0, time.Time{}, time.Time{}, false
+	ep.UpdatedBy = p.Name
 	if ep.Team == "" {
 		ep.Team = p.Team
 	}
@@ -132,6 +133,9 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 
 	ev := s.event(r, p, typ, fmt.Sprintf("endpoint %s by %s", verb, p.Name))
+	if exists {
+		ev.Changes = rollout.Diff(old, ep)
+	}
 	saved, err := s.Store.PutEndpoint(r.Context(), ep, expectOrCurrent(expect, old.Revision), ev)
 	if err != nil {
 		return err
@@ -188,7 +192,7 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *Princ
 			return &rollout.Error{Code: rollout.ECONFLICT, Field: "deletion_protection",
 				Message: "is on; turn it off (and apply that) before deleting the endpoint"}
 		}
-		ep.Deleting = true
+		ep.Deleting, ep.UpdatedBy = true, p.Name
 		ev := s.event(r, p, rollout.EventEndpointDeleting, "endpoint deletion requested by "+p.Name)
 		if ep, err = s.Store.PutEndpoint(r.Context(), ep, ep.Revision, ev); err != nil {
 			return err

@@ -370,4 +370,19 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 	if stored, _ := f.store.GetEndpoint(t.Context(), "web"); stored.Notifications.WebhookURL != "" || stored.Placement.ExternalID != "external-secret" {
 		t.Errorf("after leaving the webhook out, stored %+v %+v; want it removed and the external ID kept", stored.Notifications, stored.Placement)
 	}
+
+	// History keeps them write-only too: the revisions, their diffs and
+	// the trail say that the webhook URL changed, never what it was.
+	history := []response{
+		f.do("GET", "/v1/endpoints/web/revisions", root, nil),
+		f.do("GET", "/v1/endpoints/web/revisions/3?against=1", root, nil),
+		f.do("GET", "/v1/endpoints/web/events", root, nil),
+	}
+	for _, r := range history {
+		body := string(r.body)
+		if r.status != http.StatusOK || strings.Contains(body, "hook-secret") || strings.Contains(body, "external-secret") ||
+			!strings.Contains(body, `{"path":"notifications.webhook_url","secret":true}`) {
+			t.Errorf("history answer %d %s: want the webhook URL's change, not its values", r.status, body)
+		}
+	}
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
-// Paging of GET /v1/endpoints/{name}/events.
+// Paging of the API's lists: events and spec revisions.
 const (
-	defaultEventLimit = 100
-	maxEventLimit     = 1000
+	defaultPageLimit = 100
+	maxPageLimit     = 1000
 )
 
 // events serves an endpoint's trail: a page of JSON, or with
@@ -34,14 +34,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if strings.Contains(r.Header.Get("Accept"), wire.EventStreamType) {
 		return s.stream(w, r, p, name, after)
 	}
-	limit, err := queryInt(r, "limit", defaultEventLimit, 1)
+	limit, err := queryLimit(r)
 	if err != nil {
 		return err
 	}
-	if limit > maxEventLimit {
-		return rollout.Invalid("limit", "must be at most %d; got %d", maxEventLimit, limit)
-	}
-	events, err := s.Store.ListEvents(r.Context(), name, after, int(limit))
+	events, err := s.Store.ListEvents(r.Context(), name, after, limit)
 	if err != nil {
 		return err
 	}
@@ -143,7 +140,7 @@ func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int
 			return after, err
 		}
 		after = p.last
-		if p.count < maxEventLimit {
+		if p.count < maxPageLimit {
 			return after, nil
 		}
 	}
@@ -152,7 +149,7 @@ func (s *Server) sendEvents(w io.Writer, r *http.Request, name string, after int
 // sharedReadTimeout bounds a store read that event streams share.
 const sharedReadTimeout = 30 * time.Second
 
-// page is up to maxEventLimit events after a sequence number, encoded as
+// page is up to maxPageLimit events after a sequence number, encoded as
 // Server-Sent Events.
 type page struct {
 	frames []byte
@@ -170,7 +167,7 @@ func (s *Server) readPage(ctx context.Context, endpoint string, after int64) (pa
 		// share it, but not a store that stopped answering.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
 		defer cancel()
-		events, err := s.Store.ListEvents(ctx, endpoint, after, maxEventLimit)
+		events, err := s.Store.ListEvents(ctx, endpoint, after, maxPageLimit)
 		if err != nil {
 			return page{}, err
 		}
@@ -293,6 +290,15 @@ func (s *Server) subscribe(endpoint string) (<-chan struct{}, func()) {
 }
 
 // queryInt returns the integer query parameter name, def when absent.
+// queryLimit returns how many items a page may hold: the query's limit.
+func queryLimit(r *http.Request) (int, error) {
+	limit, err := queryInt(r, "limit", defaultPageLimit, 1)
+	if err == nil && limit > maxPageLimit {
+		err = rollout.Invalid("limit", "must be at most %d; got %d", maxPageLimit, limit)
+	}
+	return int(limit), err
+}
+
 func queryInt(r *http.Request, name string, def, min int64) (int64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {

@@ -159,6 +159,9 @@ func (s *Server) v1Routes() map[string]http.Handler {
 
 		"POST /v1/endpoints/{name}/actions/{kind}": s.route(wire.RoleDeploy, s.act),
 		"GET /v1/endpoints/{name}/events":          s.route(wire.RoleRead, s.events),
+
+		"GET /v1/endpoints/{name}/revisions":            s.route(wire.RoleRead, s.specRevisions),
+		"GET /v1/endpoints/{name}/revisions/{revision}": s.route(wire.RoleRead, s.specRevision),
 	}
 }
 

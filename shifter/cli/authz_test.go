@@ -63,6 +63,8 @@ func testAuthorizationMatrix(t *testing.T, h *harness) {
 	}{
 		{[]string{"status", "web"}, false, false},
 		{[]string{"events", "web"}, false, false},
+		{[]string{"history", "web"}, false, false},
+		{[]string{"diff", "web", "1", "1"}, false, false},
 		{[]string{"promote", "web"}, true, false},
 		{[]string{"pause", "web"}, true, false},
 		{[]string{"resume", "web"}, true, false},

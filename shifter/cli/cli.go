@@ -21,6 +21,8 @@ Commands:
   status    list the endpoints, or show one in detail
   watch     follow an endpoint's rollout until it ends; the exit code is its outcome
   events    print an endpoint's ION-Trail (-follow to stream it)
+  history   list the revisions of an endpoint's spec, and which versions run each
+  diff      show what changed in an endpoint's spec between two revisions
   promote   move the rollout to its next step now
   pause     hold the rollout (-for DURATION)
   resume    let a paused rollout go on
@@ -47,7 +49,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = c.parseFlags(args[1:]); err == nil {
 			err = c.run(ctx)
 		}
-	case "status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "replicas", "store":
+	case "status", "watch", "events", "history", "diff", "promote", "pause", "resume", "abort", "rollback", "replicas", "store":
 		return runRemote(ctx, args[0], args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shifter", Version)

@@ -46,6 +46,7 @@ func TestCommands(t *testing.T) {
 		{"PauseResume", "", testPauseResume},
 		{"AbortEndsAWatch", "", testAbort},
 		{"RollbackTo", "", testRollbackTo},
+		{"History", "", testHistory},
 		{"Errors", "", testErrors},
 		{"Tokens", tokensAuth, testTokens},
 		{"AuthorizationMatrix", matrixAuth, testAuthorizationMatrix},
@@ -470,7 +471,7 @@ func testRollbackTo(t *testing.T, h *harness) {
 	h.endpoint("web", rollout.Step{Weight: 100})
 	h.live("web", "v1")
 	h.live("web", "v2")
-	if out := h.ok("status", "web"); !regexp.MustCompile(`Hot versions: v1 until \S+ \((59m\d\ds|1h00m) left\)`).MatchString(out) {
+	if out := h.ok("status", "web"); !regexp.MustCompile(`Hot versions: v1 \(spec r1\) until \S+ \((59m\d\ds|1h00m) left\)`).MatchString(out) {
 		t.Errorf("status before the rollback:\n%s", out)
 	}
 
@@ -489,6 +490,59 @@ func testRollbackTo(t *testing.T, h *harness) {
 	// A watch started now reports how the declared release ended.
 	if r := h.run("watch", "web"); r.code != 3 || !strings.HasPrefix(r.stderr, "shifter: web: release v2 was rolled back: rolled back to version v1 by anonymous: revert") {
 		t.Errorf("watch after the rollback: %s", r)
+	}
+}
+
+// testHistory changes how web runs between two releases, then reads the
+// history, a diff and the trail, and rolls back to the version that runs
+// the old configuration.
+func testHistory(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	view, err := h.api.GetEndpoint(t.Context(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := view.Endpoint
+	ep.Template.Env = map[string]string{"LOG_LEVEL": "debug"}
+	if _, err := h.api.PutEndpoint(t.Context(), ep, ep.Revision); err != nil {
+		t.Fatal(err)
+	}
+	h.live("web", "v2")
+
+	history := h.ok("history", "web")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^REVISION +TIME +ACTOR +RUNS +CHANGES$`),
+		regexp.MustCompile(`(?m)^1 +\S+Z +anonymous +v1 \(hot\) +created$`),
+		regexp.MustCompile(`(?m)^2 +\S+Z +anonymous +v2 \(serving\) +template.env.LOG_LEVEL$`),
+	} {
+		if !want.MatchString(history) {
+			t.Errorf("history web lacks %s:\n%s", want, history)
+		}
+	}
+	if out := h.ok("diff", "web", "1", "2"); !strings.HasSuffix(out, "\n  template.env.LOG_LEVEL: (unset) → \"debug\"\n") {
+		t.Errorf("diff web 1 2:\n%s", out)
+	}
+	if out := h.ok("diff", "web", "2", "2"); !strings.HasSuffix(out, "\nno change to the spec\n") {
+		t.Errorf("diff web 2 2:\n%s", out)
+	}
+	if out := h.ok("events", "web"); !strings.Contains(out, `endpoint updated by anonymous: template.env.LOG_LEVEL: (unset) → "debug"`) {
+		t.Errorf("events web shows no change:\n%s", out)
+	}
+	if out := h.ok("status", "web"); !regexp.MustCompile(`(?m)^e1 +v1 +r1 +hot `).MatchString(out) {
+		t.Errorf("status web does not say v1 runs revision 1:\n%s", out)
+	}
+
+	h.ok("rollback", "web", "-to", "v1")
+	h.waitRelease("web", string(rollout.PhaseRolledBack))
+	if out := h.ok("events", "web"); !strings.Contains(out, "rollback to version v1 with its configuration (spec revision 1, live runs 2) started") {
+		t.Errorf("the rollback does not say it brings revision 1 back:\n%s", out)
+	}
+	if r := h.run("diff", "web", "1", "x"); r.code != 2 || r.stderr != "shifter diff: B must be a revision, 1 or more; got \"x\" (see 'shifter diff -h')\n" {
+		t.Errorf("diff with a bad revision: %s", r)
+	}
+	if r := h.run("diff", "web", "1", "9"); r.code != 1 || !strings.Contains(r.stderr, `revision 9 of endpoint "web" is not kept`) {
+		t.Errorf("diff with a revision never written: %s", r)
 	}
 }
 

@@ -209,10 +209,25 @@ func orDash(s string) string {
 // "2025-06-01T12:00:04Z  #12   step.applied          v2   traffic ...".
 // The time is the full timestamp, since a trail spans days.
 func eventLine(ev rollout.Event) string {
-	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", ev.Time.Format(time.RFC3339), ev.Seq, ev.Type, orDash(ev.Version), oneLine(ev.Message))
+	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", ev.Time.Format(time.RFC3339), ev.Seq, ev.Type, orDash(ev.Version), eventMessage(ev))
 }
 
 // shortEventLine is an event for a live display: the time of day only.
 func shortEventLine(ev rollout.Event) string {
-	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", clock(ev.Time), ev.Seq, ev.Type, orDash(ev.Version), oneLine(ev.Message))
+	return fmt.Sprintf("%s  #%-4d %-21s %-8s %s", clock(ev.Time), ev.Seq, ev.Type, orDash(ev.Version), eventMessage(ev))
+}
+
+// eventMessage is an event's message on one line, with the changes of an
+// endpoint.updated: "endpoint updated by ci: template.instance_type:
+// "t3.micro" → "t3.small"; notifications.webhook_url: changed (secret)".
+func eventMessage(ev rollout.Event) string {
+	msg := oneLine(ev.Message)
+	if len(ev.Changes) == 0 {
+		return msg
+	}
+	changes := make([]string, len(ev.Changes))
+	for i, ch := range ev.Changes {
+		changes[i] = oneLine(ch.String())
+	}
+	return msg + ": " + strings.Join(changes, "; ")
 }

@@ -62,6 +62,10 @@ func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string)
 		return &watchCommand{command: base}
 	case "events":
 		return &eventsCommand{command: base}
+	case "history":
+		return &historyCommand{command: base}
+	case "diff":
+		return &diffCommand{command: base}
 	case "promote", "pause", "resume", "abort", "rollback":
 		return &actCommand{command: base, kind: rollout.CommandKind(name)}
 	case "replicas":

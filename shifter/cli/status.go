@@ -154,13 +154,13 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	if len(s.Environments) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENVIRONMENT\tVERSION\tPHASE\tWEIGHT\tCAPACITY\tIN SERVICE\tHEALTHY\tHOT UNTIL\tDIGEST")
+		fmt.Fprintln(tw, "ENVIRONMENT\tVERSION\tSPEC\tPHASE\tWEIGHT\tCAPACITY\tIN SERVICE\tHEALTHY\tHOT UNTIL\tDIGEST")
 		for _, e := range s.Environments {
 			hot := "-"
 			if !e.HotUntil.IsZero() {
 				hot = clock(e.HotUntil)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d%%\t%d\t%d\t%d\t%s\t%s\n", e.ID, e.Version, e.Phase, e.Weight, e.Capacity, e.InService, e.Healthy, hot, shortDigest(e.Digest))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d%%\t%d\t%d\t%d\t%s\t%s\n", e.ID, e.Version, specRevision(e.SpecRevision), e.Phase, e.Weight, e.Capacity, e.InService, e.Healthy, hot, shortDigest(e.Digest))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -169,7 +169,7 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	if len(s.HotVersions) > 0 {
 		hot := make([]string, len(s.HotVersions))
 		for i, h := range s.HotVersions {
-			hot[i] = fmt.Sprintf("%s until %s (%s left)", h.Version, clock(h.Until), human(h.Until.Sub(now)))
+			hot[i] = fmt.Sprintf("%s (spec %s) until %s (%s left)", h.Version, specRevision(h.SpecRevision), clock(h.Until), human(h.Until.Sub(now)))
 		}
 		fmt.Fprintf(w, "\nHot versions: %s\n", strings.Join(hot, ", "))
 	}

@@ -141,9 +141,9 @@ func frame(s snapshot, recent []rollout.Event, now time.Time) []string {
 	if len(st.Environments) > 0 {
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  ENVIRONMENT\tVERSION\tPHASE\tWEIGHT\tHEALTHY\tIN SERVICE")
+		fmt.Fprintln(tw, "  ENVIRONMENT\tVERSION\tSPEC\tPHASE\tWEIGHT\tHEALTHY\tIN SERVICE")
 		for _, e := range st.Environments {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d%%\t%d/%d\t%d\n", e.ID, e.Version, e.Phase, e.Weight, e.Healthy, e.Capacity, e.InService)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d%%\t%d/%d\t%d\n", e.ID, e.Version, specRevision(e.SpecRevision), e.Phase, e.Weight, e.Healthy, e.Capacity, e.InService)
 		}
 		_ = tw.Flush() // a strings.Builder does not fail
 		lines = append(lines, "")

@@ -146,6 +146,34 @@ func (c *Client) Events(ctx context.Context, endpoint string, after int64, limit
 	return page.Events, page.Next, nil
 }
 
+// SpecRevisions returns a page of the endpoint's spec history, oldest
+// first: revisions from to to (0: the latest), at most limit (0: the API's
+// default), each with what changed from the one it replaced; and the
+// revision the next page starts at (0 on the last page).
+func (c *Client) SpecRevisions(ctx context.Context, endpoint string, from, to int64, limit int) ([]wire.SpecRevisionView, int64, error) {
+	q := url.Values{"from": {strconv.FormatInt(max(from, 1), 10)}, "to": {strconv.FormatInt(to, 10)}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var page wire.SpecRevisionPage
+	if err := c.call(ctx, request{method: http.MethodGet, path: []string{"endpoints", endpoint, "revisions"}, query: q}, &page); err != nil {
+		return nil, 0, err
+	}
+	return page.Revisions, page.Next, nil
+}
+
+// DiffSpec returns revision to of the endpoint's spec with what changed
+// since revision from (either may be the older): `shifter diff`.
+func (c *Client) DiffSpec(ctx context.Context, endpoint string, from, to int64) (wire.SpecRevisionView, error) {
+	var v wire.SpecRevisionView
+	err := c.call(ctx, request{
+		method: http.MethodGet,
+		path:   []string{"endpoints", endpoint, "revisions", strconv.FormatInt(to, 10)},
+		query:  url.Values{"against": {strconv.FormatInt(from, 10)}},
+	}, &v)
+	return v, err
+}
+
 func releasePath(endpoint string, track rollout.Track) []string {
 	return []string{"endpoints", endpoint, "releases", string(track)}
 }

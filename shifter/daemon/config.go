@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,8 @@ type File struct {
 	// Images says how environments run their images: pinned to a digest
 	// (the default) or as tagged.
 	Images *ImagesBlock `hcl:"images,block"`
+	// History bounds how many revisions of each endpoint's spec are kept.
+	History *HistoryBlock `hcl:"history,block"`
 	// Auth lists the API's tokens.
 	Auth *AuthBlock `hcl:"auth,block"`
 	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
@@ -196,6 +199,21 @@ type ImagesBlock struct {
 	Pin *bool `hcl:"pin,optional"`
 }
 
+// HistoryBlock bounds each endpoint's configuration history: the revisions
+// of its spec that the API, `shifter history` and the web UI show. A revision
+// goes once it is beyond keep or older than max_age, whichever comes first;
+// the current revision, and the revision of every environment the shifter
+// still has (serving, hot, coming up or going), are kept whatever their
+// number or age.
+type HistoryBlock struct {
+	// Keep is how many of the newest revisions are kept; 0 keeps any
+	// number.
+	Keep *int `hcl:"keep,optional"`
+	// MaxAge is how long a revision is kept after it was written, such as
+	// "2160h"; "0s" keeps it whatever its age.
+	MaxAge string `hcl:"max_age,optional"`
+}
+
 // LogBlock sets the log level and format.
 type LogBlock struct {
 	// Level is one of trace, debug, info, warn or error.
@@ -265,9 +283,11 @@ type Config struct {
 	// PinImages runs every environment's image by the digest its tag
 	// named when the environment was created.
 	PinImages bool
-	LogLevel  hclog.Level
-	LogJSON   bool
-	Auth      AuthBlock
+	// History bounds each endpoint's configuration history.
+	History  rollout.Retention
+	LogLevel hclog.Level
+	LogJSON  bool
+	Auth     AuthBlock
 	// Teams are the bounds of each team with a team block.
 	Teams                map[string]api.Bounds
 	AllowPrivateWebhooks bool
@@ -316,6 +336,8 @@ var defaults = map[string]string{
 	"log.level":                "info",
 	"log.format":               "text",
 	"images.pin":               "true",
+	"history.keep":             "100",
+	"history.max_age":          "0s",
 }
 
 // Defaults returns the settings a configuration file may leave out, by
@@ -366,6 +388,9 @@ func (f File) resolve() (Config, error) {
 	if f.Images != nil && f.Images.Pin != nil {
 		cfg.PinImages = *f.Images.Pin
 	}
+	if err := cfg.resolveHistory(f.History); err != nil {
+		return cfg, err
+	}
 	if f.Log != nil {
 		if f.Log.Level != "" {
 			if cfg.LogLevel = hclog.LevelFromString(f.Log.Level); cfg.LogLevel == hclog.NoLevel {
@@ -390,6 +415,27 @@ func (f File) resolve() (Config, error) {
 	}
 	cfg.Teams = teams
 	return cfg, cfg.checkAuth()
+}
+
+// resolveHistory reads the history block over its defaults.
+func (c *Config) resolveHistory(b *HistoryBlock) error {
+	keep, maxAge := defaults["history.keep"], defaults["history.max_age"]
+	if b != nil {
+		if b.Keep != nil {
+			keep = strconv.Itoa(*b.Keep)
+		}
+		maxAge = or(b.MaxAge, maxAge)
+	}
+	n, err := strconv.Atoi(keep)
+	if err != nil || n < 0 {
+		return fmt.Errorf("history.keep: %s must be a number of revisions, 0 or more (0: any number)", keep)
+	}
+	age, err := time.ParseDuration(maxAge)
+	if err != nil || age < 0 {
+		return fmt.Errorf("history.max_age: %q must be a duration such as \"2160h\", or \"0s\" for any age", maxAge)
+	}
+	c.History = rollout.Retention{Keep: n, MaxAge: age}
+	return nil
 }
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)

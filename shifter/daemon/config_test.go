@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 func TestParseConfigAppliesDefaults(t *testing.T) {
@@ -13,7 +15,8 @@ func TestParseConfigAppliesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:7070" || cfg.ShifterID != "default" || cfg.ResyncInterval != 30*time.Second || cfg.PollInterval != 5*time.Second || cfg.LogLevel != hclog.Info || cfg.LogJSON || !cfg.PinImages {
+	if cfg.Listen != "127.0.0.1:7070" || cfg.ShifterID != "default" || cfg.ResyncInterval != 30*time.Second || cfg.PollInterval != 5*time.Second || cfg.LogLevel != hclog.Info || cfg.LogJSON || !cfg.PinImages ||
+		cfg.History != (rollout.Retention{Keep: 100}) {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
@@ -38,6 +41,10 @@ log {
   format = "json"
 }
 images { pin = false }
+history {
+  keep    = 20
+  max_age = "2160h"
+}
 auth {
   anonymous { role = "read" }
   token "ci" {
@@ -63,6 +70,9 @@ auth {
 	}
 	if cfg.PinImages {
 		t.Error("images { pin = false } still pins")
+	}
+	if cfg.History != (rollout.Retention{Keep: 20, MaxAge: 2160 * time.Hour}) {
+		t.Errorf("history = %+v", cfg.History)
 	}
 	tok := cfg.Auth.Tokens
 	if len(tok) != 1 || tok[0].Name != "ci" || tok[0].Team != "payments" || tok[0].Role != "deploy" || tok[0].Endpoints[0] != "pay-*" || cfg.Auth.Anonymous.Role != "read" {
@@ -95,6 +105,8 @@ func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 		{`listen = "127.0.0.1:1"`, "store:"},
 		{`store { path = "x" }` + "\n" + `log { level = "loud" }`, "log.level:"},
 		{`store { path = "x" }` + "\n" + `log { format = "xml" }`, "log.format:"},
+		{`store { path = "x" }` + "\n" + `history { keep = -1 }`, "history.keep:"},
+		{`store { path = "x" }` + "\n" + `history { max_age = "forever" }`, "history.max_age:"},
 		{`store { path = "x" }` + "\n" + "auth {\n  anonymous { role = \"root\" }\n}", "auth.anonymous.role:"},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},

@@ -142,6 +142,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 			s.notifier.Decided(ep, state, events)
 		},
 		Reconciled: m.Reconciled,
+		History:    cfg.History,
 		Leases:     leases,
 		Replica:    replica,
 		LeaseTTL:   cfg.leaseTTL(),

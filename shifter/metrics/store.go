@@ -40,6 +40,19 @@ func (t *timedStore) DeleteEndpoint(ctx context.Context, name string, expect int
 	return err
 }
 
+func (t *timedStore) ListSpecRevisions(ctx context.Context, endpoint string, from, to int64, limit int) ([]rollout.SpecRevision, error) {
+	return timed(t.m, "list_spec_revisions", func() ([]rollout.SpecRevision, error) {
+		return t.s.ListSpecRevisions(ctx, endpoint, from, to, limit)
+	})
+}
+
+func (t *timedStore) DeleteSpecRevisions(ctx context.Context, endpoint string, revisions ...int64) error {
+	_, err := timed(t.m, "delete_spec_revisions", func() (struct{}, error) {
+		return struct{}{}, t.s.DeleteSpecRevisions(ctx, endpoint, revisions...)
+	})
+	return err
+}
+
 func (t *timedStore) GetRelease(ctx context.Context, endpoint string, track rollout.Track) (rollout.Release, error) {
 	return timed(t.m, "get_release", func() (rollout.Release, error) { return t.s.GetRelease(ctx, endpoint, track) })
 }

@@ -54,6 +54,8 @@ type harness struct {
 	// wrapStore the store it writes to.
 	wrap      func(reconcile.Cloud) reconcile.Cloud
 	wrapStore func(store.Store) store.Store
+	// history bounds the spec history (before start).
+	history rollout.Retention
 }
 
 const (
@@ -130,6 +132,7 @@ func (h *harness) start() {
 		Logger:  logger,
 		Poll:    poll,
 		Resync:  resync,
+		History: h.history,
 	})
 	if err := h.rec.Start(ctx); err != nil {
 		h.t.Fatal(err)

@@ -47,6 +47,8 @@ type Config struct {
 	// Reconciled is called after every wake of an endpoint with how long
 	// it took and how it ended.
 	Reconciled func(endpoint string, took time.Duration, err error)
+	// History bounds each endpoint's spec history (zero: keep it all).
+	History rollout.Retention
 
 	// Leases, when set, shares the endpoints with the other replicas of
 	// the shifter that use the same store: this replica acts only on the
@@ -386,6 +388,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		cfg.Decided(in.Endpoint, d.State, d.Events)
+		a.expireHistory(ctx, in.Endpoint, d.State)
 		if d.Gone {
 			return time.Time{}, a.remove(ctx)
 		}
@@ -568,6 +571,10 @@ type actor struct {
 	failedObservations int
 	throttled          time.Time
 	throttledOps       []string
+	// historyRevision and historyAt are the endpoint's revision when its
+	// spec history was last expired, and when.
+	historyRevision int64
+	historyAt       time.Time
 
 	// mu guards cancelPass, the cancel of the pass in progress, which
 	// poke calls from other goroutines; lane is that pass's lane.

@@ -28,6 +28,9 @@ type Endpoint struct {
 	Revision  int64     `json:"revision"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// UpdatedBy is who wrote this revision of the spec (the token's name):
+	// set by the shifter, kept in the spec's history.
+	UpdatedBy string `json:"updated_by,omitempty"`
 }
 
 // Placement says which AWS account and region the endpoint lives in. One

@@ -14,6 +14,9 @@ type Event struct {
 	Version  string            `json:"version,omitempty"`
 	Message  string            `json:"message"`
 	Details  map[string]string `json:"details,omitempty"`
+	// Changes are, for endpoint.updated, the fields of the spec that
+	// changed (Diff): secrets say only that they changed.
+	Changes []Change `json:"changes,omitempty"`
 }
 
 // ActorShifter is the actor of the shifter's own decisions.

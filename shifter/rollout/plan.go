@@ -115,6 +115,14 @@ func (p *planner) versionOf(id string) string {
 	return ""
 }
 
+// specRevisionOf returns the spec revision environment id was built from.
+func (p *planner) specRevisionOf(id string) int64 {
+	if e := p.st.Environment(id); e != nil {
+		return e.SpecRevision
+	}
+	return 0
+}
+
 func (p *planner) act(a Action) { p.actions = append(p.actions, a) }
 
 func (p *planner) poll() { p.wakeAt(p.now.Add(p.in.Poll)) }

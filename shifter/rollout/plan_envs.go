@@ -182,6 +182,7 @@ func (p *planner) newEnvironment(d *Desired) *Environment {
 		Image:        image,
 		Digest:       DigestOf(image), // an image given by digest needs no resolving
 		Template:     &template,
+		SpecRevision: p.in.Endpoint.Revision,
 		Env:          d.Release.Env,
 		Status:       EnvProvisioning,
 		Capacity:     p.in.Endpoint.Template.DesiredCapacity,

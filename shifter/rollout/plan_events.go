@@ -39,9 +39,18 @@ func (p *planner) rolloutStarted(track Track, r *Rollout) {
 		"rollout", strconv.Itoa(r.ID), "from", p.versionOf(r.From))
 }
 
+// rollbackStarted says which configuration comes back with the version: a
+// hot environment runs the spec revision it was built from, not the
+// endpoint's current one.
 func (p *planner) rollbackStarted(r *Rollout) {
-	p.event(Production, r.Key.Version, EventRolloutStarted, fmt.Sprintf("rollback to version %s started: %s", r.Key.Version, r.Reason),
-		"rollout", strconv.Itoa(r.ID), "kind", string(KindRollback), "from", p.versionOf(r.From))
+	to, from := p.specRevisionOf(r.Target), p.specRevisionOf(r.From)
+	config := ""
+	if to != 0 && to != from {
+		config = fmt.Sprintf(" with its configuration (spec revision %d, live runs %d)", to, from)
+	}
+	p.event(Production, r.Key.Version, EventRolloutStarted, fmt.Sprintf("rollback to version %s%s started: %s", r.Key.Version, config, r.Reason),
+		"rollout", strconv.Itoa(r.ID), "kind", string(KindRollback), "from", p.versionOf(r.From),
+		"spec_revision", strconv.FormatInt(to, 10), "from_spec_revision", strconv.FormatInt(from, 10))
 }
 
 func (p *planner) canaryWaiting(track Track, r *Rollout, weight int) {

@@ -71,12 +71,34 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
-			name:  "rule 5: desired has no environment: it is recorded, then created",
-			given: func(in *Input) { in.Production = desire(in.Endpoint, "v2") },
+			name: "rule 4: a rollback says it brings back the configuration the hot version was built from",
+			given: func(in *Input) {
+				withHot(in, "e0", "v0", in.Now.Add(time.Minute))
+				in.State.Environments[0].SpecRevision = 5 // e1, live
+				in.State.Environments[1].SpecRevision = 3 // e0, hot
+				in.Production = desire(in.Endpoint, "v0")
+			},
+			then: func(t *testing.T, d Decision) {
+				e := wantEvent(t, d, EventRolloutStarted)
+				if e.Details["spec_revision"] != "3" || e.Details["from_spec_revision"] != "5" ||
+					!strings.Contains(e.Message, "with its configuration (spec revision 3, live runs 5)") {
+					t.Errorf("rollback event %q %v, want it to name spec revisions 3 and 5", e.Message, e.Details)
+				}
+				if r := DescribeEndpoint(ruleNow, testEndpoint(), d.State).Rollout; r.SpecRevision != 3 || r.FromSpecRevision != 5 {
+					t.Errorf("rollout status spec revision %d from %d, want 3 from 5", r.SpecRevision, r.FromSpecRevision)
+				}
+			},
+		},
+		{
+			name: "rule 5: desired has no environment: it is recorded, with the spec revision it is built from, then created",
+			given: func(in *Input) {
+				in.Endpoint.Revision = 7
+				in.Production = desire(in.Endpoint, "v2")
+			},
 			then: func(t *testing.T, d Decision) {
 				e := d.State.Environment("e2")
-				if e == nil || e.Version != "v2" || e.Status != EnvProvisioning {
-					t.Fatalf("environment e2 = %+v, want v2 provisioning", e)
+				if e == nil || e.Version != "v2" || e.Status != EnvProvisioning || e.SpecRevision != 7 {
+					t.Fatalf("environment e2 = %+v, want v2 provisioning, built from the spec's revision 7", e)
 				}
 				wantAction(t, d, Action{Kind: ActionCreateEnvironment, Environment: "e2"})
 				wantProductionPhase(t, d, PhaseProvisioning)

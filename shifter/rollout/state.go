@@ -82,9 +82,14 @@ type Environment struct {
 	// being resolved, and for good on a shifter that runs images as tagged.
 	Digest string `json:"digest,omitempty"`
 	// Template is shared, never changed: environments are immutable.
-	Template *Template         `json:"template"`
-	Env      map[string]string `json:"env,omitempty"`
-	Status   EnvStatus         `json:"status"`
+	Template *Template `json:"template"`
+	// SpecRevision is the revision of the endpoint's spec the environment
+	// was built from: its configuration, kept in the spec's history for as
+	// long as the environment lives. 0 for environments recorded before
+	// history was kept.
+	SpecRevision int64             `json:"spec_revision,omitempty"`
+	Env          map[string]string `json:"env,omitempty"`
+	Status       EnvStatus         `json:"status"`
 	// Capacity is the desired capacity the shifter set.
 	Capacity int `json:"capacity"`
 	// HeldFull is set once the environment held 100% of production.

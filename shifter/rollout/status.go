@@ -37,7 +37,13 @@ type RolloutStatus struct {
 	Kind        Kind   `json:"kind"`
 	Version     string `json:"version"`
 	FromVersion string `json:"from_version,omitempty"`
-	Phase       Phase  `json:"phase"`
+	// SpecRevision is the revision of the endpoint's spec the version's
+	// environment was built from, and FromSpecRevision the stable one's: a
+	// rollback to a hot version brings back its configuration too, which
+	// these say.
+	SpecRevision     int64 `json:"spec_revision,omitempty"`
+	FromSpecRevision int64 `json:"from_spec_revision,omitempty"`
+	Phase            Phase `json:"phase"`
 	// Step is 1-based (0 before the first step); Weight is its share.
 	Step   int `json:"step"`
 	Steps  int `json:"steps"`
@@ -70,6 +76,9 @@ type EnvironmentStatus struct {
 	// image@digest. Empty while it is resolved, or when the shifter runs
 	// images as tagged.
 	Digest string `json:"digest,omitempty"`
+	// SpecRevision is the revision of the endpoint's spec it was built
+	// from: the configuration it runs.
+	SpecRevision int64 `json:"spec_revision,omitempty"`
 	// Phase is provisioning, healthy, serving, hot or expiring.
 	Phase         string `json:"phase"`
 	Weight        int    `json:"weight"`
@@ -90,8 +99,11 @@ type EnvironmentStatus struct {
 
 // HotVersion is a previous version that can take traffic back at once.
 type HotVersion struct {
-	Version string    `json:"version"`
-	Until   time.Time `json:"until"`
+	Version string `json:"version"`
+	// SpecRevision is the configuration it runs, which a rollback to it
+	// brings back.
+	SpecRevision int64     `json:"spec_revision,omitempty"`
+	Until        time.Time `json:"until"`
 }
 
 // ReleaseStatus is the live state of a desired release.
@@ -105,12 +117,21 @@ type ReleaseStatus struct {
 	TrafficPercent int  `json:"traffic_percent"`
 	Verified       bool `json:"verified"`
 	// Conditions are the endpoint's (Condition).
-	Conditions    Conditions `json:"conditions,omitempty"`
-	LiveVersion   string     `json:"live_version,omitempty"`
-	EnvironmentID string     `json:"environment_id,omitempty"`
+	Conditions  Conditions `json:"conditions,omitempty"`
+	LiveVersion string     `json:"live_version,omitempty"`
+	// LiveSpecRevision is the revision of the endpoint's spec the live
+	// version runs.
+	LiveSpecRevision int64  `json:"live_spec_revision,omitempty"`
+	EnvironmentID    string `json:"environment_id,omitempty"`
 	// Digest is what the release's environment runs its image by (see
 	// EnvironmentStatus.Digest).
 	Digest string `json:"digest,omitempty"`
+	// SpecRevision is the revision of the endpoint's spec the release's
+	// environment was built from.
+	SpecRevision int64 `json:"spec_revision,omitempty"`
+	// HotVersions are, on the production track, the previous versions a
+	// rollback may return to at once, with the configuration each runs.
+	HotVersions []HotVersion `json:"hot_versions,omitempty"`
 	// Reason says why a release was rolled back, aborted or failed.
 	Reason  string         `json:"reason,omitempty"`
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
@@ -163,6 +184,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			Version:       e.Version,
 			Image:         e.Image,
 			Digest:        e.Digest,
+			SpecRevision:  e.SpecRevision,
 			Weight:        prod.Route.Weights[e.ID],
 			PreviewWeight: st.Preview.Route.Weights[e.ID],
 			Capacity:      e.Capacity,
@@ -173,22 +195,42 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			CreatedAt:     e.CreatedAt,
 		}
 		es.Attached = st.attached(e.ID)
-		switch {
-		case e.Status == EnvDeleting:
-			es.Phase = "expiring"
-		case e.Status == EnvProvisioning:
-			es.Phase = "provisioning"
-		case es.Weight > 0 || es.PreviewWeight > 0 || e.ID == prod.Stable:
-			es.Phase = "serving"
-		case e.HeldFull && now.Before(e.HotUntil):
-			es.Phase, es.HotUntil = "hot", e.HotUntil
-			s.HotVersions = append(s.HotVersions, HotVersion{Version: e.Version, Until: e.HotUntil})
-		default:
-			es.Phase = "healthy"
+		es.Phase = environmentPhase(now, st, e)
+		if es.Phase == "hot" {
+			es.HotUntil = e.HotUntil
 		}
 		s.Environments = append(s.Environments, es)
 	}
+	s.HotVersions = hotVersions(now, st)
 	return s
+}
+
+// environmentPhase is where e is in its life, for people: provisioning,
+// healthy, serving, hot or expiring.
+func environmentPhase(now time.Time, st State, e Environment) string {
+	switch {
+	case e.Status == EnvDeleting:
+		return "expiring"
+	case e.Status == EnvProvisioning:
+		return "provisioning"
+	case st.Production.Route.Weights[e.ID] > 0 || st.Preview.Route.Weights[e.ID] > 0 || e.ID == st.Production.Stable:
+		return "serving"
+	case e.HeldFull && now.Before(e.HotUntil):
+		return "hot"
+	}
+	return "healthy"
+}
+
+// hotVersions are the versions a rollback may return to at once, with the
+// configuration each runs.
+func hotVersions(now time.Time, st State) []HotVersion {
+	var hot []HotVersion
+	for _, e := range st.Environments {
+		if environmentPhase(now, st, e) == "hot" {
+			hot = append(hot, HotVersion{Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil})
+		}
+	}
+	return hot
 }
 
 // DescribeRelease returns the status of the desired release d on its track.
@@ -197,13 +239,16 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 	conditions := describeConditions(now, st)
 	s := ReleaseStatus{State: StatePending, Verified: t.Route.Verified && conditions.Get(ObservationStale) == nil, Conditions: conditions}
 	if e := st.Environment(t.Stable); e != nil {
-		s.LiveVersion = e.Version
+		s.LiveVersion, s.LiveSpecRevision = e.Version, e.SpecRevision
 	}
 	for _, e := range st.Environments {
 		if e.Status != EnvDeleting && e.runs(d.Key) {
-			s.EnvironmentID, s.Digest = e.ID, e.Digest
+			s.EnvironmentID, s.Digest, s.SpecRevision = e.ID, e.Digest, e.SpecRevision
 			s.TrafficPercent = t.Route.Weights[e.ID]
 		}
+	}
+	if d.Release.Track == Production {
+		s.HotVersions = hotVersions(now, st)
 	}
 	r := t.Rollout
 	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
@@ -243,8 +288,11 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		StartedAt:   r.StartedAt,
 		EndedAt:     r.EndedAt,
 	}
+	if e := st.Environment(r.Target); e != nil {
+		rs.SpecRevision = e.SpecRevision
+	}
 	if e := st.Environment(r.From); e != nil {
-		rs.FromVersion = e.Version
+		rs.FromVersion, rs.FromSpecRevision = e.Version, e.SpecRevision
 	}
 	if r.Step >= 0 {
 		rs.Weight = r.Steps[r.Step].Weight

@@ -47,6 +47,19 @@ type Store interface {
 	GetState(ctx context.Context, endpoint string) (rollout.State, error)
 	PutState(ctx context.Context, s rollout.State, expect int64, events ...rollout.Event) (rollout.State, error)
 
+	// ListSpecRevisions returns the kept revisions of the endpoint's spec
+	// numbered from to to (to <= 0: up to the latest), oldest first, at most
+	// limit of them (limit <= 0: all). Every PutEndpoint keeps the copy it
+	// stores as rollout.NewSpecRevision, in the same transaction; the
+	// revisions go with their endpoint. ENOTFOUND if the endpoint does not
+	// exist.
+	ListSpecRevisions(ctx context.Context, endpoint string, from, to int64, limit int) ([]rollout.SpecRevision, error)
+	// DeleteSpecRevisions lets the given revisions of the endpoint's spec go
+	// (retention). The current revision is always kept, and revisions that
+	// are not kept are passed over. ENOTFOUND if the endpoint does not
+	// exist.
+	DeleteSpecRevisions(ctx context.Context, endpoint string, revisions ...int64) error
+
 	// AppendEvents assigns each event the endpoint's next sequence number (1, 2, ...), and the store's
 	// now as Time when Time is zero, and returns them.
 	// The endpoint need not exist: its trail outlives it.

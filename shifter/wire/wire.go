@@ -78,6 +78,23 @@ type EventPage struct {
 	Next   int64           `json:"next"`
 }
 
+// SpecRevisionView is a revision of an endpoint's spec as the API serves it:
+// its secrets redacted, and what changed since Against (the revision it
+// replaced, or the one the request named); Against is 0, and there are no
+// changes, when there is nothing to compare with.
+type SpecRevisionView struct {
+	rollout.SpecRevision
+	Against int64            `json:"against,omitempty"`
+	Changes []rollout.Change `json:"changes,omitempty"`
+}
+
+// SpecRevisionPage is the body of GET /v1/endpoints/{name}/revisions. Next
+// is the revision to pass as from to read on; 0 on the last page.
+type SpecRevisionPage struct {
+	Revisions []SpecRevisionView `json:"revisions"`
+	Next      int64              `json:"next,omitempty"`
+}
+
 // ActionRequest is the optional body of POST /v1/endpoints/{name}/actions/{kind}:
 // the parts of a rollout.Command a caller chooses.
 type ActionRequest struct {

@@ -201,6 +201,8 @@ func typeName(t reflect.Type) string {
 		return "number"
 	case reflect.Slice:
 		return "list of " + typeName(t.Elem())
+	case reflect.Pointer: // an optional setting whose zero value is one
+		return typeName(t.Elem())
 	}
 	return "string"
 }

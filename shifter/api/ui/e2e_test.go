@@ -42,15 +42,7 @@ const (
 // against a real shifter on moto: first as an anonymous reader, who sees no
 // actions, then as an admin, who promotes the canary.
 func TestEndpointPageFollowsARollout(t *testing.T) {
-	awsCfg := awstest.Config(t)
-	shifter, net := openShifter(t, awsCfg)
-	// The browser closes first (cleanups run last in, first out), so no
-	// event stream holds the shifter's shutdown.
-	b := newBrowser(t)
-	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
-	if err != nil {
-		t.Fatal(err)
-	}
+	awsCfg, shifter, net, b, admin := openSession(t)
 	ctx := t.Context()
 	// checkout has no release yet: the list shows it empty beside web.
 	// web's policy names an alarm that is deleted once the endpoint is
@@ -86,7 +78,7 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	b.waitFor("step", texts("#rollout .step-count"), "Step 2 of 3")
 	b.waitFor("next step", texts("#rollout .next"), "Waiting for a promote")
 	b.waitFor("environments", rows("#environments tbody tr"),
-		"v1 registry.example.com/web:v1 | serving | 50% | 1 | 1 / 1 | —; v2 registry.example.com/web:v2 | serving | 50% | 1 | 1 / 1 | —")
+		"v1 registry.example.com/web:v1 | r1 | serving | 50% | 1 | 1 / 1 | —; v2 registry.example.com/web:v2 | r1 | serving | 50% | 1 | 1 / 1 | —")
 	if n := b.count("#trail .events li"); n <= eventsBefore {
 		t.Errorf("the trail has %d events, as before the release", n)
 	}
@@ -116,9 +108,69 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	b.waitFor("traffic", split, "v2 100%")
 	b.waitFor("step", texts("#rollout .step-count"), "Step 3 of 3")
 	b.waitFor("state", texts(".facts .badge"), "steady")
-	b.waitFor("environment phases", texts("#environments tbody td:nth-child(2)"), "hot, serving")
+	b.waitFor("environment phases", texts("#environments tbody td:nth-child(3)"), "hot, serving")
 	b.waitFor("same document", `String(window.sameDocument)`, "true")
 	b.checkConsole()
+}
+
+// TestEndpointPageShowsConfigurationHistory changes how web runs between
+// two releases and reads the change in the trail and the history tab, then
+// rolls back to the version that runs the old configuration.
+func TestEndpointPageShowsConfigurationHistory(t *testing.T) {
+	_, shifter, net, b, admin := openSession(t)
+	ctx := t.Context()
+	web := testEndpoint(net, "web", 10)
+	web.Policy.Steps = []rollout.Step{{Weight: 100}}
+	if _, err := admin.PutEndpoint(ctx, web, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	release(t, admin, "v1")
+	waitSteady(t, admin, "v1")
+	web.Template.Env = map[string]string{"LOG_LEVEL": "debug"}
+	if _, err := admin.PutEndpoint(ctx, web, 1); err != nil {
+		t.Fatal(err)
+	}
+	release(t, admin, "v2")
+	waitSteady(t, admin, "v2")
+
+	b.open(shifter.URL() + "/endpoints/web")
+	b.waitFor("what each version runs", texts("#environments tbody td:nth-child(2)"), "r1, r2")
+	b.waitFor("hot version's configuration", `document.querySelector('.facts').textContent.includes('v1 (spec r1) until') ? 'yes' : 'no'`, "yes")
+	b.waitFor("the trail's change", texts("#trail .event .changes li"), `template.env.LOG_LEVEL: (unset) → "debug"`)
+
+	b.do(chromedp.Click(chromedp.ID("history-tab")))
+	b.waitFor("status hidden", `getComputedStyle(document.getElementById('status-panel')).display`, "none")
+	// The second column, when each was written, is left out: it is the
+	// time of the test.
+	b.waitFor("revisions", `[...document.querySelectorAll('#history table.revisions tbody tr')].map((r) => [...r.cells].filter((c, i) => i !== 1).map((c) => c.textContent.trim()).join(' | ')).join('; ')`,
+		`r2 | admin | v2 (serving) | template.env.LOG_LEVEL: (unset) → "debug"; r1 | admin | v1 (hot) | created`)
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('diff-from').value = '2'; document.getElementById('diff-to').value = '1'`))
+	b.do(chromedp.Click(chromedp.CSS("#history .compare button")))
+	b.waitFor("diff", texts("#history .diff"), `r2 → r1template.env.LOG_LEVEL: "debug" → (unset)`)
+	b.screenshot("ui-history")
+
+	if _, err := admin.Act(ctx, "web", rollout.Command{Kind: rollout.CommandRollback, To: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.ID("status-tab")))
+	b.waitFor("rollback brings back", texts("#rollout .brings-back"), "Brings back the configuration of spec r1 (r2 was live).")
+	b.checkConsole()
+}
+
+// openSession starts a shifter on its own moto account, a browser, and the
+// shifter's admin client.
+func openSession(t *testing.T) (aws.Config, *daemon.Server, awstest.Net, *browser, *client.Client) {
+	t.Helper()
+	awsCfg := awstest.Config(t)
+	shifter, net := openShifter(t, awsCfg)
+	// The browser closes first (cleanups run last in, first out), so no
+	// event stream holds the shifter's shutdown.
+	b := newBrowser(t)
+	admin, err := client.New(shifter.URL(), client.WithToken(adminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsCfg, shifter, net, b, admin
 }
 
 // browser is a headless Chromium tab. It records what the page writes to

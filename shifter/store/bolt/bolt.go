@@ -9,6 +9,7 @@
 //	releases/<endpoint>/<track>  Release
 //	commands/<endpoint>/<seq>    Command
 //	events/<endpoint>/<seq>      Event
+//	revisions/<endpoint>/<rev>   SpecRevision
 //	meta/schema_version          the layout's version (store.SchemaVersion)
 //
 // A <seq> is 8 bytes big-endian, so keys sort in sequence order, and is taken
@@ -16,7 +17,9 @@
 // endpoint deletes its commands bucket, so a recreated endpoint numbers its
 // commands from 1 again just as its new state starts from 0, but never its
 // events bucket: the trail outlives the endpoint and keeps counting if the
-// name is reused.
+// name is reused. An endpoint's spec revisions go with it: a recreated
+// endpoint counts its revisions from 1 again. The revisions bucket is created
+// by the first write that needs it.
 //
 // A new file is written at store.SchemaVersion; Open brings a file of an
 // older version to it (see migrations) and refuses one of a newer version.
@@ -46,6 +49,8 @@ const (
 	releasesBucket  = "releases"
 	commandsBucket  = "commands"
 	eventsBucket    = "events"
+	// revisionsBucket is created by the first PutEndpoint that needs it.
+	revisionsBucket = "revisions"
 )
 
 // DefaultTimeout is how long Open waits for the file lock. bbolt holds an
@@ -193,6 +198,9 @@ func (s *Store) PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int
 		if out, err = put(b, []byte(ep.Name), ep); err != nil {
 			return err
 		}
+		if err := keepRevision(tx, out); err != nil {
+			return err
+		}
 		_, err = appendEvents(tx, ep.Name, now, events)
 		return err
 	})
@@ -224,8 +232,12 @@ func (s *Store) DeleteEndpoint(ctx context.Context, name string, expect int64, e
 		if err := tx.Bucket([]byte(statesBucket)).Delete(key); err != nil {
 			return err
 		}
-		for _, parent := range []string{releasesBucket, commandsBucket} {
-			err := tx.Bucket([]byte(parent)).DeleteBucket(key)
+		for _, parent := range []string{releasesBucket, commandsBucket, revisionsBucket} {
+			b := tx.Bucket([]byte(parent))
+			if b == nil {
+				continue // revisions: none kept yet
+			}
+			err := b.DeleteBucket(key)
 			if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 				return fmt.Errorf("delete %s: %w", parent, err)
 			}
@@ -374,6 +386,62 @@ func (s *Store) PutState(ctx context.Context, st rollout.State, expect int64, ev
 	return out, nil
 }
 
+// ListSpecRevisions returns the kept revisions of endpoint's spec from from to
+// to (to <= 0: the latest), up to limit of them.
+func (s *Store) ListSpecRevisions(ctx context.Context, endpoint string, from, to int64, limit int) ([]rollout.SpecRevision, error) {
+	revs := []rollout.SpecRevision{}
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		if err := endpointExists(tx, endpoint); err != nil {
+			return err
+		}
+		b := specRevisions(tx, endpoint)
+		if b == nil {
+			return nil
+		}
+		var err error
+		revs, err = list[rollout.SpecRevision](b, afterKey(from-1), limit)
+		if to > 0 {
+			end := len(revs)
+			for end > 0 && revs[end-1].Revision > to {
+				end--
+			}
+			revs = revs[:end]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, annotate(err, "list spec revisions of %q", endpoint)
+	}
+	return revs, nil
+}
+
+// DeleteSpecRevisions deletes the given revisions of endpoint's spec but its
+// current one.
+func (s *Store) DeleteSpecRevisions(ctx context.Context, endpoint string, revisions ...int64) error {
+	err := s.update(ctx, func(tx *bbolt.Tx, _ time.Time) error {
+		ep, found, err := get[revisionOnly](tx.Bucket([]byte(endpointsBucket)), []byte(endpoint))
+		if err != nil {
+			return err
+		}
+		if !found {
+			return store.EndpointNotFound(endpoint)
+		}
+		b := specRevisions(tx, endpoint)
+		if b == nil {
+			return nil
+		}
+		for _, rev := range revisions {
+			if rev != ep.Revision {
+				if err := b.Delete(seqKey(rev)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return annotate(err, "delete spec revisions of %q", endpoint)
+}
+
 // AppendEvents appends events to the trail of endpoint.
 func (s *Store) AppendEvents(ctx context.Context, endpoint string, events ...rollout.Event) ([]rollout.Event, error) {
 	if endpoint == "" {
@@ -519,6 +587,30 @@ func appendEvents(tx *bbolt.Tx, endpoint string, now time.Time, events []rollout
 		out = append(out, stored)
 	}
 	return out, nil
+}
+
+// keepRevision keeps ep, as just stored, in its spec's history.
+func keepRevision(tx *bbolt.Tx, ep rollout.Endpoint) error {
+	top, err := tx.CreateBucketIfNotExists([]byte(revisionsBucket))
+	if err != nil {
+		return err
+	}
+	b, err := top.CreateBucketIfNotExists([]byte(ep.Name))
+	if err != nil {
+		return err
+	}
+	_, err = put(b, seqKey(ep.Revision), rollout.NewSpecRevision(ep))
+	return err
+}
+
+// specRevisions returns the bucket of endpoint's spec revisions, nil if
+// none were kept.
+func specRevisions(tx *bbolt.Tx, endpoint string) *bbolt.Bucket {
+	top := tx.Bucket([]byte(revisionsBucket))
+	if top == nil {
+		return nil
+	}
+	return top.Bucket([]byte(endpoint))
 }
 
 // endpointExists returns ENOTFOUND unless the endpoint called name exists.

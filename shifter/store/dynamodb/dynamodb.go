@@ -16,6 +16,7 @@
 //	ep#<name>        state                   data (State), rev
 //	ep#<name>        seq#commands            n: last command sequence, inc
 //	ep#<name>        cmd#<inc>#<seq>         data (Command)
+//	ep#<name>        spec#<inc>#<rev>        data (SpecRevision)
 //	trail#<name>     evt#<first seq>         data ([]Event of one write), n: how many
 //	leases           <endpoint>              holder, gen, expires (Unix ms)
 //	replicas         <replica>               expires (Unix ms), expire_at (TTL, Unix s)
@@ -48,7 +49,9 @@
 // endpoint's incarnation ("inc", a random ID given at creation), so the
 // commands of a deleted endpoint stay in the table, unreachable like its
 // trail, and a recreated endpoint numbers its own from 1 without a bulk
-// delete that could not fit in one transaction.
+// delete that could not fit in one transaction. The spec revisions every
+// PutEndpoint keeps, in its transaction, are keyed under the incarnation
+// for the same reason.
 //
 // The meta item says which schema version (store.SchemaVersion) the table
 // is laid out at; Open migrates an older table and refuses a newer one.
@@ -141,6 +144,7 @@ func trailPK(name string) string             { return "trail#" + name }
 func releaseSK(track rollout.Track) string   { return "release#" + string(track) }
 func eventSK(seq int64) string               { return fmt.Sprintf("%s%020d", eventPrefix, seq) }
 func commandSK(inc string, seq int64) string { return fmt.Sprintf("cmd#%s#%020d", inc, seq) }
+func specSK(inc string, rev int64) string    { return fmt.Sprintf("spec#%s#%020d", inc, rev) }
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
 }

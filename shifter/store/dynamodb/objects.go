@@ -82,6 +82,9 @@ func (s *Store) PutEndpoint(ctx context.Context, ep rollout.Endpoint, expect int
 			attrPK: str(endpointsPK), attrSK: str(ep.Name), attrData: str(data), attrRevision: num(ep.Revision), attrInc: str(inc),
 		}, nil)
 		out = stored
+		if err := s.keepRevision(t, inc, stored); err != nil {
+			return err
+		}
 		_, err = s.events(ctx, t, ep.Name, now, events)
 		return err
 	})

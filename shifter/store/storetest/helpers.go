@@ -287,6 +287,8 @@ func fullEndpoint(name string) rollout.Endpoint {
 		Revision:  42,
 		CreatedAt: at(-60),
 		UpdatedAt: at(-30),
+		// Set by the API, kept by the store.
+		UpdatedBy: "terraform-ci",
 	}
 }
 
@@ -341,6 +343,7 @@ func fullState(endpoint string) rollout.State {
 			Image:        "web:" + version,
 			Digest:       "sha256:" + strings.Repeat("d1", 32),
 			Template:     new(fullTemplate()),
+			SpecRevision: 7,
 			Env:          map[string]string{"FEATURE_X": "on"},
 			Status:       status,
 			Capacity:     3,
@@ -425,6 +428,9 @@ func fullEvent(endpoint string) rollout.Event {
 		Version:  "1.4.2",
 		Message:  "weights 90/10 applied",
 		Details:  map[string]string{"weights": "web-1=90,web-2=10", "step": "1"},
+		Changes: []rollout.Change{
+			{Path: "template.instance_type", Old: []byte(`"t3.micro"`), New: []byte(`"t3.small"`), Secret: true},
+		},
 	}
 }
 

@@ -256,6 +256,7 @@ func testLeaseConcurrentAcquire(t *testing.T, _ store.Store, l store.Leases) {
 // expects every write under the old lease to be refused without a trace.
 func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
 	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, rollout.RevisionNew)
+	mustPutEndpoint(t, s, rollout.Endpoint{Name: "web"}, 1) // revision 1 is history now
 	mustPutRelease(t, s, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "1"}, rollout.RevisionNew)
 	old := mustAcquire(t, l, "web", "replica-a", long)
 	ctxA := store.WithLease(t.Context(), old)
@@ -276,6 +277,7 @@ func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
 	ep := mustGetEndpoint(t, s, "web")
 	r := mustGetRelease(t, s, "web", rollout.Production)
 	events := mustListEvents(t, s, "web", 0, 0)
+	revisions := mustListSpecRevisions(t, s, "web", 0, 0, 0)
 	writes := map[string]func() error{
 		"PutState": func() error {
 			_, err := s.PutState(ctxA, rollout.State{Endpoint: "web", NextRollout: 9}, st.Revision, ev)
@@ -294,6 +296,8 @@ func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
 			_, err := s.AppendCommand(ctxA, rollout.Command{Endpoint: "web", Kind: rollout.CommandPromote})
 			return err
 		},
+		// The endpoint's first revision is not its current one: it may go.
+		"DeleteSpecRevisions": func() error { return s.DeleteSpecRevisions(ctxA, "web", 1) },
 	}
 	for name, write := range writes {
 		if err := write(); rollout.ErrorCode(err) != rollout.ECONFLICT {
@@ -304,6 +308,7 @@ func testLeaseFencing(t *testing.T, s store.Store, l store.Leases) {
 	equal(t, "release after fenced writes", mustGetRelease(t, s, "web", rollout.Production), r)
 	equal(t, "state after fenced writes", mustGetState(t, s, "web"), st)
 	equal(t, "events after fenced writes", mustListEvents(t, s, "web", 0, 0), events)
+	equal(t, "spec revisions after fenced writes", mustListSpecRevisions(t, s, "web", 0, 0, 0), revisions)
 	if cmds := mustListCommands(t, s, "web", 0); len(cmds) != 0 {
 		t.Errorf("fenced command appended: %+v", cmds)
 	}

@@ -52,6 +52,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsWithWrites", testEventsWithWrites},
 		{"EventsAtomic", testEventsAtomic},
 		{"EventsOutliveEndpoint", testEventsOutliveEndpoint},
+		{"SpecRevisionsKept", testSpecRevisionsKept},
+		{"SpecRevisionsRange", testSpecRevisionsRange},
+		{"SpecRevisionsNotFound", testSpecRevisionsNotFound},
+		{"SpecRevisionsDelete", testSpecRevisionsDelete},
+		{"SpecRevisionsDeleteMany", testSpecRevisionsDeleteMany},
+		{"SpecRevisionsGoWithEndpoint", testSpecRevisionsGoWithEndpoint},
 		{"Commands", testCommands},
 		{"CommandRoundTrip", testCommandRoundTrip},
 		{"CopiesAreIndependent", testCopiesAreIndependent},
@@ -969,6 +975,11 @@ func testCanceledContext(t *testing.T, s store.Store) {
 		"ListEvents":    func() error { _, err := s.ListEvents(ctx, "web", 0, 0); return err },
 		"AppendCommand": func() error { _, err := s.AppendCommand(ctx, rollout.Command{Endpoint: "web"}); return err },
 		"ListCommands":  func() error { _, err := s.ListCommands(ctx, "web", 0); return err },
+		"ListSpecRevisions": func() error {
+			_, err := s.ListSpecRevisions(ctx, "web", 0, 0, 0)
+			return err
+		},
+		"DeleteSpecRevisions": func() error { return s.DeleteSpecRevisions(ctx, "web", 1) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {

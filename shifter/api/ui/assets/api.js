@@ -45,8 +45,10 @@ async function failure(res) {
   return new APIError(res.status, e?.code ?? 'internal', e?.message ?? `${res.status} ${res.statusText}`);
 }
 
-async function call(method, segments, signal) {
-  const res = await fetch(apiURL(...segments), { method, headers: headers('application/json'), signal, cache: 'no-store' });
+async function call(method, segments, signal, query = {}) {
+  const url = apiURL(...segments);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const res = await fetch(url, { method, headers: headers('application/json'), signal, cache: 'no-store' });
   if (!res.ok) throw await failure(res);
   return res.json();
 }
@@ -55,6 +57,8 @@ export const whoami = () => call('GET', ['whoami']);
 export const listEndpoints = (signal) => call('GET', ['endpoints'], signal);
 export const getEndpoint = (name, signal) => call('GET', ['endpoints', name], signal);
 export const act = (name, kind) => call('POST', ['endpoints', name, 'actions', kind]);
+export const listRevisions = (name, from, signal) => call('GET', ['endpoints', name, 'revisions'], signal, { from });
+export const diffRevisions = (name, from, to, signal) => call('GET', ['endpoints', name, 'revisions', to], signal, { against: from });
 
 // followEvents hands the endpoint's trail to onEvents, then its new events
 // as they happen, until signal aborts. It reads the server-sent events with

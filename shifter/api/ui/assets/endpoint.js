@@ -2,6 +2,7 @@
 // environments, the operator's actions, and its event trail (ION-Trail), live.
 
 import { act, followEvents, getEndpoint } from './api.js';
+import { changeList, historyPanel } from './history.js';
 import { every, fromNow, h, time } from './lib.js';
 import { active, stateBadge, trafficSplit } from './status.js';
 
@@ -30,18 +31,31 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
   const environments = h('div');
   const actions = canAct ? actionBar(name, () => refresh()) : null;
   const trail = eventTrail(name, signal, () => refreshSoon());
+  let last = null;
+  const history = historyPanel(name, { signal, status: () => last?.status });
+
+  const statusPanel = h('div', { class: 'columns', id: 'status-panel', role: 'tabpanel', 'aria-labelledby': 'status-tab' },
+    h('div', {},
+      section({ id: 'traffic', title: 'Traffic' }, traffic),
+      section({ id: 'rollout', title: 'Rollout' }, actions?.element, rollout),
+      section({ id: 'environments', title: 'Environments' }, environments)),
+    section({ id: 'trail', title: 'ION-Trail', aside: trail.state }, trail.list));
+  const historyTab = section({ id: 'history', title: 'Configuration history' }, history.element);
+  historyTab.setAttribute('role', 'tabpanel');
+  historyTab.hidden = true;
+  const tabs = tabBar([
+    { id: 'status-tab', label: 'Status', panel: statusPanel },
+    { id: 'history-tab', label: 'History', panel: historyTab, onshow: history.load },
+  ]);
 
   main.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: link('') }, 'Endpoints')),
     h('h1', {}, name),
     facts,
     problem,
-    h('div', { class: 'columns' },
-      h('div', {},
-        section({ id: 'traffic', title: 'Traffic' }, traffic),
-        section({ id: 'rollout', title: 'Rollout' }, actions?.element, rollout),
-        section({ id: 'environments', title: 'Environments' }, environments)),
-      section({ id: 'trail', title: 'ION-Trail', aside: trail.state }, trail.list)));
+    tabs,
+    statusPanel,
+    historyTab);
 
   // Reads may overlap (a timer and an event); only the latest is shown.
   let asked = 0;
@@ -65,7 +79,9 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     soon = setTimeout(refresh, 100);
   }
 
-  function render({ endpoint: ep, status: st }) {
+  function render(view) {
+    last = view;
+    const { endpoint: ep, status: st } = view;
     facts.replaceChildren(...factList(ep, st));
     traffic.replaceChildren(trafficSplit(st));
     rollout.replaceChildren(...rolloutView(st.rollout));
@@ -74,6 +90,22 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
   }
 
   every(refreshEvery, refresh, signal);
+}
+
+// tabBar switches between panels; a tab's onshow runs each time it is
+// chosen, so the history is read afresh.
+function tabBar(tabs) {
+  const buttons = tabs.map((t, i) => h('button', {
+    type: 'button', role: 'tab', id: t.id, 'aria-selected': String(i === 0), onclick: () => choose(t),
+  }, t.label));
+  function choose(chosen) {
+    tabs.forEach((t, i) => {
+      t.panel.hidden = t !== chosen;
+      buttons[i].setAttribute('aria-selected', String(t === chosen));
+    });
+    chosen.onshow?.();
+  }
+  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Endpoint views' }, buttons);
 }
 
 function section({ id, title, aside }, ...content) {
@@ -89,7 +121,7 @@ function factList(ep, st) {
     fact('Team', ep.team || '—'),
     fact('Live version', st.stable_version || '—'),
     st.preview_version && fact('Preview', st.preview_version),
-    st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version} until `, time(v.until)])),
+    st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version}${specOf(v)} until `, time(v.until)])),
     st.conditions?.length && fact('Conditions', h('ul', { class: 'conditions' }, st.conditions.map(conditionItem))),
     st.observed_at && fact('Observed', time(st.observed_at)),
   ].filter(Boolean);
@@ -111,6 +143,8 @@ function rolloutView(r) {
       h('strong', {}, r.from_version ? `${r.from_version} → ${r.version}` : r.version), ' ',
       stateBadge(r.paused ? 'paused' : r.phase),
       r.kind !== 'deploy' && ` ${r.kind}`),
+    r.kind === 'rollback' && r.spec_revision && r.spec_revision !== r.from_spec_revision &&
+      h('p', { class: 'brings-back' }, `Brings back the configuration of spec r${r.spec_revision} (r${r.from_spec_revision} was live).`),
     r.step > 0 && h('p', { class: 'step-count' }, `Step ${r.step} of ${r.steps}`),
     steps.length > 0 && h('ol', { class: 'steps' }, steps.map((s, i) => stepItem(s, i + 1, steps.length, r))),
     h('p', { class: 'next' }, nextText(r)),
@@ -138,14 +172,20 @@ function nextText(r) {
   return r.ended_at ? ['Ended at ', time(r.ended_at)] : '';
 }
 
+// specOf names the spec revision a hot version runs: " (spec r3)".
+function specOf(v) {
+  return v.spec_revision ? ` (spec r${v.spec_revision})` : '';
+}
+
 function environmentTable(envs = []) {
   if (envs.length === 0) return h('p', { class: 'muted' }, 'No environments.');
-  const columns = ['Version', 'Phase', 'Weight', 'Capacity', 'In service / healthy', 'Hot until'];
+  const columns = ['Version', 'Spec', 'Phase', 'Weight', 'Capacity', 'In service / healthy', 'Hot until'];
   return h('table', {},
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, envs.map((e) => h('tr', {},
       // A long image name may break after a / or a : only.
       h('th', { scope: 'row' }, e.version, ' ', h('code', {}, e.image.split(/(?<=[/:])/).map((part) => [part, h('wbr')]))),
+      h('td', {}, e.spec_revision ? `r${e.spec_revision}` : '—'),
       h('td', {}, stateBadge(e.phase)),
       h('td', { class: 'num' }, `${e.weight}%`),
       h('td', { class: 'num' }, String(e.capacity)),
@@ -218,6 +258,6 @@ function eventItem(e) {
   return h('li', { class: badEvents.has(e.type) ? 'event bad' : 'event' },
     time(e.time),
     h('span', { class: 'type' }, e.type),
-    h('span', { class: 'message' }, e.message),
+    h('span', { class: 'message' }, e.message, e.changes?.length && changeList(e.changes)),
     h('span', { class: 'actor' }, e.version ? `${e.actor} · ${e.version}` : e.actor));
 }
