@@ -273,7 +273,8 @@ func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Durati
 	deadline := time.Now().Add(5 * time.Minute)
 	for len(reverted) < reverts {
 		if time.Now().After(deadline) {
-			tb.Fatalf("only %d of %d rollouts reverted in their canary within 5 minutes", len(reverted), reverts)
+			tb.Fatalf("only %d of %d rollouts reverted in their canary within 5 minutes; rollouts by phase: %s; waits for a token: %s; calls: %s",
+				len(reverted), reverts, phases(tb, st, movers), waits, layerCalls())
 		}
 		for _, name := range movers {
 			if _, done := reverted[name]; done || len(reverted) == reverts || !canary(tb, st, name) {
@@ -364,6 +365,21 @@ func canary(tb testing.TB, st *bolt.Store, name string) bool {
 	return r != nil && r.Key.Version == "v2" && r.Step == 0 && !r.Since.IsZero()
 }
 
+// phases counts the endpoints' production rollouts by phase and step.
+func phases(tb testing.TB, st *bolt.Store, names []string) string {
+	n := map[string]int{}
+	for _, name := range names {
+		s, err := st.GetState(context.Background(), name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if r := s.Production.Rollout; r != nil {
+			n[fmt.Sprintf("%s %s step %d", r.Key.Version, r.Phase, r.Step)]++
+		}
+	}
+	return fmt.Sprint(n)
+}
+
 func waitComplete(tb testing.TB, st *bolt.Store, name, version string, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -422,11 +438,19 @@ func TestNoThrottleEndsAsAFailureUnderAWSBudgets(t *testing.T) {
 		t.Log(rate)
 	}
 	t.Log("waits for a token: ", r.waits)
+	t.Log("calls: ", layerCalls())
+}
+
+// layerCalls lists the calls the shifter made through the awslike layer, by
+// operation, with how many AWS throttled.
+func layerCalls() string {
+	var out []string
 	for _, o := range awstest.Layer().Stats() {
 		if o.Calls > 0 {
-			t.Logf("%s %s: %d", o.Service, o.Operation, o.Calls)
+			out = append(out, fmt.Sprintf("%s %s: %d (%d throttled)", o.Service, o.Operation, o.Calls, o.Throttled))
 		}
 	}
+	return strings.Join(out, "; ")
 }
 
 // BenchmarkBudgets is the run at scale: 1,000 endpoints in one account and

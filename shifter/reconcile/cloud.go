@@ -33,7 +33,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.changing}); err != nil {
+		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Changing: f.changing, Since: f.env, Listed: f.listed}); err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
@@ -43,7 +43,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 			continue
 		}
 		g.Go(func() (err error) {
-			routes[i], err = cloud.Router.Weights(gctx, in.Endpoint, track, f.route)
+			routes[i], err = cloud.Router.Weights(schedule.WithLane(gctx, routeLane(in.State.Track(track), schedule.LaneOf(gctx))), in.Endpoint, track, f.route)
 			switch {
 			case errors.Is(err, ErrTrafficMissing) && in.Endpoint.Deleting:
 				return nil // the route went with its listener: nothing to delete
@@ -101,7 +101,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 
 // readHealth reads the target health the planner asked for into v.
 func (a *actor) readHealth(ctx context.Context, cloud Cloud, in rollout.Input, f freshness, ids []string, v *view) error {
-	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Since: f.env, Moving: f.changing, Health: ids})
+	envs, err := cloud.Backend.Observe(ctx, a.endpoint, in.State.Environments, Query{Changing: f.changing, Since: f.env, Listed: f.listed, Health: ids})
 	if err != nil {
 		return fmt.Errorf("read target health: %w", err)
 	}
@@ -224,13 +224,26 @@ func returning(in rollout.Input) bool {
 }
 
 // healthLane is the lane of the health reads a pass asked for: the read that
-// gates a step (of an environment already healthy once) goes before the
-// polls of environments still coming up, which may wait their turn.
+// gates a step (of an environment already healthy once) goes before the polls
+// of environments still coming up, which are routine observation and wait
+// behind everything a rollout in flight needs now.
 func healthLane(st rollout.State, ids []string, reads schedule.Lane) schedule.Lane {
+	if reads == schedule.LaneRollback {
+		return reads
+	}
 	for _, id := range ids {
 		if e := st.Environment(id); e != nil && e.Status == rollout.EnvReady {
 			return min(reads, schedule.LaneGate)
 		}
+	}
+	return schedule.LaneRoutine
+}
+
+// routeLane is the lane of the read of a track's route: the read that
+// verifies a weight step just written is part of that step.
+func routeLane(t *rollout.TrackState, reads schedule.Lane) schedule.Lane {
+	if len(t.Route.Weights) > 0 && !t.Route.Verified {
+		return min(reads, schedule.LaneStep)
 	}
 	return reads
 }
@@ -294,7 +307,7 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 			if act.Kind == rollout.ActionSetWeights || act.Kind == rollout.ActionDeleteRoute {
 				a.routeWritten = a.r.cfg.Now()
 			} else {
-				a.envWritten = a.r.cfg.Now()
+				a.envWritten[act.Environment] = a.r.cfg.Now()
 			}
 			delete(a.failures, key)
 			continue

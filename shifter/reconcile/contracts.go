@@ -39,19 +39,19 @@ type Backend interface {
 	Delete(ctx context.Context, endpoint string, env rollout.Environment) (gone bool, err error)
 }
 
-// Query is what an observation reads: the resources as a read that began at
-// or after Since shows them (a read of the whole account, shared by all its
-// endpoints), and the target health of the environments named in Health,
-// read now. Target health is the one read that cannot be shared, so it is
-// read only when it gates traffic (rollout.Decision.Health).
+// Query is what an observation reads: the resources of the environments
+// named in Changing (coming up, going, or just written) as a read by name
+// that began at or after Since shows them, shared by the account's changing
+// environments; those of the others as a listing of the whole account that
+// began at or after Listed shows them, shared by all its endpoints; and the
+// target health of the environments named in Health, read now. Target health
+// is the one read that cannot be shared, so it is read only when it gates
+// traffic (rollout.Decision.Health).
 type Query struct {
-	Since  time.Time
-	Health []string
-	// Moving says the endpoint is moving (a rollout, an environment coming
-	// up or going): it reads often, so its environments are read by name,
-	// in reads shared by the account's moving endpoints, instead of from a
-	// listing of the whole account.
-	Moving bool
+	Changing []string
+	Since    time.Time
+	Listed   time.Time
+	Health   []string
 }
 
 // Env is an environment as observed.

@@ -15,6 +15,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -251,12 +252,13 @@ func (r *Reconciler) startClaimed(ctx context.Context, endpoint string, c *claim
 // the claim c (nil without). It must be called with r.mu held.
 func (r *Reconciler) startActor(ctx context.Context, endpoint string, c *claim) *actor {
 	a := &actor{
-		r:        r,
-		endpoint: endpoint,
-		claim:    c,
-		logger:   r.logger.With("endpoint", endpoint),
-		wake:     make(chan struct{}, 1),
-		failures: map[string]string{},
+		r:          r,
+		endpoint:   endpoint,
+		claim:      c,
+		logger:     r.logger.With("endpoint", endpoint),
+		wake:       make(chan struct{}, 1),
+		envWritten: map[string]time.Time{},
+		failures:   map[string]string{},
 	}
 	if c != nil {
 		a.logger = a.logger.With("generation", c.lease.Generation)
@@ -411,23 +413,37 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 // freshness is how recent a pass's reads must be. Reads at most a resync old
 // do for most (drift is found within two resyncs): routes change by the
 // actor's own writes, and traffic moves only on a fresh read of target health.
-// Environments coming up or going are read at most a poll old, by name. And
-// every read began after the actor's own last write of its kind, so that it
-// sees what it wrote. A pass that may take traffic off a version does not wait
-// for newer reads than that: the health of where traffic returns is read fresh
-// anyway (invariant 2), and it must not wait behind anything.
+// Environments coming up or going, or written within a resync, are read at
+// most a poll old, by name; the others take a listing of the account at most
+// a resync old, even while their endpoint rolls out. And every read began
+// after the actor's own last write of its kind, so that it sees what it
+// wrote. A pass that may take traffic off a version does not wait for newer
+// reads than that: the health of where traffic returns is read fresh anyway
+// (invariant 2), and it must not wait behind anything.
 type freshness struct {
-	env, route time.Time
-	changing   bool // environments coming up or going: read by name
+	env, listed, route time.Time
+	changing           []string // environments read by name
 }
 
 func (a *actor) freshness(in rollout.Input, lane schedule.Lane) freshness {
 	cfg := a.r.cfg
 	now := cfg.Now()
-	changing := changing(in.State)
-	envAge := cfg.Resync
-	if changing && lane != schedule.LaneRollback {
-		envAge = cfg.Poll
+	// A listing a resync old began after any write older than that.
+	maps.DeleteFunc(a.envWritten, func(_ string, at time.Time) bool { return now.Sub(at) > cfg.Resync })
+	var changing []string
+	var written time.Time
+	for _, e := range in.State.Environments {
+		at, ok := a.envWritten[e.ID]
+		if e.Status != rollout.EnvReady || ok {
+			changing = append(changing, e.ID)
+		}
+		if at.After(written) {
+			written = at
+		}
+	}
+	envAge := cfg.Poll
+	if lane == schedule.LaneRollback {
+		envAge = cfg.Resync
 	}
 	later := func(t time.Time, age time.Duration) time.Time {
 		if since := now.Add(-age); since.After(t) {
@@ -435,7 +451,7 @@ func (a *actor) freshness(in rollout.Input, lane schedule.Lane) freshness {
 		}
 		return t
 	}
-	return freshness{env: later(a.envWritten, envAge), route: later(a.routeWritten, cfg.Resync), changing: changing}
+	return freshness{env: later(written, envAge), listed: now.Add(-cfg.Resync), route: later(a.routeWritten, cfg.Resync), changing: changing}
 }
 
 // load reads everything the planner decides from.
@@ -555,10 +571,11 @@ type actor struct {
 	logger hclog.Logger
 	wake   chan struct{}
 	keys   map[rollout.Track]*cachedKey
-	// envWritten and routeWritten are when the actor's last write to an
-	// environment and to a route ended: its next observation of each reads
-	// what began after, so it sees what it wrote.
-	envWritten, routeWritten time.Time
+	// envWritten is when the actor's last write to each environment ended,
+	// for a resync, and routeWritten its last write to a route: its next
+	// observation of each reads what began after, so it sees what it wrote.
+	envWritten   map[string]time.Time
+	routeWritten time.Time
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string

@@ -15,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -39,11 +40,12 @@ func (inv inventory) covers(refs []Ref) bool {
 }
 
 // watchFor is how long an environment stays in the reads by name after an
-// observation last asked for it.
-const watchFor = time.Minute
+// observation last asked for it: a few polls, so that the environments of
+// every changing endpoint are in the read they share, and one that settled
+// soon leaves it.
+const watchFor = 15 * time.Second
 
-// watched is the environments of endpoints that are moving, read by name in
-// reads all of them share.
+// watched is the changing environments, read by name in reads they all share.
 type watched struct {
 	mu   sync.Mutex
 	refs map[Ref]time.Time // last asked
@@ -68,52 +70,70 @@ func (w *watched) current(now time.Time) []Ref {
 	return slices.Collect(maps.Keys(w.refs))
 }
 
-// read returns resources of the environments refs names, read at or after
-// since. An endpoint at rest takes them from a listing of the whole account,
-// which every endpoint of the account shares: a few paged calls however many
-// there are. One that is moving takes them from a read by name of every
-// moving endpoint's environments, which they all share: a handful of calls
-// for a hundred rollouts, however large the account.
-func (b *Backend) read(ctx context.Context, refs []Ref, since time.Time, moving bool) (inventory, error) {
-	if !moving {
-		return b.inventory.Get(ctx, since, b.readInventory)
+// read returns the resources of an endpoint's environments, refs, of which
+// changing are coming up, going or just written. Those take their resources
+// from a read by name at or after q.Since, which every changing environment
+// of the account shares: a handful of calls for a hundred rollouts, however
+// large the account. The others, settled, take theirs from a listing of the
+// whole account at or after q.Listed, which every endpoint shares: a few
+// paged calls however many there are. A settled environment is thus read as
+// rarely as an endpoint at rest, even while its endpoint rolls out.
+func (b *Backend) read(ctx context.Context, refs, changing []Ref, q reconcile.Query) (inventory, error) {
+	var all inventory
+	if len(changing) < len(refs) {
+		var err error
+		if all, err = b.inventory.Get(ctx, q.Listed, b.readInventory); err != nil {
+			return inventory{}, err
+		}
 	}
-	b.watched.add(refs, time.Now())
-	inv, err := b.moving.Get(ctx, since, b.readMoving)
-	if err == nil && !inv.covers(refs) {
+	if len(changing) == 0 {
+		return all, nil
+	}
+	b.watched.add(changing, time.Now())
+	byName, err := b.moving.Get(ctx, q.Since, b.readMoving)
+	if err == nil && !byName.covers(changing) {
 		// Read before these environments were added to the reads.
-		inv, err = b.moving.Get(ctx, time.Now(), b.readMoving)
+		byName, err = b.moving.Get(ctx, time.Now(), b.readMoving)
 	}
-	return inv, err
+	if err != nil {
+		return inventory{}, err
+	}
+	return overlay(all, byName), nil
 }
 
 // known returns what the latest reads showed of the shifter's resources,
-// without reading: the listing of the account, with the read of moving
-// environments over it where that is newer.
+// without reading: the listing of the account, with the read by name over it
+// where that is newer.
 func (b *Backend) known() inventory {
 	all, listed := b.inventory.Peek()
-	moving, read := b.moving.Peek()
-	out := inventory{groups: maps.Clone(all.groups), tgs: maps.Clone(all.tgs), lts: maps.Clone(all.lts)}
-	if out.groups == nil {
-		out = inventory{groups: map[string]asgtypes.AutoScalingGroup{}, tgs: map[string]elbtypes.TargetGroup{}, lts: map[string]ec2types.LaunchTemplate{}}
-	}
+	byName, read := b.moving.Peek()
 	if !read.After(listed) {
-		return out
+		byName = inventory{}
 	}
-	out.tgs = moving.tgs // a listing of every target group too
-	for r := range moving.covered {
-		if g, ok := moving.groups[r.AutoScalingGroup]; ok {
-			out.groups[r.AutoScalingGroup] = g
-		} else {
-			delete(out.groups, r.AutoScalingGroup)
-		}
-		if lt, ok := moving.lts[r.LaunchTemplate]; ok {
-			out.lts[r.LaunchTemplate] = lt
-		} else {
-			delete(out.lts, r.LaunchTemplate)
-		}
+	return overlay(all, byName)
+}
+
+// overlay returns a copy of the listing all with what the read by name
+// byName showed of the environments it covered, present or missing.
+func overlay(all, byName inventory) inventory {
+	out := inventory{groups: map[string]asgtypes.AutoScalingGroup{}, tgs: map[string]elbtypes.TargetGroup{}, lts: map[string]ec2types.LaunchTemplate{}}
+	maps.Copy(out.groups, all.groups)
+	maps.Copy(out.tgs, all.tgs)
+	maps.Copy(out.lts, all.lts)
+	for r := range byName.covered {
+		overlayOne(out.groups, byName.groups, r.AutoScalingGroup)
+		overlayOne(out.tgs, byName.tgs, r.TargetGroup)
+		overlayOne(out.lts, byName.lts, r.LaunchTemplate)
 	}
 	return out
+}
+
+func overlayOne[T any](out, read map[string]T, name string) {
+	if v, ok := read[name]; ok {
+		out[name] = v
+	} else {
+		delete(out, name)
+	}
 }
 
 // readInventory lists the shifter's groups, target groups and launch

@@ -35,7 +35,7 @@ func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
 	f.calls.Reset()
 	for range 3 {
 		for endpoint, env := range envs {
-			got, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env, f.env("missing", 1), f.env("e9", 1)}, reconcile.Query{Since: since})
+			got, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env, f.env("missing", 1), f.env("e9", 1)}, reconcile.Query{Listed: since})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
 	}
 
 	// Health is read for what is asked, and only that.
-	got, err := f.backend.Observe(t.Context(), "web", []rollout.Environment{envs["web"]}, reconcile.Query{Since: since, Health: []string{"e2"}})
+	got, err := f.backend.Observe(t.Context(), "web", []rollout.Environment{envs["web"]}, reconcile.Query{Listed: since, Health: []string{"e2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +110,49 @@ func TestATargetGroupNoRuleUsesIsUnusedUntilARuleForwardsToIt(t *testing.T) {
 	}
 	if !sawInitial {
 		t.Error("healthy at once when attached: the first health checks were not seen")
+	}
+}
+
+// TestOnlyChangingEnvironmentsAreReadByName: while an endpoint rolls out, the
+// environment coming up is read by name as fresh as asked, and the settled
+// one keeps to the account's listing, which it shares with every endpoint:
+// a rollout costs no read of the resources that are not changing.
+func TestOnlyChangingEnvironmentsAreReadByName(t *testing.T) {
+	f := newFixture(t, "changing")
+	stable, next := f.env("e1", 1), f.env("e2", 1)
+	for _, env := range []rollout.Environment{stable, next} {
+		if err := f.backend.Create(t.Context(), "api", env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := time.Now()
+	observe := func() map[string]reconcile.Env {
+		t.Helper()
+		got, err := f.backend.Observe(t.Context(), "api", []rollout.Environment{stable, next},
+			reconcile.Query{Changing: []string{next.ID}, Since: time.Now(), Listed: listed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	observe()
+	for _, env := range []rollout.Environment{stable, next} {
+		if err := f.backend.Scale(t.Context(), "api", env, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.calls.Reset()
+	got := observe()
+	if got[next.ID].Capacity != 2 {
+		t.Errorf("changing environment = %+v, want the capacity of 2 it was scaled to: read by name, fresh", got[next.ID])
+	}
+	if o := got[stable.ID]; o.Capacity != 1 || !o.Exists {
+		t.Errorf("settled environment = %+v, want it as the listing showed it (capacity 1)", o)
+	}
+	if n := f.calls.Count("autoscaling", "DescribeAutoScalingGroups"); n != 1 {
+		t.Errorf("auto scaling reads = %d, want 1 (the changing group by name; the listing is fresh enough)\n%s", n, f.calls)
+	}
+	if n := f.calls.Count("ec2", "DescribeLaunchTemplates"); n != 1 {
+		t.Errorf("launch template reads = %d, want 1 (by name)\n%s", n, f.calls)
 	}
 }

@@ -32,15 +32,18 @@ const (
 var _ reconcile.Backend = (*Backend)(nil)
 
 // Observe reports the live state of envs of endpoint, by environment ID, from
-// reads shared with the other endpoints of the account that began at or after
-// q.Since (see read), and reads the target health of the environments
-// q.Health names.
+// reads shared with the other endpoints of the account as fresh as q asks
+// (see read), and reads the target health of the environments q.Health names.
 func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
 	refs := make([]Ref, len(envs))
+	var changing []Ref
 	for i, env := range envs {
 		refs[i] = b.Names(endpoint, env.ID)
+		if slices.Contains(q.Changing, env.ID) {
+			changing = append(changing, refs[i])
+		}
 	}
-	inv, err := b.read(ctx, refs, q.Since, q.Moving)
+	inv, err := b.read(ctx, refs, changing, q)
 	if err != nil {
 		return nil, err
 	}
