@@ -57,6 +57,12 @@ func (p *planner) collect() {
 		n++
 	}
 	p.st.Environments = envs[:n]
+	// An environment forgotten here may have been asked for earlier in the
+	// pass (a create that never landed, then the release went back): an
+	// action on it could only fail.
+	p.actions = slices.DeleteFunc(p.actions, func(a Action) bool {
+		return a.Environment != "" && p.st.Environment(a.Environment) == nil
+	})
 }
 
 // keep decides the fate of one environment: needed, torn down, or gone

@@ -609,3 +609,28 @@ func TestHotVersionsBeyondTheirMaximumExpireOldestFirst(t *testing.T) {
 		t.Errorf("environment.cold events = %+v, want one for v1", cold)
 	}
 }
+
+// An environment that a pass asks to create and then finds nothing needs
+// (its creation never landed, and the release went back) is forgotten in
+// that pass with no action left for it: an action on an environment the
+// state no longer has could only fail.
+func TestAnEnvironmentForgottenInAPassIsLeftNoAction(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	w.prod = NewDesired(w.ep, Release{Endpoint: w.ep.Name, Track: Production, Version: "v2"})
+	w.plan()
+	e2 := w.env("v2")
+	if e2 == nil || e2.Status != EnvProvisioning {
+		t.Fatalf("v2's environment = %+v, want one provisioning", e2)
+	}
+	delete(w.envs, e2.ID) // its creation never landed
+	w.prod = NewDesired(w.ep, Release{Endpoint: w.ep.Name, Track: Production, Version: "v1"})
+	d := Plan(w.input())
+	if d.State.Environment(e2.ID) != nil {
+		t.Fatalf("%s is still in the state: %+v", e2.ID, d.State.Environment(e2.ID))
+	}
+	for _, a := range d.Actions {
+		if a.Environment == e2.ID {
+			t.Errorf("action %s on %s, which the state no longer has", a.Kind, a.Environment)
+		}
+	}
+}
