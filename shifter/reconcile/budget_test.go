@@ -391,7 +391,7 @@ func waitComplete(tb testing.TB, st *bolt.Store, name, version string, timeout t
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s: the rollout of %s did not complete within %s: %+v", name, version, timeout, s.Production.Rollout)
+			tb.Fatalf("%s: the rollout of %s did not complete within %s: %+v%s", name, version, timeout, s.Production.Rollout, lastEvents(st, name, 15))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

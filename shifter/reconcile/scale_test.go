@@ -40,8 +40,8 @@ type fakeAWS struct {
 	mu    sync.Mutex
 	envs  map[string]int            // endpoint/environment → capacity
 	rules map[string]map[string]int // listener/priority → target group → weight
-	// inventory and listeners share reads as the adapters do.
-	inventory shifteraws.Snapshot[struct{}]
+	// inventory, moving and listeners share reads as the adapters do.
+	inventory, moving shifteraws.Snapshot[struct{}]
 	listeners map[string]*shifteraws.Snapshot[struct{}]
 }
 
@@ -66,19 +66,32 @@ func (f *fakeAWS) Create(_ context.Context, endpoint string, env rollout.Environ
 	return nil
 }
 
-// Observe reads one listing of the whole account per q.Since, as the ec2
-// backend does: a page per 100 groups, 400 target groups, 200 templates;
-// and one health read per environment asked.
+// Observe reads as the ec2 backend does: one listing of the whole account per
+// q.Listed (a page per 100 groups, 400 target groups, 200 templates), and for
+// the changing environments a read by name per q.Since shared by all of them
+// (a page per 50 groups, the target group listing, a page per 200
+// templates); and one health read per environment asked.
 func (f *fakeAWS) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
-	_, err := f.inventory.Get(ctx, q.Since, func(context.Context) (struct{}, error) {
-		f.mu.Lock()
-		n := len(f.envs)
-		f.mu.Unlock()
+	f.mu.Lock()
+	n := len(f.envs)
+	f.mu.Unlock()
+	_, err := f.inventory.Get(ctx, q.Listed, func(context.Context) (struct{}, error) {
 		f.call(pages(n, 100) + pages(n, 400) + pages(n, 200))
 		return struct{}{}, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(q.Changing) > 0 {
+		// Priced by the environments of the endpoint that starts the read:
+		// the fake does not keep which other endpoints' are changing.
+		_, err := f.moving.Get(ctx, q.Since, func(context.Context) (struct{}, error) {
+			f.call(pages(len(q.Changing), 50) + pages(n, 400) + pages(len(q.Changing), 200))
+			return struct{}{}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(q.Health) > 0 {
 		f.call(len(q.Health))

@@ -41,6 +41,7 @@ type call struct {
 	form            url.Values // a Query request's parameters
 	charges         []budget.Charge
 	class           string // the request bucket's class, for the counts
+	page            *page  // of a listing moto does not page as AWS does
 }
 
 // credentialScope reads Credential=AKID/DATE/REGION/SERVICE/aws4_request

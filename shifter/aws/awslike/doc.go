@@ -26,6 +26,9 @@
 //   - Time. Calls take a few milliseconds of latency, and the health
 //     timeline runs on a time scale (TestTimeScale in tests: an AWS second
 //     is 10 ms).
+//   - Pages. moto answers DescribeLaunchTemplates with its first MaxResults
+//     templates and no nextToken; the layer pages it as AWS does, so a
+//     listing of a large account sees every template (pages.go).
 //   - Loss. Brownouts make a service answer 503 or stall; Wipe deletes what
 //     the shifter owns in an account behind its back.
 //

@@ -178,6 +178,9 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if p, all := askAll(c); p != nil {
+		c.page, body = p, all
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	l.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
@@ -254,7 +257,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // those unlike AWS and follows changes to what load balancers forward to.
 func (l *Layer) modifyResponse(resp *http.Response) error {
 	c, ok := resp.Request.Context().Value(callKey{}).(*call)
-	if !ok || resp.StatusCode != http.StatusOK || c.service != budget.ELBv2 || c.protocol != protoQuery {
+	elb := c != nil && c.service == budget.ELBv2 && c.protocol == protoQuery
+	if !ok || resp.StatusCode != http.StatusOK || (!elb && c.page == nil) {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -262,9 +266,14 @@ func (l *Layer) modifyResponse(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	// Followed to the end even if the caller goes away meanwhile: the
-	// change has taken effect in moto.
-	out, err := l.afterELB(context.WithoutCancel(resp.Request.Context()), c, body)
+	var out []byte
+	if c.page != nil {
+		out, err = c.page.cut(body)
+	} else {
+		// Followed to the end even if the caller goes away meanwhile: the
+		// change has taken effect in moto.
+		out, err = l.afterELB(context.WithoutCancel(resp.Request.Context()), c, body)
+	}
 	if err != nil {
 		return fmt.Errorf("%s after %s: %w", c.service, c.operation, err)
 	}
