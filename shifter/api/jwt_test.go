@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -270,14 +268,7 @@ func TestJWTKeyRotation(t *testing.T) {
 // TestJWTKeysFromFile: with a key set file the issuer is never asked.
 func TestJWTKeysFromFile(t *testing.T) {
 	is := jwttest.New(t)
-	data, err := json.Marshal(is.PublicKeys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := is.WriteKeys(t)
 	trust := testIssuer(is)
 	trust.JWKSFile, trust.Client = file, nil
 	f, c := jwtFixture(t, is, trust)

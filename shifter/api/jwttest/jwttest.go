@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -94,6 +96,22 @@ func (is *Issuer) PublicKeys() jose.JSONWebKeySet {
 		set.Keys = append(set.Keys, k.Public())
 	}
 	return set
+}
+
+// WriteKeys writes the key set the issuer publishes to a file of the test,
+// as an operator copies it for a shifter that cannot reach the issuer, and
+// returns its path.
+func (is *Issuer) WriteKeys(t testing.TB) string {
+	t.Helper()
+	data, err := json.Marshal(is.PublicKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 // SigningKey is the issuer's newest private key and its ID.
