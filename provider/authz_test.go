@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
-	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // TestAccAuthorizationErrors: the provider passes the shifter's refusals on
@@ -25,17 +24,8 @@ func TestAccAuthorizationErrors(t *testing.T) {
 		return fmt.Sprintf("provider \"ionroller\" {\n  address = %q\n  token   = %q\n}\n", s.url, token)
 	}
 	// A release on an endpoint of team web that the tests' client made.
-	existing := randomName()
-	ep := rollout.NewEndpoint()
-	ep.Name, ep.Team, ep.DeletionProtection = existing, "web", false
-	ep.Traffic = rollout.Traffic{ListenerARN: s.net.ListenerARN, Priority: 20, Hosts: []string{existing + ".example.com"}}
-	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/app", 8080, s.net.AMI
-	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
-	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 100}}, 0
-	if _, err := s.client.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
-		t.Fatal(err)
-	}
-	release := fmt.Sprintf("resource \"ionroller_release\" \"test\" {\n  endpoint = %q\n  version  = \"v1\"\n  wait_for = \"none\"\n}\n", existing)
+	existing := s.seedEndpoint(t, "web", 20)
+	release := releaseOf(existing)
 
 	for _, tc := range []struct {
 		name, token, config, err string

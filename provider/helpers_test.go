@@ -23,6 +23,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/daemon/daemontest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // The acceptance tests run the real thing: terraform (the binary on PATH)
@@ -124,6 +125,28 @@ func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, e
 			return &recordingServer{ProviderServer: server, warnings: s.warnings}, err
 		},
 	}
+}
+
+// seedEndpoint creates an endpoint of team at rule priority through the
+// tests' own client, behind Terraform's back, and returns its name.
+func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int) string {
+	t.Helper()
+	name := randomName()
+	ep := rollout.NewEndpoint()
+	ep.Name, ep.Team, ep.DeletionProtection = name, team, false
+	ep.Traffic = rollout.Traffic{ListenerARN: s.net.ListenerARN, Priority: priority, Hosts: []string{name + ".example.com"}}
+	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/app", 8080, s.net.AMI
+	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
+	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 100}}, 0
+	if _, err := s.client.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// releaseOf declares v1 of endpoint without waiting for its rollout.
+func releaseOf(endpoint string) string {
+	return fmt.Sprintf("resource \"ionroller_release\" \"test\" {\n  endpoint = %q\n  version  = \"v1\"\n  wait_for = \"none\"\n}\n", endpoint)
 }
 
 // randomName returns an endpoint name for a test.

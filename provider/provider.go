@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -29,7 +30,14 @@ var _ provider.Provider = (*ionrollerProvider)(nil)
 const (
 	addressEnv = "IONROLLER_ADDR"
 	tokenEnv   = "IONROLLER_TOKEN"
+	// workloadIdentityEnv is where HCP Terraform puts a run's workload
+	// identity token; a tagged token is in workloadIdentityEnv_TAG.
+	workloadIdentityEnv = "TFC_WORKLOAD_IDENTITY_TOKEN"
 )
+
+// workloadIdentityTag is what HCP Terraform accepts as the tag of a
+// TFC_WORKLOAD_IDENTITY_AUDIENCE_TAG variable, and so of the token's.
+var workloadIdentityTag = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 // New returns a constructor of the provider, as providerserver wants it.
 func New(version string) func() provider.Provider {
@@ -45,6 +53,7 @@ type ionrollerProvider struct {
 type providerModel struct {
 	Address        types.String  `tfsdk:"address"`
 	Token          types.String  `tfsdk:"token"`
+	WorkloadTag    types.String  `tfsdk:"workload_identity_tag"`
 	CABundle       types.String  `tfsdk:"ca_bundle"`
 	CAFile         types.String  `tfsdk:"ca_file"`
 	RequestTimeout durationValue `tfsdk:"request_timeout"`
@@ -66,10 +75,21 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Optional: true,
 			},
 			"token": schema.StringAttribute{
-				MarkdownDescription: "Bearer token for the shifter's API. Defaults to the `" + tokenEnv + "` environment variable. " +
+				MarkdownDescription: "Bearer token for the shifter's API. Defaults to the `" + tokenEnv + "` environment variable, " +
+					"then, in an HCP Terraform run, to the run's workload identity token `" + workloadIdentityEnv + "` " +
+					"(see `workload_identity_tag` and the HCP Terraform workload identity guide). " +
 					"A shifter with anonymous access needs none.",
 				Optional:  true,
 				Sensitive: true,
+			},
+			"workload_identity_tag": schema.StringAttribute{
+				MarkdownDescription: "The tag of the HCP Terraform workload identity token to use when neither `token` nor `" + tokenEnv + "` " +
+					"is set: with tag `IONROLLER`, the provider reads `" + workloadIdentityEnv + "_IONROLLER`, the token HCP Terraform " +
+					"makes for the audience in the workspace's `TFC_WORKLOAD_IDENTITY_AUDIENCE_IONROLLER`, and never the untagged one. " +
+					"Without a tag the provider reads `" + workloadIdentityEnv + "`.",
+				Optional: true,
+				Validators: []validator.String{stringvalidator.RegexMatches(workloadIdentityTag,
+					"must be letters, digits and underscores, as in the name of the TFC_WORKLOAD_IDENTITY_AUDIENCE_<TAG> variable")},
 			},
 			"ca_bundle": schema.StringAttribute{
 				MarkdownDescription: "PEM certificates to trust, instead of the system's, for an `https` shifter with its own CA.",
@@ -102,7 +122,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	for name, v := range map[string]attr.Value{
-		"address": config.Address, "token": config.Token, "ca_bundle": config.CABundle,
+		"address": config.Address, "token": config.Token, "workload_identity_tag": config.WorkloadTag, "ca_bundle": config.CABundle,
 		"ca_file": config.CAFile, "request_timeout": config.RequestTimeout,
 	} {
 		if v.IsUnknown() {
@@ -120,10 +140,17 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 		resp.ResourceData, resp.DataSourceData = noAddress{}, noAddress{}
 		return
 	}
-	token := valueOrEnv(config.Token, tokenEnv)
+	token, source := tokenOf(config)
+	if token == "" && !config.WorkloadTag.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("workload_identity_tag"), "No Workload Identity Token", fmt.Sprintf(
+			"%s is not set: HCP Terraform sets it in runs of a workspace with the variable TFC_WORKLOAD_IDENTITY_AUDIENCE_%s, "+
+				"the audience the shifter's jwt_issuer expects.", source, config.WorkloadTag.ValueString()))
+		return
+	}
 	if token != "" {
 		ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
 		ctx = tflog.MaskMessageStrings(ctx, token)
+		tflog.Debug(ctx, "shifter token chosen", map[string]any{"from": source})
 	}
 	timeout := client.DefaultTimeout
 	if !config.RequestTimeout.IsNull() {
@@ -188,6 +215,24 @@ func caBundle(config providerModel, diags *diag.Diagnostics) []byte {
 		return nil
 	}
 	return pem
+}
+
+// tokenOf returns the token to send and where it came from: token, else
+// IONROLLER_TOKEN, else the HCP Terraform run's workload identity token
+// (the tagged one when workload_identity_tag is set: a tag names a token
+// made for another audience than the untagged one, so it never falls back).
+func tokenOf(config providerModel) (token, source string) {
+	if !config.Token.IsNull() {
+		return config.Token.ValueString(), "token"
+	}
+	if t := os.Getenv(tokenEnv); t != "" {
+		return t, tokenEnv
+	}
+	env := workloadIdentityEnv
+	if tag := config.WorkloadTag.ValueString(); tag != "" {
+		env += "_" + tag
+	}
+	return os.Getenv(env), env
 }
 
 // valueOrEnv returns v, or the environment variable env when v is null.

@@ -38,7 +38,7 @@ func TestProviderSchema(t *testing.T) {
 	for _, a := range resp.Provider.Block.Attributes {
 		attrs[a.Name] = a
 	}
-	for _, name := range []string{"address", "token", "ca_bundle", "ca_file", "request_timeout"} {
+	for _, name := range []string{"address", "token", "workload_identity_tag", "ca_bundle", "ca_file", "request_timeout"} {
 		if attrs[name] == nil {
 			t.Errorf("provider schema has no attribute %q", name)
 		}
@@ -79,9 +79,14 @@ func TestConfigure(t *testing.T) {
 		{"unknown address", "", map[string]tftypes.Value{"address": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)}, "Unknown Provider Setting", "address"},
 		{"CA bundle without a certificate", "", map[string]tftypes.Value{"address": str("https://x"), "ca_bundle": str("not PEM")}, "Invalid CA Bundle", "ca_bundle"},
 		{"missing CA file", "", map[string]tftypes.Value{"address": str("https://x"), "ca_file": str(t.TempDir() + "/ca.pem")}, "Unreadable CA File", "ca_file"},
+		// The untagged token is left out of the environment below: a tag
+		// never falls back to it.
+		{"workload identity tag without its token", "", map[string]tftypes.Value{"address": str("https://x"), "workload_identity_tag": str("IONROLLER")}, "No Workload Identity Token", "workload_identity_tag"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(addressEnv, tc.env)
+			t.Setenv(workloadIdentityEnv, "a-token-of-another-audience")
+			t.Setenv(workloadIdentityEnv+"_IONROLLER", "")
 			resp := configure(t, tc.config)
 			if tc.summary == "" {
 				failOn(t, resp.Diagnostics)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -8,6 +9,9 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
@@ -48,12 +52,19 @@ type Principal struct {
 	Team      string
 	Role      wire.Role
 	Endpoints []string
+	// claims are what a JWT said of its caller (a run's ID, phase and
+	// workspace), recorded in the details of the events it causes.
+	claims map[string]string
 }
 
-// Auth authenticates requests by bearer token.
+// Auth authenticates requests by bearer token: a configured token, or a JWT
+// of a trusted issuer.
 type Auth struct {
 	tokens    []token
 	anonymous *Principal
+	// issuers by URL, the iss claim of their tokens.
+	issuers map[string]*issuer
+	now     func() time.Time
 }
 
 type token struct {
@@ -61,11 +72,11 @@ type token struct {
 	principal Principal
 }
 
-// NewAuth returns an Auth that accepts tokens and, for requests without an
-// Authorization header, anonymous (nil: such requests are refused). Only a
-// local demo should set anonymous.
-func NewAuth(tokens []Token, anonymous *Principal) (*Auth, error) {
-	a := &Auth{}
+// NewAuth returns an Auth that accepts tokens, the JWTs of issuers and, for
+// requests without an Authorization header, anonymous (nil: such requests
+// are refused). Only a local demo should set anonymous.
+func NewAuth(tokens []Token, anonymous *Principal, issuers ...Issuer) (*Auth, error) {
+	a := &Auth{issuers: map[string]*issuer{}, now: time.Now}
 	names := make(map[string]bool, len(tokens))
 	for i, t := range tokens {
 		p := Principal{Name: t.Name, Team: t.Team, Role: t.Role, Endpoints: t.Endpoints}
@@ -88,6 +99,16 @@ func NewAuth(tokens []Token, anonymous *Principal) (*Auth, error) {
 			return nil, fmt.Errorf("anonymous principal: %w", err)
 		}
 		a.anonymous = &p
+	}
+	for i, is := range issuers {
+		checked, err := newIssuer(is, func() time.Time { return a.now() })
+		if err != nil {
+			return nil, fmt.Errorf("issuer %d (%q): %w", i, is.Name, err)
+		}
+		if a.issuers[is.URL] != nil {
+			return nil, fmt.Errorf("issuer %d (%q): url %q is trusted twice", i, is.Name, is.URL)
+		}
+		a.issuers[is.URL] = checked
 	}
 	return a, nil
 }
@@ -116,34 +137,69 @@ func (p Principal) validate() error {
 	return nil
 }
 
-// authenticate returns the principal of r. Every configured token is
-// compared, in constant time, so the answer's timing says nothing about
-// which token came close. A nil Auth refuses everyone.
-func (a *Auth) authenticate(r *http.Request) (*Principal, error) {
+// authenticate returns the principal of r, or the error to answer with and
+// the reason to log: the caller learns only that its token is not valid,
+// the log why (never the token). Every configured token is compared, in
+// constant time, so the answer's timing says nothing about which token came
+// close. A nil Auth refuses everyone.
+func (a *Auth) authenticate(r *http.Request) (*Principal, string, error) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		if a != nil && a.anonymous != nil {
-			return a.anonymous, nil
+			return a.anonymous, "", nil
 		}
-		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "a bearer token is required")
+		return nil, "", rollout.Errorf(rollout.EUNAUTHORIZED, "a bearer token is required")
 	}
 	scheme, secret, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\"")
+		return nil, "", rollout.Errorf(rollout.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\"")
+	}
+	invalid := rollout.Errorf(rollout.EUNAUTHORIZED, "the bearer token is not valid")
+	if a == nil {
+		return nil, "no token is accepted", invalid
 	}
 	sum := sha256.Sum256([]byte(secret))
 	var found *Principal
-	if a != nil {
-		for i := range a.tokens {
-			if subtle.ConstantTimeCompare(sum[:], a.tokens[i].sum[:]) == 1 {
-				found = &a.tokens[i].principal
-			}
+	for i := range a.tokens {
+		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].sum[:]) == 1 {
+			found = &a.tokens[i].principal
 		}
 	}
-	if found == nil {
-		return nil, rollout.Errorf(rollout.EUNAUTHORIZED, "the bearer token is not valid")
+	if found != nil {
+		return found, "", nil
 	}
-	return found, nil
+	if len(a.issuers) == 0 || strings.Count(secret, ".") != 2 {
+		return nil, "unknown token", invalid
+	}
+	p, err := a.verifyJWT(r.Context(), secret)
+	if err != nil {
+		return nil, "jwt refused: " + err.Error(), invalid
+	}
+	return p, "", nil
+}
+
+// verifyJWT returns the principal of a JWT signed by a trusted issuer, or
+// why it is refused.
+func (a *Auth) verifyJWT(ctx context.Context, raw string) (*Principal, error) {
+	tok, err := jwt.ParseSigned(raw, signatureAlgorithms)
+	if err != nil {
+		return nil, err
+	}
+	// The issuer is read before the signature is checked only to pick the
+	// keys that check it; verify then requires the same iss.
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return nil, err
+	}
+	is := a.issuers[unverified.Issuer]
+	if is == nil {
+		return nil, fmt.Errorf("issuer %q is not trusted", unverified.Issuer)
+	}
+	p, err := is.verify(ctx, tok, a.now())
+	if err != nil {
+		return nil, fmt.Errorf("issuer %q: %w", is.Name, err)
+	}
+	return p, nil
 }
 
 // require refuses a principal whose role is below need.
@@ -197,6 +253,11 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p *Principal) er
 // details returns the event details that say who acted from where.
 func (p *Principal) details(r *http.Request) map[string]string {
 	d := map[string]string{"source": r.RemoteAddr}
+	for k, v := range p.claims {
+		if v != "" {
+			d[k] = v
+		}
+	}
 	if p.Team != "" {
 		d["team"] = p.Team
 	}

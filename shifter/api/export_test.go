@@ -16,3 +16,6 @@ func SetStreamTimings(s *Server, poll, heartbeat time.Duration) {
 func V1Routes(s *Server) []string {
 	return slices.Sorted(maps.Keys(s.v1Routes()))
 }
+
+// SetAuthClock sets the clock an Auth checks JWTs and the age of keys by.
+func SetAuthClock(a *Auth, now func() time.Time) { a.now = now }

@@ -42,6 +42,15 @@ func principalName(team string, role wire.Role) string { return team + "-" + str
 
 func testAuth(t *testing.T) *api.Auth {
 	t.Helper()
+	auth, err := api.NewAuth(testTokens(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth
+}
+
+// testTokens are the tokens of the test principals.
+func testTokens() []api.Token {
 	tokens := []api.Token{
 		{Name: root, Role: wire.RoleAdmin, SHA256: api.HashToken(tokenOf(root))},
 		{Name: "web-only", Role: wire.RoleRead, Endpoints: []string{"web*"}, SHA256: api.HashToken(tokenOf("web-only"))},
@@ -52,11 +61,7 @@ func testAuth(t *testing.T) *api.Auth {
 			tokens = append(tokens, api.Token{Name: name, Team: team, Role: role, SHA256: api.HashToken(tokenOf(name))})
 		}
 	}
-	auth, err := api.NewAuth(tokens, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return auth
+	return tokens
 }
 
 // recorder records the endpoints the server notified.
@@ -128,6 +133,16 @@ type response struct {
 // pairs.
 func (f *fixture) do(method, path, principal string, body any, headers ...string) response {
 	f.t.Helper()
+	bearer := ""
+	if principal != "" {
+		bearer = tokenOf(principal)
+	}
+	return f.doBearer(method, path, bearer, body, headers...)
+}
+
+// doBearer is do with the bearer token itself ("" for none).
+func (f *fixture) doBearer(method, path, bearer string, body any, headers ...string) response {
+	f.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -146,8 +161,8 @@ func (f *fixture) do(method, path, principal string, body any, headers ...string
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if principal != "" {
-		req.Header.Set("Authorization", "Bearer "+tokenOf(principal))
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

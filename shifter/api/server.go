@@ -174,7 +174,11 @@ func (s *Server) route(need wire.Role, h handler) http.Handler {
 			if rec, ok := w.(*statusRecorder); ok {
 				rec.caller = p.Name
 			}
-			err = p.require(need)
+			if err = p.require(need); err != nil {
+				// A run's phase decides its role: say which in the log.
+				s.Logger.Warn("request forbidden", "caller", p.Name, "role", p.Role, "needs", need,
+					"run_phase", p.claims["run_phase"], "method", r.Method, "path", r.URL.Path)
+			}
 		}
 		if err == nil {
 			err = h(w, r, p)
@@ -196,9 +200,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*Principa
 		w.Header().Set("Retry-After", strconv.Itoa(seconds))
 		return nil, rollout.Errorf(rollout.ETOOMANY, "too many failed authentications from %s; try again in %ds", src, seconds)
 	}
-	p, err := s.Auth.authenticate(r)
+	p, reason, err := s.Auth.authenticate(r)
 	if err != nil && r.Header.Get("Authorization") != "" {
-		s.guard.failed(src, err.Error(), now)
+		if reason == "" {
+			reason = err.Error()
+		}
+		s.guard.failed(src, reason, now)
 	}
 	return p, err
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
 
 // File is the shifter's configuration file, written in HCL like the
@@ -34,6 +36,15 @@ import (
 //	    team   = "payments"
 //	    role   = "deploy"
 //	    sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+//	  }
+//	  jwt_issuer "tfc" {
+//	    issuer   = "https://app.terraform.io"
+//	    audience = "ionroller"
+//	    rule {
+//	      organization = "acme"
+//	      workspace    = "payments-*"
+//	      team         = "payments"
+//	    }
 //	  }
 //	}
 //
@@ -90,7 +101,7 @@ type File struct {
 	Images *ImagesBlock `hcl:"images,block"`
 	// History bounds how many revisions of each endpoint's spec are kept.
 	History *HistoryBlock `hcl:"history,block"`
-	// Auth lists the API's tokens.
+	// Auth lists the API's tokens and the JWT issuers it trusts.
 	Auth *AuthBlock `hcl:"auth,block"`
 	// AllowPrivateWebhooks lets every team's webhooks reach loopback,
 	// link-local and private addresses.
@@ -230,6 +241,56 @@ type AuthBlock struct {
 	// Tokens are the bearer tokens, one block each, known by their SHA-256
 	// only.
 	Tokens []TokenBlock `hcl:"token,block"`
+	// JWTIssuers trust the JWTs of OpenID Connect issuers, one block each:
+	// HCP Terraform's workload identity tokens, so that its runs need no
+	// stored token (see the HCP Terraform workload identity guide).
+	JWTIssuers []JWTIssuerBlock `hcl:"jwt_issuer,block"`
+}
+
+// JWTIssuerBlock trusts the tokens of one issuer signed with RS256 or ES256.
+// Its label prefixes the actor of every event its runs cause:
+// `LABEL:ORGANIZATION/WORKSPACE RUN_ID`.
+type JWTIssuerBlock struct {
+	// Name is the block's label: lowercase letters, digits and hyphens.
+	Name string `hcl:"name,label"`
+	// Issuer is the issuer's https URL exactly as its tokens' iss claim
+	// says it (`https://app.terraform.io` for HCP Terraform). Its keys are
+	// read from the jwks_uri of its /.well-known/openid-configuration,
+	// again when a token names a key not seen yet (at most once a minute)
+	// and once they are an hour old.
+	Issuer string `hcl:"issuer"`
+	// Audience is what a token's aud claim must include: the
+	// workspace's TFC_WORKLOAD_IDENTITY_AUDIENCE.
+	Audience string `hcl:"audience"`
+	// JWKSFile is a JSON Web Key Set file read for the issuer's keys
+	// instead of asking the issuer, for a shifter that cannot reach it.
+	// It is read again on the same terms.
+	JWKSFile string `hcl:"jwks_file,optional"`
+	// Rules map a run's claims to a team and role; the first that matches
+	// applies, and a token none matches is refused.
+	Rules []JWTRuleBlock `hcl:"rule,block"`
+}
+
+// JWTRuleBlock maps the runs of matching workspaces to a principal. A plan
+// reads; an apply gets apply_role.
+type JWTRuleBlock struct {
+	// Organization is the terraform_organization_name the run's must equal.
+	Organization string `hcl:"organization"`
+	// Project is a pattern (`*` matches anything) of the
+	// terraform_project_name; without it any project matches.
+	Project string `hcl:"project,optional"`
+	// Workspace is a pattern of the terraform_workspace_name; without it
+	// any workspace matches.
+	Workspace string `hcl:"workspace,optional"`
+	// Team limits the runs to the endpoints of one team; without it they
+	// are global.
+	Team string `hcl:"team,optional"`
+	// Endpoints are name patterns that limit the runs further.
+	Endpoints []string `hcl:"endpoints,optional"`
+	// ApplyRole is the role of an apply: deploy (the default: declare
+	// releases) or admin (also create, change and delete endpoints). A
+	// plan is always read.
+	ApplyRole string `hcl:"apply_role,optional"`
 }
 
 // AnonymousBlock is the principal of requests without a token.
@@ -568,7 +629,33 @@ func (c Config) checkAuth() error {
 		seen[t.Name] = true
 		byHash[t.SHA256] = t.Name
 	}
+	issuers := map[string]bool{}
+	for _, b := range a.JWTIssuers {
+		field := fmt.Sprintf("auth.jwt_issuer[%q]", b.Name)
+		if issuers[b.Name] {
+			return fmt.Errorf("%s: issuer name used twice", field)
+		}
+		issuers[b.Name] = true
+		if err := b.issuer().Validate(); err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
+		if b.JWKSFile != "" {
+			if _, err := os.Stat(b.JWKSFile); err != nil {
+				return fmt.Errorf("%s.jwks_file: %w", field, err)
+			}
+		}
+	}
 	return nil
+}
+
+// issuer is the api.Issuer of the block.
+func (b JWTIssuerBlock) issuer() api.Issuer {
+	is := api.Issuer{Name: b.Name, URL: b.Issuer, Audience: b.Audience, JWKSFile: b.JWKSFile}
+	for _, r := range b.Rules {
+		is.Rules = append(is.Rules, api.IssuerRule{Organization: r.Organization, Project: r.Project, Workspace: r.Workspace,
+			Team: r.Team, Endpoints: r.Endpoints, ApplyRole: wire.Role(r.ApplyRole)})
+	}
+	return is
 }
 
 // isLoopback reports whether host only accepts connections from this

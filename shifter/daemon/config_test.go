@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,18 @@ auth {
     endpoints = ["pay-*"]
     sha256    = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
   }
+  jwt_issuer "tfc" {
+    issuer   = "https://app.terraform.io"
+    audience = "ionroller"
+    rule {
+      organization = "acme"
+      project      = "payments"
+      workspace    = "pay-*"
+      team         = "payments"
+      endpoints    = ["pay-*"]
+      apply_role   = "admin"
+    }
+  }
 }
 `
 	cfg, err := ParseConfig([]byte(src), "shifter.hcl")
@@ -77,6 +90,12 @@ auth {
 	tok := cfg.Auth.Tokens
 	if len(tok) != 1 || tok[0].Name != "ci" || tok[0].Team != "payments" || tok[0].Role != "deploy" || tok[0].Endpoints[0] != "pay-*" || cfg.Auth.Anonymous.Role != "read" {
 		t.Errorf("auth = %+v", cfg.Auth)
+	}
+	want := JWTIssuerBlock{Name: "tfc", Issuer: "https://app.terraform.io", Audience: "ionroller", Rules: []JWTRuleBlock{{
+		Organization: "acme", Project: "payments", Workspace: "pay-*", Team: "payments", Endpoints: []string{"pay-*"}, ApplyRole: "admin",
+	}}}
+	if len(cfg.Auth.JWTIssuers) != 1 || !reflect.DeepEqual(cfg.Auth.JWTIssuers[0], want) {
+		t.Errorf("auth.jwt_issuer = %+v", cfg.Auth.JWTIssuers)
 	}
 }
 
@@ -111,6 +130,50 @@ func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"read\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n  token \"deployer\" {\n    role = \"admin\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["deployer"].sha256: is the same token as auth.token["ci"]`},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "https://app.terraform.io"
+    rule { organization = "acme" }
+  }
+}`, "Missing required argument"},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "https://app.terraform.io"
+    audience = ""
+    rule { organization = "acme" }
+  }
+}`, `auth.jwt_issuer["tfc"]: an audience is required`},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "http://app.terraform.io"
+    audience = "ionroller"
+    rule { organization = "acme" }
+  }
+}`, `auth.jwt_issuer["tfc"]: url "http://app.terraform.io" is not an https URL`},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "https://app.terraform.io"
+    audience = "ionroller"
+  }
+}`, `auth.jwt_issuer["tfc"]: at least one rule`},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "https://app.terraform.io"
+    audience = "ionroller"
+    rule {
+      organization = "acme"
+      apply_role = "owner"
+    }
+  }
+}`, `auth.jwt_issuer["tfc"]: rule 0: role "owner"`},
+		{`store { path = "x" }` + "\n" + `auth {
+  jwt_issuer "tfc" {
+    issuer = "https://app.terraform.io"
+    audience = "ionroller"
+    jwks_file = "/nonexistent/jwks.json"
+    rule { organization = "acme" }
+  }
+}`, `auth.jwt_issuer["tfc"].jwks_file:`},
 		{`store { path = "x" }` + "\n" + `colour = "blue"`, `shifter.hcl:2,1-7: Unsupported argument`},
 		{`store {`, "shifter.hcl:1"},
 	} {

@@ -374,5 +374,9 @@ func newAuth(a AuthBlock) (*api.Auth, error) {
 	if a.Anonymous != nil {
 		anonymous = &api.Principal{Name: "anonymous", Team: a.Anonymous.Team, Role: wire.Role(a.Anonymous.Role)}
 	}
-	return api.NewAuth(tokens, anonymous)
+	issuers := make([]api.Issuer, 0, len(a.JWTIssuers))
+	for _, b := range a.JWTIssuers {
+		issuers = append(issuers, b.issuer())
+	}
+	return api.NewAuth(tokens, anonymous, issuers...)
 }
