@@ -42,7 +42,7 @@ type fakeAWS struct {
 	rules map[string]map[string]int // listener/priority → target group → weight
 	// inventory, moving and listeners share reads as the adapters do.
 	inventory, moving shifteraws.Snapshot[struct{}]
-	listeners map[string]*shifteraws.Snapshot[struct{}]
+	listeners         map[string]*shifteraws.Snapshot[struct{}]
 }
 
 func newFakeAWS(latency time.Duration) *fakeAWS {
