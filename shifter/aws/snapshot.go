@@ -79,6 +79,9 @@ func (s *Snapshot[T]) Get(ctx context.Context, since time.Time, read func(contex
 			s.next = newFlight[T](lane)
 		}
 		f = s.next
+		// The next read starts when this one ends: it goes as fast as
+		// the most urgent caller waiting behind it needs.
+		s.flight.join(lane)
 	}
 	f.join(lane)
 	s.mu.Unlock()

@@ -249,8 +249,11 @@ func routeLane(t *rollout.TrackState, reads schedule.Lane) schedule.Lane {
 }
 
 // laneOfAction is the lane an action runs in: weights that take traffic off
-// a version and what a rollback needs first go in the rollback lane.
-func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane) schedule.Lane {
+// a version and what a rollback needs first go in the rollback lane; a
+// weight step in the step lane; weights that only attach or detach
+// environments at 0 (live, the route as observed, moves no traffic) are
+// building, in the gate lane.
+func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane, live map[string]int) schedule.Lane {
 	switch {
 	case act.Kind == rollout.ActionDeleteEnvironment, act.Kind == rollout.ActionDeleteRoute,
 		act.Kind == rollout.ActionScaleEnvironment && act.Capacity == 0:
@@ -265,10 +268,26 @@ func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane) s
 			return schedule.LaneRollback
 		}
 	}
-	if act.Kind == rollout.ActionSetWeights {
+	if act.Kind == rollout.ActionSetWeights && movesTraffic(act.Weights, live) {
 		return schedule.LaneStep
 	}
 	return schedule.LaneGate // building what a rollout needs: after the steps that are due
+}
+
+// movesTraffic reports whether weights give any environment a share other
+// than the one it has on the live route.
+func movesTraffic(weights, live map[string]int) bool {
+	for id, w := range weights {
+		if w != live[id] {
+			return true
+		}
+	}
+	for id, w := range live {
+		if _, ok := weights[id]; !ok && w > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // measure reads the metrics the planner asked for, by environment ID.
@@ -301,7 +320,7 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 		if err := a.mayAct(); err != nil {
 			return err
 		}
-		err := a.do(schedule.WithLane(ctx, laneOfAction(d, act, reads)), cloud, ep, d.State, act, v)
+		err := a.do(schedule.WithLane(ctx, laneOfAction(d, act, reads, v.observed.Routes[act.Track].Weights)), cloud, ep, d.State, act, v)
 		key := string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
 		if err == nil {
 			if act.Kind == rollout.ActionSetWeights || act.Kind == rollout.ActionDeleteRoute {
