@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"os"
 	"regexp"
 	"time"
@@ -24,7 +25,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
-var _ provider.Provider = (*ionrollerProvider)(nil)
+var _ provider.ProviderWithActions = (*ionrollerProvider)(nil)
 
 // Environment variables the provider reads when its block leaves a setting out.
 const (
@@ -137,7 +138,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 
 	address := valueOrEnv(config.Address, addressEnv)
 	if address == "" {
-		resp.ResourceData, resp.DataSourceData = noAddress{}, noAddress{}
+		resp.ResourceData, resp.DataSourceData, resp.ActionData = noAddress{}, noAddress{}, noAddress{}
 		return
 	}
 	token, source := tokenOf(config)
@@ -177,12 +178,24 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 	tflog.Debug(ctx, "shifter client configured", map[string]any{"address": address, "request_timeout": timeout.String()})
 	resp.ResourceData = c
 	resp.DataSourceData = c
+	resp.ActionData = c
 }
 
 func (p *ionrollerProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewEndpointResource,
 		NewReleaseResource,
+	}
+}
+
+// Actions are the steering verbs (Terraform 1.14 and later).
+func (p *ionrollerProvider) Actions(context.Context) []func() action.Action {
+	return []func() action.Action{
+		NewPromoteAction,
+		NewPauseAction,
+		NewResumeAction,
+		NewAbortAction,
+		NewRollbackAction,
 	}
 }
 

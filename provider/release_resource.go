@@ -609,20 +609,14 @@ func (r *releaseResource) endedDetail(ctx context.Context, view rollout.ReleaseV
 	if s.Reason != "" {
 		fmt.Fprintf(&b, ": %s", s.Reason)
 	}
-	live := s.LiveVersion
-	if live == "" {
-		live = "none"
-	}
-	fmt.Fprintf(&b, ".\nLive version: %s.\n\n", live)
+	fmt.Fprintf(&b, ".\nLive version: %s.\n\n", orNone(s.LiveVersion))
 	events, err := r.recentEvents(ctx, rel)
 	if err != nil {
 		fmt.Fprintf(&b, "The endpoint's events could not be read: %s\n", err)
 	}
 	if len(events) > 0 {
 		b.WriteString("Recent events:\n")
-		for _, ev := range events {
-			fmt.Fprintf(&b, "  %s  %-22s %s\n", ev.Time.UTC().Format(time.RFC3339), ev.Type, ev.Message)
-		}
+		writeEvents(&b, events)
 		b.WriteString("\n")
 	}
 	b.WriteString("The release stays declared. Re-applying does not retry it: raise `retry` or declare another version.")

@@ -10,7 +10,9 @@ import (
 
 // act queues an operator command for the endpoint's reconciler, which
 // applies commands in sequence. The answer is 202: the planner decides, and
-// records its decision (or why it ignored the command) in the trail.
+// records its decision (or why it ignored the command) in the trail. With
+// dry_run=true everything is checked and nothing queued: the answer is 200
+// with the command as it would be queued, without a sequence.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	name := r.PathValue("name")
 	var req wire.ActionRequest
@@ -23,8 +25,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 		For:      req.For,
 		To:       req.To,
 		Reason:   req.Reason,
-		Actor:    p.Name,
+		Actor:    wire.ActorVia(p.Name, req.Via),
 		Time:     s.Now(),
+	}
+	if req.Via != "" && req.Via != wire.ViaTerraformAction {
+		return rollout.Invalid("via", "must be %q or left out; got %q", wire.ViaTerraformAction, req.Via)
 	}
 	if err := c.Validate(); err != nil {
 		return err
@@ -43,15 +48,20 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 	if err := commandApplies(c.Kind, st.Production.Rollout); err != nil {
 		return err
 	}
+	if r.URL.Query().Get("dry_run") == "true" {
+		s.writeJSON(w, http.StatusOK, c)
+		return nil
+	}
 
 	if c, err = s.Store.AppendCommand(r.Context(), c); err != nil {
 		return err
 	}
-	message := string(c.Kind) + " requested by " + p.Name
+	message := string(c.Kind) + " requested by " + c.Actor
 	if c.Reason != "" {
 		message += ": " + c.Reason
 	}
 	ev := s.event(r, p, rollout.EventCommand, message)
+	ev.Actor = c.Actor
 	ev.Details["command"] = string(c.Kind)
 	ev.Details["command_seq"] = strconv.FormatInt(c.Seq, 10)
 	// The store cannot append the command and its event in one

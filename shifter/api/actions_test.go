@@ -75,3 +75,31 @@ func TestActionBody(t *testing.T) {
 	}
 	f.do("POST", "/v1/endpoints/nope/actions/rollback", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
 }
+
+// TestActionViaTerraformAndDryRun: a command run by a Terraform action says
+// so in its actor and its event's; a dry run checks as a POST does and
+// queues nothing.
+func TestActionViaTerraformAndDryRun(t *testing.T) {
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "v2")
+	f.do("POST", "/v1/endpoints/web/actions/promote?dry_run=true", root, nil).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.do("POST", "/v1/endpoints/nope/actions/rollback?dry_run=true", root, nil).apiError(t, http.StatusNotFound, rollout.ENOTFOUND)
+
+	f.setRollout("web", rollout.PhasePaused, false)
+	before := f.snapshot()
+	var c rollout.Command
+	f.do("POST", "/v1/endpoints/web/actions/promote?dry_run=true", root, map[string]any{"via": wire.ViaTerraformAction}).
+		must(t, http.StatusOK, &c)
+	if c.Kind != rollout.CommandPromote || c.Seq != 0 || c.Actor != root+" (Terraform action)" {
+		t.Errorf("dry run answered %+v", c)
+	}
+	f.assertUnchanged(before)
+
+	f.do("POST", "/v1/endpoints/web/actions/promote", root, map[string]any{"via": wire.ViaTerraformAction}).
+		must(t, http.StatusAccepted, &c)
+	events := f.events("web")
+	last := events[len(events)-1]
+	if c.Seq != 1 || c.Actor != root+" (Terraform action)" || last.Actor != c.Actor || last.Message != "promote requested by "+c.Actor {
+		t.Errorf("command %+v, event %+v", c, last)
+	}
+}

@@ -212,6 +212,11 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 			field: "for",
 		},
 		{
+			name: "unknown via", method: "POST", path: "/v1/endpoints/web/actions/pause",
+			body:  func(*testing.T) any { return map[string]any{"via": "cron"} },
+			field: "via",
+		},
+		{
 			name: "pause duration in words", method: "POST", path: "/v1/endpoints/web/actions/pause",
 			body:  func(*testing.T) any { return map[string]any{"for": "ten minutes"} },
 			field: "for",

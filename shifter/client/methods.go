@@ -122,14 +122,35 @@ func (c *Client) DeleteRelease(ctx context.Context, endpoint string, track rollo
 
 // Act queues command cmd (its Kind, For, To and Reason) for the endpoint's
 // rollout and returns it as queued, with its sequence, actor and time.
-func (c *Client) Act(ctx context.Context, endpoint string, cmd rollout.Command) (rollout.Command, error) {
-	var queued rollout.Command
-	err := c.call(ctx, request{
+func (c *Client) Act(ctx context.Context, endpoint string, cmd rollout.Command, opts ...ActOption) (rollout.Command, error) {
+	r := request{
 		method: http.MethodPost,
 		path:   []string{"endpoints", endpoint, "actions", string(cmd.Kind)},
-		body:   wire.ActionRequest{For: cmd.For, To: cmd.To, Reason: cmd.Reason},
-	}, &queued)
+	}
+	body := wire.ActionRequest{For: cmd.For, To: cmd.To, Reason: cmd.Reason}
+	for _, opt := range opts {
+		opt(&r, &body)
+	}
+	r.body = body
+	var queued rollout.Command
+	err := c.call(ctx, r, &queued)
 	return queued, err
+}
+
+// ActOption changes what Act asks.
+type ActOption func(*request, *wire.ActionRequest)
+
+// Via says what runs the command (wire.ViaTerraformAction): its actor in the
+// trail says so.
+func Via(via string) ActOption {
+	return func(_ *request, body *wire.ActionRequest) { body.Via = via }
+}
+
+// DryRun asks whether the shifter would queue the command, without queuing
+// it: Act returns the command as it would be queued (sequence 0), or the
+// shifter's refusal (ENOTFOUND, ECONFLICT when it cannot apply).
+func DryRun() ActOption {
+	return func(r *request, _ *wire.ActionRequest) { r.query = url.Values{"dry_run": {"true"}} }
 }
 
 // Events returns up to limit events of the endpoint's trail after sequence

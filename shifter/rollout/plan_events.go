@@ -93,7 +93,8 @@ func (p *planner) resumed(track Track, r *Rollout, actor string) {
 }
 
 func (p *planner) commandIgnored(c Command, why string) {
-	p.event(Production, "", EventCommand, fmt.Sprintf("%s by %s ignored: %s", c.Kind, c.Actor, why), "command", string(c.Kind), "actor", c.Actor)
+	p.event(Production, "", EventCommand, fmt.Sprintf("%s by %s ignored: %s", c.Kind, c.Actor, why),
+		"command", string(c.Kind), "command_seq", strconv.FormatInt(c.Seq, 10), "actor", c.Actor, "ignored", why)
 }
 
 // Alarms and metrics that do not roll back.

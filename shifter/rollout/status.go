@@ -29,6 +29,10 @@ type EndpointStatus struct {
 	Environments   []EnvironmentStatus `json:"environments,omitempty"`
 	HotVersions    []HotVersion        `json:"hot_versions,omitempty"`
 	UpdatedAt      time.Time           `json:"updated_at,omitzero"`
+	// CommandSeq is the sequence of the last operator command the planner
+	// took (applied or ignored): a command queued as N has had its effect
+	// once CommandSeq >= N.
+	CommandSeq int64 `json:"command_seq,omitempty"`
 }
 
 // RolloutStatus describes a rollout for people.
@@ -159,6 +163,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		ObservedAt: st.ObservedAt,
 		Conditions: conditions,
 		UpdatedAt:  st.UpdatedAt,
+		CommandSeq: st.CommandSeq,
 	}
 	if e := st.Environment(prod.Stable); e != nil {
 		s.StableVersion, s.State = e.Version, StateSteady

@@ -374,6 +374,9 @@ func ValidateImage(image string) error {
 	return nil
 }
 
+// MaxReason is the longest reason a command may give.
+const MaxReason = 1024
+
 // Validate reports the first invalid field of the command, or nil.
 func (c *Command) Validate() error {
 	switch {
@@ -385,8 +388,8 @@ func (c *Command) Validate() error {
 		return Invalid("to", "only applies to rollback")
 	case c.To != "" && !VersionPattern.MatchString(c.To):
 		return Invalid("to", "%q is not a version", c.To)
-	case len(c.Reason) > 1024:
-		return Invalid("reason", "is longer than 1024 characters")
+	case len(c.Reason) > MaxReason:
+		return Invalid("reason", "is longer than %d characters", MaxReason)
 	}
 	return validateDuration("for", c.For, 0, MaxWait)
 }

@@ -101,6 +101,23 @@ type ActionRequest struct {
 	For    rollout.Duration `json:"for,omitempty"`
 	To     string           `json:"to,omitempty"`
 	Reason string           `json:"reason,omitempty"`
+	// Via says what the caller ran the command from: "" (the API, the
+	// CLI) or ViaTerraformAction. The command's actor says so, so that the
+	// trail tells a Terraform action from a person at a terminal.
+	Via string `json:"via,omitempty"`
+}
+
+// ViaTerraformAction is ActionRequest.Via of a command run by a Terraform
+// action (`terraform apply -invoke`, or an action_trigger).
+const ViaTerraformAction = "terraform_action"
+
+// ActorVia is the actor of a command that principal name ran via via: the
+// name alone, or "alice (Terraform action)".
+func ActorVia(name, via string) string {
+	if via == ViaTerraformAction {
+		return name + " (Terraform action)"
+	}
+	return name
 }
 
 // Event streams: GET /v1/endpoints/{name}/events with Accept: EventStreamType.

@@ -1,0 +1,6 @@
+# terraform apply -invoke=action.ionroller_resume.web
+action "ionroller_resume" "web" {
+  config {
+    endpoint = "web"
+  }
+}
