@@ -72,7 +72,7 @@ func New() *Metrics {
 	m.awsCalls = m.counterVec("ionroller_aws_calls_total", "AWS API calls by service (the SDK's service ID, such as Elastic Load Balancing v2), operation (such as ModifyRule) and outcome (ok, the AWS error code, or error when AWS gave none).", "service", "operation", "outcome")
 	m.awsLatency = m.histogramVec("ionroller_aws_call_seconds", "AWS API call latency, retries included, by service and operation (as in ionroller_aws_calls_total).",
 		prometheus.ExponentialBuckets(0.005, 2, 12), "service", "operation")
-	m.awsWait = m.histogramVec("ionroller_aws_lane_wait_seconds", "How long AWS calls waited for their account's request budget, by service and lane (rollback, step, gate, routine).",
+	m.awsWait = m.histogramVec("ionroller_aws_lane_wait_seconds", "How long AWS calls waited for their account's request budget, by service and lane (rollback, step, gate, build, routine).",
 		prometheus.ExponentialBuckets(0.001, 2, 15), "service", "lane")
 	m.awsThrottled = m.counterVec("ionroller_aws_throttled_total", "AWS calls AWS throttled (each is tried again in its lane), by service and operation.", "service", "operation")
 	m.reconcile = m.histogramVec("ionroller_reconcile_seconds", "Time one wake of an endpoint's reconciler takes, by outcome (ok or error).",

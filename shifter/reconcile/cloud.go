@@ -33,7 +33,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		if envs, err = cloud.Backend.Observe(gctx, a.endpoint, in.State.Environments, Query{Changing: f.changing, Since: f.env, Listed: f.listed}); err != nil {
+		if envs, err = cloud.Backend.Observe(schedule.WithLane(gctx, envLane(in.State, f.changing, schedule.LaneOf(gctx))), a.endpoint, in.State.Environments, Query{Changing: f.changing, Since: f.env, Listed: f.listed}); err != nil {
 			return fmt.Errorf("observe environments: %w", err)
 		}
 		return nil
@@ -239,6 +239,21 @@ func healthLane(st rollout.State, ids []string, reads schedule.Lane) schedule.La
 	return schedule.LaneRoutine
 }
 
+// envLane is the lane of a pass's read of its environments: reads by name of
+// environments coming up or going (changing, and none of them ready) go with
+// what the rollout builds; the others in the pass's lane.
+func envLane(st rollout.State, changing []string, reads schedule.Lane) schedule.Lane {
+	if reads == schedule.LaneRollback || len(changing) == 0 {
+		return reads
+	}
+	for _, id := range changing {
+		if e := st.Environment(id); e != nil && e.Status == rollout.EnvReady {
+			return reads
+		}
+	}
+	return max(reads, schedule.LaneBuild)
+}
+
 // routeLane is the lane of the read of a track's route: the read that
 // verifies a weight step just written is part of that step.
 func routeLane(t *rollout.TrackState, reads schedule.Lane) schedule.Lane {
@@ -250,9 +265,10 @@ func routeLane(t *rollout.TrackState, reads schedule.Lane) schedule.Lane {
 
 // laneOfAction is the lane an action runs in: weights that take traffic off
 // a version and what a rollback needs first go in the rollback lane; a
-// weight step in the step lane; weights that only attach or detach
-// environments at 0 (live, the route as observed, moves no traffic) are
-// building, in the gate lane.
+// weight step in the step lane; what a rollout builds, weights that only
+// attach or detach environments at 0 (live, the route as observed) among
+// it, in the build lane, behind the steps that are due and the reads that
+// gate them.
 func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane, live map[string]int) schedule.Lane {
 	switch {
 	case act.Kind == rollout.ActionDeleteEnvironment, act.Kind == rollout.ActionDeleteRoute,
@@ -271,7 +287,7 @@ func laneOfAction(d rollout.Decision, act rollout.Action, reads schedule.Lane, l
 	if act.Kind == rollout.ActionSetWeights && movesTraffic(act.Weights, live) {
 		return schedule.LaneStep
 	}
-	return schedule.LaneGate // building what a rollout needs: after the steps that are due
+	return schedule.LaneBuild
 }
 
 // movesTraffic reports whether weights give any environment a share other

@@ -22,9 +22,9 @@ func TestLanes(t *testing.T) {
 		want schedule.Lane
 	}{
 		{"a weight step", step, schedule.LaneStep},
-		{"an attachment at 0", attach, schedule.LaneGate},
+		{"an attachment at 0", attach, schedule.LaneBuild},
 		{"taking a share away", detach, schedule.LaneStep},
-		{"a create", create, schedule.LaneGate},
+		{"a create", create, schedule.LaneBuild},
 	} {
 		if got := laneOfAction(rollout.Decision{}, c.act, schedule.LaneGate, live); got != c.want {
 			t.Errorf("%s: lane %s, want %s", c.name, got, c.want)
@@ -40,6 +40,12 @@ func TestLanes(t *testing.T) {
 	}
 	if got := healthLane(st, []string{"e2"}, schedule.LaneRollback); got != schedule.LaneRollback {
 		t.Errorf("health read of a pass taking traffic back: lane %s, want rollback", got)
+	}
+	if got := envLane(st, []string{"e2"}, schedule.LaneGate); got != schedule.LaneBuild {
+		t.Errorf("reads by name of an environment coming up: lane %s, want build", got)
+	}
+	if got := envLane(st, []string{"e1", "e2"}, schedule.LaneGate); got != schedule.LaneGate {
+		t.Errorf("reads by name of a ready environment just written: lane %s, want gate", got)
 	}
 	unverified := &rollout.TrackState{Route: rollout.Route{Weights: live}}
 	if got := routeLane(unverified, schedule.LaneGate); got != schedule.LaneStep {

@@ -451,7 +451,13 @@ func (a *actor) freshness(in rollout.Input, lane schedule.Lane) freshness {
 		}
 		return t
 	}
-	return freshness{env: later(written, envAge), listed: now.Add(-cfg.Resync), route: later(a.routeWritten, cfg.Resync), changing: changing}
+	listed := now.Add(-cfg.Resync)
+	if lane == schedule.LaneRollback {
+		// Any listing will do: a new one takes many calls, and the health
+		// of where traffic returns is read fresh anyway.
+		listed = time.Time{}
+	}
+	return freshness{env: later(written, envAge), listed: listed, route: later(a.routeWritten, cfg.Resync), changing: changing}
 }
 
 // load reads everything the planner decides from.

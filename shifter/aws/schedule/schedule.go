@@ -7,8 +7,8 @@
 //
 // A Scheduler keeps, per bucket, a local token bucket a little smaller than
 // AWS's, and hands its tokens out by lane: rollback and abort writes first,
-// then weight steps, then the health reads that gate traffic, then routine
-// observation. Routine reads slow down instead of starving a rollback. When
+// then weight steps, then the health reads that gate traffic, then what
+// rollouts build, then routine observation. Routine reads slow down instead of starving a rollback. When
 // AWS throttles anyway (another caller shares the account), the bucket's rate
 // halves and grows back slowly, and the throttled call is tried again after a
 // jittered wait in its own lane, so a retry never blocks a higher lane and a
@@ -42,6 +42,10 @@ const (
 	LaneStep
 	// LaneGate is for the health reads that gate traffic.
 	LaneGate
+	// LaneBuild is for what a rollout builds and tears down: environments,
+	// their attachment to a route at 0, and reads of them while they come
+	// up or go.
+	LaneBuild
 	// LaneRoutine is for observation and housekeeping: the default.
 	LaneRoutine
 
@@ -56,6 +60,8 @@ func (l Lane) String() string {
 		return "step"
 	case LaneGate:
 		return "gate"
+	case LaneBuild:
+		return "build"
 	}
 	return "routine"
 }
@@ -316,8 +322,11 @@ type bucket struct {
 	now func() time.Time
 	max float64 // the highest rate: the shifter's share of AWS's refill
 	// reserve is the part of the burst only the rollback lane may take, so
-	// that a rollback finds a token at once however busy the others are.
-	reserve float64
+	// that a rollback finds a token at once however busy the others are;
+	// headroom the part the lanes that can wait (build, routine) leave to
+	// those that move traffic, so that steps falling due together find
+	// tokens at hand however busy the building is.
+	reserve, headroom float64
 
 	mu      sync.Mutex
 	burst   float64
@@ -335,7 +344,8 @@ type waiter struct {
 
 func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 	burst := max(1, b.Burst*share)
-	return &bucket{now: now, max: b.Refill * share, reserve: float64(int(burst / 4)), burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
+	return &bucket{now: now, max: b.Refill * share, reserve: float64(int(burst / 4)), headroom: float64(int(burst / 2)),
+		burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
 }
 
 // take waits for a token in lane, or for ctx to end.
@@ -368,13 +378,17 @@ func (b *bucket) take(ctx context.Context, lane Lane) error {
 	}
 }
 
-// floor is how many tokens a lane must leave in the bucket: the reserve,
-// but for the rollback lane.
+// floor is how many tokens a lane must leave in the bucket: none for the
+// rollback lane, the reserve for the lanes that move traffic, the headroom
+// for the others.
 func (b *bucket) floor(lane Lane) float64 {
-	if lane == LaneRollback {
+	switch {
+	case lane == LaneRollback:
 		return 0
+	case lane <= LaneGate:
+		return b.reserve
 	}
-	return b.reserve
+	return max(b.reserve, b.headroom)
 }
 
 // queuedAtOrAbove reports whether a waiter of lane or a higher lane is

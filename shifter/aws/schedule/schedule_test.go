@@ -70,6 +70,33 @@ func TestTheLastTokensAreKeptForARollback(t *testing.T) {
 	}
 }
 
+// TestLanesThatCanWaitLeaveHeadroomForSteps: building drains a bucket only
+// to half its burst, so steps that fall due together find tokens at once.
+func TestLanesThatCanWaitLeaveHeadroomForSteps(t *testing.T) {
+	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // headroom 4, reserve 2
+	for range 4 {
+		if err := b.take(t.Context(), LaneBuild); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := make(chan error, 1)
+	go func() { build <- b.take(t.Context(), LaneBuild) }()
+	waitQueued(t, b, LaneBuild)
+	for range 2 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := b.take(ctx, LaneStep)
+		cancel()
+		if err != nil {
+			t.Fatalf("a step waited with the headroom untouched: %v", err)
+		}
+	}
+	select {
+	case err := <-build:
+		t.Fatalf("building took a token of the headroom (%v)", err)
+	default:
+	}
+}
+
 func TestANewcomerDoesNotOvertakeItsLane(t *testing.T) {
 	b := newBucket(Budget{Burst: 1, Refill: 1e-6}, 1, time.Now)
 	if err := b.take(t.Context(), LaneGate); err != nil {
