@@ -158,6 +158,16 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 		{"traffic.listener_arn", old.Traffic.ListenerARN, ep.Traffic.ListenerARN},
 		{"traffic.priority", old.Traffic.Priority, ep.Traffic.Priority},
 	}
+	if old.Traffic.NLB != nil || ep.Traffic.NLB != nil {
+		var was, is rollout.NLBTraffic
+		if old.Traffic.NLB != nil {
+			was = *old.Traffic.NLB
+		}
+		if ep.Traffic.NLB != nil {
+			is = *ep.Traffic.NLB
+		}
+		fields = append(fields, field{"traffic.nlb.listener_arn", was.ListenerARN, is.ListenerARN})
+	}
 	if old.Traffic.HasPreview() {
 		fields = append(fields,
 			field{"traffic.preview_listener_arn", old.Traffic.PreviewListenerARN, ep.Traffic.PreviewListenerARN},

@@ -64,6 +64,11 @@ func (s *Server) WebhooksMayReachPrivate(team string) bool {
 // host outside the team's bounds (403 naming the field).
 func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 	t := ep.Traffic
+	if t.NLB != nil {
+		if err := b.checkNLB(team, *t.NLB); err != nil {
+			return err
+		}
+	}
 	for _, l := range []struct{ field, arn string }{{"traffic.listener_arn", t.ListenerARN}, {"traffic.preview_listener_arn", t.PreviewListenerARN}} {
 		if l.arn != "" && !within(b.Listeners, l.arn, false) {
 			return forbidden(l.field, "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
@@ -80,7 +85,7 @@ func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 	if err := checkHosts(b, team, t); err != nil {
 		return err
 	}
-	if len(b.PathPrefixes) > 0 {
+	if len(b.PathPrefixes) > 0 && t.NLB == nil {
 		if len(t.Paths) == 0 {
 			return forbidden("traffic.paths", "team %q may route only paths beginning with %s: name them, or the rule takes every path", team, strings.Join(b.PathPrefixes, ", "))
 		}
@@ -100,7 +105,7 @@ func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 }
 
 func checkHosts(b Bounds, team string, t rollout.Traffic) error {
-	if len(b.Hosts) == 0 {
+	if len(b.Hosts) == 0 || t.NLB != nil {
 		return nil
 	}
 	if len(t.Hosts) == 0 {
@@ -208,6 +213,8 @@ func (s *Server) checkOverlap(ctx context.Context, p *Principal, ep rollout.Endp
 				rule := other.Traffic.Rule(theirs)
 				field, what := "", ""
 				switch {
+				case ep.Traffic.NLB != nil && rule.Listener == mine.Listener:
+					field, what = "traffic.nlb.listener_arn", "the same Network Load Balancer listener, whose default action one endpoint owns"
 				case rule.Listener == mine.Listener && rule.Priority == mine.Priority:
 					field, what = priorityField(track), fmt.Sprintf("priority %d on the same listener", mine.Priority)
 				case mine.Overlaps(rule):
@@ -231,6 +238,19 @@ func priorityField(track rollout.Track) string {
 		return "traffic.preview_priority"
 	}
 	return "traffic.priority"
+}
+
+// checkNLB refuses an NLB listener outside the team's listeners. A team
+// bounded by hosts or paths alone may route no NLB listener: a listener's
+// default action takes every connection, whatever its host or path.
+func (b Bounds) checkNLB(team string, nlb rollout.NLBTraffic) error {
+	if len(b.Listeners) == 0 && (len(b.Hosts) > 0 || len(b.PathPrefixes) > 0) {
+		return forbidden("traffic.nlb.listener_arn", "team %q is bounded by hosts and paths, which a Network Load Balancer listener does not route by: its bounds must name the listeners it may route", team)
+	}
+	if !within(b.Listeners, nlb.ListenerARN, false) {
+		return forbidden("traffic.nlb.listener_arn", "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
+	}
+	return nil
 }
 
 // conditionsField names the conditions of a track's rule that overlap:

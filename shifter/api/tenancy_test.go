@@ -17,13 +17,25 @@ import (
 const (
 	sharedListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/0123456789abcdef/0123456789abcdef"
 	otherListener  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/0123456789abcdef/0123456789abcdef"
+	// payments' NLB listener, and one no team's bounds name.
+	paymentsNLB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/payments/0123456789abcdef/0123456789abcdef"
+	otherNLB    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/other/0123456789abcdef/0123456789abcdef"
+	idleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
 )
+
+// onNLB routes an endpoint on an NLB listener.
+func onNLB(listener string) func(*rollout.Endpoint) {
+	return func(ep *rollout.Endpoint) {
+		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: listener, IdleTargetGroupARN: idleGroup}}
+		ep.Template.HealthCheck.Protocol = "TCP"
+	}
+}
 
 var (
 	trafficTeams = []string{"payments", "search", "labs"}
 	teamBounds   = map[string]api.Bounds{
 		"payments": {
-			Listeners: []string{sharedListener}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
+			Listeners: []string{sharedListener, paymentsNLB}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
 			Accounts: []string{"111111111111"}, RoleARNs: []string{"arn:aws:iam::111111111111:role/ionroller-*"},
 			Repositories: []string{"registry.example.com/payments/*"}, WebhookHosts: []string{"hooks.example.com"},
 		},
@@ -110,6 +122,11 @@ func TestTrafficMatrix(t *testing.T) {
 			map[string]outcome{"payments": clash("traffic.priority", "payments"), "search": refused("traffic.priority"), "labs": clash("traffic.priority", "payments")}},
 		{"listener outside", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = otherListener },
 			map[string]outcome{"payments": refused("traffic.listener_arn"), "search": refused("traffic.listener_arn")}},
+		// An NLB listener is bounded by the team's listeners alone: it
+		// routes no host or path.
+		{"NLB listener of the team's", onNLB(paymentsNLB), map[string]outcome{"search": refused("traffic.nlb.listener_arn")}},
+		{"NLB listener outside", onNLB(otherNLB),
+			map[string]outcome{"payments": refused("traffic.nlb.listener_arn"), "search": refused("traffic.nlb.listener_arn")}},
 		// search's preview rule keeps its own paths, which find's do not meet.
 		{"preview on search's host", func(ep *rollout.Endpoint) {
 			ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "find.search.example.com", ep.Traffic.Priority+1
@@ -236,4 +253,17 @@ func checkOutcome(t *testing.T, resp response, want outcome) {
 			t.Errorf("message %q names %q: %v, want %v", e.Message, other, named, other == want.names)
 		}
 	}
+}
+
+// TestOneEndpointOwnsAnNLBListener: a listener's default action takes every
+// connection, so a second endpoint on it would take the first's traffic.
+func TestOneEndpointOwnsAnNLBListener(t *testing.T) {
+	f := trafficFixture(t)
+	db, db2 := teamEndpoint("labs", "db", 50), teamEndpoint("labs", "db2", 60)
+	onNLB(otherNLB)(&db)
+	onNLB(otherNLB)(&db2)
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db", "labs-admin", db), created)
+	before := f.snapshot()
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db2", "labs-admin", db2), outcome{status: http.StatusConflict, field: "traffic.nlb.listener_arn", names: "db"})
+	f.assertUnchanged(before)
 }

@@ -43,11 +43,14 @@ type Placement struct {
 	ExternalIDSet bool   `json:"external_id_set,omitempty"`
 }
 
-// Traffic is where the endpoint's requests arrive: a rule on a listener
-// matching hosts and paths, and optionally a preview route for testing
-// releases in production without production traffic.
+// Traffic is where the endpoint's requests arrive. It is of exactly one kind
+// (Kind): a rule on an Application Load Balancer listener matching hosts and
+// paths, optionally with a preview route for testing releases in production
+// without production traffic (the fields at the top, the kind every endpoint
+// had before the others existed, so stored endpoints read unchanged); or the
+// default action of a Network Load Balancer listener (NLB).
 type Traffic struct {
-	ListenerARN string   `json:"listener_arn"`
+	ListenerARN string   `json:"listener_arn,omitempty"`
 	Priority    int      `json:"priority"`
 	Hosts       []string `json:"hosts,omitempty"`
 	Paths       []string `json:"paths,omitempty"`
@@ -57,6 +60,38 @@ type Traffic struct {
 	PreviewHost        string `json:"preview_host,omitempty"`
 	PreviewListenerARN string `json:"preview_listener_arn,omitempty"`
 	PreviewPriority    int    `json:"preview_priority,omitempty"`
+
+	// NLB routes the endpoint as a Network Load Balancer listener's
+	// default action instead of an ALB rule.
+	NLB *NLBTraffic `json:"nlb,omitempty"`
+}
+
+// NLBTraffic is a Network Load Balancer listener whose default action the
+// shifter owns: a weighted forward to the target groups of the endpoint's
+// versions. A listener always forwards somewhere, so the user's idle target
+// group takes the listener's connections while no version has traffic (before
+// the first release is healthy, and once the endpoint is deleted); the
+// versions waiting for traffic are attached beside it at weight 0.
+type NLBTraffic struct {
+	ListenerARN        string `json:"listener_arn"`
+	IdleTargetGroupARN string `json:"idle_target_group_arn"`
+}
+
+// TrafficKind is the kind of router an endpoint's traffic goes through.
+type TrafficKind string
+
+// The kinds of traffic.
+const (
+	TrafficALB TrafficKind = "alb"
+	TrafficNLB TrafficKind = "nlb"
+)
+
+// Kind returns the kind of the endpoint's traffic.
+func (t Traffic) Kind() TrafficKind {
+	if t.NLB != nil {
+		return TrafficNLB
+	}
+	return TrafficALB
 }
 
 // HasPreview reports whether the endpoint has a preview route.
@@ -87,6 +122,10 @@ type Template struct {
 
 // HealthCheck configures the target group's health check.
 type HealthCheck struct {
+	// Protocol is the target group's protocol, which its health check
+	// uses: "" (HTTP, what an ALB forwards to), or TCP or TLS (what an NLB
+	// forwards to; the check is then a TCP connection, and Path unused).
+	Protocol           string   `json:"protocol,omitempty"`
 	Path               string   `json:"path"`
 	Interval           Duration `json:"interval"`
 	Timeout            Duration `json:"timeout"`

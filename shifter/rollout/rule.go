@@ -18,6 +18,12 @@ type Rule struct {
 // Rule returns the rule of a track: the preview route is its host on the
 // same listener, or the same conditions on a preview listener.
 func (t Traffic) Rule(track Track) Rule {
+	if t.NLB != nil {
+		// A listener's default action takes every connection: no
+		// priority, hosts or paths, so any two routes of one listener
+		// overlap.
+		return Rule{Listener: t.NLB.ListenerARN}
+	}
 	r := Rule{Listener: t.ListenerARN, Priority: t.Priority, Hosts: t.Hosts, Paths: t.Paths}
 	if track == Preview {
 		r.Priority = t.PreviewPriority

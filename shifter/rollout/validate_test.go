@@ -22,6 +22,31 @@ func TestValidEndpointPasses(t *testing.T) {
 	}
 }
 
+// testListener is an ALB listener; testNLBListener an NLB's.
+const (
+	testListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+	testNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/db/0123456789abcdef/0123456789abcdef"
+)
+
+// routeOnNLB makes a valid endpoint route on an NLB listener instead.
+func routeOnNLB(e *Endpoint) {
+	e.Traffic = Traffic{NLB: &NLBTraffic{ListenerARN: testNLBListener, IdleTargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"}}
+	e.Template.HealthCheck.Protocol = "TCP"
+	e.Policy.MetricChecks = nil
+}
+
+func TestValidNLBEndpointPasses(t *testing.T) {
+	ep := testEndpoint()
+	routeOnNLB(&ep)
+	ep.Policy.MaxHotVersions = new(MaxNLBHotVersions)
+	if err := ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ep.Traffic.Kind() != TrafficNLB || ep.Traffic.HasPreview() {
+		t.Errorf("kind %s, preview %v: want nlb without a preview", ep.Traffic.Kind(), ep.Traffic.HasPreview())
+	}
+}
+
 func TestInvalidEndpointNamesTheField(t *testing.T) {
 	for _, tc := range []struct {
 		field  string
@@ -86,6 +111,15 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }},
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "https://" }},
 		{"notifications.sns_topic_arn", func(e *Endpoint) { e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q" }},
+		{"template.health_check.protocol", func(e *Endpoint) { e.Template.HealthCheck.Protocol = "UDP" }},
+		{"template.health_check.protocol", func(e *Endpoint) { e.Template.HealthCheck.Protocol = "TCP" }},
+		{"traffic.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.ListenerARN = testListener }},
+		{"traffic.preview_host", func(e *Endpoint) { routeOnNLB(e); e.Traffic.PreviewHost = "preview.example.com" }},
+		{"traffic.nlb.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.ListenerARN = testListener }},
+		{"traffic.nlb.idle_target_group_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.IdleTargetGroupARN = "idle" }},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
+		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.max_hot_versions", func(e *Endpoint) { routeOnNLB(e); e.Policy.MaxHotVersions = new(MaxNLBHotVersions + 1) }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			ep := testEndpoint()

@@ -21,7 +21,12 @@ type Net struct {
 	SecurityGroup   string
 	LoadBalancerARN string // internet-facing ALB
 	ListenerARN     string // HTTP :80, default action a fixed 404
-	AMI             string // one of moto's built-in Amazon images
+	// NLBListenerARN is a TCP :7000 listener of a Network Load Balancer,
+	// forwarding to IdleTargetGroupARN, an empty TCP target group: only
+	// in a NetworkWithNLB.
+	NLBListenerARN     string
+	IdleTargetGroupARN string
+	AMI                string // one of moto's built-in Amazon images
 }
 
 // preferredAMI is a built-in moto image; any Amazon image will do if a moto
@@ -37,6 +42,23 @@ func Network(t testing.TB, cfg aws.Config) Net {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// NetworkWithNLB is a Network with a Network Load Balancer besides.
+func NetworkWithNLB(t testing.TB, cfg aws.Config) Net {
+	t.Helper()
+	n := Network(t, cfg)
+	AddNLB(t, cfg, &n)
+	return n
+}
+
+// AddNLB adds a Network Load Balancer, its idle target group and its
+// listener to n.
+func AddNLB(t testing.TB, cfg aws.Config, n *Net) {
+	t.Helper()
+	if err := createNLB(t.Context(), elb.NewFromConfig(Exempt(cfg)), n, "ionroller-test"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // CreateNetwork creates a Net in the account cfg reaches, its security group
@@ -107,6 +129,41 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 
 	n.AMI, err = builtinAMI(ctx, ec2c)
 	return n, err
+}
+
+// createNLB creates the Network Load Balancer of n, its idle target group
+// and its listener.
+func createNLB(ctx context.Context, elbc *elb.Client, n *Net, name string) error {
+	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
+		Name:    aws.String(name + "-nlb"),
+		Subnets: n.Subnets,
+		Scheme:  elbtypes.LoadBalancerSchemeEnumInternetFacing,
+		Type:    elbtypes.LoadBalancerTypeEnumNetwork,
+	})
+	if err != nil {
+		return fmt.Errorf("create network load balancer: %w", err)
+	}
+	tg, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
+		Name:     aws.String(name + "-idle"),
+		Protocol: elbtypes.ProtocolEnumTcp,
+		Port:     aws.Int32(7000),
+		VpcId:    aws.String(n.VPC),
+	})
+	if err != nil {
+		return fmt.Errorf("create idle target group: %w", err)
+	}
+	n.IdleTargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	ls, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		Protocol:        elbtypes.ProtocolEnumTcp,
+		Port:            aws.Int32(7000),
+		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(n.IdleTargetGroupARN)}},
+	})
+	if err != nil {
+		return fmt.Errorf("create NLB listener: %w", err)
+	}
+	n.NLBListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	return nil
 }
 
 // builtinAMI returns preferredAMI, or any Amazon image if moto lacks it.

@@ -97,6 +97,7 @@ func Policy(o Options) Document {
 	targetGroups := o.arn("elasticloadbalancing", "targetgroup/*")
 	rules := o.arn("elasticloadbalancing", "listener-rule/app/*")
 	listeners := o.arn("elasticloadbalancing", "listener/app/*")
+	networkListeners := o.arn("elasticloadbalancing", "listener/net/*")
 
 	statements := []Statement{
 		{
@@ -183,6 +184,17 @@ func Policy(o Options) Document {
 				"elasticloadbalancing:ModifyTargetGroupAttributes",
 			},
 			Resource:  []string{groups, launchTemplates, rules, targetGroups},
+			Condition: o.tagged(resourceTag),
+		},
+		{
+			// An NLB route is its listener's default action, which the
+			// shifter owns on the user's listener: only on a listener
+			// the user tagged for this shifter (ionroller:shifter), so
+			// that no other listener of the account is the shifter's
+			// to change. ModifyListener creates nothing.
+			Sid:       "RouteNetworkListeners",
+			Action:    []string{"elasticloadbalancing:ModifyListener"},
+			Resource:  []string{networkListeners},
 			Condition: o.tagged(resourceTag),
 		},
 		{

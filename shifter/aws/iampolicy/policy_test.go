@@ -72,6 +72,7 @@ var conditionKeys = map[string][]string{
 	"elasticloadbalancing:DescribeTags":                nil,
 	"elasticloadbalancing:DescribeTargetGroups":        nil,
 	"elasticloadbalancing:DescribeTargetHealth":        nil,
+	"elasticloadbalancing:ModifyListener":              {"aws:ResourceTag/*"},
 	"elasticloadbalancing:ModifyRule":                  {"aws:ResourceTag/*"},
 	"elasticloadbalancing:ModifyTargetGroupAttributes": {"aws:ResourceTag/*"},
 	"iam:PassRole":                                     {"aws:ResourceTag/*", "iam:AssociatedResourceArn", "iam:PassedToService"},

@@ -34,6 +34,7 @@ type API struct {
 		DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 		DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
 		DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
+		DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	}
 	EC2 interface {
 		DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
@@ -51,7 +52,11 @@ type API struct {
 func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 	g, gctx := errgroup.WithContext(ctx)
 	problems := make([]error, 4)
-	g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
+	if ep.Traffic.NLB != nil {
+		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, *ep.Traffic.NLB); return err })
+	} else {
+		g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
+	}
 	if ep.Traffic.HasPreview() {
 		g.Go(func() (err error) { problems[1], err = checkRoute(gctx, api, ep, previewRoute(ep)); return err })
 	}
@@ -95,6 +100,31 @@ func previewRoute(ep rollout.Endpoint) route {
 		r.hosts, r.hostsField = []string{t.PreviewHost}, "traffic.preview_host"
 	}
 	return r
+}
+
+// checkNLB checks that an NLB route's listener exists on a Network Load
+// Balancer, and its idle target group too.
+func checkNLB(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
+	const field = "traffic.nlb.listener_arn"
+	listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{t.ListenerARN}})
+	switch {
+	case isCode(err, "ListenerNotFound"), err == nil && len(listeners.Listeners) == 0:
+		return rollout.Invalid(field, "listener %s does not exist in the endpoint's account and region", t.ListenerARN), nil
+	case err != nil:
+		return nil, err
+	}
+	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(listeners.Listeners[0].LoadBalancerArn)}})
+	if err != nil {
+		return nil, err
+	}
+	if len(lbs.LoadBalancers) == 1 && lbs.LoadBalancers[0].Type != elbtypes.LoadBalancerTypeEnumNetwork {
+		return rollout.Invalid(field, "listener %s belongs to a %s load balancer, not a Network Load Balancer", t.ListenerARN, lbs.LoadBalancers[0].Type), nil
+	}
+	_, err = api.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{t.IdleTargetGroupARN}})
+	if isCode(err, "TargetGroupNotFound") {
+		return rollout.Invalid("traffic.nlb.idle_target_group_arn", "target group %s does not exist in the endpoint's account and region", t.IdleTargetGroupARN), nil
+	}
+	return nil, err
 }
 
 // checkRoute checks that the route's listener exists on an Application Load
