@@ -102,6 +102,48 @@ func TestAccEndpointAndRelease(t *testing.T) {
 	})
 }
 
+// TestAccEndpointOnNLB walks an endpoint routed on an NLB listener through
+// create, import, a rollout and destroy, which gives the listener back to
+// its idle target group.
+func TestAccEndpointOnNLB(t *testing.T) {
+	s := newTestShifter(t)
+	awstest.AddNLB(t, s.aws, &s.net)
+	name := randomName()
+	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+	config := func(version, waitFor string) string {
+		return providerConfig(s.url) + nlbEndpointConfig(name, s.net) + releaseConfig(version, waitFor, 0)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config("v1", waitComplete),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("listener_arn"), knownvalue.StringExact(s.net.NLBListenerARN)),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("listener_arn"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TCP")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				},
+			},
+			{RefreshState: true},
+			{
+				ResourceName:            endpoint,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
+			},
+			{
+				Config: config("v2", waitComplete),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				},
+			},
+		},
+	})
+}
+
 // TestAccEndpointDisappears: an endpoint deleted behind Terraform's back
 // leaves state at the next refresh, and the plan creates it again.
 func TestAccEndpointDisappears(t *testing.T) {

@@ -57,7 +57,13 @@ type (
 		SNSTopicARN types.String `tfsdk:"sns_topic_arn"`
 	}
 
+	nlbTrafficModel struct {
+		ListenerARN        types.String `tfsdk:"listener_arn"`
+		IdleTargetGroupARN types.String `tfsdk:"idle_target_group_arn"`
+	}
+
 	trafficModel struct {
+		NLB                types.Object `tfsdk:"nlb"`
 		ListenerARN        types.String `tfsdk:"listener_arn"`
 		Priority           types.Int64  `tfsdk:"priority"`
 		Hosts              types.List   `tfsdk:"hosts"`
@@ -88,6 +94,7 @@ type (
 	}
 
 	healthCheckModel struct {
+		Protocol           types.String  `tfsdk:"protocol"`
 		Path               types.String  `tfsdk:"path"`
 		Interval           durationValue `tfsdk:"interval"`
 		Timeout            durationValue `tfsdk:"timeout"`
@@ -241,21 +248,31 @@ func notificationsAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 func trafficAttribute() schema.SingleNestedAttribute {
 	replaceOncePreviewExists := "The shifter keeps the preview rule where it was created, so once the endpoint has a preview route, changing it replaces the endpoint."
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Where the endpoint's requests arrive: a rule on an Application Load Balancer listener, and an optional preview route " +
-			"for testing a release in production without production traffic. The shifter owns the rule and its weights.",
+		MarkdownDescription: "Where the endpoint's traffic arrives, of exactly one kind: a rule on an Application Load Balancer listener " +
+			"(`listener_arn`, `priority`, `hosts`, `paths`, and an optional preview route for testing a release in production without " +
+			"production traffic), or a Network Load Balancer listener (`nlb`). The shifter owns the rule or the listener's default action, and its weights.",
 		Required: true,
 		Attributes: map[string]schema.Attribute{
+			"nlb": nlbTrafficAttribute(),
 			"listener_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of the ALB listener (owned by your Terraform) that gets the endpoint's rule.",
-				Required:            true,
-				Validators:          []validator.String{listenerARNValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "ARN of the ALB listener (owned by your Terraform) that gets the endpoint's rule. Exactly one of `listener_arn` and `nlb` is set.",
+				Optional:            true,
+				// Exactly one kind: the plan runs the shifter's own rule
+				// (rollout's validation), which names this attribute.
+				Validators: []validator.String{
+					listenerARNValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("priority")),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"priority": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Priority of the endpoint's rule on the listener, 1 to %d.", rollout.MaxPriority),
-				Required:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxPriority)},
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+				MarkdownDescription: fmt.Sprintf("Priority of the endpoint's rule on the listener, 1 to %d; required with `listener_arn`.", rollout.MaxPriority),
+				Optional:            true,
+				Validators: []validator.Int64{
+					int64validator.Between(1, rollout.MaxPriority),
+					int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn")),
+				},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"hosts": schema.ListAttribute{
 				MarkdownDescription: fmt.Sprintf("Host header patterns the rule matches, such as `api.example.com` or `*.example.com`. "+
@@ -298,6 +315,32 @@ func trafficAttribute() schema.SingleNestedAttribute {
 				Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxPriority)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(previewRouteExistsInt64,
 					replaceOncePreviewExists, replaceOncePreviewExists)},
+			},
+		},
+	}
+}
+
+func nlbTrafficAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "The Network Load Balancer listener the endpoint's connections arrive on: a listener whose default action " +
+			"the shifter owns, a weighted forward to the target groups of the versions (TCP or TLS target groups: set " +
+			"`template.health_check.protocol`). Each step and each rollback is one write of the listener. Give your `aws_lb_listener` " +
+			"`lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter` (the shifter's IAM policy allows it to " +
+			"change only listeners so tagged). An NLB endpoint has no preview route and no metric checks (NLBs have no HTTP metrics), and keeps at most " +
+			fmt.Sprintf("%d hot versions.", rollout.MaxNLBHotVersions),
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"listener_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the NLB listener (owned by your Terraform) whose default action the shifter owns. One endpoint per listener.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.NLBListenerARNPattern, "must be a Network Load Balancer listener ARN")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"idle_target_group_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of a target group of yours (the one your listener's `default_action` names) that takes the listener's " +
+					"connections while no version has traffic: before the first release is healthy, and after the endpoint is deleted.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.RegexMatches(rollout.TargetGroupARNPattern, "must be a target group ARN")},
 			},
 		},
 	}
@@ -440,6 +483,14 @@ func healthCheckAttribute(ctx context.Context, def rollout.HealthCheck, diags *d
 		Optional:            true,
 		Computed:            true,
 		Attributes: map[string]schema.Attribute{
+			"protocol": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Protocol of the target groups, which their health checks use: `%s` behind `traffic` (the default), "+
+					"`TCP` or `TLS` behind `traffic.nlb`, checked by opening a TCP connection (`path` is then unused).", rollout.DefaultTargetProtocol),
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(rollout.DefaultTargetProtocol),
+				Validators: []validator.String{stringvalidator.OneOf(rollout.HealthCheckProtocols[1:]...)},
+			},
 			"path": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Path the load balancer requests. Defaults to `%s`.", def.Path),
 				Optional:            true,

@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
@@ -176,6 +179,41 @@ resource "ionroller_endpoint" "test" {
   }
 }
 `, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, steps, retainPrevious)
+}
+
+// nlbEndpointConfig is endpointConfig's endpoint routed on the test
+// network's NLB listener instead, in one step.
+func nlbEndpointConfig(name string, net awstest.Net) string {
+	return fmt.Sprintf(`
+resource "ionroller_endpoint" "test" {
+  name                = %[1]q
+  team                = "web"
+  deletion_protection = false
+  traffic = {
+    nlb = {
+      listener_arn          = %[2]q
+      idle_target_group_arn = %[3]q
+    }
+  }
+  template = {
+    repository           = "registry.example.com/%[1]s"
+    container_port       = 8080
+    ami                  = %[4]q
+    subnets              = [%[5]s]
+    security_groups      = [%[6]q]
+    deregistration_delay = "0s"
+    health_check         = { protocol = "TCP" }
+  }
+  policy = {
+    steps           = [{ weight = 100 }]
+    bake_time       = "0s"
+    retain_previous = "0s"
+  }
+  timeouts {
+    delete = "3m"
+  }
+}
+`, name, net.NLBListenerARN, net.IdleTargetGroupARN, net.AMI, quoted(net.Subnets), net.SecurityGroup)
 }
 
 // releaseConfig declares version on the production track of the test
@@ -379,6 +417,20 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 		rules, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
 		if err != nil {
 			return err
+		}
+		// The user's idle target group of an NLB stays, and has the
+		// listener back.
+		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
+			return aws.ToString(tg.TargetGroupArn) == s.net.IdleTargetGroupARN
+		})
+		if s.net.NLBListenerARN != "" {
+			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.net.NLBListenerARN}})
+			if err != nil {
+				return err
+			}
+			if got := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions); !maps.Equal(got, map[string]int{s.net.IdleTargetGroupARN: 100}) {
+				return fmt.Errorf("the NLB listener forwards %v after destroy, not to its idle target group alone", got)
+			}
 		}
 		if n := len(groups.AutoScalingGroups) + len(templates.LaunchTemplates) + len(tgs.TargetGroups); n > 0 || len(rules.Rules) != 1 {
 			return fmt.Errorf("left in AWS after destroy: %d Auto Scaling groups, %d launch templates, %d target groups, %d rules besides the default",

@@ -58,6 +58,20 @@ const (
 	tooLarge = userdata.MaxBytes + 1
 )
 
+// ruleListener is an ALB listener's ARN; ruleNLBListener and ruleIdleGroup
+// those of an NLB listener and a target group.
+const (
+	ruleListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+	ruleNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/0123456789abcdef/0123456789abcdef"
+	ruleIdleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
+)
+
+// routeOnNLB routes a working endpoint on an NLB listener instead.
+func routeOnNLB(e *rollout.Endpoint) {
+	e.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: ruleNLBListener, IdleTargetGroupARN: ruleIdleGroup}}
+	e.Template.HealthCheck.Protocol = "TCP"
+}
+
 func ruleCases() []ruleCase {
 	ep := func(name, field string, f func(*rollout.Endpoint)) ruleCase {
 		return ruleCase{name: name, field: field, endpoint: f}
@@ -105,6 +119,32 @@ func ruleCases() []ruleCase {
 		}),
 		ep("preview listener", "traffic.preview_listener_arn", func(e *rollout.Endpoint) {
 			e.Traffic.PreviewListenerARN, e.Traffic.PreviewPriority = "arn:aws:elb:listener", 11
+		}),
+		ep("NLB listener ARN", "traffic.nlb.listener_arn", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.ListenerARN = ruleListener
+		}).says("Attribute traffic.nlb.listener_arn must be a Network Load Balancer listener ARN"),
+		ep("idle target group ARN", "traffic.nlb.idle_target_group_arn", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.IdleTargetGroupARN = "idle"
+		}).says("Attribute traffic.nlb.idle_target_group_arn must be a target group ARN"),
+		ep("an ALB rule and an NLB listener", "traffic.listener_arn", func(e *rollout.Endpoint) {
+			listener, priority := e.Traffic.ListenerARN, e.Traffic.Priority
+			routeOnNLB(e)
+			e.Traffic.ListenerARN, e.Traffic.Priority = listener, priority
+		}),
+		ep("target protocol", "template.health_check.protocol", func(e *rollout.Endpoint) { e.Template.HealthCheck.Protocol = "UDP" }),
+		ep("HTTP target groups behind an NLB", "template.health_check.protocol", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Template.HealthCheck.Protocol = ""
+		}).says("Attribute template.health_check.protocol must be TCP or TLS"),
+		ep("metric checks behind an NLB", "policy.metric_checks", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}
+		}),
+		ep("hot versions behind an NLB", "policy.max_hot_versions", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Policy.MaxHotVersions = new(rollout.MaxNLBHotVersions + 1)
 		}),
 		ep("backend", "template.backend", func(e *rollout.Endpoint) { e.Template.Backend = "lambda" }),
 		ep("repository", "template.repository", func(e *rollout.Endpoint) { e.Template.Repository = "Registry/App" }),
@@ -380,6 +420,12 @@ func endpointHCL(ep rollout.Endpoint) string {
 	}
 	tr := ep.Traffic
 	w.open("traffic =")
+	if tr.NLB != nil {
+		w.open("nlb =")
+		w.str("listener_arn", tr.NLB.ListenerARN)
+		w.str("idle_target_group_arn", tr.NLB.IdleTargetGroupARN)
+		w.close()
+	}
 	w.str("listener_arn", tr.ListenerARN)
 	w.int("priority", tr.Priority)
 	w.list("hosts", tr.Hosts)
@@ -407,6 +453,7 @@ func endpointHCL(ep rollout.Endpoint) string {
 	w.str("instance_profile", tm.InstanceProfile)
 	hc := tm.HealthCheck
 	w.open("health_check =")
+	w.str("protocol", hc.Protocol)
 	w.str("path", hc.Path)
 	w.str("interval", hc.Interval.String())
 	w.str("timeout", hc.Timeout.String())

@@ -120,8 +120,14 @@ func (p Placement) validate() error {
 }
 
 // HealthCheckProtocols are the target group protocols a template may name
-// ("" is HTTP): HTTP for an ALB, TCP or TLS for an NLB.
-var HealthCheckProtocols = []string{"", "HTTP", "TCP", "TLS"}
+// ("" is DefaultTargetProtocol, HTTP): HTTP for an ALB, TCP or TLS for an
+// NLB.
+var HealthCheckProtocols = []string{"", DefaultTargetProtocol, "TCP", "TLS"}
+
+// DefaultTargetProtocol is the target groups' protocol when a template
+// names none: an ALB rule's. A template stores it as "", so that templates
+// written before the protocol existed keep their hash.
+const DefaultTargetProtocol = "HTTP"
 
 // nlbProtocols are the target group protocols an NLB forwards to.
 var nlbProtocols = []string{"TCP", "TLS"}
