@@ -342,3 +342,25 @@ func TestConditionsAreWarnings(t *testing.T) {
 		t.Errorf("warning: %q / %q", w.Summary(), w.Detail())
 	}
 }
+
+// TestRoute53RolloutsWarnThatTrafficFollowsDNS: while traffic moved by DNS
+// records is moving, the plan says it follows the records only after the
+// TTL; at rest it says nothing.
+func TestRoute53RolloutsWarnThatTrafficFollowsDNS(t *testing.T) {
+	status := rollout.EndpointStatus{DNSTTL: rollout.Duration(rollout.Route53AliasTTL)}
+	var diags diag.Diagnostics
+	warnDNS("web", status, &diags)
+	if len(diags) != 0 {
+		t.Fatalf("at rest: %v, want no warning", diags)
+	}
+	status.Rollout = &rollout.RolloutStatus{Version: "v2"}
+	warnDNS("web", status, &diags)
+	if diags.WarningsCount() != 1 || !strings.Contains(diags.Warnings()[0].Detail(), "after 1m0s (the alias TTL)") {
+		t.Errorf("during a rollout: %v, want one warning naming the TTL", diags)
+	}
+	diags = nil
+	warnDNS("web", rollout.EndpointStatus{Rollout: status.Rollout}, &diags)
+	if len(diags) != 0 {
+		t.Errorf("a load balancer's rollout: %v, want no warning", diags)
+	}
+}

@@ -168,6 +168,16 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 		}
 		fields = append(fields, field{"traffic.nlb.listener_arn", was.ListenerARN, is.ListenerARN})
 	}
+	if old.Traffic.Route53 != nil || ep.Traffic.Route53 != nil {
+		var was, is rollout.Route53Traffic
+		if old.Traffic.Route53 != nil {
+			was = *old.Traffic.Route53
+		}
+		if ep.Traffic.Route53 != nil {
+			is = *ep.Traffic.Route53
+		}
+		fields = append(fields, field{"traffic.route53.hosted_zone_id", was.HostedZoneID, is.HostedZoneID}, field{"traffic.route53.name", was.Name, is.Name})
+	}
 	if old.Traffic.HasPreview() {
 		fields = append(fields,
 			field{"traffic.preview_listener_arn", old.Traffic.PreviewListenerARN, ep.Traffic.PreviewListenerARN},

@@ -109,7 +109,7 @@ func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
 		if gap := steps[1].Time.Sub(steps[0].Time); gap < 1500*time.Millisecond {
 			t.Errorf("step 2 came %s after step 1, before the 1.5s pause ended", gap)
 		}
-		writes := h.calls.Count("elasticloadbalancingv2", r.write)
+		writes := h.calls.Count(r.service, r.write)
 		if writes != 4 {
 			t.Errorf("%s calls = %d, want 4 (v2 attached at 0, then one per step)", r.write, writes)
 		}
@@ -145,12 +145,12 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
 			t.Fatalf("rule weights = %v, want v1=100", w)
 		}
-		writes := 0
+		writes := h.calls.Count("route53", "ChangeResourceRecordSets")
 		for _, op := range []string{"ModifyRule", "CreateRule", "DeleteRule", "ModifyListener", "CreateTargetGroup", "DeleteTargetGroup"} {
 			writes += h.calls.Count("elasticloadbalancingv2", op)
 		}
 		if writes != 1 {
-			t.Errorf("ELBv2 writes = %d, want exactly 1\n%s", writes, h.calls)
+			t.Errorf("ELBv2 and Route 53 writes = %d, want exactly 1\n%s", writes, h.calls)
 		}
 		if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
 			t.Errorf("rollback created %d groups, want none", n)

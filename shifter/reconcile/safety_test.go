@@ -203,7 +203,7 @@ func TestAbortReturnsTrafficAtOnce(t *testing.T) {
 		h.command(rollout.CommandAbort, func(c *rollout.Command) { c.Reason = "wrong config" })
 		h.waitPhase("v2", rollout.PhaseAborted, 10*time.Second)
 		h.waitWeights(map[string]int{"v1": 100})
-		if n := h.calls.Count("elasticloadbalancingv2", r.write); n != 1 {
+		if n := h.calls.Count(r.service, r.write); n != 1 {
 			t.Errorf("%s calls = %d, want 1", r.write, n)
 		}
 		if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "aborted by alice: wrong config") {
@@ -224,7 +224,7 @@ func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
 		h.command(rollout.CommandRollback, func(c *rollout.Command) { c.To = "v1" })
 		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 		h.waitWeights(map[string]int{"v1": 100})
-		if n := h.calls.Count("elasticloadbalancingv2", r.write); n != 1 {
+		if n := h.calls.Count(r.service, r.write); n != 1 {
 			t.Errorf("%s calls = %d, want 1", r.write, n)
 		}
 		if held := h.state().Production.Held; held == nil || held.Key.Version != "v3" {
@@ -286,7 +286,7 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 		if n := h.calls.Count("autoscaling", "UpdateAutoScalingGroup"); n != 1 {
 			t.Errorf("UpdateAutoScalingGroup calls = %d, want 1 (scale v1 to 2)", n)
 		}
-		if n := h.calls.Count("elasticloadbalancingv2", r.write); n != 0 {
+		if n := h.calls.Count(r.service, r.write); n != 0 {
 			t.Errorf("traffic moved to an unhealthy environment: %d %s calls", n, r.write)
 		}
 		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
@@ -306,7 +306,7 @@ func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
 		h.alarm("web-5xx", cwtypes.StateValueAlarm)
 		h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
 		h.waitWeights(map[string]int{"v1": 100})
-		if n := h.calls.Count("elasticloadbalancingv2", r.write); n != 1 {
+		if n := h.calls.Count(r.service, r.write); n != 1 {
 			t.Errorf("%s calls = %d, want 1", r.write, n)
 		}
 		rb := h.events(rollout.EventRolloutRolledBack)

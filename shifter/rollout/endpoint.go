@@ -47,8 +47,9 @@ type Placement struct {
 // (Kind): a rule on an Application Load Balancer listener matching hosts and
 // paths, optionally with a preview route for testing releases in production
 // without production traffic (the fields at the top, the kind every endpoint
-// had before the others existed, so stored endpoints read unchanged); or the
-// default action of a Network Load Balancer listener (NLB).
+// had before the others existed, so stored endpoints read unchanged); the
+// default action of a Network Load Balancer listener (NLB); or weighted
+// records in a Route 53 hosted zone (Route53).
 type Traffic struct {
 	ListenerARN string   `json:"listener_arn,omitempty"`
 	Priority    int      `json:"priority"`
@@ -64,7 +65,33 @@ type Traffic struct {
 	// NLB routes the endpoint as a Network Load Balancer listener's
 	// default action instead of an ALB rule.
 	NLB *NLBTraffic `json:"nlb,omitempty"`
+	// Route53 routes the endpoint as weighted DNS records, one per
+	// version, each an alias of the load balancer the version has.
+	Route53 *Route53Traffic `json:"route53,omitempty"`
 }
+
+// Route53Traffic is a record name in a hosted zone whose weighted A records
+// the shifter owns: one per version (same name and type, set identifiers
+// the shifter's), each an alias of the Application Load Balancer of one of
+// Listeners, the endpoint's slots. A version takes a slot while it is on the
+// route: the slot listener's default action, which the shifter owns,
+// forwards to the version's target group, so the load balancer health-checks
+// it whatever its record's weight. Traffic follows a weight change only as
+// fast as resolvers let go of their cached answers (Route53AliasTTL).
+type Route53Traffic struct {
+	HostedZoneID string   `json:"hosted_zone_id"`
+	Name         string   `json:"name"`
+	Listeners    []string `json:"listeners"`
+	// EvaluateTargetHealth makes Route 53 leave out a version's record
+	// while its load balancer has no healthy target.
+	EvaluateTargetHealth bool `json:"evaluate_target_health,omitempty"`
+}
+
+// Route53AliasTTL is how long resolvers may keep an answer of an alias
+// record of a load balancer: Route 53 answers with the load balancer's own
+// TTL, 60 seconds. Traffic follows a weight change that much later at the
+// earliest, and later still with resolvers that keep answers longer.
+const Route53AliasTTL = 60 * time.Second
 
 // NLBTraffic is a Network Load Balancer listener whose default action the
 // shifter owns: a weighted forward to the target groups of the endpoint's
@@ -82,14 +109,18 @@ type TrafficKind string
 
 // The kinds of traffic.
 const (
-	TrafficALB TrafficKind = "alb"
-	TrafficNLB TrafficKind = "nlb"
+	TrafficALB     TrafficKind = "alb"
+	TrafficNLB     TrafficKind = "nlb"
+	TrafficRoute53 TrafficKind = "route53"
 )
 
 // Kind returns the kind of the endpoint's traffic.
 func (t Traffic) Kind() TrafficKind {
-	if t.NLB != nil {
+	switch {
+	case t.NLB != nil:
 		return TrafficNLB
+	case t.Route53 != nil:
+		return TrafficRoute53
 	}
 	return TrafficALB
 }

@@ -19,6 +19,10 @@ var (
 	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
 	// NLBListenerARNPattern is a Network Load Balancer listener's ARN.
 	NLBListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
+	HostedZoneIDPattern   = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
+	// DNSNamePattern is a record name: labels of letters, digits and
+	// hyphens, the final dot optional.
+	DNSNamePattern        = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$`)
 	TargetGroupARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
 	HostPattern           = regexp.MustCompile(`^[A-Za-z0-9*?]([A-Za-z0-9*?.-]{0,126}[A-Za-z0-9*?])?$`)
 	PathPattern           = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&=%]{0,127}$`)
@@ -71,6 +75,12 @@ const (
 	// attached: a listener has one default action and no standby rule, so
 	// 5 target groups less the stable and the new version.
 	MaxNLBHotVersions = MaxTargetGroupsPerRule - 2
+	// MinRoute53Listeners and MaxRoute53Listeners bound a Route 53 route's
+	// slots: a stable and a new version at least; as many as AWS takes in
+	// one batch of changes at most, well above what max_hot_versions
+	// needs.
+	MinRoute53Listeners = 2
+	MaxRoute53Listeners = 10
 	// DefaultMaxHotVersions keeps the last two versions ready to take
 	// traffic back at once.
 	DefaultMaxHotVersions = 2
@@ -137,11 +147,14 @@ var nlbProtocols = []string{"TCP", "TLS"}
 // and how many hot versions its route can keep attached.
 func (ep *Endpoint) validateRouter() error {
 	hc := ep.Template.HealthCheck
-	if ep.Traffic.Kind() != TrafficNLB {
+	if ep.Traffic.Kind() == TrafficALB {
 		if slices.Contains(nlbProtocols, hc.Protocol) {
 			return Invalid("template.health_check.protocol", "%s target groups take a Network Load Balancer's traffic; an ALB rule forwards to HTTP ones", hc.Protocol)
 		}
 		return nil
+	}
+	if ep.Traffic.Kind() == TrafficRoute53 {
+		return ep.validateRoute53()
 	}
 	switch p := ep.Policy; {
 	case !slices.Contains(nlbProtocols, hc.Protocol):
@@ -155,9 +168,32 @@ func (ep *Endpoint) validateRouter() error {
 	return nil
 }
 
+// validateRoute53 checks what Route 53 traffic asks of the rest: HTTP
+// target groups (its slots are ALB listeners), no ALB metric checks (the
+// versions are behind several load balancers), and a slot for every version
+// that may be on the route.
+func (ep *Endpoint) validateRoute53() error {
+	slots := len(ep.Traffic.Route53.Listeners)
+	switch p := ep.Policy; {
+	case slices.Contains(nlbProtocols, ep.Template.HealthCheck.Protocol):
+		return Invalid("template.health_check.protocol", "must be HTTP: the slots of traffic.route53 are Application Load Balancer listeners; got %q", ep.Template.HealthCheck.Protocol)
+	case p.MetricChecks != nil:
+		return Invalid("policy.metric_checks", "judge the metrics of one load balancer, and a Route 53 route spreads the versions over several")
+	case p.HotVersions() > slots-2:
+		return Invalid("policy.max_hot_versions", "must be at most %d: traffic.route53 has %d listeners, one for each version on the route, the stable and the new version among them; got %d",
+			slots-2, slots, p.HotVersions())
+	}
+	return nil
+}
+
 func (t Traffic) validate() error {
-	if t.NLB != nil {
+	switch {
+	case t.NLB != nil && t.Route53 != nil:
+		return Invalid("traffic.route53", "is set with traffic.nlb: an endpoint's traffic is of exactly one kind")
+	case t.NLB != nil:
 		return t.validateNLB()
+	case t.Route53 != nil:
+		return t.validateRoute53()
 	}
 	if !ListenerARNPattern.MatchString(t.ListenerARN) {
 		return Invalid("traffic.listener_arn", "%q is not an Application Load Balancer listener ARN", t.ListenerARN)
@@ -201,6 +237,52 @@ func (t Traffic) validate() error {
 
 // validateNLB checks NLB traffic, and that it is the only kind.
 func (t Traffic) validateNLB() error {
+	if err := t.noALBRule("traffic.nlb"); err != nil {
+		return err
+	}
+	if !NLBListenerARNPattern.MatchString(t.NLB.ListenerARN) {
+		return Invalid("traffic.nlb.listener_arn", "%q is not a Network Load Balancer listener ARN", t.NLB.ListenerARN)
+	}
+	if !TargetGroupARNPattern.MatchString(t.NLB.IdleTargetGroupARN) {
+		return Invalid("traffic.nlb.idle_target_group_arn", "%q is not a target group ARN", t.NLB.IdleTargetGroupARN)
+	}
+	return nil
+}
+
+// validateRoute53 checks Route 53 traffic, and that it is the only kind.
+func (t Traffic) validateRoute53() error {
+	if err := t.noALBRule("traffic.route53"); err != nil {
+		return err
+	}
+	r := t.Route53
+	switch {
+	case !HostedZoneIDPattern.MatchString(r.HostedZoneID):
+		return Invalid("traffic.route53.hosted_zone_id", "%q is not a Route 53 hosted zone ID such as \"Z0123456789ABCDEFGHIJ\"", r.HostedZoneID)
+	case !DNSNamePattern.MatchString(r.Name) || len(r.Name) > 253:
+		return Invalid("traffic.route53.name", "%q is not a DNS name such as \"api.example.com\"", r.Name)
+	case len(r.Listeners) < MinRoute53Listeners || len(r.Listeners) > MaxRoute53Listeners:
+		return Invalid("traffic.route53.listeners", "must name %d to %d listeners, one for each version on the route; got %d", MinRoute53Listeners, MaxRoute53Listeners, len(r.Listeners))
+	}
+	balancers := map[string]bool{}
+	for i, l := range r.Listeners {
+		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)
+		if !ListenerARNPattern.MatchString(l) {
+			return Invalid(field, "%q is not an Application Load Balancer listener ARN", l)
+		}
+		// listener/app/NAME/LB-ID/LISTENER-ID: a record aliases a load
+		// balancer, so each slot must be a load balancer of its own.
+		lb := l[:strings.LastIndexByte(l, '/')]
+		if balancers[lb] {
+			return Invalid(field, "is on the load balancer of another of the listeners: each version's record aliases a load balancer of its own")
+		}
+		balancers[lb] = true
+	}
+	return nil
+}
+
+// noALBRule refuses the fields of an ALB rule beside another kind of
+// traffic, named by field.
+func (t Traffic) noALBRule(field string) error {
 	for _, alb := range []struct {
 		field string
 		set   bool
@@ -211,14 +293,8 @@ func (t Traffic) validateNLB() error {
 		{"traffic.preview_priority", t.PreviewPriority != 0},
 	} {
 		if alb.set {
-			return Invalid(alb.field, "is an ALB rule's, and the endpoint routes through traffic.nlb: an endpoint's traffic is of exactly one kind")
+			return Invalid(alb.field, "is an ALB rule's, and the endpoint routes through %s: an endpoint's traffic is of exactly one kind", field)
 		}
-	}
-	if !NLBListenerARNPattern.MatchString(t.NLB.ListenerARN) {
-		return Invalid("traffic.nlb.listener_arn", "%q is not a Network Load Balancer listener ARN", t.NLB.ListenerARN)
-	}
-	if !TargetGroupARNPattern.MatchString(t.NLB.IdleTargetGroupARN) {
-		return Invalid("traffic.nlb.idle_target_group_arn", "%q is not a target group ARN", t.NLB.IdleTargetGroupARN)
 	}
 	return nil
 }

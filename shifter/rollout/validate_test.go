@@ -35,6 +35,28 @@ func routeOnNLB(e *Endpoint) {
 	e.Policy.MetricChecks = nil
 }
 
+// routeOnRoute53 makes a valid endpoint route by Route 53 records on four
+// slots instead.
+func routeOnRoute53(e *Endpoint) {
+	var slots []string
+	for _, lb := range []string{"a", "b", "c", "d"} {
+		slots = append(slots, "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-"+lb+"/0123456789abcdef/0123456789abcdef")
+	}
+	e.Traffic = Traffic{Route53: &Route53Traffic{HostedZoneID: "Z0123456789ABCDEFGHIJ", Name: "api.example.com", Listeners: slots}}
+	e.Policy.MetricChecks = nil
+}
+
+func TestValidRoute53EndpointPasses(t *testing.T) {
+	ep := testEndpoint()
+	routeOnRoute53(&ep)
+	if err := ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := DescribeEndpoint(time.Now(), ep, State{}).DNSTTL; got.D() != Route53AliasTTL {
+		t.Errorf("status dns_ttl = %s, want the alias TTL %s", got, Route53AliasTTL)
+	}
+}
+
 func TestValidNLBEndpointPasses(t *testing.T) {
 	ep := testEndpoint()
 	routeOnNLB(&ep)
@@ -120,6 +142,21 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
 		{"policy.max_hot_versions", func(e *Endpoint) { routeOnNLB(e); e.Policy.MaxHotVersions = new(MaxNLBHotVersions + 1) }},
+		{"traffic.route53", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.NLB = &NLBTraffic{} }},
+		{"traffic.priority", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Priority = 10 }},
+		{"traffic.route53.hosted_zone_id", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.HostedZoneID = "zone" }},
+		{"traffic.route53.name", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Name = "*.example.com" }},
+		{"traffic.route53.listeners", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners = e.Traffic.Route53.Listeners[:1] }},
+		{"traffic.route53.listeners[1]", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners[1] = testNLBListener }},
+		{"traffic.route53.listeners[1]", func(e *Endpoint) {
+			routeOnRoute53(e)
+			// Another listener of the first slot's load balancer.
+			first := e.Traffic.Route53.Listeners[0]
+			e.Traffic.Route53.Listeners[1] = first[:strings.LastIndexByte(first, '/')] + "/fedcba9876543210"
+		}},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnRoute53(e); e.Template.HealthCheck.Protocol = "TCP" }},
+		{"policy.metric_checks", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.max_hot_versions", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MaxHotVersions = new(3) }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			ep := testEndpoint()

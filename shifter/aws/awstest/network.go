@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 )
 
 // Net is what an endpoint needs to exist in an account: the network its
@@ -26,7 +28,12 @@ type Net struct {
 	// in a NetworkWithNLB.
 	NLBListenerARN     string
 	IdleTargetGroupARN string
-	AMI                string // one of moto's built-in Amazon images
+	// SlotListenerARNs are HTTP :80 listeners, each of an ALB of its own,
+	// answering 503, and HostedZoneID a Route 53 zone for example.test:
+	// only in a NetworkWithSlots.
+	SlotListenerARNs []string
+	HostedZoneID     string
+	AMI              string // one of moto's built-in Amazon images
 }
 
 // preferredAMI is a built-in moto image; any Amazon image will do if a moto
@@ -97,7 +104,19 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 	}
 	n.SecurityGroup = aws.ToString(sg.GroupId)
 
-	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
+	n.LoadBalancerARN, n.ListenerARN, err = createALB(ctx, elbc, n, name, fixedResponse("404", "no route"))
+	if err != nil {
+		return n, err
+	}
+
+	n.AMI, err = builtinAMI(ctx, ec2c)
+	return n, err
+}
+
+// createALB creates an internet-facing Application Load Balancer called
+// name in n's subnets and an HTTP :80 listener of it with action.
+func createALB(ctx context.Context, elbc *elb.Client, n Net, name string, action elbtypes.Action) (lb, listener string, err error) {
+	out, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
 		Name:           aws.String(name),
 		Subnets:        n.Subnets,
 		SecurityGroups: []string{n.SecurityGroup},
@@ -105,30 +124,54 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 		Type:           elbtypes.LoadBalancerTypeEnumApplication,
 	})
 	if err != nil {
-		return n, fmt.Errorf("create load balancer: %w", err)
+		return "", "", fmt.Errorf("create load balancer %s: %w", name, err)
 	}
-	n.LoadBalancerARN = aws.ToString(lb.LoadBalancers[0].LoadBalancerArn)
-
+	lb = aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
 	ls, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
-		LoadBalancerArn: aws.String(n.LoadBalancerARN),
+		LoadBalancerArn: aws.String(lb),
 		Protocol:        elbtypes.ProtocolEnumHttp,
 		Port:            aws.Int32(80),
-		DefaultActions: []elbtypes.Action{{
-			Type: elbtypes.ActionTypeEnumFixedResponse,
-			FixedResponseConfig: &elbtypes.FixedResponseActionConfig{
-				StatusCode:  aws.String("404"),
-				ContentType: aws.String("text/plain"),
-				MessageBody: aws.String("no route"),
-			},
-		}},
+		DefaultActions:  []elbtypes.Action{action},
 	})
 	if err != nil {
-		return n, fmt.Errorf("create listener on %s: %w", n.LoadBalancerARN, err)
+		return "", "", fmt.Errorf("create listener on %s: %w", lb, err)
 	}
-	n.ListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	return lb, aws.ToString(ls.Listeners[0].ListenerArn), nil
+}
 
-	n.AMI, err = builtinAMI(ctx, ec2c)
-	return n, err
+func fixedResponse(status, body string) elbtypes.Action {
+	return elbtypes.Action{
+		Type: elbtypes.ActionTypeEnumFixedResponse,
+		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{
+			StatusCode: aws.String(status), ContentType: aws.String("text/plain"), MessageBody: aws.String(body),
+		},
+	}
+}
+
+// NetworkWithSlots is a Network with Route 53 slots besides: four ALBs of
+// their own, and a hosted zone.
+func NetworkWithSlots(t testing.TB, cfg aws.Config) Net {
+	t.Helper()
+	n := Network(t, cfg)
+	cfg = Exempt(cfg)
+	elbc := elb.NewFromConfig(cfg)
+	for i := range 4 {
+		_, listener, err := createALB(t.Context(), elbc, n, fmt.Sprintf("ionroller-slot-%d", i), fixedResponse("503", "no version"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.SlotListenerARNs = append(n.SlotListenerARNs, listener)
+	}
+	zone, err := route53.NewFromConfig(cfg).CreateHostedZone(t.Context(), &route53.CreateHostedZoneInput{
+		Name: aws.String("example.test"), CallerReference: aws.String(t.Name()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "/hostedzone/Z…": the ID is the last part.
+	id := aws.ToString(zone.HostedZone.Id)
+	n.HostedZoneID = id[strings.LastIndexByte(id, '/')+1:]
+	return n
 }
 
 // createNLB creates the Network Load Balancer of n, its idle target group
