@@ -37,6 +37,15 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 			PreviewListenerARN: traffic.PreviewListenerARN.ValueString(),
 			PreviewPriority:    int(traffic.PreviewPriority.ValueInt64()),
 		}
+		var r53 route53TrafficModel
+		if x.object(traffic.Route53, &r53) {
+			ep.Traffic.Route53 = &rollout.Route53Traffic{
+				HostedZoneID:         r53.HostedZoneID.ValueString(),
+				Name:                 r53.Name.ValueString(),
+				Listeners:            x.strings(r53.Listeners),
+				EvaluateTargetHealth: r53.EvaluateTargetHealth.ValueBool(),
+			}
+		}
 		var nlb nlbTrafficModel
 		if x.object(traffic.NLB, &nlb) {
 			ep.Traffic.NLB = &rollout.NLBTraffic{

@@ -105,8 +105,18 @@ func flattenTraffic(ctx context.Context, tt types.ObjectType, t rollout.Traffic,
 			IdleTargetGroupARN: types.StringValue(t.NLB.IdleTargetGroupARN),
 		}, diags)
 	}
+	r53 := types.ObjectNull(objectType(tt.AttrTypes["route53"], diags).AttrTypes)
+	if r := t.Route53; r != nil {
+		r53 = objectValue(ctx, objectType(tt.AttrTypes["route53"], diags), route53TrafficModel{
+			HostedZoneID:         types.StringValue(r.HostedZoneID),
+			Name:                 types.StringValue(r.Name),
+			Listeners:            stringList(r.Listeners),
+			EvaluateTargetHealth: types.BoolValue(r.EvaluateTargetHealth),
+		}, diags)
+	}
 	return objectValue(ctx, tt, trafficModel{
 		NLB:                nlb,
+		Route53:            r53,
 		ListenerARN:        stringOrNull(t.ListenerARN),
 		Priority:           int64OrNull(t.Priority),
 		Hosts:              stringList(t.Hosts),

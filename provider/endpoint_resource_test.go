@@ -144,6 +144,47 @@ func TestAccEndpointOnNLB(t *testing.T) {
 	})
 }
 
+// TestAccEndpointOnRoute53 walks an endpoint routed by Route 53 records
+// through create, import, a rollout and destroy, which deletes its records;
+// its status shows the DNS TTL.
+func TestAccEndpointOnRoute53(t *testing.T) {
+	s := newTestShifter(t)
+	awstest.AddSlots(t, s.aws, &s.net)
+	name := randomName()
+	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+	config := func(version string) string {
+		return providerConfig(s.url) + route53EndpointConfig(name, s.net) + releaseConfig(version, waitComplete, 0)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config("v1"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("name"), knownvalue.StringExact(name+".example.test")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.StringExact("1m0s")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				},
+			},
+			{RefreshState: true},
+			{
+				ResourceName:            endpoint,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
+			},
+			{
+				Config: config("v2"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				},
+			},
+		},
+	})
+}
+
 // TestAccEndpointDisappears: an endpoint deleted behind Terraform's back
 // leaves state at the next refresh, and the plan creates it again.
 func TestAccEndpointDisappears(t *testing.T) {

@@ -62,8 +62,16 @@ type (
 		IdleTargetGroupARN types.String `tfsdk:"idle_target_group_arn"`
 	}
 
+	route53TrafficModel struct {
+		HostedZoneID         types.String `tfsdk:"hosted_zone_id"`
+		Name                 types.String `tfsdk:"name"`
+		Listeners            types.List   `tfsdk:"listeners"`
+		EvaluateTargetHealth types.Bool   `tfsdk:"evaluate_target_health"`
+	}
+
 	trafficModel struct {
 		NLB                types.Object `tfsdk:"nlb"`
+		Route53            types.Object `tfsdk:"route53"`
 		ListenerARN        types.String `tfsdk:"listener_arn"`
 		Priority           types.Int64  `tfsdk:"priority"`
 		Hosts              types.List   `tfsdk:"hosts"`
@@ -250,10 +258,12 @@ func trafficAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "Where the endpoint's traffic arrives, of exactly one kind: a rule on an Application Load Balancer listener " +
 			"(`listener_arn`, `priority`, `hosts`, `paths`, and an optional preview route for testing a release in production without " +
-			"production traffic), or a Network Load Balancer listener (`nlb`). The shifter owns the rule or the listener's default action, and its weights.",
+			"production traffic), a Network Load Balancer listener (`nlb`), or Route 53 weighted records (`route53`). The shifter owns the rule, " +
+			"the listener's default action or the records, and their weights.",
 		Required: true,
 		Attributes: map[string]schema.Attribute{
-			"nlb": nlbTrafficAttribute(),
+			"nlb":     nlbTrafficAttribute(),
+			"route53": route53TrafficAttribute(),
 			"listener_arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the ALB listener (owned by your Terraform) that gets the endpoint's rule. Exactly one of `listener_arn` and `nlb` is set.",
 				Optional:            true,
@@ -341,6 +351,49 @@ func nlbTrafficAttribute() schema.SingleNestedAttribute {
 					"connections while no version has traffic: before the first release is healthy, and after the endpoint is deleted.",
 				Required:   true,
 				Validators: []validator.String{stringvalidator.RegexMatches(rollout.TargetGroupARNPattern, "must be a target group ARN")},
+			},
+		},
+	}
+}
+
+func route53TrafficAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Route 53 weighted records the endpoint's traffic arrives by: one A record per version on the route, same name, " +
+			"each an alias of the Application Load Balancer of one of `listeners`, the version's slot. The shifter owns the records (their set " +
+			"identifiers name it) and the slots' default actions: a version's slot forwards to its target group while it is on the route, so the " +
+			"load balancer health-checks it at weight 0 too. Every weight change, a rollback included, is one batch of record changes. " +
+			fmt.Sprintf("**Traffic follows DNS slowly**: resolvers keep answers for the alias's TTL (%s) or longer, so `status.weights` (the records') ", rollout.Route53AliasTTL) +
+			"lead the traffic by at least `status.dns_ttl`, and a rollback takes as long to reach every client. No preview route and no metric checks.",
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"hosted_zone_id": schema.StringAttribute{
+				MarkdownDescription: "ID of the hosted zone (owned by your Terraform) that holds the records.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.HostedZoneIDPattern, "must be a Route 53 hosted zone ID")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the records, such as `api.example.com`. One endpoint per name.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.DNSNamePattern, "must be a DNS name such as \"api.example.com\"")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"listeners": schema.ListAttribute{
+				MarkdownDescription: fmt.Sprintf("ARNs of %d to %d ALB listeners of yours, each of a load balancer of its own: the slots a version takes "+
+					"while on the route. There must be one for the stable version, the new one and each hot version (`policy.max_hot_versions`). "+
+					"Give them `lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter`.", rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
+				ElementType: types.StringType,
+				Required:    true,
+				Validators: []validator.List{
+					listvalidator.SizeBetween(rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
+					listvalidator.ValueStringsAre(listenerARNValidator()),
+				},
+			},
+			"evaluate_target_health": schema.BoolAttribute{
+				MarkdownDescription: "Route 53 leaves out the record of a version whose load balancer has no healthy target. Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
 			},
 		},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
@@ -214,6 +215,41 @@ resource "ionroller_endpoint" "test" {
   }
 }
 `, name, net.NLBListenerARN, net.IdleTargetGroupARN, net.AMI, quoted(net.Subnets), net.SecurityGroup)
+}
+
+// route53EndpointConfig is endpointConfig's endpoint routed by Route 53
+// records on the test network's slots instead, in one step.
+func route53EndpointConfig(name string, net awstest.Net) string {
+	return fmt.Sprintf(`
+resource "ionroller_endpoint" "test" {
+  name                = %[1]q
+  team                = "web"
+  deletion_protection = false
+  traffic = {
+    route53 = {
+      hosted_zone_id = %[2]q
+      name           = "%[1]s.example.test"
+      listeners      = [%[3]s]
+    }
+  }
+  template = {
+    repository           = "registry.example.com/%[1]s"
+    container_port       = 8080
+    ami                  = %[4]q
+    subnets              = [%[5]s]
+    security_groups      = [%[6]q]
+    deregistration_delay = "0s"
+  }
+  policy = {
+    steps           = [{ weight = 100 }]
+    bake_time       = "0s"
+    retain_previous = "0s"
+  }
+  timeouts {
+    delete = "3m"
+  }
+}
+`, name, net.HostedZoneID, quoted(net.SlotListenerARNs), net.AMI, quoted(net.Subnets), net.SecurityGroup)
 }
 
 // releaseConfig declares version on the production track of the test
@@ -423,6 +459,17 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
 			return aws.ToString(tg.TargetGroupArn) == s.net.IdleTargetGroupARN
 		})
+		if s.net.HostedZoneID != "" {
+			out, err := route53.NewFromConfig(awstest.Exempt(s.aws)).ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(s.net.HostedZoneID)})
+			if err != nil {
+				return err
+			}
+			for _, r := range out.ResourceRecordSets {
+				if r.SetIdentifier != nil {
+					return fmt.Errorf("record %s (%s) left in the zone after destroy", aws.ToString(r.Name), aws.ToString(r.SetIdentifier))
+				}
+			}
+		}
 		if s.net.NLBListenerARN != "" {
 			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.net.NLBListenerARN}})
 			if err != nil {

@@ -66,6 +66,16 @@ const (
 	ruleIdleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
 )
 
+// routeOnRoute53 routes a working endpoint by Route 53 records on two slots
+// instead.
+func routeOnRoute53(e *rollout.Endpoint) {
+	e.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123456789ABCDEFGHIJ", Name: "web.example.com", Listeners: []string{
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-a/0123456789abcdef/0123456789abcdef",
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-b/0123456789abcdef/0123456789abcdef",
+	}}}
+	e.Policy.MaxHotVersions = new(0)
+}
+
 // routeOnNLB routes a working endpoint on an NLB listener instead.
 func routeOnNLB(e *rollout.Endpoint) {
 	e.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: ruleNLBListener, IdleTargetGroupARN: ruleIdleGroup}}
@@ -145,6 +155,30 @@ func ruleCases() []ruleCase {
 		ep("hot versions behind an NLB", "policy.max_hot_versions", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Policy.MaxHotVersions = new(rollout.MaxNLBHotVersions + 1)
+		}),
+		ep("hosted zone ID", "traffic.route53.hosted_zone_id", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.HostedZoneID = "zone-1"
+		}).says("Attribute traffic.route53.hosted_zone_id must be a Route 53 hosted zone ID"),
+		ep("record name", "traffic.route53.name", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Name = "*.example.com"
+		}).says("Attribute traffic.route53.name must be a DNS name"),
+		ep("one slot", "traffic.route53.listeners", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners = e.Traffic.Route53.Listeners[:1]
+		}),
+		ep("an NLB listener as a slot", "traffic.route53.listeners[0]", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners[0] = ruleNLBListener
+		}).says("Attribute traffic.route53.listeners[0] must be an Application Load Balancer listener ARN"),
+		ep("two slots on one load balancer", "traffic.route53.listeners[1]", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners[1] = e.Traffic.Route53.Listeners[0][:len(e.Traffic.Route53.Listeners[0])-1] + "0"
+		}),
+		ep("more hot versions than slots", "policy.max_hot_versions", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Policy.MaxHotVersions = new(1)
 		}),
 		ep("backend", "template.backend", func(e *rollout.Endpoint) { e.Template.Backend = "lambda" }),
 		ep("repository", "template.repository", func(e *rollout.Endpoint) { e.Template.Repository = "Registry/App" }),
@@ -420,6 +454,13 @@ func endpointHCL(ep rollout.Endpoint) string {
 	}
 	tr := ep.Traffic
 	w.open("traffic =")
+	if r := tr.Route53; r != nil {
+		w.open("route53 =")
+		w.str("hosted_zone_id", r.HostedZoneID)
+		w.str("name", r.Name)
+		w.list("listeners", r.Listeners)
+		w.close()
+	}
 	if tr.NLB != nil {
 		w.open("nlb =")
 		w.str("listener_arn", tr.NLB.ListenerARN)

@@ -153,10 +153,18 @@ func fixedResponse(status, body string) elbtypes.Action {
 func NetworkWithSlots(t testing.TB, cfg aws.Config) Net {
 	t.Helper()
 	n := Network(t, cfg)
+	AddSlots(t, cfg, &n)
+	return n
+}
+
+// AddSlots adds Route 53 slots to n: four ALBs of their own, and a hosted
+// zone.
+func AddSlots(t testing.TB, cfg aws.Config, n *Net) {
+	t.Helper()
 	cfg = Exempt(cfg)
 	elbc := elb.NewFromConfig(cfg)
 	for i := range 4 {
-		_, listener, err := createALB(t.Context(), elbc, n, fmt.Sprintf("ionroller-slot-%d", i), fixedResponse("503", "no version"))
+		_, listener, err := createALB(t.Context(), elbc, *n, fmt.Sprintf("ionroller-slot-%d", i), fixedResponse("503", "no version"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +179,6 @@ func NetworkWithSlots(t testing.TB, cfg aws.Config) Net {
 	// "/hostedzone/Z…": the ID is the last part.
 	id := aws.ToString(zone.HostedZone.Id)
 	n.HostedZoneID = id[strings.LastIndexByte(id, '/')+1:]
-	return n
 }
 
 // createNLB creates the Network Load Balancer of n, its idle target group

@@ -52,9 +52,12 @@ type API struct {
 func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 	g, gctx := errgroup.WithContext(ctx)
 	problems := make([]error, 4)
-	if ep.Traffic.NLB != nil {
+	switch {
+	case ep.Traffic.NLB != nil:
 		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, *ep.Traffic.NLB); return err })
-	} else {
+	case ep.Traffic.Route53 != nil:
+		g.Go(func() (err error) { problems[0], err = checkSlots(gctx, api, *ep.Traffic.Route53); return err })
+	default:
 		g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
 	}
 	if ep.Traffic.HasPreview() {
@@ -100,6 +103,24 @@ func previewRoute(ep rollout.Endpoint) route {
 		r.hosts, r.hostsField = []string{t.PreviewHost}, "traffic.preview_host"
 	}
 	return r
+}
+
+// checkSlots checks that each slot listener of a Route 53 route exists
+// (validation keeps them ALB listeners' ARNs). The hosted zone is read when
+// the route is: a zone that does not exist is the traffic_missing
+// condition.
+func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem, err error) {
+	for i, arn := range t.Listeners {
+		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)
+		listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{arn}})
+		switch {
+		case isCode(err, "ListenerNotFound"), err == nil && len(listeners.Listeners) == 0:
+			return rollout.Invalid(field, "listener %s does not exist in the endpoint's account and region", arn), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // checkNLB checks that an NLB route's listener exists on a Network Load

@@ -106,6 +106,10 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"right, on an NLB", "", nlb(net.NLBListenerARN, net.IdleTargetGroupARN)},
 		{"NLB listener missing", "traffic.nlb.listener_arn", nlb(net.NLBListenerARN[:len(net.NLBListenerARN)-4]+"0000", net.IdleTargetGroupARN)},
 		{"an ALB's listener as an NLB's", "traffic.nlb.listener_arn", nlb(strings.Replace(net.ListenerARN, "/app/", "/net/", 1), net.IdleTargetGroupARN)},
+		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
+			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123", Name: "web.example.test",
+				Listeners: []string{net.ListenerARN, missingListener}}}
+		}},
 		{"idle target group missing", "traffic.nlb.idle_target_group_arn", nlb(net.NLBListenerARN, net.IdleTargetGroupARN[:len(net.IdleTargetGroupARN)-4]+"0000")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
