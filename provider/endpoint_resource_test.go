@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -102,87 +103,82 @@ func TestAccEndpointAndRelease(t *testing.T) {
 	})
 }
 
-// TestAccEndpointOnNLB walks an endpoint routed on an NLB listener through
-// create, import, a rollout and destroy, which gives the listener back to
-// its idle target group.
-func TestAccEndpointOnNLB(t *testing.T) {
-	s := newTestShifter(t)
-	awstest.AddNLB(t, s.aws, &s.net)
-	name := randomName()
-	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
-	config := func(version, waitFor string) string {
-		return providerConfig(s.url) + nlbEndpointConfig(name, s.net) + releaseConfig(version, waitFor, 0)
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: s.factories(),
-		CheckDestroy:             s.checkDestroyed(name),
-		Steps: []resource.TestStep{
-			{
-				Config: config("v1", waitComplete),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("listener_arn"), knownvalue.StringExact(s.net.NLBListenerARN)),
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("listener_arn"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TCP")),
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
-				},
+// TestAccEndpointOnEachRouter walks an endpoint routed by an NLB listener
+// and one routed by Route 53 records through create, import, a rollout and
+// destroy, which gives the listener back to its idle target group and
+// deletes the records (checkDestroyed); a Route 53 endpoint's status shows
+// the DNS TTL.
+func TestAccEndpointOnEachRouter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// add adds what the endpoint routes on to the network.
+		add func(testing.TB, aws.Config, *awstest.Net)
+		// traffic and healthCheck are HCL.
+		traffic     func(name string, net awstest.Net) string
+		healthCheck string
+		checks      func(name string, net awstest.Net) []statecheck.StateCheck
+	}{
+		{
+			name: "nlb",
+			add:  awstest.AddNLB,
+			traffic: func(_ string, net awstest.Net) string {
+				return fmt.Sprintf(`{ nlb = { listener_arn = %q, idle_target_group_arn = %q } }`, net.NLBListenerARN, net.IdleTargetGroupARN)
 			},
-			{RefreshState: true},
-			{
-				ResourceName:            endpoint,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
-			},
-			{
-				Config: config("v2", waitComplete),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
-				},
+			healthCheck: `health_check = { protocol = "TCP" }`,
+			checks: func(_ string, net awstest.Net) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("listener_arn"), knownvalue.StringExact(net.NLBListenerARN)),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("listener_arn"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TCP")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.Null()),
+				}
 			},
 		},
-	})
-}
-
-// TestAccEndpointOnRoute53 walks an endpoint routed by Route 53 records
-// through create, import, a rollout and destroy, which deletes its records;
-// its status shows the DNS TTL.
-func TestAccEndpointOnRoute53(t *testing.T) {
-	s := newTestShifter(t)
-	awstest.AddSlots(t, s.aws, &s.net)
-	name := randomName()
-	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
-	config := func(version string) string {
-		return providerConfig(s.url) + route53EndpointConfig(name, s.net) + releaseConfig(version, waitComplete, 0)
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: s.factories(),
-		CheckDestroy:             s.checkDestroyed(name),
-		Steps: []resource.TestStep{
-			{
-				Config: config("v1"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("name"), knownvalue.StringExact(name+".example.test")),
-					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.StringExact("1m0s")),
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
-				},
+		{
+			name: "route53",
+			add:  awstest.AddSlots,
+			traffic: func(name string, net awstest.Net) string {
+				return fmt.Sprintf(`{ route53 = { hosted_zone_id = %q, name = "%s.example.test", listeners = [%s] } }`, net.HostedZoneID, name, quoted(net.SlotListenerARNs))
 			},
-			{RefreshState: true},
-			{
-				ResourceName:            endpoint,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
-			},
-			{
-				Config: config("v2"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact("v2")),
-					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
-				},
+			checks: func(name string, _ awstest.Net) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("name"), knownvalue.StringExact(name+".example.test")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.StringExact("1m0s")),
+				}
 			},
 		},
-	})
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestShifter(t)
+			tc.add(t, s.aws, &s.net)
+			name := randomName()
+			endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+			config := func(version string) string {
+				return providerConfig(s.url) + routedEndpointConfig(name, s.net, tc.traffic(name, s.net), tc.healthCheck) + releaseConfig(version, waitComplete, 0)
+			}
+			live := func(version string) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact(version)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				}
+			}
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: s.factories(),
+				CheckDestroy:             s.checkDestroyed(name),
+				Steps: []resource.TestStep{
+					{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...)},
+					{RefreshState: true},
+					{
+						ResourceName:            endpoint,
+						ImportState:             true,
+						ImportStateVerify:       true,
+						ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
+					},
+					{Config: config("v2"), ConfigStateChecks: live("v2")},
+				},
+			})
+		})
+	}
 }
 
 // TestAccEndpointDisappears: an endpoint deleted behind Terraform's back

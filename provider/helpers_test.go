@@ -182,28 +182,23 @@ resource "ionroller_endpoint" "test" {
 `, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, steps, retainPrevious)
 }
 
-// nlbEndpointConfig is endpointConfig's endpoint routed on the test
-// network's NLB listener instead, in one step.
-func nlbEndpointConfig(name string, net awstest.Net) string {
+// routedEndpointConfig is endpointConfig's endpoint routed by traffic
+// (HCL) instead, with health_check (HCL, may be empty), in one step.
+func routedEndpointConfig(name string, net awstest.Net, traffic, healthCheck string) string {
 	return fmt.Sprintf(`
 resource "ionroller_endpoint" "test" {
   name                = %[1]q
   team                = "web"
   deletion_protection = false
-  traffic = {
-    nlb = {
-      listener_arn          = %[2]q
-      idle_target_group_arn = %[3]q
-    }
-  }
+  traffic             = %[2]s
   template = {
     repository           = "registry.example.com/%[1]s"
     container_port       = 8080
-    ami                  = %[4]q
-    subnets              = [%[5]s]
-    security_groups      = [%[6]q]
+    ami                  = %[3]q
+    subnets              = [%[4]s]
+    security_groups      = [%[5]q]
     deregistration_delay = "0s"
-    health_check         = { protocol = "TCP" }
+    %[6]s
   }
   policy = {
     steps           = [{ weight = 100 }]
@@ -214,42 +209,7 @@ resource "ionroller_endpoint" "test" {
     delete = "3m"
   }
 }
-`, name, net.NLBListenerARN, net.IdleTargetGroupARN, net.AMI, quoted(net.Subnets), net.SecurityGroup)
-}
-
-// route53EndpointConfig is endpointConfig's endpoint routed by Route 53
-// records on the test network's slots instead, in one step.
-func route53EndpointConfig(name string, net awstest.Net) string {
-	return fmt.Sprintf(`
-resource "ionroller_endpoint" "test" {
-  name                = %[1]q
-  team                = "web"
-  deletion_protection = false
-  traffic = {
-    route53 = {
-      hosted_zone_id = %[2]q
-      name           = "%[1]s.example.test"
-      listeners      = [%[3]s]
-    }
-  }
-  template = {
-    repository           = "registry.example.com/%[1]s"
-    container_port       = 8080
-    ami                  = %[4]q
-    subnets              = [%[5]s]
-    security_groups      = [%[6]q]
-    deregistration_delay = "0s"
-  }
-  policy = {
-    steps           = [{ weight = 100 }]
-    bake_time       = "0s"
-    retain_previous = "0s"
-  }
-  timeouts {
-    delete = "3m"
-  }
-}
-`, name, net.HostedZoneID, quoted(net.SlotListenerARNs), net.AMI, quoted(net.Subnets), net.SecurityGroup)
+`, name, traffic, net.AMI, quoted(net.Subnets), net.SecurityGroup, healthCheck)
 }
 
 // releaseConfig declares version on the production track of the test

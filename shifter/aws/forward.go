@@ -75,3 +75,14 @@ func CheckSplit(weights map[string]int) (positive int, err error) {
 	}
 	return positive, nil
 }
+
+// Carries reports whether some target of weights has traffic: a route
+// whose weights are all 0 attaches its targets and carries nothing yet.
+func Carries(weights map[string]int) bool {
+	for _, w := range weights {
+		if w > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -64,15 +64,11 @@ var (
 		},
 		protocol: "TCP",
 		forward: func(h *harness) (bool, map[string]int) {
-			h.t.Helper()
-			out, err := h.elb.DescribeListeners(h.ctx, &elb.DescribeListenersInput{ListenerArns: []string{h.net.NLBListenerARN}})
+			r, err := awstest.ReadNLB(h.ctx, h.cfg, h.net.NLBListenerARN, h.net.IdleTargetGroupARN)
 			if err != nil {
 				h.t.Fatal(err)
 			}
-			w := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions)
-			idle := w[h.net.IdleTargetGroupARN]
-			delete(w, h.net.IdleTargetGroupARN)
-			return idle == 0, w
+			return r.Carries, r.Weights
 		},
 		edit: func(h *harness, weights map[string]int) {
 			if _, err := h.elb.ModifyListener(h.ctx, &elb.ModifyListenerInput{ListenerArn: &h.net.NLBListenerARN, DefaultActions: shifteraws.Forward(weights)}); err != nil {
@@ -147,71 +143,37 @@ func albForward(h *harness) (bool, map[string]int) {
 	return main != nil, w
 }
 
-// route53Slots reads what each slot listener forwards to, by load balancer
-// name, and the endpoint's records by set identifier.
-func route53Slots(h *harness) (slots map[string]elbtypes.LoadBalancer, targets map[string]string, records map[string]r53types.ResourceRecordSet) {
-	h.t.Helper()
-	out, err := h.elb.DescribeListeners(h.ctx, &elb.DescribeListenersInput{ListenerArns: h.net.SlotListenerARNs})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	slots, targets = map[string]elbtypes.LoadBalancer{}, map[string]string{}
-	for _, l := range out.Listeners {
-		lbs, err := h.elb.DescribeLoadBalancers(h.ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{awssdk.ToString(l.LoadBalancerArn)}})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		name := awssdk.ToString(lbs.LoadBalancers[0].LoadBalancerName)
-		slots[name] = lbs.LoadBalancers[0]
-		for tg := range shifteraws.ForwardWeights(l.DefaultActions) {
-			targets[name] = tg
-		}
-	}
-	recs, err := route53.NewFromConfig(awstest.Exempt(h.cfg)).ListResourceRecordSets(h.ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: &h.net.HostedZoneID})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	records = map[string]r53types.ResourceRecordSet{}
-	for _, r := range recs.ResourceRecordSets {
-		if r.SetIdentifier != nil {
-			records[awssdk.ToString(r.SetIdentifier)] = r
-		}
-	}
-	return slots, targets, records
-}
-
-// route53SetID is the set identifier the shifter gives the record of a
-// slot: it is the shifter's ("test"), of endpoint web.
-func route53SetID(slot string) string { return "ionroller-test-web-" + slot }
+// route53Owner begins the set identifiers of the shifter's records: it is
+// the shifter's ("test"), of endpoint web.
+const route53Owner = "ionroller-test-web-"
 
 // route53Forward reads the records' weights by the target group of their
 // slot, the target groups on slots without a record at 0.
 func route53Forward(h *harness) (bool, map[string]int) {
-	_, targets, records := route53Slots(h)
-	w, carries := map[string]int{}, false
-	for slot, tg := range targets {
-		w[tg] = 0
-		if r, ok := records[route53SetID(slot)]; ok {
-			w[tg] = int(awssdk.ToInt64(r.Weight))
-			carries = carries || w[tg] > 0
-		}
+	r, err := awstest.ReadRoute53(h.ctx, h.cfg, h.net.HostedZoneID, route53Owner, h.net.SlotListenerARNs)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	return carries, w
+	return r.Carries, r.Weights
 }
 
 // route53Edit writes the records by hand: a target group on a slot gets its
 // slot's record, any other a record of its own on the first slot.
 func route53Edit(h *harness, weights map[string]int) {
-	slots, targets, _ := route53Slots(h)
+	slots, err := awstest.Slots(h.ctx, h.cfg, h.net.SlotListenerARNs)
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	slotOf := map[string]string{}
-	for slot, tg := range targets {
-		slotOf[tg] = slot
+	for name, s := range slots {
+		slotOf[s.Target] = name
 	}
 	var changes []r53types.Change
 	for tg, w := range weights {
-		setID, lb := "ionroller-test-web-by-hand", slots[slices.Sorted(maps.Keys(slots))[0]]
-		if slot, ok := slotOf[tg]; ok {
-			setID, lb = route53SetID(slot), slots[slot]
+		first := slices.Sorted(maps.Keys(slots))[0]
+		setID, lb := route53Owner+"by-hand", slots[first].LoadBalancer
+		if name, ok := slotOf[tg]; ok {
+			setID, lb = route53Owner+name, slots[name].LoadBalancer
 		}
 		changes = append(changes, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
 			Name: awssdk.String("web.example.test."), Type: r53types.RRTypeA, SetIdentifier: awssdk.String(setID), Weight: awssdk.Int64(int64(w)),

@@ -233,3 +233,21 @@ func builtinAMI(ctx context.Context, ec2c *ec2.Client) (string, error) {
 	}
 	return aws.ToString(out.Images[0].ImageId), nil
 }
+
+// TargetGroups creates n target groups of protocol in n's VPC, tg-0 to
+// tg-<n-1>, for a router's tests.
+func TargetGroups(t testing.TB, cfg aws.Config, net Net, protocol elbtypes.ProtocolEnum, n int) []string {
+	t.Helper()
+	client := elb.NewFromConfig(Exempt(cfg))
+	var arns []string
+	for i := range n {
+		out, err := client.CreateTargetGroup(t.Context(), &elb.CreateTargetGroupInput{
+			Name: aws.String(fmt.Sprintf("tg-%d", i)), Protocol: protocol, Port: aws.Int32(8080), VpcId: aws.String(net.VPC),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(out.TargetGroups[0].TargetGroupArn))
+	}
+	return arns
+}

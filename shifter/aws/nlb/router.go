@@ -94,7 +94,7 @@ func (r *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track roll
 		return fmt.Errorf("route %s: %w", rt, err)
 	}
 	want := maps.Clone(weights)
-	if !carries(want) {
+	if !shifteraws.Carries(want) {
 		want[rt.idle] = 100
 	}
 	cur, err := r.read(ctx, rt, time.Time{})
@@ -124,7 +124,7 @@ func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Tra
 	}
 	w := shifteraws.ForwardWeights(li.DefaultActions)
 	delete(w, rt.idle)
-	return reconcile.Route{Exists: carries(w), Weights: w}, nil
+	return reconcile.Route{Exists: shifteraws.Carries(w), Weights: w}, nil
 }
 
 // Delete gives the listener back to its idle target group: the listener is
@@ -182,16 +182,6 @@ func (r *Router) wrote(rt route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.written[rt.listener] = time.Now()
-}
-
-// carries reports whether some target has traffic.
-func carries(weights map[string]int) bool {
-	for _, w := range weights {
-		if w > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks that weights split 100% (or are all 0) over target

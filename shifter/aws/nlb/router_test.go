@@ -2,7 +2,6 @@ package nlb_test
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -37,16 +36,7 @@ func newFixture(t *testing.T, targetGroups int) fixture {
 	cfg := awstest.Config(t)
 	n := awstest.NetworkWithNLB(t, cfg)
 	client := elb.NewFromConfig(cfg)
-	var tgs []string
-	for i := range targetGroups {
-		out, err := client.CreateTargetGroup(t.Context(), &elb.CreateTargetGroupInput{
-			Name: aws.String(fmt.Sprintf("tg-%d", i)), Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(8080), VpcId: aws.String(n.VPC),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
-	}
+	tgs := awstest.TargetGroups(t, cfg, n, elbtypes.ProtocolEnumTcp, targetGroups)
 	calls := awstest.NewCounter()
 	ep := rollout.NewEndpoint()
 	ep.Name = "db"

@@ -215,7 +215,7 @@ func freeSlot(slots []slot, weights, holder map[string]int) int {
 // DELETE of each record of the shifter's that is not wanted.
 func recordChanges(r route, cur view, weights, holder map[string]int) []r53types.Change {
 	want := map[string]r53types.ResourceRecordSet{}
-	if carries(weights) {
+	if shifteraws.Carries(weights) {
 		for tg, w := range weights {
 			s := cur.slots[holder[tg]]
 			want[r.setID(s)] = r53types.ResourceRecordSet{
@@ -438,15 +438,6 @@ func missing(r route, err error) error {
 		return fmt.Errorf("what %s routes on does not exist: %w: %w", r, reconcile.ErrTrafficMissing, err)
 	}
 	return err
-}
-
-func carries(weights map[string]int) bool {
-	for _, w := range weights {
-		if w > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks that weights split 100% (or are all 0) over no more

@@ -2,7 +2,6 @@ package route53_test
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -42,16 +41,7 @@ func newFixture(t *testing.T, targetGroups int) fixture {
 	n := awstest.NetworkWithSlots(t, cfg)
 	setup := awstest.Exempt(cfg)
 	client := elb.NewFromConfig(setup)
-	var tgs []string
-	for i := range targetGroups {
-		out, err := client.CreateTargetGroup(t.Context(), &elb.CreateTargetGroupInput{
-			Name: aws.String(fmt.Sprintf("tg-%d", i)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String(n.VPC),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
-	}
+	tgs := awstest.TargetGroups(t, cfg, n, elbtypes.ProtocolEnumHttp, targetGroups)
 	calls := awstest.NewCounter()
 	counted := cfg.Copy()
 	calls.Add(&counted)
