@@ -154,7 +154,7 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 			name := randomName()
 			endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
 			config := func(version string) string {
-				return providerConfig(s.url) + routedEndpointConfig(name, s.net, tc.traffic(name, s.net), tc.healthCheck) + releaseConfig(version, waitComplete, 0)
+				return providerConfig(s.url) + routedEndpointConfig(name, s.net, tc.traffic(name, s.net), tc.healthCheck, oneStep, noRollbackWindow) + releaseConfig(version, waitComplete, 0)
 			}
 			live := func(version string) []statecheck.StateCheck {
 				return []statecheck.StateCheck{

@@ -149,42 +149,17 @@ provider "ionroller" {
 // fast: no deregistration delay, no bake, the steps given (HCL) and a
 // rollback window of retainPrevious.
 func endpointConfig(name string, net awstest.Net, steps, retainPrevious string) string {
-	return fmt.Sprintf(`
-resource "ionroller_endpoint" "test" {
-  name                = %[1]q
-  team                = "web"
-  deletion_protection = false
-  traffic = {
-    listener_arn = %[2]q
+	traffic := fmt.Sprintf(`{
+    listener_arn = %q
     priority     = 10
-    hosts        = ["%[1]s.example.com"]
-  }
-  template = {
-    repository           = "registry.example.com/%[1]s"
-    container_port       = 8080
-    ami                  = %[3]q
-    subnets              = [%[4]s]
-    security_groups      = [%[5]q]
-    deregistration_delay = "0s"
-  }
-  policy = {
-    steps           = %[6]s
-    bake_time       = "0s"
-    retain_previous = %[7]q
-  }
-
-  # A destroy that waits longer than this is a bug: fail the test, not the
-  # test binary's timeout.
-  timeouts {
-    delete = "3m"
-  }
-}
-`, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, steps, retainPrevious)
+    hosts        = ["%s.example.com"]
+  }`, net.ListenerARN, name)
+	return routedEndpointConfig(name, net, traffic, "", steps, retainPrevious)
 }
 
 // routedEndpointConfig is endpointConfig's endpoint routed by traffic
-// (HCL) instead, with health_check (HCL, may be empty), in one step.
-func routedEndpointConfig(name string, net awstest.Net, traffic, healthCheck string) string {
+// (HCL), with health_check (HCL, may be empty).
+func routedEndpointConfig(name string, net awstest.Net, traffic, healthCheck, steps, retainPrevious string) string {
 	return fmt.Sprintf(`
 resource "ionroller_endpoint" "test" {
   name                = %[1]q
@@ -201,15 +176,18 @@ resource "ionroller_endpoint" "test" {
     %[6]s
   }
   policy = {
-    steps           = [{ weight = 100 }]
+    steps           = %[7]s
     bake_time       = "0s"
-    retain_previous = "0s"
+    retain_previous = %[8]q
   }
+
+  # A destroy that waits longer than this is a bug: fail the test, not the
+  # test binary's timeout.
   timeouts {
     delete = "3m"
   }
 }
-`, name, traffic, net.AMI, quoted(net.Subnets), net.SecurityGroup, healthCheck)
+`, name, traffic, net.AMI, quoted(net.Subnets), net.SecurityGroup, healthCheck, steps, retainPrevious)
 }
 
 // releaseConfig declares version on the production track of the test
