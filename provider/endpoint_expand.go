@@ -37,6 +37,22 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 			PreviewListenerARN: traffic.PreviewListenerARN.ValueString(),
 			PreviewPriority:    int(traffic.PreviewPriority.ValueInt64()),
 		}
+		var r53 route53TrafficModel
+		if x.object(traffic.Route53, &r53) {
+			ep.Traffic.Route53 = &rollout.Route53Traffic{
+				HostedZoneID:         r53.HostedZoneID.ValueString(),
+				Name:                 r53.Name.ValueString(),
+				Listeners:            x.strings(r53.Listeners),
+				EvaluateTargetHealth: r53.EvaluateTargetHealth.ValueBool(),
+			}
+		}
+		var nlb nlbTrafficModel
+		if x.object(traffic.NLB, &nlb) {
+			ep.Traffic.NLB = &rollout.NLBTraffic{
+				ListenerARN:        nlb.ListenerARN.ValueString(),
+				IdleTargetGroupARN: nlb.IdleTargetGroupARN.ValueString(),
+			}
+		}
 	}
 	var template templateModel
 	if x.object(m.Template, &template) {
@@ -110,6 +126,7 @@ func (x *expander) template(t templateModel) rollout.Template {
 	var hc healthCheckModel
 	if x.object(t.HealthCheck, &hc) {
 		out.HealthCheck = rollout.HealthCheck{
+			Protocol:           targetProtocol(hc.Protocol.ValueString()),
 			Path:               hc.Path.ValueString(),
 			Interval:           x.duration(hc.Interval),
 			Timeout:            x.duration(hc.Timeout),
@@ -118,6 +135,16 @@ func (x *expander) template(t templateModel) rollout.Template {
 		}
 	}
 	return out
+}
+
+// targetProtocol is the protocol as the shifter stores it: "" for the
+// default, so that the template's hash stays what it was before the
+// attribute existed.
+func targetProtocol(p string) string {
+	if p == rollout.DefaultTargetProtocol {
+		return ""
+	}
+	return p
 }
 
 // container returns the part of t that says what the instances run: the

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -33,15 +34,7 @@ func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.End
 	m.Team = stringOrNull(ep.Team)
 	m.DeletionProtection = types.BoolValue(ep.DeletionProtection)
 	m.Placement = objectValue(ctx, typeOf("placement"), flattenPlacement(ep.Placement), &diags)
-	m.Traffic = objectValue(ctx, typeOf("traffic"), trafficModel{
-		ListenerARN:        types.StringValue(ep.Traffic.ListenerARN),
-		Priority:           types.Int64Value(int64(ep.Traffic.Priority)),
-		Hosts:              stringList(ep.Traffic.Hosts),
-		Paths:              stringList(ep.Traffic.Paths),
-		PreviewHost:        stringOrNull(ep.Traffic.PreviewHost),
-		PreviewListenerARN: stringOrNull(ep.Traffic.PreviewListenerARN),
-		PreviewPriority:    int64OrNull(ep.Traffic.PreviewPriority),
-	}, &diags)
+	m.Traffic = flattenTraffic(ctx, typeOf("traffic"), ep.Traffic, &diags)
 	tt, tpl := typeOf("template"), ep.Template
 	m.Template = objectValue(ctx, tt, templateModel{
 		Backend:             types.StringValue(tpl.Backend),
@@ -102,8 +95,41 @@ func flattenPlacement(p rollout.Placement) placementModel {
 	}
 }
 
+// flattenTraffic returns the model of t, of whichever kind; tt is its
+// object type.
+func flattenTraffic(ctx context.Context, tt types.ObjectType, t rollout.Traffic, diags *diag.Diagnostics) types.Object {
+	nlb := types.ObjectNull(objectType(tt.AttrTypes["nlb"], diags).AttrTypes)
+	if t.NLB != nil {
+		nlb = objectValue(ctx, objectType(tt.AttrTypes["nlb"], diags), nlbTrafficModel{
+			ListenerARN:        types.StringValue(t.NLB.ListenerARN),
+			IdleTargetGroupARN: types.StringValue(t.NLB.IdleTargetGroupARN),
+		}, diags)
+	}
+	r53 := types.ObjectNull(objectType(tt.AttrTypes["route53"], diags).AttrTypes)
+	if r := t.Route53; r != nil {
+		r53 = objectValue(ctx, objectType(tt.AttrTypes["route53"], diags), route53TrafficModel{
+			HostedZoneID:         types.StringValue(r.HostedZoneID),
+			Name:                 types.StringValue(r.Name),
+			Listeners:            stringList(r.Listeners),
+			EvaluateTargetHealth: types.BoolValue(r.EvaluateTargetHealth),
+		}, diags)
+	}
+	return objectValue(ctx, tt, trafficModel{
+		NLB:                nlb,
+		Route53:            r53,
+		ListenerARN:        stringOrNull(t.ListenerARN),
+		Priority:           int64OrNull(t.Priority),
+		Hosts:              stringList(t.Hosts),
+		Paths:              stringList(t.Paths),
+		PreviewHost:        stringOrNull(t.PreviewHost),
+		PreviewListenerARN: stringOrNull(t.PreviewListenerARN),
+		PreviewPriority:    int64OrNull(t.PreviewPriority),
+	}, diags)
+}
+
 func flattenHealthCheck(h rollout.HealthCheck) healthCheckModel {
 	return healthCheckModel{
+		Protocol:           types.StringValue(cmp.Or(h.Protocol, rollout.DefaultTargetProtocol)),
 		Path:               types.StringValue(h.Path),
 		Interval:           newDuration(h.Interval),
 		Timeout:            newDuration(h.Timeout),

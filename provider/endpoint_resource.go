@@ -144,6 +144,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
+	warnDNS(name, view.Status, &resp.Diagnostics)
 }
 
 func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -100,6 +101,84 @@ func TestAccEndpointAndRelease(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccEndpointOnEachRouter walks an endpoint routed by an NLB listener
+// and one routed by Route 53 records through create, import, a rollout and
+// destroy, which gives the listener back to its idle target group and
+// deletes the records (checkDestroyed); a Route 53 endpoint's status shows
+// the DNS TTL.
+func TestAccEndpointOnEachRouter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// add adds what the endpoint routes on to the network.
+		add func(testing.TB, aws.Config, *awstest.Net)
+		// traffic and healthCheck are HCL.
+		traffic     func(name string, net awstest.Net) string
+		healthCheck string
+		checks      func(name string, net awstest.Net) []statecheck.StateCheck
+	}{
+		{
+			name: "nlb",
+			add:  awstest.AddNLB,
+			traffic: func(_ string, net awstest.Net) string {
+				return fmt.Sprintf(`{ nlb = { listener_arn = %q, idle_target_group_arn = %q } }`, net.NLBListenerARN, net.IdleTargetGroupARN)
+			},
+			healthCheck: `health_check = { protocol = "TCP" }`,
+			checks: func(_ string, net awstest.Net) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("listener_arn"), knownvalue.StringExact(net.NLBListenerARN)),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("listener_arn"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TCP")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.Null()),
+				}
+			},
+		},
+		{
+			name: "route53",
+			add:  awstest.AddSlots,
+			traffic: func(name string, net awstest.Net) string {
+				return fmt.Sprintf(`{ route53 = { hosted_zone_id = %q, name = "%s.example.test", listeners = [%s] } }`, net.HostedZoneID, name, quoted(net.SlotListenerARNs))
+			},
+			checks: func(name string, _ awstest.Net) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("name"), knownvalue.StringExact(name+".example.test")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.StringExact("1m0s")),
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestShifter(t)
+			tc.add(t, s.aws, &s.net)
+			name := randomName()
+			endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+			config := func(version string) string {
+				return providerConfig(s.url) + routedEndpointConfig(name, s.net, tc.traffic(name, s.net), tc.healthCheck, oneStep, noRollbackWindow) + releaseConfig(version, waitComplete, 0)
+			}
+			live := func(version string) []statecheck.StateCheck {
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("version"), knownvalue.StringExact(version)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
+				}
+			}
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: s.factories(),
+				CheckDestroy:             s.checkDestroyed(name),
+				Steps: []resource.TestStep{
+					{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...)},
+					{RefreshState: true},
+					{
+						ResourceName:            endpoint,
+						ImportState:             true,
+						ImportStateVerify:       true,
+						ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
+					},
+					{Config: config("v2"), ConfigStateChecks: live("v2")},
+				},
+			})
+		})
+	}
 }
 
 // TestAccEndpointDisappears: an endpoint deleted behind Terraform's back
@@ -298,5 +377,27 @@ func TestConditionsAreWarnings(t *testing.T) {
 	if w.Summary() != `ionroller endpoint "web": aws_unreachable (blocking: its rollouts hold)` ||
 		w.Detail() != "AWS did not answer within 10s (since 2026-12-03T12:00:00Z)." {
 		t.Errorf("warning: %q / %q", w.Summary(), w.Detail())
+	}
+}
+
+// TestRoute53RolloutsWarnThatTrafficFollowsDNS: while traffic moved by DNS
+// records is moving, the plan says it follows the records only after the
+// TTL; at rest it says nothing.
+func TestRoute53RolloutsWarnThatTrafficFollowsDNS(t *testing.T) {
+	status := rollout.EndpointStatus{DNSTTL: rollout.Duration(rollout.Route53AliasTTL)}
+	var diags diag.Diagnostics
+	warnDNS("web", status, &diags)
+	if len(diags) != 0 {
+		t.Fatalf("at rest: %v, want no warning", diags)
+	}
+	status.Rollout = &rollout.RolloutStatus{Version: "v2"}
+	warnDNS("web", status, &diags)
+	if diags.WarningsCount() != 1 || !strings.Contains(diags.Warnings()[0].Detail(), "after 1m0s (the alias TTL)") {
+		t.Errorf("during a rollout: %v, want one warning naming the TTL", diags)
+	}
+	diags = nil
+	warnDNS("web", rollout.EndpointStatus{Rollout: status.Rollout}, &diags)
+	if len(diags) != 0 {
+		t.Errorf("a load balancer's rollout: %v, want no warning", diags)
 	}
 }

@@ -57,7 +57,21 @@ type (
 		SNSTopicARN types.String `tfsdk:"sns_topic_arn"`
 	}
 
+	nlbTrafficModel struct {
+		ListenerARN        types.String `tfsdk:"listener_arn"`
+		IdleTargetGroupARN types.String `tfsdk:"idle_target_group_arn"`
+	}
+
+	route53TrafficModel struct {
+		HostedZoneID         types.String `tfsdk:"hosted_zone_id"`
+		Name                 types.String `tfsdk:"name"`
+		Listeners            types.List   `tfsdk:"listeners"`
+		EvaluateTargetHealth types.Bool   `tfsdk:"evaluate_target_health"`
+	}
+
 	trafficModel struct {
+		NLB                types.Object `tfsdk:"nlb"`
+		Route53            types.Object `tfsdk:"route53"`
 		ListenerARN        types.String `tfsdk:"listener_arn"`
 		Priority           types.Int64  `tfsdk:"priority"`
 		Hosts              types.List   `tfsdk:"hosts"`
@@ -88,6 +102,7 @@ type (
 	}
 
 	healthCheckModel struct {
+		Protocol           types.String  `tfsdk:"protocol"`
 		Path               types.String  `tfsdk:"path"`
 		Interval           durationValue `tfsdk:"interval"`
 		Timeout            durationValue `tfsdk:"timeout"`
@@ -241,21 +256,33 @@ func notificationsAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 func trafficAttribute() schema.SingleNestedAttribute {
 	replaceOncePreviewExists := "The shifter keeps the preview rule where it was created, so once the endpoint has a preview route, changing it replaces the endpoint."
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Where the endpoint's requests arrive: a rule on an Application Load Balancer listener, and an optional preview route " +
-			"for testing a release in production without production traffic. The shifter owns the rule and its weights.",
+		MarkdownDescription: "Where the endpoint's traffic arrives, of exactly one kind: a rule on an Application Load Balancer listener " +
+			"(`listener_arn`, `priority`, `hosts`, `paths`, and an optional preview route for testing a release in production without " +
+			"production traffic), a Network Load Balancer listener (`nlb`), or Route 53 weighted records (`route53`). The shifter owns the rule, " +
+			"the listener's default action or the records, and their weights.",
 		Required: true,
 		Attributes: map[string]schema.Attribute{
+			"nlb":     nlbTrafficAttribute(),
+			"route53": route53TrafficAttribute(),
 			"listener_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of the ALB listener (owned by your Terraform) that gets the endpoint's rule.",
-				Required:            true,
-				Validators:          []validator.String{listenerARNValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "ARN of the ALB listener (owned by your Terraform) that gets the endpoint's rule. Exactly one of `listener_arn` and `nlb` is set.",
+				Optional:            true,
+				// Exactly one kind: the plan runs the shifter's own rule
+				// (rollout's validation), which names this attribute.
+				Validators: []validator.String{
+					listenerARNValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("priority")),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"priority": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Priority of the endpoint's rule on the listener, 1 to %d.", rollout.MaxPriority),
-				Required:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxPriority)},
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+				MarkdownDescription: fmt.Sprintf("Priority of the endpoint's rule on the listener, 1 to %d; required with `listener_arn`.", rollout.MaxPriority),
+				Optional:            true,
+				Validators: []validator.Int64{
+					int64validator.Between(1, rollout.MaxPriority),
+					int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn")),
+				},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"hosts": schema.ListAttribute{
 				MarkdownDescription: fmt.Sprintf("Host header patterns the rule matches, such as `api.example.com` or `*.example.com`. "+
@@ -298,6 +325,75 @@ func trafficAttribute() schema.SingleNestedAttribute {
 				Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxPriority)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(previewRouteExistsInt64,
 					replaceOncePreviewExists, replaceOncePreviewExists)},
+			},
+		},
+	}
+}
+
+func nlbTrafficAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "The Network Load Balancer listener the endpoint's connections arrive on: a listener whose default action " +
+			"the shifter owns, a weighted forward to the target groups of the versions (TCP or TLS target groups: set " +
+			"`template.health_check.protocol`). Each step and each rollback is one write of the listener. Give your `aws_lb_listener` " +
+			"`lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter` (the shifter's IAM policy allows it to " +
+			"change only listeners so tagged). An NLB endpoint has no preview route and no metric checks (NLBs have no HTTP metrics), and keeps at most " +
+			fmt.Sprintf("%d hot versions.", rollout.MaxNLBHotVersions),
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"listener_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the NLB listener (owned by your Terraform) whose default action the shifter owns. One endpoint per listener.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.NLBListenerARNPattern, "must be a Network Load Balancer listener ARN")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"idle_target_group_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of a target group of yours (the one your listener's `default_action` names) that takes the listener's " +
+					"connections while no version has traffic: before the first release is healthy, and after the endpoint is deleted.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.RegexMatches(rollout.TargetGroupARNPattern, "must be a target group ARN")},
+			},
+		},
+	}
+}
+
+func route53TrafficAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Route 53 weighted records the endpoint's traffic arrives by: one A record per version on the route, same name, " +
+			"each an alias of the Application Load Balancer of one of `listeners`, the version's slot. The shifter owns the records (their set " +
+			"identifiers name it) and the slots' default actions: a version's slot forwards to its target group while it is on the route, so the " +
+			"load balancer health-checks it at weight 0 too. Every weight change, a rollback included, is one batch of record changes. " +
+			fmt.Sprintf("**Traffic follows DNS slowly**: resolvers keep answers for the alias's TTL (%s) or longer, so `status.weights` (the records') ", rollout.Route53AliasTTL) +
+			"lead the traffic by at least `status.dns_ttl`, and a rollback takes as long to reach every client. No preview route and no metric checks.",
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"hosted_zone_id": schema.StringAttribute{
+				MarkdownDescription: "ID of the hosted zone (owned by your Terraform) that holds the records.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.HostedZoneIDPattern, "must be a Route 53 hosted zone ID")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the records, such as `api.example.com`. One endpoint per name.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.DNSNamePattern, "must be a DNS name such as \"api.example.com\"")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"listeners": schema.ListAttribute{
+				MarkdownDescription: fmt.Sprintf("ARNs of %d to %d ALB listeners of yours, each of a load balancer of its own: the slots a version takes "+
+					"while on the route. There must be one for the stable version, the new one and each hot version (`policy.max_hot_versions`). "+
+					"Give them `lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter`.", rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
+				ElementType: types.StringType,
+				Required:    true,
+				Validators: []validator.List{
+					listvalidator.SizeBetween(rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
+					listvalidator.ValueStringsAre(listenerARNValidator()),
+				},
+			},
+			"evaluate_target_health": schema.BoolAttribute{
+				MarkdownDescription: "Route 53 leaves out the record of a version whose load balancer has no healthy target. Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
 			},
 		},
 	}
@@ -440,6 +536,14 @@ func healthCheckAttribute(ctx context.Context, def rollout.HealthCheck, diags *d
 		Optional:            true,
 		Computed:            true,
 		Attributes: map[string]schema.Attribute{
+			"protocol": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Protocol of the target groups, which their health checks use: `%s` behind `traffic` (the default), "+
+					"`TCP` or `TLS` behind `traffic.nlb`, checked by opening a TCP connection (`path` is then unused).", rollout.DefaultTargetProtocol),
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(rollout.DefaultTargetProtocol),
+				Validators: []validator.String{stringvalidator.OneOf(rollout.HealthCheckProtocols[1:]...)},
+			},
 			"path": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Path the load balancer requests. Defaults to `%s`.", def.Path),
 				Optional:            true,

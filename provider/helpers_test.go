@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
@@ -168,16 +172,23 @@ provider "ionroller" {
 // fast: no deregistration delay, no bake, the steps given (HCL) and a
 // rollback window of retainPrevious.
 func endpointConfig(name string, net awstest.Net, steps, retainPrevious string) string {
+	traffic := fmt.Sprintf(`{
+    listener_arn = %q
+    priority     = 10
+    hosts        = ["%s.example.com"]
+  }`, net.ListenerARN, name)
+	return routedEndpointConfig(name, net, traffic, "", steps, retainPrevious)
+}
+
+// routedEndpointConfig is endpointConfig's endpoint routed by traffic
+// (HCL), with health_check (HCL, may be empty).
+func routedEndpointConfig(name string, net awstest.Net, traffic, healthCheck, steps, retainPrevious string) string {
 	return fmt.Sprintf(`
 resource "ionroller_endpoint" "test" {
   name                = %[1]q
   team                = "web"
   deletion_protection = false
-  traffic = {
-    listener_arn = %[2]q
-    priority     = 10
-    hosts        = ["%[1]s.example.com"]
-  }
+  traffic             = %[2]s
   template = {
     repository           = "registry.example.com/%[1]s"
     container_port       = 8080
@@ -185,11 +196,12 @@ resource "ionroller_endpoint" "test" {
     subnets              = [%[4]s]
     security_groups      = [%[5]q]
     deregistration_delay = "0s"
+    %[6]s
   }
   policy = {
-    steps           = %[6]s
+    steps           = %[7]s
     bake_time       = "0s"
-    retain_previous = %[7]q
+    retain_previous = %[8]q
   }
 
   # A destroy that waits longer than this is a bug: fail the test, not the
@@ -198,7 +210,7 @@ resource "ionroller_endpoint" "test" {
     delete = "3m"
   }
 }
-`, name, net.ListenerARN, net.AMI, quoted(net.Subnets), net.SecurityGroup, steps, retainPrevious)
+`, name, traffic, net.AMI, quoted(net.Subnets), net.SecurityGroup, healthCheck, steps, retainPrevious)
 }
 
 // releaseConfig declares version on the production track of the test
@@ -402,6 +414,31 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 		rules, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(s.net.ListenerARN)})
 		if err != nil {
 			return err
+		}
+		// The user's idle target group of an NLB stays, and has the
+		// listener back.
+		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
+			return aws.ToString(tg.TargetGroupArn) == s.net.IdleTargetGroupARN
+		})
+		if s.net.HostedZoneID != "" {
+			out, err := route53.NewFromConfig(awstest.Exempt(s.aws)).ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(s.net.HostedZoneID)})
+			if err != nil {
+				return err
+			}
+			for _, r := range out.ResourceRecordSets {
+				if r.SetIdentifier != nil {
+					return fmt.Errorf("record %s (%s) left in the zone after destroy", aws.ToString(r.Name), aws.ToString(r.SetIdentifier))
+				}
+			}
+		}
+		if s.net.NLBListenerARN != "" {
+			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.net.NLBListenerARN}})
+			if err != nil {
+				return err
+			}
+			if got := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions); !maps.Equal(got, map[string]int{s.net.IdleTargetGroupARN: 100}) {
+				return fmt.Errorf("the NLB listener forwards %v after destroy, not to its idle target group alone", got)
+			}
 		}
 		if n := len(groups.AutoScalingGroups) + len(templates.LaunchTemplates) + len(tgs.TargetGroups); n > 0 || len(rules.Rules) != 1 {
 			return fmt.Errorf("left in AWS after destroy: %d Auto Scaling groups, %d launch templates, %d target groups, %d rules besides the default",

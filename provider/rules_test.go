@@ -58,6 +58,30 @@ const (
 	tooLarge = userdata.MaxBytes + 1
 )
 
+// ruleListener is an ALB listener's ARN; ruleNLBListener and ruleIdleGroup
+// those of an NLB listener and a target group.
+const (
+	ruleListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+	ruleNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/0123456789abcdef/0123456789abcdef"
+	ruleIdleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
+)
+
+// routeOnRoute53 routes a working endpoint by Route 53 records on two slots
+// instead.
+func routeOnRoute53(e *rollout.Endpoint) {
+	e.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123456789ABCDEFGHIJ", Name: "web.example.com", Listeners: []string{
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-a/0123456789abcdef/0123456789abcdef",
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-b/0123456789abcdef/0123456789abcdef",
+	}}}
+	e.Policy.MaxHotVersions = new(0)
+}
+
+// routeOnNLB routes a working endpoint on an NLB listener instead.
+func routeOnNLB(e *rollout.Endpoint) {
+	e.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: ruleNLBListener, IdleTargetGroupARN: ruleIdleGroup}}
+	e.Template.HealthCheck.Protocol = "TCP"
+}
+
 func ruleCases() []ruleCase {
 	ep := func(name, field string, f func(*rollout.Endpoint)) ruleCase {
 		return ruleCase{name: name, field: field, endpoint: f}
@@ -105,6 +129,56 @@ func ruleCases() []ruleCase {
 		}),
 		ep("preview listener", "traffic.preview_listener_arn", func(e *rollout.Endpoint) {
 			e.Traffic.PreviewListenerARN, e.Traffic.PreviewPriority = "arn:aws:elb:listener", 11
+		}),
+		ep("NLB listener ARN", "traffic.nlb.listener_arn", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.ListenerARN = ruleListener
+		}).says("Attribute traffic.nlb.listener_arn must be a Network Load Balancer listener ARN"),
+		ep("idle target group ARN", "traffic.nlb.idle_target_group_arn", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.IdleTargetGroupARN = "idle"
+		}).says("Attribute traffic.nlb.idle_target_group_arn must be a target group ARN"),
+		ep("an ALB rule and an NLB listener", "traffic.listener_arn", func(e *rollout.Endpoint) {
+			listener, priority := e.Traffic.ListenerARN, e.Traffic.Priority
+			routeOnNLB(e)
+			e.Traffic.ListenerARN, e.Traffic.Priority = listener, priority
+		}),
+		ep("target protocol", "template.health_check.protocol", func(e *rollout.Endpoint) { e.Template.HealthCheck.Protocol = "UDP" }),
+		ep("HTTP target groups behind an NLB", "template.health_check.protocol", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Template.HealthCheck.Protocol = ""
+		}).says("Attribute template.health_check.protocol must be TCP or TLS"),
+		ep("metric checks behind an NLB", "policy.metric_checks", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}
+		}),
+		ep("hot versions behind an NLB", "policy.max_hot_versions", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Policy.MaxHotVersions = new(rollout.MaxNLBHotVersions + 1)
+		}),
+		ep("hosted zone ID", "traffic.route53.hosted_zone_id", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.HostedZoneID = "zone-1"
+		}).says("Attribute traffic.route53.hosted_zone_id must be a Route 53 hosted zone ID"),
+		ep("record name", "traffic.route53.name", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Name = "*.example.com"
+		}).says("Attribute traffic.route53.name must be a DNS name"),
+		ep("one slot", "traffic.route53.listeners", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners = e.Traffic.Route53.Listeners[:1]
+		}),
+		ep("an NLB listener as a slot", "traffic.route53.listeners[0]", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners[0] = ruleNLBListener
+		}).says("Attribute traffic.route53.listeners[0] must be an Application Load Balancer listener ARN"),
+		ep("two slots on one load balancer", "traffic.route53.listeners[1]", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners[1] = e.Traffic.Route53.Listeners[0][:len(e.Traffic.Route53.Listeners[0])-1] + "0"
+		}),
+		ep("more hot versions than slots", "policy.max_hot_versions", func(e *rollout.Endpoint) {
+			routeOnRoute53(e)
+			e.Policy.MaxHotVersions = new(1)
 		}),
 		ep("backend", "template.backend", func(e *rollout.Endpoint) { e.Template.Backend = "lambda" }),
 		ep("repository", "template.repository", func(e *rollout.Endpoint) { e.Template.Repository = "Registry/App" }),
@@ -380,6 +454,19 @@ func endpointHCL(ep rollout.Endpoint) string {
 	}
 	tr := ep.Traffic
 	w.open("traffic =")
+	if r := tr.Route53; r != nil {
+		w.open("route53 =")
+		w.str("hosted_zone_id", r.HostedZoneID)
+		w.str("name", r.Name)
+		w.list("listeners", r.Listeners)
+		w.close()
+	}
+	if tr.NLB != nil {
+		w.open("nlb =")
+		w.str("listener_arn", tr.NLB.ListenerARN)
+		w.str("idle_target_group_arn", tr.NLB.IdleTargetGroupARN)
+		w.close()
+	}
 	w.str("listener_arn", tr.ListenerARN)
 	w.int("priority", tr.Priority)
 	w.list("hosts", tr.Hosts)
@@ -407,6 +494,7 @@ func endpointHCL(ep rollout.Endpoint) string {
 	w.str("instance_profile", tm.InstanceProfile)
 	hc := tm.HealthCheck
 	w.open("health_check =")
+	w.str("protocol", hc.Protocol)
 	w.str("path", hc.Path)
 	w.str("interval", hc.Interval.String())
 	w.str("timeout", hc.Timeout.String())

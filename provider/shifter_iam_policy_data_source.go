@@ -41,6 +41,7 @@ type shifterIAMPolicyModel struct {
 	InstanceRoleARNs types.Set    `tfsdk:"instance_role_arns"`
 	EndpointRoleARNs types.Set    `tfsdk:"endpoint_role_arns"`
 	TopicARNs        types.Set    `tfsdk:"sns_topic_arns"`
+	HostedZoneIDs    types.Set    `tfsdk:"hosted_zone_ids"`
 	JSON             types.String `tfsdk:"json"`
 }
 
@@ -115,6 +116,12 @@ func (d *shifterIAMPolicyDataSource) Schema(_ context.Context, _ datasource.Sche
 				Optional:            true,
 				Validators:          []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(topicARNPattern, "must be an SNS topic ARN"))},
 			},
+			"hosted_zone_ids": schema.SetAttribute{
+				MarkdownDescription: "IDs of the Route 53 hosted zones whose weighted A records endpoints route by (`traffic.route53`).",
+				ElementType:         types.StringType,
+				Optional:            true,
+				Validators:          []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(rollout.HostedZoneIDPattern, "must be a Route 53 hosted zone ID"))},
+			},
 			"json": schema.StringAttribute{
 				MarkdownDescription: "The policy document, for `aws_iam_policy`'s `policy` or `aws_iam_role_policy`'s `policy`.",
 				Computed:            true,
@@ -144,6 +151,7 @@ func (d *shifterIAMPolicyDataSource) Read(ctx context.Context, req datasource.Re
 		{config.InstanceRoleARNs, &options.InstanceRoleARNs},
 		{config.EndpointRoleARNs, &options.EndpointRoleARNs},
 		{config.TopicARNs, &options.TopicARNs},
+		{config.HostedZoneIDs, &options.HostedZoneIDs},
 	} {
 		resp.Diagnostics.Append(set.from.ElementsAs(ctx, set.to, false)...)
 	}

@@ -20,6 +20,7 @@ type statusModel struct {
 	StableVersion  types.String `tfsdk:"stable_version"`
 	PreviewVersion types.String `tfsdk:"preview_version"`
 	Weights        types.Map    `tfsdk:"weights"`
+	DNSTTL         types.String `tfsdk:"dns_ttl"`
 	HotVersions    types.List   `tfsdk:"hot_versions"`
 	Rollout        types.Object `tfsdk:"rollout"`
 	Conditions     types.List   `tfsdk:"conditions"`
@@ -75,6 +76,11 @@ func statusAttribute() schema.SingleNestedAttribute {
 				MarkdownDescription: "Production traffic split: percentage by version, summing to 100.",
 				ElementType:         types.Int64Type,
 				Computed:            true,
+			},
+			"dns_ttl": schema.StringAttribute{
+				MarkdownDescription: "With `traffic.route53`: how long DNS resolvers may go on answering with the records as they were (the alias's TTL). " +
+					"`weights` are the records'; traffic follows them that much later at the earliest, and later with resolvers that keep answers longer.",
+				Computed: true,
 			},
 			"hot_versions": schema.ListNestedAttribute{
 				MarkdownDescription: "Previous versions kept hot: declaring one of them again moves all traffic back in one step.",
@@ -138,6 +144,25 @@ func warnConditions(endpoint string, cs rollout.Conditions, diags *diag.Diagnost
 	}
 }
 
+// warnDNS adds a warning while traffic moved by DNS records is moving: the
+// records change at once, the traffic as resolvers let go of their answers.
+func warnDNS(endpoint string, s rollout.EndpointStatus, diags *diag.Diagnostics) {
+	if s.DNSTTL == 0 || s.Rollout == nil {
+		return
+	}
+	diags.AddWarning(fmt.Sprintf("ionroller endpoint %q: traffic follows DNS slowly", endpoint),
+		fmt.Sprintf("The endpoint's traffic moves by Route 53 weighted records: status.weights are the records', and traffic follows them "+
+			"only as resolvers let go of their cached answers, after %s (the alias TTL) at the earliest and later with resolvers that keep answers longer.", s.DNSTTL))
+}
+
+// durationOrNull is d as the provider writes durations, null for 0.
+func durationOrNull(d rollout.Duration) types.String {
+	if d == 0 {
+		return types.StringNull()
+	}
+	return types.StringValue(d.String())
+}
+
 // flattenStatus returns the status object of s; t is its object type.
 func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
 	hot := make([]hotVersionModel, 0, len(s.HotVersions))
@@ -169,6 +194,7 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 		StableVersion:  stringOrNull(s.StableVersion),
 		PreviewVersion: stringOrNull(s.PreviewVersion),
 		Weights:        int64Map(s.Weights),
+		DNSTTL:         durationOrNull(s.DNSTTL),
 		HotVersions:    listValue(ctx, objectType(t.AttrTypes["hot_versions"], diags), hot, diags),
 		Rollout:        ro,
 		Conditions:     listValue(ctx, objectType(t.AttrTypes["conditions"], diags), conditions, diags),

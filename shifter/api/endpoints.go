@@ -158,6 +158,26 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 		{"traffic.listener_arn", old.Traffic.ListenerARN, ep.Traffic.ListenerARN},
 		{"traffic.priority", old.Traffic.Priority, ep.Traffic.Priority},
 	}
+	if old.Traffic.NLB != nil || ep.Traffic.NLB != nil {
+		var was, is rollout.NLBTraffic
+		if old.Traffic.NLB != nil {
+			was = *old.Traffic.NLB
+		}
+		if ep.Traffic.NLB != nil {
+			is = *ep.Traffic.NLB
+		}
+		fields = append(fields, field{"traffic.nlb.listener_arn", was.ListenerARN, is.ListenerARN})
+	}
+	if old.Traffic.Route53 != nil || ep.Traffic.Route53 != nil {
+		var was, is rollout.Route53Traffic
+		if old.Traffic.Route53 != nil {
+			was = *old.Traffic.Route53
+		}
+		if ep.Traffic.Route53 != nil {
+			is = *ep.Traffic.Route53
+		}
+		fields = append(fields, field{"traffic.route53.hosted_zone_id", was.HostedZoneID, is.HostedZoneID}, field{"traffic.route53.name", was.Name, is.Name})
+	}
 	if old.Traffic.HasPreview() {
 		fields = append(fields,
 			field{"traffic.preview_listener_arn", old.Traffic.PreviewListenerARN, ep.Traffic.PreviewListenerARN},

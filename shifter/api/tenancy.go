@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -64,6 +65,16 @@ func (s *Server) WebhooksMayReachPrivate(team string) bool {
 // host outside the team's bounds (403 naming the field).
 func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 	t := ep.Traffic
+	if t.NLB != nil {
+		if err := b.checkNLB(team, *t.NLB); err != nil {
+			return err
+		}
+	}
+	if t.Route53 != nil {
+		if err := b.checkRoute53(team, *t.Route53); err != nil {
+			return err
+		}
+	}
 	for _, l := range []struct{ field, arn string }{{"traffic.listener_arn", t.ListenerARN}, {"traffic.preview_listener_arn", t.PreviewListenerARN}} {
 		if l.arn != "" && !within(b.Listeners, l.arn, false) {
 			return forbidden(l.field, "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
@@ -80,7 +91,7 @@ func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 	if err := checkHosts(b, team, t); err != nil {
 		return err
 	}
-	if len(b.PathPrefixes) > 0 {
+	if len(b.PathPrefixes) > 0 && t.Kind() == rollout.TrafficALB {
 		if len(t.Paths) == 0 {
 			return forbidden("traffic.paths", "team %q may route only paths beginning with %s: name them, or the rule takes every path", team, strings.Join(b.PathPrefixes, ", "))
 		}
@@ -100,7 +111,7 @@ func (b Bounds) checkEndpoint(team string, ep rollout.Endpoint) error {
 }
 
 func checkHosts(b Bounds, team string, t rollout.Traffic) error {
-	if len(b.Hosts) == 0 {
+	if len(b.Hosts) == 0 || t.NLB != nil || t.Route53 != nil {
 		return nil
 	}
 	if len(t.Hosts) == 0 {
@@ -198,6 +209,9 @@ func (s *Server) checkOverlap(ctx context.Context, p *Principal, ep rollout.Endp
 	if err != nil {
 		return err
 	}
+	if err := checkSlots(p, ep, others); err != nil {
+		return err
+	}
 	for _, track := range ep.Traffic.Tracks() {
 		mine := ep.Traffic.Rule(track)
 		for _, other := range others {
@@ -208,6 +222,10 @@ func (s *Server) checkOverlap(ctx context.Context, p *Principal, ep rollout.Endp
 				rule := other.Traffic.Rule(theirs)
 				field, what := "", ""
 				switch {
+				case ep.Traffic.NLB != nil && rule.Listener == mine.Listener:
+					field, what = "traffic.nlb.listener_arn", "the same Network Load Balancer listener, whose default action one endpoint owns"
+				case ep.Traffic.Route53 != nil && rule.Listener == mine.Listener:
+					field, what = "traffic.route53.name", "the same record name in the same hosted zone, whose weighted records one endpoint owns"
 				case rule.Listener == mine.Listener && rule.Priority == mine.Priority:
 					field, what = priorityField(track), fmt.Sprintf("priority %d on the same listener", mine.Priority)
 				case mine.Overlaps(rule):
@@ -231,6 +249,78 @@ func priorityField(track rollout.Track) string {
 		return "traffic.preview_priority"
 	}
 	return "traffic.priority"
+}
+
+// checkRoute53 refuses a record name outside the team's hosts, and slot
+// listeners outside its listeners. A team bounded by path prefixes may route
+// no record: a record takes every path of its name.
+func (b Bounds) checkRoute53(team string, r rollout.Route53Traffic) error {
+	name := strings.TrimSuffix(r.Name, ".")
+	if len(b.PathPrefixes) > 0 {
+		return forbidden("traffic.route53.name", "team %q may route only paths beginning with %s, and a record takes every path of its name", team, strings.Join(b.PathPrefixes, ", "))
+	}
+	if len(b.Hosts) > 0 && !within(b.Hosts, name, true) {
+		return forbidden("traffic.route53.name", "team %q may route only hosts matching %s", team, strings.Join(b.Hosts, ", "))
+	}
+	for i, l := range r.Listeners {
+		if !within(b.Listeners, l, false) {
+			return forbidden(fmt.Sprintf("traffic.route53.listeners[%d]", i), "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
+		}
+	}
+	return nil
+}
+
+// checkSlots refuses a listener that is one endpoint's Route 53 slot, whose
+// default action that endpoint owns, and any other endpoint's listener too
+// (409 naming the field).
+func checkSlots(p *Principal, ep rollout.Endpoint, others []rollout.Endpoint) error {
+	// listeners names the field of each listener an endpoint routes on.
+	listeners := func(e rollout.Endpoint) map[string]string {
+		out := map[string]string{}
+		t := e.Traffic
+		for field, arn := range map[string]string{"traffic.listener_arn": t.ListenerARN, "traffic.preview_listener_arn": t.PreviewListenerARN} {
+			if arn != "" {
+				out[arn] = field
+			}
+		}
+		if t.Route53 != nil {
+			for i, l := range t.Route53.Listeners {
+				out[l] = fmt.Sprintf("traffic.route53.listeners[%d]", i)
+			}
+		}
+		return out
+	}
+	mine := listeners(ep)
+	for _, other := range others {
+		if other.Name == ep.Name || (ep.Traffic.Route53 == nil && other.Traffic.Route53 == nil) {
+			continue
+		}
+		theirs := listeners(other)
+		for _, arn := range slices.Sorted(maps.Keys(mine)) {
+			if _, ok := theirs[arn]; !ok {
+				continue
+			}
+			whose := "another endpoint"
+			if p.sees(other.Name, other.Team) {
+				whose = fmt.Sprintf("endpoint %q", other.Name)
+			}
+			return &rollout.Error{Code: rollout.ECONFLICT, Field: mine[arn], Message: fmt.Sprintf("is a listener %s routes on, and a Route 53 slot's default action is one endpoint's alone", whose)}
+		}
+	}
+	return nil
+}
+
+// checkNLB refuses an NLB listener outside the team's listeners. A team
+// bounded by hosts or paths alone may route no NLB listener: a listener's
+// default action takes every connection, whatever its host or path.
+func (b Bounds) checkNLB(team string, nlb rollout.NLBTraffic) error {
+	if len(b.Listeners) == 0 && (len(b.Hosts) > 0 || len(b.PathPrefixes) > 0) {
+		return forbidden("traffic.nlb.listener_arn", "team %q is bounded by hosts and paths, which a Network Load Balancer listener does not route by: its bounds must name the listeners it may route", team)
+	}
+	if !within(b.Listeners, nlb.ListenerARN, false) {
+		return forbidden("traffic.nlb.listener_arn", "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
+	}
+	return nil
 }
 
 // conditionsField names the conditions of a track's rule that overlap:

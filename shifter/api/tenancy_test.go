@@ -17,13 +17,42 @@ import (
 const (
 	sharedListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/0123456789abcdef/0123456789abcdef"
 	otherListener  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/0123456789abcdef/0123456789abcdef"
+	// payments' NLB listener, and one no team's bounds name.
+	paymentsNLB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/payments/0123456789abcdef/0123456789abcdef"
+	otherNLB    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/other/0123456789abcdef/0123456789abcdef"
+	idleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
+	// zone is a Route 53 hosted zone; slotListener(team, i) a listener of
+	// an ALB of its own.
+	zone = "Z0123456789ABCDEFGHIJ"
 )
+
+func slotListener(team string, i int) string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/%s-slot-%d/0123456789abcdef/0123456789abcdef", team, i)
+}
+
+// onRoute53 routes an endpoint by the weighted records of name, on two
+// slots of slotTeam's.
+func onRoute53(name, slotTeam string) func(*rollout.Endpoint) {
+	return func(ep *rollout.Endpoint) {
+		ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: zone, Name: name,
+			Listeners: []string{slotListener(slotTeam, 0), slotListener(slotTeam, 1)}}}
+		ep.Policy.MaxHotVersions = new(0)
+	}
+}
+
+// onNLB routes an endpoint on an NLB listener.
+func onNLB(listener string) func(*rollout.Endpoint) {
+	return func(ep *rollout.Endpoint) {
+		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: listener, IdleTargetGroupARN: idleGroup}}
+		ep.Template.HealthCheck.Protocol = "TCP"
+	}
+}
 
 var (
 	trafficTeams = []string{"payments", "search", "labs"}
 	teamBounds   = map[string]api.Bounds{
 		"payments": {
-			Listeners: []string{sharedListener}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
+			Listeners: []string{sharedListener, paymentsNLB, slotListener("payments", 0), slotListener("payments", 1)}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
 			Accounts: []string{"111111111111"}, RoleARNs: []string{"arn:aws:iam::111111111111:role/ionroller-*"},
 			Repositories: []string{"registry.example.com/payments/*"}, WebhookHosts: []string{"hooks.example.com"},
 		},
@@ -110,6 +139,19 @@ func TestTrafficMatrix(t *testing.T) {
 			map[string]outcome{"payments": clash("traffic.priority", "payments"), "search": refused("traffic.priority"), "labs": clash("traffic.priority", "payments")}},
 		{"listener outside", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = otherListener },
 			map[string]outcome{"payments": refused("traffic.listener_arn"), "search": refused("traffic.listener_arn")}},
+		// An NLB listener is bounded by the team's listeners alone: it
+		// routes no host or path.
+		{"NLB listener of the team's", onNLB(paymentsNLB), map[string]outcome{"search": refused("traffic.nlb.listener_arn")}},
+		{"NLB listener outside", onNLB(otherNLB),
+			map[string]outcome{"payments": refused("traffic.nlb.listener_arn"), "search": refused("traffic.nlb.listener_arn")}},
+		// A record name is a host, bounded by the team's hosts; its slots
+		// by its listeners.
+		{"Route 53 name of the team's", onRoute53("new.payments.example.com", "payments"),
+			map[string]outcome{"search": refused("traffic.route53.name")}},
+		{"Route 53 name of another team's", onRoute53("new.search.example.com", "payments"),
+			map[string]outcome{"payments": refused("traffic.route53.name"), "search": refused("traffic.route53.name")}},
+		{"Route 53 slots outside", onRoute53("new.payments.example.com", "other"),
+			map[string]outcome{"payments": refused("traffic.route53.listeners[0]"), "search": refused("traffic.route53.name")}},
 		// search's preview rule keeps its own paths, which find's do not meet.
 		{"preview on search's host", func(ep *rollout.Endpoint) {
 			ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "find.search.example.com", ep.Traffic.Priority+1
@@ -235,5 +277,48 @@ func checkOutcome(t *testing.T, resp response, want outcome) {
 		if named := strings.Contains(e.Message, fmt.Sprintf("%q", other)); named != (other == want.names) {
 			t.Errorf("message %q names %q: %v, want %v", e.Message, other, named, other == want.names)
 		}
+	}
+}
+
+// TestOneEndpointOwnsAnNLBListener: a listener's default action takes every
+// connection, so a second endpoint on it would take the first's traffic.
+func TestOneEndpointOwnsAnNLBListener(t *testing.T) {
+	f := trafficFixture(t)
+	db, db2 := teamEndpoint("labs", "db", 50), teamEndpoint("labs", "db2", 60)
+	onNLB(otherNLB)(&db)
+	onNLB(otherNLB)(&db2)
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db", "labs-admin", db), created)
+	before := f.snapshot()
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db2", "labs-admin", db2), outcome{status: http.StatusConflict, field: "traffic.nlb.listener_arn", names: "db"})
+	f.assertUnchanged(before)
+}
+
+// TestOneEndpointOwnsARoute53NameAndItsSlots: the records of a name are one
+// endpoint's, and so is the default action of each of its slots.
+func TestOneEndpointOwnsARoute53NameAndItsSlots(t *testing.T) {
+	f := trafficFixture(t)
+	first := teamEndpoint("labs", "r1", 50)
+	onRoute53("r.labs.example.com", "labs")(&first)
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/r1", "labs-admin", first), created)
+	for _, tc := range []struct {
+		name, field string
+		change      func(*rollout.Endpoint)
+	}{
+		{"same name", "traffic.route53.name", func(ep *rollout.Endpoint) {
+			onRoute53("r.labs.example.com", "labs-b")(ep)
+		}},
+		{"a slot of r1's", "traffic.route53.listeners[0]", func(ep *rollout.Endpoint) {
+			onRoute53("r2.labs.example.com", "labs-b")(ep)
+			ep.Traffic.Route53.Listeners[0] = slotListener("labs", 1)
+		}},
+		{"an ALB rule on a slot of r1's", "traffic.listener_arn", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = slotListener("labs", 0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ep := teamEndpoint("labs", "r2", 60)
+			tc.change(&ep)
+			before := f.snapshot()
+			checkOutcome(t, f.do("PUT", "/v1/endpoints/r2", "labs-admin", ep), outcome{status: http.StatusConflict, field: tc.field})
+			f.assertUnchanged(before)
+		})
 	}
 }

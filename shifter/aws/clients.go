@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -78,6 +79,8 @@ type Set struct {
 	SNS         *sns.Client
 	// ECR pins the placement's ECR images to digests.
 	ECR *ecr.Client
+	// Route53 writes the weighted records of traffic.route53.
+	Route53 *route53.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -176,6 +179,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		CloudWatch:  cloudwatch.NewFromConfig(cfg, UseQueryProtocol),
 		SNS:         sns.NewFromConfig(cfg),
 		ECR:         ecr.NewFromConfig(cfg),
+		Route53:     route53.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

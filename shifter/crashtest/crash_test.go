@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/internal/syncbuf"
 
@@ -44,6 +46,70 @@ var (
 	splits    = []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
 	endpoints = []string{"web", "api"}
 )
+
+// routing is a kind of traffic as a trial sees it: the first endpoint of a
+// trial routes on it, the second by an ALB rule on the same account, so
+// every trial also has the routers of two kinds at work side by side.
+// Trials take the routings in turn.
+type routing struct {
+	name string
+	// network makes the account's network, load balancers and zones.
+	network func(testing.TB, awssdk.Config) awstest.Net
+	// traffic is the spec's traffic of the first endpoint, name.
+	traffic func(net awstest.Net, name string) map[string]any
+	// read reads that endpoint's route as AWS has it.
+	read func(ctx context.Context, cfg awssdk.Config, net awstest.Net, name string) (awstest.Route, error)
+}
+
+// albTraffic is the traffic of endpoint i of a trial on the ALB listener.
+func albTraffic(net awstest.Net, i int, name string) map[string]any {
+	return map[string]any{"listener_arn": net.ListenerARN, "priority": 10 + i, "hosts": []string{name + ".example.com"}}
+}
+
+var routings = []routing{
+	{
+		name:    "alb",
+		network: awstest.Network,
+		traffic: func(net awstest.Net, name string) map[string]any { return albTraffic(net, 0, name) },
+		read: func(ctx context.Context, cfg awssdk.Config, net awstest.Net, _ string) (awstest.Route, error) {
+			return readRule(ctx, cfg, net.ListenerARN, 10)
+		},
+	},
+	{
+		name:    "nlb",
+		network: awstest.NetworkWithNLB,
+		traffic: func(net awstest.Net, _ string) map[string]any {
+			return map[string]any{"nlb": map[string]any{"listener_arn": net.NLBListenerARN, "idle_target_group_arn": net.IdleTargetGroupARN}}
+		},
+		read: func(ctx context.Context, cfg awssdk.Config, net awstest.Net, _ string) (awstest.Route, error) {
+			return awstest.ReadNLB(ctx, cfg, net.NLBListenerARN, net.IdleTargetGroupARN)
+		},
+	},
+	{
+		name:    "route53",
+		network: awstest.NetworkWithSlots,
+		traffic: func(net awstest.Net, name string) map[string]any {
+			return map[string]any{"route53": map[string]any{"hosted_zone_id": net.HostedZoneID, "name": name + ".example.test", "listeners": net.SlotListenerARNs}}
+		},
+		read: func(ctx context.Context, cfg awssdk.Config, net awstest.Net, name string) (awstest.Route, error) {
+			return awstest.ReadRoute53(ctx, cfg, net.HostedZoneID, "ionroller-"+shifterID+"-"+name+"-", net.SlotListenerARNs)
+		},
+	},
+}
+
+// readRule reads the forward of the rule at priority on an ALB listener.
+func readRule(ctx context.Context, cfg awssdk.Config, listener string, priority int) (awstest.Route, error) {
+	out, err := elb.NewFromConfig(awstest.Exempt(cfg)).DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: &listener})
+	if err != nil {
+		return awstest.Route{}, err
+	}
+	for _, r := range out.Rules {
+		if awssdk.ToString(r.Priority) == strconv.Itoa(priority) {
+			return awstest.Route{Carries: true, Weights: aws.ForwardWeights(r.Actions)}, nil
+		}
+	}
+	return awstest.Route{}, nil
+}
 
 // outcome is what a trial found.
 type outcome struct {
@@ -76,7 +142,7 @@ func TestCrashTrials(t *testing.T) {
 				if time.Now().After(deadline) {
 					t.Skip("CRASH_TIMEOUT reached before this trial started")
 				}
-				o := runTrial(t, bin, seed+uint64(i))
+				o := runTrial(t, bin, seed+uint64(i), routings[i%len(routings)])
 				for _, v := range o.violations {
 					t.Errorf("violation: %s", v)
 				}
@@ -104,10 +170,10 @@ func TestCrashTrials(t *testing.T) {
 }
 
 // runTrial runs one trial: see the package documentation.
-func runTrial(t *testing.T, bin string, seed uint64) outcome {
+func runTrial(t *testing.T, bin string, seed uint64, r routing) outcome {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	acct := awstest.NewAccount(t)
-	net := awstest.Network(t, acct.Config)
+	net := r.network(t, acct.Config)
 	dir := t.TempDir()
 	storePath := filepath.Join(dir, "shifter.db")
 	config := filepath.Join(dir, "shifter.hcl")
@@ -142,11 +208,22 @@ auth {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	s := &sampler{
-		elb: elb.NewFromConfig(awstest.Exempt(acct.Config)), listener: net.ListenerARN, shifter: shifterID,
-		endpoints: map[int]string{}, splits: map[string][]map[string]int{}, tgs: map[string]tgTags{}, healthy: map[string]bool{},
-	}
-	for i, name := range endpoints {
-		s.endpoints[10+i] = name
+		elb: elb.NewFromConfig(awstest.Exempt(acct.Config)), shifter: shifterID, endpoints: endpoints,
+		splits: map[string][]map[string]int{}, tgs: map[string]tgTags{}, healthy: map[string]bool{},
+		read: func(ctx context.Context) (map[string]awstest.Route, error) {
+			first, err := r.read(ctx, acct.Config, net, endpoints[0])
+			if err != nil {
+				return nil, err
+			}
+			second, err := readRule(ctx, acct.Config, net.ListenerARN, 11)
+			routes := map[string]awstest.Route{}
+			for name, route := range map[string]awstest.Route{endpoints[0]: first, endpoints[1]: second} {
+				if route.Carries {
+					routes[name] = route
+				}
+			}
+			return routes, err
+		},
 	}
 	var sampling sync.WaitGroup
 	sampling.Go(func() { s.run(ctx, 20*time.Millisecond) })
@@ -169,15 +246,22 @@ auth {
 	}
 
 	for i, name := range endpoints {
+		traffic := albTraffic(net, i, name)
+		if i == 0 {
+			traffic = r.traffic(net, name)
+		}
 		spec := map[string]any{
 			"team":                "crash",
 			"deletion_protection": false,
-			"traffic":             map[string]any{"listener_arn": net.ListenerARN, "priority": 10 + i, "hosts": []string{name + ".example.com"}},
+			"traffic":             traffic,
 			"template": map[string]any{
 				"repository": "registry.example.com/" + name, "container_port": 8080, "ami": net.AMI,
 				"subnets": net.Subnets, "security_groups": []string{net.SecurityGroup}, "desired_capacity": 1,
 			},
 			"policy": map[string]any{"steps": steps, "bake_time": "0s", "healthy_timeout": "30s"},
+		}
+		if _, ok := traffic["nlb"]; ok {
+			spec["template"].(map[string]any)["health_check"] = map[string]any{"protocol": "TCP"}
 		}
 		if code, err := api(ctx, "PUT", p.url+"/v1/endpoints/"+name, spec, nil); err != nil || code != 201 {
 			t.Fatalf("PUT endpoint %s = %d %v", name, code, err)
@@ -221,7 +305,7 @@ auth {
 	if o.orphans, err = orphans(t.Context(), acct.Config, shifterID, storePath); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("seed %d: killed in %v; %d samples", seed, o.kills, s.samples)
+	t.Logf("seed %d, %s router: killed in %v; %d samples", seed, r.name, o.kills, s.samples)
 	return o
 }
 

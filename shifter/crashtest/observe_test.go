@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -23,17 +22,18 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
-// sampler reads the listener's rules all through a trial and checks every
-// reading against invariants 1 and 2, the way a load balancer would see
-// them: the weights of a rule sum to 100, only target groups of the rule's
-// endpoint (and of this shifter) carry weight, and a target group gets
-// weight only once it has healthy targets.
+// sampler reads the endpoints' routes all through a trial and checks every
+// reading against invariants 1 and 2, the way a load balancer (or Route 53)
+// would see them: the weights of a route sum to 100, only target groups of
+// the route's endpoint (and of this shifter) carry weight, and a target
+// group gets weight only once it has healthy targets.
 type sampler struct {
-	elb      *elb.Client
-	listener string
-	shifter  string
-	// endpoints by rule priority.
-	endpoints map[int]string
+	elb     *elb.Client
+	shifter string
+	// read reads the routes of the endpoints by name, as AWS has them; a
+	// route that carries no traffic yet is left out.
+	read      func(context.Context) (map[string]awstest.Route, error)
+	endpoints []string
 
 	mu         sync.Mutex
 	violations []string
@@ -60,54 +60,44 @@ func (s *sampler) run(ctx context.Context, interval time.Duration) {
 }
 
 func (s *sampler) sample(ctx context.Context) error {
-	out, err := s.elb.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: &s.listener})
+	routes, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.samples++
 	s.mu.Unlock()
-	for _, r := range out.Rules {
-		p, err := strconv.Atoi(awssdk.ToString(r.Priority))
-		name, ours := s.endpoints[p]
-		if err != nil || !ours {
-			continue
-		}
-		if err := s.check(ctx, name, r); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(routes)) {
+		if err := s.check(ctx, name, routes[name].Weights); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// check checks one reading of the rule of endpoint name.
-func (s *sampler) check(ctx context.Context, name string, r elbtypes.Rule) error {
+// check checks one reading of the route of endpoint name: its weights by
+// target group.
+func (s *sampler) check(ctx context.Context, name string, weights map[string]int) error {
 	sum, split := 0, map[string]int{}
-	for _, a := range r.Actions {
-		if a.ForwardConfig == nil {
+	for arn, w := range weights {
+		sum += w
+		if w == 0 {
 			continue
 		}
-		for _, tg := range a.ForwardConfig.TargetGroups {
-			w, arn := int(awssdk.ToInt32(tg.Weight)), awssdk.ToString(tg.TargetGroupArn)
-			sum += w
-			if w == 0 {
-				continue
-			}
-			tags, err := s.tags(ctx, arn)
-			if err != nil {
-				return err
-			}
-			if tags.endpoint != name || tags.shifter != s.shifter {
-				s.violate("invariant 1: the rule of %s sends %d%% to %s, a target group of %q (shifter %q)", name, w, arn, tags.endpoint, tags.shifter)
-			}
-			if err := s.checkHealthy(ctx, name, arn); err != nil {
-				return err
-			}
-			split[tags.version] += w
+		tags, err := s.tags(ctx, arn)
+		if err != nil {
+			return err
 		}
+		if tags.endpoint != name || tags.shifter != s.shifter {
+			s.violate("invariant 1: the route of %s sends %d%% to %s, a target group of %q (shifter %q)", name, w, arn, tags.endpoint, tags.shifter)
+		}
+		if err := s.checkHealthy(ctx, name, arn); err != nil {
+			return err
+		}
+		split[tags.version] += w
 	}
 	if sum != 100 {
-		s.violate("invariant 1: the rule of %s has weights summing to %d", name, sum)
+		s.violate("invariant 1: the route of %s has weights summing to %d", name, sum)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,7 +128,7 @@ func (s *sampler) checkHealthy(ctx context.Context, name, arn string) error {
 		}
 	}
 	if healthy == 0 {
-		s.violate("invariant 2: the rule of %s sends traffic to %s, which has no healthy target", name, arn)
+		s.violate("invariant 2: the route of %s sends traffic to %s, which has no healthy target", name, arn)
 	}
 	s.mu.Lock()
 	s.healthy[arn] = healthy > 0
@@ -174,7 +164,7 @@ func (s *sampler) violate(format string, args ...any) {
 	s.violations = append(s.violations, fmt.Sprintf(format, args...))
 }
 
-// checkSplits expects each endpoint's rule to have gone through want, in
+// checkSplits expects each endpoint's route to have gone through want, in
 // order, from the first to the last, and through nothing else: no split
 // outside the steps, none again after a later one. A split can be shorter
 // than a sampling interval on a loaded machine, so one may go unseen: the
@@ -183,18 +173,18 @@ func (s *sampler) checkSplits(want []map[string]int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, name := range slices.Sorted(maps.Values(s.endpoints)) {
+	for _, name := range s.endpoints {
 		got, last := s.splits[name], -1
 		for _, split := range got {
 			i := slices.IndexFunc(want, func(w map[string]int) bool { return maps.Equal(w, split) })
 			if i <= last {
-				out = append(out, fmt.Sprintf("%s: the rule went through %v, want %v in order (%v out of place)", name, got, want, split))
+				out = append(out, fmt.Sprintf("%s: the route went through %v, want %v in order (%v out of place)", name, got, want, split))
 				break
 			}
 			last = i
 		}
 		if len(got) == 0 || !maps.Equal(got[0], want[0]) || !maps.Equal(got[len(got)-1], want[len(want)-1]) {
-			out = append(out, fmt.Sprintf("%s: the rule went through %v, want %v from first to last", name, got, want))
+			out = append(out, fmt.Sprintf("%s: the route went through %v, want %v from first to last", name, got, want))
 		}
 	}
 	return out

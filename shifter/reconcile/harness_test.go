@@ -54,6 +54,8 @@ type harness struct {
 	// wrapStore the store it writes to.
 	wrap      func(reconcile.Cloud) reconcile.Cloud
 	wrapStore func(store.Store) store.Store
+	// router is the kind of traffic the endpoint routes on.
+	router routing
 	// history bounds the spec history (before start).
 	history rollout.Retention
 }
@@ -66,13 +68,21 @@ const (
 	attemptTimeout = time.Second
 )
 
-// newHarness starts a shifter for endpoint "web"; shape changes its spec.
+// newHarness starts a shifter for endpoint "web" routed by an ALB rule;
+// shape changes its spec.
 func newHarness(t *testing.T, shape func(*rollout.Endpoint)) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: t.Context(), calls: awstest.NewCounter()}
+	return newHarnessOn(t, albRouter, shape)
+}
+
+// newHarnessOn starts a shifter for endpoint "web" routed by r; shape
+// changes its spec.
+func newHarnessOn(t *testing.T, r routing, shape func(*rollout.Endpoint)) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: t.Context(), calls: awstest.NewCounter(), router: r}
 	acct := awstest.NewAccount(t)
 	h.account, h.cfg = acct.ID, acct.Config
-	h.net = awstest.Network(t, h.cfg)
+	h.net = r.network(t, h.cfg)
 	inspect := awstest.Exempt(h.cfg)
 	h.elb, h.asg, h.ec2 = elb.NewFromConfig(inspect), autoscaling.NewFromConfig(inspect), ec2.NewFromConfig(inspect)
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "shifter.db"))
@@ -84,7 +94,8 @@ func newHarness(t *testing.T, shape func(*rollout.Endpoint)) *harness {
 
 	h.ep = rollout.NewEndpoint()
 	h.ep.Name = "web"
-	h.ep.Traffic = rollout.Traffic{ListenerARN: h.net.ListenerARN, Priority: 10, Hosts: []string{"web.example.com"}}
+	h.ep.Traffic = r.route(h.net)
+	h.ep.Template.HealthCheck.Protocol = r.protocol
 	h.ep.Template.Repository = "registry.example.com/web"
 	h.ep.Template.ContainerPort = 8080
 	h.ep.Template.AMI = h.net.AMI
@@ -234,10 +245,21 @@ func (h *harness) trail(n int) string {
 	return s
 }
 
-// rule reads the endpoint's production rule from moto: weights by version,
-// through the target groups' ionroller:version tags.
+// rule reads the endpoint's production route from moto: whether it carries
+// traffic, and the weights with traffic by version, through the target
+// groups' ionroller:version tags.
 func (h *harness) rule() (exists bool, weights map[string]int) {
-	return h.ruleAt(h.ep.Traffic.Priority)
+	exists, byARN := h.router.forward(h)
+	if !exists {
+		return false, nil
+	}
+	weights = map[string]int{}
+	for arn, w := range byARN {
+		if w > 0 {
+			weights[h.versionOf(arn)] += w
+		}
+	}
+	return true, weights
 }
 
 // ruleAt reads the rule at priority on the endpoint's listener.
@@ -262,28 +284,14 @@ func (h *harness) ruleAt(priority int) (exists bool, weights map[string]int) {
 	return false, nil
 }
 
-// attached reads the route's rules from moto: every version on them by
-// weight, the ones attached without traffic at 0.
+// attached reads the route from moto: every version on it by weight, the
+// ones attached without traffic at 0.
 func (h *harness) attached() map[string]int {
 	h.t.Helper()
-	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	_, byARN := h.router.forward(h)
 	weights := map[string]int{}
-	for _, r := range out.Rules {
-		main := awssdk.ToString(r.Priority) == strconv.Itoa(h.ep.Traffic.Priority)
-		if awssdk.ToBool(r.IsDefault) || len(r.Actions) == 0 || r.Actions[0].ForwardConfig == nil {
-			continue
-		}
-		for _, tg := range r.Actions[0].ForwardConfig.TargetGroups {
-			v := h.versionOf(awssdk.ToString(tg.TargetGroupArn))
-			if main {
-				weights[v] += int(awssdk.ToInt32(tg.Weight))
-			} else if _, ok := weights[v]; !ok {
-				weights[v] = 0 // the standby rule's weights carry nothing
-			}
-		}
+	for arn, w := range byARN {
+		weights[h.versionOf(arn)] += w
 	}
 	return weights
 }

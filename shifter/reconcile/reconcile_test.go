@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"testing"
@@ -16,155 +17,166 @@ import (
 )
 
 func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, nil)
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, nil)
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
-		t.Fatalf("rule weights = %v, want v1=100", w)
-	}
-	want := map[string]string{"ionroller:endpoint": "web", "ionroller:version": "v1", "ionroller:shifter": "test"}
-	env := h.state().Environments[0]
-
-	lts, err := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
-	if err != nil || len(lts.LaunchTemplates) != 1 {
-		t.Fatalf("launch templates = %v, %v; want 1", lts, err)
-	}
-	checkTags(t, "launch template", ec2Tags(lts.LaunchTemplates[0].Tags), want)
-
-	groups, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
-	if err != nil || len(groups.AutoScalingGroups) != 1 {
-		t.Fatalf("groups = %v, %v; want 1", groups, err)
-	}
-	g := groups.AutoScalingGroups[0]
-	if awssdk.ToInt32(g.DesiredCapacity) != 2 || len(g.Instances) != 2 {
-		t.Errorf("group desired %d with %d instances, want 2", awssdk.ToInt32(g.DesiredCapacity), len(g.Instances))
-	}
-	gt := map[string]string{}
-	for _, tag := range g.Tags {
-		gt[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
-	}
-	checkTags(t, "group", gt, want)
-
-	tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
-	if err != nil || len(tgs.TargetGroups) != 1 {
-		t.Fatalf("target groups = %v, %v; want 1", tgs, err)
-	}
-	tags, err := h.elb.DescribeTags(h.ctx, &elb.DescribeTagsInput{ResourceArns: []string{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkTags(t, "target group", elbTags(tags.TagDescriptions[0].Tags), want)
-	if env.Health.Healthy != 2 {
-		t.Errorf("recorded health = %+v, want 2 healthy", env.Health)
-	}
-	for _, typ := range []string{rollout.EventRolloutStarted, rollout.EventEnvironmentCreating, rollout.EventEnvironmentHealthy, rollout.EventRolloutComplete} {
-		if len(h.events(typ)) != 1 {
-			t.Errorf("%s events = %d, want 1", typ, len(h.events(typ)))
+		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+			t.Fatalf("rule weights = %v, want v1=100", w)
 		}
-	}
+		want := map[string]string{"ionroller:endpoint": "web", "ionroller:version": "v1", "ionroller:shifter": "test"}
+		env := h.state().Environments[0]
+
+		lts, err := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
+		if err != nil || len(lts.LaunchTemplates) != 1 {
+			t.Fatalf("launch templates = %v, %v; want 1", lts, err)
+		}
+		checkTags(t, "launch template", ec2Tags(lts.LaunchTemplates[0].Tags), want)
+
+		groups, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+		if err != nil || len(groups.AutoScalingGroups) != 1 {
+			t.Fatalf("groups = %v, %v; want 1", groups, err)
+		}
+		g := groups.AutoScalingGroups[0]
+		if awssdk.ToInt32(g.DesiredCapacity) != 2 || len(g.Instances) != 2 {
+			t.Errorf("group desired %d with %d instances, want 2", awssdk.ToInt32(g.DesiredCapacity), len(g.Instances))
+		}
+		gt := map[string]string{}
+		for _, tag := range g.Tags {
+			gt[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
+		}
+		checkTags(t, "group", gt, want)
+
+		tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The user's idle target group of an NLB is not the shifter's.
+		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
+			return awssdk.ToString(tg.TargetGroupArn) == h.net.IdleTargetGroupARN
+		})
+		if len(tgs.TargetGroups) != 1 {
+			t.Fatalf("target groups = %v; want 1", tgs.TargetGroups)
+		}
+		tags, err := h.elb.DescribeTags(h.ctx, &elb.DescribeTagsInput{ResourceArns: []string{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTags(t, "target group", elbTags(tags.TagDescriptions[0].Tags), want)
+		if env.Health.Healthy != 2 {
+			t.Errorf("recorded health = %+v, want 2 healthy", env.Health)
+		}
+		for _, typ := range []string{rollout.EventRolloutStarted, rollout.EventEnvironmentCreating, rollout.EventEnvironmentHealthy, rollout.EventRolloutComplete} {
+			if len(h.events(typ)) != 1 {
+				t.Errorf("%s events = %d, want 1", typ, len(h.events(typ)))
+			}
+		}
+	})
 }
 
 func TestReleaseShiftsWeightsStepByStepInOrder(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(ep *rollout.Endpoint) {
-		ep.Policy.Steps = []rollout.Step{
-			{Weight: 10, Pause: rollout.DurationPtr(1500 * time.Millisecond)},
-			{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
-			{Weight: 100},
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, func(ep *rollout.Endpoint) {
+			ep.Policy.Steps = []rollout.Step{
+				{Weight: 10, Pause: rollout.DurationPtr(1500 * time.Millisecond)},
+				{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
+				{Weight: 100},
+			}
+		})
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+		stop := h.watchWeights()
+		h.calls.Reset()
+		start := time.Now()
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
+		took := time.Since(start)
+		seen := stop()
+
+		want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
+		if !slices.EqualFunc(seen, want, maps.Equal) {
+			t.Fatalf("weights seen in moto = %v, want %v", seen, want)
 		}
+		if took < 2500*time.Millisecond {
+			t.Errorf("rollout took %s, less than its pauses (2.5s)", took)
+		}
+		steps := h.events(rollout.EventStepApplied)
+		if len(steps) != 2 || len(h.events(rollout.EventRolloutBaking)) != 2 {
+			t.Errorf("step events = %d step.applied + %d baking, want 2 + 1 for v2", len(steps), len(h.events(rollout.EventRolloutBaking))-1)
+		}
+		if gap := steps[1].Time.Sub(steps[0].Time); gap < 1500*time.Millisecond {
+			t.Errorf("step 2 came %s after step 1, before the 1.5s pause ended", gap)
+		}
+		writes := h.calls.Count(r.service, r.write)
+		if writes != 4 {
+			t.Errorf("%s calls = %d, want 4 (v2 attached at 0, then one per step)", r.write, writes)
+		}
+		t.Logf("AWS calls for a 3-step rollout: %d in all\n%s", totalCalls(h.calls), h.calls)
 	})
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-
-	stop := h.watchWeights()
-	h.calls.Reset()
-	start := time.Now()
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
-	took := time.Since(start)
-	seen := stop()
-
-	want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
-	if !slices.EqualFunc(seen, want, maps.Equal) {
-		t.Fatalf("weights seen in moto = %v, want %v", seen, want)
-	}
-	if took < 2500*time.Millisecond {
-		t.Errorf("rollout took %s, less than its pauses (2.5s)", took)
-	}
-	steps := h.events(rollout.EventStepApplied)
-	if len(steps) != 2 || len(h.events(rollout.EventRolloutBaking)) != 2 {
-		t.Errorf("step events = %d step.applied + %d baking, want 2 + 1 for v2", len(steps), len(h.events(rollout.EventRolloutBaking))-1)
-	}
-	if gap := steps[1].Time.Sub(steps[0].Time); gap < 1500*time.Millisecond {
-		t.Errorf("step 2 came %s after step 1, before the 1.5s pause ended", gap)
-	}
-	writes := h.calls.Count("elasticloadbalancingv2", "ModifyRule")
-	if writes != 4 {
-		t.Errorf("ModifyRule calls = %d, want 4 (v2 attached at 0, then one per step)", writes)
-	}
-	t.Logf("AWS calls for a 3-step rollout: %d in all\n%s", totalCalls(h.calls), h.calls)
 }
 
 func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, nil)
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	// Hot, v1 stays on the rule at weight 0, health-checked by the load
-	// balancer through its rollback window.
-	for range 3 {
-		if w := h.attached(); w["v1"] != 0 || w["v2"] != 100 || len(w) != 2 {
-			t.Fatalf("route while v1 is hot = %v, want v2 100 and v1 attached at 0", w)
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, nil)
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		// Hot, v1 stays on the rule at weight 0, health-checked by the load
+		// balancer through its rollback window.
+		for range 3 {
+			if w := h.attached(); w["v1"] != 0 || w["v2"] != 100 || len(w) != 2 {
+				t.Fatalf("route while v1 is hot = %v, want v2 100 and v1 attached at 0", w)
+			}
+			if states := h.targetStates("v1"); len(states) == 0 || slices.ContainsFunc(states, func(s string) bool { return s != "healthy" }) {
+				t.Fatalf("v1's targets while hot: %v, want health-checked and healthy", states)
+			}
+			// Across the window, every resync looks again.
+			seen := h.state().ObservedAt
+			h.eventually(10*resync, "another observation", func() bool { return h.state().ObservedAt.After(seen) })
 		}
-		if states := h.targetStates("v1"); len(states) == 0 || slices.ContainsFunc(states, func(s string) bool { return s != "healthy" }) {
-			t.Fatalf("v1's targets while hot: %v, want health-checked and healthy", states)
+
+		h.calls.Reset()
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+			t.Fatalf("rule weights = %v, want v1=100", w)
 		}
-		// Across the window, every resync looks again.
-		seen := h.state().ObservedAt
-		h.eventually(10*resync, "another observation", func() bool { return h.state().ObservedAt.After(seen) })
-	}
-
-	h.calls.Reset()
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
-		t.Fatalf("rule weights = %v, want v1=100", w)
-	}
-	writes := 0
-	for _, op := range []string{"ModifyRule", "CreateRule", "DeleteRule", "ModifyListener", "CreateTargetGroup", "DeleteTargetGroup"} {
-		writes += h.calls.Count("elasticloadbalancingv2", op)
-	}
-	if writes != 1 {
-		t.Errorf("ELBv2 writes = %d, want exactly 1\n%s", writes, h.calls)
-	}
-	if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
-		t.Errorf("rollback created %d groups, want none", n)
-	}
-	if r := h.state().Production.Rollout; r.Kind != rollout.KindRollback {
-		t.Errorf("rollout kind = %s, want rollback", r.Kind)
-	}
+		writes := h.calls.Count("route53", "ChangeResourceRecordSets")
+		for _, op := range []string{"ModifyRule", "CreateRule", "DeleteRule", "ModifyListener", "CreateTargetGroup", "DeleteTargetGroup"} {
+			writes += h.calls.Count("elasticloadbalancingv2", op)
+		}
+		if writes != 1 {
+			t.Errorf("ELBv2 and Route 53 writes = %d, want exactly 1\n%s", writes, h.calls)
+		}
+		if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
+			t.Errorf("rollback created %d groups, want none", n)
+		}
+		if r := h.state().Production.Rollout; r.Kind != rollout.KindRollback {
+			t.Errorf("rollout kind = %s, want rollback", r.Kind)
+		}
+	})
 }
 
 func TestANewEnvironmentIsAttachedAtWeightZeroBeforeItIsGated(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(ep *rollout.Endpoint) {
-		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: pause(time.Second)}, {Weight: 100}}
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, func(ep *rollout.Endpoint) {
+			ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: pause(time.Second)}, {Weight: 100}}
+		})
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+		stop := h.watchRoute()
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		seen := stop()
+		want := []map[string]int{{"v1": 100}, {"v1": 100, "v2": 0}, {"v1": 90, "v2": 10}, {"v1": 0, "v2": 100}}
+		if !slices.EqualFunc(seen, want, maps.Equal) {
+			t.Errorf("routes seen = %v, want %v: v2 attached at 0 before any traffic, v1 kept attached", seen, want)
+		}
 	})
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	stop := h.watchRoute()
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	seen := stop()
-	want := []map[string]int{{"v1": 100}, {"v1": 100, "v2": 0}, {"v1": 90, "v2": 10}, {"v1": 0, "v2": 100}}
-	if !slices.EqualFunc(seen, want, maps.Equal) {
-		t.Errorf("routes seen = %v, want %v: v2 attached at 0 before any traffic, v1 kept attached", seen, want)
-	}
 }
 
 func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
@@ -208,80 +220,69 @@ func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
 }
 
 func TestHardStopMidRolloutResumesFromTheSameStep(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(ep *rollout.Endpoint) {
-		ep.Policy.Steps = []rollout.Step{
-			{Weight: 10, Pause: rollout.DurationPtr(2 * time.Second)},
-			{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
-			{Weight: 100},
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, func(ep *rollout.Endpoint) {
+			ep.Policy.Steps = []rollout.Step{
+				{Weight: 10, Pause: rollout.DurationPtr(2 * time.Second)},
+				{Weight: 50, Pause: rollout.DurationPtr(time.Second)},
+				{Weight: 100},
+			}
+		})
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+		stop := h.watchWeights()
+		h.release("v2")
+		h.eventually(30*time.Second, "10% on v2", func() bool { _, w := h.rule(); return w["v2"] == 10 })
+
+		h.kill()
+		step := h.state().Production.Rollout.Step
+		h.start()
+		h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
+		seen := stop()
+
+		want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
+		if !slices.EqualFunc(seen, want, maps.Equal) {
+			t.Fatalf("weights seen across the restart = %v, want %v", seen, want)
+		}
+		if step != 0 {
+			t.Errorf("stored step at the kill = %d, want 0 (10%%)", step)
+		}
+		if g := h.groups(); len(g["v2"]) != 1 || len(g["v1"]) != 1 {
+			t.Errorf("groups = %v, want exactly one per version", g)
+		}
+		if n := len(h.events(rollout.EventStepApplied)); n != 2 {
+			t.Errorf("step.applied events = %d, want 2 (no step doubled or lost)", n)
 		}
 	})
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	stop := h.watchWeights()
-	h.release("v2")
-	h.eventually(30*time.Second, "10% on v2", func() bool { _, w := h.rule(); return w["v2"] == 10 })
-
-	h.kill()
-	step := h.state().Production.Rollout.Step
-	h.start()
-	h.waitPhase("v2", rollout.PhaseComplete, 60*time.Second)
-	seen := stop()
-
-	want := []map[string]int{{"v1": 100}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}}
-	if !slices.EqualFunc(seen, want, maps.Equal) {
-		t.Fatalf("weights seen across the restart = %v, want %v", seen, want)
-	}
-	if step != 0 {
-		t.Errorf("stored step at the kill = %d, want 0 (10%%)", step)
-	}
-	if g := h.groups(); len(g["v2"]) != 1 || len(g["v1"]) != 1 {
-		t.Errorf("groups = %v, want exactly one per version", g)
-	}
-	if n := len(h.events(rollout.EventStepApplied)); n != 2 {
-		t.Errorf("step.applied events = %d, want 2 (no step doubled or lost)", n)
-	}
 }
 
 func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, nil)
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := newHarnessOn(t, r, nil)
+		h.release("v1")
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 
-	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rule elbtypes.Rule
-	for _, r := range out.Rules {
-		if awssdk.ToString(r.Priority) == "10" {
-			rule = r
+		protocol := elbtypes.ProtocolEnum(cmp.Or(r.protocol, "HTTP"))
+		stray, err := h.elb.CreateTargetGroup(h.ctx, &elb.CreateTargetGroupInput{Name: awssdk.String("by-hand"), Protocol: protocol, Port: awssdk.Int32(80), VpcId: &h.net.VPC})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	stray, err := h.elb.CreateTargetGroup(h.ctx, &elb.CreateTargetGroupInput{Name: awssdk.String("by-hand"), Protocol: elbtypes.ProtocolEnumHttp, Port: awssdk.Int32(80), VpcId: &h.net.VPC})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := rule.Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn
-	_, err = h.elb.ModifyRule(h.ctx, &elb.ModifyRuleInput{RuleArn: rule.RuleArn, Actions: []elbtypes.Action{{
-		Type: elbtypes.ActionTypeEnumForward,
-		ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
-			{TargetGroupArn: ours, Weight: awssdk.Int32(50)},
-			{TargetGroupArn: stray.TargetGroups[0].TargetGroupArn, Weight: awssdk.Int32(50)},
-		}},
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := time.Now()
-	h.eventually(resync+2*time.Second, "the rule restored", func() bool { _, w := h.rule(); return maps.Equal(w, map[string]int{"v1": 100}) })
-	if took := time.Since(edited); took > resync+time.Second {
-		t.Errorf("drift repaired after %s, more than one resync (%s)", took, resync)
-	}
-	if n := len(h.events(rollout.EventDriftRepaired)); n != 1 {
-		t.Errorf("drift.repaired events = %d, want 1", n)
-	}
+		_, ours := r.forward(h)
+		if len(ours) != 1 {
+			t.Fatalf("route = %v, want v1's target group alone", ours)
+		}
+		for arn := range ours {
+			r.edit(h, map[string]int{arn: 50, awssdk.ToString(stray.TargetGroups[0].TargetGroupArn): 50})
+		}
+		edited := time.Now()
+		h.eventually(resync+2*time.Second, "the rule restored", func() bool { _, w := h.rule(); return maps.Equal(w, map[string]int{"v1": 100}) })
+		if took := time.Since(edited); took > resync+time.Second {
+			t.Errorf("drift repaired after %s, more than one resync (%s)", took, resync)
+		}
+		if n := len(h.events(rollout.EventDriftRepaired)); n != 1 {
+			t.Errorf("drift.repaired events = %d, want 1", n)
+		}
+	})
 }
 
 // TestEndpointAtRestResyncsFromSharedListings: resyncs of an endpoint at

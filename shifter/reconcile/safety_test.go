@@ -36,10 +36,17 @@ func steps(s ...rollout.Step) func(*rollout.Endpoint) {
 
 func pause(d time.Duration) *rollout.Duration { return rollout.DurationPtr(d) }
 
-// live starts a shifter and completes a first release of v1.
+// live starts a shifter routed by an ALB rule and completes a first
+// release of v1.
 func live(t *testing.T, shape ...func(*rollout.Endpoint)) *harness {
 	t.Helper()
-	h := newHarness(t, func(ep *rollout.Endpoint) {
+	return liveOn(t, albRouter, shape...)
+}
+
+// liveOn starts a shifter routed by r and completes a first release of v1.
+func liveOn(t *testing.T, r routing, shape ...func(*rollout.Endpoint)) *harness {
+	t.Helper()
+	h := newHarnessOn(t, r, func(ep *rollout.Endpoint) {
 		for _, s := range shape {
 			s(ep)
 		}
@@ -154,18 +161,19 @@ func (s sickOnCreate) Create(ctx context.Context, endpoint string, env rollout.E
 }
 
 func TestCanaryStepWaitsForPromote(t *testing.T) {
-	t.Parallel()
-	h := live(t, steps(rollout.Step{Weight: 10}, rollout.Step{Weight: 100}))
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhasePaused, 30*time.Second)
-	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
-	time.Sleep(time.Second)
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 90, "v2": 10}) {
-		t.Fatalf("canary moved without a promote: %v", w)
-	}
-	h.command(rollout.CommandPromote)
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	h.waitWeights(map[string]int{"v2": 100})
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := liveOn(t, r, steps(rollout.Step{Weight: 10}, rollout.Step{Weight: 100}))
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhasePaused, 30*time.Second)
+		h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+		time.Sleep(time.Second)
+		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 90, "v2": 10}) {
+			t.Fatalf("canary moved without a promote: %v", w)
+		}
+		h.command(rollout.CommandPromote)
+		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		h.waitWeights(map[string]int{"v2": 100})
+	})
 }
 
 func TestPauseFreezesAndResumeContinues(t *testing.T) {
@@ -187,40 +195,42 @@ func TestPauseFreezesAndResumeContinues(t *testing.T) {
 }
 
 func TestAbortReturnsTrafficAtOnce(t *testing.T) {
-	t.Parallel()
-	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
-	h.release("v2")
-	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
-	h.calls.Reset()
-	h.command(rollout.CommandAbort, func(c *rollout.Command) { c.Reason = "wrong config" })
-	h.waitPhase("v2", rollout.PhaseAborted, 10*time.Second)
-	h.waitWeights(map[string]int{"v1": 100})
-	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
-		t.Errorf("ModifyRule calls = %d, want 1", n)
-	}
-	if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "aborted by alice: wrong config") {
-		t.Errorf("reason = %q", r.Reason)
-	}
-	h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := liveOn(t, r, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
+		h.release("v2")
+		h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+		h.calls.Reset()
+		h.command(rollout.CommandAbort, func(c *rollout.Command) { c.Reason = "wrong config" })
+		h.waitPhase("v2", rollout.PhaseAborted, 10*time.Second)
+		h.waitWeights(map[string]int{"v1": 100})
+		if n := h.calls.Count(r.service, r.write); n != 1 {
+			t.Errorf("%s calls = %d, want 1", r.write, n)
+		}
+		if r := h.state().Production.Rollout; !strings.Contains(r.Reason, "aborted by alice: wrong config") {
+			t.Errorf("reason = %q", r.Reason)
+		}
+		h.eventually(10*time.Second, "v2 torn down", func() bool { return len(h.groups()["v2"]) == 0 })
+	})
 }
 
 func TestRollbackCommandReturnsToANamedHotVersion(t *testing.T) {
-	t.Parallel()
-	h := live(t)
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	h.release("v3")
-	h.waitPhase("v3", rollout.PhaseComplete, 30*time.Second)
-	h.calls.Reset()
-	h.command(rollout.CommandRollback, func(c *rollout.Command) { c.To = "v1" })
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	h.waitWeights(map[string]int{"v1": 100})
-	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
-		t.Errorf("ModifyRule calls = %d, want 1", n)
-	}
-	if held := h.state().Production.Held; held == nil || held.Key.Version != "v3" {
-		t.Errorf("held = %+v, want the declared v3 held", held)
-	}
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := liveOn(t, r)
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		h.release("v3")
+		h.waitPhase("v3", rollout.PhaseComplete, 30*time.Second)
+		h.calls.Reset()
+		h.command(rollout.CommandRollback, func(c *rollout.Command) { c.To = "v1" })
+		h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+		h.waitWeights(map[string]int{"v1": 100})
+		if n := h.calls.Count(r.service, r.write); n != 1 {
+			t.Errorf("%s calls = %d, want 1", r.write, n)
+		}
+		if held := h.state().Production.Held; held == nil || held.Key.Version != "v3" {
+			t.Errorf("held = %+v, want the declared v3 held", held)
+		}
+	})
 }
 
 func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testing.T) {
@@ -253,58 +263,60 @@ func TestEnvironmentNeverHealthyFailsAndIsTornDownWithTrafficUntouched(t *testin
 }
 
 func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
-	t.Parallel()
-	h := live(t, func(ep *rollout.Endpoint) { ep.Policy.RetainCapacityPercent = 50 })
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	v1 := h.groups()["v1"][0]
-	h.eventually(10*time.Second, "v1 at half capacity", func() bool {
-		out, _ := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{v1}})
-		return awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity) == 1
-	})
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := liveOn(t, r, func(ep *rollout.Endpoint) { ep.Policy.RetainCapacityPercent = 50 })
+		h.release("v2")
+		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+		v1 := h.groups()["v1"][0]
+		h.eventually(10*time.Second, "v1 at half capacity", func() bool {
+			out, _ := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{v1}})
+			return awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity) == 1
+		})
 
-	// v1's remaining instance fails its checks: scaled back up, v1 has one
-	// healthy target of the two it needs, so no traffic may return to it.
-	h.stopInstances(v1)
-	h.healthyTimeout(2 * time.Second)
-	h.calls.Reset()
-	h.release("v1")
-	h.eventually(30*time.Second, "the return to v1 to fail", func() bool {
-		r := h.state().Production.Rollout
-		return r.Kind == rollout.KindRollback && r.Phase == rollout.PhaseFailed
+		// v1's remaining instance fails its checks: scaled back up, v1 has one
+		// healthy target of the two it needs, so no traffic may return to it.
+		h.stopInstances(v1)
+		h.healthyTimeout(2 * time.Second)
+		h.calls.Reset()
+		h.release("v1")
+		h.eventually(30*time.Second, "the return to v1 to fail", func() bool {
+			r := h.state().Production.Rollout
+			return r.Kind == rollout.KindRollback && r.Phase == rollout.PhaseFailed
+		})
+		if n := h.calls.Count("autoscaling", "UpdateAutoScalingGroup"); n != 1 {
+			t.Errorf("UpdateAutoScalingGroup calls = %d, want 1 (scale v1 to 2)", n)
+		}
+		if n := h.calls.Count(r.service, r.write); n != 0 {
+			t.Errorf("traffic moved to an unhealthy environment: %d %s calls", n, r.write)
+		}
+		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
+			t.Errorf("rule = %v, want v2=100", w)
+		}
 	})
-	if n := h.calls.Count("autoscaling", "UpdateAutoScalingGroup"); n != 1 {
-		t.Errorf("UpdateAutoScalingGroup calls = %d, want 1 (scale v1 to 2)", n)
-	}
-	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 0 {
-		t.Errorf("traffic moved to an unhealthy environment: %d ModifyRule calls", n)
-	}
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
-		t.Errorf("rule = %v, want v2=100", w)
-	}
 }
 
 func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
-	t.Parallel()
-	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
-		func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx"} })
-	h.alarm("web-5xx", cwtypes.StateValueOk)
-	h.release("v2")
-	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
-	h.calls.Reset()
-	h.alarm("web-5xx", cwtypes.StateValueAlarm)
-	h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
-	h.waitWeights(map[string]int{"v1": 100})
-	if n := h.calls.Count("elasticloadbalancingv2", "ModifyRule"); n != 1 {
-		t.Errorf("ModifyRule calls = %d, want 1", n)
-	}
-	rb := h.events(rollout.EventRolloutRolledBack)
-	if len(rb) != 1 || !strings.Contains(rb[0].Message, "alarm web-5xx entered ALARM") {
-		t.Errorf("rolled_back events = %+v", rb)
-	}
-	if held := h.state().Production.Held; held == nil || !strings.Contains(held.Reason, "web-5xx") {
-		t.Errorf("held = %+v, want the alarm in the release's reason", held)
-	}
+	eachRouter(t, func(t *testing.T, r routing) {
+		h := liveOn(t, r, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
+			func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx"} })
+		h.alarm("web-5xx", cwtypes.StateValueOk)
+		h.release("v2")
+		h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+		h.calls.Reset()
+		h.alarm("web-5xx", cwtypes.StateValueAlarm)
+		h.waitPhase("v2", rollout.PhaseRolledBack, 10*time.Second)
+		h.waitWeights(map[string]int{"v1": 100})
+		if n := h.calls.Count(r.service, r.write); n != 1 {
+			t.Errorf("%s calls = %d, want 1", r.write, n)
+		}
+		rb := h.events(rollout.EventRolloutRolledBack)
+		if len(rb) != 1 || !strings.Contains(rb[0].Message, "alarm web-5xx entered ALARM") {
+			t.Errorf("rolled_back events = %+v", rb)
+		}
+		if held := h.state().Production.Held; held == nil || !strings.Contains(held.Reason, "web-5xx") {
+			t.Errorf("held = %+v, want the alarm in the release's reason", held)
+		}
+	})
 }
 
 func TestAlarmAlreadyInAlarmIsReportedAndBlocksOnlyWhenAsked(t *testing.T) {

@@ -43,11 +43,15 @@ type Placement struct {
 	ExternalIDSet bool   `json:"external_id_set,omitempty"`
 }
 
-// Traffic is where the endpoint's requests arrive: a rule on a listener
-// matching hosts and paths, and optionally a preview route for testing
-// releases in production without production traffic.
+// Traffic is where the endpoint's requests arrive. It is of exactly one kind
+// (Kind): a rule on an Application Load Balancer listener matching hosts and
+// paths, optionally with a preview route for testing releases in production
+// without production traffic (the fields at the top, the kind every endpoint
+// had before the others existed, so stored endpoints read unchanged); the
+// default action of a Network Load Balancer listener (NLB); or weighted
+// records in a Route 53 hosted zone (Route53).
 type Traffic struct {
-	ListenerARN string   `json:"listener_arn"`
+	ListenerARN string   `json:"listener_arn,omitempty"`
 	Priority    int      `json:"priority"`
 	Hosts       []string `json:"hosts,omitempty"`
 	Paths       []string `json:"paths,omitempty"`
@@ -57,6 +61,68 @@ type Traffic struct {
 	PreviewHost        string `json:"preview_host,omitempty"`
 	PreviewListenerARN string `json:"preview_listener_arn,omitempty"`
 	PreviewPriority    int    `json:"preview_priority,omitempty"`
+
+	// NLB routes the endpoint as a Network Load Balancer listener's
+	// default action instead of an ALB rule.
+	NLB *NLBTraffic `json:"nlb,omitempty"`
+	// Route53 routes the endpoint as weighted DNS records, one per
+	// version, each an alias of the load balancer the version has.
+	Route53 *Route53Traffic `json:"route53,omitempty"`
+}
+
+// Route53Traffic is a record name in a hosted zone whose weighted A records
+// the shifter owns: one per version (same name and type, set identifiers
+// the shifter's), each an alias of the Application Load Balancer of one of
+// Listeners, the endpoint's slots. A version takes a slot while it is on the
+// route: the slot listener's default action, which the shifter owns,
+// forwards to the version's target group, so the load balancer health-checks
+// it whatever its record's weight. Traffic follows a weight change only as
+// fast as resolvers let go of their cached answers (Route53AliasTTL).
+type Route53Traffic struct {
+	HostedZoneID string   `json:"hosted_zone_id"`
+	Name         string   `json:"name"`
+	Listeners    []string `json:"listeners"`
+	// EvaluateTargetHealth makes Route 53 leave out a version's record
+	// while its load balancer has no healthy target.
+	EvaluateTargetHealth bool `json:"evaluate_target_health,omitempty"`
+}
+
+// Route53AliasTTL is how long resolvers may keep an answer of an alias
+// record of a load balancer: Route 53 answers with the load balancer's own
+// TTL, 60 seconds. Traffic follows a weight change that much later at the
+// earliest, and later still with resolvers that keep answers longer.
+const Route53AliasTTL = 60 * time.Second
+
+// NLBTraffic is a Network Load Balancer listener whose default action the
+// shifter owns: a weighted forward to the target groups of the endpoint's
+// versions. A listener always forwards somewhere, so the user's idle target
+// group takes the listener's connections while no version has traffic (before
+// the first release is healthy, and once the endpoint is deleted); the
+// versions waiting for traffic are attached beside it at weight 0.
+type NLBTraffic struct {
+	ListenerARN        string `json:"listener_arn"`
+	IdleTargetGroupARN string `json:"idle_target_group_arn"`
+}
+
+// TrafficKind is the kind of router an endpoint's traffic goes through.
+type TrafficKind string
+
+// The kinds of traffic.
+const (
+	TrafficALB     TrafficKind = "alb"
+	TrafficNLB     TrafficKind = "nlb"
+	TrafficRoute53 TrafficKind = "route53"
+)
+
+// Kind returns the kind of the endpoint's traffic.
+func (t Traffic) Kind() TrafficKind {
+	switch {
+	case t.NLB != nil:
+		return TrafficNLB
+	case t.Route53 != nil:
+		return TrafficRoute53
+	}
+	return TrafficALB
 }
 
 // HasPreview reports whether the endpoint has a preview route.
@@ -87,6 +153,10 @@ type Template struct {
 
 // HealthCheck configures the target group's health check.
 type HealthCheck struct {
+	// Protocol is the target group's protocol, which its health check
+	// uses: "" (HTTP, what an ALB forwards to), or TCP or TLS (what an NLB
+	// forwards to; the check is then a TCP connection, and Path unused).
+	Protocol           string   `json:"protocol,omitempty"`
 	Path               string   `json:"path"`
 	Interval           Duration `json:"interval"`
 	Timeout            Duration `json:"timeout"`

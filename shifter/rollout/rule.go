@@ -18,6 +18,17 @@ type Rule struct {
 // Rule returns the rule of a track: the preview route is its host on the
 // same listener, or the same conditions on a preview listener.
 func (t Traffic) Rule(track Track) Rule {
+	switch {
+	case t.NLB != nil:
+		// A listener's default action takes every connection: no
+		// priority, hosts or paths, so any two routes of one listener
+		// overlap.
+		return Rule{Listener: t.NLB.ListenerARN}
+	case t.Route53 != nil:
+		// A record set takes every request for its name: two routes of
+		// one name in one zone overlap.
+		return Rule{Listener: "route53:" + t.Route53.HostedZoneID + ":" + strings.ToLower(strings.TrimSuffix(t.Route53.Name, "."))}
+	}
 	r := Rule{Listener: t.ListenerARN, Priority: t.Priority, Hosts: t.Hosts, Paths: t.Paths}
 	if track == Preview {
 		r.Priority = t.PreviewPriority

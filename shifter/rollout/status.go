@@ -20,8 +20,13 @@ type EndpointStatus struct {
 	// Weights are the production route's weights by version, and
 	// Verified whether they were read back from the rule, by an
 	// observation that is not stale.
-	Weights        map[string]int      `json:"weights,omitempty"`
-	Verified       bool                `json:"verified"`
+	Weights  map[string]int `json:"weights,omitempty"`
+	Verified bool           `json:"verified"`
+	// DNSTTL is, for traffic moved by DNS records (Route 53), how long
+	// resolvers may go on answering with the records as they were: the
+	// weights are the records', and traffic follows them that much later
+	// at the earliest. 0 for traffic a load balancer moves at once.
+	DNSTTL         Duration            `json:"dns_ttl,omitempty"`
 	ObservedAt     time.Time           `json:"observed_at,omitzero"`
 	Conditions     Conditions          `json:"conditions,omitempty"`
 	PreviewVersion string              `json:"preview_version,omitempty"`
@@ -164,6 +169,9 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		Conditions: conditions,
 		UpdatedAt:  st.UpdatedAt,
 		CommandSeq: st.CommandSeq,
+	}
+	if ep.Traffic.Route53 != nil {
+		s.DNSTTL = Duration(Route53AliasTTL)
 	}
 	if e := st.Environment(prod.Stable); e != nil {
 		s.StableVersion, s.State = e.Version, StateSteady

@@ -17,8 +17,15 @@ var (
 	RegionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	RoleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
-	HostPattern        = regexp.MustCompile(`^[A-Za-z0-9*?]([A-Za-z0-9*?.-]{0,126}[A-Za-z0-9*?])?$`)
-	PathPattern        = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&=%]{0,127}$`)
+	// NLBListenerARNPattern is a Network Load Balancer listener's ARN.
+	NLBListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
+	HostedZoneIDPattern   = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
+	// DNSNamePattern is a record name: labels of letters, digits and
+	// hyphens, the final dot optional.
+	DNSNamePattern        = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$`)
+	TargetGroupARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
+	HostPattern           = regexp.MustCompile(`^[A-Za-z0-9*?]([A-Za-z0-9*?.-]{0,126}[A-Za-z0-9*?])?$`)
+	PathPattern           = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&=%]{0,127}$`)
 	// ShifterIDPattern is a shifter's ID: part of the names and the
 	// ionroller:shifter tag of everything it creates.
 	ShifterIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
@@ -64,6 +71,16 @@ const (
 	// a route has two rules (its own and a standby rule that never matches
 	// a request), so 10 target groups less the stable and the new version.
 	MaxHotVersions = 2*MaxTargetGroupsPerRule - 2
+	// MaxNLBHotVersions is how many hot versions an NLB route can keep
+	// attached: a listener has one default action and no standby rule, so
+	// 5 target groups less the stable and the new version.
+	MaxNLBHotVersions = MaxTargetGroupsPerRule - 2
+	// MinRoute53Listeners and MaxRoute53Listeners bound a Route 53 route's
+	// slots: a stable and a new version at least; as many as AWS takes in
+	// one batch of changes at most, well above what max_hot_versions
+	// needs.
+	MinRoute53Listeners = 2
+	MaxRoute53Listeners = 10
 	// DefaultMaxHotVersions keeps the last two versions ready to take
 	// traffic back at once.
 	DefaultMaxHotVersions = 2
@@ -90,7 +107,7 @@ func (ep *Endpoint) Validate() error {
 	if ep.Team != "" && !TeamPattern.MatchString(ep.Team) {
 		return Invalid("team", "must be %s; got %q", TeamRule, ep.Team)
 	}
-	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate, ep.Notifications.validate} {
+	for _, check := range []func() error{ep.Placement.validate, ep.Traffic.validate, ep.Template.validate, ep.Policy.validate, ep.Notifications.validate, ep.validateRouter} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -112,7 +129,72 @@ func (p Placement) validate() error {
 	return nil
 }
 
+// HealthCheckProtocols are the target group protocols a template may name
+// ("" is DefaultTargetProtocol, HTTP): HTTP for an ALB, TCP or TLS for an
+// NLB.
+var HealthCheckProtocols = []string{"", DefaultTargetProtocol, "TCP", "TLS"}
+
+// DefaultTargetProtocol is the target groups' protocol when a template
+// names none: an ALB rule's. A template stores it as "", so that templates
+// written before the protocol existed keep their hash.
+const DefaultTargetProtocol = "HTTP"
+
+// nlbProtocols are the target group protocols an NLB forwards to.
+var nlbProtocols = []string{"TCP", "TLS"}
+
+// validateRouter checks what the kind of traffic asks of the rest of the
+// endpoint: the target groups' protocol, the metric checks (ALB metrics),
+// and how many hot versions its route can keep attached.
+func (ep *Endpoint) validateRouter() error {
+	hc := ep.Template.HealthCheck
+	if ep.Traffic.Kind() == TrafficALB {
+		if slices.Contains(nlbProtocols, hc.Protocol) {
+			return Invalid("template.health_check.protocol", "%s target groups take a Network Load Balancer's traffic; an ALB rule forwards to HTTP ones", hc.Protocol)
+		}
+		return nil
+	}
+	if ep.Traffic.Kind() == TrafficRoute53 {
+		return ep.validateRoute53()
+	}
+	switch p := ep.Policy; {
+	case !slices.Contains(nlbProtocols, hc.Protocol):
+		return Invalid("template.health_check.protocol", "must be TCP or TLS: a Network Load Balancer forwards to TCP or TLS target groups; got %q", hc.Protocol)
+	case p.MetricChecks != nil:
+		return Invalid("policy.metric_checks", "judge ALB metrics (5xx rate, latency), which a Network Load Balancer does not have")
+	case p.HotVersions() > MaxNLBHotVersions:
+		return Invalid("policy.max_hot_versions", "must be at most %d with NLB traffic: a listener forwards to at most %d target groups, the stable and the new version among them; got %d",
+			MaxNLBHotVersions, MaxTargetGroupsPerRule, p.HotVersions())
+	}
+	return nil
+}
+
+// validateRoute53 checks what Route 53 traffic asks of the rest: HTTP
+// target groups (its slots are ALB listeners), no ALB metric checks (the
+// versions are behind several load balancers), and a slot for every version
+// that may be on the route.
+func (ep *Endpoint) validateRoute53() error {
+	slots := len(ep.Traffic.Route53.Listeners)
+	switch p := ep.Policy; {
+	case slices.Contains(nlbProtocols, ep.Template.HealthCheck.Protocol):
+		return Invalid("template.health_check.protocol", "must be HTTP: the slots of traffic.route53 are Application Load Balancer listeners; got %q", ep.Template.HealthCheck.Protocol)
+	case p.MetricChecks != nil:
+		return Invalid("policy.metric_checks", "judge the metrics of one load balancer, and a Route 53 route spreads the versions over several")
+	case p.HotVersions() > slots-2:
+		return Invalid("policy.max_hot_versions", "must be at most %d: traffic.route53 has %d listeners, one for each version on the route, the stable and the new version among them; got %d",
+			slots-2, slots, p.HotVersions())
+	}
+	return nil
+}
+
 func (t Traffic) validate() error {
+	switch {
+	case t.NLB != nil && t.Route53 != nil:
+		return Invalid("traffic.route53", "is set with traffic.nlb: an endpoint's traffic is of exactly one kind")
+	case t.NLB != nil:
+		return t.validateNLB()
+	case t.Route53 != nil:
+		return t.validateRoute53()
+	}
 	if !ListenerARNPattern.MatchString(t.ListenerARN) {
 		return Invalid("traffic.listener_arn", "%q is not an Application Load Balancer listener ARN", t.ListenerARN)
 	}
@@ -149,6 +231,70 @@ func (t Traffic) validate() error {
 	}
 	if t.PreviewPriority == t.Priority && (t.PreviewListenerARN == "" || t.PreviewListenerARN == t.ListenerARN) {
 		return Invalid("traffic.preview_priority", "must differ from traffic.priority on the same listener")
+	}
+	return nil
+}
+
+// validateNLB checks NLB traffic, and that it is the only kind.
+func (t Traffic) validateNLB() error {
+	if err := t.noALBRule("traffic.nlb"); err != nil {
+		return err
+	}
+	if !NLBListenerARNPattern.MatchString(t.NLB.ListenerARN) {
+		return Invalid("traffic.nlb.listener_arn", "%q is not a Network Load Balancer listener ARN", t.NLB.ListenerARN)
+	}
+	if !TargetGroupARNPattern.MatchString(t.NLB.IdleTargetGroupARN) {
+		return Invalid("traffic.nlb.idle_target_group_arn", "%q is not a target group ARN", t.NLB.IdleTargetGroupARN)
+	}
+	return nil
+}
+
+// validateRoute53 checks Route 53 traffic, and that it is the only kind.
+func (t Traffic) validateRoute53() error {
+	if err := t.noALBRule("traffic.route53"); err != nil {
+		return err
+	}
+	r := t.Route53
+	switch {
+	case !HostedZoneIDPattern.MatchString(r.HostedZoneID):
+		return Invalid("traffic.route53.hosted_zone_id", "%q is not a Route 53 hosted zone ID such as \"Z0123456789ABCDEFGHIJ\"", r.HostedZoneID)
+	case !DNSNamePattern.MatchString(r.Name) || len(r.Name) > 253:
+		return Invalid("traffic.route53.name", "%q is not a DNS name such as \"api.example.com\"", r.Name)
+	case len(r.Listeners) < MinRoute53Listeners || len(r.Listeners) > MaxRoute53Listeners:
+		return Invalid("traffic.route53.listeners", "must name %d to %d listeners, one for each version on the route; got %d", MinRoute53Listeners, MaxRoute53Listeners, len(r.Listeners))
+	}
+	balancers := map[string]bool{}
+	for i, l := range r.Listeners {
+		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)
+		if !ListenerARNPattern.MatchString(l) {
+			return Invalid(field, "%q is not an Application Load Balancer listener ARN", l)
+		}
+		// listener/app/NAME/LB-ID/LISTENER-ID: a record aliases a load
+		// balancer, so each slot must be a load balancer of its own.
+		lb := l[:strings.LastIndexByte(l, '/')]
+		if balancers[lb] {
+			return Invalid(field, "is on the load balancer of another of the listeners: each version's record aliases a load balancer of its own")
+		}
+		balancers[lb] = true
+	}
+	return nil
+}
+
+// noALBRule refuses the fields of an ALB rule beside another kind of
+// traffic, named by field.
+func (t Traffic) noALBRule(field string) error {
+	for _, alb := range []struct {
+		field string
+		set   bool
+	}{
+		{"traffic.listener_arn", t.ListenerARN != ""}, {"traffic.priority", t.Priority != 0},
+		{"traffic.hosts", len(t.Hosts) > 0}, {"traffic.paths", len(t.Paths) > 0},
+		{"traffic.preview_host", t.PreviewHost != ""}, {"traffic.preview_listener_arn", t.PreviewListenerARN != ""},
+		{"traffic.preview_priority", t.PreviewPriority != 0},
+	} {
+		if alb.set {
+			return Invalid(alb.field, "is an ALB rule's, and the endpoint routes through %s: an endpoint's traffic is of exactly one kind", field)
+		}
 	}
 	return nil
 }
@@ -233,6 +379,8 @@ func (t Template) validate() error {
 
 func (h HealthCheck) validate() error {
 	switch {
+	case !slices.Contains(HealthCheckProtocols, h.Protocol):
+		return Invalid("template.health_check.protocol", "must be HTTP, TCP or TLS; got %q", h.Protocol)
 	case !PathPattern.MatchString(h.Path):
 		return Invalid("template.health_check.path", "%q is not a path starting with \"/\"", h.Path)
 	case h.HealthyThreshold < MinHealthThreshold || h.HealthyThreshold > MaxHealthThreshold:

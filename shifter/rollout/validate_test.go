@@ -22,6 +22,53 @@ func TestValidEndpointPasses(t *testing.T) {
 	}
 }
 
+// testListener is an ALB listener; testNLBListener an NLB's.
+const (
+	testListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+	testNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/db/0123456789abcdef/0123456789abcdef"
+)
+
+// routeOnNLB makes a valid endpoint route on an NLB listener instead.
+func routeOnNLB(e *Endpoint) {
+	e.Traffic = Traffic{NLB: &NLBTraffic{ListenerARN: testNLBListener, IdleTargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"}}
+	e.Template.HealthCheck.Protocol = "TCP"
+	e.Policy.MetricChecks = nil
+}
+
+// routeOnRoute53 makes a valid endpoint route by Route 53 records on four
+// slots instead.
+func routeOnRoute53(e *Endpoint) {
+	var slots []string
+	for _, lb := range []string{"a", "b", "c", "d"} {
+		slots = append(slots, "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slot-"+lb+"/0123456789abcdef/0123456789abcdef")
+	}
+	e.Traffic = Traffic{Route53: &Route53Traffic{HostedZoneID: "Z0123456789ABCDEFGHIJ", Name: "api.example.com", Listeners: slots}}
+	e.Policy.MetricChecks = nil
+}
+
+func TestValidRoute53EndpointPasses(t *testing.T) {
+	ep := testEndpoint()
+	routeOnRoute53(&ep)
+	if err := ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := DescribeEndpoint(time.Now(), ep, State{}).DNSTTL; got.D() != Route53AliasTTL {
+		t.Errorf("status dns_ttl = %s, want the alias TTL %s", got, Route53AliasTTL)
+	}
+}
+
+func TestValidNLBEndpointPasses(t *testing.T) {
+	ep := testEndpoint()
+	routeOnNLB(&ep)
+	ep.Policy.MaxHotVersions = new(MaxNLBHotVersions)
+	if err := ep.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ep.Traffic.Kind() != TrafficNLB || ep.Traffic.HasPreview() {
+		t.Errorf("kind %s, preview %v: want nlb without a preview", ep.Traffic.Kind(), ep.Traffic.HasPreview())
+	}
+}
+
 func TestInvalidEndpointNamesTheField(t *testing.T) {
 	for _, tc := range []struct {
 		field  string
@@ -86,6 +133,30 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }},
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "https://" }},
 		{"notifications.sns_topic_arn", func(e *Endpoint) { e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q" }},
+		{"template.health_check.protocol", func(e *Endpoint) { e.Template.HealthCheck.Protocol = "UDP" }},
+		{"template.health_check.protocol", func(e *Endpoint) { e.Template.HealthCheck.Protocol = "TCP" }},
+		{"traffic.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.ListenerARN = testListener }},
+		{"traffic.preview_host", func(e *Endpoint) { routeOnNLB(e); e.Traffic.PreviewHost = "preview.example.com" }},
+		{"traffic.nlb.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.ListenerARN = testListener }},
+		{"traffic.nlb.idle_target_group_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.IdleTargetGroupARN = "idle" }},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
+		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.max_hot_versions", func(e *Endpoint) { routeOnNLB(e); e.Policy.MaxHotVersions = new(MaxNLBHotVersions + 1) }},
+		{"traffic.route53", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.NLB = &NLBTraffic{} }},
+		{"traffic.priority", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Priority = 10 }},
+		{"traffic.route53.hosted_zone_id", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.HostedZoneID = "zone" }},
+		{"traffic.route53.name", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Name = "*.example.com" }},
+		{"traffic.route53.listeners", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners = e.Traffic.Route53.Listeners[:1] }},
+		{"traffic.route53.listeners[1]", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners[1] = testNLBListener }},
+		{"traffic.route53.listeners[1]", func(e *Endpoint) {
+			routeOnRoute53(e)
+			// Another listener of the first slot's load balancer.
+			first := e.Traffic.Route53.Listeners[0]
+			e.Traffic.Route53.Listeners[1] = first[:strings.LastIndexByte(first, '/')] + "/fedcba9876543210"
+		}},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnRoute53(e); e.Template.HealthCheck.Protocol = "TCP" }},
+		{"policy.metric_checks", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.max_hot_versions", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MaxHotVersions = new(3) }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			ep := testEndpoint()

@@ -28,6 +28,7 @@ var everything = iampolicy.Options{
 	InstanceRoleARNs: []string{"arn:aws:iam::123456789012:role/instance"},
 	EndpointRoleARNs: []string{"arn:aws:iam::123456789012:role/endpoint"},
 	TopicARNs:        []string{"arn:aws:sns:us-east-1:123456789012:rollouts"},
+	HostedZoneIDs:    []string{"Z0123456789ABCDEFGHIJ"},
 }
 
 func main() {

@@ -29,7 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -50,7 +49,7 @@ var _ reconcile.Router = (*Router)(nil)
 
 // ErrInvalidWeights is returned, wrapped, for weights that are not a split
 // of 100% (or all 0) over target groups a route can hold.
-var ErrInvalidWeights = errors.New("invalid weights")
+var ErrInvalidWeights = shifteraws.ErrInvalidWeights
 
 // ForeignRuleError says the listener has a rule at the route's priority that
 // this shifter did not create for that route. The router never changes it.
@@ -552,22 +551,10 @@ func (r *Router) deleteRule(ctx context.Context, rt route, arn string) error {
 // (a route without traffic yet), and fit a route's two rules; moto would
 // store anything, and ALB accepts weights up to 999.
 func validate(weights map[string]int) error {
-	sum, positive := 0, 0
-	for arn, w := range weights {
-		if arn == "" {
-			return fmt.Errorf("%w: a weight without a target group", ErrInvalidWeights)
-		}
-		if w < 0 || w > 100 {
-			return fmt.Errorf("%w: %d for %s is not in 0..100", ErrInvalidWeights, w, arn)
-		}
-		if w > 0 {
-			positive++
-		}
-		sum += w
-	}
+	positive, err := shifteraws.CheckSplit(weights)
 	switch {
-	case sum != 100 && sum != 0:
-		return fmt.Errorf("%w: %v sum to %d, not 100", ErrInvalidWeights, weights, sum)
+	case err != nil:
+		return err
 	case positive > maxTargetGroups:
 		return fmt.Errorf("%w: %d target groups have traffic; a rule forwards to at most %d", ErrInvalidWeights, positive, maxTargetGroups)
 	case len(weights) > 2*maxTargetGroups:
@@ -627,37 +614,23 @@ func sameConditions(rule *elbtypes.Rule, rt route) bool {
 // gets 1: the action is then valid whether or not ALB accepts a forward whose
 // weights are all 0.
 func forward(weights map[string]int, standby bool) []elbtypes.Action {
-	cfg := &elbtypes.ForwardActionConfig{}
-	for _, arn := range slices.Sorted(maps.Keys(weights)) {
-		w := weights[arn]
-		if standby {
-			w = 1
+	if standby {
+		ones := make(map[string]int, len(weights))
+		for arn := range weights {
+			ones[arn] = 1
 		}
-		cfg.TargetGroups = append(cfg.TargetGroups, elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(int32(w))})
+		weights = ones
 	}
-	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: cfg}}
+	return shifteraws.Forward(weights)
 }
 
 // forwardOf returns the weights of a rule's forward action by target group
 // ARN; empty for no rule or one that does not forward.
 func forwardOf(rule *elbtypes.Rule) map[string]int {
-	out := map[string]int{}
 	if rule == nil {
-		return out
+		return map[string]int{}
 	}
-	for _, a := range rule.Actions {
-		if a.Type != elbtypes.ActionTypeEnumForward {
-			continue
-		}
-		if a.ForwardConfig != nil && len(a.ForwardConfig.TargetGroups) > 0 {
-			for _, tg := range a.ForwardConfig.TargetGroups {
-				out[aws.ToString(tg.TargetGroupArn)] = int(aws.ToInt32(tg.Weight))
-			}
-		} else if a.TargetGroupArn != nil {
-			out[aws.ToString(a.TargetGroupArn)] = 100
-		}
-	}
-	return out
+	return shifteraws.ForwardWeights(rule.Actions)
 }
 
 func hostsOf(rule elbtypes.Rule) []string {
@@ -708,7 +681,4 @@ func kindOf(main bool) string {
 }
 
 // isCode reports whether err is an AWS API error with code.
-func isCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
-}
+func isCode(err error, code string) bool { return shifteraws.IsCode(err, code) }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
@@ -45,6 +46,10 @@ var (
 	describeAlarmsCBOR = describeAlarms("rpc v2 cbor", func(*cloudwatch.Options) {})
 	describeVpcs       = apiCall{"ec2", budget.EC2, func(ctx context.Context, cfg aws.Config) error {
 		_, err := ec2.NewFromConfig(cfg).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+		return err
+	}}
+	listHostedZones = apiCall{"rest-xml", budget.Route53, func(ctx context.Context, cfg aws.Config) error {
+		_, err := route53.NewFromConfig(cfg).ListHostedZones(ctx, &route53.ListHostedZonesInput{})
 		return err
 	}}
 	listTables = apiCall{"json 1.0", budget.DynamoDB, func(ctx context.Context, cfg aws.Config) error {
@@ -90,6 +95,7 @@ func TestThrottlingParsesAsAWS(t *testing.T) {
 		{describeAlarmsJSON, "Throttling", 400},
 		{describeAlarmsCBOR, "Throttling", 400},
 		{describeVpcs, "RequestLimitExceeded", 503},
+		{listHostedZones, "Throttling", 400},
 	} {
 		t.Run(string(tt.service)+" "+tt.protocol, func(t *testing.T) {
 			// Every bucket holds one token and the clock stands still.

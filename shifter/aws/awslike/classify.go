@@ -80,6 +80,9 @@ func classify(r *http.Request, body []byte) *call {
 		}
 		c.form = queryForm(r, body)
 		c.operation = c.form.Get("Action")
+		if c.service == budget.Route53 {
+			c.operation = route53Operation(r.Method, r.URL.Path)
+		}
 	}
 
 	bc := budget.Call{Service: c.service, Operation: c.operation}
@@ -95,6 +98,31 @@ func classify(r *http.Request, body []byte) *call {
 		c.class = c.charges[0].Limit.Class
 	}
 	return c
+}
+
+// route53Paths name Route 53's REST operations by method and path (API
+// version 2013-04-01): those the shifter and the tests call.
+var route53Paths = []struct {
+	method string
+	path   *regexp.Regexp
+	op     string
+}{
+	{http.MethodPost, regexp.MustCompile(`^/2013-04-01/hostedzone/[^/]+/rrset/?$`), "ChangeResourceRecordSets"},
+	{http.MethodGet, regexp.MustCompile(`^/2013-04-01/hostedzone/[^/]+/rrset/?$`), "ListResourceRecordSets"},
+	{http.MethodGet, regexp.MustCompile(`^/2013-04-01/hostedzone/[^/]+$`), "GetHostedZone"},
+	{http.MethodPost, regexp.MustCompile(`^/2013-04-01/hostedzone/?$`), "CreateHostedZone"},
+	{http.MethodGet, regexp.MustCompile(`^/2013-04-01/change/[^/]+$`), "GetChange"},
+}
+
+// route53Operation names a Route 53 REST call by its method and path; one
+// it does not know is "other", charged like every Route 53 call.
+func route53Operation(method, path string) string {
+	for _, p := range route53Paths {
+		if p.method == method && p.path.MatchString(path) {
+			return p.op
+		}
+	}
+	return "other"
 }
 
 // elbAPIVersion is ELBv2's Query API version.

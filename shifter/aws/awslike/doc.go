@@ -23,6 +23,10 @@
 //     what listeners forward to by re-reading the listener or rule from moto
 //     after the call, and also corrects DescribeTargetGroups'
 //     LoadBalancerArns, which moto never shrinks.
+//   - Names. moto names a Network Load Balancer's ARNs (its own, its
+//     listeners', their rules') as an Application Load Balancer's
+//     (.../app/...); the layer answers with AWS's .../net/... and maps them
+//     back in requests (nlbarn.go).
 //   - Time. Calls take a few milliseconds of latency, and the health
 //     timeline runs on a time scale (TestTimeScale in tests: an AWS second
 //     is 10 ms).

@@ -3,6 +3,7 @@ package awslike_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,40 @@ const (
 	unhealthy    = "unhealthy Target.FailedHealthChecks"
 	draining     = "draining Target.DeregistrationInProgress"
 )
+
+// TestAnNLBListenerDecidesHealthAndIsNamedAsAWSNamesIt: an NLB listener's
+// default action uses a group as a rule does (weight 0 counts), and its ARNs
+// are a Network Load Balancer's (.../net/...), which moto does not give.
+func TestAnNLBListenerDecidesHealthAndIsNamedAsAWSNamesIt(t *testing.T) {
+	f := newFixture(t, 2)
+	awstest.AddNLB(t, f.setup, &f.net)
+	listener := f.net.NLBListenerARN
+	if !strings.Contains(listener, ":listener/net/") {
+		t.Fatalf("NLB listener ARN %s, want AWS's naming (listener/net/...)", listener)
+	}
+	out, err := f.elb.DescribeListeners(t.Context(), &elb.DescribeListenersInput{ListenerArns: []string{listener}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lb := aws.ToString(out.Listeners[0].LoadBalancerArn); !strings.Contains(lb, ":loadbalancer/net/") || aws.ToString(out.Listeners[0].ListenerArn) != listener {
+		t.Errorf("listener %s of load balancer %s, want both named as AWS names a Network Load Balancer's", aws.ToString(out.Listeners[0].ListenerArn), lb)
+	}
+	setDefault := func(weights ...elbtypes.TargetGroupTuple) {
+		t.Helper()
+		action := elbtypes.Action{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: weights}}
+		if _, err := f.elb.ModifyListener(t.Context(), &elb.ModifyListenerInput{ListenerArn: &listener, DefaultActions: []elbtypes.Action{action}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle := elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(f.net.IdleTargetGroupARN), Weight: aws.Int32(100)}
+	f.wantHealth(t, f.group, unused, f.targets...)
+	setDefault(idle, elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(f.group), Weight: aws.Int32(0)})
+	f.wantHealth(t, f.group, initialCheck, f.targets...)
+	f.clock.Add(initial)
+	f.wantHealth(t, f.group, healthy, f.targets...)
+	setDefault(idle)
+	f.wantHealth(t, f.group, unused, f.targets...)
+}
 
 // TestUseDecidesHealth walks a group from unused (nothing forwards to it)
 // through initial (a rule forwards to it at weight 0) to healthy, and back

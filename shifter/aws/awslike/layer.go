@@ -89,6 +89,7 @@ type Layer struct {
 	brownouts []*brownout
 	elb       map[accountRegion]*elbState
 	unhealthy map[string]map[string]bool // target group ARN → target IDs; "" is the whole group
+	netKinds  netKinds
 }
 
 type brownout struct {
@@ -168,6 +169,7 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	body = toMoto(body)
 	c := classify(r, body)
 	exempt := r.Header.Get(ExemptHeader) == "1"
 	r.Header.Del(ExemptHeader)
@@ -277,6 +279,10 @@ func (l *Layer) modifyResponse(resp *http.Response) error {
 	if err != nil {
 		return fmt.Errorf("%s after %s: %w", c.service, c.operation, err)
 	}
+	if c.operation == "CreateLoadBalancer" || c.operation == "DescribeLoadBalancers" {
+		l.netKinds.learn(out)
+	}
+	out = l.netKinds.toAWS(out)
 	resp.Body = io.NopCloser(bytes.NewReader(out))
 	resp.ContentLength = int64(len(out))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))

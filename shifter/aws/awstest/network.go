@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 )
 
 // Net is what an endpoint needs to exist in an account: the network its
@@ -21,7 +23,17 @@ type Net struct {
 	SecurityGroup   string
 	LoadBalancerARN string // internet-facing ALB
 	ListenerARN     string // HTTP :80, default action a fixed 404
-	AMI             string // one of moto's built-in Amazon images
+	// NLBListenerARN is a TCP :7000 listener of a Network Load Balancer,
+	// forwarding to IdleTargetGroupARN, an empty TCP target group: only
+	// in a NetworkWithNLB.
+	NLBListenerARN     string
+	IdleTargetGroupARN string
+	// SlotListenerARNs are HTTP :80 listeners, each of an ALB of its own,
+	// answering 503, and HostedZoneID a Route 53 zone for example.test:
+	// only in a NetworkWithSlots.
+	SlotListenerARNs []string
+	HostedZoneID     string
+	AMI              string // one of moto's built-in Amazon images
 }
 
 // preferredAMI is a built-in moto image; any Amazon image will do if a moto
@@ -37,6 +49,23 @@ func Network(t testing.TB, cfg aws.Config) Net {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// NetworkWithNLB is a Network with a Network Load Balancer besides.
+func NetworkWithNLB(t testing.TB, cfg aws.Config) Net {
+	t.Helper()
+	n := Network(t, cfg)
+	AddNLB(t, cfg, &n)
+	return n
+}
+
+// AddNLB adds a Network Load Balancer, its idle target group and its
+// listener to n.
+func AddNLB(t testing.TB, cfg aws.Config, n *Net) {
+	t.Helper()
+	if err := createNLB(t.Context(), elb.NewFromConfig(Exempt(cfg)), n, "ionroller-test"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // CreateNetwork creates a Net in the account cfg reaches, its security group
@@ -75,7 +104,19 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 	}
 	n.SecurityGroup = aws.ToString(sg.GroupId)
 
-	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
+	n.LoadBalancerARN, n.ListenerARN, err = createALB(ctx, elbc, n, name, fixedResponse("404", "no route"))
+	if err != nil {
+		return n, err
+	}
+
+	n.AMI, err = builtinAMI(ctx, ec2c)
+	return n, err
+}
+
+// createALB creates an internet-facing Application Load Balancer called
+// name in n's subnets and an HTTP :80 listener of it with action.
+func createALB(ctx context.Context, elbc *elb.Client, n Net, name string, action elbtypes.Action) (lb, listener string, err error) {
+	out, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
 		Name:           aws.String(name),
 		Subnets:        n.Subnets,
 		SecurityGroups: []string{n.SecurityGroup},
@@ -83,30 +124,96 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 		Type:           elbtypes.LoadBalancerTypeEnumApplication,
 	})
 	if err != nil {
-		return n, fmt.Errorf("create load balancer: %w", err)
+		return "", "", fmt.Errorf("create load balancer %s: %w", name, err)
 	}
-	n.LoadBalancerARN = aws.ToString(lb.LoadBalancers[0].LoadBalancerArn)
-
+	lb = aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
 	ls, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
-		LoadBalancerArn: aws.String(n.LoadBalancerARN),
+		LoadBalancerArn: aws.String(lb),
 		Protocol:        elbtypes.ProtocolEnumHttp,
 		Port:            aws.Int32(80),
-		DefaultActions: []elbtypes.Action{{
-			Type: elbtypes.ActionTypeEnumFixedResponse,
-			FixedResponseConfig: &elbtypes.FixedResponseActionConfig{
-				StatusCode:  aws.String("404"),
-				ContentType: aws.String("text/plain"),
-				MessageBody: aws.String("no route"),
-			},
-		}},
+		DefaultActions:  []elbtypes.Action{action},
 	})
 	if err != nil {
-		return n, fmt.Errorf("create listener on %s: %w", n.LoadBalancerARN, err)
+		return "", "", fmt.Errorf("create listener on %s: %w", lb, err)
 	}
-	n.ListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	return lb, aws.ToString(ls.Listeners[0].ListenerArn), nil
+}
 
-	n.AMI, err = builtinAMI(ctx, ec2c)
-	return n, err
+func fixedResponse(status, body string) elbtypes.Action {
+	return elbtypes.Action{
+		Type: elbtypes.ActionTypeEnumFixedResponse,
+		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{
+			StatusCode: aws.String(status), ContentType: aws.String("text/plain"), MessageBody: aws.String(body),
+		},
+	}
+}
+
+// NetworkWithSlots is a Network with Route 53 slots besides: four ALBs of
+// their own, and a hosted zone.
+func NetworkWithSlots(t testing.TB, cfg aws.Config) Net {
+	t.Helper()
+	n := Network(t, cfg)
+	AddSlots(t, cfg, &n)
+	return n
+}
+
+// AddSlots adds Route 53 slots to n: four ALBs of their own, and a hosted
+// zone.
+func AddSlots(t testing.TB, cfg aws.Config, n *Net) {
+	t.Helper()
+	cfg = Exempt(cfg)
+	elbc := elb.NewFromConfig(cfg)
+	for i := range 4 {
+		_, listener, err := createALB(t.Context(), elbc, *n, fmt.Sprintf("ionroller-slot-%d", i), fixedResponse("503", "no version"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.SlotListenerARNs = append(n.SlotListenerARNs, listener)
+	}
+	zone, err := route53.NewFromConfig(cfg).CreateHostedZone(t.Context(), &route53.CreateHostedZoneInput{
+		Name: aws.String("example.test"), CallerReference: aws.String(t.Name()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "/hostedzone/Z…": the ID is the last part.
+	id := aws.ToString(zone.HostedZone.Id)
+	n.HostedZoneID = id[strings.LastIndexByte(id, '/')+1:]
+}
+
+// createNLB creates the Network Load Balancer of n, its idle target group
+// and its listener.
+func createNLB(ctx context.Context, elbc *elb.Client, n *Net, name string) error {
+	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
+		Name:    aws.String(name + "-nlb"),
+		Subnets: n.Subnets,
+		Scheme:  elbtypes.LoadBalancerSchemeEnumInternetFacing,
+		Type:    elbtypes.LoadBalancerTypeEnumNetwork,
+	})
+	if err != nil {
+		return fmt.Errorf("create network load balancer: %w", err)
+	}
+	tg, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
+		Name:     aws.String(name + "-idle"),
+		Protocol: elbtypes.ProtocolEnumTcp,
+		Port:     aws.Int32(7000),
+		VpcId:    aws.String(n.VPC),
+	})
+	if err != nil {
+		return fmt.Errorf("create idle target group: %w", err)
+	}
+	n.IdleTargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	ls, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		Protocol:        elbtypes.ProtocolEnumTcp,
+		Port:            aws.Int32(7000),
+		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(n.IdleTargetGroupARN)}},
+	})
+	if err != nil {
+		return fmt.Errorf("create NLB listener: %w", err)
+	}
+	n.NLBListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	return nil
 }
 
 // builtinAMI returns preferredAMI, or any Amazon image if moto lacks it.
@@ -125,4 +232,22 @@ func builtinAMI(ctx context.Context, ec2c *ec2.Client) (string, error) {
 		return "", errors.New("moto has no built-in amazon images")
 	}
 	return aws.ToString(out.Images[0].ImageId), nil
+}
+
+// TargetGroups creates n target groups of protocol in n's VPC, tg-0 to
+// tg-<n-1>, for a router's tests.
+func TargetGroups(t testing.TB, cfg aws.Config, net Net, protocol elbtypes.ProtocolEnum, n int) []string {
+	t.Helper()
+	client := elb.NewFromConfig(Exempt(cfg))
+	var arns []string
+	for i := range n {
+		out, err := client.CreateTargetGroup(t.Context(), &elb.CreateTargetGroupInput{
+			Name: aws.String(fmt.Sprintf("tg-%d", i)), Protocol: protocol, Port: aws.Int32(8080), VpcId: aws.String(net.VPC),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(out.TargetGroups[0].TargetGroupArn))
+	}
+	return arns
 }

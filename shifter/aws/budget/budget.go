@@ -31,6 +31,7 @@ const (
 	STS         Service = "sts"
 	SNS         Service = "sns"
 	ECR         Service = "ecr"
+	Route53     Service = "route53"
 )
 
 // ServiceOf returns the service an SDK service ID names ("Elastic Load
@@ -56,7 +57,7 @@ func ServiceOf(id string) Service {
 // exceeded", which is what the SDKs' retryers look for.
 func (s Service) ThrottleCode() string {
 	switch s {
-	case ELBv2, AutoScaling, CloudWatch, SNS, STS:
+	case ELBv2, AutoScaling, CloudWatch, SNS, STS, Route53:
 		return "Throttling"
 	case EC2:
 		return "RequestLimitExceeded"
@@ -147,6 +148,8 @@ func Charges(c Call) []Charge {
 		} else {
 			add(cloudWatchOther, 1)
 		}
+	case Route53:
+		add(route53Account, 1)
 	case ECR:
 		if c.Operation == ecrBatchGetImage.Class {
 			add(ecrBatchGetImage, 1)
@@ -160,7 +163,7 @@ func Charges(c Call) []Charge {
 // Limits returns the whole table, every bucket this package knows, sorted
 // by service and class.
 func Limits() []Limit {
-	out := []Limit{elbAccount, autoScalingShared, cloudWatchOther, ecrBatchGetImage, ecrOther}
+	out := []Limit{elbAccount, autoScalingShared, cloudWatchOther, ecrBatchGetImage, ecrOther, route53Account}
 	out = append(out, elbClasses...)
 	out = append(out, ec2Classes...)
 	for _, m := range []map[string]Limit{ec2Action, ec2Resource, cloudWatchAction} {
@@ -344,3 +347,14 @@ var (
 	ecrBatchGetImage = Limit{Service: ECR, Class: "BatchGetImage", Capacity: 2000, Refill: 2000, Source: ecrSource}
 	ecrOther         = Limit{Service: ECR, Class: "other", Capacity: 10, Refill: 10, PerAction: true, Source: ecrSource, Assumed: true}
 )
+
+// Route 53. "Quotas on Route 53 API requests": "All requests – Five requests
+// per second per AWS account" (a few actions have lower rates of their own;
+// the shifter calls none of them). No burst is given: a bucket holds one
+// second's worth. The budget is the account's, for every region alike,
+// while the shifter's schedulers are per account and region: an account
+// whose endpoints use Route 53 from several regions shares 5 a second
+// between schedulers that each believe they have it.
+const route53Source = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests"
+
+var route53Account = Limit{Service: Route53, Class: "account", Capacity: 5, Refill: 5, Source: route53Source}

@@ -27,6 +27,8 @@ func TestCharges(t *testing.T) {
 		{budget.Call{Service: budget.CloudWatch, Operation: "GetDashboard"}, []string{"other/GetDashboard"}, []float64{1}},
 		{budget.Call{Service: budget.ECR, Operation: "BatchGetImage"}, []string{"BatchGetImage"}, []float64{1}},
 		{budget.Call{Service: budget.ECR, Operation: "PutImage"}, []string{"other/PutImage"}, []float64{1}},
+		{budget.Call{Service: budget.Route53, Operation: "ChangeResourceRecordSets"}, []string{"account"}, []float64{1}},
+		{budget.Call{Service: budget.Route53, Operation: "ListResourceRecordSets"}, []string{"account"}, []float64{1}},
 		{budget.Call{Service: budget.DynamoDB, Operation: "PutItem"}, nil, nil},
 		{budget.Call{Service: budget.STS, Operation: "AssumeRole"}, nil, nil},
 	} {
@@ -71,6 +73,7 @@ func TestServiceOf(t *testing.T) {
 		"EC2":                       budget.EC2,
 		"DynamoDB":                  budget.DynamoDB,
 		"ECR":                       budget.ECR,
+		"Route 53":                  budget.Route53,
 	} {
 		if got := budget.ServiceOf(id); got != want {
 			t.Errorf("ServiceOf(%q) = %q, want %q", id, got, want)

@@ -1,6 +1,6 @@
 // Package cloud puts the AWS adapters together into what the reconciler
 // works with: for each placement (account and region), the ec2 backend, the
-// ALB router, the CloudWatch watchers and the resolver that pins images,
+// routers (ALB rules, NLB listeners, Route 53 records), the CloudWatch watchers and the resolver that pins images,
 // over clients shared by the placement.
 package cloud
 
@@ -15,6 +15,8 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/images"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/route53"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/watch"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -44,7 +46,11 @@ func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logge
 		}
 		c := reconcile.Cloud{
 			Backend: ec2env.New(ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}, shifterID, logger),
-			Router:  alb.New(set.ELBv2, shifterID, logger),
+			Router: routers{
+				rollout.TrafficALB:     alb.New(set.ELBv2, shifterID, logger),
+				rollout.TrafficNLB:     nlb.New(set.ELBv2, logger),
+				rollout.TrafficRoute53: route53.New(set.Route53, set.ELBv2, shifterID, logger),
+			},
 			Alarms:  watch.NewAlarms(set.CloudWatch, poll),
 			Metrics: watch.NewMetrics(set.CloudWatch),
 		}

@@ -217,6 +217,11 @@ func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Temp
 		HealthyThresholdCount:      nonZero(int32(hc.HealthyThreshold), aws.Int32),
 		UnhealthyThresholdCount:    nonZero(int32(hc.UnhealthyThreshold), aws.Int32),
 	}
+	if hc.Protocol == "TCP" || hc.Protocol == "TLS" {
+		// An NLB's target group: its health check is a TCP connection,
+		// which takes no path.
+		in.Protocol, in.HealthCheckProtocol, in.HealthCheckPath = elbtypes.ProtocolEnum(hc.Protocol), elbtypes.ProtocolEnumTcp, nil
+	}
 	for _, k := range sortedKeys(tags) {
 		in.Tags = append(in.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}

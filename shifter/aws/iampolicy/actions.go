@@ -53,6 +53,8 @@ func prefixOf(serviceID string) (string, bool) {
 		return "sts", true
 	case "ECR":
 		return "ecr", true
+	case "Route 53":
+		return "route53", true
 	}
 	return "", false
 }

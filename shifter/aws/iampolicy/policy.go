@@ -43,6 +43,9 @@ type Options struct {
 	EndpointRoleARNs []string
 	// TopicARNs are the SNS topics the shifter notifies.
 	TopicARNs []string
+	// HostedZoneIDs are the Route 53 hosted zones of the endpoints routed
+	// by weighted records (traffic.route53).
+	HostedZoneIDs []string
 }
 
 // Document is an IAM policy document.
@@ -97,6 +100,7 @@ func Policy(o Options) Document {
 	targetGroups := o.arn("elasticloadbalancing", "targetgroup/*")
 	rules := o.arn("elasticloadbalancing", "listener-rule/app/*")
 	listeners := o.arn("elasticloadbalancing", "listener/app/*")
+	networkListeners := o.arn("elasticloadbalancing", "listener/net/*")
 
 	statements := []Statement{
 		{
@@ -186,6 +190,17 @@ func Policy(o Options) Document {
 			Condition: o.tagged(resourceTag),
 		},
 		{
+			// An NLB route is its listener's default action, which the
+			// shifter owns on the user's listener: only on a listener
+			// the user tagged for this shifter (ionroller:shifter), so
+			// that no other listener of the account is the shifter's
+			// to change. ModifyListener creates nothing.
+			Sid:       "RouteNetworkListeners",
+			Action:    []string{"elasticloadbalancing:ModifyListener"},
+			Resource:  []string{networkListeners},
+			Condition: o.tagged(resourceTag),
+		},
+		{
 			// AWS checks ec2:RunInstances of whoever creates an Auto
 			// Scaling group from a launch template. The template must
 			// be the shifter's...
@@ -220,6 +235,26 @@ func Policy(o Options) Document {
 			Sid:      "AssumeEndpointRoles",
 			Action:   []string{"sts:AssumeRole"},
 			Resource: sorted(o.EndpointRoleARNs),
+		})
+	}
+	if len(o.HostedZoneIDs) > 0 {
+		zones := make([]string, len(o.HostedZoneIDs))
+		for i, id := range o.HostedZoneIDs {
+			zones[i] = o.partition() + ":route53:::hostedzone/" + id
+		}
+		statements = append(statements, Statement{
+			// The weighted records of traffic.route53, in the zones
+			// named: A records only, upserted or deleted. Records carry
+			// no tags; their set identifiers say whose they are, and the
+			// API keeps each team to its own record names.
+			Sid:       "RouteRecords",
+			Action:    []string{"route53:ChangeResourceRecordSets"},
+			Resource:  sorted(zones),
+			Condition: Conditions{}.with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", "A").with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions", "DELETE", "UPSERT"),
+		}, Statement{
+			Sid:      "ReadRecords",
+			Action:   []string{"route53:ListResourceRecordSets"},
+			Resource: sorted(zones),
 		})
 	}
 	if len(o.TopicARNs) > 0 {

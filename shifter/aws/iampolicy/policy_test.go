@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -28,6 +29,7 @@ var everything = iampolicy.Options{
 	InstanceRoleARNs: []string{"arn:aws:iam::123456789012:role/app"},
 	EndpointRoleARNs: []string{"arn:aws:iam::222222222222:role/ionroller"},
 	TopicARNs:        []string{"arn:aws:sns:eu-west-1:123456789012:rollouts"},
+	HostedZoneIDs:    []string{"Z0123456789ABCDEFGHIJ"},
 }
 
 // conditionKeys are the condition keys the Service Authorization Reference
@@ -72,8 +74,11 @@ var conditionKeys = map[string][]string{
 	"elasticloadbalancing:DescribeTags":                nil,
 	"elasticloadbalancing:DescribeTargetGroups":        nil,
 	"elasticloadbalancing:DescribeTargetHealth":        nil,
+	"elasticloadbalancing:ModifyListener":              {"aws:ResourceTag/*"},
 	"elasticloadbalancing:ModifyRule":                  {"aws:ResourceTag/*"},
 	"elasticloadbalancing:ModifyTargetGroupAttributes": {"aws:ResourceTag/*"},
+	"route53:ChangeResourceRecordSets":                 {"route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsNormalizedRecordNames", "route53:ChangeResourceRecordSetsRecordTypes"},
+	"route53:ListResourceRecordSets":                   nil,
 	"iam:PassRole":                                     {"aws:ResourceTag/*", "iam:AssociatedResourceArn", "iam:PassedToService"},
 	"sns:Publish":                                      {"aws:ResourceTag/*"},
 	"sts:AssumeRole":                                   {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "sts:ExternalId", "sts:RoleSessionName"},
@@ -124,6 +129,7 @@ func TestEveryActionIsKnown(t *testing.T) {
 		"elasticloadbalancing": reflect.TypeFor[*elb.Client](),
 		"sns":                  reflect.TypeFor[*sns.Client](),
 		"sts":                  reflect.TypeFor[*sts.Client](),
+		"route53":              reflect.TypeFor[*route53.Client](),
 	}
 	authorizationOnly := []string{
 		"dynamodb:ConditionCheckItem", // an item of TransactWriteItems
@@ -175,7 +181,7 @@ func TestConditionKeysAreSupported(t *testing.T) {
 // shifter's tag where its actions support one, and the tag is the
 // shifter's ID when the options give one.
 func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
-	named := []string{"PassInstanceRoles", "AssumeEndpointRoles", "Notify", "Store", "CreateStore"}
+	named := []string{"PassInstanceRoles", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
 	for _, id := range []string{"prod", ""} {
 		o := everything
 		o.ShifterID = id

@@ -34,6 +34,7 @@ type API struct {
 		DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 		DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
 		DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
+		DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	}
 	EC2 interface {
 		DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
@@ -51,7 +52,14 @@ type API struct {
 func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 	g, gctx := errgroup.WithContext(ctx)
 	problems := make([]error, 4)
-	g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
+	switch {
+	case ep.Traffic.NLB != nil:
+		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, *ep.Traffic.NLB); return err })
+	case ep.Traffic.Route53 != nil:
+		g.Go(func() (err error) { problems[0], err = checkSlots(gctx, api, *ep.Traffic.Route53); return err })
+	default:
+		g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
+	}
 	if ep.Traffic.HasPreview() {
 		g.Go(func() (err error) { problems[1], err = checkRoute(gctx, api, ep, previewRoute(ep)); return err })
 	}
@@ -95,6 +103,49 @@ func previewRoute(ep rollout.Endpoint) route {
 		r.hosts, r.hostsField = []string{t.PreviewHost}, "traffic.preview_host"
 	}
 	return r
+}
+
+// checkSlots checks that each slot listener of a Route 53 route exists
+// (validation keeps them ALB listeners' ARNs). The hosted zone is read when
+// the route is: a zone that does not exist is the traffic_missing
+// condition.
+func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem, err error) {
+	for i, arn := range t.Listeners {
+		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)
+		listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{arn}})
+		switch {
+		case isCode(err, "ListenerNotFound"), err == nil && len(listeners.Listeners) == 0:
+			return rollout.Invalid(field, "listener %s does not exist in the endpoint's account and region", arn), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// checkNLB checks that an NLB route's listener exists on a Network Load
+// Balancer, and its idle target group too.
+func checkNLB(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
+	const field = "traffic.nlb.listener_arn"
+	listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{t.ListenerARN}})
+	switch {
+	case isCode(err, "ListenerNotFound"), err == nil && len(listeners.Listeners) == 0:
+		return rollout.Invalid(field, "listener %s does not exist in the endpoint's account and region", t.ListenerARN), nil
+	case err != nil:
+		return nil, err
+	}
+	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(listeners.Listeners[0].LoadBalancerArn)}})
+	if err != nil {
+		return nil, err
+	}
+	if len(lbs.LoadBalancers) == 1 && lbs.LoadBalancers[0].Type != elbtypes.LoadBalancerTypeEnumNetwork {
+		return rollout.Invalid(field, "listener %s belongs to a %s load balancer, not a Network Load Balancer", t.ListenerARN, lbs.LoadBalancers[0].Type), nil
+	}
+	_, err = api.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{t.IdleTargetGroupARN}})
+	if isCode(err, "TargetGroupNotFound") {
+		return rollout.Invalid("traffic.nlb.idle_target_group_arn", "target group %s does not exist in the endpoint's account and region", t.IdleTargetGroupARN), nil
+	}
+	return nil, err
 }
 
 // checkRoute checks that the route's listener exists on an Application Load

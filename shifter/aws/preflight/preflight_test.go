@@ -2,6 +2,7 @@ package preflight_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,13 +19,21 @@ import (
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
+// nlb routes the endpoint on an NLB listener.
+func nlb(listener, idle string) func(*rollout.Endpoint) {
+	return func(ep *rollout.Endpoint) {
+		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: listener, IdleTargetGroupARN: idle}}
+		ep.Template.HealthCheck.Protocol = "TCP"
+	}
+}
+
 // TestEachMisconfigurationIsRefusedNamingItsField: a spec that names what is
 // not in the account, or takes what another rule has, is refused with the
 // field to fix; one that is right, or whose rule is already its own, passes.
 func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	ctx := t.Context()
 	cfg := awstest.Config(t)
-	net := awstest.Network(t, cfg)
+	net := awstest.NetworkWithNLB(t, cfg)
 	setup := awstest.Exempt(cfg)
 	elbc := elb.NewFromConfig(setup)
 	awstest.PutAlarm(t, cfg, "web-5xx")
@@ -94,6 +103,14 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"subnet missing", "template.subnets[1]", func(ep *rollout.Endpoint) { ep.Template.Subnets = []string{net.Subnets[0], "subnet-0123456789abcdef0"} }},
 		{"security group missing", "template.security_groups[0]", func(ep *rollout.Endpoint) { ep.Template.SecurityGroups = []string{"sg-0123456789abcdef0"} }},
 		{"AMI missing", "template.ami", func(ep *rollout.Endpoint) { ep.Template.AMI = "ami-0123456789abcdef0" }},
+		{"right, on an NLB", "", nlb(net.NLBListenerARN, net.IdleTargetGroupARN)},
+		{"NLB listener missing", "traffic.nlb.listener_arn", nlb(net.NLBListenerARN[:len(net.NLBListenerARN)-4]+"0000", net.IdleTargetGroupARN)},
+		{"an ALB's listener as an NLB's", "traffic.nlb.listener_arn", nlb(strings.Replace(net.ListenerARN, "/app/", "/net/", 1), net.IdleTargetGroupARN)},
+		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
+			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123", Name: "web.example.test",
+				Listeners: []string{net.ListenerARN, missingListener}}}
+		}},
+		{"idle target group missing", "traffic.nlb.idle_target_group_arn", nlb(net.NLBListenerARN, net.IdleTargetGroupARN[:len(net.IdleTargetGroupARN)-4]+"0000")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := preflight.Check(context.Background(), api, spec(tc.change))
