@@ -258,7 +258,11 @@ func (r *Reconciler) startActor(ctx context.Context, endpoint string, c *claim) 
 		logger:     r.logger.With("endpoint", endpoint),
 		wake:       make(chan struct{}, 1),
 		envWritten: map[string]time.Time{},
-		failures:   map[string]string{},
+		// Another replica, or a shifter before this one, may have written
+		// the route until a moment ago: a read of it from before this
+		// actor began would be taken for drift and written back.
+		routeWritten: r.cfg.Now(),
+		failures:     map[string]string{},
 	}
 	if c != nil {
 		a.logger = a.logger.With("generation", c.lease.Generation)

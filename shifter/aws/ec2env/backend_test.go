@@ -86,7 +86,7 @@ func (f fixture) env(id string, capacity int) rollout.Environment {
 // observe reads env from a fresh listing, with its target health.
 func (f fixture) observe(t *testing.T, endpoint string, env rollout.Environment) reconcile.Env {
 	t.Helper()
-	obs, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env}, reconcile.Query{Listed: time.Now(), Health: []string{env.ID}})
+	obs, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env}, reconcile.Query{Since: time.Now(), Listed: time.Now(), Health: []string{env.ID}})
 	if err != nil {
 		t.Fatalf("observe %s: %v", env.ID, err)
 	}

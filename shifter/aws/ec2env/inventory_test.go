@@ -35,18 +35,12 @@ func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
 	f.calls.Reset()
 	for range 3 {
 		for endpoint, env := range envs {
-			got, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env, f.env("missing", 1), f.env("e9", 1)}, reconcile.Query{Listed: since})
+			got, err := f.backend.Observe(t.Context(), endpoint, []rollout.Environment{env}, reconcile.Query{Listed: since})
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := got[env.ID]
-			if !o.Exists || o.Gone || o.HealthRead || o.Capacity != env.Capacity || o.InService != env.Capacity || o.Target == "" {
+			if o := got[env.ID]; !o.Exists || o.Gone || o.HealthRead || o.Capacity != env.Capacity || o.InService != env.Capacity || o.Target == "" {
 				t.Errorf("%s = %+v", endpoint, o)
-			}
-			for _, id := range []string{"missing", "e9"} { // e9 is another shifter's
-				if m := got[id]; !m.Gone || m.Exists {
-					t.Errorf("%s = %+v, want gone", id, m)
-				}
 			}
 		}
 	}
@@ -54,12 +48,23 @@ func TestObservationsShareOneListingAmongEndpoints(t *testing.T) {
 		f.calls.Count("ec2", "DescribeLaunchTemplates"); n != 3 {
 		t.Errorf("listings for six observations of two endpoints = %d, want 3 (one per kind)\n%s", n, f.calls)
 	}
+	// What the listing does not show is read by name before it is
+	// reported gone; another shifter's environment is gone for this one.
+	got, err := f.backend.Observe(t.Context(), "api", []rollout.Environment{f.env("missing", 1), f.env("e9", 1)}, reconcile.Query{Listed: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"missing", "e9"} {
+		if m := got[id]; !m.Gone || m.Exists {
+			t.Errorf("%s = %+v, want gone", id, m)
+		}
+	}
 	if n := f.calls.Count("elasticloadbalancingv2", "DescribeTargetHealth"); n != 0 {
 		t.Errorf("%d target health reads nobody asked for", n)
 	}
 
 	// Health is read for what is asked, and only that.
-	got, err := f.backend.Observe(t.Context(), "web", []rollout.Environment{envs["web"]}, reconcile.Query{Listed: since, Health: []string{"e2"}})
+	got, err = f.backend.Observe(t.Context(), "web", []rollout.Environment{envs["web"]}, reconcile.Query{Listed: since, Health: []string{"e2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,5 +159,33 @@ func TestOnlyChangingEnvironmentsAreReadByName(t *testing.T) {
 	}
 	if n := f.calls.Count("ec2", "DescribeLaunchTemplates"); n != 1 {
 		t.Errorf("launch template reads = %d, want 1 (by name)\n%s", n, f.calls)
+	}
+}
+
+// TestAnEnvironmentNewerThanTheListingIsNotTakenForDeleted: a replica taking
+// over an endpoint may hold a listing older than an environment another
+// replica built; the environment is read by name before it looks missing.
+func TestAnEnvironmentNewerThanTheListingIsNotTakenForDeleted(t *testing.T) {
+	f := newFixture(t, "takeover")
+	taker := ec2env.New(f.api, "takeover", hclog.NewNullLogger())
+	stable, next := f.env("e1", 1), f.env("e2", 1)
+	if err := f.backend.Create(t.Context(), "api", stable); err != nil {
+		t.Fatal(err)
+	}
+	q := reconcile.Query{Since: time.Now(), Listed: time.Now()}
+	if _, err := taker.Observe(t.Context(), "api", []rollout.Environment{stable}, q); err != nil {
+		t.Fatal(err) // the taker's listing: e1 only
+	}
+	if err := f.backend.Create(t.Context(), "api", next); err != nil {
+		t.Fatal(err)
+	}
+	got, err := taker.Observe(t.Context(), "api", []rollout.Environment{stable, next}, reconcile.Query{Since: time.Now(), Listed: q.Listed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []rollout.Environment{stable, next} {
+		if o := got[env.ID]; !o.Exists || o.Gone {
+			t.Errorf("%s = %+v, want it to exist", env.ID, o)
+		}
 	}
 }

@@ -253,6 +253,21 @@ func fullEndpoint(name string) rollout.Endpoint {
 			PreviewHost:        "preview." + name + ".example.com",
 			PreviewListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/preview/50dc6c495c0c9188/a1b2c3d4e5f6a7b8",
 			PreviewPriority:    11,
+			// A store keeps what it is given: one kind of traffic is the
+			// API's rule, not the store's.
+			NLB: &rollout.NLBTraffic{
+				ListenerARN:        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/edge/50dc6c495c0c9188/c3d4e5f6a7b8a1b2",
+				IdleTargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/idle/73e2d6bc24d8a067",
+			},
+			Route53: &rollout.Route53Traffic{
+				HostedZoneID: "Z0123456789ABCDEFGHIJ",
+				Name:         name + ".example.com",
+				Listeners: []string{
+					"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slot-a/50dc6c495c0c9188/d4e5f6a7b8a1b2c3",
+					"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slot-b/60dc6c495c0c9188/e5f6a7b8a1b2c3d4",
+				},
+				EvaluateTargetHealth: true,
+			},
 		},
 		Template: fullTemplate(),
 		Policy: rollout.Policy{
@@ -310,6 +325,7 @@ func fullTemplate() rollout.Template {
 		SecurityGroups:  []string{"sg-1"},
 		InstanceProfile: "web-instance",
 		HealthCheck: rollout.HealthCheck{
+			Protocol:           "TLS",
 			Path:               "/healthz",
 			Interval:           rollout.Duration(10 * time.Second),
 			Timeout:            rollout.Duration(3 * time.Second),
