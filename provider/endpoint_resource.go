@@ -144,6 +144,10 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
+	// The identity is set first: the framework wants one after every Read,
+	// even one that removes the resource, and state that an older Terraform
+	// (before 1.12) kept has none.
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: state.Name})...)
 	name := state.Name.ValueString()
 	ctx = tflog.SetField(ctx, "endpoint", name)
 	view, err := r.client.GetEndpoint(ctx, name)
@@ -160,7 +164,6 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: state.Name})...)
 	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
 	warnDNS(name, view.Status, &resp.Diagnostics)
 }

@@ -308,6 +308,8 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 
+	// First, as the endpoint's Read says.
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, state.identity())...)
 	endpoint, track := state.Endpoint.ValueString(), rollout.Track(state.Track.ValueString())
 	ctx = tflog.SetField(ctx, "release", releaseID(endpoint, track))
 	view, err := r.client.GetRelease(ctx, endpoint, track)
@@ -324,7 +326,6 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(r.flatten(ctx, view, &state)...)
 	resp.Diagnostics.Append(setReleasePrivate(ctx, resp.Private, view.Release)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(resp.Identity.Set(ctx, state.identity())...)
 	warnConditions(endpoint, view.Status.Conditions, &resp.Diagnostics)
 }
 
