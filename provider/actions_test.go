@@ -2,39 +2,24 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
-
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // Actions need Terraform 1.14, which terraform-plugin-testing (v1.16) cannot
-// invoke: these tests run `terraform apply -invoke` of the binary that
-// actionsTerraformEnv names (`make test` builds it with
-// tools/terraform114.sh) against this provider served in-process, as
-// terraform-plugin-testing serves it, and a shifter on moto.
-
-// actionsTerraformEnv names a terraform of version 1.14 or later.
-const actionsTerraformEnv = "IONROLLER_TERRAFORM_ACTIONS"
+// invoke: these tests run `terraform apply -invoke` of terraform 1.14
+// (terraform114_test.go) against a shifter on moto.
 
 // TestAccActionPromote: promote at the canary step runs as a Terraform
 // action in the trail, reports the rollout's events and returns once it is
 // complete.
 func TestAccActionPromote(t *testing.T) {
-	s, tf := newActionTest(t)
+	s, tf := newTerraform114Test(t)
 	name := s.seedCanary(t, canarySteps...)
 
 	out, err := tf.invoke(t, s, "ionroller_promote", fmt.Sprintf("endpoint = %q\n    reason = \"canary looks good\"", name))
@@ -55,7 +40,7 @@ func TestAccActionPromote(t *testing.T) {
 // TestAccActionPlanChecks: an unknown endpoint, or a rollout with nothing to
 // promote, is a diagnostic before anything runs: no command is queued.
 func TestAccActionPlanChecks(t *testing.T) {
-	s, tf := newActionTest(t)
+	s, tf := newTerraform114Test(t)
 	name := s.seedCanary(t, canarySteps...)
 
 	out, err := tf.invoke(t, s, "ionroller_promote", `endpoint = "acc-nothere"`)
@@ -76,7 +61,7 @@ func TestAccActionPlanChecks(t *testing.T) {
 // TestAccActionPauseResumeAbort: pause holds the rollout, resume lets it go
 // on to its canary step, abort ends it; each returns at that resting point.
 func TestAccActionPauseResumeAbort(t *testing.T) {
-	s, tf := newActionTest(t)
+	s, tf := newTerraform114Test(t)
 	name := s.seedCanary(t, canarySteps...)
 
 	if out, err := tf.invoke(t, s, "ionroller_pause", fmt.Sprintf("endpoint = %q\n    duration = \"1h\"", name)); err != nil {
@@ -107,7 +92,7 @@ func TestAccActionPauseResumeAbort(t *testing.T) {
 // TestAccActionFailsWhenAborted: a promote whose rollout is aborted before
 // it rests fails with the event trail.
 func TestAccActionFailsWhenAborted(t *testing.T) {
-	s, tf := newActionTest(t)
+	s, tf := newTerraform114Test(t)
 	// The step after the canary pauses for an hour: the promote's rollout
 	// does not rest there, and is aborted while the action follows it.
 	hour := rollout.Duration(time.Hour)
@@ -132,41 +117,14 @@ func TestAccActionFailsWhenAborted(t *testing.T) {
 // canarySteps wait at 10% for a promote.
 var canarySteps = []rollout.Step{{Weight: 10}, {Weight: 100}}
 
-// newActionTest returns a shifter and terraform 1.14 driving this provider.
-func newActionTest(t *testing.T) (*testShifter, *actionTerraform) {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1") // as terraform-plugin-testing does
-	}
-	bin := os.Getenv(actionsTerraformEnv)
-	if bin == "" {
-		t.Fatalf("%s must name terraform 1.14 or later (`make terraform114` builds it; `make test` sets it)", actionsTerraformEnv)
-	}
-	t.Parallel()
-	return newTestShifter(t), newActionTerraform(t, bin)
-}
-
-// seedCanary creates an endpoint with the steps given through the
-// tests' own client, rolls v1 out, declares v2 and returns once v2 waits at
-// its first step for a promote.
+// seedCanary creates an endpoint of team web with the steps given through
+// the tests' own client, rolls v1 out, declares v2 and returns once v2
+// waits at its first step for a promote.
 func (s *testShifter) seedCanary(t *testing.T, steps ...rollout.Step) string {
 	t.Helper()
-	name := randomName()
-	ep := rollout.NewEndpoint()
-	ep.Name, ep.Team, ep.DeletionProtection = name, "web", false
-	ep.Traffic = rollout.Traffic{ListenerARN: s.net.ListenerARN, Priority: 10, Hosts: []string{name + ".example.com"}}
-	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/app", 8080, s.net.AMI
-	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
-	ep.Template.DeregistrationDelay = 0
-	ep.Policy.BakeTime, ep.Policy.Steps = 0, steps
+	name := s.seedEndpoint(t, "web", 10, steps...)
+	s.seedRelease(t, name)
 	ctx := t.Context()
-	if _, err := s.client.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.client.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v1"}, rollout.RevisionNew); err != nil {
-		t.Fatal(err)
-	}
-	s.awaitRelease(t, name, "v1", func(st rollout.ReleaseStatus) bool { return st.State == string(rollout.PhaseComplete) })
 	v, err := s.client.GetRelease(ctx, name, rollout.Production)
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +134,16 @@ func (s *testShifter) seedCanary(t *testing.T, steps ...rollout.Step) string {
 	}
 	s.awaitRelease(t, name, "v2", func(st rollout.ReleaseStatus) bool { return st.State == string(rollout.PhasePaused) && st.Verified })
 	return name
+}
+
+// seedRelease declares v1 on the endpoint's production track and returns
+// once it is rolled out.
+func (s *testShifter) seedRelease(t *testing.T, endpoint string) {
+	t.Helper()
+	if _, err := s.client.PutRelease(t.Context(), rollout.Release{Endpoint: endpoint, Track: rollout.Production, Version: "v1"}, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	s.awaitRelease(t, endpoint, "v1", func(st rollout.ReleaseStatus) bool { return st.State == string(rollout.PhaseComplete) })
 }
 
 // awaitRelease returns once the endpoint's production release is version
@@ -231,69 +199,13 @@ func (s *testShifter) expectCommandEvent(t *testing.T, endpoint, message string)
 	t.Errorf("no command event %q by the Terraform action; the command events are %q", message, commands)
 }
 
-// actionTerraform runs a terraform that has actions against this provider,
-// served in-process for the whole test.
-type actionTerraform struct {
-	bin string
-	env []string
-}
-
-func newActionTerraform(t *testing.T, bin string) *actionTerraform {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach, closed := make(chan *plugin.ReattachConfig), make(chan struct{})
-	go func() {
-		err := tf6server.Serve(providerAddress, func() tfprotov6.ProviderServer { return providerserver.NewProtocol6(New("test")())() },
-			tf6server.WithDebug(ctx, reattach, closed), tf6server.WithGoPluginLogger(hclog.NewNullLogger()), tf6server.WithLoggingSink(t))
-		if err != nil {
-			t.Errorf("serve the provider: %v", err)
-		}
-	}()
-	var config *plugin.ReattachConfig
-	select {
-	case config = <-reattach:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the provider server never said where it listens")
-	}
-	t.Cleanup(func() { cancel(); <-closed })
-	providers, err := json.Marshal(map[string]any{providerAddress: map[string]any{
-		"Protocol": config.Protocol, "ProtocolVersion": config.ProtocolVersion, "Pid": config.Pid, "Test": true,
-		"Addr": map[string]string{"Network": config.Addr.Network(), "String": config.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cliConfig := filepath.Join(t.TempDir(), "terraformrc")
-	if err := os.WriteFile(cliConfig, []byte("disable_checkpoint = true\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &actionTerraform{bin: bin, env: append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(providers),
-		"TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")}
-}
-
-// providerAddress is the provider's source address.
-const providerAddress = "registry.terraform.io/ionroller/ionroller"
-
 // invoke writes a configuration with one action "test" of type typ and the
 // body given, and runs `terraform apply -invoke` of it in a new directory.
 // It returns terraform's output, and its error when it failed.
-func (tf *actionTerraform) invoke(t *testing.T, s *testShifter, typ, body string) (string, error) {
+func (tf *terraform114) invoke(t *testing.T, s *testShifter, typ, body string) (string, error) {
 	t.Helper()
-	dir := t.TempDir()
-	config := requiredProvider + providerConfig(s.url) + fmt.Sprintf("action %q \"test\" {\n  config {\n    %s\n  }\n}\n", typ, body)
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	for _, args := range [][]string{
-		{"init", "-input=false", "-no-color"},
-		{"apply", "-invoke=action." + typ + ".test", "-auto-approve", "-input=false", "-no-color"},
-	} {
-		cmd := exec.CommandContext(t.Context(), tf.bin, args...)
-		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, tf.env, &out, &out
-		if err := cmd.Run(); err != nil {
-			return out.String(), fmt.Errorf("terraform %s: %w", args[0], err)
-		}
-	}
-	return out.String(), nil
+	dir := tf.workdir(t, map[string]string{
+		"main.tf": requiredProvider + providerConfig(s.url) + fmt.Sprintf("action %q \"test\" {\n  config {\n    %s\n  }\n}\n", typ, body),
+	})
+	return tf.run(t, dir, []string{"apply", "-invoke=action." + typ + ".test", "-auto-approve", "-input=false"})
 }

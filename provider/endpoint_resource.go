@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -25,6 +26,7 @@ var (
 	_ resource.ResourceWithImportState    = (*endpointResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*endpointResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*endpointResource)(nil)
+	_ resource.ResourceWithIdentity       = (*endpointResource)(nil)
 )
 
 // NewEndpointResource returns the ionroller_endpoint resource.
@@ -53,6 +55,12 @@ type endpointModel struct {
 	Status             types.Object `tfsdk:"status"`
 }
 
+// endpointIdentity is what names an endpoint across configurations:
+// import blocks and `terraform query` use it (Terraform 1.12 and later).
+type endpointIdentity struct {
+	Name types.String `tfsdk:"name"`
+}
+
 type endpointResourceModel struct {
 	endpointModel
 	Timeouts timeouts.Value `tfsdk:"timeouts"`
@@ -74,6 +82,14 @@ func (r *endpointResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		Attributes: endpointAttributes(ctx, &resp.Diagnostics),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Delete: true}),
+		},
+	}
+}
+
+func (r *endpointResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identityschema.Schema{
+		Attributes: map[string]identityschema.Attribute{
+			"name": identityschema.StringAttribute{RequiredForImport: true, Description: "The endpoint's name."},
 		},
 	}
 }
@@ -118,6 +134,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -127,6 +144,10 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
+	// The identity is set first: the framework wants one after every Read,
+	// even one that removes the resource, and state that an older Terraform
+	// (before 1.12) kept has none.
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: state.Name})...)
 	name := state.Name.ValueString()
 	ctx = tflog.SetField(ctx, "endpoint", name)
 	view, err := r.client.GetEndpoint(ctx, name)
@@ -169,6 +190,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 		tflog.Debug(ctx, "endpoint spec unchanged; not calling the shifter")
 		plan.Status = state.Status
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 		return
 	}
 	revision, diags := getRevision(ctx, req.Private)
@@ -186,6 +208,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -238,7 +261,9 @@ func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteReques
 }
 
 func (r *endpointResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
+	// By ID (terraform import ADDRESS NAME, or an import block's id) or by
+	// identity (an import block's identity, or `terraform query`'s).
+	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("name"), path.Root("name"), req, resp)
 }
 
 func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -131,9 +131,10 @@ func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, e
 	}
 }
 
-// seedEndpoint creates an endpoint of team at rule priority through the
-// tests' own client, behind Terraform's back, and returns its name.
-func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int) string {
+// seedEndpoint creates an endpoint of team at rule priority, rolling out in
+// steps (one step to 100% if none are given), through the tests' own
+// client, behind Terraform's back, and returns its name.
+func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int, steps ...rollout.Step) string {
 	t.Helper()
 	name := randomName()
 	ep := rollout.NewEndpoint()
@@ -141,7 +142,11 @@ func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int) stri
 	ep.Traffic = rollout.Traffic{ListenerARN: s.net.ListenerARN, Priority: priority, Hosts: []string{name + ".example.com"}}
 	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/app", 8080, s.net.AMI
 	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
+	ep.Template.DeregistrationDelay = 0
 	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 100}}, 0
+	if len(steps) > 0 {
+		ep.Policy.Steps = steps
+	}
 	if _, err := s.client.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -25,7 +26,10 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
-var _ provider.ProviderWithActions = (*ionrollerProvider)(nil)
+var (
+	_ provider.ProviderWithActions       = (*ionrollerProvider)(nil)
+	_ provider.ProviderWithListResources = (*ionrollerProvider)(nil)
+)
 
 // Environment variables the provider reads when its block leaves a setting out.
 const (
@@ -138,7 +142,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 
 	address := valueOrEnv(config.Address, addressEnv)
 	if address == "" {
-		resp.ResourceData, resp.DataSourceData, resp.ActionData = noAddress{}, noAddress{}, noAddress{}
+		resp.ResourceData, resp.DataSourceData, resp.ActionData, resp.ListResourceData = noAddress{}, noAddress{}, noAddress{}, noAddress{}
 		return
 	}
 	token, source := tokenOf(config)
@@ -179,12 +183,22 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 	resp.ResourceData = c
 	resp.DataSourceData = c
 	resp.ActionData = c
+	resp.ListResourceData = c
 }
 
 func (p *ionrollerProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewEndpointResource,
 		NewReleaseResource,
+	}
+}
+
+// ListResources find existing endpoints and releases for `terraform query`
+// (Terraform 1.14 and later).
+func (p *ionrollerProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewEndpointList,
+		NewReleaseList,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -36,6 +37,7 @@ var (
 	_ resource.ResourceWithImportState    = (*releaseResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*releaseResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*releaseResource)(nil)
+	_ resource.ResourceWithIdentity       = (*releaseResource)(nil)
 	_ planmodifier.String                 = imageDefault{}
 )
 
@@ -71,6 +73,18 @@ type releaseResourceModel struct {
 	HotSpecRevisions types.Map      `tfsdk:"hot_spec_revisions"`
 	RolledBackReason types.String   `tfsdk:"rolled_back_reason"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+}
+
+// releaseIdentity is what names a release across configurations: import
+// blocks and `terraform query` use it (Terraform 1.12 and later).
+type releaseIdentity struct {
+	Endpoint types.String `tfsdk:"endpoint"`
+	Track    types.String `tfsdk:"track"`
+}
+
+// identity is the release's identity.
+func (m releaseResourceModel) identity() releaseIdentity {
+	return releaseIdentity{Endpoint: m.Endpoint, Track: m.Track}
 }
 
 // What an apply waits for after declaring a release.
@@ -225,6 +239,15 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 
 // ValidateConfig refuses retired on a production release: production goes
 // back by declaring the version to return to.
+func (r *releaseResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identityschema.Schema{
+		Attributes: map[string]identityschema.Attribute{
+			"endpoint": identityschema.StringAttribute{RequiredForImport: true, Description: "The endpoint the release belongs to."},
+			"track":    identityschema.StringAttribute{RequiredForImport: true, Description: "The release's track: `production` or `preview`."},
+		},
+	}
+}
+
 func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var retired types.Bool
 	var track types.String
@@ -275,6 +298,7 @@ func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest
 	// The release is declared: its state is kept even if the wait fails.
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -284,6 +308,8 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 
+	// First, as the endpoint's Read says.
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, state.identity())...)
 	endpoint, track := state.Endpoint.ValueString(), rollout.Track(state.Track.ValueString())
 	ctx = tflog.SetField(ctx, "release", releaseID(endpoint, track))
 	view, err := r.client.GetRelease(ctx, endpoint, track)
@@ -324,6 +350,7 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 		tflog.Debug(ctx, "release unchanged; not calling the shifter")
 		plan.keepLiveState(state)
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 		return
 	}
 	revision, diags := getRevision(ctx, req.Private)
@@ -342,6 +369,7 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -369,12 +397,26 @@ func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 }
 
+// ImportState takes a release by ID (ENDPOINT/TRACK: terraform import, or
+// an import block's id) or by identity (an import block's identity, or
+// `terraform query`'s).
 func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	endpoint, track, ok := strings.Cut(req.ID, "/")
-	if !ok || endpoint == "" || track == "" {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("A release is imported as ENDPOINT/TRACK, such as \"web/production\"; got %q.", req.ID))
-		return
+	var endpoint, track string
+	if req.ID != "" {
+		var ok bool
+		endpoint, track, ok = strings.Cut(req.ID, "/")
+		if !ok || endpoint == "" || track == "" {
+			resp.Diagnostics.AddError("Invalid Import ID",
+				fmt.Sprintf("A release is imported as ENDPOINT/TRACK, such as \"web/production\"; got %q.", req.ID))
+			return
+		}
+	} else {
+		var id releaseIdentity
+		resp.Diagnostics.Append(req.Identity.Get(ctx, &id)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		endpoint, track = id.Endpoint.ValueString(), id.Track.ValueString()
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("endpoint"), endpoint)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("track"), track)...)
