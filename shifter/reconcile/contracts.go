@@ -40,12 +40,11 @@ type Backend interface {
 }
 
 // Query is what an observation reads: the resources of the environments
-// named in Changing (coming up, going, or just written) or in Health as a
-// read by name that began at or after Since shows them, shared by the
-// account's changing environments; those of the others as a listing of the
-// whole account that began at or after Listed shows them, shared by all its
-// endpoints; and the target health of the environments named in Health,
-// read now. Target health
+// named in Changing (coming up, going, or just written) as a read by name
+// that began at or after Since shows them, shared by the account's changing
+// environments; those of the others as a listing of the whole account that
+// began at or after Listed shows them, shared by all its endpoints; and the
+// target health of the environments named in Health, read now. Target health
 // is the one read that cannot be shared, so it is read only when it gates
 // traffic (rollout.Decision.Health).
 type Query struct {

@@ -29,13 +29,12 @@ type inventory struct {
 	covered map[Ref]bool
 }
 
-// whole reports whether the inventory shows every resource of r, with
-// capacity instances in service.
-func (inv inventory) whole(r Ref, capacity int) bool {
-	g, group := inv.groups[r.AutoScalingGroup]
+// whole reports whether the inventory shows every resource of r.
+func (inv inventory) whole(r Ref) bool {
+	_, group := inv.groups[r.AutoScalingGroup]
 	_, tg := inv.tgs[r.TargetGroup]
 	_, lt := inv.lts[r.LaunchTemplate]
-	return group && tg && lt && inService(g) >= capacity
+	return group && tg && lt
 }
 
 // covers reports whether the inventory read the resources of every ref.
@@ -87,19 +86,19 @@ func (w *watched) current(now time.Time) []Ref {
 // whole account at or after q.Listed, which every endpoint shares: a few
 // paged calls however many there are. A settled environment is thus read as
 // rarely as an endpoint at rest, even while its endpoint rolls out.
-func (b *Backend) read(ctx context.Context, refs []Ref, capacity []int, changing []Ref, q reconcile.Query) (inventory, error) {
+func (b *Backend) read(ctx context.Context, refs, changing []Ref, q reconcile.Query) (inventory, error) {
 	var all inventory
 	if len(changing) < len(refs) {
 		var err error
 		if all, err = b.inventory.Get(ctx, q.Listed, b.readInventory); err != nil {
 			return inventory{}, err
 		}
-		// A settled environment the listing does not show whole and at its
-		// capacity may be newer than the listing (another replica built it,
-		// or a shifter before this one): it is read by name before anyone
-		// takes it for deleted or short of capacity.
-		for i, r := range refs {
-			if !all.whole(r, capacity[i]) && !slices.Contains(changing, r) {
+		// A settled environment the listing does not show whole may be
+		// newer than the listing (another replica built it, or a shifter
+		// before this one): it is read by name before anyone takes it for
+		// deleted.
+		for _, r := range refs {
+			if !all.whole(r) && !slices.Contains(changing, r) {
 				changing = append(changing, r)
 			}
 		}

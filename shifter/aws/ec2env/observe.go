@@ -36,18 +36,14 @@ var _ reconcile.Backend = (*Backend)(nil)
 // (see read), and reads the target health of the environments q.Health names.
 func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.Environment, q reconcile.Query) (map[string]reconcile.Env, error) {
 	refs := make([]Ref, len(envs))
-	capacity := make([]int, len(envs))
 	var changing []Ref
 	for i, env := range envs {
-		refs[i], capacity[i] = b.Names(endpoint, env.ID), env.Capacity
-		// An environment whose health gates traffic counts its targets by
-		// the instances in service now, not as a listing a resync old saw
-		// them (another replica may have built it since).
-		if slices.Contains(q.Changing, env.ID) || slices.Contains(q.Health, env.ID) {
+		refs[i] = b.Names(endpoint, env.ID)
+		if slices.Contains(q.Changing, env.ID) {
 			changing = append(changing, refs[i])
 		}
 	}
-	inv, err := b.read(ctx, refs, capacity, changing, q)
+	inv, err := b.read(ctx, refs, changing, q)
 	if err != nil {
 		return nil, err
 	}
@@ -150,17 +146,6 @@ func shape(ref Ref, inv inventory) (reconcile.Env, map[string]bool) {
 		o.Target = aws.ToString(tg.TargetGroupArn)
 	}
 	return o, inService
-}
-
-// inService counts the group's instances in service.
-func inService(g asgtypes.AutoScalingGroup) int {
-	n := 0
-	for _, inst := range g.Instances {
-		if inst.LifecycleState == asgtypes.LifecycleStateInService {
-			n++
-		}
-	}
-	return n
 }
 
 // hasAny reports whether the group or the launch template of ref exists.
