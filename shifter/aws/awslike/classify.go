@@ -51,6 +51,18 @@ var credentialScope = regexp.MustCompile(`(?:^|[ ,=])(?:Credential=)?[^/ ,]+/\d{
 // cborPath is an RPC v2 CBOR request's path: /service/<svc>/operation/<Op>.
 var cborPath = regexp.MustCompile(`^/service/[^/]+/operation/([^/]+)$`)
 
+// scopeOf reads the region and service a request is signed for.
+func scopeOf(r *http.Request) (region string, service budget.Service) {
+	scope := r.Header.Get("Authorization")
+	if scope == "" {
+		scope = r.URL.Query().Get("X-Amz-Credential")
+	}
+	if m := credentialScope.FindStringSubmatch(scope); m != nil {
+		return m[1], budget.Service(m[2])
+	}
+	return "", ""
+}
+
 // classify reads a request's account, region, service, operation and wire
 // protocol. body is the request's body, already read.
 func classify(r *http.Request, body []byte) *call {
@@ -58,13 +70,7 @@ func classify(r *http.Request, body []byte) *call {
 	if c.account == "" {
 		c.account = DefaultAccount
 	}
-	scope := r.Header.Get("Authorization")
-	if scope == "" {
-		scope = r.URL.Query().Get("X-Amz-Credential")
-	}
-	if m := credentialScope.FindStringSubmatch(scope); m != nil {
-		c.region, c.service = m[1], budget.Service(m[2])
-	}
+	c.region, c.service = scopeOf(r)
 
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case target != "":

@@ -169,13 +169,12 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	c := classify(r, body)
-	if c.service == budget.ELBv2 {
+	if _, service := scopeOf(r); service == budget.ELBv2 {
 		// Only ELBv2 knows load balancers by moto's names: a DynamoDB item
 		// or a metric dimension keeps the ARN it is given.
 		body = toMoto(body)
-		c = classify(r, body)
 	}
+	c := classify(r, body)
 	exempt := r.Header.Get(ExemptHeader) == "1"
 	r.Header.Del(ExemptHeader)
 
