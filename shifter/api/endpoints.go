@@ -41,22 +41,21 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 // putEndpoint creates or replaces an endpoint's spec. The body is decoded
-// into rollout.NewEndpoint(), so what it leaves out keeps its default, and
-// the fields the shifter owns are ignored, so a client may send back what it
-// read.
+// into the defaults of its template's backend (rollout.NewEndpointFor), so
+// what it leaves out keeps its default, and the fields the shifter owns are
+// ignored, so a client may send back what it read.
 func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	name := r.PathValue("name")
-	ep := rollout.NewEndpoint()
-	// encoding/json decodes a list into the elements already there without
-	// zeroing them, so a default step's pause would stay on a step sent
-	// without one: a canary would not wait for its promote.
-	defaultSteps := ep.Policy.Steps
-	ep.Policy.Steps = nil
-	if err := decode(w, r, &ep, false); err != nil {
+	body, err := readBody(w, r)
+	if err != nil {
 		return err
 	}
-	if ep.Policy.Steps == nil {
-		ep.Policy.Steps = defaultSteps
+	ep, err := decodeEndpoint(body, rollout.BackendEC2)
+	if err == nil && ep.Template.Backend != rollout.BackendEC2 {
+		ep, err = decodeEndpoint(body, ep.Template.Backend)
+	}
+	if err != nil {
+		return err
 	}
 	if ep.Name != "" && ep.Name != name {
 		return rollout.Invalid("name", "is %q in the body but %q in the path", ep.Name, name)
@@ -252,4 +251,21 @@ func (s *Server) preflight(ctx context.Context, ep rollout.Endpoint) error {
 		return nil
 	}
 	return err
+}
+
+// decodeEndpoint decodes body into the defaults of backend.
+func decodeEndpoint(body []byte, backend string) (rollout.Endpoint, error) {
+	ep := rollout.NewEndpointFor(backend)
+	// encoding/json decodes a list into the elements already there without
+	// zeroing them, so a default step's pause would stay on a step sent
+	// without one: a canary would not wait for its promote.
+	defaultSteps := ep.Policy.Steps
+	ep.Policy.Steps = nil
+	if err := decodeBytes(body, &ep); err != nil {
+		return rollout.Endpoint{}, err
+	}
+	if ep.Policy.Steps == nil {
+		ep.Policy.Steps = defaultSteps
+	}
+	return ep, nil
 }

@@ -24,16 +24,28 @@ import (
 // refused so that a typo in a spec is an error rather than a silent default.
 // An empty body leaves v as it is when optional is set.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body, err := readBody(w, r)
+	if err != nil || (len(bytes.TrimSpace(body)) == 0 && optional) {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads a request's body, at most wire.MaxBodyBytes of it.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return rollout.Invalid("body", "is larger than 1 MiB")
+		return nil, rollout.Invalid("body", "is larger than 1 MiB")
 	case err != nil:
-		return rollout.Invalid("body", "cannot be read: %v", err)
-	case len(bytes.TrimSpace(body)) == 0 && optional:
-		return nil
+		return nil, rollout.Invalid("body", "cannot be read: %v", err)
 	}
+	return body, nil
+}
+
+// decodeBytes decodes body into v as decode does.
+func decodeBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

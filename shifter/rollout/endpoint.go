@@ -149,6 +149,8 @@ type Template struct {
 	InstanceProfile     string            `json:"instance_profile,omitempty"`
 	HealthCheck         HealthCheck       `json:"health_check"`
 	DeregistrationDelay Duration          `json:"deregistration_delay"`
+	// ECS is how the ecs backend runs the versions; nil with backend ec2.
+	ECS *ECS `json:"ecs,omitempty"`
 }
 
 // HealthCheck configures the target group's health check.
@@ -272,6 +274,18 @@ func (ep *Endpoint) KeepSecrets(old Endpoint) {
 		ep.Notifications.WebhookURL = old.Notifications.WebhookURL
 	}
 	ep.Placement.ExternalIDSet, ep.Notifications.WebhookURLSet = false, false
+}
+
+// NewEndpointFor returns an endpoint carrying every default of a template of
+// backend: NewEndpoint's for ec2; for ecs, the same without the ec2
+// backend's instance type and group size, and with DefaultECS.
+func NewEndpointFor(backend string) Endpoint {
+	ep := NewEndpoint()
+	if backend == BackendECS {
+		t := &ep.Template
+		t.Backend, t.InstanceType, t.MinSize, t.MaxSize, t.ECS = BackendECS, "", 0, 0, DefaultECS()
+	}
+	return ep
 }
 
 // NewEndpoint returns an endpoint carrying every default. Decoding JSON into

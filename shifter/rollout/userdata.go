@@ -74,6 +74,9 @@ func (t Template) ValidateUserData() error {
 // The image is measured with a digest added, longer than it runs either by
 // tag or pinned (PinnedImage).
 func checkUserData(field, with string, t Template, image string, env map[string]string) error {
+	if t.Backend == BackendECS {
+		return nil // no boot script: the task definition carries the container
+	}
 	if DigestOf(image) == "" {
 		image += "@sha256:" + strings.Repeat("0", 64)
 	}

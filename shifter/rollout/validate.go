@@ -317,8 +317,11 @@ func validatePriority(field string, p int) error {
 }
 
 func (t Template) validate() error {
-	if t.Backend != BackendEC2 {
-		return Invalid("template.backend", "must be %q (the only backend so far); got %q", BackendEC2, t.Backend)
+	if !slices.Contains(Backends, t.Backend) {
+		return Invalid("template.backend", "must be %q or %q; got %q", BackendEC2, BackendECS, t.Backend)
+	}
+	if t.Backend != BackendECS && t.ECS != nil {
+		return Invalid("template.ecs", "is for backend %q; template.backend is %q", BackendECS, t.Backend)
 	}
 	if !RepositoryPattern.MatchString(t.Repository) {
 		return Invalid("template.repository", "%q is not a Docker image repository such as \"registry.example.com/team/app\"", t.Repository)
@@ -344,6 +347,29 @@ func (t Template) validate() error {
 			return Invalid(field, "must be the ARN of an SSM parameter or a Secrets Manager secret")
 		}
 	}
+	if len(t.Subnets) == 0 {
+		return Invalid("template.subnets", "must name at least one subnet")
+	}
+	if err := validateEach("template.subnets", t.Subnets, SubnetPattern, "a subnet ID"); err != nil {
+		return err
+	}
+	if err := validateEach("template.security_groups", t.SecurityGroups, SecurityGroupPattern, "a security group ID"); err != nil {
+		return err
+	}
+	if err := t.HealthCheck.validate(); err != nil {
+		return err
+	}
+	if err := validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay); err != nil {
+		return err
+	}
+	if t.Backend == BackendECS {
+		return t.validateECS()
+	}
+	return t.validateEC2()
+}
+
+// validateEC2 checks what only the ec2 backend uses.
+func (t Template) validateEC2() error {
 	switch {
 	case !InstanceTypePattern.MatchString(t.InstanceType):
 		return Invalid("template.instance_type", "%q is not an EC2 instance type such as \"t3.micro\"", t.InstanceType)
@@ -357,22 +383,8 @@ func (t Template) validate() error {
 		return Invalid("template.min_size", "must not exceed template.max_size (%d); got %d", t.MaxSize, t.MinSize)
 	case t.DesiredCapacity < 1 || t.DesiredCapacity < t.MinSize || t.DesiredCapacity > t.MaxSize:
 		return Invalid("template.desired_capacity", "must be at least 1 and between min_size (%d) and max_size (%d); got %d", t.MinSize, t.MaxSize, t.DesiredCapacity)
-	case len(t.Subnets) == 0:
-		return Invalid("template.subnets", "must name at least one subnet")
 	case t.InstanceProfile != "" && !InstanceProfilePattern.MatchString(t.InstanceProfile):
 		return Invalid("template.instance_profile", "%q is not an instance profile name or ARN", t.InstanceProfile)
-	}
-	if err := validateEach("template.subnets", t.Subnets, SubnetPattern, "a subnet ID"); err != nil {
-		return err
-	}
-	if err := validateEach("template.security_groups", t.SecurityGroups, SecurityGroupPattern, "a security group ID"); err != nil {
-		return err
-	}
-	if err := t.HealthCheck.validate(); err != nil {
-		return err
-	}
-	if err := validateDuration("template.deregistration_delay", t.DeregistrationDelay, 0, MaxDeregistrationDelay); err != nil {
-		return err
 	}
 	return t.ValidateUserData()
 }
