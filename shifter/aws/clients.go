@@ -18,6 +18,7 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -81,6 +82,8 @@ type Set struct {
 	ECR *ecr.Client
 	// Route53 writes the weighted records of traffic.route53.
 	Route53 *route53.Client
+	// ECS runs the environments of the ecs backend.
+	ECS *ecs.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -180,6 +183,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		SNS:         sns.NewFromConfig(cfg),
 		ECR:         ecr.NewFromConfig(cfg),
 		Route53:     route53.NewFromConfig(cfg),
+		ECS:         ecs.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

@@ -32,6 +32,7 @@ const (
 	SNS         Service = "sns"
 	ECR         Service = "ecr"
 	Route53     Service = "route53"
+	ECS         Service = "ecs"
 )
 
 // ServiceOf returns the service an SDK service ID names ("Elastic Load
@@ -150,6 +151,8 @@ func Charges(c Call) []Charge {
 		}
 	case Route53:
 		add(route53Account, 1)
+	case ECS:
+		add(ecsClass(c.Operation), 1)
 	case ECR:
 		if c.Operation == ecrBatchGetImage.Class {
 			add(ecrBatchGetImage, 1)
@@ -166,6 +169,7 @@ func Limits() []Limit {
 	out := []Limit{elbAccount, autoScalingShared, cloudWatchOther, ecrBatchGetImage, ecrOther, route53Account}
 	out = append(out, elbClasses...)
 	out = append(out, ec2Classes...)
+	out = append(out, ecsClasses...)
 	for _, m := range []map[string]Limit{ec2Action, ec2Resource, cloudWatchAction} {
 		out = slices.AppendSeq(out, maps.Values(m))
 	}
@@ -358,3 +362,28 @@ var (
 const route53Source = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests"
 
 var route53Account = Limit{Service: Route53, Class: "account", Capacity: 5, Refill: 5, Source: route53Source}
+
+// Amazon ECS. "Request throttling for the Amazon ECS API":
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html
+// The guide's example gives cluster reads (DescribeClusters) a bucket of 50;
+// its per-action table is not reproduced here: the shifter's calls are
+// charged to three buckets on the low side, marked Assumed.
+const ecsSource = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html"
+
+var (
+	ecsRead           = Limit{Service: ECS, Class: "read", Capacity: 50, Refill: 20, Source: ecsSource, Assumed: true}
+	ecsServiceWrite   = Limit{Service: ECS, Class: "service-modification", Capacity: 20, Refill: 5, Source: ecsSource, Assumed: true}
+	ecsTaskDefinition = Limit{Service: ECS, Class: "task-definition-modification", Capacity: 20, Refill: 1, Source: ecsSource, Assumed: true}
+
+	ecsClasses = []Limit{ecsRead, ecsServiceWrite, ecsTaskDefinition}
+)
+
+func ecsClass(op string) Limit {
+	switch {
+	case strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List"):
+		return ecsRead
+	case strings.HasSuffix(op, "TaskDefinition"):
+		return ecsTaskDefinition
+	}
+	return ecsServiceWrite
+}

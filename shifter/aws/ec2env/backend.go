@@ -7,14 +7,11 @@ package ec2env
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -27,6 +24,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/targetgroup"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 )
@@ -50,13 +48,7 @@ type AutoScaling interface {
 
 // TargetGroups is the part of ELBv2 that creates, observes and deletes an
 // environment's target group.
-type TargetGroups interface {
-	CreateTargetGroup(context.Context, *elb.CreateTargetGroupInput, ...func(*elb.Options)) (*elb.CreateTargetGroupOutput, error)
-	ModifyTargetGroupAttributes(context.Context, *elb.ModifyTargetGroupAttributesInput, ...func(*elb.Options)) (*elb.ModifyTargetGroupAttributesOutput, error)
-	DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
-	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
-	DeleteTargetGroup(context.Context, *elb.DeleteTargetGroupInput, ...func(*elb.Options)) (*elb.DeleteTargetGroupOutput, error)
-}
+type TargetGroups = targetgroup.API
 
 // TargetGroupTags reads target group tags, which DescribeTargetGroups does
 // not return; only List needs them.
@@ -84,14 +76,14 @@ type Backend struct {
 	inventory shifteraws.Snapshot[inventory]
 	moving    shifteraws.Snapshot[inventory]
 	watched   watched
-	vpcs      sync.Map // subnet ID → VPC ID
+	tgs       *targetgroup.Groups
 }
 
 // New returns a backend acting in the account api reaches. shifterID is part
 // of every resource's name and tags, so that shifters sharing an account
 // never touch each other's environments.
 func New(api API, shifterID string, logger hclog.Logger) *Backend {
-	return &Backend{api: api, shifterID: shifterID, logger: logger}
+	return &Backend{api: api, shifterID: shifterID, logger: logger, tgs: targetgroup.New(api.TargetGroups, api.EC2)}
 }
 
 // Ref names an environment's resources.
@@ -111,8 +103,7 @@ const healthCheckGracePeriod = 300
 // characters, so they are a hash.
 func (b *Backend) Names(endpoint, envID string) Ref {
 	readable := "ionroller-" + b.shifterID + "-" + endpoint + "-" + envID
-	sum := sha256.Sum256([]byte(b.shifterID + "\x00" + endpoint + "\x00" + envID))
-	digest := hex.EncodeToString(sum[:])
+	digest := targetgroup.Digest(b.shifterID, endpoint, envID)
 	// Launch template names allow [A-Za-z0-9().-/_], 3 to 128 of them;
 	// the digest keeps names unique when the readable part had to change.
 	if name := ltUnsafe.ReplaceAllString(readable, "-"); name != readable || len(name) > 128 {
@@ -121,7 +112,7 @@ func (b *Backend) Names(endpoint, envID string) Ref {
 	return Ref{
 		LaunchTemplate:   readable,
 		AutoScalingGroup: readable,
-		TargetGroup:      "ir-" + digest[:29],
+		TargetGroup:      targetgroup.Name(b.shifterID, endpoint, envID),
 	}
 }
 
@@ -158,7 +149,7 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 
 	tg := &tgFound
 	if !hasTG {
-		if tg, err = b.createTargetGroup(ctx, ref, *env.Template, tags); err != nil {
+		if tg, err = b.tgs.Create(ctx, ref.TargetGroup, *env.Template, elbtypes.TargetTypeEnumInstance, tags); err != nil {
 			return err
 		}
 	}
@@ -166,7 +157,7 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 	// The group is created last, so a missing group means attributes set
 	// right after the target group was created may have been lost.
 	if !hasGroup {
-		if err := b.setTargetGroupAttributes(ctx, ref, tgARN, *env.Template); err != nil {
+		if err := b.tgs.SetAttributes(ctx, ref.TargetGroup, tgARN, *env.Template); err != nil {
 			return err
 		}
 	}
@@ -193,85 +184,6 @@ func (b *Backend) tags(endpoint string, env rollout.Environment) map[string]stri
 		shifteraws.TagEnvironment: env.ID,
 		shifteraws.TagShifter:     b.shifterID,
 	}
-}
-
-// createTargetGroup creates the environment's target group, or returns it
-// if it exists.
-func (b *Backend) createTargetGroup(ctx context.Context, ref Ref, t rollout.Template, tags map[string]string) (*elbtypes.TargetGroup, error) {
-	vpc, err := b.vpcOf(ctx, t.Subnets[0])
-	if err != nil {
-		return nil, err
-	}
-	hc := t.HealthCheck
-	in := &elb.CreateTargetGroupInput{
-		Name:               aws.String(ref.TargetGroup),
-		Protocol:           elbtypes.ProtocolEnumHttp,
-		Port:               aws.Int32(int32(t.ContainerPort)),
-		VpcId:              aws.String(vpc),
-		TargetType:         elbtypes.TargetTypeEnumInstance,
-		HealthCheckEnabled: aws.Bool(true),
-		HealthCheckPath:    nonZero(hc.Path, aws.String),
-		// Zero values leave ELB's defaults.
-		HealthCheckIntervalSeconds: nonZero(int32(hc.Interval.D().Seconds()), aws.Int32),
-		HealthCheckTimeoutSeconds:  nonZero(int32(hc.Timeout.D().Seconds()), aws.Int32),
-		HealthyThresholdCount:      nonZero(int32(hc.HealthyThreshold), aws.Int32),
-		UnhealthyThresholdCount:    nonZero(int32(hc.UnhealthyThreshold), aws.Int32),
-	}
-	if hc.Protocol == "TCP" || hc.Protocol == "TLS" {
-		// An NLB's target group: its health check is a TCP connection,
-		// which takes no path.
-		in.Protocol, in.HealthCheckProtocol, in.HealthCheckPath = elbtypes.ProtocolEnum(hc.Protocol), elbtypes.ProtocolEnumTcp, nil
-	}
-	for _, k := range sortedKeys(tags) {
-		in.Tags = append(in.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
-	out, err := b.api.TargetGroups.CreateTargetGroup(ctx, in)
-	if isCode(err, "DuplicateTargetGroupName") {
-		// AWS answers a create of an existing group with it; moto does not.
-		tg, err := b.targetGroup(ctx, ref.TargetGroup)
-		if err == nil && tg == nil {
-			err = fmt.Errorf("target group %s exists and cannot be found", ref.TargetGroup)
-		}
-		return tg, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create target group %s: %w", ref.TargetGroup, err)
-	}
-	if len(out.TargetGroups) == 0 {
-		return nil, fmt.Errorf("create target group %s: no target group in the answer", ref.TargetGroup)
-	}
-	return &out.TargetGroups[0], nil
-}
-
-// vpcOf returns the VPC of a subnet, which never changes: read once.
-func (b *Backend) vpcOf(ctx context.Context, subnet string) (string, error) {
-	if vpc, ok := b.vpcs.Load(subnet); ok {
-		return vpc.(string), nil
-	}
-	out, err := b.api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
-	if err != nil {
-		return "", fmt.Errorf("describe subnet %s: %w", subnet, err)
-	}
-	if len(out.Subnets) == 0 {
-		return "", fmt.Errorf("subnet %s not found", subnet)
-	}
-	vpc := aws.ToString(out.Subnets[0].VpcId)
-	b.vpcs.Store(subnet, vpc)
-	return vpc, nil
-}
-
-func (b *Backend) setTargetGroupAttributes(ctx context.Context, ref Ref, tgARN string, t rollout.Template) error {
-	_, err := b.api.TargetGroups.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(tgARN),
-		Attributes: []elbtypes.TargetGroupAttribute{{
-			Key:   aws.String("deregistration_delay.timeout_seconds"),
-			Value: aws.String(fmt.Sprint(int(t.DeregistrationDelay.D().Seconds()))),
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("set attributes of target group %s: %w", ref.TargetGroup, err)
-	}
-	return nil
 }
 
 func (b *Backend) createLaunchTemplate(ctx context.Context, ref Ref, t rollout.Template, userData string, tags map[string]string) error {
@@ -376,21 +288,13 @@ func (b *Backend) Delete(ctx context.Context, endpoint string, env rollout.Envir
 		return false, err
 	}
 
-	tgGone := true
-	tg, err := b.targetGroup(ctx, ref.TargetGroup)
+	tgGone, err := b.tgs.Delete(ctx, ref.TargetGroup)
 	if err != nil {
 		return false, err
 	}
-	if tg != nil {
-		_, err := b.api.TargetGroups.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: tg.TargetGroupArn})
-		switch {
-		case isCode(err, "ResourceInUse"):
-			tgGone = false
-			b.logger.Info("target group still in use; deleting it later", "endpoint", endpoint, "environment", env.ID,
-				"target_group", ref.TargetGroup)
-		case err != nil && !isCode(err, "TargetGroupNotFound"):
-			return false, fmt.Errorf("delete target group %s: %w", ref.TargetGroup, err)
-		}
+	if !tgGone {
+		b.logger.Info("target group still in use; deleting it later", "endpoint", endpoint, "environment", env.ID,
+			"target_group", ref.TargetGroup)
 	}
 
 	// Looked up first rather than deleted by name: moto answers the
@@ -442,34 +346,8 @@ func (b *Backend) deleteGroup(ctx context.Context, ref Ref) (gone bool, err erro
 	return !ok, nil
 }
 
-// targetGroup returns the target group called name, or nil if there is none.
-func (b *Backend) targetGroup(ctx context.Context, name string) (*elbtypes.TargetGroup, error) {
-	out, err := b.api.TargetGroups.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{name}})
-	if isCode(err, "TargetGroupNotFound") {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("describe target group %s: %w", name, err)
-	}
-	if len(out.TargetGroups) == 0 {
-		return nil, nil
-	}
-	return &out.TargetGroups[0], nil
-}
-
 // isCode reports whether err is an AWS API error with one of codes.
-func isCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if apiErr.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
-}
+var isCode = targetgroup.IsCode
 
 // isGroupNotFound reports whether err says an Auto Scaling group does not
 // exist, which Auto Scaling says with a generic ValidationError.
@@ -477,14 +355,4 @@ func isGroupNotFound(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" &&
 		strings.Contains(apiErr.ErrorMessage(), "not found")
-}
-
-// nonZero returns nil for v's zero value and ptr(v) otherwise, to leave
-// AWS's defaults where the template says nothing.
-func nonZero[T comparable](v T, ptr func(T) *T) *T {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return ptr(v)
 }

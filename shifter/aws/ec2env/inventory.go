@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"golang.org/x/sync/errgroup"
@@ -176,7 +175,7 @@ func (b *Backend) readInventory(ctx context.Context) (inventory, error) {
 		}
 		return nil
 	})
-	g.Go(func() (err error) { inv.tgs, err = b.listTargetGroupsByName(ctx); return err })
+	g.Go(func() (err error) { inv.tgs, err = b.tgs.List(ctx); return err })
 	g.Go(func() error {
 		// Named like the groups; no tag filter, which moto pages wrongly.
 		err := b.eachLaunchTemplate(ctx, nil, func(lt ec2types.LaunchTemplate) {
@@ -207,25 +206,7 @@ func (b *Backend) readMoving(ctx context.Context) (inventory, error) {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { inv.groups, err = b.groups(ctx, groupNames); return err })
-	g.Go(func() (err error) { inv.tgs, err = b.listTargetGroupsByName(ctx); return err })
+	g.Go(func() (err error) { inv.tgs, err = b.tgs.List(ctx); return err })
 	g.Go(func() (err error) { inv.lts, err = b.launchTemplates(ctx, ltNames); return err })
 	return inv, g.Wait()
-}
-
-// listTargetGroupsByName lists the target groups named like environments'.
-func (b *Backend) listTargetGroupsByName(ctx context.Context) (map[string]elbtypes.TargetGroup, error) {
-	out := map[string]elbtypes.TargetGroup{}
-	p := elb.NewDescribeTargetGroupsPaginator(b.api.TargetGroups, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list target groups: %w", err)
-		}
-		for _, tg := range page.TargetGroups {
-			if name := aws.ToString(tg.TargetGroupName); strings.HasPrefix(name, "ir-") {
-				out[name] = tg
-			}
-		}
-	}
-	return out, nil
 }

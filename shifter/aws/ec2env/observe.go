@@ -18,15 +18,15 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/targetgroup"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // Batch sizes the APIs accept per call.
 const (
-	maxGroupNames       = 50  // DescribeAutoScalingGroups
-	maxTargetGroupNames = 20  // DescribeTargetGroups
-	maxFilterValues     = 200 // EC2 filters
+	maxGroupNames   = 50  // DescribeAutoScalingGroups
+	maxFilterValues = 200 // EC2 filters
 )
 
 var _ reconcile.Backend = (*Backend)(nil)
@@ -86,33 +86,7 @@ func (b *Backend) Observe(ctx context.Context, endpoint string, envs []rollout.E
 // moto keeps them, or a target registered by hand never makes an environment
 // look healthy.
 func (b *Backend) health(ctx context.Context, ref Ref, arn string, inService map[string]bool) (*rollout.TargetHealth, error) {
-	out, err := b.api.TargetGroups.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
-	switch {
-	case isCode(err, "TargetGroupNotFound"):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("describe target health of %s: %w", ref.TargetGroup, err)
-	}
-	var h rollout.TargetHealth
-	for _, d := range out.TargetHealthDescriptions {
-		if d.Target == nil || !inService[aws.ToString(d.Target.Id)] || d.TargetHealth == nil {
-			continue
-		}
-		h.Targets++
-		switch d.TargetHealth.State {
-		case elbtypes.TargetHealthStateEnumHealthy:
-			h.Healthy++
-		case elbtypes.TargetHealthStateEnumInitial:
-			h.Initial++
-		case elbtypes.TargetHealthStateEnumUnused:
-			h.Unused++
-		case elbtypes.TargetHealthStateEnumDraining, elbtypes.TargetHealthStateEnumUnhealthyDraining:
-			h.Draining++
-		default: // unhealthy, unavailable
-			h.Unhealthy++
-		}
-	}
-	return &h, nil
+	return b.tgs.Health(ctx, ref.TargetGroup, arn, func(id string) bool { return inService[id] })
 }
 
 func deref[T any](p *T) T {
@@ -170,38 +144,6 @@ func (b *Backend) groups(ctx context.Context, names []string) (map[string]asgtyp
 			for _, g := range page.AutoScalingGroups {
 				found[aws.ToString(g.AutoScalingGroupName)] = g
 			}
-		}
-	}
-	return found, nil
-}
-
-// targetGroups returns the target groups called names that exist, by name.
-// DescribeTargetGroups fails a whole batch when one name is missing; such a
-// batch is described again one name at a time.
-func (b *Backend) targetGroups(ctx context.Context, names []string) (map[string]elbtypes.TargetGroup, error) {
-	found := make(map[string]elbtypes.TargetGroup, len(names))
-	for batch := range slices.Chunk(names, maxTargetGroupNames) {
-		out, err := b.api.TargetGroups.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: batch})
-		if isCode(err, "TargetGroupNotFound") && len(batch) > 1 {
-			for _, name := range batch {
-				tg, err := b.targetGroup(ctx, name)
-				if err != nil {
-					return nil, err
-				}
-				if tg != nil {
-					found[name] = *tg
-				}
-			}
-			continue
-		}
-		if isCode(err, "TargetGroupNotFound") {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("describe target groups %s: %w", strings.Join(batch, ", "), err)
-		}
-		for _, tg := range out.TargetGroups {
-			found[aws.ToString(tg.TargetGroupName)] = tg
 		}
 	}
 	return found, nil
@@ -294,7 +236,7 @@ func (b *Backend) List(ctx context.Context) ([]Resource, error) {
 // listTargetGroups finds this shifter's target groups: those named like an
 // environment's whose tags say so. Tags take a call per 20 target groups.
 func (b *Backend) listTargetGroups(ctx context.Context) ([]Resource, error) {
-	byName, err := b.listTargetGroupsByName(ctx)
+	byName, err := b.tgs.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +246,7 @@ func (b *Backend) listTargetGroups(ctx context.Context) ([]Resource, error) {
 	}
 
 	var out []Resource
-	for batch := range slices.Chunk(slices.Sorted(maps.Keys(names)), maxTargetGroupNames) {
+	for batch := range slices.Chunk(slices.Sorted(maps.Keys(names)), targetgroup.MaxNames) {
 		desc, err := b.api.Tags.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: batch})
 		if err != nil {
 			return nil, fmt.Errorf("describe tags of target groups: %w", err)
