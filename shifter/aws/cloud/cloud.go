@@ -1,5 +1,5 @@
 // Package cloud puts the AWS adapters together into what the reconciler
-// works with: for each placement (account and region), the ec2 backend, the
+// works with: for each placement (account and region), the ec2 and ecs backends, the
 // routers (ALB rules, NLB listeners, Route 53 records), the CloudWatch watchers and the resolver that pins images,
 // over clients shared by the placement.
 package cloud
@@ -14,6 +14,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ecsenv"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/images"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/route53"
@@ -45,7 +46,10 @@ func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logge
 			return reconcile.Cloud{}, err
 		}
 		c := reconcile.Cloud{
-			Backend: ec2env.New(ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}, shifterID, logger),
+			Backend: backends{
+				rollout.BackendEC2: ec2env.New(ec2env.API{EC2: set.EC2, AutoScaling: set.AutoScaling, TargetGroups: set.ELBv2, Tags: set.ELBv2}, shifterID, logger),
+				rollout.BackendECS: ecsenv.New(ecsenv.API{ECS: set.ECS, TargetGroups: set.ELBv2, EC2: set.EC2, Region: set.ECS.Options().Region}, shifterID, logger),
+			},
 			Router: routers{
 				rollout.TrafficALB:     alb.New(set.ELBv2, shifterID, logger),
 				rollout.TrafficNLB:     nlb.New(set.ELBv2, logger),
