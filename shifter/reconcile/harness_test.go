@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/go-hclog"
@@ -47,6 +48,7 @@ type harness struct {
 	elb     *elb.Client
 	asg     *autoscaling.Client
 	ec2     *ec2.Client
+	ecs     *ecs.Client
 	ep      rollout.Endpoint
 	rec     *reconcile.Reconciler
 	stopRec context.CancelFunc
@@ -84,7 +86,7 @@ func newHarnessOn(t *testing.T, r routing, shape func(*rollout.Endpoint)) *harne
 	h.account, h.cfg = acct.ID, acct.Config
 	h.net = r.network(t, h.cfg)
 	inspect := awstest.Exempt(h.cfg)
-	h.elb, h.asg, h.ec2 = elb.NewFromConfig(inspect), autoscaling.NewFromConfig(inspect), ec2.NewFromConfig(inspect)
+	h.elb, h.asg, h.ec2, h.ecs = elb.NewFromConfig(inspect), autoscaling.NewFromConfig(inspect), ec2.NewFromConfig(inspect), ecs.NewFromConfig(inspect)
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "shifter.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,10 +100,10 @@ func newHarnessOn(t *testing.T, r routing, shape func(*rollout.Endpoint)) *harne
 	h.ep.Template.HealthCheck.Protocol = r.protocol
 	h.ep.Template.Repository = "registry.example.com/web"
 	h.ep.Template.ContainerPort = 8080
-	h.ep.Template.AMI = h.net.AMI
 	h.ep.Template.Subnets = h.net.Subnets
 	h.ep.Template.SecurityGroups = []string{h.net.SecurityGroup}
 	h.ep.Template.DesiredCapacity = 2
+	h.backend().template(h)
 	h.ep.Policy.Steps = []rollout.Step{{Weight: 100}}
 	h.ep.Policy.BakeTime = 0
 	h.ep.Policy.HealthyTimeout = rollout.Duration(30 * time.Second)
@@ -339,21 +341,16 @@ func (h *harness) versionOf(tgARN string) string {
 	return tgARN
 }
 
-// groups returns the shifter's Auto Scaling groups by version.
-func (h *harness) groups() map[string][]string {
-	out, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
-	if err != nil {
-		h.t.Fatal(err)
+// groups returns the units that run each version (Auto Scaling groups,
+// ECS services), by version.
+func (h *harness) groups() map[string][]string { return h.backend().units(h) }
+
+// backend is the backend h's endpoint runs on.
+func (h *harness) backend() running {
+	if h.router.backend.name == "" {
+		return ec2Backend
 	}
-	byVersion := map[string][]string{}
-	for _, g := range out.AutoScalingGroups {
-		for _, t := range g.Tags {
-			if awssdk.ToString(t.Key) == "ionroller:version" {
-				byVersion[awssdk.ToString(t.Value)] = append(byVersion[awssdk.ToString(t.Value)], awssdk.ToString(g.AutoScalingGroupName))
-			}
-		}
-	}
-	return byVersion
+	return h.router.backend
 }
 
 // watchWeights samples the rule until stop and returns the distinct weight

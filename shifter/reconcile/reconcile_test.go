@@ -8,7 +8,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -28,25 +27,7 @@ func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
 		want := map[string]string{"ionroller:endpoint": "web", "ionroller:version": "v1", "ionroller:shifter": "test"}
 		env := h.state().Environments[0]
 
-		lts, err := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
-		if err != nil || len(lts.LaunchTemplates) != 1 {
-			t.Fatalf("launch templates = %v, %v; want 1", lts, err)
-		}
-		checkTags(t, "launch template", ec2Tags(lts.LaunchTemplates[0].Tags), want)
-
-		groups, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
-		if err != nil || len(groups.AutoScalingGroups) != 1 {
-			t.Fatalf("groups = %v, %v; want 1", groups, err)
-		}
-		g := groups.AutoScalingGroups[0]
-		if awssdk.ToInt32(g.DesiredCapacity) != 2 || len(g.Instances) != 2 {
-			t.Errorf("group desired %d with %d instances, want 2", awssdk.ToInt32(g.DesiredCapacity), len(g.Instances))
-		}
-		gt := map[string]string{}
-		for _, tag := range g.Tags {
-			gt[awssdk.ToString(tag.Key)] = awssdk.ToString(tag.Value)
-		}
-		checkTags(t, "group", gt, want)
+		h.backend().created(h, want)
 
 		tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
 		if err != nil {
@@ -152,8 +133,8 @@ func TestRevertToHotVersionTakesOneELBWriteAndNoNewEnvironment(t *testing.T) {
 		if writes != 1 {
 			t.Errorf("ELBv2 and Route 53 writes = %d, want exactly 1\n%s", writes, h.calls)
 		}
-		if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
-			t.Errorf("rollback created %d groups, want none", n)
+		if n := h.calls.Count(h.backend().service, h.backend().create); n != 0 {
+			t.Errorf("rollback called %s %d times, want none", h.backend().create, n)
 		}
 		if r := h.state().Production.Rollout; r.Kind != rollout.KindRollback {
 			t.Errorf("rollout kind = %s, want rollback", r.Kind)

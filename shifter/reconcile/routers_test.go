@@ -37,6 +37,8 @@ type routing struct {
 	// write is the one operation of service that moves the route's
 	// traffic.
 	service, write string
+	// backend runs the endpoint's versions (ec2 if unset).
+	backend running
 }
 
 var (
@@ -89,7 +91,9 @@ var (
 		service: "route53",
 		write:   "ChangeResourceRecordSets",
 	}
-	routers = []routing{albRouter, nlbRouter, route53Router}
+	// routers are the routings every scenario runs on: each router, on ec2,
+	// and the ALB router on ecs.
+	routers = []routing{albRouter, nlbRouter, route53Router, onECS(albRouter)}
 )
 
 // eachRouter runs a scenario for every router, in parallel.

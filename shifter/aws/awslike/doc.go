@@ -23,6 +23,10 @@
 //     what listeners forward to by re-reading the listener or rule from moto
 //     after the call, and also corrects DescribeTargetGroups'
 //     LoadBalancerArns, which moto never shrinks.
+//   - ECS tasks. moto keeps ECS services but never runs a task; the layer
+//     runs a service's desired count of tasks as IP targets in its target
+//     group, drains those it stops, and shows a deleted service DRAINING
+//     until they have drained (ecs.go): the one fake of ECS.
 //   - Names. moto names a Network Load Balancer's ARNs (its own, its
 //     listeners', their rules') as an Application Load Balancer's
 //     (.../app/...); the layer answers with AWS's .../net/... and maps them

@@ -393,24 +393,36 @@ func (s *elbState) registered(ctx context.Context, c *call, now time.Time) error
 	if err != nil {
 		return err
 	}
-	g := s.group(arn)
-	for _, t := range requestTargets(c, settings.port) {
-		g.targets[t.key()] = &target{member: healthMember{Target: t}, seen: now}
-	}
+	s.register(arn, requestTargets(c, settings.port), now)
 	return nil
 }
 
-// deregistered keeps deregistered targets listed as draining for the
-// group's deregistration delay (attribute deregistration_delay.timeout_seconds).
+// register starts targets' initial health checks afresh.
+func (s *elbState) register(arn string, targets []targetXML, now time.Time) {
+	g := s.group(arn)
+	for _, t := range targets {
+		g.targets[t.key()] = &target{member: healthMember{Target: t}, seen: now}
+	}
+}
+
+// deregistered keeps deregistered targets listed as draining.
 func (s *elbState) deregistered(ctx context.Context, l *Layer, c *call, now time.Time) error {
 	arn := c.form.Get("TargetGroupArn")
 	settings, err := s.groupSettings(ctx, arn)
 	if err != nil {
 		return err
 	}
+	_, err = s.deregister(ctx, l, arn, requestTargets(c, settings.port), now)
+	return err
+}
+
+// deregister keeps targets listed as draining for the group's
+// deregistration delay (attribute deregistration_delay.timeout_seconds),
+// which it returns, in wall-clock time.
+func (s *elbState) deregister(ctx context.Context, l *Layer, arn string, targets []targetXML, now time.Time) (time.Duration, error) {
 	attrs, err := s.client.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: &arn})
 	if err != nil {
-		return fmt.Errorf("read attributes of %s: %w", arn, err)
+		return 0, fmt.Errorf("read attributes of %s: %w", arn, err)
 	}
 	delay := defaultDrain
 	for _, a := range attrs.Attributes {
@@ -421,7 +433,7 @@ func (s *elbState) deregistered(ctx context.Context, l *Layer, c *call, now time
 		}
 	}
 	g := s.group(arn)
-	for _, t := range requestTargets(c, settings.port) {
+	for _, t := range targets {
 		known := g.targets[t.key()]
 		if known == nil {
 			known = &target{member: healthMember{Target: t}, seen: now}
@@ -429,7 +441,7 @@ func (s *elbState) deregistered(ctx context.Context, l *Layer, c *call, now time
 		}
 		known.drainUntil = now.Add(l.scaled(delay))
 	}
-	return nil
+	return l.scaled(delay), nil
 }
 
 // rewriteHealth turns moto's DescribeTargetHealth answer into AWS's.

@@ -88,6 +88,7 @@ type Layer struct {
 	latency   Latency
 	brownouts []*brownout
 	elb       map[accountRegion]*elbState
+	ecs       map[accountRegion]*ecsState
 	unhealthy map[string]map[string]bool // target group ARN → target IDs; "" is the whole group
 	netKinds  netKinds
 }
@@ -137,6 +138,7 @@ func New(upstream string, opts ...Option) (*Layer, error) {
 		stats:     newStats(),
 		latency:   DefaultLatency(),
 		elb:       make(map[accountRegion]*elbState),
+		ecs:       make(map[accountRegion]*ecsState),
 		unhealthy: make(map[string]map[string]bool),
 	}
 	for _, o := range opts {
@@ -264,7 +266,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (l *Layer) modifyResponse(resp *http.Response) error {
 	c, ok := resp.Request.Context().Value(callKey{}).(*call)
 	elb := c != nil && c.service == budget.ELBv2 && c.protocol == protoQuery
-	if !ok || resp.StatusCode != http.StatusOK || (!elb && c.page == nil) {
+	ecs := c != nil && c.service == budget.ECS && followsECS(c.operation)
+	if !ok || resp.StatusCode != http.StatusOK || (!elb && !ecs && c.page == nil) {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -273,9 +276,12 @@ func (l *Layer) modifyResponse(resp *http.Response) error {
 		return err
 	}
 	var out []byte
-	if c.page != nil {
+	switch {
+	case c.page != nil:
 		out, err = c.page.cut(body)
-	} else {
+	case ecs:
+		out, err = l.afterECS(context.WithoutCancel(resp.Request.Context()), c, body)
+	default:
 		// Followed to the end even if the caller goes away meanwhile: the
 		// change has taken effect in moto.
 		out, err = l.afterELB(context.WithoutCancel(resp.Request.Context()), c, body)
