@@ -39,6 +39,7 @@ type shifterIAMPolicyModel struct {
 	TableARN         types.String `tfsdk:"dynamodb_table_arn"`
 	CreateTable      types.Bool   `tfsdk:"dynamodb_create_table"`
 	InstanceRoleARNs types.Set    `tfsdk:"instance_role_arns"`
+	TaskRoleARNs     types.Set    `tfsdk:"task_role_arns"`
 	EndpointRoleARNs types.Set    `tfsdk:"endpoint_role_arns"`
 	TopicARNs        types.Set    `tfsdk:"sns_topic_arns"`
 	HostedZoneIDs    types.Set    `tfsdk:"hosted_zone_ids"`
@@ -103,6 +104,13 @@ func (d *shifterIAMPolicyDataSource) Schema(_ context.Context, _ datasource.Sche
 				Optional:    true,
 				Validators:  roleARNs,
 			},
+			"task_role_arns": schema.SetAttribute{
+				MarkdownDescription: "ARNs of the task and task execution roles the endpoints' ecs templates name: the shifter " +
+					"passes them to ECS (`iam:PassRole`) when it registers an environment's task definition.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators:  roleARNs,
+			},
 			"endpoint_role_arns": schema.SetAttribute{
 				MarkdownDescription: "ARNs of the roles endpoints in other accounts name (`aws.role_arn`), which the shifter " +
 					"assumes. Each of those roles needs this policy too, made without the DynamoDB table and these roles.",
@@ -149,6 +157,7 @@ func (d *shifterIAMPolicyDataSource) Read(ctx context.Context, req datasource.Re
 		to   *[]string
 	}{
 		{config.InstanceRoleARNs, &options.InstanceRoleARNs},
+		{config.TaskRoleARNs, &options.TaskRoleARNs},
 		{config.EndpointRoleARNs, &options.EndpointRoleARNs},
 		{config.TopicARNs, &options.TopicARNs},
 		{config.HostedZoneIDs, &options.HostedZoneIDs},

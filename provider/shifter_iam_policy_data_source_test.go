@@ -28,6 +28,7 @@ func TestAccShifterIAMPolicy(t *testing.T) {
 		TableARN:         "arn:aws:dynamodb:eu-west-1:123456789012:table/ionroller",
 		CreateTable:      true,
 		InstanceRoleARNs: []string{"arn:aws:iam::123456789012:role/web", "arn:aws:iam::123456789012:role/api"},
+		TaskRoleARNs:     []string{"arn:aws:iam::123456789012:role/task"},
 		EndpointRoleARNs: []string{"arn:aws:iam::222222222222:role/ionroller"},
 		TopicARNs:        []string{"arn:aws:sns:eu-west-1:123456789012:rollouts"},
 	}
@@ -48,8 +49,9 @@ func TestAccShifterIAMPolicy(t *testing.T) {
   instance_role_arns    = [%[6]q, %[7]q]
   endpoint_role_arns    = [%[8]q]
   sns_topic_arns        = [%[9]q]
+  task_role_arns        = [%[10]q]
 `, full.ShifterID, full.Partition, full.Region, full.Account, full.TableARN, full.InstanceRoleARNs[0], full.InstanceRoleARNs[1],
-					full.EndpointRoleARNs[0], full.TopicARNs[0])),
+					full.EndpointRoleARNs[0], full.TopicARNs[0], full.TaskRoleARNs[0])),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(policy, tfjsonpath.New("json"), knownvalue.StringExact(iampolicy.Policy(full).JSON())),
 					statecheck.ExpectKnownValue(policy, tfjsonpath.New("json"), knownvalue.StringFunc(func(s string) error {

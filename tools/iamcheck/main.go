@@ -26,6 +26,7 @@ var everything = iampolicy.Options{
 	TableARN:         "arn:aws:dynamodb:us-east-1:123456789012:table/ionroller",
 	CreateTable:      true,
 	InstanceRoleARNs: []string{"arn:aws:iam::123456789012:role/instance"},
+	TaskRoleARNs:     []string{"arn:aws:iam::123456789012:role/task"},
 	EndpointRoleARNs: []string{"arn:aws:iam::123456789012:role/endpoint"},
 	TopicARNs:        []string{"arn:aws:sns:us-east-1:123456789012:rollouts"},
 	HostedZoneIDs:    []string{"Z0123456789ABCDEFGHIJ"},

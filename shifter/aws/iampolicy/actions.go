@@ -55,6 +55,8 @@ func prefixOf(serviceID string) (string, bool) {
 		return "ecr", true
 	case "Route 53":
 		return "route53", true
+	case "ECS":
+		return "ecs", true
 	}
 	return "", false
 }
@@ -73,6 +75,12 @@ func DependentActions(action string) []string {
 		return []string{"ec2:CreateTags"} // tag specifications
 	case "elasticloadbalancing:CreateRule", "elasticloadbalancing:CreateTargetGroup":
 		return []string{"elasticloadbalancing:AddTags"} // tags on create
+	case "ecs:CreateService":
+		return []string{"ecs:TagResource"} // tags on create
+	case "ecs:RegisterTaskDefinition":
+		// Tags on create, and the task and execution roles passed to
+		// ECS ("Amazon ECS task execution IAM role").
+		return []string{"ecs:TagResource", "iam:PassRole"}
 	}
 	return nil
 }

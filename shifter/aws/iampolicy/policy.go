@@ -38,6 +38,9 @@ type Options struct {
 	// InstanceRoleARNs are the roles of the instance profiles the
 	// endpoints' templates name, which the shifter passes to EC2.
 	InstanceRoleARNs []string
+	// TaskRoleARNs are the task and task execution roles the endpoints'
+	// ecs templates name, which the shifter passes to ECS.
+	TaskRoleARNs []string
 	// EndpointRoleARNs are the roles endpoints in other accounts name
 	// (placement role_arn), which the shifter assumes.
 	EndpointRoleARNs []string
@@ -101,6 +104,8 @@ func Policy(o Options) Document {
 	rules := o.arn("elasticloadbalancing", "listener-rule/app/*")
 	listeners := o.arn("elasticloadbalancing", "listener/app/*")
 	networkListeners := o.arn("elasticloadbalancing", "listener/net/*")
+	services := o.arn("ecs", "service/*/*")
+	taskDefinitions := o.arn("ecs", "task-definition/*:*")
 
 	statements := []Statement{
 		{
@@ -122,6 +127,9 @@ func Policy(o Options) Document {
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeSubnets",
 				"ecr:BatchGetImage",
+				"ecs:DescribeServices",
+				"ecs:DescribeTaskDefinition",
+				"ecs:ListTaskDefinitions",
 				"elasticloadbalancing:DescribeListeners",
 				"elasticloadbalancing:DescribeLoadBalancers",
 				"elasticloadbalancing:DescribeRules",
@@ -140,10 +148,12 @@ func Policy(o Options) Document {
 			Sid: "CreateTagged",
 			Action: []string{
 				"ec2:CreateLaunchTemplate",
+				"ecs:CreateService",
+				"ecs:RegisterTaskDefinition",
 				"elasticloadbalancing:CreateRule",
 				"elasticloadbalancing:CreateTargetGroup",
 			},
-			Resource:  []string{launchTemplates, listeners, rules, targetGroups},
+			Resource:  []string{launchTemplates, listeners, rules, services, targetGroups, taskDefinitions},
 			Condition: o.tagged(requestTag),
 		},
 		{
@@ -173,6 +183,22 @@ func Policy(o Options) Document {
 			Condition: o.tagged(requestTag).with("StringEquals", "elasticloadbalancing:CreateAction", "CreateRule", "CreateTargetGroup"),
 		},
 		{
+			// Likewise for ECS: tags on create are authorized as
+			// ecs:TagResource.
+			Sid:       "TagECSOnCreate",
+			Action:    []string{"ecs:TagResource"},
+			Resource:  []string{services, taskDefinitions},
+			Condition: o.tagged(requestTag).with("StringEquals", "ecs:CreateAction", "CreateService", "RegisterTaskDefinition"),
+		},
+		{
+			// ECS allows no resource-level permission on deregistering
+			// a task definition revision: the shifter deregisters only
+			// the revisions tagged as its environments'.
+			Sid:      "DeregisterTaskDefinitions",
+			Action:   []string{"ecs:DeregisterTaskDefinition"},
+			Resource: []string{"*"},
+		},
+		{
 			// Scaling, weights and teardown: only of what carries the
 			// shifter's tag, as the shifter itself refuses a rule
 			// another owner's tags are on.
@@ -181,12 +207,14 @@ func Policy(o Options) Document {
 				"autoscaling:DeleteAutoScalingGroup",
 				"autoscaling:UpdateAutoScalingGroup",
 				"ec2:DeleteLaunchTemplate",
+				"ecs:DeleteService",
+				"ecs:UpdateService",
 				"elasticloadbalancing:DeleteRule",
 				"elasticloadbalancing:DeleteTargetGroup",
 				"elasticloadbalancing:ModifyRule",
 				"elasticloadbalancing:ModifyTargetGroupAttributes",
 			},
-			Resource:  []string{groups, launchTemplates, rules, targetGroups},
+			Resource:  []string{groups, launchTemplates, rules, services, targetGroups},
 			Condition: o.tagged(resourceTag),
 		},
 		{
@@ -228,6 +256,16 @@ func Policy(o Options) Document {
 			Action:    []string{"iam:PassRole"},
 			Resource:  sorted(o.InstanceRoleARNs),
 			Condition: Conditions{}.with("StringEquals", "iam:PassedToService", "ec2.amazonaws.com"),
+		})
+	}
+	if len(o.TaskRoleARNs) > 0 {
+		statements = append(statements, Statement{
+			// The task and execution roles of the ecs templates, passed
+			// to ECS when a task definition is registered.
+			Sid:       "PassTaskRoles",
+			Action:    []string{"iam:PassRole"},
+			Resource:  sorted(o.TaskRoleARNs),
+			Condition: Conditions{}.with("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com"),
 		})
 	}
 	if len(o.EndpointRoleARNs) > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -27,6 +28,7 @@ var everything = iampolicy.Options{
 	TableARN:         "arn:aws:dynamodb:eu-west-1:123456789012:table/ionroller",
 	CreateTable:      true,
 	InstanceRoleARNs: []string{"arn:aws:iam::123456789012:role/app"},
+	TaskRoleARNs:     []string{"arn:aws:iam::123456789012:role/task"},
 	EndpointRoleARNs: []string{"arn:aws:iam::222222222222:role/ionroller"},
 	TopicARNs:        []string{"arn:aws:sns:eu-west-1:123456789012:rollouts"},
 	HostedZoneIDs:    []string{"Z0123456789ABCDEFGHIJ"},
@@ -44,6 +46,15 @@ var conditionKeys = map[string][]string{
 	"autoscaling:DeleteAutoScalingGroup":               {"aws:ResourceTag/*"},
 	"autoscaling:DescribeAutoScalingGroups":            nil,
 	"ecr:BatchGetImage":                                {"aws:ResourceTag/*"},
+	"ecs:CreateService":                                {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "ecs:cluster", "ecs:capacity-provider", "ecs:task-definition"},
+	"ecs:DeleteService":                                {"aws:ResourceTag/*", "ecs:cluster"},
+	"ecs:DeregisterTaskDefinition":                     nil,
+	"ecs:DescribeServices":                             {"aws:ResourceTag/*", "ecs:cluster"},
+	"ecs:DescribeTaskDefinition":                       nil,
+	"ecs:ListTaskDefinitions":                          nil,
+	"ecs:RegisterTaskDefinition":                       {"aws:RequestTag/*", "aws:TagKeys"},
+	"ecs:TagResource":                                  {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "ecs:CreateAction"},
+	"ecs:UpdateService":                                {"aws:ResourceTag/*", "ecs:cluster", "ecs:capacity-provider", "ecs:task-definition"},
 	"autoscaling:UpdateAutoScalingGroup":               {"aws:ResourceTag/*", "autoscaling:LaunchTemplateVersionSpecified"},
 	"cloudwatch:DescribeAlarms":                        {"aws:ResourceTag/*"},
 	"cloudwatch:GetMetricData":                         {"aws:ResourceTag/*"},
@@ -126,6 +137,7 @@ func TestEveryActionIsKnown(t *testing.T) {
 		"dynamodb":             reflect.TypeFor[*dynamodb.Client](),
 		"ec2":                  reflect.TypeFor[*ec2.Client](),
 		"ecr":                  reflect.TypeFor[*ecr.Client](),
+		"ecs":                  reflect.TypeFor[*ecs.Client](),
 		"elasticloadbalancing": reflect.TypeFor[*elb.Client](),
 		"sns":                  reflect.TypeFor[*sns.Client](),
 		"sts":                  reflect.TypeFor[*sts.Client](),
@@ -181,7 +193,8 @@ func TestConditionKeysAreSupported(t *testing.T) {
 // shifter's tag where its actions support one, and the tag is the
 // shifter's ID when the options give one.
 func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
-	named := []string{"PassInstanceRoles", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
+	// DeregisterTaskDefinitions: ECS allows no condition on it.
+	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
 	for _, id := range []string{"prod", ""} {
 		o := everything
 		o.ShifterID = id
@@ -215,7 +228,7 @@ func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
 		}
 		for _, action := range s.Action {
 			_, operation, _ := strings.Cut(action, ":")
-			if !strings.HasPrefix(operation, "Describe") && !strings.HasPrefix(operation, "Get") && !strings.HasPrefix(operation, "BatchGet") {
+			if !slices.ContainsFunc([]string{"Describe", "Get", "BatchGet", "List"}, func(read string) bool { return strings.HasPrefix(operation, read) }) {
 				t.Errorf("Observe allows %s on every resource: only reads belong there", action)
 			}
 		}
