@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -26,8 +27,13 @@ type running struct {
 	// created checks the resources of the one environment of version v1
 	// of a harness' endpoint: there, of its capacity (2), tagged with want.
 	created func(h *harness, want map[string]string)
-	// service and create name the operation that creates a unit.
-	service, create string
+	// capacity reads the desired capacity of a unit.
+	capacity func(h *harness, unit string) int
+	// fail makes a unit's targets fail their health checks.
+	fail func(h *harness, unit string)
+	// service and create name the operation that creates a unit, scale
+	// the one that scales it.
+	service, create, scale string
 }
 
 var (
@@ -38,8 +44,17 @@ var (
 		},
 		units:   asgGroups,
 		created: ec2Created,
+		capacity: func(h *harness, group string) int {
+			out, err := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+			if err != nil || len(out.AutoScalingGroups) != 1 {
+				h.t.Fatalf("group %s: %v", group, err)
+			}
+			return int(awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity))
+		},
+		fail:    (*harness).stopInstances,
 		service: "autoscaling",
 		create:  "CreateAutoScalingGroup",
+		scale:   "UpdateAutoScalingGroup",
 	}
 	ecsBackend = running{
 		name: rollout.BackendECS,
@@ -54,8 +69,19 @@ var (
 		},
 		units:   ecsServices,
 		created: ecsCreated,
+		capacity: func(h *harness, service string) int {
+			return int(h.ecsService(service).DesiredCount)
+		},
+		// moto runs no task: the AWS layer, which plays ECS's part, fails
+		// the checks of the service's target group.
+		fail: func(h *harness, service string) {
+			for _, lb := range h.ecsService(service).LoadBalancers {
+				awstest.Layer().SetUnhealthy(awssdk.ToString(lb.TargetGroupArn))
+			}
+		},
 		service: "ecs",
 		create:  "CreateService",
+		scale:   "UpdateService",
 	}
 )
 
@@ -178,4 +204,14 @@ func ecsTags(tags []ecstypes.Tag) map[string]string {
 		m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 	}
 	return m
+}
+
+// ecsService describes a service of the harness' cluster.
+func (h *harness) ecsService(name string) ecstypes.Service {
+	h.t.Helper()
+	out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: []string{name}})
+	if err != nil || len(out.Services) != 1 {
+		h.t.Fatalf("service %s: %v", name, err)
+	}
+	return out.Services[0]
 }

@@ -268,14 +268,12 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 		h.release("v2")
 		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
 		v1 := h.groups()["v1"][0]
-		h.eventually(10*time.Second, "v1 at half capacity", func() bool {
-			out, _ := h.asg.DescribeAutoScalingGroups(h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{v1}})
-			return awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity) == 1
-		})
+		h.eventually(10*time.Second, "v1 at half capacity", func() bool { return h.backend().capacity(h, v1) == 1 })
 
-		// v1's remaining instance fails its checks: scaled back up, v1 has one
-		// healthy target of the two it needs, so no traffic may return to it.
-		h.stopInstances(v1)
+		// v1's remaining capacity fails its checks: scaled back up, v1 has
+		// one healthy target of the two it needs, so no traffic may return
+		// to it.
+		h.backend().fail(h, v1)
 		h.healthyTimeout(2 * time.Second)
 		h.calls.Reset()
 		h.release("v1")
@@ -283,8 +281,8 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 			r := h.state().Production.Rollout
 			return r.Kind == rollout.KindRollback && r.Phase == rollout.PhaseFailed
 		})
-		if n := h.calls.Count("autoscaling", "UpdateAutoScalingGroup"); n != 1 {
-			t.Errorf("UpdateAutoScalingGroup calls = %d, want 1 (scale v1 to 2)", n)
+		if n := h.calls.Count(h.backend().service, h.backend().scale); n != 1 {
+			t.Errorf("%s calls = %d, want 1 (scale v1 to 2)", h.backend().scale, n)
 		}
 		if n := h.calls.Count(r.service, r.write); n != 0 {
 			t.Errorf("traffic moved to an unhealthy environment: %d %s calls", n, r.write)
