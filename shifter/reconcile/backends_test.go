@@ -27,6 +27,9 @@ type running struct {
 	// created checks the resources of the one environment of version v1
 	// of a harness' endpoint: there, of its capacity (2), tagged with want.
 	created func(h *harness, want map[string]string)
+	// definitions counts what the backend keeps besides units and target
+	// groups: launch templates, active task definition revisions.
+	definitions func(h *harness) int
 	// capacity reads the desired capacity of a unit.
 	capacity func(h *harness, unit string) int
 	// fail makes a unit's targets fail their health checks.
@@ -51,6 +54,13 @@ var (
 			}
 			return int(awssdk.ToInt32(out.AutoScalingGroups[0].DesiredCapacity))
 		},
+		definitions: func(h *harness) int {
+			out, err := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return len(out.LaunchTemplates)
+		},
 		fail:    (*harness).stopInstances,
 		service: "autoscaling",
 		create:  "CreateAutoScalingGroup",
@@ -71,6 +81,13 @@ var (
 		created: ecsCreated,
 		capacity: func(h *harness, service string) int {
 			return int(h.ecsService(service).DesiredCount)
+		},
+		definitions: func(h *harness) int {
+			out, err := h.ecs.ListTaskDefinitions(h.ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return len(out.TaskDefinitionArns)
 		},
 		// moto runs no task: the AWS layer, which plays ECS's part, fails
 		// the checks of the service's target group.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -162,41 +161,45 @@ func TestANewEnvironmentIsAttachedAtWeightZeroBeforeItIsGated(t *testing.T) {
 
 func TestPreviousEnvironmentIsDeletedAfterItsRollbackWindow(t *testing.T) {
 	t.Parallel()
-	const window = 3 * time.Second
-	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Policy.RetainPrevious = rollout.Duration(window) })
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
-	h.release("v2")
-	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
-	completed := time.Now()
+	for _, r := range []routing{albRouter, onECS(albRouter)} {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			const window = 3 * time.Second
+			h := newHarnessOn(t, r, func(ep *rollout.Endpoint) { ep.Policy.RetainPrevious = rollout.Duration(window) })
+			h.release("v1")
+			h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+			h.release("v2")
+			h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+			completed := time.Now()
 
-	// Inside the window v1 is hot: it exists and can take traffic back.
-	time.Sleep(window / 2)
-	if g := h.groups(); len(g["v1"]) != 1 || len(g["v2"]) != 1 {
-		t.Fatalf("groups inside the window = %v, want v1 and v2", g)
-	}
-	h.eventually(10*time.Second, "v1 deleted", func() bool { return len(h.groups()["v1"]) == 0 && len(h.state().Environments) == 1 })
-	if since := time.Since(completed); since < window {
-		t.Fatalf("v1 deleted %s after completion, inside its %s window", since, window)
-	}
-	deleting, deleted := h.events(rollout.EventEnvironmentDeleting), h.events(rollout.EventEnvironmentDeleted)
-	if len(deleting) != 1 || len(deleted) != 1 || deleted[0].Version != "v1" {
-		t.Errorf("deleting/deleted events = %v / %v, want one each for v1", deleting, deleted)
-	}
-	scaled := h.events(rollout.EventEnvironmentScaled)
-	if len(scaled) == 0 || scaled[len(scaled)-1].Details["capacity"] != "0" {
-		t.Errorf("v1 was not scaled to zero before deletion: %v", scaled)
-	}
-	lts, _ := h.ec2.DescribeLaunchTemplates(h.ctx, &ec2.DescribeLaunchTemplatesInput{})
-	tgs, _ := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
-	if len(lts.LaunchTemplates) != 1 || len(tgs.TargetGroups) != 1 {
-		t.Errorf("after expiry: %d launch templates, %d target groups; want only v2's", len(lts.LaunchTemplates), len(tgs.TargetGroups))
-	}
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
-		t.Errorf("rule = %v, want v2=100", w)
-	}
-	if g := h.groups(); len(g["v2"]) != 1 {
-		t.Errorf("serving v2 deleted: %v", g)
+			// Inside the window v1 is hot: it exists and can take traffic back.
+			time.Sleep(window / 2)
+			if g := h.groups(); len(g["v1"]) != 1 || len(g["v2"]) != 1 {
+				t.Fatalf("units inside the window = %v, want v1 and v2", g)
+			}
+			h.eventually(10*time.Second, "v1 deleted", func() bool { return len(h.groups()["v1"]) == 0 && len(h.state().Environments) == 1 })
+			if since := time.Since(completed); since < window {
+				t.Fatalf("v1 deleted %s after completion, inside its %s window", since, window)
+			}
+			deleting, deleted := h.events(rollout.EventEnvironmentDeleting), h.events(rollout.EventEnvironmentDeleted)
+			if len(deleting) != 1 || len(deleted) != 1 || deleted[0].Version != "v1" {
+				t.Errorf("deleting/deleted events = %v / %v, want one each for v1", deleting, deleted)
+			}
+			scaled := h.events(rollout.EventEnvironmentScaled)
+			if len(scaled) == 0 || scaled[len(scaled)-1].Details["capacity"] != "0" {
+				t.Errorf("v1 was not scaled to zero before deletion: %v", scaled)
+			}
+			tgs, _ := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+			if n := h.backend().definitions(h); n != 1 || len(tgs.TargetGroups) != 1 {
+				t.Errorf("after expiry: %d definitions (launch templates, task definitions), %d target groups; want only v2's", n, len(tgs.TargetGroups))
+			}
+			if _, w := h.rule(); !maps.Equal(w, map[string]int{"v2": 100}) {
+				t.Errorf("rule = %v, want v2=100", w)
+			}
+			if g := h.groups(); len(g["v2"]) != 1 {
+				t.Errorf("serving v2 deleted: %v", g)
+			}
+		})
 	}
 }
 

@@ -449,31 +449,36 @@ func TestSupersedeReturnsTheCanaryThenRollsTheNewVersion(t *testing.T) {
 
 func TestPreviewReleaseGetsOnlyThePreviewRouteAndIsReusedByProduction(t *testing.T) {
 	t.Parallel()
-	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
-		func(ep *rollout.Endpoint) {
-			ep.Traffic.PreviewHost = "preview.web.example.com"
-			ep.Traffic.PreviewPriority = 11
-		})
-	h.releaseOn(rollout.Preview, "v2")
-	h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
-	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
-		t.Fatalf("production rule = %v, want v1=100", w)
-	}
-	out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rule := range out.Rules {
-		if awssdk.ToString(rule.Priority) == "11" && rule.Conditions[0].HostHeaderConfig.Values[0] != "preview.web.example.com" {
-			t.Errorf("preview rule conditions = %+v", rule.Conditions)
-		}
-	}
+	for _, r := range []routing{albRouter, onECS(albRouter)} {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			h := liveOn(t, r, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}),
+				func(ep *rollout.Endpoint) {
+					ep.Traffic.PreviewHost = "preview.web.example.com"
+					ep.Traffic.PreviewPriority = 11
+				})
+			h.releaseOn(rollout.Preview, "v2")
+			h.eventually(30*time.Second, "preview rule on v2", func() bool { _, w := h.ruleAt(11); return maps.Equal(w, map[string]int{"v2": 100}) })
+			if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+				t.Fatalf("production rule = %v, want v1=100", w)
+			}
+			out, err := h.elb.DescribeRules(h.ctx, &elb.DescribeRulesInput{ListenerArn: &h.net.ListenerARN})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rule := range out.Rules {
+				if awssdk.ToString(rule.Priority) == "11" && rule.Conditions[0].HostHeaderConfig.Values[0] != "preview.web.example.com" {
+					t.Errorf("preview rule conditions = %+v", rule.Conditions)
+				}
+			}
 
-	h.calls.Reset()
-	h.release("v2")
-	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
-	if n := h.calls.Count("autoscaling", "CreateAutoScalingGroup"); n != 0 {
-		t.Errorf("production built a new environment for v2 instead of reusing preview's (%d groups created)", n)
+			h.calls.Reset()
+			h.release("v2")
+			h.waitWeights(map[string]int{"v1": 90, "v2": 10})
+			if n := h.calls.Count(h.backend().service, h.backend().create); n != 0 {
+				t.Errorf("production built a new environment for v2 instead of reusing preview's (%d %s calls)", n, h.backend().create)
+			}
+		})
 	}
 }
 

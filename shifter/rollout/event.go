@@ -38,6 +38,9 @@ const (
 	EventEnvironmentDeleting = "environment.deleting"
 	EventEnvironmentDeleted  = "environment.deleted"
 	EventEnvironmentMissing  = "environment.missing"
+	// EventEnvironmentRescaled: an environment's capacity was changed
+	// outside the shifter, which sets it back.
+	EventEnvironmentRescaled = "environment.rescaled"
 	EventEnvironmentCold     = "environment.cold"
 	EventStepApplied         = "step.applied"
 	EventRolloutPaused       = "rollout.paused"

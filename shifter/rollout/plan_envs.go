@@ -19,6 +19,7 @@ func (p *planner) provision() {
 			if o.HealthRead {
 				e.Health.TargetHealth, e.Health.ReadAt = o.TargetHealth, p.now
 			}
+			p.restoreCapacity(e, o)
 		}
 		switch {
 		case !seen || e.Status == EnvDeleting:
@@ -231,6 +232,17 @@ func (p *planner) trackOf(e *Environment) Track {
 		}
 	}
 	return ""
+}
+
+// restoreCapacity sets back the capacity of an environment scaled outside
+// the shifter (rule 13): capacity is the shifter's to set, and the planner
+// decides on the capacity it recorded.
+func (p *planner) restoreCapacity(e *Environment, o EnvObservation) {
+	if e.Status == EnvDeleting || o.Capacity == e.Capacity {
+		return
+	}
+	p.environmentRescaled(e, o.Capacity)
+	p.act(Action{Kind: ActionScaleEnvironment, Environment: e.ID, Capacity: e.Capacity})
 }
 
 // ensureCapacity scales an environment back to its template's capacity

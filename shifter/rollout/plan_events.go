@@ -171,6 +171,11 @@ func (p *planner) environmentMissing(e *Environment, recreating bool) {
 	p.event("", e.Version, EventEnvironmentMissing, fmt.Sprintf("environment %s of version %s is missing in AWS; %s", e.ID, e.Version, what), "environment", e.ID)
 }
 
+func (p *planner) environmentRescaled(e *Environment, found int) {
+	p.event("", e.Version, EventEnvironmentRescaled, fmt.Sprintf("environment %s of version %s was scaled to %d outside the shifter; setting it back to %d", e.ID, e.Version, found, e.Capacity),
+		"environment", e.ID, "capacity", strconv.Itoa(e.Capacity), "found", strconv.Itoa(found))
+}
+
 func (p *planner) environmentScaled(e *Environment, capacity int) {
 	p.event("", e.Version, EventEnvironmentScaled, fmt.Sprintf("environment %s of version %s scaled from %d to %d instances", e.ID, e.Version, e.Capacity, capacity),
 		"environment", e.ID, "capacity", strconv.Itoa(capacity))

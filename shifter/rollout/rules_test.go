@@ -456,6 +456,21 @@ func TestEachRuleOfDesign3(t *testing.T) {
 			},
 		},
 		{
+			name: "rule 13: an environment scaled outside the shifter is scaled back, with an event",
+			given: func(in *Input) {
+				o := in.Observed.Environments["e1"]
+				o.Capacity = 5
+				in.Observed.Environments["e1"] = o
+			},
+			then: func(t *testing.T, d Decision) {
+				wantAction(t, d, Action{Kind: ActionScaleEnvironment, Environment: "e1", Capacity: d.State.Environment("e1").Capacity})
+				wantEvent(t, d, EventEnvironmentRescaled)
+				if len(writes(d, Production)) > 0 {
+					t.Error("a capacity change outside the shifter moved traffic")
+				}
+			},
+		},
+		{
 			name: "rule 13: a stable environment rebuilt after its rule was lost too is attached at weight 0 until healthy, unverified",
 			given: func(in *Input) {
 				e := in.State.Environment("e1")

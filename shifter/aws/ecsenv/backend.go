@@ -304,8 +304,10 @@ func nonEmpty(s string) *string {
 	return aws.String(s)
 }
 
-// createService creates the environment's service at its capacity. Its
-// client token makes a repeated create of the same service a no-op in AWS.
+// createService creates the environment's service at its capacity. It
+// carries no client token: Create looks for the service first, and a token
+// would make AWS answer the recreation of a service deleted outside the
+// shifter with the deleted one.
 func (b *Backend) createService(ctx context.Context, ref Ref, env rollout.Environment, taskDef, tgARN string, tags map[string]string) error {
 	t, e := *env.Template, *env.Template.ECS
 	assign := ecstypes.AssignPublicIpDisabled
@@ -317,7 +319,6 @@ func (b *Backend) createService(ctx context.Context, ref Ref, env rollout.Enviro
 		ServiceName:    aws.String(ref.Service),
 		TaskDefinition: aws.String(taskDef),
 		DesiredCount:   aws.Int32(int32(env.Capacity)),
-		ClientToken:    aws.String(targetgroup.Digest(b.shifterID, ref.Service, env.ID)[:32]),
 		LoadBalancers: []ecstypes.LoadBalancer{{
 			TargetGroupArn: aws.String(tgARN), ContainerName: aws.String(containerName), ContainerPort: aws.Int32(int32(t.ContainerPort)),
 		}},
