@@ -14,6 +14,7 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -35,6 +36,9 @@ const (
 // for it.
 const shifterID = "crash"
 
+// ecsCluster is the cluster of a trial's ecs endpoint.
+const ecsCluster = "apps"
+
 // Every endpoint of a trial rolls v1 (straight to 100%, its first release)
 // then v2 through these steps; its rule goes through splits.
 var (
@@ -48,8 +52,9 @@ var (
 )
 
 // routing is a kind of traffic as a trial sees it: the first endpoint of a
-// trial routes on it, the second by an ALB rule on the same account, so
-// every trial also has the routers of two kinds at work side by side.
+// trial routes on it, on ec2, the second by an ALB rule on the same account,
+// on ecs, so every trial also has the routers of two kinds and both
+// backends at work side by side.
 // Trials take the routings in turn.
 type routing struct {
 	name string
@@ -245,20 +250,27 @@ auth {
 		}
 	}
 
+	if _, err := ecs.NewFromConfig(awstest.Exempt(acct.Config)).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: awssdk.String(ecsCluster)}); err != nil {
+		t.Fatal(err)
+	}
 	for i, name := range endpoints {
 		traffic := albTraffic(net, i, name)
+		template := map[string]any{
+			"repository": "registry.example.com/" + name, "container_port": 8080,
+			"subnets": net.Subnets, "security_groups": []string{net.SecurityGroup}, "desired_capacity": 1,
+		}
 		if i == 0 {
 			traffic = r.traffic(net, name)
+			template["ami"] = net.AMI
+		} else {
+			template["backend"], template["ecs"] = rollout.BackendECS, map[string]any{"cluster": ecsCluster}
 		}
 		spec := map[string]any{
 			"team":                "crash",
 			"deletion_protection": false,
 			"traffic":             traffic,
-			"template": map[string]any{
-				"repository": "registry.example.com/" + name, "container_port": 8080, "ami": net.AMI,
-				"subnets": net.Subnets, "security_groups": []string{net.SecurityGroup}, "desired_capacity": 1,
-			},
-			"policy": map[string]any{"steps": steps, "bake_time": "0s", "healthy_timeout": "30s"},
+			"template":            template,
+			"policy":              map[string]any{"steps": steps, "bake_time": "0s", "healthy_timeout": "30s"},
 		}
 		if _, ok := traffic["nlb"]; ok {
 			spec["template"].(map[string]any)["health_check"] = map[string]any{"protocol": "TCP"}

@@ -11,6 +11,8 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/go-hclog"
@@ -221,6 +223,11 @@ func orphans(ctx context.Context, cfg awssdk.Config, shifter, path string) ([]st
 	if err != nil {
 		return nil, err
 	}
+	services, err := ecsResources(ctx, ecs.NewFromConfig(cfg), shifter)
+	if err != nil {
+		return nil, err
+	}
+	resources = append(resources, services...)
 	var out []string
 	count := map[string]int{}
 	for _, r := range resources {
@@ -253,4 +260,52 @@ func trail(ctx context.Context, url, endpoint string) ([]rollout.Event, error) {
 		all = append(all, page.Events...)
 		after = page.Events[len(page.Events)-1].Seq
 	}
+}
+
+// ecsResources finds the shifter's ECS resources in the trials' cluster:
+// services not yet inactive and active task definition revisions, by their
+// tags.
+func ecsResources(ctx context.Context, client *ecs.Client, shifter string) ([]ec2env.Resource, error) {
+	var out []ec2env.Resource
+	add := func(kind ec2env.Kind, name string, tags []ecstypes.Tag) {
+		m := map[string]string{}
+		for _, t := range tags {
+			m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+		}
+		if m[aws.TagShifter] == shifter {
+			out = append(out, ec2env.Resource{Kind: kind, Name: name, Endpoint: m[aws.TagEndpoint], Environment: m[aws.TagEnvironment]})
+		}
+	}
+	list, err := client.ListServices(ctx, &ecs.ListServicesInput{Cluster: awssdk.String(ecsCluster)})
+	if err != nil {
+		return nil, err
+	}
+	for batch := range slices.Chunk(list.ServiceArns, 10) {
+		desc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: batch})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range desc.Services {
+			if awssdk.ToString(s.Status) == "INACTIVE" {
+				continue
+			}
+			tags, err := client.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: s.ServiceArn})
+			if err != nil {
+				return nil, err
+			}
+			add("ecs_service", awssdk.ToString(s.ServiceName), tags.Tags)
+		}
+	}
+	defs, err := client.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
+	if err != nil {
+		return nil, err
+	}
+	for _, arn := range defs.TaskDefinitionArns {
+		td, err := client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: &arn, Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+		if err != nil {
+			return nil, err
+		}
+		add("ecs_task_definition", arn, td.Tags)
+	}
+	return out, nil
 }
