@@ -19,7 +19,7 @@ func (p *planner) provision() {
 			if o.HealthRead {
 				e.Health.TargetHealth, e.Health.ReadAt = o.TargetHealth, p.now
 			}
-			p.restoreCapacity(e, o)
+			p.restoreCapacity(e, o.Capacity)
 		}
 		switch {
 		case !seen || e.Status == EnvDeleting:
@@ -235,13 +235,16 @@ func (p *planner) trackOf(e *Environment) Track {
 }
 
 // restoreCapacity sets back the capacity of an environment scaled outside
-// the shifter (rule 13): capacity is the shifter's to set, and the planner
-// decides on the capacity it recorded.
-func (p *planner) restoreCapacity(e *Environment, o EnvObservation) {
-	if e.Status == EnvDeleting || o.Capacity == e.Capacity {
+// the shifter (rule 13): it was what the shifter set at the last
+// observation, and found differs now. A capacity the shifter's own write has
+// not reached yet (or failed to set) is not taken for a change outside.
+func (p *planner) restoreCapacity(e *Environment, found int) {
+	last := e.Health.Capacity
+	e.Health.Capacity = found
+	if e.Status == EnvDeleting || found == e.Capacity || last != e.Capacity {
 		return
 	}
-	p.environmentRescaled(e, o.Capacity)
+	p.environmentRescaled(e, found)
 	p.act(Action{Kind: ActionScaleEnvironment, Environment: e.ID, Capacity: e.Capacity})
 }
 

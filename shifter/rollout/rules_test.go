@@ -458,6 +458,8 @@ func TestEachRuleOfDesign3(t *testing.T) {
 		{
 			name: "rule 13: an environment scaled outside the shifter is scaled back, with an event",
 			given: func(in *Input) {
+				e := in.State.Environment("e1")
+				e.Health.Capacity = e.Capacity // as last observed
 				o := in.Observed.Environments["e1"]
 				o.Capacity = 5
 				in.Observed.Environments["e1"] = o
@@ -467,6 +469,28 @@ func TestEachRuleOfDesign3(t *testing.T) {
 				wantEvent(t, d, EventEnvironmentRescaled)
 				if len(writes(d, Production)) > 0 {
 					t.Error("a capacity change outside the shifter moved traffic")
+				}
+			},
+		},
+		{
+			name: "rule 13: a capacity the shifter's own scale has not reached is not a change outside",
+			given: func(in *Input) {
+				e := in.State.Environment("e1")
+				e.Health.Capacity = e.Capacity - 1 // the scale to e.Capacity is on its way, or failed
+				o := in.Observed.Environments["e1"]
+				o.Capacity = e.Capacity - 1
+				in.Observed.Environments["e1"] = o
+			},
+			then: func(t *testing.T, d Decision) {
+				for _, ev := range d.Events {
+					if ev.Type == EventEnvironmentRescaled {
+						t.Errorf("a rescaled event for the shifter's own scale: %s", ev.Message)
+					}
+				}
+				for _, a := range d.Actions {
+					if a.Kind == ActionScaleEnvironment {
+						t.Errorf("scaled again: %+v", a)
+					}
 				}
 			},
 		},

@@ -113,6 +113,10 @@ const (
 // Health is the last observation of an environment's capacity and targets.
 type Health struct {
 	InService int `json:"in_service"`
+	// Capacity is the capacity AWS showed at the last observation: a
+	// capacity that was what the shifter set and no longer is was changed
+	// outside it.
+	Capacity int `json:"capacity,omitempty"`
 	TargetHealth
 	// ReadAt is when the targets' health was read.
 	ReadAt time.Time `json:"read_at,omitzero"`

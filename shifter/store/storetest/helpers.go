@@ -333,6 +333,23 @@ func fullTemplate() rollout.Template {
 			UnhealthyThreshold: 4,
 		},
 		DeregistrationDelay: rollout.Duration(45 * time.Second),
+		// Not what an ec2 template carries: here so that every field
+		// round-trips.
+		ECS: &rollout.ECS{
+			Cluster:           "arn:aws:ecs:eu-west-1:123456789012:cluster/apps",
+			LaunchType:        rollout.LaunchTypeFargate,
+			CapacityProviders: []rollout.CapacityProvider{{Name: "FARGATE_SPOT", Weight: 3, Base: 1}},
+			CPU:               512,
+			Memory:            2048,
+			TaskRoleARN:       "arn:aws:iam::123456789012:role/web-task",
+			ExecutionRoleARN:  "arn:aws:iam::123456789012:role/web-exec",
+			AssignPublicIP:    true,
+			PlatformVersion:   "1.4.0",
+			Logs:              &rollout.ECSLogs{Group: "/ecs/web", StreamPrefix: "web"},
+			HealthCheck: &rollout.ContainerHealthCheck{Command: []string{"CMD-SHELL", "curl -f localhost:8080/"},
+				Interval: rollout.Duration(30 * time.Second), Timeout: rollout.Duration(5 * time.Second), Retries: 3,
+				StartPeriod: rollout.Duration(10 * time.Second)},
+		},
 	}
 }
 
@@ -367,6 +384,7 @@ func fullState(endpoint string) rollout.State {
 			HotUntil:     at(minutes + 60),
 			Health: rollout.Health{
 				InService:    3,
+				Capacity:     3,
 				TargetHealth: rollout.TargetHealth{Targets: 7, Healthy: 2, Initial: 1, Unused: 1, Unhealthy: 2, Draining: 1},
 				ReadAt:       at(minutes + 1),
 			},
