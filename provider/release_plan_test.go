@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,19 +126,6 @@ func TestAccReleasePlanSaysWhatHappens(t *testing.T) {
 	})
 }
 
-// releaseWithEnvConfig is releaseConfig with the release's env (HCL).
-func releaseWithEnvConfig(version, waitFor string, retry int, env string) string {
-	return fmt.Sprintf(`
-resource "ionroller_release" "test" {
-  endpoint = ionroller_endpoint.test.name
-  version  = %[1]q
-  wait_for = %[2]q
-  retry    = %[3]d
-  env      = %[4]s
-}
-`, version, waitFor, retry, env)
-}
-
 func TestRolloutSteps(t *testing.T) {
 	policy := rollout.Policy{
 		Steps:    []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(5 * time.Minute)}, {Weight: 50}, {Weight: 100}},
@@ -182,7 +168,7 @@ func TestReleasePlanWarning(t *testing.T) {
 	inCanary := rollout.EndpointStatus{
 		StableVersion: "v1",
 		Environments:  []rollout.EnvironmentStatus{hot, stable, canary},
-		Rollout: &rollout.RolloutStatus{Version: "v2", TemplateHash: canary.TemplateHash, Phase: rollout.PhasePaused, Step: 1, Steps: 3, Weight: 10},
+		Rollout:       &rollout.RolloutStatus{Version: "v2", TemplateHash: canary.TemplateHash, Phase: rollout.PhasePaused, Step: 1, Steps: 3, Weight: 10},
 	}
 	known := releasePlan{name: "web", spec: ep, known: true, current: ep, status: inCanary, exists: true}
 	unknown := known
