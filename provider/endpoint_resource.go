@@ -37,7 +37,8 @@ func NewEndpointResource() resource.Resource {
 // endpointResource declares an endpoint in the shifter: its spec is
 // Terraform's, its status the shifter's.
 type endpointResource struct {
-	client *client.Client
+	client  *client.Client
+	planned *plannedEndpoints
 }
 
 // endpointModel is an endpoint's spec and live status, as the resource and
@@ -96,6 +97,7 @@ func (r *endpointResource) IdentitySchema(_ context.Context, _ resource.Identity
 
 func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+	r.planned = plannedFrom(req.ProviderData)
 }
 
 // plannedSpec reads a plan and the spec it declares; false when either has
@@ -278,7 +280,9 @@ func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.Vali
 // ModifyPlan refuses, while planning, a spec the shifter would refuse: the
 // whole of rollout's validation, and whether the releases declared on the
 // endpoint can run on it. Only a spec the apply writes is checked, and one
-// with values known only after apply is checked by the shifter then.
+// with values known only after apply is checked by the shifter then. What
+// the apply writes is noted for the releases planned after the endpoint
+// (plannedEndpoints).
 func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -289,6 +293,9 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	if !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
+		if !plan.Name.IsUnknown() {
+			r.planned.changes(plan.Name.ValueString())
+		}
 		resp.Diagnostics.Append(validateBootScript(ctx, plan.Template)...)
 		return
 	}
@@ -300,9 +307,11 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		have, diags := expandEndpoint(ctx, state.endpointModel)
 		resp.Diagnostics.Append(diags...)
 		if reflect.DeepEqual(ep, have) {
+			r.planned.forget(ep.Name)
 			return // nothing is written, so nothing can be refused
 		}
 	}
+	r.planned.changes(ep.Name)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -321,10 +330,12 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 // group or AMI that is not there; a priority or host another rule has), so
 // that `terraform plan` shows on the attribute to fix what apply would be
 // refused for. A shifter that cannot answer is a warning: apply checks again.
+// What it would accept is noted as the run's plan of the endpoint.
 func (r *endpointResource) checkWithShifter(ctx context.Context, ep rollout.Endpoint, plan tfsdk.Plan, diags *diag.Diagnostics) {
-	err := r.client.CheckEndpoint(ctx, ep)
+	stored, err := r.client.CheckEndpoint(ctx, ep)
 	switch rollout.ErrorCode(err) {
 	case "":
+		r.planned.note(stored)
 	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
 		addShifterError(ctx, diags, tfsdk.State{Schema: plan.Schema}, "checking", endpointObject(ep.Name), err)
 	default:

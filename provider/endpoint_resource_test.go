@@ -86,11 +86,13 @@ func TestAccEndpointAndRelease(t *testing.T) {
 				},
 			},
 			{
+				// The image a new version resolves to is planned, on the
+				// endpoint as the same run changes it.
 				Config: config("v2", waitHealthy, threeSteps),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(endpoint, plancheck.ResourceActionUpdate),
 					plancheck.ExpectResourceAction(release, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(release, tfjsonpath.New("image")),
+					plancheck.ExpectKnownValue(release, tfjsonpath.New("image"), knownvalue.StringExact("registry.example.com/"+name+":v2")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("policy").AtMapKey("steps"), knownvalue.ListSizeExact(3)),

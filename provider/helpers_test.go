@@ -221,14 +221,23 @@ resource "ionroller_endpoint" "test" {
 // releaseConfig declares version on the production track of the test
 // endpoint.
 func releaseConfig(version, waitFor string, retry int) string {
+	return releaseWithEnvConfig(version, waitFor, retry, "")
+}
+
+// releaseWithEnvConfig is releaseConfig with the release's env (HCL; ""
+// leaves it out).
+func releaseWithEnvConfig(version, waitFor string, retry int, env string) string {
+	if env != "" {
+		env = "  env      = " + env + "\n"
+	}
 	return fmt.Sprintf(`
 resource "ionroller_release" "test" {
   endpoint = ionroller_endpoint.test.name
   version  = %[1]q
   wait_for = %[2]q
   retry    = %[3]d
-}
-`, version, waitFor, retry)
+%[4]s}
+`, version, waitFor, retry, env)
 }
 
 // Steps of the test policies.

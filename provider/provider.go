@@ -180,10 +180,8 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "shifter client configured", map[string]any{"address": address, "request_timeout": timeout.String()})
-	resp.ResourceData = c
-	resp.DataSourceData = c
-	resp.ActionData = c
-	resp.ListResourceData = c
+	data := &providerData{client: c, planned: newPlannedEndpoints()}
+	resp.ResourceData, resp.DataSourceData, resp.ActionData, resp.ListResourceData = data, data, data, data
 }
 
 func (p *ionrollerProvider) Resources(context.Context) []func() resource.Resource {

@@ -11,8 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-
-	"github.com/ionroller/terraform-provider-ionroller/shifter/client"
 )
 
 // TestProviderSchema serves the provider over protocol 6, as Terraform sees it, and checks that the framework
@@ -90,8 +88,9 @@ func TestConfigure(t *testing.T) {
 			resp := configure(t, tc.config)
 			if tc.summary == "" {
 				failOn(t, resp.Diagnostics)
-				if _, ok := resp.ResourceData.(*client.Client); !ok {
-					t.Errorf("resource data is %T, want *client.Client", resp.ResourceData)
+				var diags diag.Diagnostics
+				if c := clientFrom(resp.ResourceData, &diags); c == nil || diags.HasError() {
+					t.Errorf("resource data %T gives client %v and %v, want a client", resp.ResourceData, c, diags)
 				}
 				return
 			}

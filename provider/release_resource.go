@@ -50,7 +50,8 @@ func NewReleaseResource() resource.Resource {
 // shifter rolls it out; the resource waits as wait_for says and shows the
 // release's live state.
 type releaseResource struct {
-	client *client.Client
+	client  *client.Client
+	planned *plannedEndpoints
 }
 
 type releaseResourceModel struct {
@@ -262,6 +263,7 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 
 func (r *releaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+	r.planned = plannedFrom(req.ProviderData)
 }
 
 func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -423,11 +425,15 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for"), waitHealthy)...)
 }
 
-// ModifyPlan refuses, while planning, a release the apply would declare
-// and the shifter would refuse on its endpoint as the shifter has it (an
-// endpoint planned in the same run is checked by the shifter at apply). It
-// warns when the plan keeps a release that the shifter rolled back, aborted
-// or failed: applying it does not roll it out again.
+// ModifyPlan plans what the apply will do, and says it (DESIGN §3,
+// Terraform semantics). A release the apply declares is refused when the
+// shifter would refuse it on its endpoint, its default image is planned as
+// the reference it resolves to there, and a warning names what the shifter
+// will make of it: a new rollout with its steps, a rollback to a hot
+// version, a template change, or no traffic change (releasePlan). A plan
+// that declares nothing new keeps the live state the release shows (Update
+// calls no shifter), and warns when the shifter holds the release after a
+// rollout that ended badly: applying it does not roll it out again.
 func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -438,41 +444,92 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !created {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
-	switch {
-	case resp.Diagnostics.HasError():
-	case created || declarationChanged(plan, state):
-		r.checkOnEndpoint(ctx, plan, req.Config, &resp.Diagnostics)
-	default:
-		if summary, detail, held := heldWarning(state); held {
-			resp.Diagnostics.AddAttributeWarning(path.Root("version"), summary, detail)
-		}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	declares := created || declarationChanged(plan, state)
+	if !declares {
+		plan.keepLiveState(state)
+	}
+	r.planRelease(ctx, &plan, state, req, declares, &resp.Diagnostics)
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	}
 }
 
-// checkOnEndpoint reports what of the planned release cannot run on its
-// endpoint as the shifter has it. An endpoint the shifter does not have yet,
-// or does not show at once, is left to the shifter's check at apply.
-func (r *releaseResource) checkOnEndpoint(ctx context.Context, plan releaseResourceModel, config tfsdk.Config, diags *diag.Diagnostics) {
-	if r.client == nil || !allKnown(ctx, plan.Endpoint, plan.Track, plan.Version, plan.Env) {
+// planRelease plans a release on its endpoint (releasePlan) and warns what
+// the apply, or its endpoint's apply in the same run, will make of it. A
+// release that changes only in Terraform's settings, on an endpoint the run
+// leaves alone, asks the shifter nothing.
+func (r *releaseResource) planRelease(ctx context.Context, plan *releaseResourceModel, state releaseResourceModel, req resource.ModifyPlanRequest,
+	declares bool, diags *diag.Diagnostics) {
+	heldSummary, heldDetail, held := heldWarning(state)
+	held = held && !declares
+	if !allKnown(ctx, plan.Endpoint, plan.Track, plan.Version) {
+		diags.AddAttributeWarning(path.Root("version"), "Release: what it does is known only after apply",
+			"The release's endpoint, track or version is known only after apply, so the plan cannot say what the shifter will do with it.")
 		return
 	}
-	rel, d := expandRelease(ctx, plan, config)
+	endpoint := plan.Endpoint.ValueString()
+	if _, changes := r.planned.get(endpoint); !declares && !changes {
+		switch {
+		case held:
+			diags.AddAttributeWarning(path.Root("version"), heldSummary, heldDetail)
+		case !req.Plan.Raw.Equal(req.State.Raw):
+			summary, detail := settingsWarning(*plan)
+			diags.AddAttributeWarning(path.Root("version"), summary, detail)
+		}
+		return
+	}
+	if r.client == nil {
+		return
+	}
+	rel, d := expandRelease(ctx, *plan, req.Config)
 	diags.Append(d...)
+	var image types.String
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("image"), &image)...)
 	if diags.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
-	defer cancel()
-	ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
-	switch {
-	case err == nil:
-		if err := rel.ValidateOn(ep.Endpoint); err != nil {
-			addRuleError(diags, "Invalid Release", rollout.Invalid(rollout.ErrorField(err),
-				"%s (endpoint %s as the shifter has it now: if this run changes it so that the release fits, apply that change first, with -target)",
-				apiMessage(err), rel.Endpoint))
-		}
-	case !isNotFound(err):
+	ep, err := r.releasePlan(ctx, endpoint)
+	if err != nil {
 		tflog.Warn(ctx, "endpoint not read; the shifter checks the release at apply", map[string]any{"error": err.Error()})
+		diags.AddAttributeWarning(path.Root("version"), fmt.Sprintf("Release %s of %s: not foreseen", rel.Version, endpoint),
+			fmt.Sprintf("The plan could not read endpoint %q from the shifter, so it cannot say what the shifter will do with the release: %s", endpoint, err))
+		return
+	}
+	runs := allKnown(ctx, plan.Env, plan.Retry, plan.Retired, image)
+	if declares {
+		plan.ID = types.StringValue(releaseID(rel.Endpoint, rel.Track))
+		if image.IsNull() && ep.known {
+			plan.Image = types.StringValue(rel.ImageFor(ep.spec))
+		}
+		if runs {
+			checkOnEndpoint(ep, rel, diags)
+		}
+	}
+	if held && ep.keepsHold(rel) {
+		diags.AddAttributeWarning(path.Root("version"), heldSummary, heldDetail)
+		return
+	}
+	summary, detail := ep.warning(rel, runs, time.Now())
+	diags.AddAttributeWarning(path.Root("version"), summary, detail)
+}
+
+// checkOnEndpoint reports what of release rel cannot run on its endpoint as
+// the apply will find it. An endpoint the shifter does not have, or that the
+// run changes with values known only after apply, is left to the shifter's
+// check at apply.
+func checkOnEndpoint(ep releasePlan, rel rollout.Release, diags *diag.Diagnostics) {
+	if !ep.known {
+		return
+	}
+	where := "as the shifter has it now: if this run changes it so that the release fits, refer to it (endpoint = ionroller_endpoint.NAME.name) so that the release is planned on its change"
+	if ep.changes {
+		where = "as this run changes it"
+	}
+	if err := rel.ValidateOn(ep.spec); err != nil {
+		addRuleError(diags, "Invalid Release", rollout.Invalid(rollout.ErrorField(err), "%s (endpoint %s %s)", apiMessage(err), rel.Endpoint, where))
 	}
 }
 
@@ -480,7 +537,9 @@ func (r *releaseResource) checkOnEndpoint(ctx context.Context, plan releaseResou
 // repository tagged with the version. It stays what the state shows while
 // the version does, and is unknown when the version changes or when the
 // shifter holds a declared image the configuration no longer has (left
-// alone, an optional and computed value would keep what the state has).
+// alone, an optional and computed value would keep what the state has);
+// ModifyPlan then plans the reference it resolves to when the endpoint is
+// known.
 type imageDefault struct{}
 
 func (imageDefault) Description(context.Context) string {

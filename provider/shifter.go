@@ -214,10 +214,11 @@ func clientFrom(data any, diags *diag.Diagnostics) *client.Client {
 				"Only ionroller_shifter_iam_policy works without a shifter.")
 		return nil
 	}
-	c, ok := data.(*client.Client)
+	d, ok := data.(*providerData)
 	if !ok {
 		diags.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+		return nil
 	}
-	return c
+	return d.client
 }

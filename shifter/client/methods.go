@@ -60,15 +60,18 @@ func (c *Client) PutEndpoint(ctx context.Context, ep rollout.Endpoint, revision 
 }
 
 // CheckEndpoint asks the shifter whether it would accept ep as PUT would,
-// checks against the endpoint's AWS account included, without storing it:
-// nil, or an EINVALID error naming the field.
-func (c *Client) CheckEndpoint(ctx context.Context, ep rollout.Endpoint) error {
-	return c.call(ctx, request{
+// checks against the endpoint's AWS account included, without storing it.
+// It returns the spec as the shifter would store it (its secrets redacted),
+// or an EINVALID error naming the field.
+func (c *Client) CheckEndpoint(ctx context.Context, ep rollout.Endpoint) (rollout.Endpoint, error) {
+	var v rollout.EndpointView
+	err := c.call(ctx, request{
 		method: http.MethodPut,
 		path:   []string{"endpoints", ep.Name},
 		query:  url.Values{"dry_run": {"true"}},
 		body:   ep,
-	}, nil)
+	}, &v)
+	return v.Endpoint, err
 }
 
 // DeleteEndpoint asks the shifter to tear an endpoint down and returns it

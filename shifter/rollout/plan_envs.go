@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // provision follows environments whose resources are being created: each pass
@@ -129,8 +130,14 @@ func (p *planner) serving(e *Environment) bool {
 
 // isHot reports whether e is a previous production version inside its
 // rollback window.
-func (p *planner) isHot(e *Environment) bool {
-	return e.Status == EnvReady && e.HeldFull && e.ID != p.st.Production.Stable && p.now.Before(e.HotUntil)
+func (p *planner) isHot(e *Environment) bool { return e.hotAt(p.now, p.st.Production.Stable) }
+
+// hotAt reports whether e, stable being production's stable environment,
+// is a previous production version inside its rollback window at now: it
+// once held 100% and a rollback returns to it in one write (rule 4). The
+// planner and the status (EnvironmentStatus.HotUntil) both go by it.
+func (e *Environment) hotAt(now time.Time, stable string) bool {
+	return e.Status == EnvReady && e.HeldFull && e.ID != stable && now.Before(e.HotUntil)
 }
 
 // trimHot ends the rollback window of hot environments beyond the policy's
@@ -153,11 +160,15 @@ func (p *planner) trimHot() {
 	}
 }
 
-// hot returns the production environment hot for (version, hash), or nil.
-func (p *planner) hot(version, hash string) *Environment {
+// hot returns the environment hot for k on track, or nil: only production
+// keeps environments hot.
+func (p *planner) hot(track Track, k Key) *Environment {
+	if track != Production {
+		return nil
+	}
 	for i := range p.st.Environments {
 		e := &p.st.Environments[i]
-		if p.isHot(e) && e.Version == version && e.TemplateHash == hash {
+		if p.isHot(e) && e.runs(k) {
 			return e
 		}
 	}
@@ -266,6 +277,4 @@ func (p *planner) scale(e *Environment, capacity int) {
 }
 
 // runs reports whether e runs key's version and template.
-func (e *Environment) runs(k Key) bool {
-	return e.Version == k.Version && e.TemplateHash == k.TemplateHash
-}
+func (e *Environment) runs(k Key) bool { return k.runBy(e.Version, e.TemplateHash) }

@@ -1,22 +1,20 @@
 package rollout
 
 // track applies the planner's rules to one track, the first that applies
-// acting (DESIGN §3). The preview track has one rule: its environment gets
-// 100% of the preview route once healthy; it never touches production
-// traffic and has no hot versions.
+// acting (DESIGN §3; chooseCourse says which). The preview track has one
+// rule: its environment gets 100% of the preview route once healthy; it
+// never touches production traffic and has no hot versions.
 func (p *planner) track(track Track) {
 	t := p.st.Track(track)
 	p.liftHold(track)
 	d := p.desired(track)
 	p.verify(track)
-	if r := t.Rollout; r.Active() {
-		if d == nil || d.Key == r.Key {
+	r := t.Rollout
+	if d == nil {
+		if r.Active() {
 			p.advance(track, r) // rules 6–10
 			return
 		}
-		p.supersede(track, r, d.Key) // rules 3, 11
-	}
-	if d == nil {
 		if track == Preview {
 			if why := p.previewRetirement(); why != "" {
 				p.retirePreview(why)
@@ -24,17 +22,23 @@ func (p *planner) track(track Track) {
 		}
 		return // rule 1, or a held release: traffic stays as it is
 	}
-	if stable := p.st.Environment(t.Stable); stable != nil && stable.runs(d.Key) {
-		p.routeAll(track, stable.ID) // rule 2
+	stable, hot := p.st.Environment(t.Stable), p.hot(track, d.Key)
+	course := chooseCourse(d.Key, r.activeKey(), stable != nil && stable.runs(d.Key), hot != nil)
+	if course == CourseContinue {
+		p.advance(track, r) // rules 6–10
 		return
 	}
-	if track == Production {
-		if e := p.hot(d.Key.Version, d.Key.TemplateHash); e != nil {
-			p.startRollback(e.ID, d.Key, reasonHot(e.Version)) // rule 4
-			return
-		}
+	if r.Active() {
+		p.supersede(track, r, d.Key) // rules 3, 11
 	}
-	p.start(track, d) // rule 5
+	switch course {
+	case CourseKeep, CourseRevert:
+		p.routeAll(track, stable.ID) // rules 2, 3
+	case CourseRollback:
+		p.startRollback(hot.ID, d.Key, reasonHot(hot.Version)) // rule 4
+	default:
+		p.start(track, d) // rule 5
+	}
 }
 
 // desired returns the track's desired release, or nil when none is declared

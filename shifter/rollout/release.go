@@ -55,6 +55,12 @@ type Key struct {
 	Retry        int    `json:"retry"`
 }
 
+// runBy reports whether an environment of version, built from a template
+// with templateHash, runs what k asks for: the retry counter is no part of it.
+func (k Key) runBy(version, templateHash string) bool {
+	return k.Version == version && k.TemplateHash == templateHash
+}
+
 // KeyOf returns the key of release r on endpoint ep.
 func KeyOf(ep Endpoint, r Release) Key {
 	return Key{

@@ -42,10 +42,14 @@ type EndpointStatus struct {
 
 // RolloutStatus describes a rollout for people.
 type RolloutStatus struct {
-	ID          int    `json:"id"`
-	Kind        Kind   `json:"kind"`
-	Version     string `json:"version"`
-	FromVersion string `json:"from_version,omitempty"`
+	ID      int    `json:"id"`
+	Kind    Kind   `json:"kind"`
+	Version string `json:"version"`
+	// TemplateHash and Retry complete the key of the release it rolls
+	// out (Key).
+	TemplateHash string `json:"template_hash"`
+	Retry        int    `json:"retry,omitempty"`
+	FromVersion  string `json:"from_version,omitempty"`
 	// SpecRevision is the revision of the endpoint's spec the version's
 	// environment was built from, and FromSpecRevision the stable one's: a
 	// rollback to a hot version brings back its configuration too, which
@@ -80,7 +84,10 @@ type RolloutStatus struct {
 type EnvironmentStatus struct {
 	ID      string `json:"id"`
 	Version string `json:"version"`
-	Image   string `json:"image"`
+	// TemplateHash identifies what it runs (TemplateHash): a release runs
+	// on it when its key has the same version and hash.
+	TemplateHash string `json:"template_hash"`
+	Image        string `json:"image"`
 	// Digest is what the image is pinned to: the instances run
 	// image@digest. Empty while it is resolved, or when the shifter runs
 	// images as tagged.
@@ -89,22 +96,42 @@ type EnvironmentStatus struct {
 	// from: the configuration it runs.
 	SpecRevision int64 `json:"spec_revision,omitempty"`
 	// Phase is provisioning, healthy, serving, hot or expiring.
-	Phase         string `json:"phase"`
-	Weight        int    `json:"weight"`
-	PreviewWeight int    `json:"preview_weight,omitempty"`
-	Capacity      int    `json:"capacity"`
-	InService     int    `json:"in_service"`
-	Healthy       int    `json:"healthy"`
+	Phase string `json:"phase"`
+	// StableOn are the tracks whose stable environment it is: production
+	// once it completed a rollout there, preview while it serves the
+	// preview route.
+	StableOn      []Track `json:"stable_on,omitempty"`
+	Weight        int     `json:"weight"`
+	PreviewWeight int     `json:"preview_weight,omitempty"`
+	Capacity      int     `json:"capacity"`
+	InService     int     `json:"in_service"`
+	Healthy       int     `json:"healthy"`
 	// Health says what the last read of its targets showed, and so why
 	// it is not healthy: "2 targets in their first health checks".
 	Health       string    `json:"health"`
 	HealthReadAt time.Time `json:"health_read_at,omitzero"`
 	// Attached says the load balancer health-checks it: it is on a route,
 	// at weight 0 if it carries no traffic.
-	Attached  bool      `json:"attached"`
+	Attached bool `json:"attached"`
+	// HotUntil ends the rollback window of a hot environment (Hot); zero
+	// for any other.
 	HotUntil  time.Time `json:"hot_until,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// Hot reports whether e is a previous production version inside its
+// rollback window: declaring its version again is a rollback (rule 4). Its
+// phase says "hot" unless it also serves the preview route.
+func (e *EnvironmentStatus) Hot() bool { return !e.HotUntil.IsZero() }
+
+// Phases of an environment's life, as the status shows them.
+const (
+	phaseProvisioning = "provisioning"
+	phaseHealthy      = "healthy"
+	phaseServing      = "serving"
+	phaseHot          = "hot"
+	phaseExpiring     = "expiring"
+)
 
 // HotVersion is a previous version that can take traffic back at once.
 type HotVersion struct {
@@ -195,6 +222,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		es := EnvironmentStatus{
 			ID:            e.ID,
 			Version:       e.Version,
+			TemplateHash:  e.TemplateHash,
 			Image:         e.Image,
 			Digest:        e.Digest,
 			SpecRevision:  e.SpecRevision,
@@ -209,8 +237,13 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		}
 		es.Attached = st.attached(e.ID)
 		es.Phase = environmentPhase(now, st, e)
-		if es.Phase == "hot" {
+		if e.hotAt(now, prod.Stable) {
 			es.HotUntil = e.HotUntil
+		}
+		for _, track := range Tracks {
+			if st.Track(track).Stable == e.ID {
+				es.StableOn = append(es.StableOn, track)
+			}
 		}
 		s.Environments = append(s.Environments, es)
 	}
@@ -223,15 +256,15 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 func environmentPhase(now time.Time, st State, e Environment) string {
 	switch {
 	case e.Status == EnvDeleting:
-		return "expiring"
+		return phaseExpiring
 	case e.Status == EnvProvisioning:
-		return "provisioning"
+		return phaseProvisioning
 	case st.Production.Route.Weights[e.ID] > 0 || st.Preview.Route.Weights[e.ID] > 0 || e.ID == st.Production.Stable:
-		return "serving"
-	case e.HeldFull && now.Before(e.HotUntil):
-		return "hot"
+		return phaseServing
+	case e.hotAt(now, st.Production.Stable):
+		return phaseHot
 	}
-	return "healthy"
+	return phaseHealthy
 }
 
 // hotVersions are the versions a rollback may return to at once, with the
@@ -239,7 +272,7 @@ func environmentPhase(now time.Time, st State, e Environment) string {
 func hotVersions(now time.Time, st State) []HotVersion {
 	var hot []HotVersion
 	for _, e := range st.Environments {
-		if environmentPhase(now, st, e) == "hot" {
+		if e.hotAt(now, st.Production.Stable) {
 			hot = append(hot, HotVersion{Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil})
 		}
 	}
@@ -286,20 +319,22 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 
 func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, conditions Conditions) *RolloutStatus {
 	rs := &RolloutStatus{
-		ID:          r.ID,
-		Kind:        r.Kind,
-		Version:     r.Key.Version,
-		Phase:       r.Phase,
-		Step:        r.Step + 1,
-		Steps:       len(r.Steps),
-		Plan:        r.Steps,
-		Paused:      !r.PausedAt.IsZero(),
-		PausedUntil: r.PausedUntil,
-		Reason:      r.Reason,
-		Judged:      r.Judged,
-		JudgedAt:    r.JudgedAt,
-		StartedAt:   r.StartedAt,
-		EndedAt:     r.EndedAt,
+		ID:           r.ID,
+		Kind:         r.Kind,
+		Version:      r.Key.Version,
+		TemplateHash: r.Key.TemplateHash,
+		Retry:        r.Key.Retry,
+		Phase:        r.Phase,
+		Step:         r.Step + 1,
+		Steps:        len(r.Steps),
+		Plan:         r.Steps,
+		Paused:       !r.PausedAt.IsZero(),
+		PausedUntil:  r.PausedUntil,
+		Reason:       r.Reason,
+		Judged:       r.Judged,
+		JudgedAt:     r.JudgedAt,
+		StartedAt:    r.StartedAt,
+		EndedAt:      r.EndedAt,
 	}
 	if e := st.Environment(r.Target); e != nil {
 		rs.SpecRevision = e.SpecRevision
