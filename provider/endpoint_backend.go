@@ -84,6 +84,7 @@ func backendDescription() string {
 func ecsAttribute(ctx context.Context, diags *diag.Diagnostics) schema.SingleNestedAttribute {
 	def := rollout.DefaultECS()
 	fargate := fmt.Sprintf("On `%s`, a task size Fargate runs", rollout.LaunchTypeFargate)
+	smallest := rollout.FargateSizes[def.CPU]
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: fmt.Sprintf("How backend `%s` runs every version: one ECS service per version in `cluster`, with a task definition "+
 			"revision and a target group (IP targets, as tasks run in `awsvpc` network mode in `subnets` with `security_groups`) of its own. "+
@@ -111,10 +112,11 @@ func ecsAttribute(ctx context.Context, diags *diag.Diagnostics) schema.SingleNes
 				Default:             int64default.StaticInt64(int64(def.CPU)),
 			},
 			"memory": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Memory of each task in MiB. %s with `cpu`, such as 512 to 2048 with 256 CPU units. Defaults to %d.", fargate, def.Memory),
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(int64(def.Memory)),
+				MarkdownDescription: fmt.Sprintf("Memory of each task in MiB. %s with `cpu`, such as %d to %d with %d CPU units. Defaults to %d.",
+					fargate, smallest[0], smallest[len(smallest)-1], def.CPU, def.Memory),
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(int64(def.Memory)),
 			},
 			"task_role_arn": schema.StringAttribute{
 				MarkdownDescription: "IAM role the container's code acts as.",
