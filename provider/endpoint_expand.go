@@ -113,7 +113,6 @@ func (x *expander) duration(v durationValue) rollout.Duration {
 
 func (x *expander) template(t templateModel) rollout.Template {
 	out := x.container(t)
-	out.Backend = t.Backend.ValueString()
 	out.InstanceType = t.InstanceType.ValueString()
 	out.AMI = t.AMI.ValueString()
 	out.MinSize = int(t.MinSize.ValueInt64())
@@ -134,6 +133,53 @@ func (x *expander) template(t templateModel) rollout.Template {
 			UnhealthyThreshold: int(hc.UnhealthyThreshold.ValueInt64()),
 		}
 	}
+	out.ECS = x.ecs(t.ECS)
+	return out
+}
+
+// ecs returns template.ecs, nil when it is not set.
+func (x *expander) ecs(o types.Object) *rollout.ECS {
+	var m ecsModel
+	if !x.object(o, &m) {
+		return nil
+	}
+	out := &rollout.ECS{
+		Cluster:           m.Cluster.ValueString(),
+		LaunchType:        m.LaunchType.ValueString(),
+		CapacityProviders: x.capacityProviders(m.CapacityProviders),
+		CPU:               int(m.CPU.ValueInt64()),
+		Memory:            int(m.Memory.ValueInt64()),
+		TaskRoleARN:       m.TaskRoleARN.ValueString(),
+		ExecutionRoleARN:  m.ExecutionRoleARN.ValueString(),
+		AssignPublicIP:    m.AssignPublicIP.ValueBool(),
+		PlatformVersion:   m.PlatformVersion.ValueString(),
+	}
+	var logs ecsLogsModel
+	if x.object(m.Logs, &logs) {
+		out.Logs = &rollout.ECSLogs{Group: logs.Group.ValueString(), StreamPrefix: logs.StreamPrefix.ValueString()}
+	}
+	var hc containerHealthCheckModel
+	if x.object(m.HealthCheck, &hc) {
+		out.HealthCheck = &rollout.ContainerHealthCheck{
+			Command:     x.strings(hc.Command),
+			Interval:    x.duration(hc.Interval),
+			Timeout:     x.duration(hc.Timeout),
+			Retries:     int(hc.Retries.ValueInt64()),
+			StartPeriod: x.duration(hc.StartPeriod),
+		}
+	}
+	return out
+}
+
+// capacityProviders returns a strategy, nil when it is empty (as the API
+// answers it).
+func (x *expander) capacityProviders(l types.List) []rollout.CapacityProvider {
+	var models []capacityProviderModel
+	x.diags.Append(l.ElementsAs(x.ctx, &models, false)...)
+	var out []rollout.CapacityProvider
+	for _, p := range models {
+		out = append(out, rollout.CapacityProvider{Name: p.Name.ValueString(), Weight: int(p.Weight.ValueInt64()), Base: int(p.Base.ValueInt64())})
+	}
 	return out
 }
 
@@ -148,9 +194,11 @@ func targetProtocol(p string) string {
 }
 
 // container returns the part of t that says what the instances run: the
-// whole of their boot script.
+// whole of their boot script, with the backend, which says whether there is
+// one.
 func (x *expander) container(t templateModel) rollout.Template {
 	return rollout.Template{
+		Backend:       t.Backend.ValueString(),
 		Repository:    t.Repository.ValueString(),
 		ContainerPort: int(t.ContainerPort.ValueInt64()),
 		Command:       x.strings(t.Command),

@@ -44,16 +44,17 @@ func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.End
 		Args:                stringList(tpl.Args),
 		Env:                 stringMap(tpl.Env),
 		Secrets:             stringMap(tpl.Secrets),
-		InstanceType:        types.StringValue(tpl.InstanceType),
-		AMI:                 types.StringValue(tpl.AMI),
-		MinSize:             types.Int64Value(int64(tpl.MinSize)),
-		MaxSize:             types.Int64Value(int64(tpl.MaxSize)),
+		InstanceType:        stringOrNull(tpl.InstanceType),
+		AMI:                 stringOrNull(tpl.AMI),
+		MinSize:             groupSize(tpl, tpl.MinSize),
+		MaxSize:             groupSize(tpl, tpl.MaxSize),
 		DesiredCapacity:     types.Int64Value(int64(tpl.DesiredCapacity)),
 		Subnets:             stringList(tpl.Subnets),
 		SecurityGroups:      stringList(tpl.SecurityGroups),
 		InstanceProfile:     stringOrNull(tpl.InstanceProfile),
 		HealthCheck:         objectValue(ctx, objectType(tt.AttrTypes["health_check"], &diags), flattenHealthCheck(tpl.HealthCheck), &diags),
 		DeregistrationDelay: newDuration(tpl.DeregistrationDelay),
+		ECS:                 flattenECS(ctx, objectType(tt.AttrTypes["ecs"], &diags), tpl.ECS, &diags),
 	}, &diags)
 	pt := typeOf("policy")
 	m.Policy = objectValue(ctx, pt, flattenPolicy(ctx, pt, ep.Policy, &diags), &diags)
@@ -136,6 +137,54 @@ func flattenHealthCheck(h rollout.HealthCheck) healthCheckModel {
 		HealthyThreshold:   types.Int64Value(int64(h.HealthyThreshold)),
 		UnhealthyThreshold: types.Int64Value(int64(h.UnhealthyThreshold)),
 	}
+}
+
+// groupSize is a size of an Auto Scaling group, which backend ecs does not
+// have: 0 is a size of backend ec2's, and not set with ecs.
+func groupSize(t rollout.Template, size int) types.Int64 {
+	if t.Backend == rollout.BackendECS {
+		return int64OrNull(size)
+	}
+	return types.Int64Value(int64(size))
+}
+
+// flattenECS returns the model of e, null when it is nil; t is its object
+// type.
+func flattenECS(ctx context.Context, t types.ObjectType, e *rollout.ECS, diags *diag.Diagnostics) types.Object {
+	if e == nil {
+		return types.ObjectNull(t.AttrTypes)
+	}
+	logsType, hcType := objectType(t.AttrTypes["logs"], diags), objectType(t.AttrTypes["health_check"], diags)
+	logs, hc := types.ObjectNull(logsType.AttrTypes), types.ObjectNull(hcType.AttrTypes)
+	if l := e.Logs; l != nil {
+		logs = objectValue(ctx, logsType, ecsLogsModel{Group: types.StringValue(l.Group), StreamPrefix: types.StringValue(l.StreamPrefix)}, diags)
+	}
+	if h := e.HealthCheck; h != nil {
+		hc = objectValue(ctx, hcType, containerHealthCheckModel{
+			Command:     stringList(h.Command),
+			Interval:    newDuration(h.Interval),
+			Timeout:     newDuration(h.Timeout),
+			Retries:     types.Int64Value(int64(h.Retries)),
+			StartPeriod: newDuration(h.StartPeriod),
+		}, diags)
+	}
+	providers := make([]capacityProviderModel, 0, len(e.CapacityProviders))
+	for _, p := range e.CapacityProviders {
+		providers = append(providers, capacityProviderModel{Name: types.StringValue(p.Name), Weight: types.Int64Value(int64(p.Weight)), Base: types.Int64Value(int64(p.Base))})
+	}
+	return objectValue(ctx, t, ecsModel{
+		Cluster:           types.StringValue(e.Cluster),
+		LaunchType:        stringOrNull(e.LaunchType),
+		CapacityProviders: listValue(ctx, objectType(t.AttrTypes["capacity_providers"], diags), providers, diags),
+		CPU:               types.Int64Value(int64(e.CPU)),
+		Memory:            types.Int64Value(int64(e.Memory)),
+		TaskRoleARN:       stringOrNull(e.TaskRoleARN),
+		ExecutionRoleARN:  stringOrNull(e.ExecutionRoleARN),
+		AssignPublicIP:    types.BoolValue(e.AssignPublicIP),
+		PlatformVersion:   stringOrNull(e.PlatformVersion),
+		Logs:              logs,
+		HealthCheck:       hc,
+	}, diags)
 }
 
 // flattenPolicy returns the model of p; t is the policy's object type.

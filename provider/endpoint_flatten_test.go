@@ -47,8 +47,24 @@ func TestEndpointRoundTrip(t *testing.T) {
 	full.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1.5, MaxLatency: rollout.Duration(time.Second), MaxRatioToStable: 2, MinRequests: 100}
 	full.Notifications = rollout.Notifications{WebhookURL: "https://hooks.example.com/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"}
 
+	onECS := validSpec()
+	def := rollout.NewEndpointFor(rollout.BackendECS).Template
+	onECS.Template.Backend, onECS.Template.InstanceType, onECS.Template.AMI, onECS.Template.MinSize, onECS.Template.MaxSize, onECS.Template.ECS =
+		def.Backend, def.InstanceType, "", def.MinSize, def.MaxSize, def.ECS
+	onECS.Template.ECS.Cluster = "apps"
+	fullECS := onECS
+	fullECS.Template.ECS = &rollout.ECS{
+		Cluster: "arn:aws:ecs:us-east-1:123456789012:cluster/apps", CPU: 1024, Memory: 4096,
+		CapacityProviders: []rollout.CapacityProvider{{Name: "FARGATE_SPOT", Weight: 3}, {Name: "FARGATE", Weight: 1, Base: 2}},
+		TaskRoleARN:       "arn:aws:iam::123456789012:role/web", ExecutionRoleARN: "arn:aws:iam::123456789012:role/exec",
+		AssignPublicIP: true, PlatformVersion: "1.4.0",
+		Logs: &rollout.ECSLogs{Group: "/ecs/web", StreamPrefix: "web"},
+		HealthCheck: &rollout.ContainerHealthCheck{Command: []string{"CMD", "true"}, Interval: rollout.Duration(30 * time.Second),
+			Timeout: rollout.Duration(5 * time.Second), Retries: 3, StartPeriod: rollout.Duration(time.Minute)},
+	}
+
 	schemaType := endpointResourceSchema(t).Type()
-	for name, ep := range map[string]rollout.Endpoint{"defaults": validSpec(), "every field": full} {
+	for name, ep := range map[string]rollout.Endpoint{"defaults": validSpec(), "every field": full, "ecs defaults": onECS, "every ecs field": fullECS} {
 		t.Run(name, func(t *testing.T) {
 			var m endpointModel
 			failOn(t, flattenEndpoint(t.Context(), schemaType, rollout.EndpointView{Endpoint: ep}, &m))

@@ -350,7 +350,7 @@ func (r *endpointResource) checkWithShifter(ctx context.Context, ep rollout.Endp
 func validateBootScript(ctx context.Context, template types.Object) diag.Diagnostics {
 	x := &expander{ctx: ctx}
 	var t templateModel
-	if !x.object(template, &t) || !allKnown(ctx, t.Repository, t.ContainerPort, t.Command, t.Args, t.Env, t.Secrets) {
+	if !x.object(template, &t) || !allKnown(ctx, t.Backend, t.Repository, t.ContainerPort, t.Command, t.Args, t.Env, t.Secrets) {
 		return x.diags
 	}
 	runs := x.container(t)

@@ -99,6 +99,7 @@ type (
 		InstanceProfile     types.String  `tfsdk:"instance_profile"`
 		HealthCheck         types.Object  `tfsdk:"health_check"`
 		DeregistrationDelay durationValue `tfsdk:"deregistration_delay"`
+		ECS                 types.Object  `tfsdk:"ecs"`
 	}
 
 	healthCheckModel struct {
@@ -202,7 +203,7 @@ func placementAttribute(ctx context.Context, diags *diag.Diagnostics) schema.Sin
 			"role_arn": schema.StringAttribute{
 				MarkdownDescription: "IAM role the shifter assumes to act in the endpoint's account (one shifter serves many accounts).",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.RoleARNPattern, "must be an IAM role ARN such as \"arn:aws:iam::123456789012:role/ionroller\"")},
+				Validators:          []validator.String{roleARNValidator()},
 			},
 			"external_id": schema.StringAttribute{
 				MarkdownDescription: "External ID to present when assuming `role_arn`.",
@@ -411,11 +412,11 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 		Required: true,
 		Attributes: map[string]schema.Attribute{
 			"backend": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("How environments run: `%s` (a launch template and an Auto Scaling group per version), the only backend so far and the default.", rollout.BackendEC2),
+				MarkdownDescription: backendDescription(),
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(def.Backend),
-				Validators:          []validator.String{stringvalidator.OneOf(rollout.BackendEC2)},
+				Validators:          []validator.String{stringvalidator.OneOf(rollout.Backends...)},
 			},
 			"repository": schema.StringAttribute{
 				MarkdownDescription: "Docker image repository, such as `registry.example.com/team/app`; a release runs `repository:version` unless it names an image.",
@@ -442,8 +443,8 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				Default:             listdefault.StaticValue(emptyList()),
 			},
 			"env": schema.MapAttribute{
-				MarkdownDescription: fmt.Sprintf("Environment variables of the container. Put secrets in `secrets`, not here. They travel in the "+
-					"instances' boot script, which with each release's `image` and `env` must fit EC2's %d bytes of user data.", userdata.MaxBytes),
+				MarkdownDescription: fmt.Sprintf("Environment variables of the container. Put secrets in `secrets`, not here. With backend `%s` they travel in the "+
+					"instances' boot script, which with each release's `image` and `env` must fit EC2's %d bytes of user data.", rollout.BackendEC2, userdata.MaxBytes),
 				ElementType: types.StringType,
 				Optional:    true,
 				Computed:    true,
@@ -454,8 +455,9 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				},
 			},
 			"secrets": schema.MapAttribute{
-				MarkdownDescription: "Environment variables whose values are read on the instance from SSM parameters or Secrets Manager secrets, " +
-					"by ARN. The values never pass through Terraform or the shifter. A name may not also be in `env`.",
+				MarkdownDescription: fmt.Sprintf("Environment variables whose values are read from SSM parameters or Secrets Manager secrets, by ARN: "+
+					"on the instance with backend `%s`, by ECS (native ECS secrets, read with `ecs.execution_role_arn`) with `%s`. "+
+					"The values never pass through Terraform or the shifter. A name may not also be in `env`.", rollout.BackendEC2, rollout.BackendECS),
 				ElementType: types.StringType,
 				Optional:    true,
 				Computed:    true,
@@ -466,40 +468,41 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				},
 			},
 			"instance_type": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("EC2 instance type of the environments. Defaults to `%s`.", def.InstanceType),
+				MarkdownDescription: fmt.Sprintf("EC2 instance type of the environments. Defaults to `%s` with backend `%s`; not set with `%s`.", def.InstanceType, rollout.BackendEC2, rollout.BackendECS),
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(def.InstanceType),
 				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.InstanceTypePattern, "must be an EC2 instance type such as \"t3.micro\"")},
+				PlanModifiers:       []planmodifier.String{ec2DefaultString(def.InstanceType)},
 			},
 			"ami": schema.StringAttribute{
-				MarkdownDescription: "AMI the instances boot, with Docker installed, such as `ami-0123456789abcdef0`.",
-				Required:            true,
+				MarkdownDescription: fmt.Sprintf("AMI the instances boot, with Docker installed, such as `ami-0123456789abcdef0`. Required with backend `%s`; not set with `%s`.", rollout.BackendEC2, rollout.BackendECS),
+				Optional:            true,
 				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.AMIPattern, "must be an AMI ID such as \"ami-0123456789abcdef0\"")},
 			},
 			"min_size": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Minimum size of each environment's Auto Scaling group. Defaults to %d.", def.MinSize),
+				MarkdownDescription: fmt.Sprintf("Minimum size of each environment's Auto Scaling group. Defaults to %d with backend `%s`; not set with `%s`.", def.MinSize, rollout.BackendEC2, rollout.BackendECS),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(int64(def.MinSize)),
 				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+				PlanModifiers:       []planmodifier.Int64{ec2DefaultInt64(def.MinSize)},
 			},
 			"max_size": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Maximum size of each environment's Auto Scaling group, 1 to %d. Defaults to %d.", rollout.MaxGroupSize, def.MaxSize),
+				MarkdownDescription: fmt.Sprintf("Maximum size of each environment's Auto Scaling group, 1 to %d. Defaults to %d with backend `%s`; not set with `%s`.", rollout.MaxGroupSize, def.MaxSize, rollout.BackendEC2, rollout.BackendECS),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(int64(def.MaxSize)),
 				Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxGroupSize)},
+				PlanModifiers:       []planmodifier.Int64{ec2DefaultInt64(def.MaxSize)},
 			},
 			"desired_capacity": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Instances each environment runs: at least 1, between `min_size` and `max_size`. Defaults to %d.", def.DesiredCapacity),
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(int64(def.DesiredCapacity)),
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				MarkdownDescription: fmt.Sprintf("Instances each environment runs with backend `%s`: at least 1, between `min_size` and `max_size`; tasks each environment's service runs with `%s`, 1 to %d. Defaults to %d.",
+					rollout.BackendEC2, rollout.BackendECS, rollout.MaxGroupSize, def.DesiredCapacity),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(int64(def.DesiredCapacity)),
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"subnets": schema.ListAttribute{
-				MarkdownDescription: "Subnet IDs the instances run in (at least one).",
+				MarkdownDescription: "Subnet IDs the instances or tasks run in (at least one).",
 				ElementType:         types.StringType,
 				Required:            true,
 				Validators: []validator.List{
@@ -509,7 +512,7 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				},
 			},
 			"security_groups": schema.ListAttribute{
-				MarkdownDescription: "Security group IDs of the instances.",
+				MarkdownDescription: "Security group IDs of the instances or tasks.",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Computed:            true,
@@ -520,12 +523,13 @@ func templateAttribute(ctx context.Context, def rollout.Template, diags *diag.Di
 				},
 			},
 			"instance_profile": schema.StringAttribute{
-				MarkdownDescription: "Instance profile (name or ARN) of the instances; it needs read access to the `secrets`.",
+				MarkdownDescription: fmt.Sprintf("Instance profile (name or ARN) of the instances; it needs read access to the `secrets`. Backend `%s` only.", rollout.BackendEC2),
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.InstanceProfilePattern, "must be an instance profile name or ARN")},
 			},
 			"health_check":         healthCheckAttribute(ctx, def.HealthCheck, diags),
 			"deregistration_delay": durationAttribute("How long a target drains before it is deregistered", def.DeregistrationDelay, 0, rollout.MaxDeregistrationDelay),
+			"ecs":                  ecsAttribute(ctx, diags),
 		},
 	}
 }
@@ -717,12 +721,20 @@ func objectDefault(ctx context.Context, a schema.SingleNestedAttribute, model an
 // durationAttribute is an optional duration with a default and the
 // shifter's bounds.
 func durationAttribute(what string, def rollout.Duration, lo, hi time.Duration) schema.StringAttribute {
+	a := requiredDurationAttribute(what, lo, hi)
+	a.MarkdownDescription += fmt.Sprintf(" Defaults to `%s`.", short(def.D()))
+	a.Required, a.Optional, a.Computed = false, true, true
+	a.Default = stringdefault.StaticString(def.String())
+	return a
+}
+
+// requiredDurationAttribute is a duration the configuration must give,
+// within the shifter's bounds.
+func requiredDurationAttribute(what string, lo, hi time.Duration) schema.StringAttribute {
 	return schema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("%s: a duration such as `30s`, `5m` or `1h`, from %s to %s. Defaults to `%s`.", what, short(lo), short(hi), short(def.D())),
+		MarkdownDescription: fmt.Sprintf("%s: a duration such as `30s`, `5m` or `1h`, from %s to %s.", what, short(lo), short(hi)),
 		CustomType:          durationType{},
-		Optional:            true,
-		Computed:            true,
-		Default:             stringdefault.StaticString(def.String()),
+		Required:            true,
 		Validators:          []validator.String{durationBetween(lo, hi)},
 	}
 }

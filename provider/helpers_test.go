@@ -136,6 +136,17 @@ func (s *testShifter) factories() map[string]func() (tfprotov6.ProviderServer, e
 // client, behind Terraform's back, and returns its name.
 func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int, steps ...rollout.Step) string {
 	t.Helper()
+	return s.seedEndpointWith(t, team, priority, func(ep *rollout.Endpoint) {
+		if len(steps) > 0 {
+			ep.Policy.Steps = steps
+		}
+	})
+}
+
+// seedEndpointWith creates an endpoint as seedEndpoint does, with one step,
+// changed by change.
+func (s *testShifter) seedEndpointWith(t testing.TB, team string, priority int, change func(*rollout.Endpoint)) string {
+	t.Helper()
 	name := randomName()
 	ep := rollout.NewEndpoint()
 	ep.Name, ep.Team, ep.DeletionProtection = name, team, false
@@ -144,9 +155,7 @@ func (s *testShifter) seedEndpoint(t testing.TB, team string, priority int, step
 	ep.Template.Subnets, ep.Template.SecurityGroups = s.net.Subnets, []string{s.net.SecurityGroup}
 	ep.Template.DeregistrationDelay = 0
 	ep.Policy.Steps, ep.Policy.BakeTime = []rollout.Step{{Weight: 100}}, 0
-	if len(steps) > 0 {
-		ep.Policy.Steps = steps
-	}
+	change(&ep)
 	if _, err := s.client.PutEndpoint(t.Context(), ep, rollout.RevisionNew); err != nil {
 		t.Fatal(err)
 	}

@@ -58,13 +58,14 @@ func TestAccQueryFilters(t *testing.T) {
 }
 
 // TestAccQueryGenerateConfig: the configuration `terraform query
-// -generate-config-out` writes for a team's endpoints and releases imports
-// them, and a plan of it changes nothing.
+// -generate-config-out` writes for a team's endpoints (one on each backend)
+// and releases imports them, and a plan of it changes nothing.
 func TestAccQueryGenerateConfig(t *testing.T) {
 	s, tf := newTerraform114Test(t)
 	web := s.seedEndpoint(t, "web", 10)
 	s.seedRelease(t, web)
 	s.seedEndpoint(t, "api", 11)
+	onECS := s.seedEndpointWith(t, "web", 12, runOnECS)
 
 	dir := tf.workdir(t, map[string]string{
 		"main.tf": requiredProvider + providerConfig(s.url),
@@ -81,6 +82,8 @@ func TestAccQueryGenerateConfig(t *testing.T) {
 	}
 	for _, want := range []string{
 		`(?s)import \{.*identity = \{.*name = "` + web + `"`,
+		`(?s)import \{.*identity = \{.*name = "` + onECS + `"`,
+		`cluster += "apps"`,
 		`(?s)import \{.*identity = \{.*endpoint = "` + web + `".*track += "production"`,
 		`resource "ionroller_endpoint" "\S+" \{`,
 		`resource "ionroller_release" "\S+" \{`,

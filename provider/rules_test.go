@@ -82,6 +82,35 @@ func routeOnNLB(e *rollout.Endpoint) {
 	e.Template.HealthCheck.Protocol = "TCP"
 }
 
+// ruleExecutionRole is a task execution role's ARN.
+const ruleExecutionRole = "arn:aws:iam::123456789012:role/exec"
+
+// runOnECS runs a working endpoint's versions as Fargate services instead:
+// its secrets are read with a task execution role.
+func runOnECS(e *rollout.Endpoint) {
+	def, t := rollout.NewEndpointFor(rollout.BackendECS).Template, &e.Template
+	t.Backend, t.InstanceType, t.AMI, t.MinSize, t.MaxSize, t.ECS = def.Backend, def.InstanceType, "", def.MinSize, def.MaxSize, def.ECS
+	t.ECS.Cluster, t.ECS.ExecutionRoleARN = "apps", ruleExecutionRole
+}
+
+// placeOnProviders runs a working endpoint's versions as ECS services whose
+// tasks capacity providers place.
+func placeOnProviders(e *rollout.Endpoint, providers ...rollout.CapacityProvider) {
+	runOnECS(e)
+	e.Template.ECS.LaunchType, e.Template.ECS.CapacityProviders = "", providers
+}
+
+// checkContainer runs a working endpoint on ECS with a container health
+// check that is good but for what f changes.
+func checkContainer(f func(*rollout.ContainerHealthCheck)) func(*rollout.Endpoint) {
+	return func(e *rollout.Endpoint) {
+		runOnECS(e)
+		hc := &rollout.ContainerHealthCheck{Command: []string{"CMD", "true"}, Interval: rollout.Duration(30 * time.Second), Timeout: rollout.Duration(5 * time.Second), Retries: 3}
+		f(hc)
+		e.Template.ECS.HealthCheck = hc
+	}
+}
+
 func ruleCases() []ruleCase {
 	ep := func(name, field string, f func(*rollout.Endpoint)) ruleCase {
 		return ruleCase{name: name, field: field, endpoint: f}
@@ -261,6 +290,86 @@ func ruleCases() []ruleCase {
 		ep("judge interval", "policy.metric_checks.interval", func(e *rollout.Endpoint) {
 			e.Policy.MetricChecks = &rollout.MetricChecks{Interval: d("200h")}
 		}),
+		ep("no AMI with backend ec2", "template.ami", func(e *rollout.Endpoint) { e.Template.AMI = "" }).says(`Attribute template.ami must be set with backend "ec2"`),
+		ep("ecs with backend ec2", "template.ecs", func(e *rollout.Endpoint) {
+			e.Template.ECS = rollout.DefaultECS()
+			e.Template.ECS.Cluster = "apps"
+		}).says(`Attribute template.ecs is for backend "ecs"; template.backend is "ec2"`),
+
+		// The template on ECS.
+		ep("backend ecs without ecs", "template.ecs", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS = nil }).says(`Attribute template.ecs must be set with backend "ecs"`),
+		ep("AMI on ECS", "template.ami", func(e *rollout.Endpoint) { runOnECS(e); e.Template.AMI = "ami-0123456789abcdef0" }).says(`Attribute template.ami is for backend "ec2"`),
+		ep("instance type on ECS", "template.instance_type", func(e *rollout.Endpoint) { runOnECS(e); e.Template.InstanceType = "t3.micro" }),
+		ep("instance profile on ECS", "template.instance_profile", func(e *rollout.Endpoint) { runOnECS(e); e.Template.InstanceProfile = "web" }),
+		ep("min size on ECS", "template.min_size", func(e *rollout.Endpoint) { runOnECS(e); e.Template.MinSize = 1 }),
+		ep("max size on ECS", "template.max_size", func(e *rollout.Endpoint) { runOnECS(e); e.Template.MaxSize = 2 }),
+		ep("tasks", "template.desired_capacity", func(e *rollout.Endpoint) { runOnECS(e); e.Template.DesiredCapacity = rollout.MaxGroupSize + 1 }),
+		ep("cluster", "template.ecs.cluster", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.Cluster = "no spaces" }).says("Attribute template.ecs.cluster must be an ECS cluster name or ARN"),
+		ep("launch type", "template.ecs.launch_type", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.LaunchType = "LAMBDA" }),
+		ep("launch type beside capacity providers", "template.ecs.capacity_providers", func(e *rollout.Endpoint) {
+			placeOnProviders(e, rollout.CapacityProvider{Name: "FARGATE", Weight: 1})
+			e.Template.ECS.LaunchType = rollout.LaunchTypeFargate
+		}).says("Attribute template.ecs.capacity_providers place tasks instead of template.ecs.launch_type"),
+		ep("too many capacity providers", "template.ecs.capacity_providers", func(e *rollout.Endpoint) {
+			placeOnProviders(e)
+			for i := range rollout.MaxCapacityProviders + 1 {
+				e.Template.ECS.CapacityProviders = append(e.Template.ECS.CapacityProviders, rollout.CapacityProvider{Name: fmt.Sprintf("p%d", i), Weight: 1})
+			}
+		}),
+		ep("capacity provider name", "template.ecs.capacity_providers[0].name", func(e *rollout.Endpoint) {
+			placeOnProviders(e, rollout.CapacityProvider{Name: "no spaces", Weight: 1})
+		}),
+		ep("capacity provider listed twice", "template.ecs.capacity_providers[1].name", func(e *rollout.Endpoint) {
+			placeOnProviders(e, rollout.CapacityProvider{Name: "FARGATE", Weight: 1}, rollout.CapacityProvider{Name: "FARGATE", Weight: 2})
+		}).says(`Attribute template.ecs.capacity_providers[1].name "FARGATE" is already in the strategy`),
+		ep("capacity provider weight", "template.ecs.capacity_providers[0].weight", func(e *rollout.Endpoint) {
+			placeOnProviders(e, rollout.CapacityProvider{Name: "FARGATE", Weight: rollout.MaxCapacityWeight + 1})
+		}),
+		ep("capacity provider base", "template.ecs.capacity_providers[0].base", func(e *rollout.Endpoint) {
+			placeOnProviders(e, rollout.CapacityProvider{Name: "FARGATE", Weight: 1, Base: -1})
+		}),
+		ep("Fargate CPU", "template.ecs.cpu", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.CPU = 300 }).says("Attribute template.ecs.cpu must be a Fargate task size"),
+		ep("Fargate memory", "template.ecs.memory", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.CPU, e.Template.ECS.Memory = 1024, 1024
+		}).says("Attribute template.ecs.memory must be between 2048 and 8192 MiB in steps Fargate allows with 1024 CPU units; got 1024"),
+		ep("memory on EC2", "template.ecs.memory", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.LaunchType, e.Template.ECS.Memory = rollout.LaunchTypeEC2, 64
+		}),
+		ep("task role", "template.ecs.task_role_arn", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.TaskRoleARN = "role/app" }),
+		ep("execution role", "template.ecs.execution_role_arn", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.ExecutionRoleARN = "role/exec" }),
+		ep("secrets without an execution role", "template.ecs.execution_role_arn", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.ExecutionRoleARN = ""
+		}).says("Attribute template.ecs.execution_role_arn must be set when template.secrets is"),
+		ep("logs on Fargate without an execution role", "template.ecs.execution_role_arn", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.Secrets, e.Template.ECS.ExecutionRoleARN = map[string]string{}, ""
+			e.Template.ECS.Logs = &rollout.ECSLogs{Group: "/ecs/web", StreamPrefix: "web"}
+		}),
+		ep("platform version", "template.ecs.platform_version", func(e *rollout.Endpoint) { runOnECS(e); e.Template.ECS.PlatformVersion = "newest" }),
+		ep("platform version on EC2", "template.ecs.platform_version", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.LaunchType, e.Template.ECS.PlatformVersion = rollout.LaunchTypeEC2, "1.4.0"
+		}),
+		ep("log group", "template.ecs.logs.group", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.Logs = &rollout.ECSLogs{Group: "no spaces", StreamPrefix: "web"}
+		}),
+		ep("log stream prefix", "template.ecs.logs.stream_prefix", func(e *rollout.Endpoint) {
+			runOnECS(e)
+			e.Template.ECS.Logs = &rollout.ECSLogs{Group: "/ecs/web", StreamPrefix: "a:b"}
+		}),
+		ep("container check command", "template.ecs.health_check.command", checkContainer(func(h *rollout.ContainerHealthCheck) { h.Command = []string{"curl"} })),
+		ep("container check retries", "template.ecs.health_check.retries", checkContainer(func(h *rollout.ContainerHealthCheck) { h.Retries = 0 })),
+		ep("container check interval", "template.ecs.health_check.interval", checkContainer(func(h *rollout.ContainerHealthCheck) { h.Interval = d("1s") })),
+		ep("container check timeout", "template.ecs.health_check.timeout", checkContainer(func(h *rollout.ContainerHealthCheck) { h.Timeout = d("1s") })),
+		ep("container check timeout not below interval", "template.ecs.health_check.timeout", checkContainer(func(h *rollout.ContainerHealthCheck) {
+			h.Interval, h.Timeout = d("10s"), d("10s")
+		})),
+		ep("container check start period", "template.ecs.health_check.start_period", checkContainer(func(h *rollout.ContainerHealthCheck) { h.StartPeriod = d("10m") })),
+
 		ep("webhook URL", "notifications.webhook_url", func(e *rollout.Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }).says("Attribute notifications.webhook_url must be an http or https URL"),
 		ep("SNS topic", "notifications.sns_topic_arn", func(e *rollout.Endpoint) {
 			e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q"
@@ -486,8 +595,15 @@ func endpointHCL(ep rollout.Endpoint) string {
 	w.strMap("secrets", tm.Secrets)
 	w.str("instance_type", tm.InstanceType)
 	w.str("ami", tm.AMI)
-	w.attr("min_size", fmt.Sprint(tm.MinSize))
-	w.attr("max_size", fmt.Sprint(tm.MaxSize))
+	if tm.Backend == rollout.BackendECS {
+		// An ecs template has no group: it sets its sizes only to break
+		// that rule.
+		w.int("min_size", tm.MinSize)
+		w.int("max_size", tm.MaxSize)
+	} else {
+		w.attr("min_size", fmt.Sprint(tm.MinSize))
+		w.attr("max_size", fmt.Sprint(tm.MaxSize))
+	}
 	w.attr("desired_capacity", fmt.Sprint(tm.DesiredCapacity))
 	w.attr("subnets", hclList(tm.Subnets))
 	w.list("security_groups", tm.SecurityGroups)
@@ -502,6 +618,9 @@ func endpointHCL(ep rollout.Endpoint) string {
 	w.attr("unhealthy_threshold", fmt.Sprint(hc.UnhealthyThreshold))
 	w.close()
 	w.str("deregistration_delay", tm.DeregistrationDelay.String())
+	if tm.ECS != nil {
+		ecsHCL(w, *tm.ECS)
+	}
 	w.close()
 	p := ep.Policy
 	w.open("policy =")
@@ -538,6 +657,42 @@ func endpointHCL(ep rollout.Endpoint) string {
 	}
 	w.close()
 	return w.String()
+}
+
+// ecsHCL writes e as template.ecs.
+func ecsHCL(w *hclWriter, e rollout.ECS) {
+	w.open("ecs =")
+	w.str("cluster", e.Cluster)
+	w.str("launch_type", e.LaunchType)
+	if len(e.CapacityProviders) > 0 {
+		providers := make([]string, len(e.CapacityProviders))
+		for i, p := range e.CapacityProviders {
+			providers[i] = fmt.Sprintf("{ name = %q, weight = %d, base = %d }", p.Name, p.Weight, p.Base)
+		}
+		w.attr("capacity_providers", "["+strings.Join(providers, ", ")+"]")
+	}
+	w.attr("cpu", fmt.Sprint(e.CPU))
+	w.attr("memory", fmt.Sprint(e.Memory))
+	w.str("task_role_arn", e.TaskRoleARN)
+	w.str("execution_role_arn", e.ExecutionRoleARN)
+	w.attr("assign_public_ip", fmt.Sprint(e.AssignPublicIP))
+	w.str("platform_version", e.PlatformVersion)
+	if l := e.Logs; l != nil {
+		w.open("logs =")
+		w.str("group", l.Group)
+		w.str("stream_prefix", l.StreamPrefix)
+		w.close()
+	}
+	if h := e.HealthCheck; h != nil {
+		w.open("health_check =")
+		w.attr("command", hclList(h.Command))
+		w.str("interval", h.Interval.String())
+		w.str("timeout", h.Timeout.String())
+		w.attr("retries", fmt.Sprint(h.Retries))
+		w.str("start_period", h.StartPeriod.String())
+		w.close()
+	}
+	w.close()
 }
 
 // releaseHCL writes r as the configuration of ionroller_release.test, which
@@ -607,11 +762,25 @@ func (w *hclWriter) strMap(name string, m map[string]string) {
 
 func hclList(v []string) string { return "[" + quoted(v) + "]" }
 
-// TestAccBootScriptCheckedWhileSubnetsAreUnknown: an env too large for EC2
-// fails the plan even when other values of the spec (the subnets, from a
-// resource the same run creates) are known only after apply.
-func TestAccBootScriptCheckedWhileSubnetsAreUnknown(t *testing.T) {
-	config := providerConfig("http://127.0.0.1:1") + fmt.Sprintf(`
+// TestAccPlanChecksWhatIsKnownWhileSubnetsAreUnknown: the rules that need
+// only what is known fail the plan even when other values of the spec (the
+// subnets, from a resource the same run creates) are known only after
+// apply: an env too large for EC2's boot script, and which backend's
+// attributes are set. An ecs template has no boot script to outgrow.
+func TestAccPlanChecksWhatIsKnownWhileSubnetsAreUnknown(t *testing.T) {
+	big := fmt.Sprintf("env = { BIG = %q }", strings.Repeat("x", tooLarge))
+	for _, tc := range []struct {
+		name, template string
+		want           string // "" when the plan succeeds
+	}{
+		{"env beyond EC2's user data", `ami = "ami-0123456789abcdef0"` + "\n" + big, "Attribute template.env makes the instances' boot script"},
+		{"no AMI", "", `Attribute template.ami must be set with backend "ec2"`},
+		{"an instance type on ECS", `backend = "ecs"` + "\n" + `instance_type = "t3.micro"` + "\n" + `ecs = { cluster = "apps" }`, `Attribute template.instance_type is for backend "ec2"`},
+		{"ECS without template.ecs", `backend = "ecs"`, `Attribute template.ecs must be set with backend "ecs"`},
+		{"env beyond EC2's user data on ECS", `backend = "ecs"` + "\n" + `ecs = { cluster = "apps" }` + "\n" + big, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			step := resource.TestStep{Config: providerConfig("http://127.0.0.1:1") + fmt.Sprintf(`
 resource "terraform_data" "subnets" {
   input = ["subnet-0123456789abcdef0"]
 }
@@ -625,22 +794,22 @@ resource "ionroller_endpoint" "test" {
   template = {
     repository     = "registry.example.com/web"
     container_port = 8080
-    ami            = "ami-0123456789abcdef0"
     subnets        = terraform_data.subnets.output
-    env            = { BIG = %q }
+    %s
   }
 }
-`, strings.Repeat("x", tooLarge))
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-			"ionroller": providerserver.NewProtocol6WithError(New("test")()),
-		},
-		Steps: []resource.TestStep{{
-			Config:      config,
-			PlanOnly:    true,
-			ExpectError: looseRegexp("Attribute template.env makes the instances' boot script"),
-		}},
-	})
+`, tc.template), PlanOnly: true, ExpectNonEmptyPlan: true}
+			if tc.want != "" {
+				step.ExpectError = looseRegexp(tc.want)
+			}
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+					"ionroller": providerserver.NewProtocol6WithError(New("test")()),
+				},
+				Steps: []resource.TestStep{step},
+			})
+		})
+	}
 }
 
 // TestEveryValidatedAttributeHasASharedRule: each attribute the provider

@@ -163,10 +163,17 @@ func validateTraffic(t trafficModel, diags *diag.Diagnostics) {
 
 func validateTemplate(x *expander, t templateModel, def rollout.Template) {
 	root := path.Root("template")
+	backend, okBackend := knownBackend(t, def.Backend)
+	if okBackend {
+		addRuleError(&x.diags, "Invalid Endpoint", backendFields(t, backend).ValidateBackend())
+	}
 	minSize, okMin := int64Or(t.MinSize, def.MinSize)
 	maxSize, okMax := int64Or(t.MaxSize, def.MaxSize)
 	desired, okDesired := int64Or(t.DesiredCapacity, def.DesiredCapacity)
 	switch {
+	case backend != rollout.BackendEC2:
+		// Only backend ec2 has a group, whose sizes are the defaults
+		// when the configuration leaves them out.
 	case okMin && okMax && minSize > maxSize:
 		addAttributeError(&x.diags, root.AtName("min_size"), "Invalid Group Sizes",
 			"must not exceed template.max_size (%d); got %d", maxSize, minSize)

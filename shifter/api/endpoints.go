@@ -50,10 +50,7 @@ func (s *Server) putEndpoint(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	ep, err := decodeEndpoint(body, rollout.BackendEC2)
-	if err == nil && ep.Template.Backend != rollout.BackendEC2 {
-		ep, err = decodeEndpoint(body, ep.Template.Backend)
-	}
+	ep, err := decodeEndpoint(body)
 	if err != nil {
 		return err
 	}
@@ -253,9 +250,30 @@ func (s *Server) preflight(ctx context.Context, ep rollout.Endpoint) error {
 	return err
 }
 
-// decodeEndpoint decodes body into the defaults of backend.
-func decodeEndpoint(body []byte, backend string) (rollout.Endpoint, error) {
-	ep := rollout.NewEndpointFor(backend)
+// decodeEndpoint decodes body into the defaults of the backend its template
+// names. An ecs template's defaults fill in the template.ecs the body sends,
+// and only that: without one, validation names it missing. Its launch type
+// defaults only while no capacity providers place the tasks instead.
+func decodeEndpoint(body []byte) (rollout.Endpoint, error) {
+	sent, err := decodeInto(body, rollout.NewEndpoint())
+	if err != nil || sent.Template.Backend == rollout.BackendEC2 {
+		return sent, err
+	}
+	ep, err := decodeInto(body, rollout.NewEndpointFor(sent.Template.Backend))
+	if err != nil {
+		return rollout.Endpoint{}, err
+	}
+	switch e := ep.Template.ECS; {
+	case sent.Template.ECS == nil:
+		ep.Template.ECS = nil
+	case sent.Template.ECS.LaunchType == "" && len(e.CapacityProviders) > 0:
+		e.LaunchType = ""
+	}
+	return ep, nil
+}
+
+// decodeInto decodes body into ep, which holds defaults.
+func decodeInto(body []byte, ep rollout.Endpoint) (rollout.Endpoint, error) {
 	// encoding/json decodes a list into the elements already there without
 	// zeroing them, so a default step's pause would stay on a step sent
 	// without one: a canary would not wait for its promote.

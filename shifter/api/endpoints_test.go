@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -384,5 +385,61 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 			!strings.Contains(body, `{"path":"notifications.webhook_url","secret":true}`) {
 			t.Errorf("history answer %d %s: want the webhook URL's change, not its values", r.status, body)
 		}
+	}
+}
+
+// TestPutECSEndpointTakesTheDefaultsOfItsBackend: an ecs template's defaults
+// are its backend's (no instance type or group size; the smallest Fargate
+// task) and fill in the template.ecs the body sends; capacity providers
+// place the tasks instead of the default launch type, but not beside one the
+// body names; and an ecs template without template.ecs is refused naming it.
+func TestPutECSEndpointTakesTheDefaultsOfItsBackend(t *testing.T) {
+	f := newFixture(t)
+	// body is a valid "web" on ecs, with ecs as its template.ecs (none when nil).
+	body := func(ecs map[string]any) map[string]any {
+		m := specJSON(t, testEndpoint("web"))
+		tpl := m["template"].(map[string]any)
+		for _, ec2Only := range []string{"instance_type", "ami", "min_size", "max_size"} {
+			delete(tpl, ec2Only)
+		}
+		tpl["backend"] = rollout.BackendECS
+		if ecs != nil {
+			tpl["ecs"] = ecs
+		}
+		return m
+	}
+
+	var v rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/web", root, body(map[string]any{"cluster": "apps"})).must(t, http.StatusCreated, &v)
+	want := rollout.DefaultECS()
+	want.Cluster = "apps"
+	if tpl := v.Endpoint.Template; tpl.InstanceType != "" || tpl.MinSize != 0 || tpl.MaxSize != 0 || tpl.ECS == nil || !reflect.DeepEqual(*tpl.ECS, *want) {
+		t.Errorf("template %+v (ecs %+v), want no ec2 fields and ecs %+v", tpl, tpl.ECS, want)
+	}
+
+	providers := []any{map[string]any{"name": "FARGATE_SPOT", "weight": 1}}
+	var updated rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/web", root, body(map[string]any{"cluster": "apps", "capacity_providers": providers}), "If-Match", `"1"`).
+		must(t, http.StatusOK, &updated)
+	if e := updated.Endpoint.Template.ECS; e.LaunchType != "" || len(e.CapacityProviders) != 1 {
+		t.Errorf("ecs %+v, want the capacity providers and no launch type", e)
+	}
+
+	for _, tc := range []struct {
+		name, field string
+		ecs         map[string]any
+	}{
+		{"no template.ecs", "template.ecs", nil},
+		{"a launch type beside capacity providers", "template.ecs.capacity_providers",
+			map[string]any{"cluster": "apps", "launch_type": rollout.LaunchTypeFargate, "capacity_providers": providers}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.snapshot()
+			e := f.do("PUT", "/v1/endpoints/web", root, body(tc.ecs), "If-Match", `"2"`).apiError(t, http.StatusBadRequest, rollout.EINVALID)
+			if e.Field != tc.field {
+				t.Errorf("refused naming %q (%s), want %q", e.Field, e.Message, tc.field)
+			}
+			f.assertUnchanged(before)
+		})
 	}
 }

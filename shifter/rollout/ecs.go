@@ -85,6 +85,7 @@ const (
 	MaxCapacityBase      = 100000
 	MinContainerCheck    = 5 * time.Second
 	MaxContainerCheck    = 300 * time.Second
+	MinContainerTimeout  = 2 * time.Second
 	MaxContainerTimeout  = 60 * time.Second
 	MaxContainerRetries  = 10
 	MaxStartPeriod       = 300 * time.Second
@@ -115,9 +116,39 @@ func DefaultECS() *ECS {
 	return &ECS{LaunchType: LaunchTypeFargate, CPU: 256, Memory: 512}
 }
 
-// validateECS checks what only the ecs backend uses, and that nothing of
-// the ec2 backend is set.
-func (t Template) validateECS() error {
+// ValidateBackend checks which of the fields that only one backend uses the
+// template sets: those of its own backend that it needs, and no other's. It
+// reads only whether each is set, so a plan checks it while their values
+// are still unknown; Validate checks it too.
+func (t Template) ValidateBackend() error {
+	if err := t.validateECSBackend(); err != nil {
+		return err
+	}
+	if t.Backend == BackendECS {
+		return t.validateECSFields()
+	}
+	if t.AMI == "" {
+		return noAMI()
+	}
+	return nil
+}
+
+// noAMI refuses an ec2 template without an AMI.
+func noAMI() error {
+	return Invalid("template.ami", "must be set with backend %q: the instances boot it", BackendEC2)
+}
+
+// validateECSBackend refuses template.ecs with another backend.
+func (t Template) validateECSBackend() error {
+	if t.Backend != BackendECS && t.ECS != nil {
+		return Invalid("template.ecs", "is for backend %q; template.backend is %q", BackendECS, t.Backend)
+	}
+	return nil
+}
+
+// validateECSFields checks that an ecs template sets template.ecs and
+// nothing of the ec2 backend.
+func (t Template) validateECSFields() error {
 	ec2Only := []struct {
 		field string
 		set   bool
@@ -135,6 +166,15 @@ func (t Template) validateECS() error {
 	}
 	if t.ECS == nil {
 		return Invalid("template.ecs", "must be set with backend %q: it names the cluster the services run in", BackendECS)
+	}
+	return nil
+}
+
+// validateECS checks what only the ecs backend uses, and that nothing of
+// the ec2 backend is set.
+func (t Template) validateECS() error {
+	if err := t.validateECSFields(); err != nil {
+		return err
 	}
 	if t.DesiredCapacity < 1 || t.DesiredCapacity > MaxGroupSize {
 		return Invalid("template.desired_capacity", "must be between 1 and %d tasks; got %d", MaxGroupSize, t.DesiredCapacity)
@@ -232,7 +272,7 @@ func (h ContainerHealthCheck) validate() error {
 	if err := validateDuration("template.ecs.health_check.interval", h.Interval, MinContainerCheck, MaxContainerCheck); err != nil {
 		return err
 	}
-	if err := validateDuration("template.ecs.health_check.timeout", h.Timeout, 2*time.Second, MaxContainerTimeout); err != nil {
+	if err := validateDuration("template.ecs.health_check.timeout", h.Timeout, MinContainerTimeout, MaxContainerTimeout); err != nil {
 		return err
 	}
 	if h.Timeout >= h.Interval {

@@ -116,3 +116,52 @@ func TestECSFieldsChangeTheTemplateHash(t *testing.T) {
 		t.Error("a change of template.ecs.memory leaves the template hash unchanged")
 	}
 }
+
+// TestValidateBackendReadsOnlyWhatIsSet: ValidateBackend refuses what
+// Validate refuses about which backend's fields are set, naming the same
+// field, whatever the values of the fields that are set; a template with
+// the right fields set passes it, however invalid their values.
+func TestValidateBackendReadsOnlyWhatIsSet(t *testing.T) {
+	ec2, ecs := testEndpoint(), testEndpoint()
+	runOnECS(&ecs)
+	for _, tc := range []struct {
+		name, field string
+		endpoint    Endpoint
+		mutate      func(*Template)
+	}{
+		{"ec2 with template.ecs", "template.ecs", ec2, func(t *Template) { t.ECS = &ECS{} }},
+		{"ec2 without an AMI", "template.ami", ec2, func(t *Template) { t.AMI = "" }},
+		{"ecs without template.ecs", "template.ecs", ecs, func(t *Template) { t.ECS = nil }},
+		{"ecs with an AMI", "template.ami", ecs, func(t *Template) { t.AMI = "?" }},
+		{"ecs with an instance type", "template.instance_type", ecs, func(t *Template) { t.InstanceType = "?" }},
+		{"ecs with an instance profile", "template.instance_profile", ecs, func(t *Template) { t.InstanceProfile = "?" }},
+		{"ecs with a min size", "template.min_size", ecs, func(t *Template) { t.MinSize = -1 }},
+		{"ecs with a max size", "template.max_size", ecs, func(t *Template) { t.MaxSize = 1 }},
+		{"ec2 with an AMI that is no AMI", "", ec2, func(t *Template) { t.AMI = "?" }},
+		{"ecs with a cluster that is no cluster", "", ecs, func(t *Template) { t.ECS.Cluster = "?" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ep := tc.endpoint
+			ep.Template.ECS = cloneECS(ep.Template.ECS)
+			tc.mutate(&ep.Template)
+			err := ep.Template.ValidateBackend()
+			if ErrorField(err) != tc.field {
+				t.Fatalf("ValidateBackend() = %v, want a refusal naming %q", err, tc.field)
+			}
+			if tc.field == "" {
+				return
+			}
+			if all := ep.Validate(); ErrorField(all) != tc.field || all.Error() != err.Error() {
+				t.Errorf("Validate() = %v, want %v", all, err)
+			}
+		})
+	}
+}
+
+func cloneECS(e *ECS) *ECS {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	return &c
+}

@@ -320,8 +320,8 @@ func (t Template) validate() error {
 	if !slices.Contains(Backends, t.Backend) {
 		return Invalid("template.backend", "must be %q or %q; got %q", BackendEC2, BackendECS, t.Backend)
 	}
-	if t.Backend != BackendECS && t.ECS != nil {
-		return Invalid("template.ecs", "is for backend %q; template.backend is %q", BackendECS, t.Backend)
+	if err := t.validateECSBackend(); err != nil {
+		return err
 	}
 	if !RepositoryPattern.MatchString(t.Repository) {
 		return Invalid("template.repository", "%q is not a Docker image repository such as \"registry.example.com/team/app\"", t.Repository)
@@ -373,6 +373,8 @@ func (t Template) validateEC2() error {
 	switch {
 	case !InstanceTypePattern.MatchString(t.InstanceType):
 		return Invalid("template.instance_type", "%q is not an EC2 instance type such as \"t3.micro\"", t.InstanceType)
+	case t.AMI == "":
+		return noAMI()
 	case !AMIPattern.MatchString(t.AMI):
 		return Invalid("template.ami", "%q is not an AMI ID such as \"ami-0123456789abcdef0\"", t.AMI)
 	case t.MinSize < 0:

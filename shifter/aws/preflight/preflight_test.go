@@ -27,6 +27,13 @@ func nlb(listener, idle string) func(*rollout.Endpoint) {
 	}
 }
 
+// onECS runs the endpoint's versions as ECS services.
+func onECS(ep *rollout.Endpoint) {
+	def := rollout.NewEndpointFor(rollout.BackendECS).Template
+	ep.Template.Backend, ep.Template.AMI, ep.Template.InstanceType, ep.Template.ECS = def.Backend, "", def.InstanceType, def.ECS
+	ep.Template.ECS.Cluster = "apps"
+}
+
 // TestEachMisconfigurationIsRefusedNamingItsField: a spec that names what is
 // not in the account, or takes what another rule has, is refused with the
 // field to fix; one that is right, or whose rule is already its own, passes.
@@ -103,6 +110,13 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"subnet missing", "template.subnets[1]", func(ep *rollout.Endpoint) { ep.Template.Subnets = []string{net.Subnets[0], "subnet-0123456789abcdef0"} }},
 		{"security group missing", "template.security_groups[0]", func(ep *rollout.Endpoint) { ep.Template.SecurityGroups = []string{"sg-0123456789abcdef0"} }},
 		{"AMI missing", "template.ami", func(ep *rollout.Endpoint) { ep.Template.AMI = "ami-0123456789abcdef0" }},
+		// An ecs template has no AMI; its tasks run in the subnets and
+		// security groups.
+		{"right, on ECS", "", onECS},
+		{"a subnet missing, on ECS", "template.subnets[0]", func(ep *rollout.Endpoint) {
+			onECS(ep)
+			ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
+		}},
 		{"right, on an NLB", "", nlb(net.NLBListenerARN, net.IdleTargetGroupARN)},
 		{"NLB listener missing", "traffic.nlb.listener_arn", nlb(net.NLBListenerARN[:len(net.NLBListenerARN)-4]+"0000", net.IdleTargetGroupARN)},
 		{"an ALB's listener as an NLB's", "traffic.nlb.listener_arn", nlb(strings.Replace(net.ListenerARN, "/app/", "/net/", 1), net.IdleTargetGroupARN)},
