@@ -31,6 +31,17 @@ variable "ami" {
   type = string
 }
 
+variable "cluster" {
+  description = "The ECS cluster of the demo on ecs."
+  type        = string
+}
+
+variable "backend" {
+  description = "How the versions run: ec2 (an Auto Scaling group each) or ecs (an ECS service each)."
+  type        = string
+  default     = "ec2"
+}
+
 variable "release" {
   description = "The version to run: the line a deploy commit changes, and a rollback reverts."
   type        = string
@@ -52,9 +63,11 @@ resource "ionroller_endpoint" "demo" {
   }
 
   template = {
+    backend              = var.backend
     repository           = "registry.example.com/demo"
     container_port       = 8080
-    ami                  = var.ami
+    ami                  = var.backend == "ec2" ? var.ami : null
+    ecs                  = var.backend == "ecs" ? { cluster = var.cluster } : null
     subnets              = var.subnets
     security_groups      = [var.security_group]
     deregistration_delay = "0s"

@@ -3,7 +3,8 @@
 # (the local AWS) and a shifter, installs the provider the way a user would
 # (a filesystem mirror), applies examples/demo with v1, rolls out v2 step by
 # step, rolls back to v1 by reverting the version, and shows that a plan has
-# nothing left to do. Everything it starts is stopped on exit.
+# nothing left to do. Everything it starts is stopped on exit. BACKEND=ecs
+# runs the versions as ECS services instead of Auto Scaling groups.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,6 +48,9 @@ wait_for_url() {
 command -v go >/dev/null || die "go is not on PATH"
 # TF: the CLI, terraform or OpenTofu's tofu (make demo-tofu).
 TF=${TF:-terraform}
+# BACKEND: how the versions run, ec2 (Auto Scaling groups) or ecs (services).
+BACKEND=${BACKEND:-ec2}
+case $BACKEND in ec2 | ecs) ;; *) die "BACKEND must be ec2 or ecs, not $BACKEND" ;; esac
 command -v "$TF" >/dev/null || die "$TF is not on PATH"
 command -v moto_server >/dev/null || die "moto_server (moto 5) is not on PATH"
 
@@ -143,7 +147,7 @@ echo "shifter at $shifter"
 # The configuration, as a repository would hold it; release.auto.tfvars is
 # the line a deploy commit changes.
 cp "$repo/examples/demo/main.tf" "$work/tf/"
-echo "shifter_address = \"$shifter\"" >"$work/tf/shifter.auto.tfvars"
+printf 'shifter_address = "%s"\nbackend         = "%s"\n' "$shifter" "$BACKEND" >"$work/tf/shifter.auto.tfvars"
 release() { echo "release = \"$1\"" >"$work/tf/release.auto.tfvars"; }
 # tf runs a terraform command in the configuration's directory; options
 # go before any positional argument (a saved plan).

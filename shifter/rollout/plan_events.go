@@ -152,7 +152,7 @@ func (p *planner) environmentCreating(track Track, e *Environment) {
 		image = e.Image + " pinned to " + e.Digest
 		details = append(details, "digest", e.Digest)
 	}
-	p.event(track, e.Version, EventEnvironmentCreating, fmt.Sprintf("creating environment %s for version %s (image %s, %d instances)", e.ID, e.Version, image, e.Capacity),
+	p.event(track, e.Version, EventEnvironmentCreating, fmt.Sprintf("creating environment %s for version %s (image %s, %d %s)", e.ID, e.Version, image, e.Capacity, e.Units()),
 		details...)
 }
 
@@ -177,7 +177,7 @@ func (p *planner) environmentRescaled(e *Environment, found int) {
 }
 
 func (p *planner) environmentScaled(e *Environment, capacity int) {
-	p.event("", e.Version, EventEnvironmentScaled, fmt.Sprintf("environment %s of version %s scaled from %d to %d instances", e.ID, e.Version, e.Capacity, capacity),
+	p.event("", e.Version, EventEnvironmentScaled, fmt.Sprintf("environment %s of version %s scaled from %d to %d %s", e.ID, e.Version, e.Capacity, capacity, e.Units()),
 		"environment", e.ID, "capacity", strconv.Itoa(capacity))
 }
 
@@ -248,7 +248,7 @@ func reasonUnhealthy(e *Environment, timeout Duration, pinning bool) string {
 	if pinning && e.Digest == "" {
 		return fmt.Sprintf("environment %s of version %s was not created within %s: its image %s could not be resolved to a digest", e.ID, e.Version, timeout, e.Image)
 	}
-	return fmt.Sprintf("environment %s of version %s was not healthy within %s: %s", e.ID, e.Version, timeout, e.Health.Why(e.Capacity))
+	return fmt.Sprintf("environment %s of version %s was not healthy within %s: %s", e.ID, e.Version, timeout, e.Health.Why(e.Capacity, e.Units()))
 }
 
 func reasonSuperseded(next string) string { return fmt.Sprintf("superseded by version %s", next) }

@@ -124,14 +124,15 @@ type Health struct {
 
 // Why says, for people, what keeps an environment of this capacity from
 // being healthy, or that it is: "2 of 2 targets healthy", "1 of 2 instances
-// in service", "2 targets in their first health checks".
-func (h Health) Why(capacity int) string {
+// in service", "2 targets in their first health checks". units names what
+// the capacity counts (Environment.Units).
+func (h Health) Why(capacity int, units string) string {
 	if h.ReadAt.IsZero() {
-		return fmt.Sprintf("%d of %d instances in service; target health not read yet", h.InService, capacity)
+		return fmt.Sprintf("%d of %d %s in service; target health not read yet", h.InService, capacity, units)
 	}
 	var why []string
 	if h.InService < capacity {
-		why = append(why, fmt.Sprintf("%d of %d instances in service", h.InService, capacity))
+		why = append(why, fmt.Sprintf("%d of %d %s in service", h.InService, capacity, units))
 	}
 	for _, c := range []struct {
 		n    int
@@ -262,4 +263,13 @@ func (s *State) Environment(id string) *Environment {
 		}
 	}
 	return nil
+}
+
+// Units names what an environment's capacity counts: the instances of an ec2
+// environment, the tasks of an ecs one.
+func (e Environment) Units() string {
+	if e.Template != nil && e.Template.Backend == BackendECS {
+		return "tasks"
+	}
+	return "instances"
 }

@@ -231,7 +231,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 			Capacity:      e.Capacity,
 			InService:     e.Health.InService,
 			Healthy:       e.Health.Healthy,
-			Health:        e.Health.Why(e.Capacity),
+			Health:        e.Health.Why(e.Capacity, e.Units()),
 			HealthReadAt:  e.Health.ReadAt,
 			CreatedAt:     e.CreatedAt,
 		}
