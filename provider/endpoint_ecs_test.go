@@ -42,7 +42,7 @@ data "ionroller_endpoint" "test" {
 		CheckDestroy:             s.checkDestroyed(name),
 		Steps: []resource.TestStep{
 			{
-				Config: config(`{ cluster = "apps" }`),
+				Config: config(`{ cluster = "` + awstest.Cluster + `" }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(endpoint, ecs.AtMapKey("launch_type"), knownvalue.StringExact(rollout.LaunchTypeFargate)),
 					plancheck.ExpectKnownValue(endpoint, template.AtMapKey("instance_type"), knownvalue.Null()),
@@ -54,7 +54,7 @@ data "ionroller_endpoint" "test" {
 					// Three tasks: no group sizes of ec2's bound them.
 					statecheck.ExpectKnownValue(endpoint, template.AtMapKey("desired_capacity"), knownvalue.Int64Exact(3)),
 					statecheck.ExpectKnownValue(endpoint, ecs, knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"cluster":            knownvalue.StringExact("apps"),
+						"cluster":            knownvalue.StringExact(awstest.Cluster),
 						"launch_type":        knownvalue.StringExact(rollout.LaunchTypeFargate),
 						"capacity_providers": knownvalue.ListSizeExact(0),
 						"cpu":                knownvalue.Int64Exact(int64(rollout.DefaultECS().CPU)),
@@ -74,11 +74,11 @@ data "ionroller_endpoint" "test" {
 			},
 			{
 				Config: config(fmt.Sprintf(`{
-      cluster            = "apps"
+      cluster            = %[3]q
       capacity_providers = [{ name = "FARGATE_SPOT", weight = 3 }, { name = "FARGATE", weight = 1, base = 1 }]
       cpu                = 512
       memory             = 2048
-      execution_role_arn = %q
+      execution_role_arn = %[1]q
       logs               = { group = "/ecs/%[2]s", stream_prefix = "web" }
       health_check = {
         command  = ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"]
@@ -86,7 +86,7 @@ data "ionroller_endpoint" "test" {
         timeout  = "5s"
         retries  = 3
       }
-    }`, ruleExecutionRole, name)),
+    }`, ruleExecutionRole, name, awstest.Cluster)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(endpoint, plancheck.ResourceActionUpdate),
 					// Capacity providers place the tasks: no launch type.
@@ -123,7 +123,7 @@ func TestAccBackendKnownOnlyAtApply(t *testing.T) {
 resource "terraform_data" "backend" {
   input = "ecs"
 }
-` + strings.Replace(ecsEndpointConfig(name, s.net, `{ cluster = "apps" }`), `"ecs"`, "terraform_data.backend.output", 1)
+` + strings.Replace(ecsEndpointConfig(name, s.net, `{ cluster = "`+awstest.Cluster+`" }`), `"ecs"`, "terraform_data.backend.output", 1)
 	if !strings.Contains(config, "backend              = terraform_data.backend.output") {
 		t.Fatalf("the backend is not terraform_data's:\n%s", config)
 	}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 )
 
 // List resources need Terraform 1.14 (terraform114_test.go): these tests
@@ -83,7 +85,7 @@ func TestAccQueryGenerateConfig(t *testing.T) {
 	for _, want := range []string{
 		`(?s)import \{.*identity = \{.*name = "` + web + `"`,
 		`(?s)import \{.*identity = \{.*name = "` + onECS + `"`,
-		`cluster += "apps"`,
+		`cluster += "` + awstest.Cluster + `"`,
 		`(?s)import \{.*identity = \{.*endpoint = "` + web + `".*track += "production"`,
 		`resource "ionroller_endpoint" "\S+" \{`,
 		`resource "ionroller_release" "\S+" \{`,

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/userdata"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
@@ -90,7 +91,7 @@ const ruleExecutionRole = "arn:aws:iam::123456789012:role/exec"
 func runOnECS(e *rollout.Endpoint) {
 	def, t := rollout.NewEndpointFor(rollout.BackendECS).Template, &e.Template
 	t.Backend, t.InstanceType, t.AMI, t.MinSize, t.MaxSize, t.ECS = def.Backend, def.InstanceType, "", def.MinSize, def.MaxSize, def.ECS
-	t.ECS.Cluster, t.ECS.ExecutionRoleARN = "apps", ruleExecutionRole
+	t.ECS.Cluster, t.ECS.ExecutionRoleARN = awstest.Cluster, ruleExecutionRole
 }
 
 // placeOnProviders runs a working endpoint's versions as ECS services whose

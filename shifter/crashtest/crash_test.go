@@ -14,7 +14,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -35,9 +34,6 @@ const (
 // shifterID tags what the shifter under test creates; the orphan scan looks
 // for it.
 const shifterID = "crash"
-
-// ecsCluster is the cluster of a trial's ecs endpoint.
-const ecsCluster = "apps"
 
 // Every endpoint of a trial rolls v1 (straight to 100%, its first release)
 // then v2 through these steps; its rule goes through splits.
@@ -250,9 +246,6 @@ auth {
 		}
 	}
 
-	if _, err := ecs.NewFromConfig(awstest.Exempt(acct.Config)).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: awssdk.String(ecsCluster)}); err != nil {
-		t.Fatal(err)
-	}
 	for i, name := range endpoints {
 		traffic := albTraffic(net, i, name)
 		template := map[string]any{
@@ -263,7 +256,7 @@ auth {
 			traffic = r.traffic(net, name)
 			template["ami"] = net.AMI
 		} else {
-			template["backend"], template["ecs"] = rollout.BackendECS, map[string]any{"cluster": ecsCluster}
+			template["backend"], template["ecs"] = rollout.BackendECS, map[string]any{"cluster": net.Cluster}
 		}
 		spec := map[string]any{
 			"team":                "crash",

@@ -276,12 +276,12 @@ func ecsResources(ctx context.Context, client *ecs.Client, shifter string) ([]ec
 			out = append(out, ec2env.Resource{Kind: kind, Name: name, Endpoint: m[aws.TagEndpoint], Environment: m[aws.TagEnvironment]})
 		}
 	}
-	list, err := client.ListServices(ctx, &ecs.ListServicesInput{Cluster: awssdk.String(ecsCluster)})
+	list, err := client.ListServices(ctx, &ecs.ListServicesInput{Cluster: awssdk.String(awstest.Cluster)})
 	if err != nil {
 		return nil, err
 	}
 	for batch := range slices.Chunk(list.ServiceArns, 10) {
-		desc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: batch})
+		desc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(awstest.Cluster), Services: batch})
 		if err != nil {
 			return nil, err
 		}

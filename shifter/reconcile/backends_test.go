@@ -69,13 +69,10 @@ var (
 	ecsBackend = running{
 		name: rollout.BackendECS,
 		template: func(h *harness) {
-			if _, err := h.ecs.CreateCluster(h.ctx, &ecs.CreateClusterInput{ClusterName: awssdk.String(ecsCluster)}); err != nil {
-				h.t.Fatal(err)
-			}
 			def := rollout.NewEndpointFor(rollout.BackendECS).Template
 			t := &h.ep.Template
 			t.Backend, t.InstanceType, t.MinSize, t.MaxSize, t.ECS = def.Backend, def.InstanceType, def.MinSize, def.MaxSize, def.ECS
-			t.ECS.Cluster = ecsCluster
+			t.ECS.Cluster = awstest.Cluster
 		},
 		units:   ecsServices,
 		created: ecsCreated,
@@ -101,9 +98,6 @@ var (
 		scale:   "UpdateService",
 	}
 )
-
-// ecsCluster is the cluster the harness' ecs endpoints run in.
-const ecsCluster = "apps"
 
 // onECS is r running its versions on ECS.
 func onECS(r routing) routing {
@@ -134,12 +128,12 @@ func asgGroups(h *harness) map[string][]string {
 func ecsServices(h *harness) map[string][]string {
 	h.t.Helper()
 	byVersion := map[string][]string{}
-	list, err := h.ecs.ListServices(h.ctx, &ecs.ListServicesInput{Cluster: awssdk.String(ecsCluster)})
+	list, err := h.ecs.ListServices(h.ctx, &ecs.ListServicesInput{Cluster: awssdk.String(awstest.Cluster)})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	for batch := range slices.Chunk(list.ServiceArns, 10) {
-		out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: batch})
+		out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(awstest.Cluster), Services: batch})
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -190,7 +184,7 @@ func ecsCreated(h *harness, want map[string]string) {
 	if len(names) != 1 {
 		t.Fatalf("services of v1 = %v, want 1", names)
 	}
-	out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: names})
+	out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(awstest.Cluster), Services: names})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +220,7 @@ func ecsTags(tags []ecstypes.Tag) map[string]string {
 // ecsService describes a service of the harness' cluster.
 func (h *harness) ecsService(name string) ecstypes.Service {
 	h.t.Helper()
-	out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(ecsCluster), Services: []string{name}})
+	out, err := h.ecs.DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: awssdk.String(awstest.Cluster), Services: []string{name}})
 	if err != nil || len(out.Services) != 1 {
 		h.t.Fatalf("service %s: %v", name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -24,10 +25,12 @@ func TestAnECSServiceChangedOutsideIsRepaired(t *testing.T) {
 	name := h.groups()["v1"][0]
 	before := h.ecsService(name)
 
-	if _, err := h.ecs.UpdateService(h.ctx, &ecs.UpdateServiceInput{Cluster: awssdk.String(ecsCluster), Service: &name, DesiredCount: awssdk.Int32(5)}); err != nil {
+	if _, err := h.ecs.UpdateService(h.ctx, &ecs.UpdateServiceInput{Cluster: awssdk.String(awstest.Cluster), Service: &name, DesiredCount: awssdk.Int32(5)}); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually(10*resync, "the service scaled back to 2", func() bool { return len(h.events(rollout.EventEnvironmentRescaled)) == 1 && h.ecsService(name).DesiredCount == 2 })
+	h.eventually(10*resync, "the service scaled back to 2", func() bool {
+		return len(h.events(rollout.EventEnvironmentRescaled)) == 1 && h.ecsService(name).DesiredCount == 2
+	})
 
 	// A revision of the family by hand: the environment must not run it.
 	td, err := h.ecs.DescribeTaskDefinition(h.ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: before.TaskDefinition})
@@ -42,7 +45,7 @@ func TestAnECSServiceChangedOutsideIsRepaired(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.ecs.DeleteService(h.ctx, &ecs.DeleteServiceInput{Cluster: awssdk.String(ecsCluster), Service: &name, Force: awssdk.Bool(true)}); err != nil {
+	if _, err := h.ecs.DeleteService(h.ctx, &ecs.DeleteServiceInput{Cluster: awssdk.String(awstest.Cluster), Service: &name, Force: awssdk.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
 	h.eventually(30*time.Second, "v1 served by a service again", func() bool {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -34,7 +35,11 @@ type Net struct {
 	SlotListenerARNs []string
 	HostedZoneID     string
 	AMI              string // one of moto's built-in Amazon images
+	Cluster          string // Cluster, for endpoints on ecs
 }
+
+// Cluster is the ECS cluster of every Net.
+const Cluster = "apps"
 
 // preferredAMI is a built-in moto image; any Amazon image will do if a moto
 // release drops it.
@@ -109,6 +114,10 @@ func CreateNetwork(ctx context.Context, cfg aws.Config, name string) (Net, error
 		return n, err
 	}
 
+	n.Cluster = Cluster
+	if _, err := ecs.NewFromConfig(cfg).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(n.Cluster)}); err != nil {
+		return n, fmt.Errorf("create cluster %s: %w", n.Cluster, err)
+	}
 	n.AMI, err = builtinAMI(ctx, ec2c)
 	return n, err
 }

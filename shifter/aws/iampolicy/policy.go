@@ -127,6 +127,7 @@ func Policy(o Options) Document {
 				"ec2:DescribeSecurityGroups",
 				"ec2:DescribeSubnets",
 				"ecr:BatchGetImage",
+				"ecs:DescribeClusters",
 				"ecs:DescribeServices",
 				"ecs:DescribeTaskDefinition",
 				"ecs:ListTaskDefinitions",
@@ -290,8 +291,9 @@ func Policy(o Options) Document {
 			Resource:  sorted(zones),
 			Condition: Conditions{}.with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", "A").with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions", "DELETE", "UPSERT"),
 		}, Statement{
+			// The zone itself, checked before an endpoint is stored.
 			Sid:      "ReadRecords",
-			Action:   []string{"route53:ListResourceRecordSets"},
+			Action:   []string{"route53:GetHostedZone", "route53:ListResourceRecordSets"},
 			Resource: sorted(zones),
 		})
 	}

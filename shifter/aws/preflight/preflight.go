@@ -1,7 +1,7 @@
 // Package preflight checks an endpoint's spec against its AWS account before
 // the shifter accepts it: what the spec names must exist, and what it takes
 // on a shared listener must be free. A spec that passes validation but names
-// a listener, alarm or subnet that is not there would be stored and then
+// a listener, alarm, subnet, cluster or hosted zone that is not there would be stored and then
 // retried forever (or, for an alarm, silently never roll anything back);
 // preflight refuses it at once, naming the field, and the provider runs it
 // while planning so that `terraform plan` shows it.
@@ -18,8 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
@@ -43,6 +45,12 @@ type API struct {
 	}
 	CloudWatch interface {
 		DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	}
+	ECS interface {
+		DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	}
+	Route53 interface {
+		GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
 	}
 }
 
@@ -110,6 +118,13 @@ func previewRoute(ep rollout.Endpoint) route {
 // the route is: a zone that does not exist is the traffic_missing
 // condition.
 func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem, err error) {
+	_, err = api.Route53.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(t.HostedZoneID)})
+	switch {
+	case isCode(err, "NoSuchHostedZone"):
+		return rollout.Invalid("traffic.route53.hosted_zone_id", "hosted zone %s does not exist in the endpoint's account", t.HostedZoneID), nil
+	case err != nil:
+		return nil, err
+	}
 	for i, arn := range t.Listeners {
 		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)
 		listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{arn}})
@@ -267,7 +282,8 @@ func checkAlarms(ctx context.Context, api API, names []string) (problem, err err
 	return nil, nil
 }
 
-// checkTemplate checks that the subnets, security groups and AMI exist.
+// checkTemplate checks that the subnets, security groups, AMI or ECS cluster
+// exist.
 func checkTemplate(ctx context.Context, api API, t rollout.Template) (problem, err error) {
 	for i, id := range t.Subnets {
 		_, err := api.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
@@ -285,6 +301,17 @@ func checkTemplate(ctx context.Context, api API, t rollout.Template) (problem, e
 		}
 		if err != nil {
 			return nil, err
+		}
+	}
+	if t.ECS != nil {
+		out, err := api.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{t.ECS.Cluster}})
+		if err != nil {
+			return nil, err
+		}
+		// ECS answers a missing cluster as a failure (MISSING), and a
+		// deleted one as INACTIVE.
+		if len(out.Clusters) == 0 || aws.ToString(out.Clusters[0].Status) == "INACTIVE" {
+			return rollout.Invalid("template.ecs.cluster", "ECS cluster %s does not exist in the endpoint's account and region", t.ECS.Cluster), nil
 		}
 	}
 	if t.AMI != "" {

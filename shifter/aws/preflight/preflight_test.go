@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -31,7 +32,7 @@ func nlb(listener, idle string) func(*rollout.Endpoint) {
 func onECS(ep *rollout.Endpoint) {
 	def := rollout.NewEndpointFor(rollout.BackendECS).Template
 	ep.Template.Backend, ep.Template.AMI, ep.Template.InstanceType, ep.Template.ECS = def.Backend, "", def.InstanceType, def.ECS
-	ep.Template.ECS.Cluster = "apps"
+	ep.Template.ECS.Cluster = awstest.Cluster
 }
 
 // TestEachMisconfigurationIsRefusedNamingItsField: a spec that names what is
@@ -44,6 +45,11 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	setup := awstest.Exempt(cfg)
 	elbc := elb.NewFromConfig(setup)
 	awstest.PutAlarm(t, cfg, "web-5xx")
+	zone, err := route53.NewFromConfig(setup).CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("example.test"), CallerReference: aws.String(t.Name())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoneID := strings.TrimPrefix(aws.ToString(zone.HostedZone.Id), "/hostedzone/")
 	tg, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("others"), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(80), VpcId: aws.String(net.VPC), TargetType: elbtypes.TargetTypeEnumInstance})
 	if err != nil {
@@ -85,7 +91,7 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch}
+	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53}
 	for _, tc := range []struct {
 		name, field string
 		change      func(*rollout.Endpoint)
@@ -121,8 +127,16 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"NLB listener missing", "traffic.nlb.listener_arn", nlb(net.NLBListenerARN[:len(net.NLBListenerARN)-4]+"0000", net.IdleTargetGroupARN)},
 		{"an ALB's listener as an NLB's", "traffic.nlb.listener_arn", nlb(strings.Replace(net.ListenerARN, "/app/", "/net/", 1), net.IdleTargetGroupARN)},
 		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
-			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123", Name: "web.example.test",
+			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: zoneID, Name: "web.example.test",
 				Listeners: []string{net.ListenerARN, missingListener}}}
+		}},
+		{"the hosted zone missing", "traffic.route53.hosted_zone_id", func(ep *rollout.Endpoint) {
+			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: "Z0123456789NOSUCHZONE", Name: "web.example.test",
+				Listeners: []string{net.ListenerARN}}}
+		}},
+		{"the ECS cluster missing", "template.ecs.cluster", func(ep *rollout.Endpoint) {
+			onECS(ep)
+			ep.Template.ECS.Cluster = "no-such-cluster"
 		}},
 		{"idle target group missing", "traffic.nlb.idle_target_group_arn", nlb(net.NLBListenerARN, net.IdleTargetGroupARN[:len(net.IdleTargetGroupARN)-4]+"0000")},
 	} {
