@@ -269,14 +269,9 @@ func (h ContainerHealthCheck) validate() error {
 	case h.Retries < 1 || h.Retries > MaxContainerRetries:
 		return Invalid("template.ecs.health_check.retries", "must be between 1 and %d; got %d", MaxContainerRetries, h.Retries)
 	}
-	if err := validateDuration("template.ecs.health_check.interval", h.Interval, MinContainerCheck, MaxContainerCheck); err != nil {
+	if err := validateCheckTimes("template.ecs.health_check", h.Interval, h.Timeout,
+		[2]time.Duration{MinContainerCheck, MaxContainerCheck}, [2]time.Duration{MinContainerTimeout, MaxContainerTimeout}); err != nil {
 		return err
-	}
-	if err := validateDuration("template.ecs.health_check.timeout", h.Timeout, MinContainerTimeout, MaxContainerTimeout); err != nil {
-		return err
-	}
-	if h.Timeout >= h.Interval {
-		return Invalid("template.ecs.health_check.timeout", "must be shorter than the interval (%s); got %s", h.Interval, h.Timeout)
 	}
 	return validateDuration("template.ecs.health_check.start_period", h.StartPeriod, 0, MaxStartPeriod)
 }

@@ -402,14 +402,22 @@ func (h HealthCheck) validate() error {
 	case h.UnhealthyThreshold < MinHealthThreshold || h.UnhealthyThreshold > MaxHealthThreshold:
 		return Invalid("template.health_check.unhealthy_threshold", "must be between %d and %d; got %d", MinHealthThreshold, MaxHealthThreshold, h.UnhealthyThreshold)
 	}
-	if err := validateDuration("template.health_check.interval", h.Interval, MinHealthCheckInterval, MaxHealthCheckInterval); err != nil {
+	return validateCheckTimes("template.health_check", h.Interval, h.Timeout,
+		[2]time.Duration{MinHealthCheckInterval, MaxHealthCheckInterval}, [2]time.Duration{MinHealthCheckTimeout, MaxHealthCheckTimeout})
+}
+
+// validateCheckTimes checks the interval and timeout of the health check
+// whose fields begin with prefix: each within its bounds, the timeout
+// shorter than the interval.
+func validateCheckTimes(prefix string, interval, timeout Duration, intervals, timeouts [2]time.Duration) error {
+	if err := validateDuration(prefix+".interval", interval, intervals[0], intervals[1]); err != nil {
 		return err
 	}
-	if err := validateDuration("template.health_check.timeout", h.Timeout, MinHealthCheckTimeout, MaxHealthCheckTimeout); err != nil {
+	if err := validateDuration(prefix+".timeout", timeout, timeouts[0], timeouts[1]); err != nil {
 		return err
 	}
-	if h.Timeout >= h.Interval {
-		return Invalid("template.health_check.timeout", "must be shorter than the interval (%s); got %s", h.Interval, h.Timeout)
+	if timeout >= interval {
+		return Invalid(prefix+".timeout", "must be shorter than the interval (%s); got %s", interval, timeout)
 	}
 	return nil
 }
