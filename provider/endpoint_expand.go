@@ -65,8 +65,9 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 	var notifications notificationsModel
 	if x.object(m.Notifications, &notifications) {
 		ep.Notifications = rollout.Notifications{
-			WebhookURL:  notifications.WebhookURL.ValueString(),
-			SNSTopicARN: notifications.SNSTopicARN.ValueString(),
+			WebhookURL:    notifications.WebhookURL.ValueString(),
+			WebhookFormat: notifications.WebhookFormat.ValueString(),
+			SNSTopicARN:   notifications.SNSTopicARN.ValueString(),
 		}
 	}
 	return ep, x.diags

@@ -85,7 +85,7 @@ func asModel(ctx context.Context, o types.Object, model any) bool {
 }
 
 func flattenNotifications(n rollout.Notifications) notificationsModel {
-	return notificationsModel{WebhookURL: stringOrNull(n.WebhookURL), SNSTopicARN: stringOrNull(n.SNSTopicARN)}
+	return notificationsModel{WebhookURL: stringOrNull(n.WebhookURL), WebhookFormat: stringOrNull(n.WebhookFormat), SNSTopicARN: stringOrNull(n.SNSTopicARN)}
 }
 
 func flattenPlacement(p rollout.Placement) placementModel {

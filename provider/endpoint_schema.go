@@ -53,8 +53,9 @@ type (
 	}
 
 	notificationsModel struct {
-		WebhookURL  types.String `tfsdk:"webhook_url"`
-		SNSTopicARN types.String `tfsdk:"sns_topic_arn"`
+		WebhookURL    types.String `tfsdk:"webhook_url"`
+		WebhookFormat types.String `tfsdk:"webhook_format"`
+		SNSTopicARN   types.String `tfsdk:"sns_topic_arn"`
 	}
 
 	nlbTrafficModel struct {
@@ -242,6 +243,15 @@ func notificationsAttribute(ctx context.Context, diags *diag.Diagnostics) schema
 					stringvalidator.RegexMatches(rollout.WebhookURLPattern, "must be an http or https URL"),
 					stringvalidator.LengthAtMost(rollout.MaxWebhookURL),
 				},
+			},
+			"webhook_format": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("What the webhook is sent: `%s` (the default: a JSON message whose `text` Slack shows), "+
+					"`%s` (an Adaptive Card, for a Microsoft Teams Workflows webhook), `%s` (a CloudEvent carrying a CDEvent "+
+					"`service.deployed`, `service.upgraded` or `service.rolledback` each time a version goes live, and nothing else) or `%s` "+
+					"(an annotation; the URL is Grafana's `/api/annotations` with a service account token as `https://api_key:TOKEN@...`).",
+					rollout.WebhookSlack, rollout.WebhookTeams, rollout.WebhookCloudEvents, rollout.WebhookGrafana),
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(rollout.WebhookFormats...)},
 			},
 			"sns_topic_arn": schema.StringAttribute{
 				MarkdownDescription: "SNS topic the shifter publishes the same JSON message to, in the endpoint's account.",

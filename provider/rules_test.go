@@ -372,6 +372,7 @@ func ruleCases() []ruleCase {
 		ep("container check start period", "template.ecs.health_check.start_period", checkContainer(func(h *rollout.ContainerHealthCheck) { h.StartPeriod = d("10m") })),
 
 		ep("webhook URL", "notifications.webhook_url", func(e *rollout.Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }).says("Attribute notifications.webhook_url must be an http or https URL"),
+		ep("webhook format", "notifications.webhook_format", func(e *rollout.Endpoint) { e.Notifications.WebhookFormat = "pagerduty" }).says("Attribute notifications.webhook_format value must be one of"),
 		ep("SNS topic", "notifications.sns_topic_arn", func(e *rollout.Endpoint) {
 			e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q"
 		}).says("Attribute notifications.sns_topic_arn must be an SNS topic ARN"),
@@ -653,6 +654,7 @@ func endpointHCL(ep rollout.Endpoint) string {
 	if n := ep.Notifications; n != (rollout.Notifications{}) {
 		w.open("notifications =")
 		w.str("webhook_url", n.WebhookURL)
+		w.str("webhook_format", n.WebhookFormat)
 		w.str("sns_topic_arn", n.SNSTopicARN)
 		w.close()
 	}

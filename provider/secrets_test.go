@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
 // TestAccEndpointSecretsStaySensitive: the webhook URL and the external ID
@@ -31,7 +32,7 @@ func TestAccEndpointSecretsStaySensitive(t *testing.T) {
     role_arn    = "arn:aws:iam::123456789012:role/ionroller"
     external_id = %q
   }
-  notifications = { webhook_url = %q }
+  notifications = { webhook_url = %q, webhook_format = "teams" }
 `, externalID, webhook), 1)
 	webhookPath := tfjsonpath.New("notifications").AtMapKey("webhook_url")
 	externalIDPath := tfjsonpath.New("placement").AtMapKey("external_id")
@@ -62,6 +63,8 @@ func TestAccEndpointSecretsStaySensitive(t *testing.T) {
 						return fmt.Errorf("the shifter answered a secret: %+v %+v", v.Endpoint.Notifications, v.Endpoint.Placement)
 					case !v.Endpoint.Notifications.WebhookURLSet || !v.Endpoint.Placement.ExternalIDSet:
 						return fmt.Errorf("the shifter does not say the secrets are set: %+v %+v", v.Endpoint.Notifications, v.Endpoint.Placement)
+					case v.Endpoint.Notifications.WebhookFormat != rollout.WebhookTeams:
+						return fmt.Errorf("the shifter has webhook format %q, want teams", v.Endpoint.Notifications.WebhookFormat)
 					}
 					return nil
 				},

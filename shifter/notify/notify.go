@@ -1,6 +1,9 @@
 // Package notify tells people about rollouts: started, waiting for a
 // promote, complete, rolled back, aborted, failed. Each endpoint names a
-// webhook (a JSON POST whose "text" Slack shows as is) and/or an SNS topic.
+// webhook and/or an SNS topic. A webhook takes the format it names
+// (formats.go): a JSON message whose "text" Slack shows as is, an Adaptive
+// Card for Microsoft Teams, a CloudEvent carrying a CDEvent, or a Grafana
+// annotation; the SNS topic gets the JSON message.
 // Delivery never holds a rollout up: the reconciler only queues, workers
 // deliver with retries, and a receiver that keeps failing is given up on.
 package notify
@@ -66,6 +69,7 @@ type Message struct {
 	Endpoint string            `json:"endpoint"`
 	Team     string            `json:"team,omitempty"`
 	Type     string            `json:"type"`
+	Track    string            `json:"track,omitempty"`
 	Version  string            `json:"version,omitempty"`
 	Message  string            `json:"message"`
 	Time     time.Time         `json:"time"`
@@ -165,6 +169,7 @@ func (n *Notifier) Decided(ep rollout.Endpoint, _ rollout.State, events []rollou
 			Endpoint: ep.Name,
 			Team:     ep.Team,
 			Type:     e.Type,
+			Track:    string(e.Track),
 			Version:  e.Version,
 			Message:  e.Message,
 			Time:     e.Time,
@@ -181,21 +186,35 @@ func (n *Notifier) Decided(ep rollout.Endpoint, _ rollout.State, events []rollou
 // deliver sends one message to the endpoint's webhook and topic, each with
 // its own retries.
 func (n *Notifier) deliver(ctx context.Context, d delivery) {
+	if d.target.WebhookURL != "" {
+		n.sendWebhook(ctx, d)
+	}
+	if d.target.SNSTopicARN == "" {
+		return
+	}
 	body, err := json.Marshal(d.msg)
 	if err != nil {
 		n.Logger.Error("notification not encoded", "endpoint", d.msg.Endpoint, "error", err)
 		return
 	}
-	if d.target.WebhookURL != "" {
-		client := n.HTTP
-		if n.MayReachPrivate != nil && !n.MayReachPrivate(d.msg.Team) {
-			client = n.outside
-		}
-		n.retry(ctx, d.msg, "webhook", func() (bool, error) { return post(ctx, client, d.target.WebhookURL, body) })
+	n.retry(ctx, d.msg, "sns", func() (bool, error) { return true, n.publish(ctx, d, body) })
+}
+
+// sendWebhook posts the message to the endpoint's webhook in its format.
+func (n *Notifier) sendWebhook(ctx context.Context, d delivery) {
+	body, contentType, ok, err := webhookBody(d.target.WebhookFormat, d.msg)
+	switch {
+	case err != nil:
+		n.Logger.Error("notification not encoded", "endpoint", d.msg.Endpoint, "format", d.target.WebhookFormat, "error", err)
+		return
+	case !ok:
+		return // nothing to say of this event in this format
 	}
-	if d.target.SNSTopicARN != "" {
-		n.retry(ctx, d.msg, "sns", func() (bool, error) { return true, n.publish(ctx, d, body) })
+	client := n.HTTP
+	if n.MayReachPrivate != nil && !n.MayReachPrivate(d.msg.Team) {
+		client = n.outside
 	}
+	n.retry(ctx, d.msg, "webhook", func() (bool, error) { return post(ctx, client, d.target.WebhookURL, body, contentType) })
 }
 
 // retry runs send until it succeeds, reports a failure not worth retrying,
@@ -224,7 +243,7 @@ func (n *Notifier) retry(ctx context.Context, msg Message, via string, send func
 
 // post sends body to a webhook. A 4xx other than 429 is not retried: the
 // receiver will refuse it again.
-func post(ctx context.Context, client *http.Client, rawURL string, body []byte) (retryable bool, err error) {
+func post(ctx context.Context, client *http.Client, rawURL string, body []byte, contentType string) (retryable bool, err error) {
 	// The URL may carry a secret (Slack's do) in its path, query or user
 	// info, so no error says more of it than its scheme and host.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
@@ -232,7 +251,7 @@ func post(ctx context.Context, client *http.Client, rawURL string, body []byte) 
 		return false, errors.New("the webhook URL does not parse")
 	}
 	where := req.URL.Scheme + "://" + req.URL.Host
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "ionroller-shifter")
 	res, err := client.Do(req)
 	if err != nil {

@@ -259,3 +259,159 @@ func TestWebhookOfATeamStaysOutside(t *testing.T) {
 		t.Fatalf("a labs webhook to loopback: %q, %d received", end, len(r.received()))
 	}
 }
+
+// raw is a webhook that keeps every request it gets, as sent.
+type raw struct {
+	mu       sync.Mutex
+	requests []rawRequest
+}
+
+type rawRequest struct {
+	contentType, user, password string
+	body                        map[string]any
+}
+
+func (r *raw) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var body map[string]any
+	b, _ := io.ReadAll(req.Body)
+	_ = json.Unmarshal(b, &body)
+	user, password, _ := req.BasicAuth()
+	r.mu.Lock()
+	r.requests = append(r.requests, rawRequest{req.Header.Get("Content-Type"), user, password, body})
+	r.mu.Unlock()
+}
+
+func (r *raw) received() []rawRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.requests)
+}
+
+// field reads a path of keys and list indexes in a decoded JSON body.
+func field(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+// TestEachWebhookFormatIsWhatItsReceiverTakes sends a first release, an
+// upgrade, a rollback to a hot version and an alarm's rollback to a webhook
+// of each format, and reads them as Slack, Teams' Workflows, a CloudEvents
+// consumer of CDEvents and Grafana's annotations API would.
+func TestEachWebhookFormatIsWhatItsReceiverTakes(t *testing.T) {
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	complete := func(version, kind, previous string) rollout.Event {
+		details := map[string]string{"kind": kind, "image": "registry.example.com/web:" + version + "@sha256:" + strings.Repeat("a", 64)}
+		if previous != "" {
+			details["previous"] = previous
+		}
+		return rollout.Event{Type: rollout.EventRolloutComplete, Track: rollout.Production, Version: version, Time: at,
+			Message: "version " + version + " is live on production", Details: details}
+	}
+	events := []rollout.Event{
+		complete("v1", string(rollout.KindDeploy), ""),
+		complete("v2", string(rollout.KindDeploy), "v1"),
+		complete("v1", string(rollout.KindRollback), "v2"),
+		rolledBack,
+	}
+	for _, tc := range []struct {
+		format string
+		want   int // deliveries
+		check  func(t *testing.T, got []rawRequest)
+	}{
+		{rollout.WebhookSlack, 4, func(t *testing.T, got []rawRequest) {
+			for _, r := range got {
+				if text, _ := r.body["text"].(string); !strings.HasPrefix(text, "[web] v") || r.contentType != "application/json" {
+					t.Errorf("slack message %v (%s): want a text beginning with the endpoint", r.body, r.contentType)
+				}
+			}
+		}},
+		{rollout.WebhookTeams, 4, func(t *testing.T, got []rawRequest) {
+			for _, r := range got {
+				card := field(r.body, "attachments", 0)
+				if field(r.body, "type") != "message" || field(card, "contentType") != "application/vnd.microsoft.card.adaptive" ||
+					field(card, "content", "type") != "AdaptiveCard" || field(card, "content", "version") != "1.4" {
+					t.Errorf("teams message %v: want a message with one Adaptive Card 1.4", r.body)
+				}
+				if text, _ := field(card, "content", "body", 0, "text").(string); !strings.HasPrefix(text, "[web] v") {
+					t.Errorf("the card's title is %q", text)
+				}
+				if field(card, "content", "body", 2, "facts", 0, "value") != "web" {
+					t.Errorf("the card's facts do not name the endpoint: %v", field(card, "content", "body", 2))
+				}
+			}
+		}},
+		{rollout.WebhookCloudEvents, 3, func(t *testing.T, got []rawRequest) {
+			var types []string
+			for _, r := range got {
+				typ, _ := r.body["type"].(string)
+				types = append(types, typ)
+				for _, attr := range []string{"specversion", "id", "source", "type", "time"} {
+					if s, _ := r.body[attr].(string); s == "" {
+						t.Errorf("cloud event %v has no %s", r.body, attr)
+					}
+				}
+				if r.contentType != "application/cloudevents+json" || r.body["specversion"] != "1.0" || field(r.body, "data", "context", "type") != typ {
+					t.Errorf("cloud event %v (%s): want CloudEvents 1.0, structured, its CDEvent of the same type", r.body, r.contentType)
+				}
+				if id, _ := field(r.body, "data", "subject", "content", "artifactId").(string); !strings.HasPrefix(id, "pkg:oci/web@sha256%3A") ||
+					!strings.Contains(id, "repository_url=registry.example.com/web") {
+					t.Errorf("artifactId %q is not the image's package URL", id)
+				}
+				if field(r.body, "data", "subject", "content", "environment", "id") != "production" {
+					t.Errorf("environment of %v: want production", r.body)
+				}
+			}
+			slices.Sort(types)
+			want := []string{"dev.cdevents.service.deployed.0.2.0", "dev.cdevents.service.rolledback.0.2.0", "dev.cdevents.service.upgraded.0.2.0"}
+			if !slices.Equal(types, want) {
+				t.Errorf("cloud event types %v, want %v (nothing for the alarm's rollback, which took no version live)", types, want)
+			}
+		}},
+		{rollout.WebhookGrafana, 4, func(t *testing.T, got []rawRequest) {
+			for _, r := range got {
+				if r.user != "api_key" || r.password != "glsa_token" {
+					t.Errorf("grafana got user %q password %q: want the URL's api_key and token as basic auth", r.user, r.password)
+				}
+				tags, _ := r.body["tags"].([]any)
+				if ms, _ := r.body["time"].(float64); !slices.Contains(tags, any("endpoint:web")) || int64(ms) != at.UnixMilli() && int64(ms) != rolledBack.Time.UnixMilli() {
+					t.Errorf("annotation %v: want the event's time in ms and the endpoint's tag", r.body)
+				}
+			}
+		}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			r := &raw{}
+			srv := httptest.NewServer(r)
+			defer srv.Close()
+			url := srv.URL
+			if tc.format == rollout.WebhookGrafana {
+				url = strings.Replace(url, "http://", "http://api_key:glsa_token@", 1) + "/api/annotations"
+			}
+			n := &notify.Notifier{}
+			ends := start(t, n)
+			n.Decided(endpoint(rollout.Notifications{WebhookURL: url, WebhookFormat: tc.format}), rollout.State{}, events)
+			for range tc.want {
+				if end := ends.next(t); end != "notification delivered" {
+					t.Fatalf("delivery ended with %q", end)
+				}
+			}
+			got := r.received()
+			if len(got) != tc.want {
+				t.Fatalf("%d deliveries, want %d", len(got), tc.want)
+			}
+			tc.check(t, got)
+		})
+	}
+}

@@ -252,8 +252,32 @@ type Notifications struct {
 	// answers only WebhookURLSet.
 	WebhookURL    string `json:"webhook_url,omitempty"`
 	WebhookURLSet bool   `json:"webhook_url_set,omitempty"`
+	// WebhookFormat is what the webhook is sent (WebhookFormats); empty
+	// is WebhookSlack.
+	WebhookFormat string `json:"webhook_format,omitempty"`
 	SNSTopicARN   string `json:"sns_topic_arn,omitempty"`
 }
+
+// The formats of a webhook's messages.
+const (
+	// WebhookSlack is a JSON message whose "text" Slack's incoming
+	// webhooks show as is, with the event's fields beside it.
+	WebhookSlack = "slack"
+	// WebhookTeams is an Adaptive Card, as Microsoft Teams' Workflows
+	// ("Post to a channel when a webhook request is received") take it.
+	WebhookTeams = "teams"
+	// WebhookCloudEvents is a CloudEvent carrying a CDEvent: the
+	// service.deployed, service.upgraded and service.rolledback of each
+	// version, and nothing of the other events.
+	WebhookCloudEvents = "cloudevents"
+	// WebhookGrafana is an annotation, POSTed to Grafana's
+	// /api/annotations (the URL carries the service account token as
+	// api_key:TOKEN@).
+	WebhookGrafana = "grafana"
+)
+
+// WebhookFormats are the formats a webhook may take.
+var WebhookFormats = []string{WebhookSlack, WebhookTeams, WebhookCloudEvents, WebhookGrafana}
 
 // Redacted returns ep as the API shows it: its secrets (the webhook URL and
 // the external ID) replaced by whether they are set.

@@ -71,9 +71,15 @@ func (p *planner) baking(track Track, r *Rollout) {
 		"step", strconv.Itoa(r.Step+1), "weight", "100")
 }
 
+// completed records a rollout that completed: which kind, what it runs and
+// the version it replaced ("" for an endpoint's first), which notifications
+// tell apart (a deploy, an upgrade, a rollback).
 func (p *planner) completed(track Track, r *Rollout, e *Environment) {
-	p.event(track, r.Key.Version, EventRolloutComplete, fmt.Sprintf("version %s is live on %s", e.Version, track),
-		"rollout", strconv.Itoa(r.ID), "kind", string(r.Kind))
+	details := []string{"rollout", strconv.Itoa(r.ID), "kind", string(r.Kind), "image", e.Runs()}
+	if from := p.st.Environment(r.From); from != nil {
+		details = append(details, "previous", from.Version)
+	}
+	p.event(track, r.Key.Version, EventRolloutComplete, fmt.Sprintf("version %s is live on %s", e.Version, track), details...)
 }
 
 // ended records a rollout that ended badly, by its phase and reason; details

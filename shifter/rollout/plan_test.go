@@ -109,6 +109,15 @@ func TestRevertToHotVersionIsOneWriteAndNoNewEnvironment(t *testing.T) {
 	if !w.env("v2").HotUntil.After(w.now) {
 		t.Error("v2 should now be hot for the rollback window")
 	}
+	// Each completion says what it replaced, which notifications tell
+	// apart: v1 first (nothing), v2 over v1, v1 back over v2.
+	var replaced []string
+	for _, e := range w.eventsOf(EventRolloutComplete) {
+		replaced = append(replaced, e.Version+"<"+e.Details["previous"]+" "+e.Details["kind"])
+	}
+	if want := []string{"v1< deploy", "v2<v1 deploy", "v1<v2 rollback"}; !slices.Equal(replaced, want) {
+		t.Errorf("completions = %v, want %v", replaced, want)
+	}
 }
 
 func TestRollbackScalesAHotEnvironmentUpBeforeTrafficMoves(t *testing.T) {

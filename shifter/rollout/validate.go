@@ -306,6 +306,9 @@ func (n Notifications) validate() error {
 	if n.SNSTopicARN != "" && !SNSTopicARNPattern.MatchString(n.SNSTopicARN) {
 		return Invalid("notifications.sns_topic_arn", "%q is not an SNS topic ARN", n.SNSTopicARN)
 	}
+	if n.WebhookFormat != "" && !slices.Contains(WebhookFormats, n.WebhookFormat) {
+		return Invalid("notifications.webhook_format", "must be one of %s; got %q", strings.Join(WebhookFormats, ", "), n.WebhookFormat)
+	}
 	return nil
 }
 

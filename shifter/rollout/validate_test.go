@@ -92,6 +92,7 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"traffic.preview_priority", func(e *Endpoint) { e.Traffic.PreviewHost = ""; e.Traffic.PreviewListenerARN = "" }},
 		{"traffic.preview_host", func(e *Endpoint) { e.Traffic.PreviewHost = "-" }},
 		{"template.backend", func(e *Endpoint) { e.Template.Backend = "lambda" }},
+		{"notifications.webhook_format", func(e *Endpoint) { e.Notifications.WebhookFormat = "pagerduty" }},
 		{"template.ecs", func(e *Endpoint) { e.Template.ECS = DefaultECS() }},
 		{"template.repository", func(e *Endpoint) { e.Template.Repository = "" }},
 		{"template.repository", func(e *Endpoint) { e.Template.Repository = "web:v1" }},

@@ -294,7 +294,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 			MaxHotVersions:        new(3),
 			AutoRollback:          true,
 		},
-		Notifications: rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", WebhookURLSet: true,
+		Notifications: rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", WebhookURLSet: true, WebhookFormat: rollout.WebhookTeams,
 			SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
 		DeletionProtection: true,
 		Deleting:           true,
