@@ -22,7 +22,7 @@ func suite() []callrecord.Call {
 		"Route 53": {"ChangeResourceRecordSets", "GetHostedZone", "ListResourceRecordSets"},
 		"ECR":      {"BatchGetImage"},
 		"ECS": {"CreateService", "DeleteService", "DescribeClusters", "DeregisterTaskDefinition", "DescribeServices", "DescribeTaskDefinition",
-			"ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"},
+			"ListServices", "ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"},
 		"SNS": {"Publish"},
 		"STS": {"AssumeRole"},
 		"DynamoDB": {"CreateTable", "DescribeTable", "UpdateTimeToLive", "GetItem", "PutItem", "Query",

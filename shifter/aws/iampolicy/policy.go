@@ -130,6 +130,7 @@ func Policy(o Options) Document {
 				"ecs:DescribeClusters",
 				"ecs:DescribeServices",
 				"ecs:DescribeTaskDefinition",
+				"ecs:ListServices",
 				"ecs:ListTaskDefinitions",
 				"elasticloadbalancing:DescribeListeners",
 				"elasticloadbalancing:DescribeLoadBalancers",

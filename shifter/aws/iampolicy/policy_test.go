@@ -52,6 +52,7 @@ var conditionKeys = map[string][]string{
 	"ecs:DeregisterTaskDefinition":                     nil,
 	"ecs:DescribeServices":                             {"aws:ResourceTag/*", "ecs:cluster"},
 	"ecs:DescribeTaskDefinition":                       nil,
+	"ecs:ListServices":                                 {"ecs:cluster"},
 	"ecs:ListTaskDefinitions":                          nil,
 	"ecs:RegisterTaskDefinition":                       {"aws:RequestTag/*", "aws:TagKeys"},
 	"ecs:TagResource":                                  {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "ecs:CreateAction"},
