@@ -48,6 +48,7 @@ type ecsTarget struct {
 // serviceJSON is as much of an ECS Service as the layer reads.
 type serviceJSON struct {
 	ServiceArn    string      `json:"serviceArn"`
+	Status        string      `json:"status"`
 	DesiredCount  int         `json:"desiredCount"`
 	LoadBalancers []ecsTarget `json:"loadBalancers"`
 }
@@ -89,35 +90,59 @@ func followsECS(op string) bool {
 }
 
 // afterECS runs a service's tasks as a successful create, update or delete
-// of it asks, and rewrites DescribeServices as AWS would answer it.
+// of it asks, and as a description of it shows it should run (as ECS's
+// scheduler converges on a service's desired count: a change whose answer
+// the layer never saw, its caller gone, is caught up with the next time
+// the service is described), then rewrites DescribeServices as AWS would
+// answer it.
 func (l *Layer) afterECS(ctx context.Context, c *call, body []byte) ([]byte, error) {
 	s := l.ecsState(c.account, c.region)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out struct {
+		Service  *serviceJSON  `json:"service"`
+		Services []serviceJSON `json:"services"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("read the services: %w", err)
+	}
+	if out.Service != nil {
+		out.Services = append(out.Services, *out.Service)
+	}
+	for _, svc := range out.Services {
+		if c.operation == "DeleteService" {
+			svc.Status = "INACTIVE"
+		}
+		if err := l.converge(ctx, c, s, svc); err != nil {
+			return nil, err
+		}
+	}
 	if c.operation == "DescribeServices" {
 		return s.rewriteServices(l.now(), body)
 	}
-	var out struct {
-		Service serviceJSON `json:"service"`
+	return body, nil
+}
+
+// converge runs as many tasks of svc as moto says it wants: its desired
+// count while it is active, none once it is not (they drain, and the
+// service is DRAINING meanwhile).
+func (l *Layer) converge(ctx context.Context, c *call, s *ecsState, svc serviceJSON) error {
+	known := s.services[svc.ServiceArn]
+	if svc.Status != "ACTIVE" {
+		if known == nil || len(known.tasks) == 0 {
+			return nil
+		}
+		drain, err := l.runTasks(ctx, c, known, 0)
+		known.drainUntil = l.now().Add(drain)
+		return err
 	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("read the service: %w", err)
-	}
-	svc := s.services[out.Service.ServiceArn]
-	if svc == nil || !svc.drainUntil.IsZero() {
+	if known == nil || !known.drainUntil.IsZero() {
 		// New, or created again after a delete.
-		svc = &ecsService{groups: out.Service.LoadBalancers}
-		s.services[out.Service.ServiceArn] = svc
+		known = &ecsService{groups: svc.LoadBalancers}
+		s.services[svc.ServiceArn] = known
 	}
-	desired := out.Service.DesiredCount
-	if c.operation == "DeleteService" {
-		desired = 0
-	}
-	drain, err := l.runTasks(ctx, c, svc, desired)
-	if c.operation == "DeleteService" {
-		svc.drainUntil = l.now().Add(drain)
-	}
-	return body, err
+	_, err := l.runTasks(ctx, c, known, svc.DesiredCount)
+	return err
 }
 
 // runTasks starts or stops svc's tasks until desired run, registering and

@@ -11,6 +11,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 )
 
 // TestECSServiceTasksAreRegisteredAndDrainAsOnAWS checks the layer's part of
@@ -38,26 +39,7 @@ func TestECSServiceTasksAreRegisteredAndDrainAsOnAWS(t *testing.T) {
 
 	// The code under test's calls, not exempt: the layer follows those.
 	client := ecs.NewFromConfig(f.cfg)
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("apps")}); err != nil {
-		t.Fatal(err)
-	}
-	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("web:v1"),
-			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080)}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String("apps"), ServiceName: aws.String("web-v1"), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
-		DesiredCount: aws.Int32(3), LaunchType: ecstypes.LaunchTypeFargate,
-		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: &group, ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets: f.net.Subnets, SecurityGroups: []string{f.net.SecurityGroup}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	createService(t, client, f.net, group, 3)
 	service := func() ecstypes.Service {
 		t.Helper()
 		out, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("apps"), Services: []string{"web-v1"}})
@@ -103,5 +85,61 @@ func TestECSServiceTasksAreRegisteredAndDrainAsOnAWS(t *testing.T) {
 	}
 	if h := f.health(t, group); len(h) != 0 {
 		t.Errorf("drained: the target group still has %v", h)
+	}
+}
+
+// createService creates, through client, a cluster "apps" and a service
+// "web-v1" of desired tasks in it behind group.
+func createService(t *testing.T, client *ecs.Client, net awstest.Net, group string, desired int32) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("apps")}); err != nil {
+		t.Fatal(err)
+	}
+	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("web:v1"),
+			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080)}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("apps"), ServiceName: aws.String("web-v1"), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+		DesiredCount: aws.Int32(desired), LaunchType: ecstypes.LaunchTypeFargate,
+		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: &group, ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: net.Subnets, SecurityGroups: []string{net.SecurityGroup}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAnECSServiceWhoseCreationTheLayerMissedRunsItsTasks: a create whose
+// answer the layer never saw (its caller killed mid-call; here, a create
+// that went to moto another way) still runs its tasks, as ECS's scheduler
+// would, once the service is described.
+func TestAnECSServiceWhoseCreationTheLayerMissedRunsItsTasks(t *testing.T) {
+	f := newFixture(t, 1)
+	out, err := f.elb.CreateTargetGroup(t.Context(), &elb.CreateTargetGroupInput{
+		Name: aws.String("tasks"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String(f.net.VPC),
+		TargetType: elbtypes.TargetTypeEnumIp,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	moto := f.acct.Config.Copy()
+	moto.BaseEndpoint = aws.String(awstest.MotoEndpoint()) // past every layer
+	createService(t, ecs.NewFromConfig(moto), f.net, group, 2)
+	if h := f.health(t, group); len(h) != 0 {
+		t.Fatalf("tasks registered before the layer saw the service: %v", h)
+	}
+	desc, err := ecs.NewFromConfig(f.cfg).DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String("apps"), Services: []string{"web-v1"}})
+	if err != nil || len(desc.Services) != 1 {
+		t.Fatalf("describe: %v", err)
+	}
+	if desc.Services[0].RunningCount != 2 || len(f.health(t, group)) != 2 {
+		t.Errorf("described, the service runs %d tasks and its group has %v; want 2 of each", desc.Services[0].RunningCount, f.health(t, group))
 	}
 }
