@@ -166,9 +166,13 @@ func TestCanaryStepWaitsForPromote(t *testing.T) {
 		h.release("v2")
 		h.waitPhase("v2", rollout.PhasePaused, 30*time.Second)
 		h.waitWeights(map[string]int{"v1": 90, "v2": 10})
-		time.Sleep(time.Second)
-		if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 90, "v2": 10}) {
-			t.Fatalf("canary moved without a promote: %v", w)
+		// Passes that observe the paused canary move nothing.
+		for range 2 {
+			seen := h.state().ObservedAt
+			h.eventually(10*resync, "another observation", func() bool { return h.state().ObservedAt.After(seen) })
+			if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 90, "v2": 10}) {
+				t.Fatalf("canary moved without a promote: %v", w)
+			}
 		}
 		h.command(rollout.CommandPromote)
 		h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
