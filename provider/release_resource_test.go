@@ -67,6 +67,15 @@ func TestAccReleaseRolloutAndRollback(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
+				// The endpoint shows, before anyone needs it, that v1 can
+				// take the traffic back in one write.
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("hot_versions"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"version": knownvalue.StringExact("v1"), "ready": knownvalue.Bool(true), "scale_up": knownvalue.Bool(false),
+						}),
+					})),
+				},
 			},
 			{
 				// Rolling back is reverting the commit: v1 is still hot.

@@ -38,6 +38,10 @@ type hotVersionModel struct {
 	Version      types.String `tfsdk:"version"`
 	SpecRevision types.Int64  `tfsdk:"spec_revision"`
 	Until        types.String `tfsdk:"until"`
+	Ready        types.Bool   `tfsdk:"ready"`
+	ScaleUp      types.Bool   `tfsdk:"scale_up"`
+	Healthy      types.Int64  `tfsdk:"healthy"`
+	FullCapacity types.Int64  `tfsdk:"full_capacity"`
 }
 
 type rolloutStatusModel struct {
@@ -90,6 +94,12 @@ func statusAttribute() schema.SingleNestedAttribute {
 					"spec_revision": schema.Int64Attribute{MarkdownDescription: "The revision of the endpoint's spec the hot version runs: " +
 						"a rollback to it brings back that configuration too (`shifter diff` shows what differs). Null for an environment built before history was kept.", Computed: true},
 					"until": schema.StringAttribute{MarkdownDescription: "End of its rollback window (RFC 3339).", Computed: true},
+					"ready": schema.BoolAttribute{MarkdownDescription: "All the traffic can return to it in one load-balancer write now: it runs its full " +
+						"capacity, in service, with enough healthy targets (as last read).", Computed: true},
+					"scale_up": schema.BoolAttribute{MarkdownDescription: "It is kept below full capacity (`policy.retain_capacity_percent`): a rollback " +
+						"to it first scales it up and waits for its health, up to `policy.healthy_timeout`.", Computed: true},
+					"healthy": schema.Int64Attribute{MarkdownDescription: "Its healthy targets, as last read.", Computed: true},
+					"full_capacity": schema.Int64Attribute{MarkdownDescription: "The capacity taking all the traffic back needs.", Computed: true},
 				}},
 			},
 			"rollout": schema.SingleNestedAttribute{
@@ -167,7 +177,8 @@ func durationOrNull(d rollout.Duration) types.String {
 func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointStatus, diags *diag.Diagnostics) types.Object {
 	hot := make([]hotVersionModel, 0, len(s.HotVersions))
 	for _, h := range s.HotVersions {
-		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), SpecRevision: int64OrNull(h.SpecRevision), Until: timeOrNull(h.Until)})
+		hot = append(hot, hotVersionModel{Version: types.StringValue(h.Version), SpecRevision: int64OrNull(h.SpecRevision), Until: timeOrNull(h.Until),
+			Ready: types.BoolValue(h.Ready), ScaleUp: types.BoolValue(h.ScaleUp), Healthy: types.Int64Value(int64(h.Healthy)), FullCapacity: types.Int64Value(int64(h.FullCapacity))})
 	}
 	roType := objectType(t.AttrTypes["rollout"], diags)
 	ro := types.ObjectNull(roType.AttrTypes)

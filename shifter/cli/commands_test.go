@@ -471,7 +471,7 @@ func testRollbackTo(t *testing.T, h *harness) {
 	h.endpoint("web", rollout.Step{Weight: 100})
 	h.live("web", "v1")
 	h.live("web", "v2")
-	if out := h.ok("status", "web"); !regexp.MustCompile(`Hot versions: v1 \(spec r1\) until \S+ \((59m\d\ds|1h00m) left\)`).MatchString(out) {
+	if out := h.ok("status", "web"); !regexp.MustCompile(`Hot versions: v1 \(spec r1\) until \S+ \((59m\d\ds|1h00m) left\), ready: 1 of 1 healthy`).MatchString(out) {
 		t.Errorf("status before the rollback:\n%s", out)
 	}
 

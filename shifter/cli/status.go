@@ -172,11 +172,22 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	if len(s.HotVersions) > 0 {
 		hot := make([]string, len(s.HotVersions))
 		for i, h := range s.HotVersions {
-			hot[i] = fmt.Sprintf("%s (spec %s) until %s (%s left)", h.Version, specRevision(h.SpecRevision), clock(h.Until), human(h.Until.Sub(now)))
+			hot[i] = fmt.Sprintf("%s (spec %s) until %s (%s left), %s", h.Version, specRevision(h.SpecRevision), clock(h.Until), human(h.Until.Sub(now)), readiness(h))
 		}
 		fmt.Fprintf(w, "\nHot versions: %s\n", strings.Join(hot, ", "))
 	}
 	return nil
+}
+
+// readiness says how ready a hot version is to take all the traffic back.
+func readiness(h rollout.HotVersion) string {
+	switch {
+	case h.Ready:
+		return fmt.Sprintf("ready: %d of %d healthy", h.Healthy, h.FullCapacity)
+	case h.ScaleUp:
+		return fmt.Sprintf("not ready: runs %d of %d, scaled up first", h.Capacity, h.FullCapacity)
+	}
+	return fmt.Sprintf("not ready: %d of %d healthy", h.Healthy, h.FullCapacity)
 }
 
 // shortDigest is a digest as docker shortens it, enough to tell images

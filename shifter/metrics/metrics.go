@@ -27,12 +27,16 @@ import (
 
 // Metrics holds the shifter's collectors in their own registry.
 type Metrics struct {
+	// Now is the clock rollback readiness is judged by (default time.Now).
+	Now func() time.Time
+
 	registry *prometheus.Registry
 	// defined describes each metric as it was registered, for the metrics
 	// guide (Reference).
 	defined []Definition
 
-	rollouts        *prometheus.GaugeVec
+	rollouts        byEndpoint
+	readiness       byEndpoint
 	conditions      *prometheus.GaugeVec
 	stepTransitions prometheus.Counter
 	rollbacks       *prometheus.CounterVec
@@ -44,8 +48,7 @@ type Metrics struct {
 	reconcile       *prometheus.HistogramVec
 	store           *prometheus.HistogramVec
 
-	mu     sync.Mutex
-	phases map[string]string // endpoint → phase of its production rollout
+	mu sync.Mutex
 	// conditionsOf are each endpoint's conditions, by type and blocking.
 	conditionsOf map[string]map[[2]string]bool
 }
@@ -61,10 +64,12 @@ type Definition struct {
 func New() *Metrics {
 	m := &Metrics{
 		registry:     prometheus.NewRegistry(),
-		phases:       map[string]string{},
 		conditionsOf: map[string]map[[2]string]bool{},
+		Now:          time.Now,
 	}
-	m.rollouts = m.gaugeVec("ionroller_rollouts", "Endpoints by the phase of their production rollout, the last one for endpoints at rest (state: pending, provisioning, waiting_healthy, shifting, paused, baking, complete, aborted, rolled_back, failed).", "state")
+	m.rollouts.gauge = m.gaugeVec("ionroller_rollouts", "Endpoints by the phase of their production rollout, the last one for endpoints at rest (state: pending, provisioning, waiting_healthy, shifting, paused, baking, complete, aborted, rolled_back, failed).", "state")
+	m.readiness.gauge = m.gaugeVec("ionroller_rollback_readiness", "Endpoints by whether a hot version can take all their traffic back in one write now (readiness: ready), "+
+		"would first be scaled up or is not healthy enough (not_ready), or there is none (none).", "readiness")
 	m.conditions = m.gaugeVec("ionroller_conditions", "Endpoints this replica acts on that have a condition, by type (aws_unreachable, throttled, traffic_missing, alarm_missing, action_failing) and whether it blocks their rollouts (blocking: true or false; see GET /v1/endpoints/{name}).", "type", "blocking")
 	m.stepTransitions = m.counter("ionroller_step_transitions_total", "Traffic steps applied and verified, including the final 100%.")
 	m.rollbacks = m.counterVec("ionroller_rollbacks_total", "Rollouts that ended badly, by cause (alarm, metric, operator, unhealthy, superseded) and final phase (aborted, rolled_back, failed).", "cause", "phase")
@@ -154,15 +159,29 @@ func (m *Metrics) Decided(ep rollout.Endpoint, st rollout.State, events []rollou
 			m.rollbacks.WithLabelValues(e.Details["cause"], phase).Inc()
 		}
 	}
-	phase := ""
+	phase, readiness := "", ""
 	if r := st.Production.Rollout; r != nil {
 		phase = string(r.Phase)
 	}
-	if ep.Deleting {
+	if !ep.Deleting {
+		readiness = rollbackReadiness(rollout.HotVersions(m.Now(), ep, st))
+	} else {
 		phase = ""
 	}
-	m.setPhase(ep.Name, phase)
+	m.rollouts.set(&m.mu, ep.Name, phase)
+	m.readiness.set(&m.mu, ep.Name, readiness)
 	m.setConditions(ep.Name, st.Conditions)
+}
+
+// rollbackReadiness is the readiness label of an endpoint's hot versions.
+func rollbackReadiness(hot []rollout.HotVersion) string {
+	switch {
+	case rollout.RollbackReady(hot):
+		return "ready"
+	case len(hot) > 0:
+		return "not_ready"
+	}
+	return "none"
 }
 
 // setConditions records an endpoint's conditions and keeps the gauge in step.
@@ -190,24 +209,34 @@ func (m *Metrics) setConditions(endpoint string, cs rollout.Conditions) {
 	}
 }
 
-// setPhase records an endpoint's rollout phase ("" forgets the endpoint) and
-// keeps the per-state gauge in step.
-func (m *Metrics) setPhase(endpoint, phase string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, had := m.phases[endpoint]
-	if had && old == phase {
+// byEndpoint is a gauge counting endpoints by one label (the phase of
+// their rollout, their rollback readiness), each endpoint in one value.
+type byEndpoint struct {
+	gauge *prometheus.GaugeVec
+	of    map[string]string
+}
+
+// set records endpoint's value ("" forgets the endpoint) and keeps the gauge
+// in step; mu guards it.
+func (b *byEndpoint) set(mu *sync.Mutex, endpoint, value string) {
+	mu.Lock()
+	defer mu.Unlock()
+	old, had := b.of[endpoint]
+	if had && old == value {
 		return
 	}
 	if had {
-		m.rollouts.WithLabelValues(old).Dec()
+		b.gauge.WithLabelValues(old).Dec()
 	}
-	if phase == "" {
-		delete(m.phases, endpoint)
+	if value == "" {
+		delete(b.of, endpoint)
 		return
 	}
-	m.phases[endpoint] = phase
-	m.rollouts.WithLabelValues(phase).Inc()
+	if b.of == nil {
+		b.of = map[string]string{}
+	}
+	b.of[endpoint] = value
+	b.gauge.WithLabelValues(value).Inc()
 }
 
 // Reconciled records one wake of an endpoint (reconcile.Config.Reconciled).

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -21,7 +22,7 @@ func TestDecidedFollowsRolloutsAndCountsBadEndingsByCause(t *testing.T) {
 	m.Decided(api, stateIn(rollout.PhaseRolledBack), []rollout.Event{{Type: rollout.EventRolloutRolledBack, Details: map[string]string{"cause": rollout.CauseAlarm}}})
 
 	for state, want := range map[string]float64{"shifting": 0, "baking": 1, "rolled_back": 1} {
-		if got := testutil.ToFloat64(m.rollouts.WithLabelValues(state)); got != want {
+		if got := testutil.ToFloat64(m.rollouts.gauge.WithLabelValues(state)); got != want {
 			t.Errorf("rollouts{state=%q} = %v, want %v", state, got, want)
 		}
 	}
@@ -34,7 +35,7 @@ func TestDecidedFollowsRolloutsAndCountsBadEndingsByCause(t *testing.T) {
 	deleting := web
 	deleting.Deleting = true
 	m.Decided(deleting, stateIn(rollout.PhaseBaking), nil)
-	if got := testutil.ToFloat64(m.rollouts.WithLabelValues("baking")); got != 0 {
+	if got := testutil.ToFloat64(m.rollouts.gauge.WithLabelValues("baking")); got != 0 {
 		t.Errorf("a deleted endpoint still counts: rollouts{state=baking} = %v", got)
 	}
 }
@@ -55,5 +56,43 @@ func TestConditionsCountEndpointsByTypeAndBlocking(t *testing.T) {
 	m.Decided(api, rollout.State{}, nil)
 	if got := testutil.ToFloat64(m.conditions.WithLabelValues("aws_unreachable", "true")); got != 0 {
 		t.Errorf("an ended condition still counts: %v", got)
+	}
+}
+
+// TestRollbackReadinessCountsEndpoints: an endpoint with a hot version at
+// full capacity and healthy is ready; one kept at half its capacity is not;
+// one without a hot version has none.
+func TestRollbackReadinessCountsEndpoints(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	m := New()
+	m.Now = func() time.Time { return now }
+	ep := func(name string) rollout.Endpoint {
+		e := rollout.NewEndpoint()
+		e.Name = name
+		e.Template.DesiredCapacity = 2
+		return e
+	}
+	withHot := func(capacity, healthy int) rollout.State {
+		tmpl := ep("").Template
+		return rollout.State{
+			Production: rollout.TrackState{Stable: "e2"},
+			Environments: []rollout.Environment{
+				{ID: "e2", Version: "v2", Status: rollout.EnvReady, Capacity: 2, Template: &tmpl},
+				{ID: "e1", Version: "v1", Status: rollout.EnvReady, Capacity: capacity, HeldFull: true, HotUntil: now.Add(time.Hour), Template: &tmpl,
+					Health: rollout.Health{InService: capacity, TargetHealth: rollout.TargetHealth{Targets: capacity, Healthy: healthy}, ReadAt: now}},
+			},
+		}
+	}
+	m.Decided(ep("web"), withHot(2, 2), nil)
+	m.Decided(ep("api"), withHot(1, 1), nil)
+	m.Decided(ep("shop"), rollout.State{}, nil)
+	for readiness, want := range map[string]float64{"ready": 1, "not_ready": 1, "none": 1} {
+		if got := testutil.ToFloat64(m.readiness.gauge.WithLabelValues(readiness)); got != want {
+			t.Errorf("rollback_readiness{readiness=%q} = %v, want %v", readiness, got, want)
+		}
+	}
+	m.Decided(ep("api"), withHot(2, 2), nil) // scaled back up
+	if got := testutil.ToFloat64(m.readiness.gauge.WithLabelValues("ready")); got != 2 {
+		t.Errorf("ready = %v after api's hot version is back at full capacity, want 2", got)
 	}
 }

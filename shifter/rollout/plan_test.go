@@ -109,6 +109,9 @@ func TestRevertToHotVersionIsOneWriteAndNoNewEnvironment(t *testing.T) {
 	if !w.env("v2").HotUntil.After(w.now) {
 		t.Error("v2 should now be hot for the rollback window")
 	}
+	if h := HotVersions(w.now, w.ep, w.st); !RollbackReady(h) || !h[0].Ready || h[0].Healthy != 2 {
+		t.Errorf("hot versions = %+v, want v2 ready at full capacity", h)
+	}
 	// Each completion says what it replaced, which notifications tell
 	// apart: v1 first (nothing), v2 over v1, v1 back over v2.
 	var replaced []string
@@ -128,6 +131,11 @@ func TestRollbackScalesAHotEnvironmentUpBeforeTrafficMoves(t *testing.T) {
 	w.wait(10 * time.Minute)
 	if c := w.env("v1").Capacity; c != 1 {
 		t.Fatalf("hot v1 capacity = %d, want 1 (50%% of 2)", c)
+	}
+	// Its status says so before anyone needs it: not ready, to be scaled up.
+	status := DescribeEndpoint(w.now, ep, w.st)
+	if h := status.HotVersions; len(h) != 1 || h[0].Ready || !h[0].ScaleUp || h[0].Capacity != 1 || h[0].FullCapacity != 2 || RollbackReady(h) {
+		t.Errorf("hot versions = %+v, want v1 at 1 of 2, to be scaled up, not ready", h)
 	}
 
 	// The scale-up takes effect in AWS only after a while: hold it back.

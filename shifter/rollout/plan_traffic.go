@@ -166,11 +166,18 @@ func (p *planner) gate(e *Environment) bool {
 // healthy reports whether observation o shows e with its capacity in service
 // and enough healthy targets to take traffic.
 func (p *planner) healthy(e *Environment, o EnvObservation) bool {
-	if e.Capacity < 1 {
+	return takesTraffic(e.Capacity, p.in.Endpoint.Policy.MinHealthyPercent, o.Capacity, o.InService, o.Healthy)
+}
+
+// takesTraffic reports whether an environment that must run capacity may
+// take traffic (invariants 2 and 3): it runs that much, all of it in
+// service, and at least minHealthyPercent of it healthy targets.
+func takesTraffic(capacity, minHealthyPercent, running, inService, healthy int) bool {
+	if capacity < 1 {
 		return false
 	}
-	need := max(1, (e.Capacity*p.in.Endpoint.Policy.MinHealthyPercent+99)/100)
-	return o.Capacity >= e.Capacity && o.InService >= e.Capacity && o.Healthy >= need
+	need := max(1, (capacity*minHealthyPercent+99)/100)
+	return running >= capacity && inService >= capacity && healthy >= need
 }
 
 // routed reports whether an environment is on a route, at any weight, as

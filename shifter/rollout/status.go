@@ -140,6 +140,24 @@ type HotVersion struct {
 	// brings back.
 	SpecRevision int64     `json:"spec_revision,omitempty"`
 	Until        time.Time `json:"until"`
+	// Rollback readiness, as the last health read showed it: Capacity
+	// is what it runs, FullCapacity what taking all the traffic back
+	// needs, Healthy its healthy targets. Ready says all the traffic can
+	// return to it in one write now; otherwise a rollback first scales
+	// it up (ScaleUp) and waits for its health, up to the policy's
+	// healthy_timeout.
+	Capacity     int       `json:"capacity"`
+	FullCapacity int       `json:"full_capacity"`
+	Healthy      int       `json:"healthy"`
+	HealthReadAt time.Time `json:"health_read_at,omitzero"`
+	Ready        bool      `json:"ready"`
+	ScaleUp      bool      `json:"scale_up,omitempty"`
+}
+
+// RollbackReady reports whether one of hot can take all the traffic back in
+// one write now.
+func RollbackReady(hot []HotVersion) bool {
+	return slices.ContainsFunc(hot, func(h HotVersion) bool { return h.Ready })
 }
 
 // ReleaseStatus is the live state of a desired release.
@@ -247,7 +265,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		}
 		s.Environments = append(s.Environments, es)
 	}
-	s.HotVersions = hotVersions(now, st)
+	s.HotVersions = HotVersions(now, ep, st)
 	return s
 }
 
@@ -267,14 +285,24 @@ func environmentPhase(now time.Time, st State, e Environment) string {
 	return phaseHealthy
 }
 
-// hotVersions are the versions a rollback may return to at once, with the
-// configuration each runs.
-func hotVersions(now time.Time, st State) []HotVersion {
+// HotVersions are the versions a rollback may return to at once, with the
+// configuration each runs and how ready each is to take the traffic back.
+func HotVersions(now time.Time, ep Endpoint, st State) []HotVersion {
 	var hot []HotVersion
 	for _, e := range st.Environments {
-		if e.hotAt(now, st.Production.Stable) {
-			hot = append(hot, HotVersion{Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil})
+		if !e.hotAt(now, st.Production.Stable) {
+			continue
 		}
+		full := ep.Template.DesiredCapacity
+		if e.Template != nil {
+			full = e.Template.DesiredCapacity
+		}
+		hot = append(hot, HotVersion{
+			Version: e.Version, SpecRevision: e.SpecRevision, Until: e.HotUntil,
+			Capacity: e.Capacity, FullCapacity: full, Healthy: e.Health.Healthy, HealthReadAt: e.Health.ReadAt,
+			Ready:   takesTraffic(full, ep.Policy.MinHealthyPercent, e.Capacity, e.Health.InService, e.Health.Healthy),
+			ScaleUp: e.Capacity < full,
+		})
 	}
 	return hot
 }
@@ -294,7 +322,7 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 		}
 	}
 	if d.Release.Track == Production {
-		s.HotVersions = hotVersions(now, st)
+		s.HotVersions = HotVersions(now, ep, st)
 	}
 	r := t.Rollout
 	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
