@@ -136,6 +136,7 @@ func TestEndpointPageShowsConfigurationHistory(t *testing.T) {
 	b.open(shifter.URL() + "/endpoints/web")
 	b.waitFor("what each version runs", texts("#environments tbody td:nth-child(2)"), "r1, r2")
 	b.waitFor("hot version's configuration", `document.querySelector('.facts').textContent.includes('v1 (spec r1) until') ? 'yes' : 'no'`, "yes")
+	b.waitFor("hot version's readiness", `/v1 \(spec r1\) until .* — ready: \d of \d healthy/.test(document.querySelector('.facts').textContent) ? 'yes' : 'no'`, "yes")
 	b.waitFor("the trail's change", texts("#trail .event .changes li"), `template.env.LOG_LEVEL: (unset) → "debug"`)
 
 	b.do(chromedp.Click(chromedp.ID("history-tab")))

@@ -121,7 +121,7 @@ function factList(ep, st) {
     fact('Team', ep.team || '—'),
     fact('Live version', st.stable_version || '—'),
     st.preview_version && fact('Preview', st.preview_version),
-    st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version}${specOf(v)} until `, time(v.until)])),
+    st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version}${specOf(v)} until `, time(v.until), ` — ${readiness(v)}`])),
     st.conditions?.length && fact('Conditions', h('ul', { class: 'conditions' }, st.conditions.map(conditionItem))),
     st.observed_at && fact('Observed', time(st.observed_at)),
   ].filter(Boolean);
@@ -170,6 +170,13 @@ function nextText(r) {
     case 'pending': case 'provisioning': case 'waiting_healthy': return 'Waiting for the new environment to be healthy';
   }
   return r.ended_at ? ['Ended at ', time(r.ended_at)] : '';
+}
+
+// readiness says how ready a hot version is to take all the traffic back.
+function readiness(v) {
+  if (v.ready) return `ready: ${v.healthy} of ${v.full_capacity} healthy`;
+  if (v.scale_up) return `not ready: runs ${v.capacity} of ${v.full_capacity}, scaled up first`;
+  return `not ready: ${v.healthy} of ${v.full_capacity} healthy`;
 }
 
 // specOf names the spec revision a hot version runs: " (spec r3)".
