@@ -131,6 +131,9 @@ func (ep releasePlan) writeRollout(b *strings.Builder, f rollout.Forecast, track
 	fmt.Fprintf(b, " %s serves the rest until then", environmentName(f.Stable))
 	if retain := ep.spec.Policy.RetainPrevious; retain > 0 {
 		fmt.Fprintf(b, ", and stays hot for %s after for a rollback", short(retain.D()))
+		if pct := ep.spec.Policy.RetainCapacityPercent; pct < 100 {
+			fmt.Fprintf(b, ", at %d%% of its capacity: a revert would first scale it back up and wait for its health, not be one write", pct)
+		}
 	}
 	b.WriteString(".")
 }

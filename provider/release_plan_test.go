@@ -215,3 +215,26 @@ func TestReleasePlanWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestReleasePlanSaysWhenARevertWouldNotBeOneWrite: a policy that keeps the
+// previous version hot at a share of its capacity makes a revert scale it
+// up first, which the plan of a new rollout says.
+func TestReleasePlanSaysWhenARevertWouldNotBeOneWrite(t *testing.T) {
+	now := time.Date(2025, 6, 3, 13, 0, 0, 0, time.UTC)
+	ep := rollout.NewEndpoint()
+	ep.Name, ep.Template.Repository, ep.Template.DesiredCapacity = "web", "registry.example.com/web", 2
+	stable := rollout.EnvironmentStatus{ID: "e1", Version: "v1", Phase: "serving", Capacity: 2, Healthy: 2, StableOn: []rollout.Track{rollout.Production},
+		TemplateHash: rollout.KeyOf(ep, rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "v1"}).TemplateHash}
+	plan := releasePlan{name: "web", spec: ep, known: true, current: ep, exists: true,
+		status: rollout.EndpointStatus{StableVersion: "v1", Environments: []rollout.EnvironmentStatus{stable}}}
+	for _, tc := range []struct {
+		retain int
+		want   bool
+	}{{100, false}, {50, true}} {
+		plan.spec.Policy.RetainCapacityPercent = tc.retain
+		_, detail := plan.warning(rollout.Release{Endpoint: "web", Track: rollout.Production, Version: "v2"}, true, now)
+		if got := strings.Contains(detail, "at 50% of its capacity: a revert would first scale it back up"); got != tc.want {
+			t.Errorf("retain_capacity_percent %d: the plan says %q", tc.retain, detail)
+		}
+	}
+}
