@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -173,6 +174,13 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 			is = *ep.Traffic.Route53
 		}
 		fields = append(fields, field{"traffic.route53.hosted_zone_id", was.HostedZoneID, is.HostedZoneID}, field{"traffic.route53.name", was.Name, is.Name})
+		// A slot may be added, never taken away: a version may have it
+		// (its load balancer is what the version's record aliases).
+		for _, slot := range was.Listeners {
+			if !slices.Contains(is.Listeners, slot) {
+				return rollout.Invalid("traffic.route53.listeners", "cannot drop the slot %s: a version may be on it; slots may only be added, or create a new endpoint", slot)
+			}
+		}
 	}
 	if old.Traffic.HasPreview() {
 		fields = append(fields,

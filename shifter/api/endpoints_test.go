@@ -199,6 +199,25 @@ func TestEndpointPlacementCannotChange(t *testing.T) {
 	}
 }
 
+// TestRoute53SlotsMayBeAddedNotDropped: a slot a version may be on cannot be
+// taken from the endpoint; a new one can be added.
+func TestRoute53SlotsMayBeAddedNotDropped(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("web")
+	onRoute53("web.example.test", "web")(&ep)
+	f.seed(ep, "")
+	ep.Traffic.Route53.Listeners = append(ep.Traffic.Route53.Listeners, slotListener("web", 2))
+	f.do("PUT", "/v1/endpoints/web", root, ep, "If-Match", "1").must(t, http.StatusOK, nil)
+
+	ep.Traffic.Route53.Listeners = []string{slotListener("web", 0), slotListener("web", 2)}
+	before := f.snapshot()
+	e := f.do("PUT", "/v1/endpoints/web", root, ep, "If-Match", "2").apiError(t, http.StatusBadRequest, rollout.EINVALID)
+	if e.Field != "traffic.route53.listeners" || !strings.Contains(e.Message, slotListener("web", 1)) {
+		t.Errorf("refused as %q: %s; want traffic.route53.listeners naming the dropped slot", e.Field, e.Message)
+	}
+	f.assertUnchanged(before)
+}
+
 func TestPreviewRouteMayBeAddedLater(t *testing.T) {
 	f := newFixture(t)
 	ep := testEndpoint("web")
