@@ -196,3 +196,28 @@ func (s *testShifter) checkECS(endpoint string, check func(rollout.ECS) error) f
 		return check(*v.Endpoint.Template.ECS)
 	}
 }
+
+// TestAccReleaseOnECS releases v1 then v2 of an endpoint on ecs, each to
+// 100%, and destroys it: nothing of it stays in ECS or ELB.
+func TestAccReleaseOnECS(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release := "ionroller_release.test"
+	config := func(version string) string {
+		return providerConfig(s.url) + ecsEndpointConfig(name, s.net, `{ cluster = "`+awstest.Cluster+`" }`) + releaseConfig(version, waitComplete, 0)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1"), Check: s.checkWeights(map[string]int{"v1": 100})},
+			{
+				Config: config("v2"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v2")),
+				},
+				Check: s.checkWeights(map[string]int{"v2": 100}),
+			},
+		},
+	})
+}

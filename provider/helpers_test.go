@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -463,10 +465,40 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 				return fmt.Errorf("the NLB listener forwards %v after destroy, not to its idle target group alone", got)
 			}
 		}
-		if n := len(groups.AutoScalingGroups) + len(templates.LaunchTemplates) + len(tgs.TargetGroups); n > 0 || len(rules.Rules) != 1 {
-			return fmt.Errorf("left in AWS after destroy: %d Auto Scaling groups, %d launch templates, %d target groups, %d rules besides the default",
-				len(groups.AutoScalingGroups), len(templates.LaunchTemplates), len(tgs.TargetGroups), len(rules.Rules)-1)
+		services, definitions, err := s.ecsLeft(ctx)
+		if err != nil {
+			return err
+		}
+		if n := len(groups.AutoScalingGroups) + len(templates.LaunchTemplates) + len(tgs.TargetGroups) + services + definitions; n > 0 || len(rules.Rules) != 1 {
+			return fmt.Errorf("left in AWS after destroy: %d Auto Scaling groups, %d launch templates, %d ECS services, %d task definitions, %d target groups, %d rules besides the default",
+				len(groups.AutoScalingGroups), len(templates.LaunchTemplates), services, definitions, len(tgs.TargetGroups), len(rules.Rules)-1)
 		}
 		return nil
 	}
+}
+
+// ecsLeft counts the ECS services not yet inactive in the network's cluster
+// and the active task definition revisions.
+func (s *testShifter) ecsLeft(ctx context.Context) (services, definitions int, err error) {
+	client := ecs.NewFromConfig(awstest.Exempt(s.aws))
+	list, err := client.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String(s.net.Cluster)})
+	if err != nil {
+		return 0, 0, err
+	}
+	for batch := range slices.Chunk(list.ServiceArns, 10) {
+		out, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(s.net.Cluster), Services: batch})
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, svc := range out.Services {
+			if aws.ToString(svc.Status) != "INACTIVE" {
+				services++
+			}
+		}
+	}
+	defs, err := client.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
+	if err != nil {
+		return 0, 0, err
+	}
+	return services, len(defs.TaskDefinitionArns), nil
 }
