@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 )
 
 // ECS's service scheduler, the one part of ECS moto does not run: moto keeps
@@ -165,7 +167,11 @@ func (l *Layer) runTasks(ctx context.Context, c *call, svc *ecsService, desired 
 		}
 		for _, g := range svc.groups {
 			targets := taskTargets(started, g.ContainerPort)
-			if _, err := es.client.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(g.TargetGroupArn), Targets: sdkTargets(targets)}); err != nil {
+			_, err := es.client.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(g.TargetGroupArn), Targets: sdkTargets(targets)})
+			if groupGone(err) {
+				continue // ECS runs the tasks; nothing takes them in
+			}
+			if err != nil {
 				return 0, fmt.Errorf("register the tasks of a service in %s: %w", g.TargetGroupArn, err)
 			}
 			es.register(g.TargetGroupArn, targets, now)
@@ -176,7 +182,11 @@ func (l *Layer) runTasks(ctx context.Context, c *call, svc *ecsService, desired 
 	stopped := svc.tasks[desired:]
 	for _, g := range svc.groups {
 		targets := taskTargets(stopped, g.ContainerPort)
-		if _, err := es.client.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(g.TargetGroupArn), Targets: sdkTargets(targets)}); err != nil {
+		_, err := es.client.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(g.TargetGroupArn), Targets: sdkTargets(targets)})
+		if groupGone(err) {
+			continue // nothing drains from a deleted group
+		}
+		if err != nil {
 			return 0, fmt.Errorf("deregister the tasks of a service from %s: %w", g.TargetGroupArn, err)
 		}
 		d, err := es.deregister(ctx, l, g.TargetGroupArn, targets, now)
@@ -187,6 +197,13 @@ func (l *Layer) runTasks(ctx context.Context, c *call, svc *ecsService, desired 
 	}
 	svc.tasks = svc.tasks[:desired]
 	return drain, nil
+}
+
+// groupGone reports whether err says a target group does not exist (deleted
+// behind the service's back).
+func groupGone(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "TargetGroupNotFound"
 }
 
 func taskTargets(addresses []string, port int) []targetXML {

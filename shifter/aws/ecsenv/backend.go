@@ -140,6 +140,16 @@ func (b *Backend) Create(ctx context.Context, endpoint string, env rollout.Envir
 	if svc != nil && tg != nil {
 		return nil
 	}
+	if svc != nil {
+		// Its target group was deleted behind the shifter's back: the
+		// service registers its tasks in a group that is gone. It is
+		// deleted, and created again behind a new one once ECS has
+		// drained it.
+		if _, err := b.api.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(ref.Cluster), Service: aws.String(ref.Service), Force: aws.Bool(true)}); err != nil {
+			return fmt.Errorf("delete service %s, whose target group is gone: %w", ref.Service, err)
+		}
+		return fmt.Errorf("environment %s of %s: target group %s is gone; its service is being deleted to be created again behind a new one", env.ID, endpoint, ref.TargetGroup)
+	}
 	tags := b.tags(endpoint, env)
 	if tg == nil {
 		if tg, err = b.tgs.Create(ctx, ref.TargetGroup, *env.Template, elbtypes.TargetTypeEnumIp, tags); err != nil {

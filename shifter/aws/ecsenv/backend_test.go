@@ -3,11 +3,14 @@ package ecsenv_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
@@ -21,6 +24,7 @@ import (
 // fixture is a backend in a fresh moto account with a network (and its ECS
 // cluster), and the counter of the backend's calls.
 type fixture struct {
+	cfg   aws.Config
 	net   awstest.Net
 	api   ecsenv.API
 	calls *awstest.Counter
@@ -38,6 +42,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	return fixture{
+		cfg:   cfg,
 		net:   n,
 		api:   ecsenv.API{ECS: set.ECS, TargetGroups: set.ELBv2, EC2: set.EC2, Region: awstest.Region},
 		calls: calls,
@@ -126,5 +131,48 @@ func TestSettledEnvironmentsShareTheClusterListing(t *testing.T) {
 	}
 	if list, describe := f.calls.Count("ecs", "ListServices"), f.calls.Count("ecs", "DescribeServices"); list != 1 || describe != 1 {
 		t.Errorf("observing 3 endpoints at rest took %d ListServices and %d DescribeServices, want 1 each\n%s", list, describe, f.calls)
+	}
+}
+
+// TestAServiceWhoseTargetGroupWasDeletedIsCreatedAgainBehindANewOne: a
+// service's target group cannot be swapped, so the service goes and comes
+// back with a new group; until then Create says why it cannot finish.
+func TestAServiceWhoseTargetGroupWasDeletedIsCreatedAgainBehindANewOne(t *testing.T) {
+	f := newFixture(t)
+	b := ecsenv.New(f.api, "test", hclog.NewNullLogger())
+	env := f.env("e1")
+	ctx := t.Context()
+	if err := b.Create(ctx, "web", env); err != nil {
+		t.Fatal(err)
+	}
+	ref := b.Names(f.net.Cluster, "web", "e1")
+	tgs := elb.NewFromConfig(awstest.Exempt(f.cfg))
+	old, err := tgs.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{ref.TargetGroup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tgs.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: old.TargetGroups[0].TargetGroupArn}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx, "web", env); err == nil || !strings.Contains(err.Error(), "is gone") {
+		t.Fatalf("Create with the target group gone = %v, want it to say so", err)
+	}
+	var svc ecstypes.Service
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := b.Create(ctx, "web", env)
+		out, derr := f.own.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ref.Cluster), Services: []string{ref.Service}})
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		if err == nil && len(out.Services) == 1 && aws.ToString(out.Services[0].Status) == "ACTIVE" {
+			svc = out.Services[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service never came back: %v", err)
+		}
+	}
+	if lb := svc.LoadBalancers; len(lb) != 1 || aws.ToString(lb[0].TargetGroupArn) == aws.ToString(old.TargetGroups[0].TargetGroupArn) {
+		t.Errorf("the service registers in %v, want the new target group", lb)
 	}
 }
