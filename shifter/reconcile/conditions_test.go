@@ -218,24 +218,29 @@ func TestAStoreThatRefusesWritesIsDegraded(t *testing.T) {
 // says what went missing, and the shifter builds it all again.
 func TestLostAWSStateIsNeverReportedVerifiedForLong(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
-	h.release("v1")
-	h.waitPhase("v1", rollout.PhaseComplete, time.Minute)
-	if err := awstest.Layer().Wipe(h.ctx, h.account, awstest.Region); err != nil {
-		t.Fatal(err)
+	for _, r := range []routing{albRouter, onECS(albRouter)} {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarnessOn(t, r, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
+			h.release("v1")
+			h.waitPhase("v1", rollout.PhaseComplete, time.Minute)
+			if err := awstest.Layer().Wipe(h.ctx, h.account, awstest.Region); err != nil {
+				t.Fatal(err)
+			}
+			wiped := time.Now()
+			h.eventually(time.Minute, "the status to stop saying verified", func() bool {
+				return !rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Verified
+			})
+			unverified := time.Since(wiped)
+			if limit := 2*resync + time.Second; unverified > limit {
+				t.Errorf("the status said verified %s after AWS lost everything, more than two resyncs and a second (%s)", unverified, limit)
+			}
+			h.eventually(time.Minute, "the environment to be reported missing", func() bool { return len(h.events(rollout.EventEnvironmentMissing)) > 0 })
+			h.eventually(time.Minute, "v1 serving again, verified", func() bool {
+				exists, w := h.rule()
+				return exists && w["v1"] == 100 && rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Verified
+			})
+			t.Logf("unverified %s after the wipe; serving again after %s", unverified.Round(time.Millisecond), time.Since(wiped).Round(time.Millisecond))
+		})
 	}
-	wiped := time.Now()
-	h.eventually(time.Minute, "the status to stop saying verified", func() bool {
-		return !rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Verified
-	})
-	unverified := time.Since(wiped)
-	if limit := 2*resync + time.Second; unverified > limit {
-		t.Errorf("the status said verified %s after AWS lost everything, more than two resyncs and a second (%s)", unverified, limit)
-	}
-	h.eventually(time.Minute, "the environment to be reported missing", func() bool { return len(h.events(rollout.EventEnvironmentMissing)) > 0 })
-	h.eventually(time.Minute, "v1 serving again, verified", func() bool {
-		exists, w := h.rule()
-		return exists && w["v1"] == 100 && rollout.DescribeEndpoint(time.Now(), h.ep, h.state()).Verified
-	})
-	t.Logf("unverified %s after the wipe; serving again after %s", unverified.Round(time.Millisecond), time.Since(wiped).Round(time.Millisecond))
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -19,7 +21,8 @@ import (
 // shifter creates and watches in it: every listener rule but the default
 // ones, every target group (but those a listener's default action forwards
 // to, which AWS refuses to delete too), every Auto Scaling group (forced,
-// with its instances), every launch template and every CloudWatch alarm.
+// with its instances), every launch template, every ECS service (forced)
+// and active task definition revision, and every CloudWatch alarm.
 // It is AWS state lost, as when someone cleans an account by hand. The
 // calls go straight to moto, unbudgeted.
 func (l *Layer) Wipe(ctx context.Context, account, region string) error {
@@ -29,6 +32,7 @@ func (l *Layer) Wipe(ctx context.Context, account, region string) error {
 	defer s.mu.Unlock()
 	err := errors.Join(
 		wipeAutoScalingGroups(ctx, autoscaling.NewFromConfig(cfg)),
+		wipeECS(ctx, ecs.NewFromConfig(cfg)),
 		s.wipeRulesAndGroups(ctx),
 		wipeLaunchTemplates(ctx, ec2.NewFromConfig(cfg)),
 		wipeAlarms(ctx, cloudwatch.NewFromConfig(cfg, shifteraws.UseQueryProtocol)),
@@ -85,6 +89,32 @@ func (s *elbState) wipeRulesAndGroups(ctx context.Context) error {
 			}
 		})
 	return errors.Join(append(errs, describe(err, "list target groups", nil))...)
+}
+
+// wipeECS deletes every service of every cluster, and deregisters every
+// active task definition revision.
+func wipeECS(ctx context.Context, c *ecs.Client) error {
+	var errs []error
+	err := eachPage(ctx, ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{}), func(page *ecs.ListClustersOutput) {
+		for _, cluster := range page.ClusterArns {
+			err := eachPage(ctx, ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)}), func(page *ecs.ListServicesOutput) {
+				for _, svc := range page.ServiceArns {
+					_, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String(svc), Force: aws.Bool(true)})
+					errs = append(errs, describe(err, "delete service", aws.String(svc)))
+				}
+			})
+			errs = append(errs, describe(err, "list services of", aws.String(cluster)))
+		}
+	})
+	errs = append(errs, describe(err, "list clusters", nil))
+	err = eachPage(ctx, ecs.NewListTaskDefinitionsPaginator(c, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive}),
+		func(page *ecs.ListTaskDefinitionsOutput) {
+			for _, td := range page.TaskDefinitionArns {
+				_, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(td)})
+				errs = append(errs, describe(err, "deregister task definition", aws.String(td)))
+			}
+		})
+	return errors.Join(append(errs, describe(err, "list task definitions", nil))...)
 }
 
 func wipeLaunchTemplates(ctx context.Context, c *ec2.Client) error {
