@@ -45,6 +45,12 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 				Listeners:            x.strings(r53.Listeners),
 				EvaluateTargetHealth: r53.EvaluateTargetHealth.ValueBool(),
 			}
+			var hc route53HealthCheckModel
+			if x.object(r53.HealthCheck, &hc) {
+				ep.Traffic.Route53.HealthCheck = &rollout.Route53HealthCheck{
+					Path: hc.Path.ValueString(), Interval: x.duration(hc.Interval), FailureThreshold: int(hc.FailureThreshold.ValueInt64()),
+				}
+			}
 		}
 		var nlb nlbTrafficModel
 		if x.object(traffic.NLB, &nlb) {

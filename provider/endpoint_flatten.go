@@ -108,11 +108,19 @@ func flattenTraffic(ctx context.Context, tt types.ObjectType, t rollout.Traffic,
 	}
 	r53 := types.ObjectNull(objectType(tt.AttrTypes["route53"], diags).AttrTypes)
 	if r := t.Route53; r != nil {
-		r53 = objectValue(ctx, objectType(tt.AttrTypes["route53"], diags), route53TrafficModel{
+		rt := objectType(tt.AttrTypes["route53"], diags)
+		hc := types.ObjectNull(objectType(rt.AttrTypes["health_check"], diags).AttrTypes)
+		if h := r.HealthCheck; h != nil {
+			hc = objectValue(ctx, objectType(rt.AttrTypes["health_check"], diags), route53HealthCheckModel{
+				Path: types.StringValue(h.Path), Interval: newDuration(h.Interval), FailureThreshold: types.Int64Value(int64(h.FailureThreshold)),
+			}, diags)
+		}
+		r53 = objectValue(ctx, rt, route53TrafficModel{
 			HostedZoneID:         types.StringValue(r.HostedZoneID),
 			Name:                 types.StringValue(r.Name),
 			Listeners:            stringList(r.Listeners),
 			EvaluateTargetHealth: types.BoolValue(r.EvaluateTargetHealth),
+			HealthCheck:          hc,
 		}, diags)
 	}
 	return objectValue(ctx, tt, trafficModel{

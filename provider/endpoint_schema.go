@@ -68,6 +68,13 @@ type (
 		Name                 types.String `tfsdk:"name"`
 		Listeners            types.List   `tfsdk:"listeners"`
 		EvaluateTargetHealth types.Bool   `tfsdk:"evaluate_target_health"`
+		HealthCheck          types.Object `tfsdk:"health_check"`
+	}
+
+	route53HealthCheckModel struct {
+		Path             types.String  `tfsdk:"path"`
+		Interval         durationValue `tfsdk:"interval"`
+		FailureThreshold types.Int64   `tfsdk:"failure_threshold"`
 	}
 
 	trafficModel struct {
@@ -405,6 +412,28 @@ func route53TrafficAttribute() schema.SingleNestedAttribute {
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
+			},
+			"health_check": schema.SingleNestedAttribute{
+				MarkdownDescription: "Gives each version's record a Route 53 health check of its slot's load balancer (HTTP or HTTPS as the slot " +
+					"listener is, on its port): Route 53 answers only with the records whose checks pass, as its checkers around the world see " +
+					"the version. The shifter makes the checks, tags them `ionroller:shifter` and deletes them when no record uses them.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"path": schema.StringAttribute{
+						MarkdownDescription: "Path requested of the slot's load balancer.",
+						Required:            true,
+						Validators:          []validator.String{stringvalidator.RegexMatches(rollout.PathPattern, "must be a path starting with \"/\"")},
+					},
+					"interval": durationAttribute("Time between two checks of one checker: `10s` (Route 53's fast checks) or `30s`",
+						rollout.Duration(rollout.Route53CheckIntervals[1]), rollout.Route53CheckIntervals[0], rollout.Route53CheckIntervals[1]),
+					"failure_threshold": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("Checks in a row that change a record's health, 1 to %d. Defaults to 3.", rollout.MaxRoute53FailureThreshold),
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(3),
+						Validators:          []validator.Int64{int64validator.Between(1, rollout.MaxRoute53FailureThreshold)},
+					},
+				},
 			},
 		},
 	}

@@ -210,6 +210,11 @@ func ruleCases() []ruleCase {
 			routeOnRoute53(e)
 			e.Policy.MaxHotVersions = new(1)
 		}),
+		ep("Route 53 health check path", "traffic.route53.health_check.path", route53Check(func(h *rollout.Route53HealthCheck) { h.Path = "healthz" })).
+			says("Attribute traffic.route53.health_check.path must be a path"),
+		ep("Route 53 health check interval", "traffic.route53.health_check.interval", route53Check(func(h *rollout.Route53HealthCheck) { h.Interval = d("20s") })),
+		ep("Route 53 health check failures", "traffic.route53.health_check.failure_threshold", route53Check(func(h *rollout.Route53HealthCheck) { h.FailureThreshold = 11 })).
+			says("Attribute traffic.route53.health_check.failure_threshold value must be between 1 and 10"),
 		ep("backend", "template.backend", func(e *rollout.Endpoint) { e.Template.Backend = "lambda" }),
 		ep("repository", "template.repository", func(e *rollout.Endpoint) { e.Template.Repository = "Registry/App" }),
 		ep("container port", "template.container_port", func(e *rollout.Endpoint) { e.Template.ContainerPort = 0 }).says("Attribute template.container_port value must be between 1 and 65535, got: 0"),
@@ -570,6 +575,13 @@ func endpointHCL(ep rollout.Endpoint) string {
 		w.str("hosted_zone_id", r.HostedZoneID)
 		w.str("name", r.Name)
 		w.list("listeners", r.Listeners)
+		if h := r.HealthCheck; h != nil {
+			w.open("health_check =")
+			w.str("path", h.Path)
+			w.str("interval", h.Interval.String())
+			w.int("failure_threshold", h.FailureThreshold)
+			w.close()
+		}
 		w.close()
 	}
 	if tr.NLB != nil {
@@ -872,4 +884,14 @@ func validated(a schema.Attribute) bool {
 		return len(a.ObjectValidators()) > 0
 	}
 	return false
+}
+
+// route53Check routes an endpoint on Route 53 with a health check of its
+// versions, changed by change.
+func route53Check(change func(*rollout.Route53HealthCheck)) func(*rollout.Endpoint) {
+	return func(e *rollout.Endpoint) {
+		routeOnRoute53(e)
+		e.Traffic.Route53.HealthCheck = &rollout.Route53HealthCheck{Path: "/healthz", Interval: rollout.Duration(10 * time.Second), FailureThreshold: 3}
+		change(e.Traffic.Route53.HealthCheck)
+	}
 }

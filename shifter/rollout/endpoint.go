@@ -85,7 +85,32 @@ type Route53Traffic struct {
 	// EvaluateTargetHealth makes Route 53 leave out a version's record
 	// while its load balancer has no healthy target.
 	EvaluateTargetHealth bool `json:"evaluate_target_health,omitempty"`
+	// HealthCheck gives each version's record a Route 53 health check of
+	// its own, of its slot's load balancer: Route 53 answers with the
+	// records whose checks pass (from its checkers around the world, as
+	// clients see the version, beside the load balancer's own checks).
+	HealthCheck *Route53HealthCheck `json:"health_check,omitempty"`
 }
+
+// Route53HealthCheck is an HTTP health check Route 53 makes of each
+// version's slot.
+type Route53HealthCheck struct {
+	// Path is requested of the slot's load balancer, on its listener's
+	// port.
+	Path string `json:"path"`
+	// Interval is 10 or 30 seconds (Route 53's fast and standard checks).
+	Interval Duration `json:"interval"`
+	// FailureThreshold is how many checks in a row change the status.
+	FailureThreshold int `json:"failure_threshold"`
+}
+
+// Route 53 health checks' limits.
+const (
+	MaxRoute53FailureThreshold = 10
+)
+
+// Route53CheckIntervals are the request intervals Route 53 offers.
+var Route53CheckIntervals = []time.Duration{10 * time.Second, 30 * time.Second}
 
 // Route53AliasTTL is how long resolvers may keep an answer of an alias
 // record of a load balancer: Route 53 answers with the load balancer's own

@@ -263,6 +263,16 @@ func (t Traffic) validateRoute53() error {
 	case len(r.Listeners) < MinRoute53Listeners || len(r.Listeners) > MaxRoute53Listeners:
 		return Invalid("traffic.route53.listeners", "must name %d to %d listeners, one for each version on the route; got %d", MinRoute53Listeners, MaxRoute53Listeners, len(r.Listeners))
 	}
+	if h := r.HealthCheck; h != nil {
+		switch {
+		case !PathPattern.MatchString(h.Path):
+			return Invalid("traffic.route53.health_check.path", "%q is not a path starting with \"/\"", h.Path)
+		case !slices.Contains(Route53CheckIntervals, h.Interval.D()):
+			return Invalid("traffic.route53.health_check.interval", "must be 10s or 30s (Route 53's fast and standard checks); got %s", h.Interval)
+		case h.FailureThreshold < 1 || h.FailureThreshold > MaxRoute53FailureThreshold:
+			return Invalid("traffic.route53.health_check.failure_threshold", "must be between 1 and %d; got %d", MaxRoute53FailureThreshold, h.FailureThreshold)
+		}
+	}
 	balancers := map[string]bool{}
 	for i, l := range r.Listeners {
 		field := fmt.Sprintf("traffic.route53.listeners[%d]", i)

@@ -49,6 +49,7 @@ func routeOnRoute53(e *Endpoint) {
 func TestValidRoute53EndpointPasses(t *testing.T) {
 	ep := testEndpoint()
 	routeOnRoute53(&ep)
+	ep.Traffic.Route53.HealthCheck = &Route53HealthCheck{Path: "/healthz", Interval: Duration(10 * time.Second), FailureThreshold: 3}
 	if err := ep.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +158,18 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 			e.Traffic.Route53.Listeners[1] = first[:strings.LastIndexByte(first, '/')] + "/fedcba9876543210"
 		}},
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnRoute53(e); e.Template.HealthCheck.Protocol = "TCP" }},
+		{"traffic.route53.health_check.interval", func(e *Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.HealthCheck = &Route53HealthCheck{Path: "/healthz", Interval: Duration(time.Minute), FailureThreshold: 3}
+		}},
+		{"traffic.route53.health_check.path", func(e *Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.HealthCheck = &Route53HealthCheck{Path: "healthz", Interval: Duration(10 * time.Second), FailureThreshold: 3}
+		}},
+		{"traffic.route53.health_check.failure_threshold", func(e *Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.HealthCheck = &Route53HealthCheck{Path: "/healthz", Interval: Duration(10 * time.Second), FailureThreshold: 11}
+		}},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
 		{"policy.max_hot_versions", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MaxHotVersions = new(3) }},
 	} {

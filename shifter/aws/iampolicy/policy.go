@@ -292,6 +292,15 @@ func Policy(o Options) Document {
 			Resource:  sorted(zones),
 			Condition: Conditions{}.with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", "A").with("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions", "DELETE", "UPSERT"),
 		}, Statement{
+			// The versions' Route 53 health checks
+			// (traffic.route53.health_check). Route 53 allows no
+			// condition on them, and creating or listing them no
+			// resource either: the shifter deletes and tags only the
+			// checks whose caller reference is its own.
+			Sid:      "RouteHealthChecks",
+			Action:   []string{"route53:ChangeTagsForResource", "route53:CreateHealthCheck", "route53:DeleteHealthCheck", "route53:ListHealthChecks"},
+			Resource: []string{"*"},
+		}, Statement{
 			// The zone itself, checked before an endpoint is stored.
 			Sid:      "ReadRecords",
 			Action:   []string{"route53:GetHostedZone", "route53:ListResourceRecordSets"},

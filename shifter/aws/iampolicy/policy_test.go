@@ -92,6 +92,10 @@ var conditionKeys = map[string][]string{
 	"elasticloadbalancing:ModifyTargetGroupAttributes": {"aws:ResourceTag/*"},
 	"route53:ChangeResourceRecordSets":                 {"route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsNormalizedRecordNames", "route53:ChangeResourceRecordSetsRecordTypes"},
 	"route53:GetHostedZone":                            nil,
+	"route53:ChangeTagsForResource":                    nil,
+	"route53:CreateHealthCheck":                        nil,
+	"route53:DeleteHealthCheck":                        nil,
+	"route53:ListHealthChecks":                         nil,
 	"route53:ListResourceRecordSets":                   nil,
 	"iam:PassRole":                                     {"aws:ResourceTag/*", "iam:AssociatedResourceArn", "iam:PassedToService"},
 	"sns:Publish":                                      {"aws:ResourceTag/*"},
@@ -197,7 +201,8 @@ func TestConditionKeysAreSupported(t *testing.T) {
 // shifter's ID when the options give one.
 func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
 	// DeregisterTaskDefinitions: ECS allows no condition on it.
-	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
+	// RouteHealthChecks: Route 53 allows no condition on health checks.
+	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "RouteHealthChecks", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
 	for _, id := range []string{"prod", ""} {
 		o := everything
 		o.ShifterID = id

@@ -43,6 +43,7 @@ import (
 type DNS interface {
 	ListResourceRecordSets(context.Context, *r53.ListResourceRecordSetsInput, ...func(*r53.Options)) (*r53.ListResourceRecordSetsOutput, error)
 	ChangeResourceRecordSets(context.Context, *r53.ChangeResourceRecordSetsInput, ...func(*r53.Options)) (*r53.ChangeResourceRecordSetsOutput, error)
+	HealthChecks
 }
 
 // ELB is the part of ELBv2 the router uses: the slots.
@@ -62,6 +63,7 @@ const MaxWeight = 255
 // safe for concurrent use.
 type Router struct {
 	dns       DNS
+	checks    HealthChecks
 	elb       ELB
 	shifterID string
 	logger    hclog.Logger
@@ -74,13 +76,18 @@ type Router struct {
 	// balancers are the slots' load balancers as read: their DNS names
 	// and zones never change.
 	balancers map[string]elbtypes.LoadBalancer
+	// checkIDs are the slots' health checks by caller reference, and
+	// checksListed says the account's were listed once.
+	checkIDs     map[string]string
+	checksListed bool
 }
 
 // New returns a router of the records and slots in the account dns and elb
 // reach, whose records say they are shifterID's.
 func New(dns DNS, elb ELB, shifterID string, logger hclog.Logger) *Router {
 	return &Router{
-		dns: dns, elb: elb, shifterID: shifterID, logger: logger,
+		dns: dns, checks: dns, elb: elb, shifterID: shifterID, logger: logger,
+		checkIDs:  map[string]string{},
 		routes:    map[string]*shifteraws.Snapshot[view]{},
 		written:   map[string]time.Time{},
 		balancers: map[string]elbtypes.LoadBalancer{},
@@ -92,6 +99,7 @@ type route struct {
 	endpoint, zone, name string
 	slots                []string // listener ARNs
 	evaluateHealth       bool
+	check                *rollout.Route53HealthCheck
 	// owner begins the set identifiers of the route's records.
 	owner string
 }
@@ -103,7 +111,7 @@ func (r route) key() string { return r.zone + "/" + r.name }
 func (rt *Router) routeOf(ep rollout.Endpoint) route {
 	t := ep.Traffic.Route53
 	name := strings.ToLower(strings.TrimSuffix(t.Name, ".")) + "."
-	return route{endpoint: ep.Name, zone: t.HostedZoneID, name: name, slots: t.Listeners, evaluateHealth: t.EvaluateTargetHealth,
+	return route{endpoint: ep.Name, zone: t.HostedZoneID, name: name, slots: t.Listeners, evaluateHealth: t.EvaluateTargetHealth, check: t.HealthCheck,
 		owner: "ionroller-" + rt.shifterID + "-" + ep.Name + "-"}
 }
 
@@ -120,6 +128,10 @@ type slot struct {
 	listener string
 	lb       elbtypes.LoadBalancer
 	target   string
+	// port and https are the listener's, which a Route 53 health check
+	// of the slot requests.
+	port  int32
+	https bool
 }
 
 // setID is the set identifier of the record of a slot: it names the
@@ -165,8 +177,18 @@ func (rt *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rol
 		cur.slots[i].target = tg
 		writes = append(writes, "take "+cur.slots[i].listener)
 	}
-	// 2. The records, in one batch.
-	changes := recordChanges(r, cur, weights, holder)
+	// 2. The records, in one batch, each with its slot's health check.
+	checks := map[string]string{} // set identifier → health check ID
+	if r.check != nil && shifteraws.Carries(weights) {
+		for _, i := range holder {
+			id, err := rt.healthCheck(ctx, r, cur.slots[i])
+			if err != nil {
+				return err
+			}
+			checks[r.setID(cur.slots[i])] = id
+		}
+	}
+	changes := recordChanges(r, cur, weights, holder, checks)
 	if len(changes) > 0 {
 		_, err := rt.dns.ChangeResourceRecordSets(ctx, &r53.ChangeResourceRecordSetsInput{
 			HostedZoneId: aws.String(r.zone),
@@ -192,6 +214,10 @@ func (rt *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rol
 		cur.slots[i].target = ""
 		writes = append(writes, "free "+s.listener)
 	}
+	// 4. Health checks no record uses any more.
+	if err := rt.deleteHealthChecks(ctx, r, cur.slots, checks); err != nil {
+		return err
+	}
 	if len(writes) > 0 {
 		rt.logger.Info("weights set", "endpoint", r.endpoint, "track", track, "name", r.name, "weights", weights, "writes", writes)
 	}
@@ -213,7 +239,7 @@ func freeSlot(slots []slot, weights, holder map[string]int) int {
 // recordChanges returns the changes that make the route's records say
 // weights: an UPSERT of each record whose weight or alias differs, and a
 // DELETE of each record of the shifter's that is not wanted.
-func recordChanges(r route, cur view, weights, holder map[string]int) []r53types.Change {
+func recordChanges(r route, cur view, weights, holder map[string]int, checks map[string]string) []r53types.Change {
 	want := map[string]r53types.ResourceRecordSet{}
 	if shifteraws.Carries(weights) {
 		for tg, w := range weights {
@@ -223,6 +249,7 @@ func recordChanges(r route, cur view, weights, holder map[string]int) []r53types
 				Type:          r53types.RRTypeA,
 				SetIdentifier: aws.String(r.setID(s)),
 				Weight:        aws.Int64(int64(w)),
+				HealthCheckId: nonEmpty(checks[r.setID(s)]),
 				AliasTarget: &r53types.AliasTarget{
 					DNSName:              aws.String(aws.ToString(s.lb.DNSName)),
 					HostedZoneId:         s.lb.CanonicalHostedZoneId,
@@ -248,7 +275,7 @@ func recordChanges(r route, cur view, weights, holder map[string]int) []r53types
 }
 
 func sameRecord(a, b r53types.ResourceRecordSet) bool {
-	if aws.ToInt64(a.Weight) != aws.ToInt64(b.Weight) || a.AliasTarget == nil || b.AliasTarget == nil {
+	if aws.ToInt64(a.Weight) != aws.ToInt64(b.Weight) || aws.ToString(a.HealthCheckId) != aws.ToString(b.HealthCheckId) || a.AliasTarget == nil || b.AliasTarget == nil {
 		return false
 	}
 	return strings.EqualFold(strings.TrimSuffix(aws.ToString(a.AliasTarget.DNSName), "."), strings.TrimSuffix(aws.ToString(b.AliasTarget.DNSName), ".")) &&
@@ -345,7 +372,7 @@ func (rt *Router) readSlots(ctx context.Context, r route) ([]slot, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := slot{listener: arn, lb: lb}
+		s := slot{listener: arn, lb: lb, port: aws.ToInt32(l.Port), https: l.Protocol == elbtypes.ProtocolEnumHttps}
 		if f := shifteraws.ForwardWeights(l.DefaultActions); len(f) == 1 {
 			for tg := range f {
 				s.target = tg
@@ -455,4 +482,11 @@ func validate(r route, weights map[string]int) error {
 		return fmt.Errorf("%w: %d target groups and %d listeners to hold them", shifteraws.ErrInvalidWeights, len(weights), len(r.slots))
 	}
 	return nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }

@@ -33,6 +33,8 @@ type fixture struct {
 	calls  *awstest.Counter
 	ep     rollout.Endpoint
 	router *route53.Router
+	// clients are the shifter's, which a router started afresh takes.
+	clients *shifteraws.Set
 }
 
 func newFixture(t *testing.T, targetGroups int) fixture {
@@ -56,7 +58,7 @@ func newFixture(t *testing.T, targetGroups int) fixture {
 	}
 	return fixture{
 		elb: client, dns: r53.NewFromConfig(setup), net: n, tgs: tgs, calls: calls, ep: ep,
-		router: route53.New(set.Route53, set.ELBv2, "test", hclog.NewNullLogger()),
+		router: route53.New(set.Route53, set.ELBv2, "test", hclog.NewNullLogger()), clients: set,
 	}
 }
 
@@ -210,5 +212,64 @@ func TestDeleteRemovesRecordsAndFreesSlots(t *testing.T) {
 	f.ep.Traffic.Route53.HostedZoneID = "ZNOSUCHZONE"
 	if _, err := f.router.Weights(t.Context(), f.ep, rollout.Production, time.Now()); !errors.Is(err, reconcile.ErrTrafficMissing) {
 		t.Errorf("read of a zone that does not exist: %v, want ErrTrafficMissing", err)
+	}
+}
+
+// healthChecks reads the account's health checks straight from moto, by ID.
+func (f fixture) healthChecks(t *testing.T) map[string]r53types.HealthCheck {
+	t.Helper()
+	out, err := f.dns.ListHealthChecks(t.Context(), &r53.ListHealthChecksInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]r53types.HealthCheck{}
+	for _, c := range out.HealthChecks {
+		checks[aws.ToString(c.Id)] = c
+	}
+	return checks
+}
+
+// TestEachVersionsRecordHasAHealthCheckOfItsSlot: with
+// traffic.route53.health_check, each record carries a Route 53 health check
+// of its slot's load balancer, made once (a router started afresh finds it
+// by its caller reference) and deleted when no record uses it.
+func TestEachVersionsRecordHasAHealthCheckOfItsSlot(t *testing.T) {
+	f := newFixture(t, 2)
+	f.ep.Traffic.Route53.HealthCheck = &rollout.Route53HealthCheck{Path: "/healthz", Interval: rollout.Duration(10 * time.Second), FailureThreshold: 3}
+	blue, green := f.tgs[0], f.tgs[1]
+	f.set(t, map[string]int{blue: 90, green: 10})
+	checks := f.healthChecks(t)
+	recs := f.records(t)
+	if len(checks) != 2 || len(recs) != 2 {
+		t.Fatalf("%d health checks for %d records, want one each", len(checks), len(recs))
+	}
+	for id, rec := range recs {
+		c, ok := checks[aws.ToString(rec.HealthCheckId)]
+		if !ok {
+			t.Fatalf("record %s has health check %q, not one of the shifter's", id, aws.ToString(rec.HealthCheckId))
+		}
+		cfg := c.HealthCheckConfig
+		if aws.ToString(cfg.ResourcePath) != "/healthz" || aws.ToInt32(cfg.RequestInterval) != 10 || aws.ToInt32(cfg.FailureThreshold) != 3 ||
+			aws.ToString(cfg.FullyQualifiedDomainName) != aws.ToString(rec.AliasTarget.DNSName) || aws.ToInt32(cfg.Port) != 80 {
+			t.Errorf("record %s's health check %+v: want /healthz every 10s, 3 failures, of the load balancer it aliases on port 80", id, cfg)
+		}
+	}
+
+	// A shifter started afresh finds the checks rather than making more.
+	f.router = route53.New(f.clients.Route53, f.clients.ELBv2, "test", hclog.NewNullLogger())
+	f.set(t, map[string]int{blue: 50, green: 50})
+	if n := len(f.healthChecks(t)); n != 2 {
+		t.Errorf("%d health checks after a restart, want the same 2", n)
+	}
+
+	f.set(t, map[string]int{green: 100})
+	if n := len(f.healthChecks(t)); n != 1 {
+		t.Errorf("%d health checks once blue left the route, want green's alone", n)
+	}
+	if err := f.router.Delete(t.Context(), f.ep, rollout.Production); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.healthChecks(t)); n != 0 {
+		t.Errorf("%d health checks after the route was deleted, want none", n)
 	}
 }
