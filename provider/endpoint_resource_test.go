@@ -140,12 +140,16 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 			name: "route53",
 			add:  awstest.AddSlots,
 			traffic: func(name string, net awstest.Net) string {
-				return fmt.Sprintf(`{ route53 = { hosted_zone_id = %q, name = "%s.example.test", listeners = [%s] } }`, net.HostedZoneID, name, quoted(net.SlotListenerARNs))
+				return fmt.Sprintf(`{ route53 = { hosted_zone_id = %q, name = "%s.example.test", listeners = [%s], health_check = { path = "/healthz", interval = "10s" } } }`,
+					net.HostedZoneID, name, quoted(net.SlotListenerARNs))
 			},
 			checks: func(name string, _ awstest.Net) []statecheck.StateCheck {
 				return []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("name"), knownvalue.StringExact(name+".example.test")),
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.StringExact("1m0s")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("route53").AtMapKey("health_check"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"path": knownvalue.StringExact("/healthz"), "interval": knownvalue.StringExact("10s"), "failure_threshold": knownvalue.Int64Exact(3),
+					})),
 				}
 			},
 		},

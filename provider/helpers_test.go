@@ -455,6 +455,13 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 					return fmt.Errorf("record %s (%s) left in the zone after destroy", aws.ToString(r.Name), aws.ToString(r.SetIdentifier))
 				}
 			}
+			checks, err := route53.NewFromConfig(awstest.Exempt(s.aws)).ListHealthChecks(ctx, &route53.ListHealthChecksInput{})
+			if err != nil {
+				return err
+			}
+			if n := len(checks.HealthChecks); n > 0 {
+				return fmt.Errorf("%d Route 53 health checks left after destroy", n)
+			}
 		}
 		if s.net.NLBListenerARN != "" {
 			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.net.NLBListenerARN}})

@@ -98,7 +98,7 @@ func statusAttribute() schema.SingleNestedAttribute {
 						"capacity, in service, with enough healthy targets (as last read).", Computed: true},
 					"scale_up": schema.BoolAttribute{MarkdownDescription: "It is kept below full capacity (`policy.retain_capacity_percent`): a rollback " +
 						"to it first scales it up and waits for its health, up to `policy.healthy_timeout`.", Computed: true},
-					"healthy": schema.Int64Attribute{MarkdownDescription: "Its healthy targets, as last read.", Computed: true},
+					"healthy":       schema.Int64Attribute{MarkdownDescription: "Its healthy targets, as last read.", Computed: true},
 					"full_capacity": schema.Int64Attribute{MarkdownDescription: "The capacity taking all the traffic back needs.", Computed: true},
 				}},
 			},
