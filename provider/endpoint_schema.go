@@ -399,7 +399,8 @@ func route53TrafficAttribute() schema.SingleNestedAttribute {
 			"listeners": schema.ListAttribute{
 				MarkdownDescription: fmt.Sprintf("ARNs of %d to %d ALB listeners of yours, each of a load balancer of its own: the slots a version takes "+
 					"while on the route. There must be one for the stable version, the new one and each hot version (`policy.max_hot_versions`). "+
-					"Slots may be added, never removed (a version may be on one). Give them `lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter`.", rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
+					"The shifter adds a rule of its own to the listener of the slot a version holds (the first, matching every request), "+
+					"and deletes it when the slot is freed: the listener and its default action stay yours. Slots may be added, never removed (a version may be on one).", rollout.MinRoute53Listeners, rollout.MaxRoute53Listeners),
 				ElementType: types.StringType,
 				Required:    true,
 				Validators: []validator.List{

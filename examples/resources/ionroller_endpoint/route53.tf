@@ -1,7 +1,9 @@
 # An HTTP service moved by Route 53 weighted records, as the original
 # ION-Roller did: each version on the route holds a slot, an ALB of its own
-# whose listener forwards to the version's target group, and a weighted
-# alias record of the name points at it. Traffic follows a weight change
+# on whose listener the shifter adds a rule forwarding to the version's
+# target group, and a weighted alias record of the name points at it. The
+# listeners stay yours: their default action answers while no version
+# holds the slot, and nothing needs ignore_changes. Traffic follows a weight change
 # only as resolvers let go of cached answers (status.dns_ttl, 60s, or more).
 resource "aws_lb_listener" "shop_slot" {
   count             = 4 # stable, new, and max_hot_versions = 2
@@ -16,15 +18,6 @@ resource "aws_lb_listener" "shop_slot" {
       content_type = "text/plain"
       status_code  = "503"
     }
-  }
-
-  tags = {
-    "ionroller:shifter" = "prod"
-  }
-
-  # The shifter points a slot at a version while it holds it.
-  lifecycle {
-    ignore_changes = [default_action]
   }
 }
 

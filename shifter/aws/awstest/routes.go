@@ -3,6 +3,7 @@ package awstest
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -11,6 +12,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	shifterroute53 "github.com/ionroller/terraform-provider-ionroller/shifter/aws/route53"
 )
 
 // Routes as AWS has them, read behind the shifter's back (through Exempt),
@@ -37,7 +39,7 @@ func ReadNLB(ctx context.Context, cfg aws.Config, listener, idle string) (Route,
 }
 
 // Slot is a Route 53 slot listener as read: its load balancer and the
-// target group it forwards to alone ("" for none).
+// target group the shifter's rule on it forwards to alone ("" for none).
 type Slot struct {
 	LoadBalancer elbtypes.LoadBalancer
 	Target       string
@@ -57,9 +59,16 @@ func Slots(ctx context.Context, cfg aws.Config, listeners []string) (map[string]
 			return nil, fmt.Errorf("load balancer of %s: %v", aws.ToString(l.ListenerArn), err)
 		}
 		s := Slot{LoadBalancer: lbs.LoadBalancers[0]}
-		if f := shifteraws.ForwardWeights(l.DefaultActions); len(f) == 1 {
-			for tg := range f {
-				s.Target = tg
+		rules, err := client.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: l.ListenerArn})
+		if err != nil {
+			return nil, fmt.Errorf("rules of %s: %w", aws.ToString(l.ListenerArn), err)
+		}
+		for _, r := range rules.Rules {
+			// The shifter's rule on a slot.
+			if f := shifteraws.ForwardWeights(r.Actions); aws.ToString(r.Priority) == strconv.Itoa(shifterroute53.SlotPriority) && len(f) == 1 {
+				for tg := range f {
+					s.Target = tg
+				}
 			}
 		}
 		slots[aws.ToString(s.LoadBalancer.LoadBalancerName)] = s

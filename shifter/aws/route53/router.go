@@ -3,12 +3,15 @@
 // hosted zone, each an alias of the Application Load Balancer of one of the
 // endpoint's slots.
 //
-// A slot is a listener of the user's, on a load balancer of its own, whose
-// default action the shifter owns: while a version is on the route, its slot
-// forwards to the version's target group, so the load balancer health-checks
-// the version whatever its record's weight (weight 0 attaches, DESIGN
-// invariant 8), and a rollback to a hot version is one ChangeResourceRecordSets
-// batch. A slot no version holds answers 503. The records are the shifter's by
+// A slot is a listener of the user's, on a load balancer of its own, on
+// which the shifter owns one rule (SlotPriority, matching every request):
+// while a version is on the route, that rule forwards the slot's requests to
+// the version's target group, so the load balancer health-checks the version
+// whatever its record's weight (weight 0 attaches, DESIGN invariant 8), and a
+// rollback to a hot version is one ChangeResourceRecordSets batch. A slot no
+// version holds has no rule: its listener's default action, the user's,
+// answers. The user's Terraform owns the listener and needs no
+// ignore_changes. The records are the shifter's by
 // their set identifiers (SetIdentifier), which name the shifter, the endpoint
 // and the slot's load balancer.
 //
@@ -23,6 +26,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,12 +50,21 @@ type DNS interface {
 	HealthChecks
 }
 
-// ELB is the part of ELBv2 the router uses: the slots.
+// ELB is the part of ELBv2 the router uses: the slots and their rules.
 type ELB interface {
 	DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
 	DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
-	ModifyListener(context.Context, *elb.ModifyListenerInput, ...func(*elb.Options)) (*elb.ModifyListenerOutput, error)
+	DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
+	CreateRule(context.Context, *elb.CreateRuleInput, ...func(*elb.Options)) (*elb.CreateRuleOutput, error)
+	ModifyRule(context.Context, *elb.ModifyRuleInput, ...func(*elb.Options)) (*elb.ModifyRuleOutput, error)
+	DeleteRule(context.Context, *elb.DeleteRuleInput, ...func(*elb.Options)) (*elb.DeleteRuleOutput, error)
 }
+
+// SlotPriority is the priority of the shifter's rule on a slot listener:
+// the first, matching every request, so that all of the slot's load
+// balancer's traffic goes to the version on it. The listener and its
+// default action stay the user's.
+const SlotPriority = 1
 
 var _ reconcile.Router = (*Router)(nil)
 
@@ -122,11 +135,13 @@ type view struct {
 	records map[string]r53types.ResourceRecordSet
 }
 
-// slot is a slot listener as read: its load balancer and the target group
-// its default action forwards to alone ("" for none).
+// slot is a slot listener as read: its load balancer, the shifter's rule on
+// it ("" for none) and the target group that rule forwards to alone ("" for
+// none).
 type slot struct {
 	listener string
 	lb       elbtypes.LoadBalancer
+	rule     string
 	target   string
 	// port and https are the listener's, which a Route 53 health check
 	// of the slot requests.
@@ -170,7 +185,7 @@ func (rt *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rol
 		if i < 0 {
 			return fmt.Errorf("route %s: no free listener for target group %s: %d listeners hold %v", r, tg, len(cur.slots), holder)
 		}
-		if err := rt.point(ctx, r, cur.slots[i].listener, forwardTo(tg)); err != nil {
+		if err := rt.point(ctx, r, &cur.slots[i], tg); err != nil {
 			return err
 		}
 		holder[tg] = i
@@ -208,7 +223,7 @@ func (rt *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rol
 		if _, ok := weights[s.target]; ok || s.target == "" {
 			continue
 		}
-		if err := rt.point(ctx, r, s.listener, unrouted()); err != nil {
+		if err := rt.free(ctx, r, s); err != nil {
 			return err
 		}
 		cur.slots[i].target = ""
@@ -373,14 +388,33 @@ func (rt *Router) readSlots(ctx context.Context, r route) ([]slot, error) {
 			return nil, err
 		}
 		s := slot{listener: arn, lb: lb, port: aws.ToInt32(l.Port), https: l.Protocol == elbtypes.ProtocolEnumHttps}
-		if f := shifteraws.ForwardWeights(l.DefaultActions); len(f) == 1 {
-			for tg := range f {
-				s.target = tg
-			}
+		if s.rule, s.target, err = rt.slotRule(ctx, arn); err != nil {
+			return nil, err
 		}
 		slots = append(slots, s)
 	}
 	return slots, nil
+}
+
+// slotRule reads the shifter's rule on a slot listener, the one at
+// SlotPriority, and the target group it forwards to alone.
+func (rt *Router) slotRule(ctx context.Context, listener string) (rule, target string, err error) {
+	out, err := rt.elb.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(listener)})
+	if err != nil {
+		return "", "", fmt.Errorf("describe rules of %s: %w", listener, err)
+	}
+	for _, r := range out.Rules {
+		if aws.ToString(r.Priority) != strconv.Itoa(SlotPriority) {
+			continue
+		}
+		if f := shifteraws.ForwardWeights(r.Actions); len(f) == 1 {
+			for tg := range f {
+				target = tg
+			}
+		}
+		return aws.ToString(r.RuleArn), target, nil
+	}
+	return "", "", nil
 }
 
 // balancer returns a load balancer, read once.
@@ -429,27 +463,49 @@ func (rt *Router) readRecords(ctx context.Context, r route) (map[string]r53types
 	}
 }
 
-// point sets a slot listener's default action.
-func (rt *Router) point(ctx context.Context, r route, listener string, actions []elbtypes.Action) error {
-	_, err := rt.elb.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(listener), DefaultActions: actions})
+// point makes the shifter's rule on slot s forward all its requests to the
+// target group tg: a new rule (tagged as the shifter's), or the one there
+// changed.
+func (rt *Router) point(ctx context.Context, r route, s *slot, tg string) error {
+	var err error
+	if s.rule != "" {
+		_, err = rt.elb.ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: aws.String(s.rule), Actions: forwardTo(tg)})
+	} else {
+		var out *elb.CreateRuleOutput
+		out, err = rt.elb.CreateRule(ctx, &elb.CreateRuleInput{
+			ListenerArn: aws.String(s.listener),
+			Priority:    aws.Int32(SlotPriority),
+			Conditions:  []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/*"}}}},
+			Actions:     forwardTo(tg),
+			Tags: []elbtypes.Tag{
+				{Key: aws.String(shifteraws.TagShifter), Value: aws.String(rt.shifterID)},
+				{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(r.endpoint)},
+				{Key: aws.String(shifteraws.TagRole), Value: aws.String("slot")},
+			},
+		})
+		if err == nil && len(out.Rules) == 1 {
+			s.rule = aws.ToString(out.Rules[0].RuleArn)
+		}
+	}
 	rt.wrote(r)
 	if err != nil {
-		return fmt.Errorf("route %s: modify listener %s: %w", r, listener, missing(r, err))
+		return fmt.Errorf("route %s: point the slot %s at %s: %w", r, s.listener, tg, missing(r, err))
+	}
+	return nil
+}
+
+// free deletes the shifter's rule on slot s: the slot's requests go to its
+// listener's default action again.
+func (rt *Router) free(ctx context.Context, r route, s slot) error {
+	_, err := rt.elb.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: aws.String(s.rule)})
+	rt.wrote(r)
+	if err != nil && !shifteraws.IsCode(err, "RuleNotFound") {
+		return fmt.Errorf("route %s: free the slot %s: %w", r, s.listener, missing(r, err))
 	}
 	return nil
 }
 
 func forwardTo(tg string) []elbtypes.Action { return shifteraws.Forward(map[string]int{tg: 100}) }
-
-// unrouted is a free slot's default action: no version is there.
-func unrouted() []elbtypes.Action {
-	return []elbtypes.Action{{
-		Type: elbtypes.ActionTypeEnumFixedResponse,
-		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{
-			StatusCode: aws.String("503"), ContentType: aws.String("text/plain"), MessageBody: aws.String("no version on this slot"),
-		},
-	}}
-}
 
 // wrote records a write to a route, whether or not it answered success.
 func (rt *Router) wrote(r route) {

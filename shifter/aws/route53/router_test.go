@@ -26,6 +26,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 // fixture is a hosted zone and slot listeners with target groups in a fresh
 // moto account, and an endpoint routed on them.
 type fixture struct {
+	cfg    aws.Config
 	elb    *elb.Client
 	dns    *r53.Client
 	net    awstest.Net
@@ -57,7 +58,7 @@ func newFixture(t *testing.T, targetGroups int) fixture {
 		t.Fatal(err)
 	}
 	return fixture{
-		elb: client, dns: r53.NewFromConfig(setup), net: n, tgs: tgs, calls: calls, ep: ep,
+		cfg: cfg, elb: client, dns: r53.NewFromConfig(setup), net: n, tgs: tgs, calls: calls, ep: ep,
 		router: route53.New(set.Route53, set.ELBv2, "test", hclog.NewNullLogger()), clients: set,
 	}
 }
@@ -95,24 +96,39 @@ func (f fixture) records(t *testing.T) map[string]r53types.ResourceRecordSet {
 	return recs
 }
 
-// slots reads what each slot listener forwards to ("" for none).
+// slots reads, by target group, the slot listener whose shifter's rule
+// forwards to it.
 func (f fixture) slots(t *testing.T) map[string]string {
 	t.Helper()
+	read, err := awstest.Slots(t.Context(), f.cfg, f.net.SlotListenerARNs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listeners := map[string]string{} // load balancer name → listener ARN
 	out, err := f.elb.DescribeListeners(t.Context(), &elb.DescribeListenersInput{ListenerArns: f.net.SlotListenerARNs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := map[string]string{}
 	for _, l := range out.Listeners {
-		for tg := range shifteraws.ForwardWeights(l.DefaultActions) {
-			held[tg] = aws.ToString(l.ListenerArn)
+		for name, s := range read {
+			if aws.ToString(s.LoadBalancer.LoadBalancerArn) == aws.ToString(l.LoadBalancerArn) {
+				listeners[name] = aws.ToString(l.ListenerArn)
+			}
+		}
+	}
+	held := map[string]string{}
+	for name, s := range read {
+		if s.Target != "" {
+			held[s.Target] = listeners[name]
 		}
 	}
 	return held
 }
 
+// writes counts the writes of records and of slots (their rules).
 func (f fixture) writes() (records, slots int) {
-	return f.calls.Count("Route 53", "ChangeResourceRecordSets"), f.calls.Count("ELBv2", "ModifyListener")
+	return f.calls.Count("Route 53", "ChangeResourceRecordSets"),
+		f.calls.Count("ELBv2", "CreateRule") + f.calls.Count("ELBv2", "ModifyRule") + f.calls.Count("ELBv2", "DeleteRule")
 }
 
 // A version takes a slot before it is on a record, a first release has no
@@ -140,7 +156,7 @@ func TestEachStepIsOneBatchAndEveryVersionHoldsASlot(t *testing.T) {
 		f.set(t, s.weights)
 		r2, s2 := f.writes()
 		if r2-records != s.recordWrites || s2-slots != s.slotTakes {
-			t.Errorf("set %v: %d record batches and %d listener writes, want %d and %d", s.weights, r2-records, s2-slots, s.recordWrites, s.slotTakes)
+			t.Errorf("set %v: %d record batches and %d slot writes, want %d and %d", s.weights, r2-records, s2-slots, s.recordWrites, s.slotTakes)
 		}
 		if got := f.read(t); got.Exists != s.exists || !maps.Equal(got.Weights, s.weights) {
 			t.Errorf("set %v: read %+v, want exists=%v and the weights set", s.weights, got, s.exists)
