@@ -192,8 +192,14 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 	// resent is set once a write went unanswered: it may have been
 	// applied, which explains a conflict on the next attempt.
 	resent := false
+	var last error // the answer of the attempt before
 	for attempt := 1; ; attempt++ {
 		err := c.attempt(ctx, r, out)
+		if ctx.Err() != nil && err != nil && last != nil {
+			// The context ended during a retry: what the shifter's side
+			// answered before says more than the context's end.
+			return fmt.Errorf("%w (tried %d times; the context ended during attempt %d)", last, attempt-1, attempt)
+		}
 		if ctx.Err() != nil || !retryable(r.method, err) {
 			if resent && rollout.ErrorCode(err) == rollout.ECONFLICT {
 				return fmt.Errorf("%w (an earlier attempt went unanswered and may have been applied: read it back)", err)
@@ -210,6 +216,7 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		var u *unavailableError
 		write := r.method == http.MethodPut || r.method == http.MethodDelete
 		resent = resent || (write && errors.As(err, &u) && u.sent)
+		last = err
 		c.logger.Warn("shifter unavailable; trying again", "method", r.method, "path", strings.Join(r.path, "/"),
 			"attempt", attempt, "backoff", d, "error", err)
 		if wait.Sleep(ctx, d) != nil {

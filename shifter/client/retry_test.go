@@ -138,6 +138,26 @@ func TestRetriesEndWithTheContext(t *testing.T) {
 	}
 }
 
+// TestAContextEndingDuringARetrySaysTheAnswerBefore: the context ends while
+// an attempt after a 502 waits: the error is the 502, not the context's end.
+func TestAContextEndingDuringARetrySaysTheAnswerBefore(t *testing.T) {
+	var calls atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
+			return
+		}
+		<-r.Context().Done() // a proxy that hangs
+	}))
+	t.Cleanup(down.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err := newClient(t, down.URL).GetEndpoint(ctx, "web")
+	if !client.Unavailable(err) || !strings.Contains(err.Error(), "502 Bad Gateway") || !strings.Contains(err.Error(), "context ended during attempt 2") {
+		t.Fatalf("error %v, want the 502 of attempt 1, and that the context ended during attempt 2", err)
+	}
+}
+
 // signalWriter signals once a log line contains a text.
 type signalWriter struct {
 	contains string
