@@ -212,83 +212,100 @@ func New(budgets Budgets, opts Options) *Scheduler {
 // call throttled by AWS is signed afresh when it is tried again.
 func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ionrollerSchedule",
-		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-			tally := tallyOf(ctx)
-			charges := s.budgets(service, op)
-			if len(charges) == 0 {
-				return s.attempt(ctx, next, in, service, op)
-			}
-			buckets := make([]*bucket, len(charges))
-			for i, c := range charges {
-				buckets[i] = s.bucket(c.Bucket, c.Budget)
-			}
-			lane := LaneOf(ctx)
-			for attempt := 0; ; attempt++ {
-				start := s.opts.Now()
-				for _, b := range buckets {
-					if err := b.take(ctx, lane); err != nil {
-						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
-					}
-				}
-				waited := s.opts.Now().Sub(start)
-				if o := s.opts.Observer; o != nil {
-					o.Waited(service, lane, waited)
-				}
-				if tally != nil {
-					tally.mu.Lock()
-					tally.waited += waited
-					tally.mu.Unlock()
-				}
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (out middleware.FinalizeOutput, md middleware.Metadata, err error) {
+			err = s.Do(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), func(ctx context.Context, attempt int) error {
 				try := in
 				if req, ok := in.Request.(*smithyhttp.Request); ok && attempt > 0 {
 					r := req.Clone()
 					if err := r.RewindStream(); err != nil {
-						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+						return err
 					}
 					try.Request = r
 				}
-				out, md, err := s.attempt(ctx, next, try, service, op)
-				throttled := isThrottle(err)
-				for _, b := range buckets {
-					if throttled {
-						b.throttled() // which of its buckets AWS found empty, it does not say
-					} else {
-						b.succeeded()
-					}
-				}
-				if !throttled {
-					return out, md, err
-				}
-				if o := s.opts.Observer; o != nil {
-					o.Throttled(service, op)
-				}
-				if tally != nil {
-					tally.mu.Lock()
-					tally.throttled = append(tally.throttled, service+" "+op)
-					tally.mu.Unlock()
-				}
-				if attempt == s.opts.MaxThrottleRetries {
-					return out, md, err
-				}
-				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
-					return out, md, err
-				}
-			}
+				var err error
+				out, md, err = next.HandleFinalize(ctx, try)
+				return err
+			})
+			return out, md, err
 		}), "Retry", middleware.After)
+}
+
+// Do makes one call of op, an operation of service (an SDK service ID or a
+// signing name), within the budgets: it waits in the lane of ctx for a token
+// of every bucket the call draws from, then sends it with send (attempt
+// counts from 0). When AWS throttles it (send returns the service's
+// throttling error), the buckets' rates halve and the call is tried again
+// after a jittered wait in its lane, up to Options.MaxThrottleRetries times.
+// An attempt AWS leaves unanswered for Options.AttemptTimeout fails as a
+// StalledError. Middleware runs every SDK call through it; a stand-in for AWS
+// written in Go (the scale benchmark's fake) calls it directly.
+func (s *Scheduler) Do(ctx context.Context, service, op string, send func(ctx context.Context, attempt int) error) error {
+	tally := tallyOf(ctx)
+	charges := s.budgets(service, op)
+	if len(charges) == 0 {
+		return s.attempt(ctx, send, 0, service, op)
+	}
+	buckets := make([]*bucket, len(charges))
+	for i, c := range charges {
+		buckets[i] = s.bucket(c.Bucket, c.Budget)
+	}
+	lane := LaneOf(ctx)
+	for attempt := 0; ; attempt++ {
+		start := s.opts.Now()
+		for _, b := range buckets {
+			if err := b.take(ctx, lane); err != nil {
+				return err
+			}
+		}
+		waited := s.opts.Now().Sub(start)
+		if o := s.opts.Observer; o != nil {
+			o.Waited(service, lane, waited)
+		}
+		if tally != nil {
+			tally.mu.Lock()
+			tally.waited += waited
+			tally.mu.Unlock()
+		}
+		err := s.attempt(ctx, send, attempt, service, op)
+		throttled := isThrottle(err)
+		for _, b := range buckets {
+			if throttled {
+				b.throttled() // which of its buckets AWS found empty, it does not say
+			} else {
+				b.succeeded()
+			}
+		}
+		if !throttled {
+			return err
+		}
+		if o := s.opts.Observer; o != nil {
+			o.Throttled(service, op)
+		}
+		if tally != nil {
+			tally.mu.Lock()
+			tally.throttled = append(tally.throttled, service+" "+op)
+			tally.mu.Unlock()
+		}
+		if attempt == s.opts.MaxThrottleRetries {
+			return err
+		}
+		if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
 }
 
 // attempt sends one attempt of a call, failing it as stalled when AWS does
 // not answer within the attempt timeout.
-func (s *Scheduler) attempt(ctx context.Context, next middleware.FinalizeHandler, in middleware.FinalizeInput, service, op string) (middleware.FinalizeOutput, middleware.Metadata, error) {
+func (s *Scheduler) attempt(ctx context.Context, send func(context.Context, int) error, n int, service, op string) error {
 	stalled := &StalledError{Service: service, Operation: op, After: s.opts.AttemptTimeout}
 	actx, cancel := context.WithTimeoutCause(ctx, s.opts.AttemptTimeout, stalled)
 	defer cancel()
-	out, md, err := next.HandleFinalize(actx, in)
+	err := send(actx, n)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stalled) {
-		return out, md, stalled
+		return stalled
 	}
-	return out, md, err
+	return err
 }
 
 func (s *Scheduler) bucket(key string, budget Budget) *bucket {

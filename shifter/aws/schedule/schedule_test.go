@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -314,5 +315,31 @@ func TestAnUnansweredCallFailsAsStalledAndIsTalliedApartFromThrottles(t *testing
 	want := []string{"Elastic Load Balancing v2 DescribeRules", "Elastic Load Balancing v2 DescribeRules"}
 	if th := tally.Throttled(); !slices.Equal(th, want) {
 		t.Errorf("tally.Throttled() = %q, want %q", th, want)
+	}
+}
+
+// TestACallMadeInGoIsScheduledAsAnSDKCall: Do, which a stand-in for AWS
+// written in Go calls instead of going through an SDK client, takes its
+// tokens in the lane of its context and retries a throttle the same way.
+func TestACallMadeInGoIsScheduledAsAnSDKCall(t *testing.T) {
+	rec := &recorder{}
+	s := New(elbBudget, Options{Observer: rec})
+	var attempts []int
+	err := s.Do(WithLane(t.Context(), LaneStep), "elasticloadbalancing", "ModifyRule", func(_ context.Context, attempt int) error {
+		attempts = append(attempts, attempt)
+		if attempt < 2 {
+			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(attempts, []int{0, 1, 2}) {
+		t.Fatalf("Do = %v after attempts %v, want success on attempt 2", err, attempts)
+	}
+	if rec.throttled != 2 || rec.waited[LaneStep] != 3 {
+		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the step lane", rec.throttled, rec.waited)
+	}
+	refused := errors.New("ValidationError")
+	if err := s.Do(t.Context(), "elasticloadbalancing", "ModifyRule", func(context.Context, int) error { return refused }); err != refused {
+		t.Errorf("Do of a refused call = %v, want its error returned at once", err)
 	}
 }
