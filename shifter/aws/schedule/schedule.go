@@ -334,7 +334,9 @@ func (s *Scheduler) Rates() map[string]float64 {
 }
 
 // bucket is the local image of one AWS token bucket. Tokens go to waiters
-// strictly by lane, and in order of arrival within a lane.
+// strictly by lane, and in order of arrival within a lane. A waiter whose
+// lane rises while it waits (a shared read an urgent caller joined,
+// WithLaneOf) moves to the back of its new lane's queue.
 type bucket struct {
 	now func() time.Time
 	max float64 // the highest rate: the shifter's share of AWS's refill
@@ -352,12 +354,21 @@ type bucket struct {
 	last    time.Time
 	waiting [lanes][]*waiter
 	timer   *time.Timer
+	timerAt time.Time // when timer fires, by the wall clock
 }
 
 type waiter struct {
 	ready chan struct{}
 	done  bool // served or given up; under bucket.mu
+	// rises is the lane the waiter's context says now, when it may rise
+	// while the waiter waits (WithLaneOf); nil when it cannot.
+	rises func() Lane
 }
+
+// riseCheck is how often a bucket looks whether a waiter's lane rose while
+// any waiter's can: soon enough that a rollback or a step joining a read
+// queued in a lane that can wait is not held at that lane's pace.
+const riseCheck = 100 * time.Millisecond
 
 func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 	burst := max(1, b.Burst*share)
@@ -365,7 +376,8 @@ func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 		burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
 }
 
-// take waits for a token in lane, or for ctx to end.
+// take waits for a token in lane, or for ctx to end. When ctx carries its
+// lane as a function (WithLaneOf), the waiter follows it if it rises.
 func (b *bucket) take(ctx context.Context, lane Lane) error {
 	b.mu.Lock()
 	b.refill()
@@ -375,6 +387,9 @@ func (b *bucket) take(ctx context.Context, lane Lane) error {
 		return nil
 	}
 	w := &waiter{ready: make(chan struct{})}
+	if rises, ok := ctx.Value(laneKey{}).(func() Lane); ok && lane > LaneRollback {
+		w.rises = rises
+	}
 	b.waiting[lane] = append(b.waiting[lane], w)
 	b.schedule()
 	b.mu.Unlock()
@@ -433,6 +448,7 @@ func (b *bucket) dispatch() {
 }
 
 func (b *bucket) serve() {
+	b.promote()
 	for l := range b.waiting {
 		for len(b.waiting[l]) > 0 && b.tokens >= 1+b.floor(Lane(l)) {
 			w := b.waiting[l][0]
@@ -448,24 +464,62 @@ func (b *bucket) serve() {
 	b.schedule()
 }
 
-// schedule arms the timer for the next token if anyone waits for it.
+// promote moves the waiters whose lane rose to the back of their new lane's
+// queue.
+func (b *bucket) promote() {
+	for l := LaneRollback + 1; l < lanes; l++ {
+		stay := b.waiting[l][:0]
+		for _, w := range b.waiting[l] {
+			if w.rises != nil && !w.done {
+				if now := w.rises(); now < l {
+					b.waiting[now] = append(b.waiting[now], w)
+					continue
+				}
+			}
+			stay = append(stay, w)
+		}
+		clear(b.waiting[l][len(stay):])
+		b.waiting[l] = stay
+	}
+}
+
+// schedule arms the timer for the next token if anyone waits for it, and
+// sooner (riseCheck) while a waiter's lane may rise.
 func (b *bucket) schedule() {
 	need := -1.0 // the tokens the highest lane waiting needs
+	rises := false
 	for l := len(b.waiting) - 1; l >= 0; l-- {
 		if len(b.waiting[l]) > 0 {
 			need = 1 + b.floor(Lane(l))
 		}
+		for _, w := range b.waiting[l] {
+			rises = rises || (w.rises != nil && !w.done)
+		}
 	}
-	if need < 0 || b.timer != nil {
+	if need < 0 {
 		return
 	}
-	wait := time.Duration((need - b.tokens) / b.rate * float64(time.Second))
-	b.timer = time.AfterFunc(max(wait, time.Millisecond), func() {
+	wait := max(time.Duration((need-b.tokens)/b.rate*float64(time.Second)), time.Millisecond)
+	if rises {
+		wait = min(wait, riseCheck)
+	}
+	at := time.Now().Add(wait)
+	if b.timer != nil {
+		if !b.timerAt.After(at) {
+			return
+		}
+		b.timer.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		b.timer = nil
+		if b.timer == t {
+			b.timer = nil
+		}
 		b.dispatch()
 	})
+	b.timer, b.timerAt = t, at
 }
 
 // throttled halves the rate (to a tenth of the shifter's share at least) and

@@ -155,6 +155,45 @@ func TestAWaiterThatGivesUpLeavesTheQueue(t *testing.T) {
 	}
 }
 
+// TestAWaiterWhoseLaneRisesMovesUp: a call of a shared read queued in the
+// routine lane, whose lane an urgent caller joining the read raises
+// (WithLaneOf), is served in its new lane, before routine calls queued
+// ahead of it, and without waiting for a token the routine lane could take.
+func TestAWaiterWhoseLaneRisesMovesUp(t *testing.T) {
+	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // headroom 4, reserve 2
+	for range 4 {
+		if err := b.take(t.Context(), LaneRoutine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routine := make(chan error, 1)
+	go func() { routine <- b.take(t.Context(), LaneRoutine) }()
+	waitQueued(t, b, LaneRoutine)
+	var lane atomic.Int32
+	lane.Store(int32(LaneRoutine))
+	shared := make(chan error, 1)
+	go func() {
+		ctx := WithLaneOf(t.Context(), func() Lane { return Lane(lane.Load()) })
+		shared <- b.take(ctx, LaneOf(ctx))
+	}()
+	waitQueuedN(t, b, LaneRoutine, 2)
+
+	lane.Store(int32(LaneStep)) // a step joins the read
+	select {
+	case err := <-shared:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read's call stayed queued in the routine lane after its lane rose to step")
+	}
+	select {
+	case err := <-routine:
+		t.Fatalf("the routine call took a token of the headroom (%v)", err)
+	default:
+	}
+}
+
 // grant adds n tokens to b and serves its queue, as its timer would.
 func grant(b *bucket, n float64) {
 	b.mu.Lock()
