@@ -8,11 +8,12 @@
 // A Scheduler keeps, per bucket, a local token bucket a little smaller than
 // AWS's, and hands its tokens out by lane: rollback and abort writes first,
 // then weight steps, then the health reads that gate traffic, then what
-// rollouts build, then routine observation. Routine reads slow down instead of starving a rollback. When
-// AWS throttles anyway (another caller shares the account), the bucket's rate
-// halves and grows back slowly, and the throttled call is tried again after a
-// jittered wait in its own lane, so a retry never blocks a higher lane and a
-// throttle does not end as a failure while the call's context lasts.
+// rollouts build, then routine observation. Routine reads slow down instead
+// of starving a rollback. When AWS throttles anyway (another caller shares
+// the account), the bucket's rate halves, once per shortage, and grows back
+// slowly, and the throttled call is tried again after a jittered wait in its
+// own lane, so a retry never blocks a higher lane and a throttle does not end
+// as a failure while the call's context lasts.
 package schedule
 
 import (
@@ -355,6 +356,7 @@ type bucket struct {
 	waiting [lanes][]*waiter
 	timer   *time.Timer
 	timerAt time.Time // when timer fires, by the wall clock
+	cut     time.Time // when a throttle last halved the rate
 }
 
 type waiter struct {
@@ -505,10 +507,10 @@ func (b *bucket) schedule() {
 	}
 	at := time.Now().Add(wait)
 	if b.timer != nil {
-		if !b.timerAt.After(at) {
+		if !rises || !b.timerAt.After(at) {
 			return
 		}
-		b.timer.Stop()
+		b.timer.Stop() // armed for a lane's pace before a waiter whose lane may rise came
 	}
 	var t *time.Timer
 	t = time.AfterFunc(wait, func() {
@@ -522,15 +524,24 @@ func (b *bucket) schedule() {
 	b.timer, b.timerAt = t, at
 }
 
-// throttled halves the rate (to a tenth of the shifter's share at least) and
-// empties the bucket: AWS's own bucket is empty, whoever emptied it.
+// throttled empties the bucket, for AWS's own is empty whoever emptied it,
+// and halves the rate (to a tenth of the shifter's share at least) once per
+// cutEvery: calls in flight together meet the same empty bucket, and one
+// shortage must not cut the rate once for each of them.
 func (b *bucket) throttled() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.refill()
-	b.rate = max(b.rate/2, b.max/10)
+	if now := b.now(); b.cut.IsZero() || now.Sub(b.cut) >= cutEvery {
+		b.rate = max(b.rate/2, b.max/10)
+		b.cut = now
+	}
 	b.tokens = min(b.tokens, 0)
 }
+
+// cutEvery is how often throttles may halve a bucket's rate: about the time
+// the calls in flight when AWS's bucket ran dry take to come back.
+const cutEvery = time.Second
 
 // succeeded grows a reduced rate back by a fiftieth of its maximum a call.
 func (b *bucket) succeeded() {

@@ -292,9 +292,29 @@ func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
 		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the rollback lane", rec.throttled, rec.waited)
 	}
 	// 8 a second is the shifter's share (0.8) of ELBv2's 10; two throttles
-	// quarter it, and one success adds back a fiftieth.
-	if got, want := s.Rates()["elbv2/describe"], 8.0/4+8.0/50; fmt.Sprintf("%.3f", got) != fmt.Sprintf("%.3f", want) {
+	// within a second, one shortage, halve it once, and one success adds
+	// back a fiftieth.
+	if got, want := s.Rates()["elbv2/describe"], 8.0/2+8.0/50; fmt.Sprintf("%.3f", got) != fmt.Sprintf("%.3f", want) {
 		t.Errorf("rate after two throttles and a success = %.3f/s, want %.3f/s", got, want)
+	}
+}
+
+// TestEachShortageHalvesTheRateOnce: the calls in flight when AWS's bucket
+// runs dry are all throttled; together they halve the rate once, and only a
+// throttle a second later halves it again.
+func TestEachShortageHalvesTheRateOnce(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	b := newBucket(Budget{Burst: 10, Refill: 10}, 1, func() time.Time { return now })
+	for range 5 {
+		b.throttled()
+	}
+	if b.rate != 5 {
+		t.Errorf("rate after five throttles at once = %v/s, want 5/s", b.rate)
+	}
+	now = now.Add(time.Second)
+	b.throttled()
+	if b.rate != 2.5 {
+		t.Errorf("rate after a throttle a second later = %v/s, want 2.5/s", b.rate)
 	}
 }
 
