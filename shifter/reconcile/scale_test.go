@@ -61,6 +61,39 @@ func newAWSSide(latency time.Duration) *awsSide {
 	return &awsSide{latency: latency, buckets: budget.NewBuckets(1), calls: map[string]map[[2]string]*awslike.OpStats{}}
 }
 
+// othersCalls are what another tool in an account (an operator's script, a
+// CI pipeline) calls in a burst: ELBv2 writes and reads, and Auto Scaling
+// reads, as many as the buckets hold.
+var othersCalls = []budget.Call{
+	{Service: budget.ELBv2, Operation: "ModifyRule"},
+	{Service: budget.ELBv2, Operation: "DescribeTargetHealth"},
+	{Service: budget.AutoScaling, Operation: "DescribeAutoScalingGroups"},
+}
+
+// othersBurst empties the buckets of othersCalls in every account of
+// accounts at once and then every period until ctx ends, as other tools
+// would: a lone shifter keeps within its share of the budgets
+// (schedule.Options.Share), so only other callers make AWS throttle it, and
+// then it must retry. Once a minute they take a ninth of the ELBv2 write
+// budget, within the fifth the shifter leaves to others.
+func (a *awsSide) othersBurst(ctx context.Context, accounts []*fakeAccount, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		for _, acct := range accounts {
+			for _, c := range othersCalls {
+				for a.buckets.Take(time.Now(), acct.account, region, budget.Charges(c)) {
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // serve answers one attempt of a call as AWS would: after the latency, with
 // the service's throttling error when one of the call's buckets is empty.
 func (a *awsSide) serve(ctx context.Context, account string, service budget.Service, op string) error {
@@ -318,6 +351,10 @@ func (r router) Delete(ctx context.Context, ep rollout.Endpoint, _ rollout.Track
 	return nil
 }
 
+// othersPeriod is how often other tools in an account empty its buckets
+// while endpoints roll.
+const othersPeriod = time.Minute
+
 // endpointsPerAccount is how many endpoints the scale benchmark puts in one
 // account and region: the budget benchmark's 1,000, ten load balancers of 100
 // rules (ALB's default quota of rules per load balancer). A shifter with more
@@ -354,7 +391,8 @@ type scaleRun struct {
 // AWS, in accounts of endpointsPerAccount, seeded live on v1. It measures
 // them at rest for two resyncs, then rolls every tenth endpoint (100 of each
 // account's 1,000, the scenario) to v2 through 10% / 50% / 100% with
-// pauses.
+// pauses, while other tools in each account empty some of its buckets at
+// once and then once a minute (othersBurst).
 func runScale(tb testing.TB, n int, latency, poll, resync, pause time.Duration) scaleRun {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -429,6 +467,8 @@ func runScale(tb testing.TB, n int, latency, poll, resync, pause time.Duration) 
 		movers = append(movers, names[i])
 	}
 	run.rolling = len(movers)
+	bctx, stopBursts := context.WithCancel(ctx)
+	go side.othersBurst(bctx, accounts, othersPeriod)
 	cpu0, start = cpuTime(), time.Now()
 	for _, name := range movers {
 		if _, err := st.PutRelease(ctx, rollout.Release{Endpoint: name, Track: rollout.Production, Version: "v2"}, rollout.RevisionAny); err != nil {
@@ -440,6 +480,7 @@ func runScale(tb testing.TB, n int, latency, poll, resync, pause time.Duration) 
 		waitComplete(tb, st, name, "v2", 20*time.Minute)
 	}
 	run.rolloutTook = time.Since(start)
+	stopBursts()
 	run.cpuPerStep = (cpuTime() - cpu0) / time.Duration(3*len(movers))
 	var late []time.Duration
 	for _, name := range movers {
@@ -562,10 +603,11 @@ func rssMB() float64 {
 // take 42 minutes), so it measures what they allow, the scenario per
 // account: endpoints in accounts of 1,000, first at rest, then with a tenth
 // of them rolling through three steps with 20 s pauses while the rest stay
-// at rest. It reports CPU and memory per endpoint, how late steps came, the
+// at rest, and other tools in each account empty some of its buckets once a
+// minute. It reports CPU and memory per endpoint, how late steps came, the
 // calls per endpoint, the busiest account's calls per second against its
-// budgets, and the throttled calls that ended as failures (there must be
-// none).
+// budgets, the calls AWS throttled and the scheduler tried again, and those
+// that ended as failures (there must be none).
 func BenchmarkScale(b *testing.B) {
 	for _, n := range benchtest.Sizes(b, "SCALE_ENDPOINTS", 100, 1000, 5000) {
 		b.Run(fmt.Sprintf("endpoints=%d", n), func(b *testing.B) {
