@@ -47,15 +47,7 @@ func TestTokensGoToTheHighestLaneFirst(t *testing.T) {
 }
 
 func TestTheLastTokensAreKeptForARollback(t *testing.T) {
-	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // a reserve of 2
-	for range 6 {
-		if err := b.take(t.Context(), LaneStep); err != nil {
-			t.Fatal(err)
-		}
-	}
-	step := make(chan error, 1)
-	go func() { step <- b.take(t.Context(), LaneStep) }()
-	waitQueued(t, b, LaneStep)
+	b, step := queuedAtFloor(t, LaneStep)
 	for range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		err := b.take(ctx, LaneRollback)
@@ -74,15 +66,7 @@ func TestTheLastTokensAreKeptForARollback(t *testing.T) {
 // TestLanesThatCanWaitLeaveHeadroomForSteps: building drains a bucket only
 // to half its burst, so steps that fall due together find tokens at once.
 func TestLanesThatCanWaitLeaveHeadroomForSteps(t *testing.T) {
-	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // headroom 4, reserve 2
-	for range 4 {
-		if err := b.take(t.Context(), LaneBuild); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build := make(chan error, 1)
-	go func() { build <- b.take(t.Context(), LaneBuild) }()
-	waitQueued(t, b, LaneBuild)
+	b, build := queuedAtFloor(t, LaneBuild)
 	for range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		err := b.take(ctx, LaneStep)
@@ -160,15 +144,7 @@ func TestAWaiterThatGivesUpLeavesTheQueue(t *testing.T) {
 // (WithLaneOf), is served in its new lane, before routine calls queued
 // ahead of it, and without waiting for a token the routine lane could take.
 func TestAWaiterWhoseLaneRisesMovesUp(t *testing.T) {
-	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // headroom 4, reserve 2
-	for range 4 {
-		if err := b.take(t.Context(), LaneRoutine); err != nil {
-			t.Fatal(err)
-		}
-	}
-	routine := make(chan error, 1)
-	go func() { routine <- b.take(t.Context(), LaneRoutine) }()
-	waitQueued(t, b, LaneRoutine)
+	b, routine := queuedAtFloor(t, LaneRoutine)
 	var lane atomic.Int32
 	lane.Store(int32(LaneRoutine))
 	shared := make(chan error, 1)
@@ -192,6 +168,23 @@ func TestAWaiterWhoseLaneRisesMovesUp(t *testing.T) {
 		t.Fatalf("the routine call took a token of the headroom (%v)", err)
 	default:
 	}
+}
+
+// queuedAtFloor returns a bucket of 8 tokens (a headroom of 4, a reserve of
+// 2) from which lane has taken all it may, and what one more call of lane,
+// queued, gets.
+func queuedAtFloor(t *testing.T, lane Lane) (*bucket, <-chan error) {
+	t.Helper()
+	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now)
+	for b.tokens >= 1+b.floor(lane) {
+		if err := b.take(t.Context(), lane); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued := make(chan error, 1)
+	go func() { queued <- b.take(t.Context(), lane) }()
+	waitQueued(t, b, lane)
+	return b, queued
 }
 
 // grant adds n tokens to b and serves its queue, as its timer would.
