@@ -3,7 +3,9 @@ package reconcile_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/alb"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awslike"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/cloud"
@@ -27,6 +30,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/benchtest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/store"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
 
@@ -52,17 +56,55 @@ type budgetRun struct {
 	took          time.Duration
 }
 
-// budgetRate is the calls per second of one budget's class over the rolling
-// phase, next to the budget's refill.
+// budgetRate is the calls per second one of AWS's buckets took over a
+// phase, next to the bucket's refill.
 type budgetRate struct {
 	service budget.Service
-	class   string
+	bucket  string // as budget.Charge names it
 	perSec  float64
 	refill  float64
 }
 
 func (r budgetRate) String() string {
-	return fmt.Sprintf("%s %s: %.2f/s of %.1f/s", r.service, r.class, r.perSec, r.refill)
+	return fmt.Sprintf("%s %s: %.2f/s of %.1f/s", r.service, r.bucket, r.perSec, r.refill)
+}
+
+// budgetRates returns the tokens a second each bucket gave the calls counted
+// in stats over seconds, the busiest bucket (against its refill) first. A
+// call is charged as budget.Charges charges it, at AWS's own figures; an
+// operation counted without a class (unbudgeted) is left out.
+func budgetRates(stats []awslike.OpStats, seconds float64) []budgetRate {
+	type key struct {
+		service budget.Service
+		bucket  string
+	}
+	tokens := map[key]float64{}
+	refill := map[key]float64{}
+	for _, o := range stats {
+		if o.Class == "" || o.Calls == 0 {
+			continue
+		}
+		for _, c := range budget.Charges(budget.Call{Service: o.Service, Operation: o.Operation}) {
+			k := key{o.Service, c.Bucket}
+			tokens[k] += float64(o.Calls-o.Throttled) * c.Tokens
+			refill[k] = c.Limit.Refill
+		}
+	}
+	var out []budgetRate
+	for k, n := range tokens {
+		out = append(out, budgetRate{service: k.service, bucket: k.bucket, perSec: n / seconds, refill: refill[k]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].perSec/out[i].refill > out[j].perSec/out[j].refill })
+	return out
+}
+
+// joinRates lists rates on one line (a benchmark's log keeps ten lines).
+func joinRates(rates []budgetRate) string {
+	out := make([]string, len(rates))
+	for i, r := range rates {
+		out[i] = r.String()
+	}
+	return strings.Join(out, "; ")
 }
 
 // laneWaits records, by service and lane, how many calls were scheduled and
@@ -159,51 +201,22 @@ func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Durati
 	var seedMu sync.Mutex
 	seed := func(i int) {
 		n := nets[i/endpointsPerListener]
-		ep := rollout.NewEndpoint()
-		ep.Name = fmt.Sprintf("svc-%04d", i)
-		ep.Traffic = rollout.Traffic{ListenerARN: n.ListenerARN, Priority: 1 + i%endpointsPerListener, Hosts: []string{ep.Name + ".example.com"}}
-		ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/svc", 8080, n.AMI
-		ep.Template.Subnets, ep.Template.SecurityGroups = n.Subnets, []string{n.SecurityGroup}
-		ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(pause)}, {Weight: 50, Pause: rollout.DurationPtr(pause)}, {Weight: 100}}
-		ep.Policy.BakeTime = 0
+		name := fmt.Sprintf("svc-%04d", i)
+		ep := benchEndpoint(name, rollout.Traffic{ListenerARN: n.ListenerARN, Priority: 1 + i%endpointsPerListener, Hosts: []string{name + ".example.com"}}, n.AMI, n.Subnets, pause)
+		ep.Template.SecurityGroups = []string{n.SecurityGroup}
 		ep.Policy.HealthyTimeout = rollout.Duration(5 * time.Minute)
-		ep, err := st.PutEndpoint(ctx, ep, rollout.RevisionNew)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		release := rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}
-		if _, err := st.PutRelease(ctx, release, rollout.RevisionAny); err != nil {
-			tb.Fatal(err)
-		}
-		d := rollout.NewDesired(ep, release)
-		tmpl := ep.Template
-		env := rollout.Environment{ID: "e1", Version: "v1", TemplateHash: d.Key.TemplateHash, Image: release.ImageFor(ep), Template: &tmpl,
-			Status: rollout.EnvReady, Capacity: tmpl.DesiredCapacity, HeldFull: true, CreatedAt: time.Now()}
-		if err := backend.Create(ctx, ep.Name, env); err != nil {
-			tb.Fatal(err)
-		}
-		tgs, err := seedELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{backend.Names(ep.Name, env.ID).TargetGroup}})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := router.SetWeights(ctx, ep, rollout.Production, map[string]int{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn): 100}); err != nil {
-			tb.Fatal(err)
-		}
-		state := rollout.State{
-			Endpoint:        ep.Name,
-			Environments:    []rollout.Environment{env},
-			NextEnvironment: 1,
-			NextRollout:     1,
-			Production: rollout.TrackState{
-				Stable: env.ID,
-				Route:  rollout.Route{Weights: map[string]int{env.ID: 100}, Verified: true},
-				Rollout: &rollout.Rollout{ID: 1, Kind: rollout.KindDeploy, Key: d.Key, Target: env.ID, Steps: ep.Policy.Steps,
-					Phase: rollout.PhaseComplete, Step: len(ep.Policy.Steps) - 1, StartedAt: time.Now(), EndedAt: time.Now()},
-			},
-		}
-		if _, err := st.PutState(ctx, state, 0); err != nil {
-			tb.Fatal(err)
-		}
+		seedLive(tb, st, ep, func(ep rollout.Endpoint, env rollout.Environment) {
+			if err := backend.Create(ctx, ep.Name, env); err != nil {
+				tb.Fatal(err)
+			}
+			tgs, err := seedELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{backend.Names(ep.Name, env.ID).TargetGroup}})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if err := router.SetWeights(ctx, ep, rollout.Production, map[string]int{awssdk.ToString(tgs.TargetGroups[0].TargetGroupArn): 100}); err != nil {
+				tb.Fatal(err)
+			}
+		})
 		seedMu.Lock()
 		names[i] = ep.Name
 		seedMu.Unlock()
@@ -232,20 +245,14 @@ func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Durati
 	cfg.APIOptions = append(cfg.APIOptions, modified.middleware)
 	logger := hclog.New(&hclog.LoggerOptions{Name: "shifter", Level: hclog.Error, Output: testWriter{tb}})
 	const poll = 2 * time.Second
-	var errMu sync.Mutex
+	passes := newPasses()
 	rec := reconcile.New(reconcile.Config{
-		Store:   st,
-		Connect: cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{Observer: waits}), "test", poll, logger, cloud.RunTagged()),
-		Logger:  logger,
-		Poll:    poll,
-		Resync:  30 * time.Second,
-		Reconciled: func(endpoint string, _ time.Duration, err error) {
-			if err != nil && strings.Contains(err.Error(), "Throttl") {
-				errMu.Lock()
-				run.failures = append(run.failures, endpoint+": "+err.Error())
-				errMu.Unlock()
-			}
-		},
+		Store:      st,
+		Connect:    cloud.Connector(aws.NewClients(cfg, logger, schedule.Options{Observer: waits}), "test", poll, logger, cloud.RunTagged()),
+		Logger:     logger,
+		Poll:       poll,
+		Resync:     30 * time.Second,
+		Reconciled: passes.reconciled,
 	})
 	if err := rec.Start(ctx); err != nil {
 		tb.Fatal(err)
@@ -314,34 +321,106 @@ func runBudget(tb testing.TB, endpoints, rolling, reverts int, pause time.Durati
 	for _, name := range completing {
 		run.stepLate = append(run.stepLate, stepLateness(tb, st, name, "v2", pause)...)
 	}
+	run.failures = throttleFailures(tb, st, names, passes)
+	stats := layer.Stats()
+	for _, o := range stats {
+		run.throttled += o.Throttled
+	}
+	run.rates = budgetRates(stats, run.took.Seconds())
+	return run
+}
+
+// benchEndpoint is an endpoint of the benchmarks: its template, and a
+// policy of steps of 10% and 50% with pause, then 100%, without baking.
+func benchEndpoint(name string, traffic rollout.Traffic, ami string, subnets []string, pause time.Duration) rollout.Endpoint {
+	ep := rollout.NewEndpoint()
+	ep.Name, ep.Traffic = name, traffic
+	ep.Template.Repository, ep.Template.ContainerPort, ep.Template.AMI = "registry.example.com/svc", 8080, ami
+	ep.Template.Subnets = subnets
+	ep.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(pause)}, {Weight: 50, Pause: rollout.DurationPtr(pause)}, {Weight: 100}}
+	ep.Policy.BakeTime = 0
+	return ep
+}
+
+// seedLive stores ep with its production release v1 live on environment e1,
+// as a shifter leaves an endpoint once a rollout completed; build makes e1
+// and its route in AWS before the state is stored.
+func seedLive(tb testing.TB, st store.Store, ep rollout.Endpoint, build func(rollout.Endpoint, rollout.Environment)) {
+	ctx := context.Background()
+	ep, err := st.PutEndpoint(ctx, ep, rollout.RevisionNew)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	release := rollout.Release{Endpoint: ep.Name, Track: rollout.Production, Version: "v1"}
+	if _, err := st.PutRelease(ctx, release, rollout.RevisionAny); err != nil {
+		tb.Fatal(err)
+	}
+	d := rollout.NewDesired(ep, release)
+	tmpl := ep.Template
+	env := rollout.Environment{ID: "e1", Version: "v1", TemplateHash: d.Key.TemplateHash, Image: release.ImageFor(ep), Template: &tmpl,
+		Status: rollout.EnvReady, Capacity: tmpl.DesiredCapacity, HeldFull: true, CreatedAt: time.Now()}
+	build(ep, env)
+	state := rollout.State{
+		Endpoint:        ep.Name,
+		Environments:    []rollout.Environment{env},
+		NextEnvironment: 1,
+		NextRollout:     1,
+		Production: rollout.TrackState{
+			Stable: env.ID,
+			Route:  rollout.Route{Weights: map[string]int{env.ID: 100}, Verified: true},
+			Rollout: &rollout.Rollout{ID: 1, Kind: rollout.KindDeploy, Key: d.Key, Target: env.ID, Steps: ep.Policy.Steps,
+				Phase: rollout.PhaseComplete, Step: len(ep.Policy.Steps) - 1, StartedAt: time.Now(), EndedAt: time.Now()},
+		},
+	}
+	if _, err := st.PutState(ctx, state, 0); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// passes counts each endpoint's reconcile passes and keeps the errors of
+// those that name a throttle (its reconciled is a Config.Reconciled).
+type passes struct {
+	mu        sync.Mutex
+	n         map[string]int
+	throttles []string
+}
+
+func newPasses() *passes { return &passes{n: map[string]int{}} }
+
+func (p *passes) reconciled(endpoint string, _ time.Duration, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n[endpoint]++
+	if err != nil && strings.Contains(err.Error(), "Throttl") {
+		p.throttles = append(p.throttles, endpoint+": "+err.Error())
+	}
+}
+
+// counts returns the passes so far, by endpoint.
+func (p *passes) counts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.n)
+}
+
+// throttleFailures returns the throttles that ended as failures: the passes
+// that failed naming one, and the action.failed events of names that do.
+func throttleFailures(tb testing.TB, st store.Store, names []string, p *passes) []string {
+	p.mu.Lock()
+	out := slices.Clone(p.throttles)
+	p.mu.Unlock()
 	for _, name := range names {
-		events, err := st.ListEvents(ctx, name, 0, 0)
+		events, err := st.ListEvents(context.Background(), name, 0, 0)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		for _, e := range events {
 			if e.Type == rollout.EventActionFailed && strings.Contains(e.Message, "Throttl") {
-				run.failures = append(run.failures, name+": "+e.Message)
+				out = append(out, name+": "+e.Message)
 			}
 		}
 	}
-	seconds := run.took.Seconds()
-	calls := map[[2]string]int{}
-	for _, o := range layer.Stats() {
-		run.throttled += o.Throttled
-		if o.Class != "" {
-			calls[[2]string{string(o.Service), o.Class}] += o.Calls
-		}
-	}
-	for _, l := range layer.Budgets() {
-		if n, ok := calls[[2]string{string(l.Service), l.Class}]; ok && !l.PerAction {
-			run.rates = append(run.rates, budgetRate{service: l.Service, class: l.Class, perSec: float64(n) / seconds, refill: l.Refill})
-		}
-	}
-	sort.Slice(run.rates, func(i, j int) bool {
-		return run.rates[i].perSec/run.rates[i].refill > run.rates[j].perSec/run.rates[j].refill
-	})
-	return run
+	return out
 }
 
 // lastEvents returns the endpoint's last n events, one a line.
@@ -466,9 +545,7 @@ func BenchmarkBudgets(b *testing.B) {
 				b.ReportMetric(float64(benchtest.Percentile(r.revertLatency, 99).Milliseconds()), "ms-revert-p99")
 				b.ReportMetric(float64(len(r.failures)), "throttle-failures")
 				b.ReportMetric(float64(r.throttled), "throttled-retried")
-				for _, rate := range r.rates {
-					b.Logf("%s", rate)
-				}
+				b.Log("calls a second, by budget: ", joinRates(r.rates))
 				b.Log("waits for a token: ", r.waits)
 			}
 		})

@@ -81,7 +81,7 @@ type Layer struct {
 	timeScale float64
 	logger    hclog.Logger
 
-	buckets *buckets
+	buckets *budget.Buckets
 	stats   *stats
 
 	mu        sync.Mutex
@@ -114,7 +114,7 @@ func WithLatency(lat Latency) Option { return func(l *Layer) { l.latency = lat }
 
 // WithBudgetScale sets the share of AWS's budgets the layer grants (1 unless
 // set): 0.5 acts as if another tool in the account used the other half.
-func WithBudgetScale(f float64) Option { return func(l *Layer) { l.buckets.setScale(f) } }
+func WithBudgetScale(f float64) Option { return func(l *Layer) { l.buckets.SetScale(f) } }
 
 // WithClock makes the layer read time from now: the token buckets and the
 // target health timeline. Latency and brownouts run on real timers.
@@ -134,7 +134,7 @@ func New(upstream string, opts ...Option) (*Layer, error) {
 		now:       time.Now,
 		timeScale: DefaultTimeScale,
 		logger:    hclog.NewNullLogger(),
-		buckets:   newBuckets(1),
+		buckets:   budget.NewBuckets(1),
 		stats:     newStats(),
 		latency:   DefaultLatency(),
 		elb:       make(map[accountRegion]*elbState),
@@ -226,7 +226,7 @@ func (l *Layer) admit(w http.ResponseWriter, r *http.Request, c *call) bool {
 			}
 		}
 	}
-	if !l.buckets.take(l.now(), c) {
+	if !l.buckets.Take(l.now(), c.account, c.region, c.charges) {
 		l.stats.add(c, func(o *OpStats) { o.Throttled++ })
 		throttle(w, c)
 		return false
@@ -313,11 +313,11 @@ func (l *Layer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 
 // SetBudgetScale changes the share of AWS's budgets the layer grants, at
 // once: 0.5 acts as if another tool in the account used the other half.
-func (l *Layer) SetBudgetScale(f float64) { l.buckets.setScale(f) }
+func (l *Layer) SetBudgetScale(f float64) { l.buckets.SetScale(f) }
 
 // Budgets returns the budgets in force: the published table times the
 // budget scale.
-func (l *Layer) Budgets() []budget.Limit { return l.buckets.limits() }
+func (l *Layer) Budgets() []budget.Limit { return l.buckets.Limits() }
 
 // SetLatency changes the latency of the calls that follow.
 func (l *Layer) SetLatency(lat Latency) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
@@ -74,6 +75,9 @@ type ec2Error struct {
 	RequestID string   `xml:"RequestID"`
 }
 
+// rateExceeded is the message of AWS's throttling errors.
+const rateExceeded = "Rate exceeded"
+
 // throttle answers a call that found a bucket empty. EC2 throttles with
 // HTTP 503 ("RequestLimitExceeded", EC2 API error codes); the others with
 // 400.
@@ -82,7 +86,15 @@ func throttle(w http.ResponseWriter, c *call) {
 	if c.service == budget.EC2 {
 		status = http.StatusServiceUnavailable
 	}
-	writeError(w, c, status, c.service.ThrottleCode(), "Rate exceeded")
+	writeError(w, c, status, c.service.ThrottleCode(), rateExceeded)
+}
+
+// ThrottleError is what the SDK returns for a call of service that AWS
+// throttled: a smithy.APIError with the service's throttling code. A stand-in
+// for AWS written in Go (the scale benchmark's fake) answers with it where the
+// layer writes the same error on the wire.
+func ThrottleError(service budget.Service) error {
+	return &smithy.GenericAPIError{Code: service.ThrottleCode(), Message: rateExceeded, Fault: smithy.FaultClient}
 }
 
 // unavailable answers a call during a brownout.

@@ -1,7 +1,8 @@
 // Package budget is the table of AWS's published API request budgets: the
 // token buckets each service throttles an account's calls with, per region.
-// The shifter's call scheduler paces itself by these figures and the awslike
-// layer in front of moto enforces them in tests, so both read this one table.
+// The shifter's call scheduler paces itself by these figures, and the
+// stand-ins for AWS in tests (the awslike layer in front of moto, the scale
+// benchmark's fake) enforce them with Buckets, so all read this one table.
 // It is a leaf: it imports nothing but the standard library.
 //
 // A bucket holds Capacity tokens (the burst) and gains Refill tokens a

@@ -3,6 +3,7 @@ package budget_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/budget"
 )
@@ -84,6 +85,58 @@ func TestServiceOf(t *testing.T) {
 	} {
 		if got := s.ThrottleCode(); got != want {
 			t.Errorf("%s.ThrottleCode() = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestBucketsThrottleAsAWSDoes: a call takes a token from each of its
+// buckets or, when one is empty, from none; buckets refill at their rate and
+// are kept apart per account and region.
+func TestBucketsThrottleAsAWSDoes(t *testing.T) {
+	describe := budget.Charges(budget.Call{Service: budget.ELBv2, Operation: "DescribeRules"}) // non-mutating 40/10, account 40/10
+	modify := budget.Charges(budget.Call{Service: budget.ELBv2, Operation: "ModifyRule"})      // mutating 20/3, account 40/10
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	b := budget.NewBuckets(1)
+
+	for i := range 20 {
+		if !b.Take(at, "111111111111", "us-east-1", modify) {
+			t.Fatalf("ModifyRule %d of a full bucket of 20 throttled", i+1)
+		}
+	}
+	if b.Take(at, "111111111111", "us-east-1", modify) {
+		t.Fatal("the 21st ModifyRule of a burst of 20 passed")
+	}
+	// The throttled ModifyRule took nothing from the account's bucket:
+	// 20 of its 40 tokens are left for the describes.
+	for i := range 20 {
+		if !b.Take(at, "111111111111", "us-east-1", describe) {
+			t.Fatalf("DescribeRules %d throttled with 20 tokens left in the account's bucket", i+1)
+		}
+	}
+	if b.Take(at, "111111111111", "us-east-1", describe) {
+		t.Fatal("a DescribeRules passed with the account's bucket empty")
+	}
+	if !b.Take(at, "222222222222", "us-east-1", modify) || !b.Take(at, "111111111111", "eu-west-1", modify) {
+		t.Fatal("another account's, or another region's, buckets were charged")
+	}
+	// A second refills the mutating bucket with 3 tokens, the account's with 10.
+	later := at.Add(time.Second)
+	for i := range 3 {
+		if !b.Take(later, "111111111111", "us-east-1", modify) {
+			t.Fatalf("ModifyRule %d a second later throttled", i+1)
+		}
+	}
+	if b.Take(later, "111111111111", "us-east-1", modify) {
+		t.Fatal("a fourth ModifyRule passed a second after the bucket emptied (refill 3)")
+	}
+	if !b.Take(at, "111111111111", "us-east-1", budget.Charges(budget.Call{Service: budget.DynamoDB, Operation: "PutItem"})) {
+		t.Fatal("an unbudgeted call was throttled")
+	}
+
+	b.SetScale(0.5)
+	for _, l := range b.Limits() {
+		if l.Service == budget.ELBv2 && l.Class == "mutating" && (l.Capacity != 10 || l.Refill != 1.5) {
+			t.Errorf("Limits at scale 0.5: ELBv2 mutating %v/%v, want 10/1.5", l.Capacity, l.Refill)
 		}
 	}
 }

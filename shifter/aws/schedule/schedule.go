@@ -8,11 +8,12 @@
 // A Scheduler keeps, per bucket, a local token bucket a little smaller than
 // AWS's, and hands its tokens out by lane: rollback and abort writes first,
 // then weight steps, then the health reads that gate traffic, then what
-// rollouts build, then routine observation. Routine reads slow down instead of starving a rollback. When
-// AWS throttles anyway (another caller shares the account), the bucket's rate
-// halves and grows back slowly, and the throttled call is tried again after a
-// jittered wait in its own lane, so a retry never blocks a higher lane and a
-// throttle does not end as a failure while the call's context lasts.
+// rollouts build, then routine observation. Routine reads slow down instead
+// of starving a rollback. When AWS throttles anyway (another caller shares
+// the account), the bucket's rate halves, once per shortage, and grows back
+// slowly, and the throttled call is tried again after a jittered wait in its
+// own lane, so a retry never blocks a higher lane and a throttle does not end
+// as a failure while the call's context lasts.
 package schedule
 
 import (
@@ -212,83 +213,100 @@ func New(budgets Budgets, opts Options) *Scheduler {
 // call throttled by AWS is signed afresh when it is tried again.
 func (s *Scheduler) Middleware(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ionrollerSchedule",
-		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-			tally := tallyOf(ctx)
-			charges := s.budgets(service, op)
-			if len(charges) == 0 {
-				return s.attempt(ctx, next, in, service, op)
-			}
-			buckets := make([]*bucket, len(charges))
-			for i, c := range charges {
-				buckets[i] = s.bucket(c.Bucket, c.Budget)
-			}
-			lane := LaneOf(ctx)
-			for attempt := 0; ; attempt++ {
-				start := s.opts.Now()
-				for _, b := range buckets {
-					if err := b.take(ctx, lane); err != nil {
-						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
-					}
-				}
-				waited := s.opts.Now().Sub(start)
-				if o := s.opts.Observer; o != nil {
-					o.Waited(service, lane, waited)
-				}
-				if tally != nil {
-					tally.mu.Lock()
-					tally.waited += waited
-					tally.mu.Unlock()
-				}
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (out middleware.FinalizeOutput, md middleware.Metadata, err error) {
+			err = s.Do(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), func(ctx context.Context, attempt int) error {
 				try := in
 				if req, ok := in.Request.(*smithyhttp.Request); ok && attempt > 0 {
 					r := req.Clone()
 					if err := r.RewindStream(); err != nil {
-						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+						return err
 					}
 					try.Request = r
 				}
-				out, md, err := s.attempt(ctx, next, try, service, op)
-				throttled := isThrottle(err)
-				for _, b := range buckets {
-					if throttled {
-						b.throttled() // which of its buckets AWS found empty, it does not say
-					} else {
-						b.succeeded()
-					}
-				}
-				if !throttled {
-					return out, md, err
-				}
-				if o := s.opts.Observer; o != nil {
-					o.Throttled(service, op)
-				}
-				if tally != nil {
-					tally.mu.Lock()
-					tally.throttled = append(tally.throttled, service+" "+op)
-					tally.mu.Unlock()
-				}
-				if attempt == s.opts.MaxThrottleRetries {
-					return out, md, err
-				}
-				if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
-					return out, md, err
-				}
-			}
+				var err error
+				out, md, err = next.HandleFinalize(ctx, try)
+				return err
+			})
+			return out, md, err
 		}), "Retry", middleware.After)
+}
+
+// Do makes one call of op, an operation of service (an SDK service ID or a
+// signing name), within the budgets: it waits in the lane of ctx for a token
+// of every bucket the call draws from, then sends it with send (attempt
+// counts from 0). When AWS throttles it (send returns the service's
+// throttling error), the buckets' rates halve and the call is tried again
+// after a jittered wait in its lane, up to Options.MaxThrottleRetries times.
+// An attempt AWS leaves unanswered for Options.AttemptTimeout fails as a
+// StalledError. Middleware runs every SDK call through it; a stand-in for AWS
+// written in Go (the scale benchmark's fake) calls it directly.
+func (s *Scheduler) Do(ctx context.Context, service, op string, send func(ctx context.Context, attempt int) error) error {
+	tally := tallyOf(ctx)
+	charges := s.budgets(service, op)
+	if len(charges) == 0 {
+		return s.attempt(ctx, send, 0, service, op)
+	}
+	buckets := make([]*bucket, len(charges))
+	for i, c := range charges {
+		buckets[i] = s.bucket(c.Bucket, c.Budget)
+	}
+	lane := LaneOf(ctx)
+	for attempt := 0; ; attempt++ {
+		start := s.opts.Now()
+		for _, b := range buckets {
+			if err := b.take(ctx, lane); err != nil {
+				return err
+			}
+		}
+		waited := s.opts.Now().Sub(start)
+		if o := s.opts.Observer; o != nil {
+			o.Waited(service, lane, waited)
+		}
+		if tally != nil {
+			tally.mu.Lock()
+			tally.waited += waited
+			tally.mu.Unlock()
+		}
+		err := s.attempt(ctx, send, attempt, service, op)
+		throttled := isThrottle(err)
+		for _, b := range buckets {
+			if throttled {
+				b.throttled() // which of its buckets AWS found empty, it does not say
+			} else {
+				b.succeeded()
+			}
+		}
+		if !throttled {
+			return err
+		}
+		if o := s.opts.Observer; o != nil {
+			o.Throttled(service, op)
+		}
+		if tally != nil {
+			tally.mu.Lock()
+			tally.throttled = append(tally.throttled, service+" "+op)
+			tally.mu.Unlock()
+		}
+		if attempt == s.opts.MaxThrottleRetries {
+			return err
+		}
+		if err := wait.Sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
 }
 
 // attempt sends one attempt of a call, failing it as stalled when AWS does
 // not answer within the attempt timeout.
-func (s *Scheduler) attempt(ctx context.Context, next middleware.FinalizeHandler, in middleware.FinalizeInput, service, op string) (middleware.FinalizeOutput, middleware.Metadata, error) {
+func (s *Scheduler) attempt(ctx context.Context, send func(context.Context, int) error, n int, service, op string) error {
 	stalled := &StalledError{Service: service, Operation: op, After: s.opts.AttemptTimeout}
 	actx, cancel := context.WithTimeoutCause(ctx, s.opts.AttemptTimeout, stalled)
 	defer cancel()
-	out, md, err := next.HandleFinalize(actx, in)
+	err := send(actx, n)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stalled) {
-		return out, md, stalled
+		return stalled
 	}
-	return out, md, err
+	return err
 }
 
 func (s *Scheduler) bucket(key string, budget Budget) *bucket {
@@ -317,7 +335,9 @@ func (s *Scheduler) Rates() map[string]float64 {
 }
 
 // bucket is the local image of one AWS token bucket. Tokens go to waiters
-// strictly by lane, and in order of arrival within a lane.
+// strictly by lane, and in order of arrival within a lane. A waiter whose
+// lane rises while it waits (a shared read an urgent caller joined,
+// WithLaneOf) moves to the back of its new lane's queue.
 type bucket struct {
 	now func() time.Time
 	max float64 // the highest rate: the shifter's share of AWS's refill
@@ -335,12 +355,22 @@ type bucket struct {
 	last    time.Time
 	waiting [lanes][]*waiter
 	timer   *time.Timer
+	timerAt time.Time // when timer fires, by the wall clock
+	cut     time.Time // when a throttle last halved the rate
 }
 
 type waiter struct {
 	ready chan struct{}
 	done  bool // served or given up; under bucket.mu
+	// rises is the lane the waiter's context says now, when it may rise
+	// while the waiter waits (WithLaneOf); nil when it cannot.
+	rises func() Lane
 }
+
+// riseCheck is how often a bucket looks whether a waiter's lane rose while
+// any waiter's can: soon enough that a rollback or a step joining a read
+// queued in a lane that can wait is not held at that lane's pace.
+const riseCheck = 100 * time.Millisecond
 
 func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 	burst := max(1, b.Burst*share)
@@ -348,7 +378,8 @@ func newBucket(b Budget, share float64, now func() time.Time) *bucket {
 		burst: burst, rate: b.Refill * share, tokens: burst, last: now()}
 }
 
-// take waits for a token in lane, or for ctx to end.
+// take waits for a token in lane, or for ctx to end. When ctx carries its
+// lane as a function (WithLaneOf), the waiter follows it if it rises.
 func (b *bucket) take(ctx context.Context, lane Lane) error {
 	b.mu.Lock()
 	b.refill()
@@ -358,6 +389,9 @@ func (b *bucket) take(ctx context.Context, lane Lane) error {
 		return nil
 	}
 	w := &waiter{ready: make(chan struct{})}
+	if rises, ok := ctx.Value(laneKey{}).(func() Lane); ok && lane > LaneRollback {
+		w.rises = rises
+	}
 	b.waiting[lane] = append(b.waiting[lane], w)
 	b.schedule()
 	b.mu.Unlock()
@@ -416,6 +450,7 @@ func (b *bucket) dispatch() {
 }
 
 func (b *bucket) serve() {
+	b.promote()
 	for l := range b.waiting {
 		for len(b.waiting[l]) > 0 && b.tokens >= 1+b.floor(Lane(l)) {
 			w := b.waiting[l][0]
@@ -431,35 +466,82 @@ func (b *bucket) serve() {
 	b.schedule()
 }
 
-// schedule arms the timer for the next token if anyone waits for it.
+// promote moves the waiters whose lane rose to the back of their new lane's
+// queue.
+func (b *bucket) promote() {
+	for l := LaneRollback + 1; l < lanes; l++ {
+		stay := b.waiting[l][:0]
+		for _, w := range b.waiting[l] {
+			if w.rises != nil && !w.done {
+				if now := w.rises(); now < l {
+					b.waiting[now] = append(b.waiting[now], w)
+					continue
+				}
+			}
+			stay = append(stay, w)
+		}
+		clear(b.waiting[l][len(stay):])
+		b.waiting[l] = stay
+	}
+}
+
+// schedule arms the timer for the next token if anyone waits for it, and
+// sooner (riseCheck) while a waiter's lane may rise.
 func (b *bucket) schedule() {
 	need := -1.0 // the tokens the highest lane waiting needs
+	rises := false
 	for l := len(b.waiting) - 1; l >= 0; l-- {
 		if len(b.waiting[l]) > 0 {
 			need = 1 + b.floor(Lane(l))
 		}
+		for _, w := range b.waiting[l] {
+			rises = rises || (w.rises != nil && !w.done)
+		}
 	}
-	if need < 0 || b.timer != nil {
+	if need < 0 {
 		return
 	}
-	wait := time.Duration((need - b.tokens) / b.rate * float64(time.Second))
-	b.timer = time.AfterFunc(max(wait, time.Millisecond), func() {
+	wait := max(time.Duration((need-b.tokens)/b.rate*float64(time.Second)), time.Millisecond)
+	if rises {
+		wait = min(wait, riseCheck)
+	}
+	at := time.Now().Add(wait)
+	if b.timer != nil {
+		if !rises || !b.timerAt.After(at) {
+			return
+		}
+		b.timer.Stop() // armed for a lane's pace before a waiter whose lane may rise came
+	}
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		b.timer = nil
+		if b.timer == t {
+			b.timer = nil
+		}
 		b.dispatch()
 	})
+	b.timer, b.timerAt = t, at
 }
 
-// throttled halves the rate (to a tenth of the shifter's share at least) and
-// empties the bucket: AWS's own bucket is empty, whoever emptied it.
+// throttled empties the bucket, for AWS's own is empty whoever emptied it,
+// and halves the rate (to a tenth of the shifter's share at least) once per
+// cutEvery: calls in flight together meet the same empty bucket, and one
+// shortage must not cut the rate once for each of them.
 func (b *bucket) throttled() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.refill()
-	b.rate = max(b.rate/2, b.max/10)
+	if now := b.now(); b.cut.IsZero() || now.Sub(b.cut) >= cutEvery {
+		b.rate = max(b.rate/2, b.max/10)
+		b.cut = now
+	}
 	b.tokens = min(b.tokens, 0)
 }
+
+// cutEvery is how often throttles may halve a bucket's rate: about the time
+// the calls in flight when AWS's bucket ran dry take to come back.
+const cutEvery = time.Second
 
 // succeeded grows a reduced rate back by a fiftieth of its maximum a call.
 func (b *bucket) succeeded() {

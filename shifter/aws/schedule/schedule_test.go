@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -46,15 +47,7 @@ func TestTokensGoToTheHighestLaneFirst(t *testing.T) {
 }
 
 func TestTheLastTokensAreKeptForARollback(t *testing.T) {
-	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // a reserve of 2
-	for range 6 {
-		if err := b.take(t.Context(), LaneStep); err != nil {
-			t.Fatal(err)
-		}
-	}
-	step := make(chan error, 1)
-	go func() { step <- b.take(t.Context(), LaneStep) }()
-	waitQueued(t, b, LaneStep)
+	b, step := queuedAtFloor(t, LaneStep)
 	for range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		err := b.take(ctx, LaneRollback)
@@ -73,15 +66,7 @@ func TestTheLastTokensAreKeptForARollback(t *testing.T) {
 // TestLanesThatCanWaitLeaveHeadroomForSteps: building drains a bucket only
 // to half its burst, so steps that fall due together find tokens at once.
 func TestLanesThatCanWaitLeaveHeadroomForSteps(t *testing.T) {
-	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now) // headroom 4, reserve 2
-	for range 4 {
-		if err := b.take(t.Context(), LaneBuild); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build := make(chan error, 1)
-	go func() { build <- b.take(t.Context(), LaneBuild) }()
-	waitQueued(t, b, LaneBuild)
+	b, build := queuedAtFloor(t, LaneBuild)
 	for range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		err := b.take(ctx, LaneStep)
@@ -152,6 +137,54 @@ func TestAWaiterThatGivesUpLeavesTheQueue(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestAWaiterWhoseLaneRisesMovesUp: a call of a shared read queued in the
+// routine lane, whose lane an urgent caller joining the read raises
+// (WithLaneOf), is served in its new lane, before routine calls queued
+// ahead of it, and without waiting for a token the routine lane could take.
+func TestAWaiterWhoseLaneRisesMovesUp(t *testing.T) {
+	b, routine := queuedAtFloor(t, LaneRoutine)
+	var lane atomic.Int32
+	lane.Store(int32(LaneRoutine))
+	shared := make(chan error, 1)
+	go func() {
+		ctx := WithLaneOf(t.Context(), func() Lane { return Lane(lane.Load()) })
+		shared <- b.take(ctx, LaneOf(ctx))
+	}()
+	waitQueuedN(t, b, LaneRoutine, 2)
+
+	lane.Store(int32(LaneStep)) // a step joins the read
+	select {
+	case err := <-shared:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read's call stayed queued in the routine lane after its lane rose to step")
+	}
+	select {
+	case err := <-routine:
+		t.Fatalf("the routine call took a token of the headroom (%v)", err)
+	default:
+	}
+}
+
+// queuedAtFloor returns a bucket of 8 tokens (a headroom of 4, a reserve of
+// 2) from which lane has taken all it may, and what one more call of lane,
+// queued, gets.
+func queuedAtFloor(t *testing.T, lane Lane) (*bucket, <-chan error) {
+	t.Helper()
+	b := newBucket(Budget{Burst: 8, Refill: 1e-6}, 1, time.Now)
+	for b.tokens >= 1+b.floor(lane) {
+		if err := b.take(t.Context(), lane); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued := make(chan error, 1)
+	go func() { queued <- b.take(t.Context(), lane) }()
+	waitQueued(t, b, lane)
+	return b, queued
 }
 
 // grant adds n tokens to b and serves its queue, as its timer would.
@@ -252,9 +285,29 @@ func TestAThrottledCallIsTriedAgainAndTheRateHalves(t *testing.T) {
 		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the rollback lane", rec.throttled, rec.waited)
 	}
 	// 8 a second is the shifter's share (0.8) of ELBv2's 10; two throttles
-	// quarter it, and one success adds back a fiftieth.
-	if got, want := s.Rates()["elbv2/describe"], 8.0/4+8.0/50; fmt.Sprintf("%.3f", got) != fmt.Sprintf("%.3f", want) {
+	// within a second, one shortage, halve it once, and one success adds
+	// back a fiftieth.
+	if got, want := s.Rates()["elbv2/describe"], 8.0/2+8.0/50; fmt.Sprintf("%.3f", got) != fmt.Sprintf("%.3f", want) {
 		t.Errorf("rate after two throttles and a success = %.3f/s, want %.3f/s", got, want)
+	}
+}
+
+// TestEachShortageHalvesTheRateOnce: the calls in flight when AWS's bucket
+// runs dry are all throttled; together they halve the rate once, and only a
+// throttle a second later halves it again.
+func TestEachShortageHalvesTheRateOnce(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	b := newBucket(Budget{Burst: 10, Refill: 10}, 1, func() time.Time { return now })
+	for range 5 {
+		b.throttled()
+	}
+	if b.rate != 5 {
+		t.Errorf("rate after five throttles at once = %v/s, want 5/s", b.rate)
+	}
+	now = now.Add(time.Second)
+	b.throttled()
+	if b.rate != 2.5 {
+		t.Errorf("rate after a throttle a second later = %v/s, want 2.5/s", b.rate)
 	}
 }
 
@@ -314,5 +367,31 @@ func TestAnUnansweredCallFailsAsStalledAndIsTalliedApartFromThrottles(t *testing
 	want := []string{"Elastic Load Balancing v2 DescribeRules", "Elastic Load Balancing v2 DescribeRules"}
 	if th := tally.Throttled(); !slices.Equal(th, want) {
 		t.Errorf("tally.Throttled() = %q, want %q", th, want)
+	}
+}
+
+// TestACallMadeInGoIsScheduledAsAnSDKCall: Do, which a stand-in for AWS
+// written in Go calls instead of going through an SDK client, takes its
+// tokens in the lane of its context and retries a throttle the same way.
+func TestACallMadeInGoIsScheduledAsAnSDKCall(t *testing.T) {
+	rec := &recorder{}
+	s := New(elbBudget, Options{Observer: rec})
+	var attempts []int
+	err := s.Do(WithLane(t.Context(), LaneStep), "elasticloadbalancing", "ModifyRule", func(_ context.Context, attempt int) error {
+		attempts = append(attempts, attempt)
+		if attempt < 2 {
+			return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(attempts, []int{0, 1, 2}) {
+		t.Fatalf("Do = %v after attempts %v, want success on attempt 2", err, attempts)
+	}
+	if rec.throttled != 2 || rec.waited[LaneStep] != 3 {
+		t.Errorf("observed %d throttles and %v waits, want 2 throttles and 3 waits in the step lane", rec.throttled, rec.waited)
+	}
+	refused := errors.New("ValidationError")
+	if err := s.Do(t.Context(), "elasticloadbalancing", "ModifyRule", func(context.Context, int) error { return refused }); err != refused {
+		t.Errorf("Do of a refused call = %v, want its error returned at once", err)
 	}
 }
