@@ -287,6 +287,16 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	if req.Plan.Raw.Equal(req.State.Raw) {
+		// The configuration leaves the endpoint as it is: nothing is
+		// written, so nothing can be refused, and the plan is not read
+		// (the framework's conversions of a whole model are most of what a
+		// plan of many endpoints costs, BenchmarkTerraform).
+		var name types.String
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+		r.planned.forget(name.ValueString())
+		return
+	}
 	var plan endpointResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
