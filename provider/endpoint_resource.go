@@ -104,7 +104,7 @@ func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRe
 // errors, which diags holds.
 func plannedSpec(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) (endpointResourceModel, rollout.Endpoint, bool) {
 	var m endpointResourceModel
-	diags.Append(plan.Get(ctx, &m)...)
+	diags.Append(getModel(ctx, plan, &m)...)
 	if diags.HasError() {
 		return m, rollout.Endpoint{}, false
 	}
@@ -135,13 +135,13 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state endpointResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -165,15 +165,15 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
 	warnDNS(name, view.Status, &resp.Diagnostics)
 }
 
 func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state endpointResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -191,7 +191,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 		// has nothing to learn.
 		tflog.Debug(ctx, "endpoint spec unchanged; not calling the shifter")
 		plan.Status = state.Status
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 		return
 	}
@@ -209,13 +209,13 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state endpointResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -268,13 +268,17 @@ func (r *endpointResource) ImportState(ctx context.Context, req resource.ImportS
 	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("name"), path.Root("name"), req, resp)
 }
 
+// ValidateConfig checks the rules between attributes of the traffic and the
+// template, the only ones with such rules: the rest of the configuration is
+// not read (terraform validates every endpoint twice in a plan).
 func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var config endpointResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var traffic, template types.Object
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("traffic"), &traffic)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("template"), &template)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(validateEndpointConfig(ctx, config.endpointModel)...)
+	resp.Diagnostics.Append(validateEndpointConfig(ctx, traffic, template)...)
 }
 
 // ModifyPlan refuses, while planning, a spec the shifter would refuse: the
@@ -298,7 +302,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	var plan endpointResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -313,7 +317,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	resp.Diagnostics.Append(diags...)
 	if !req.State.Raw.IsNull() {
 		var state endpointResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 		have, diags := expandEndpoint(ctx, state.endpointModel)
 		resp.Diagnostics.Append(diags...)
 		if reflect.DeepEqual(ep, have) {

@@ -122,7 +122,7 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 // configuration that creates the shifter's role before any shifter runs.
 func (p *ionrollerProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var config providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -268,7 +268,7 @@ func (r *releaseResource) Configure(_ context.Context, req resource.ConfigureReq
 
 func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan releaseResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -299,13 +299,13 @@ func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest
 
 	// The release is declared: its state is kept even if the wait fails.
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state releaseResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -327,14 +327,14 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 
 	resp.Diagnostics.Append(r.flatten(ctx, view, &state)...)
 	resp.Diagnostics.Append(setReleasePrivate(ctx, resp.Private, view.Release)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(endpoint, view.Status.Conditions, &resp.Diagnostics)
 }
 
 func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state releaseResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -351,7 +351,7 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 		// Only Terraform's own settings (wait_for, timeouts) changed.
 		tflog.Debug(ctx, "release unchanged; not calling the shifter")
 		plan.keepLiveState(state)
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 		return
 	}
@@ -370,13 +370,13 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 	tflog.Info(ctx, "release declared", map[string]any{"version": rel.Version, "revision": view.Release.Revision})
 
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state releaseResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -441,7 +441,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	var plan, state releaseResourceModel
 	created := req.State.Raw.IsNull()
 	if !created {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	}
 	// A release the configuration leaves as it is plans as its state, which
 	// keepLiveState would copy anyway: the plan is read and written only
@@ -451,7 +451,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if unchanged {
 		plan = state
 	} else {
-		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+		resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -462,7 +462,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	r.planRelease(ctx, &plan, state, req, declares, &resp.Diagnostics)
 	if !unchanged && !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
 	}
 }
 
