@@ -39,6 +39,7 @@ func NewEndpointResource() resource.Resource {
 type endpointResource struct {
 	client  *client.Client
 	planned *plannedEndpoints
+	read    *readEndpoints
 }
 
 // endpointModel is an endpoint's spec and live status, as the resource and
@@ -98,6 +99,7 @@ func (r *endpointResource) IdentitySchema(_ context.Context, _ resource.Identity
 func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 	r.planned = plannedFrom(req.ProviderData)
+	r.read = readFrom(req.ProviderData)
 }
 
 // plannedSpec reads a plan and the spec it declares; false when either has
@@ -120,6 +122,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	}
 
 	ctx = tflog.SetField(ctx, "endpoint", ep.Name)
+	r.read.forget(ep.Name)
 	view, err := r.client.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	if err != nil {
 		if rollout.ErrorCode(err) == rollout.ECONFLICT {
@@ -163,6 +166,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
+	r.read.note(view)
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
@@ -200,6 +204,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.read.forget(want.Name)
 	view, err := r.client.PutEndpoint(ctx, want, revision)
 	if err != nil {
 		addShifterError(ctx, &resp.Diagnostics, resp.State, "updating", endpointObject(want.Name), err)
@@ -230,6 +235,7 @@ func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteReques
 	name := state.Name.ValueString()
 	ctx = tflog.SetField(ctx, "endpoint", name)
 	summary := "Error deleting " + endpointObject(name)
+	r.read.forget(name)
 	_, err := r.client.DeleteEndpoint(ctx, name, revision)
 	switch {
 	case isNotFound(err):

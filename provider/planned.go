@@ -8,11 +8,12 @@ import (
 )
 
 // providerData is what a configured provider gives its resources, data
-// sources, actions and list resources: the shifter's client, and the
-// endpoints the run plans to change.
+// sources, actions and list resources: the shifter's client, the endpoints
+// the run plans to change, and those its refresh read.
 type providerData struct {
 	client  *client.Client
 	planned *plannedEndpoints
+	read    *readEndpoints
 }
 
 // plannedEndpoints are the endpoints a run plans to change, for the
@@ -92,4 +93,65 @@ func (p *plannedEndpoints) set(name string, e plannedEndpoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.specs[name] = e
+}
+
+// readEndpoints are the endpoints a run's refresh read from the shifter, for
+// the releases refreshed and planned after them in the same run.
+//
+// A release's default image is its endpoint's repository tagged with its
+// version, and its plan warning is foreseen from its endpoint's status. A
+// release that refers to its endpoint is refreshed and planned after the
+// endpoint's refresh, in the same instance of the provider (each plan, apply
+// or import has its own), and takes the endpoint as that refresh read it:
+// what the plan shows of the endpoint, without a request per release (a
+// plan of 200 endpoints and releases made 200 more: BenchmarkTerraform). A
+// release whose endpoint the run does not refresh reads it itself, and what
+// the run writes to an endpoint is forgotten: an apply reads it again.
+type readEndpoints struct {
+	mu    sync.Mutex
+	views map[string]rollout.EndpointView
+}
+
+func newReadEndpoints() *readEndpoints {
+	return &readEndpoints{views: map[string]rollout.EndpointView{}}
+}
+
+// readFrom returns the endpoints read by the run of a provider; nil, which
+// holds none, before the provider is configured or without a shifter.
+func readFrom(data any) *readEndpoints {
+	if d, ok := data.(*providerData); ok {
+		return d.read
+	}
+	return nil
+}
+
+// note records the view of an endpoint the run read.
+func (r *readEndpoints) note(v rollout.EndpointView) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.views[v.Endpoint.Name] = v
+}
+
+// forget drops what the run read of endpoint name: the run changes it.
+func (r *readEndpoints) forget(name string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.views, name)
+}
+
+// get returns endpoint name as the run read it; ok is false when it did not.
+func (r *readEndpoints) get(name string) (v rollout.EndpointView, ok bool) {
+	if r == nil {
+		return v, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok = r.views[name]
+	return v, ok
 }

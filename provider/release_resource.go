@@ -52,6 +52,7 @@ func NewReleaseResource() resource.Resource {
 type releaseResource struct {
 	client  *client.Client
 	planned *plannedEndpoints
+	read    *readEndpoints
 }
 
 type releaseResourceModel struct {
@@ -264,6 +265,7 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 func (r *releaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 	r.planned = plannedFrom(req.ProviderData)
+	r.read = readFrom(req.ProviderData)
 }
 
 func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -325,7 +327,7 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 
-	resp.Diagnostics.Append(r.flatten(ctx, view, &state)...)
+	resp.Diagnostics.Append(r.flatten(ctx, view, &state, r.endpoint)...)
 	resp.Diagnostics.Append(setReleasePrivate(ctx, resp.Private, view.Release)...)
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(endpoint, view.Status.Conditions, &resp.Diagnostics)
@@ -640,7 +642,7 @@ func heldWarning(state releaseResourceModel) (summary, detail string, held bool)
 // live state in m from the shifter's last answer, also when the wait fails.
 func (r *releaseResource) settle(ctx context.Context, m *releaseResourceModel, view rollout.ReleaseView, timeout time.Duration, private privateSetter) diag.Diagnostics {
 	diags := setReleasePrivate(ctx, private, view.Release)
-	diags.Append(r.flatten(ctx, view, m)...)
+	diags.Append(r.flatten(ctx, view, m, r.client.GetEndpoint)...)
 	if diags.HasError() {
 		return diags
 	}
@@ -758,13 +760,16 @@ func (r *releaseResource) recentEvents(ctx context.Context, rel rollout.Release)
 }
 
 // flatten sets m from the shifter's view of the release. The image the
-// shifter defaults is its endpoint's repository tagged with the version.
-func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView, m *releaseResourceModel) diag.Diagnostics {
+// shifter defaults is its endpoint's repository tagged with the version:
+// the endpoint is read with endpoint (after a write, from the shifter;
+// in a refresh, as the run read it).
+func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView, m *releaseResourceModel,
+	endpoint func(context.Context, string) (rollout.EndpointView, error)) diag.Diagnostics {
 	var diags diag.Diagnostics
 	rel := view.Release
 	image := rel.Image
 	if image == "" {
-		ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+		ep, err := endpoint(ctx, rel.Endpoint)
 		if err != nil {
 			diags.AddError(fmt.Sprintf("Error reading endpoint %q of %s", rel.Endpoint, releaseObject(rel.Endpoint, rel.Track)),
 				"The release's default image is the endpoint's repository tagged with the version: "+err.Error())
@@ -811,6 +816,19 @@ func setReleasePrivate(ctx context.Context, private privateSetter, rel rollout.R
 	diags := setRevision(ctx, private, rel.Revision)
 	diags.Append(private.SetKey(ctx, imageDeclaredKey, fmt.Appendf(nil, "%t", rel.Image != ""))...)
 	return diags
+}
+
+// endpoint returns endpoint name as the run's refresh read it
+// (readEndpoints), or reads it from the shifter.
+func (r *releaseResource) endpoint(ctx context.Context, name string) (rollout.EndpointView, error) {
+	if v, ok := r.read.get(name); ok {
+		return v, nil
+	}
+	v, err := r.client.GetEndpoint(ctx, name)
+	if err == nil {
+		r.read.note(v)
+	}
+	return v, err
 }
 
 func releaseID(endpoint string, track rollout.Track) string { return endpoint + "/" + string(track) }
