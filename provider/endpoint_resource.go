@@ -166,7 +166,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
-	r.read.note(view)
+	r.read.set(name, view)
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
@@ -314,7 +314,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	if !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
 		if !plan.Name.IsUnknown() {
-			r.planned.changes(plan.Name.ValueString())
+			r.planned.set(plan.Name.ValueString(), plannedEndpoint{})
 		}
 		resp.Diagnostics.Append(validateBootScript(ctx, plan.Template)...)
 		return
@@ -331,7 +331,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			return // nothing is written, so nothing can be refused
 		}
 	}
-	r.planned.changes(ep.Name)
+	r.planned.set(ep.Name, plannedEndpoint{})
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -355,7 +355,7 @@ func (r *endpointResource) checkWithShifter(ctx context.Context, ep rollout.Endp
 	stored, err := r.client.CheckEndpoint(ctx, ep)
 	switch rollout.ErrorCode(err) {
 	case "":
-		r.planned.note(stored)
+		r.planned.set(stored.Name, plannedEndpoint{spec: stored, known: true})
 	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
 		addShifterError(ctx, diags, tfsdk.State{Schema: plan.Schema}, "checking", endpointObject(ep.Name), err)
 	default:

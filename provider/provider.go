@@ -180,7 +180,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "shifter client configured", map[string]any{"address": address, "request_timeout": timeout.String()})
-	data := &providerData{client: c, planned: newPlannedEndpoints(), read: newReadEndpoints()}
+	data := newProviderData(c)
 	resp.ResourceData, resp.DataSourceData, resp.ActionData, resp.ListResourceData = data, data, data, data
 }
 

@@ -826,7 +826,7 @@ func (r *releaseResource) endpoint(ctx context.Context, name string) (rollout.En
 	}
 	v, err := r.client.GetEndpoint(ctx, name)
 	if err == nil {
-		r.read.note(v)
+		r.read.set(name, v)
 	}
 	return v, err
 }
