@@ -54,7 +54,7 @@ func (d *endpointDataSource) Configure(_ context.Context, req datasource.Configu
 
 func (d *endpointDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var config endpointModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -73,5 +73,5 @@ func (d *endpointDataSource) Read(ctx context.Context, req datasource.ReadReques
 	}
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &config)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, config)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, config)...)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -90,7 +89,8 @@ func (x *expander) object(o types.Object, target any) bool {
 	if o.IsNull() || o.IsUnknown() {
 		return false
 	}
-	d := o.As(x.ctx, target, basetypes.ObjectAsOptions{})
+	var d diag.Diagnostics
+	setModel(o, target, &d)
 	x.diags.Append(d...)
 	return !d.HasError()
 }

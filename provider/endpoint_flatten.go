@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -69,19 +68,24 @@ func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.End
 // none in its state, so its next apply sends them again.
 func withKnownSecrets(ctx context.Context, ep rollout.Endpoint, m *endpointModel) rollout.Endpoint {
 	var p placementModel
-	if ep.Placement.ExternalIDSet && asModel(ctx, m.Placement, &p) {
+	if ep.Placement.ExternalIDSet && asModel(m.Placement, &p) {
 		ep.Placement.ExternalID = p.ExternalID.ValueString()
 	}
 	var n notificationsModel
-	if ep.Notifications.WebhookURLSet && asModel(ctx, m.Notifications, &n) {
+	if ep.Notifications.WebhookURLSet && asModel(m.Notifications, &n) {
 		ep.Notifications.WebhookURL = n.WebhookURL.ValueString()
 	}
 	return ep
 }
 
 // asModel decodes a known object into model and reports whether it could.
-func asModel(ctx context.Context, o types.Object, model any) bool {
-	return !o.IsNull() && !o.IsUnknown() && !o.As(ctx, model, basetypes.ObjectAsOptions{}).HasError()
+func asModel(o types.Object, model any) bool {
+	if o.IsNull() || o.IsUnknown() {
+		return false
+	}
+	var diags diag.Diagnostics
+	setModel(o, model, &diags)
+	return !diags.HasError()
 }
 
 func flattenNotifications(n rollout.Notifications) notificationsModel {

@@ -39,6 +39,7 @@ func NewEndpointResource() resource.Resource {
 type endpointResource struct {
 	client  *client.Client
 	planned *plannedEndpoints
+	read    *readEndpoints
 }
 
 // endpointModel is an endpoint's spec and live status, as the resource and
@@ -98,13 +99,14 @@ func (r *endpointResource) IdentitySchema(_ context.Context, _ resource.Identity
 func (r *endpointResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 	r.planned = plannedFrom(req.ProviderData)
+	r.read = readFrom(req.ProviderData)
 }
 
 // plannedSpec reads a plan and the spec it declares; false when either has
 // errors, which diags holds.
 func plannedSpec(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) (endpointResourceModel, rollout.Endpoint, bool) {
 	var m endpointResourceModel
-	diags.Append(plan.Get(ctx, &m)...)
+	diags.Append(getModel(ctx, plan, &m)...)
 	if diags.HasError() {
 		return m, rollout.Endpoint{}, false
 	}
@@ -120,6 +122,7 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 	}
 
 	ctx = tflog.SetField(ctx, "endpoint", ep.Name)
+	r.read.forget(ep.Name)
 	view, err := r.client.PutEndpoint(ctx, ep, rollout.RevisionNew)
 	if err != nil {
 		if rollout.ErrorCode(err) == rollout.ECONFLICT {
@@ -135,13 +138,13 @@ func (r *endpointResource) Create(ctx context.Context, req resource.CreateReques
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state endpointResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -163,17 +166,18 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
+	r.read.set(name, view)
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &state.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
 	warnDNS(name, view.Status, &resp.Diagnostics)
 }
 
 func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state endpointResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -191,7 +195,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 		// has nothing to learn.
 		tflog.Debug(ctx, "endpoint spec unchanged; not calling the shifter")
 		plan.Status = state.Status
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 		return
 	}
@@ -200,6 +204,7 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.read.forget(want.Name)
 	view, err := r.client.PutEndpoint(ctx, want, revision)
 	if err != nil {
 		addShifterError(ctx, &resp.Diagnostics, resp.State, "updating", endpointObject(want.Name), err)
@@ -209,13 +214,13 @@ func (r *endpointResource) Update(ctx context.Context, req resource.UpdateReques
 
 	resp.Diagnostics.Append(flattenEndpoint(ctx, resp.State.Schema.Type(), view, &plan.endpointModel)...)
 	resp.Diagnostics.Append(setRevision(ctx, resp.Private, view.Endpoint.Revision)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, endpointIdentity{Name: plan.Name})...)
 }
 
 func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state endpointResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -230,6 +235,7 @@ func (r *endpointResource) Delete(ctx context.Context, req resource.DeleteReques
 	name := state.Name.ValueString()
 	ctx = tflog.SetField(ctx, "endpoint", name)
 	summary := "Error deleting " + endpointObject(name)
+	r.read.forget(name)
 	_, err := r.client.DeleteEndpoint(ctx, name, revision)
 	switch {
 	case isNotFound(err):
@@ -268,13 +274,17 @@ func (r *endpointResource) ImportState(ctx context.Context, req resource.ImportS
 	resource.ImportStatePassthroughWithIdentity(ctx, path.Root("name"), path.Root("name"), req, resp)
 }
 
+// ValidateConfig checks the rules between attributes of the traffic and the
+// template, the only ones with such rules: the rest of the configuration is
+// not read (terraform validates every endpoint twice in a plan).
 func (r *endpointResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var config endpointResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var traffic, template types.Object
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("traffic"), &traffic)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("template"), &template)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(validateEndpointConfig(ctx, config.endpointModel)...)
+	resp.Diagnostics.Append(validateEndpointConfig(ctx, traffic, template)...)
 }
 
 // ModifyPlan refuses, while planning, a spec the shifter would refuse: the
@@ -287,14 +297,24 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	if req.Plan.Raw.Equal(req.State.Raw) {
+		// The configuration leaves the endpoint as it is: nothing is
+		// written, so nothing can be refused, and the plan is not read
+		// (the framework's conversions of a whole model are most of what a
+		// plan of many endpoints costs, BenchmarkTerraform).
+		var name types.String
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+		r.planned.forget(name.ValueString())
+		return
+	}
 	var plan endpointResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if !allKnown(ctx, plan.Name, plan.Team, plan.Placement, plan.Traffic, plan.Template, plan.Policy, plan.Notifications) {
 		if !plan.Name.IsUnknown() {
-			r.planned.changes(plan.Name.ValueString())
+			r.planned.set(plan.Name.ValueString(), plannedEndpoint{})
 		}
 		resp.Diagnostics.Append(validateBootScript(ctx, plan.Template)...)
 		return
@@ -303,7 +323,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	resp.Diagnostics.Append(diags...)
 	if !req.State.Raw.IsNull() {
 		var state endpointResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 		have, diags := expandEndpoint(ctx, state.endpointModel)
 		resp.Diagnostics.Append(diags...)
 		if reflect.DeepEqual(ep, have) {
@@ -311,7 +331,7 @@ func (r *endpointResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			return // nothing is written, so nothing can be refused
 		}
 	}
-	r.planned.changes(ep.Name)
+	r.planned.set(ep.Name, plannedEndpoint{})
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -335,7 +355,7 @@ func (r *endpointResource) checkWithShifter(ctx context.Context, ep rollout.Endp
 	stored, err := r.client.CheckEndpoint(ctx, ep)
 	switch rollout.ErrorCode(err) {
 	case "":
-		r.planned.note(stored)
+		r.planned.set(stored.Name, plannedEndpoint{spec: stored, known: true})
 	case rollout.EINVALID, rollout.EFORBIDDEN, rollout.ECONFLICT, rollout.EUNAUTHORIZED:
 		addShifterError(ctx, diags, tfsdk.State{Schema: plan.Schema}, "checking", endpointObject(ep.Name), err)
 	default:

@@ -78,7 +78,7 @@ func (d *endpointsDataSource) Configure(_ context.Context, req datasource.Config
 
 func (d *endpointsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var config endpointsDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -93,7 +93,7 @@ func (d *endpointsDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	t := objectType(resp.State.Schema.Type(), &resp.Diagnostics)
 	config.Endpoints = flattenEndpointSummaries(ctx, objectType(t.AttrTypes["endpoints"], &resp.Diagnostics), views, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, config)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, config)...)
 }
 
 // flattenEndpointSummaries returns the list of views; t is the object type

@@ -122,7 +122,7 @@ func (p *ionrollerProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 // configuration that creates the shifter's role before any shifter runs.
 func (p *ionrollerProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var config providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -180,7 +180,7 @@ func (p *ionrollerProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "shifter client configured", map[string]any{"address": address, "request_timeout": timeout.String()})
-	data := &providerData{client: c, planned: newPlannedEndpoints()}
+	data := newProviderData(c)
 	resp.ResourceData, resp.DataSourceData, resp.ActionData, resp.ListResourceData = data, data, data, data
 }
 

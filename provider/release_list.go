@@ -90,7 +90,7 @@ func (l *releaseList) result(ctx context.Context, req list.ListRequest, view rol
 	if req.IncludeResource {
 		// As ImportState leaves it.
 		m.WaitFor, m.Timeouts = types.StringValue(waitHealthy), nullTimeouts(req.ResourceSchema.Type(), &result.Diagnostics)
-		result.Diagnostics.Append(l.flatten(ctx, view, &m)...)
+		result.Diagnostics.Append(l.flatten(ctx, view, &m, l.client.GetEndpoint)...)
 		result.Diagnostics.Append(result.Resource.Set(ctx, m)...)
 	}
 }

@@ -33,13 +33,14 @@ type releasePlan struct {
 	exists  bool
 }
 
-// releasePlan returns the endpoint a release on endpoint is planned on; an
-// error when the shifter does not answer.
+// releasePlan returns the endpoint a release on endpoint is planned on, as
+// the run's refresh read it (readEndpoints); an error when the shifter does
+// not answer.
 func (r *releaseResource) releasePlan(ctx context.Context, endpoint string) (releasePlan, error) {
 	ep := releasePlan{name: endpoint}
 	ctx, cancel := context.WithTimeout(ctx, planLookupTimeout)
 	defer cancel()
-	v, err := r.client.GetEndpoint(ctx, endpoint)
+	v, err := r.endpoint(ctx, endpoint)
 	switch {
 	case err == nil:
 		ep.current, ep.status, ep.exists = v.Endpoint, v.Status, true

@@ -52,6 +52,7 @@ func NewReleaseResource() resource.Resource {
 type releaseResource struct {
 	client  *client.Client
 	planned *plannedEndpoints
+	read    *readEndpoints
 }
 
 type releaseResourceModel struct {
@@ -264,11 +265,12 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 func (r *releaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 	r.planned = plannedFrom(req.ProviderData)
+	r.read = readFrom(req.ProviderData)
 }
 
 func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan releaseResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -299,13 +301,13 @@ func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest
 
 	// The release is declared: its state is kept even if the wait fails.
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state releaseResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -325,16 +327,16 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 
-	resp.Diagnostics.Append(r.flatten(ctx, view, &state)...)
+	resp.Diagnostics.Append(r.flatten(ctx, view, &state, r.endpoint)...)
 	resp.Diagnostics.Append(setReleasePrivate(ctx, resp.Private, view.Release)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(endpoint, view.Status.Conditions, &resp.Diagnostics)
 }
 
 func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state releaseResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -351,7 +353,7 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 		// Only Terraform's own settings (wait_for, timeouts) changed.
 		tflog.Debug(ctx, "release unchanged; not calling the shifter")
 		plan.keepLiveState(state)
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 		return
 	}
@@ -370,13 +372,13 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 	tflog.Info(ctx, "release declared", map[string]any{"version": rel.Version, "revision": view.Release.Revision})
 
 	resp.Diagnostics.Append(r.settle(ctx, &plan, view, timeout, resp.Private)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, plan.identity())...)
 }
 
 func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state releaseResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -439,10 +441,19 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	var plan, state releaseResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	created := req.State.Raw.IsNull()
 	if !created {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
+	}
+	// A release the configuration leaves as it is plans as its state, which
+	// keepLiveState would copy anyway: the plan is read and written only
+	// when it differs (the framework's conversions of a whole model are most
+	// of what a plan of many releases costs, BenchmarkTerraform).
+	unchanged := !created && req.Plan.Raw.Equal(req.State.Raw)
+	if unchanged {
+		plan = state
+	} else {
+		resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -452,8 +463,8 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.keepLiveState(state)
 	}
 	r.planRelease(ctx, &plan, state, req, declares, &resp.Diagnostics)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	if !unchanged && !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
 	}
 }
 
@@ -631,7 +642,7 @@ func heldWarning(state releaseResourceModel) (summary, detail string, held bool)
 // live state in m from the shifter's last answer, also when the wait fails.
 func (r *releaseResource) settle(ctx context.Context, m *releaseResourceModel, view rollout.ReleaseView, timeout time.Duration, private privateSetter) diag.Diagnostics {
 	diags := setReleasePrivate(ctx, private, view.Release)
-	diags.Append(r.flatten(ctx, view, m)...)
+	diags.Append(r.flatten(ctx, view, m, r.client.GetEndpoint)...)
 	if diags.HasError() {
 		return diags
 	}
@@ -749,13 +760,16 @@ func (r *releaseResource) recentEvents(ctx context.Context, rel rollout.Release)
 }
 
 // flatten sets m from the shifter's view of the release. The image the
-// shifter defaults is its endpoint's repository tagged with the version.
-func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView, m *releaseResourceModel) diag.Diagnostics {
+// shifter defaults is its endpoint's repository tagged with the version:
+// the endpoint is read with endpoint (after a write, from the shifter;
+// in a refresh, as the run read it).
+func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView, m *releaseResourceModel,
+	endpoint func(context.Context, string) (rollout.EndpointView, error)) diag.Diagnostics {
 	var diags diag.Diagnostics
 	rel := view.Release
 	image := rel.Image
 	if image == "" {
-		ep, err := r.client.GetEndpoint(ctx, rel.Endpoint)
+		ep, err := endpoint(ctx, rel.Endpoint)
 		if err != nil {
 			diags.AddError(fmt.Sprintf("Error reading endpoint %q of %s", rel.Endpoint, releaseObject(rel.Endpoint, rel.Track)),
 				"The release's default image is the endpoint's repository tagged with the version: "+err.Error())
@@ -802,6 +816,19 @@ func setReleasePrivate(ctx context.Context, private privateSetter, rel rollout.R
 	diags := setRevision(ctx, private, rel.Revision)
 	diags.Append(private.SetKey(ctx, imageDeclaredKey, fmt.Appendf(nil, "%t", rel.Image != ""))...)
 	return diags
+}
+
+// endpoint returns endpoint name as the run's refresh read it
+// (readEndpoints), or reads it from the shifter.
+func (r *releaseResource) endpoint(ctx context.Context, name string) (rollout.EndpointView, error) {
+	if v, ok := r.read.get(name); ok {
+		return v, nil
+	}
+	v, err := r.client.GetEndpoint(ctx, name)
+	if err == nil {
+		r.read.set(name, v)
+	}
+	return v, err
 }
 
 func releaseID(endpoint string, track rollout.Track) string { return endpoint + "/" + string(track) }

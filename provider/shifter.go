@@ -154,11 +154,14 @@ func appendField(p path.Path, rest string) (path.Path, bool) {
 	return p, true
 }
 
-// Waits poll the shifter, quickly at first: most changes the provider waits
-// for (a rollback, a deleted endpoint in a small account) take a second or
-// two, and a GET is one read of the shifter's store.
+// Waits poll the shifter, quickly at first: a rollback to a hot version is
+// done tens of milliseconds after the shifter takes it (a first poll at
+// 100 ms added a third to the apply of a rollback: BenchmarkTerraformRollback),
+// most other changes the provider waits for (a deleted endpoint in a small
+// account) take a second or two, and a GET is one read of the shifter's
+// store. The interval doubles up to longestPoll.
 const (
-	firstPoll   = 100 * time.Millisecond
+	firstPoll   = 20 * time.Millisecond
 	longestPoll = 2 * time.Second
 )
 

@@ -140,7 +140,7 @@ func (d *shifterIAMPolicyDataSource) Schema(_ context.Context, _ datasource.Sche
 
 func (d *shifterIAMPolicyDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var config shifterIAMPolicyModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -168,5 +168,5 @@ func (d *shifterIAMPolicyDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	config.JSON = types.StringValue(iampolicy.Policy(options).JSON())
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &config)...)
 }

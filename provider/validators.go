@@ -123,16 +123,16 @@ func (v disabledOrAtLeast) ValidateFloat64(_ context.Context, req validator.Floa
 }
 
 // validateEndpointConfig checks the rules between attributes of an
-// endpoint's configuration.
-func validateEndpointConfig(ctx context.Context, m endpointModel) diag.Diagnostics {
+// endpoint's configuration: of its traffic and of its template.
+func validateEndpointConfig(ctx context.Context, trafficObject, templateObject types.Object) diag.Diagnostics {
 	def := rollout.NewEndpoint()
 	x := &expander{ctx: ctx}
 	var traffic trafficModel
-	if x.object(m.Traffic, &traffic) {
+	if x.object(trafficObject, &traffic) {
 		validateTraffic(traffic, &x.diags)
 	}
 	var template templateModel
-	if x.object(m.Template, &template) {
+	if x.object(templateObject, &template) {
 		validateTemplate(x, template, def.Template)
 	}
 	return x.diags
