@@ -274,6 +274,16 @@ func looseRegexp(text string) *regexp.Regexp {
 	return regexp.MustCompile(strings.Join(words, `\s+`))
 }
 
+// looseSequence matches texts in order, anything between them, each as
+// looseRegexp does: Terraform wraps a diagnostic's detail at any space.
+func looseSequence(texts ...string) *regexp.Regexp {
+	parts := make([]string, len(texts))
+	for i, text := range texts {
+		parts[i] = looseRegexp(text).String()
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
+}
+
 func quoted(values []string) string {
 	q := make([]string, len(values))
 	for i, v := range values {

@@ -77,7 +77,7 @@ func TestAccShifterIAMPolicy(t *testing.T) {
 			},
 			{
 				Config:      iamPolicyConfig("  instance_role_arns = [\"arn:aws:iam::123456789012:user/someone\"]\n"),
-				ExpectError: regexp.MustCompile(`must be an IAM role ARN`),
+				ExpectError: looseRegexp("must be an IAM role ARN"),
 			},
 			{
 				Config:      iamPolicyConfig("") + "\ndata \"ionroller_endpoints\" \"all\" {}\n",
