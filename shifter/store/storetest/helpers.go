@@ -266,7 +266,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 					"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slot-a/50dc6c495c0c9188/d4e5f6a7b8a1b2c3",
 					"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/slot-b/60dc6c495c0c9188/e5f6a7b8a1b2c3d4",
 				},
-				HealthCheck: &rollout.Route53HealthCheck{Path: "/healthz", Interval: rollout.Duration(10 * time.Second), FailureThreshold: 2},
+				HealthCheck:          &rollout.Route53HealthCheck{Path: "/healthz", Interval: rollout.Duration(10 * time.Second), FailureThreshold: 2},
 				EvaluateTargetHealth: true,
 			},
 		},
