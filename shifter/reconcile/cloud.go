@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -337,7 +338,7 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 			return err
 		}
 		err := a.do(schedule.WithLane(ctx, laneOfAction(d, act, reads, v.observed.Routes[act.Track].Weights)), cloud, ep, d.State, act, v)
-		key := string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
+		key := failureKey(act)
 		if err == nil {
 			if act.Kind == rollout.ActionSetWeights || act.Kind == rollout.ActionDeleteRoute {
 				a.routeWritten = a.r.cfg.Now()
@@ -375,6 +376,23 @@ func (a *actor) execute(ctx context.Context, cloud Cloud, ep rollout.Endpoint, d
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// failureKey names an action in actor.failures: its tries are one action
+// as long as its kind, environment and track stay the same.
+func failureKey(act rollout.Action) string {
+	return string(act.Kind) + "/" + act.Environment + "/" + string(act.Track)
+}
+
+// forgetAbandoned drops the failures of actions decision d no longer takes
+// (a reverted release, an expired environment): they are not retried, so
+// they are not failing.
+func (a *actor) forgetAbandoned(d rollout.Decision) {
+	taken := make(map[string]bool, len(d.Actions))
+	for _, act := range d.Actions {
+		taken[failureKey(act)] = true
+	}
+	maps.DeleteFunc(a.failures, func(key, _ string) bool { return !taken[key] })
 }
 
 // do runs one action.

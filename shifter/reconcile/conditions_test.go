@@ -244,3 +244,27 @@ func TestLostAWSStateIsNeverReportedVerifiedForLong(t *testing.T) {
 		})
 	}
 }
+
+// TestAFailingActionTheShifterNoLongerTakesIsNotFailing: a step's weight
+// write keeps failing, and the release is reverted to the live version: the
+// write is not retried, so action_failing ends, with its event.
+func TestAFailingActionTheShifterNoLongerTakesIsNotFailing(t *testing.T) {
+	t.Parallel()
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
+	router := &flakyRouter{}
+	h.wrap = router.wrap
+	h.kill()
+	h.start()
+	router.failures.Store(1 << 20)
+	h.release("v2")
+	h.eventually(30*time.Second, "action_failing", func() bool { return h.state().Conditions.Get(rollout.ActionFailing) != nil })
+	h.release("v1")
+	h.eventually(30*time.Second, "action_failing to end", func() bool { return h.state().Conditions.Get(rollout.ActionFailing) == nil })
+	ended := h.events(rollout.EventConditionEnded)
+	if !slices.ContainsFunc(ended, func(e rollout.Event) bool { return e.Details["condition"] == string(rollout.ActionFailing) }) {
+		t.Errorf("no condition.ended event for action_failing: %+v", ended)
+	}
+	if _, w := h.rule(); !maps.Equal(w, map[string]int{"v1": 100}) {
+		t.Errorf("rule = %v, want v1=100", w)
+	}
+}

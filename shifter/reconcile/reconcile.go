@@ -390,6 +390,7 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			}
 			d = rollout.Plan(in)
 		}
+		a.forgetAbandoned(d)
 		if err := a.save(ctx, in.State, &d, a.sense(in, v, tally), true); err != nil {
 			return time.Time{}, err
 		}
