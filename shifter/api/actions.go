@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 
@@ -34,6 +35,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if c.Kind == rollout.CommandOverride || c.Kind == rollout.CommandLift {
+		if err := p.require(cmp.Or(s.OverrideRole, wire.RoleAdmin)); err != nil {
+			return err
+		}
+	}
 	ep, err := s.endpointFor(r.Context(), p, name)
 	if err != nil {
 		return err
@@ -45,7 +51,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 	if err != nil {
 		return err
 	}
-	if err := commandApplies(c.Kind, st.Production.Rollout); err != nil {
+	if err := commandApplies(c.Kind, st.Production); err != nil {
 		return err
 	}
 	if r.URL.Query().Get("dry_run") == "true" {
@@ -78,10 +84,15 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 // commandApplies refuses, from the stored state, a command that cannot do
 // anything, so a person gets an answer now rather than an "ignored" event
 // later. It is best effort: the state may move before the planner runs, and
-// the planner has the last word. A rollback is always queued, since it may
-// return to a hot version with no rollout in flight.
-func commandApplies(kind rollout.CommandKind, r *rollout.Rollout) error {
+// the planner has the last word. A rollback or an override is always
+// queued, since it may return to a hot version with no rollout in flight.
+func commandApplies(kind rollout.CommandKind, t rollout.TrackState) error {
+	r := t.Rollout
 	switch kind {
+	case rollout.CommandLift:
+		if t.Override == nil {
+			return rollout.Errorf(rollout.ECONFLICT, "cannot lift: no override is in force")
+		}
 	case rollout.CommandPromote, rollout.CommandPause, rollout.CommandAbort:
 		if !r.Active() {
 			return rollout.Errorf(rollout.ECONFLICT, "cannot %s: no production rollout is in flight", kind)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/api"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/wire"
 )
@@ -102,4 +103,34 @@ func TestActionViaTerraformAndDryRun(t *testing.T) {
 	if c.Seq != 1 || c.Actor != root+" (Terraform action)" || last.Actor != c.Actor || last.Message != "promote requested by "+c.Actor {
 		t.Errorf("command %+v, event %+v", c, last)
 	}
+}
+
+// TestAnOverrideTakesItsRole: break glass is an admin's unless the
+// configuration lets deployers; a refused or invalid override queues
+// nothing, and a lift needs an override in force.
+func TestAnOverrideTakesItsRole(t *testing.T) {
+	deployer, admin := principalName("payments", wire.RoleDeploy), principalName("payments", wire.RoleAdmin)
+	override := map[string]any{"to": "v1", "for": "30m", "reason": "v2 corrupts carts"}
+
+	f := newFixture(t)
+	f.seed(testEndpoint("web"), "v2")
+	before := f.snapshot()
+	f.do("POST", "/v1/endpoints/web/actions/override", deployer, override).apiError(t, http.StatusForbidden, rollout.EFORBIDDEN)
+	if e := f.do("POST", "/v1/endpoints/web/actions/override", admin, map[string]any{"to": "v1", "for": "30m"}).
+		apiError(t, http.StatusBadRequest, rollout.EINVALID); e.Field != "reason" {
+		t.Errorf("an override without a reason: field %q, want reason", e.Field)
+	}
+	f.do("POST", "/v1/endpoints/web/actions/lift", admin, nil).apiError(t, http.StatusConflict, rollout.ECONFLICT)
+	f.assertUnchanged(before)
+
+	var c rollout.Command
+	f.do("POST", "/v1/endpoints/web/actions/override", admin, override).must(t, http.StatusAccepted, &c)
+	if c.Kind != rollout.CommandOverride || c.To != "v1" || c.For.D() != 30*time.Minute || c.Actor != admin {
+		t.Errorf("command %+v", c)
+	}
+
+	f = newFixture(t, func(s *api.Server) { s.OverrideRole = wire.RoleDeploy })
+	f.seed(testEndpoint("web"), "v2")
+	f.do("POST", "/v1/endpoints/web/actions/override", deployer, override).must(t, http.StatusAccepted, &c)
+	f.do("POST", "/v1/endpoints/web/actions/override", principalName("payments", wire.RoleRead), override).apiError(t, http.StatusForbidden, rollout.EFORBIDDEN)
 }

@@ -59,6 +59,9 @@ type Server struct {
 	Preflight func(context.Context, rollout.Endpoint) error
 	// Auth authenticates requests; nil refuses every /v1 request.
 	Auth *Auth
+	// OverrideRole is the least role that may override production's
+	// traffic (break glass) and lift an override (default: admin).
+	OverrideRole wire.Role
 	// Replica names this shifter process in GET /v1/replicas.
 	Replica string
 	// Leases, on a store shared by several replicas, lists the replicas

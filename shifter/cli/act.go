@@ -9,8 +9,8 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// actCommand is `shifter promote|pause|resume|abort|rollback ENDPOINT`: one
-// command for the endpoint's production rollout. The shifter queues it and
+// actCommand is `shifter promote|pause|resume|abort|rollback|override
+// ENDPOINT`: one command for the endpoint's production rollout. The shifter queues it and
 // the endpoint's reconciler applies it at its next wake, so what is printed
 // is what was queued; `shifter watch` or `shifter events` show the effect.
 type actCommand struct {
@@ -25,21 +25,32 @@ func (c *actCommand) parseFlags(args []string) error {
 	fs := c.flags(fmt.Sprintf("shifter %s [flags] ENDPOINT", c.kind), actAbout(c.kind))
 	c.conn.register(fs.FlagSet)
 	fs.StringVar(&c.cmd.Reason, "reason", "", "why, recorded in the trail with your name")
-	var pauseFor time.Duration
+	var lasts time.Duration
+	var lift bool
 	switch c.kind {
 	case rollout.CommandPause:
-		fs.DurationVar(&pauseFor, "for", 0, "resume on its own after this `duration` (0: until resumed)")
+		fs.DurationVar(&lasts, "for", 0, "resume on its own after this `duration` (0: until resumed)")
 	case rollout.CommandRollback:
 		fs.StringVar(&c.cmd.To, "to", "", "hot `version` to return to (default: the one most recently replaced)")
+	case rollout.CommandOverride:
+		fs.StringVar(&c.cmd.To, "to", "", "the `version`, live or hot, production traffic stays on (required)")
+		fs.DurationVar(&lasts, "for", 0, "how long the override lasts, at most 24h (required): it ends by itself")
+		fs.BoolVar(&lift, "lift", false, "end the override in force now instead")
 	}
 	args, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if pauseFor < 0 {
-		return usagef("-for must not be negative; got %s", pauseFor)
+	if lasts < 0 {
+		return usagef("-for must not be negative; got %s", lasts)
 	}
-	c.cmd.Kind, c.cmd.For = c.kind, rollout.Duration(pauseFor)
+	c.cmd.Kind, c.cmd.For = c.kind, rollout.Duration(lasts)
+	if lift {
+		if c.cmd.To != "" || lasts != 0 {
+			return usagef("-lift ends the override in force: it takes no -to or -for")
+		}
+		c.cmd.Kind = rollout.CommandLift
+	}
 	// The shifter checks the command too; checking here makes a bad
 	// value a usage error (exit 2), named by its flag, whose names are
 	// the command's fields.
@@ -67,11 +78,11 @@ func (c *actCommand) run(ctx context.Context) error {
 // `web: rollback to v1 queued as command #7 by alice, reason "bad canary"`.
 func describeCommand(endpoint string, cmd rollout.Command) string {
 	what := string(cmd.Kind)
-	switch {
-	case cmd.For > 0:
-		what += " for " + cmd.For.String()
-	case cmd.To != "":
+	if cmd.To != "" {
 		what += " to " + cmd.To
+	}
+	if cmd.For > 0 {
+		what += " for " + cmd.For.String()
 	}
 	line := fmt.Sprintf("%s: %s queued as command #%d by %s", endpoint, what, cmd.Seq, cmd.Actor)
 	if cmd.Reason != "" {
@@ -95,6 +106,12 @@ func actAbout(kind rollout.CommandKind) string {
 		return "Ends the production rollout: all traffic returns to the stable version in one\n" +
 			"write and the new environment is torn down. The release is not retried until\n" +
 			"it changes."
+	case rollout.CommandOverride:
+		return "Break glass: pins production traffic to a version, the live one or a hot one,\n" +
+			"for a bounded time (-for, at most 24h) with a reason everyone is told. What is\n" +
+			"in flight ends as a rollback does; releases applied meanwhile are recorded and\n" +
+			"roll out when it ends. -lift ends it now. Needs role admin (or the shifter's\n" +
+			"auth.override_role)."
 	default:
 		return "Returns production traffic to a hot previous version in one write: ends the\n" +
 			"rollout in flight, or after a completed one goes back to the version it\n" +

@@ -28,6 +28,7 @@ Commands:
   resume    let a paused rollout go on
   abort     end the rollout and return traffic to the stable version
   rollback  return traffic to a hot previous version (-to VERSION)
+  override  break glass: pin production traffic to a version for a while (-to VERSION -for 30m -reason WHY; -lift)
   replicas  list the shifter replicas and the endpoint leases each holds
   store     check a store file, or back up a serving shifter's store (store check|backup FILE)
   version   print the version
@@ -49,7 +50,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = c.parseFlags(args[1:]); err == nil {
 			err = c.run(ctx)
 		}
-	case "status", "watch", "events", "history", "diff", "promote", "pause", "resume", "abort", "rollback", "replicas", "store":
+	case "status", "watch", "events", "history", "diff", "promote", "pause", "resume", "abort", "rollback", "override", "replicas", "store":
 		return runRemote(ctx, args[0], args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shifter", Version)

@@ -46,6 +46,7 @@ func TestCommands(t *testing.T) {
 		{"PauseResume", "", testPauseResume},
 		{"AbortEndsAWatch", "", testAbort},
 		{"RollbackTo", "", testRollbackTo},
+		{"Override", "", testOverride},
 		{"History", "", testHistory},
 		{"Errors", "", testErrors},
 		{"Tokens", tokensAuth, testTokens},
@@ -493,6 +494,46 @@ func testRollbackTo(t *testing.T, h *harness) {
 	}
 }
 
+// testOverride breaks glass: traffic goes back to hot v1 for a while, a
+// release declared meanwhile waits (deferred), and rolls out on the lift.
+func testOverride(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.live("web", "v2")
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"override", "web", "-to", "v1", "-for", "30m"}, `shifter override: -reason must say why: an override is break glass, and everyone is told (see 'shifter override -h')`},
+		{[]string{"override", "web", "-to", "v1", "-for", "48h", "-reason", "x"}, `shifter override: -for must be between 0s and 24h0m0s; got 48h0m0s (see 'shifter override -h')`},
+		{[]string{"override", "web", "-lift", "-to", "v1"}, `shifter override: -lift ends the override in force: it takes no -to or -for (see 'shifter override -h')`},
+	} {
+		if r := h.run(tc.args...); r.code != 2 || r.stderr != tc.stderr+"\n" {
+			t.Errorf("shifter %s: %s\nwant exit 2 and stderr %q", strings.Join(tc.args, " "), r, tc.stderr)
+		}
+	}
+
+	if out := h.ok("override", "web", "-to", "v1", "-for", "30m", "-reason", "v2 corrupts carts"); out != `web: override to v1 for 30m0s queued as command #1 by anonymous, reason "v2 corrupts carts"`+"\n" {
+		t.Errorf("override = %q", out)
+	}
+	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool { return s.Override != nil && s.Weights["v1"] == 100 && s.Verified })
+	if out := h.ok("status", "web"); !regexp.MustCompile(`(?m)^Override: +v1 until \S+ \((29m\d\ds|30m00s) left\) by anonymous: v2 corrupts carts; releases wait for its end$`).MatchString(out) {
+		t.Errorf("status during the override:\n%s", out)
+	}
+
+	h.release("web", "v3")
+	if v := h.waitRelease("web", rollout.StateDeferred); !strings.Contains(v.Status.Reason, "overridden to version v1") {
+		t.Errorf("deferred release's reason = %q", v.Status.Reason)
+	}
+	if out := h.ok("override", "web", "-lift"); out != "web: lift queued as command #2 by anonymous\n" {
+		t.Errorf("lift = %q", out)
+	}
+	h.waitRelease("web", string(rollout.PhaseComplete))
+	if out := h.ok("events", "web"); !strings.Contains(out, "override to version v1 ended: lifted by anonymous") || !strings.Contains(out, "release v3 waits") {
+		t.Errorf("the trail does not tell the override:\n%s", out)
+	}
+}
+
 // testHistory changes how web runs between two releases, then reads the
 // history, a diff and the trail, and rolls back to the version that runs
 // the old configuration.
@@ -579,7 +620,7 @@ func testErrors(t *testing.T, h *harness) {
 	}
 
 	// -h is asked-for help: on stdout, exit 0.
-	for _, cmd := range []string{"status", "watch", "events", "promote", "pause", "resume", "abort", "rollback"} {
+	for _, cmd := range []string{"status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "override"} {
 		if r := h.run(cmd, "-h"); r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: shifter "+cmd+" [flags]") || !strings.Contains(r.stdout, "-addr URL") {
 			t.Errorf("shifter %s -h: %s", cmd, r)
 		}

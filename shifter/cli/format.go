@@ -119,6 +119,13 @@ func conditionLines(s rollout.EndpointStatus, now time.Time) []string {
 	return lines
 }
 
+// overrideLine says what a break-glass override in force does: "v1 until
+// 12:30:00 (29m left) by alice: v2 corrupts carts; releases wait for its
+// end".
+func overrideLine(o *rollout.OverrideStatus, now time.Time) string {
+	return fmt.Sprintf("%s until %s (%s left) by %s: %s; releases wait for its end", o.Version, clock(o.Until), human(o.Until.Sub(now)), o.Actor, o.Reason)
+}
+
 // waiting says what the rollout in flight waits for.
 func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	r := s.Rollout

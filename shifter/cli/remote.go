@@ -66,7 +66,7 @@ func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string)
 		return &historyCommand{command: base}
 	case "diff":
 		return &diffCommand{command: base}
-	case "promote", "pause", "resume", "abort", "rollback":
+	case "promote", "pause", "resume", "abort", "rollback", "override":
 		return &actCommand{command: base, kind: rollout.CommandKind(name)}
 	case "replicas":
 		return &replicasCommand{command: base}

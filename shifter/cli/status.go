@@ -118,6 +118,9 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 			more(line)
 		}
 	}
+	if o := s.Override; o != nil {
+		field("Override:", overrideLine(o, now))
+	}
 	if s.DNSTTL != 0 {
 		field("DNS TTL:", fmt.Sprintf("%s: the weights are Route 53's records; traffic follows as resolvers let go of cached answers", s.DNSTTL))
 	}

@@ -123,6 +123,9 @@ func frame(s snapshot, recent []rollout.Event, now time.Time) []string {
 	if s.unreachable != nil {
 		lines = append(lines, "  cannot reach the shifter, retrying: "+oneLine(explain(s.unreachable)))
 	}
+	if o := st.Override; o != nil {
+		lines = append(lines, "  ! override: "+overrideLine(o, now))
+	}
 	for _, c := range conditionLines(st, now) {
 		lines = append(lines, "  ! "+c)
 	}

@@ -245,6 +245,10 @@ type AuthBlock struct {
 	// HCP Terraform's workload identity tokens, so that its runs need no
 	// stored token (see the HCP Terraform workload identity guide).
 	JWTIssuers []JWTIssuerBlock `hcl:"jwt_issuer,block"`
+	// OverrideRole is the least role that may pin production's traffic
+	// with a break-glass override and lift one (`shifter override`):
+	// admin unless set to deploy.
+	OverrideRole string `hcl:"override_role,optional"`
 }
 
 // JWTIssuerBlock trusts the tokens of one issuer signed with RS256 or ES256.
@@ -610,6 +614,9 @@ func (c Config) checkAuth() error {
 	a := c.Auth
 	if a.Anonymous != nil && !slices.Contains(roles, a.Anonymous.Role) {
 		return fmt.Errorf("auth.anonymous.role: %q must be one of %s", a.Anonymous.Role, strings.Join(roles, ", "))
+	}
+	if a.OverrideRole != "" && a.OverrideRole != string(wire.RoleDeploy) && a.OverrideRole != string(wire.RoleAdmin) {
+		return fmt.Errorf("auth.override_role: %q must be deploy or admin", a.OverrideRole)
 	}
 	seen := map[string]bool{}
 	byHash := map[string]string{} // sha256 → the token block that has it

@@ -127,6 +127,7 @@ func TestParseConfigErrorsNameTheSetting(t *testing.T) {
 		{`store { path = "x" }` + "\n" + `history { keep = -1 }`, "history.keep:"},
 		{`store { path = "x" }` + "\n" + `history { max_age = "forever" }`, "history.max_age:"},
 		{`store { path = "x" }` + "\n" + "auth {\n  anonymous { role = \"root\" }\n}", "auth.anonymous.role:"},
+		{`store { path = "x" }` + "\n" + "auth {\n  override_role = \"read\"\n}", "auth.override_role: \"read\" must be deploy or admin"},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"deploy\"\n    sha256 = \"secret\"\n  }\n}", `auth.token["ci"].sha256:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"boss\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["ci"].role:`},
 		{`store { path = "x" }` + "\n" + "auth {\n  token \"ci\" {\n    role = \"read\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n  token \"deployer\" {\n    role = \"admin\"\n    sha256 = \"" + strings.Repeat("a", 64) + "\"\n  }\n}", `auth.token["deployer"].sha256: is the same token as auth.token["ci"]`},

@@ -108,7 +108,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		return err
 	}
 	replica := replicaName(cfg.ReplicaID)
-	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, Replica: replica, Leases: leases,
+	srv := &api.Server{Store: st, Logger: s.Logger, Auth: auth, OverrideRole: wire.Role(cfg.Auth.OverrideRole), Replica: replica, Leases: leases,
 		Teams: cfg.Teams, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks}
 	if file, ok := s.store.(*bolt.Store); ok {
 		srv.Backup = file.Backup

@@ -90,6 +90,8 @@ var notified = map[string]string{
 	rollout.EventRolloutRolledBack: "ROLLED BACK",
 	rollout.EventRolloutAborted:    "aborted",
 	rollout.EventRolloutFailed:     "FAILED",
+	rollout.EventOverrideStarted:   "OVERRIDE",
+	rollout.EventOverrideEnded:     "override ended",
 }
 
 // notifiedCondition says what a condition event tells people, if anything:

@@ -237,6 +237,38 @@ func TestOnlyConditionsThatBlockRolloutsAreNotified(t *testing.T) {
 	}
 }
 
+// TestAnOverrideIsNotifiedWhenItStartsAndEnds: break glass is something
+// everyone on the endpoint's channel must hear of.
+func TestAnOverrideIsNotifiedWhenItStartsAndEnds(t *testing.T) {
+	r := &receiver{}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	n := &notify.Notifier{}
+	ends := start(t, n)
+	n.Decided(endpoint(rollout.Notifications{WebhookURL: srv.URL}), rollout.State{}, []rollout.Event{
+		{Type: rollout.EventOverrideStarted, Version: "v1", Message: "production traffic overridden to version v1 until 2026-12-04T10:00:00Z by alice: bad carts"},
+		{Type: rollout.EventReleaseDeferred, Version: "v3", Message: "release v3 waits"},
+		{Type: rollout.EventOverrideEnded, Version: "v1", Message: "override to version v1 ended: lifted by alice; releases roll out again"},
+	})
+	for range 2 {
+		if end := ends.next(t); end != "notification delivered" {
+			t.Fatalf("delivery ended with %q", end)
+		}
+	}
+	var texts []string
+	for _, b := range r.received() {
+		texts = append(texts, b.Text)
+	}
+	slices.Sort(texts)
+	want := []string{
+		"[web] v1 OVERRIDE: production traffic overridden to version v1 until 2026-12-04T10:00:00Z by alice: bad carts",
+		"[web] v1 override ended: override to version v1 ended: lifted by alice; releases roll out again",
+	}
+	if !slices.Equal(texts, want) {
+		t.Errorf("texts = %q, want %q", texts, want)
+	}
+}
+
 // TestWebhookOfATeamStaysOutside: a team that may not reach private
 // addresses does not, even by a name that resolves to one (the check is on
 // the address dialled); one that may, does, by the same URL.

@@ -193,12 +193,12 @@ func laneOf(in rollout.Input) schedule.Lane {
 }
 
 // returning reports whether the pass may move production traffic back: an
-// operator's rollback or abort is queued, a rollback is in flight, a rollout
+// operator's rollback, abort or override is queued, a rollback is in flight, a rollout
 // in flight is reverted to the stable version, or the desired release is one
 // whose environment is still hot.
 func returning(in rollout.Input) bool {
 	for _, c := range in.Commands {
-		if c.Kind == rollout.CommandRollback || c.Kind == rollout.CommandAbort {
+		if c.Kind == rollout.CommandRollback || c.Kind == rollout.CommandAbort || c.Kind == rollout.CommandOverride {
 			return true
 		}
 	}

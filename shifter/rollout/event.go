@@ -58,6 +58,12 @@ const (
 	EventActionFailed        = "action.failed"
 	EventConditionStarted    = "condition.started"
 	EventConditionEnded      = "condition.ended"
+	// EventOverrideStarted and EventOverrideEnded bound a break-glass
+	// override; EventReleaseDeferred is a release declared during one,
+	// which rolls out when it ends.
+	EventOverrideStarted = "override.started"
+	EventOverrideEnded   = "override.ended"
+	EventReleaseDeferred = "release.deferred"
 )
 
 // Causes of a rollout that ended badly, in the "cause" detail of its event.
@@ -75,9 +81,10 @@ type Command struct {
 	Endpoint string      `json:"endpoint"`
 	Seq      int64       `json:"seq"`
 	Kind     CommandKind `json:"kind"`
-	// For is how long a pause lasts (0: until resumed).
+	// For is how long a pause lasts (0: until resumed), or an override.
 	For Duration `json:"for,omitempty"`
-	// To is the version a rollback returns to ("": the previous one).
+	// To is the version a rollback returns to ("": the previous one), or
+	// the one an override pins.
 	To     string    `json:"to,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	Actor  string    `json:"actor"`
@@ -93,12 +100,16 @@ const (
 	CommandResume   CommandKind = "resume"
 	CommandAbort    CommandKind = "abort"
 	CommandRollback CommandKind = "rollback"
+	// CommandOverride pins production traffic to a version, the live one
+	// or a hot one, for a bounded time (break glass); CommandLift ends it.
+	CommandOverride CommandKind = "override"
+	CommandLift     CommandKind = "lift"
 )
 
 // Valid reports whether k is a known command.
 func (k CommandKind) Valid() bool {
 	switch k {
-	case CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback:
+	case CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback, CommandOverride, CommandLift:
 		return true
 	}
 	return false

@@ -91,6 +91,10 @@ func (s State) clone() State {
 			h := *t.Held
 			t.Held = &h
 		}
+		if t.Override != nil {
+			o := *t.Override
+			t.Override = &o
+		}
 	}
 	return c
 }

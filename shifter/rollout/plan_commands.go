@@ -48,8 +48,66 @@ func (p *planner) command(c Command) string {
 		p.end(Production, r, PhaseAborted, CauseOperator, byOperator("aborted", c))
 	case CommandRollback:
 		return p.rollbackCommand(c)
+	case CommandOverride:
+		return p.override(c)
+	case CommandLift:
+		o := p.st.Production.Override
+		if o == nil {
+			return ignoredNoOverride
+		}
+		p.st.Production.Override = nil
+		p.overrideEnded(o, "lifted by "+c.Actor)
 	}
 	return ""
+}
+
+// override pins production's traffic to version c.To, live or hot, for
+// c.For: what is in flight ends as an operator's rollback does, the desired
+// release is held if it is another version, and nothing declared during the
+// override rolls out before it ends (overridden).
+func (p *planner) override(c Command) string {
+	t := &p.st.Production
+	stable := p.st.Environment(t.Stable)
+	if pinned := stable != nil && stable.Version == c.To && !t.Rollout.Active(); !pinned {
+		if why := p.rollbackCommand(c); why != "" {
+			return why
+		}
+	}
+	if d := p.in.Production; d != nil && d.Key.Version != c.To && t.Held == nil {
+		t.Held = &Hold{Key: d.Key, Phase: PhaseRolledBack, Reason: byOperator("overridden to version "+c.To, c)}
+	}
+	t.Override = &Override{OverrideStatus: OverrideStatus{Version: c.To, Since: p.now, Until: p.now.Add(c.For.D()), Actor: c.Actor, Reason: c.Reason}}
+	p.overrideStarted(t.Override)
+	p.wakeAt(t.Override.Until)
+	return ""
+}
+
+// overridden reports whether an override holds production's traffic, and
+// ends one whose time ran out or whose version never took the traffic.
+// While it holds, the desired release d waits; a new one is noted once.
+func (p *planner) overridden(d *Desired) bool {
+	t := &p.st.Production
+	o := t.Override
+	if o == nil {
+		return false
+	}
+	stable := p.st.Environment(t.Stable)
+	switch {
+	case !p.now.Before(o.Until):
+		t.Override = nil
+		p.overrideEnded(o, "its time ran out")
+		return false
+	case !t.Rollout.Active() && (stable == nil || stable.Version != o.Version):
+		t.Override = nil
+		p.overrideEnded(o, reasonOverrideNotLive(o.Version, t.Rollout))
+		return false
+	}
+	if d != nil && d.Key.Version != o.Version && d.Key != o.Deferred {
+		o.Deferred = d.Key
+		p.releaseDeferred(d, o)
+	}
+	p.wakeAt(o.Until)
+	return true
 }
 
 // rollbackCommand ends the rollout in flight, or returns to a hot version:

@@ -98,6 +98,26 @@ func (p *planner) resumed(track Track, r *Rollout, actor string) {
 	p.event(track, r.Key.Version, EventRolloutResumed, "rollout resumed by "+actor, "actor", actor)
 }
 
+// Overrides.
+
+func (p *planner) overrideStarted(o *Override) {
+	p.event(Production, o.Version, EventOverrideStarted,
+		fmt.Sprintf("production traffic overridden to version %s until %s by %s: %s; releases declared meanwhile wait for its end",
+			o.Version, o.Until.UTC().Format(time.RFC3339), o.Actor, o.Reason),
+		"actor", o.Actor, "reason", o.Reason, "until", o.Until.UTC().Format(time.RFC3339))
+}
+
+func (p *planner) overrideEnded(o *Override, why string) {
+	p.event(Production, o.Version, EventOverrideEnded, fmt.Sprintf("override to version %s ended: %s; releases roll out again", o.Version, why),
+		"actor", o.Actor, "ended", why)
+}
+
+func (p *planner) releaseDeferred(d *Desired, o *Override) {
+	p.event(Production, d.Key.Version, EventReleaseDeferred,
+		fmt.Sprintf("release %s waits: production traffic is overridden to version %s until %s", d.Key.Version, o.Version, o.Until.UTC().Format(time.RFC3339)),
+		"override_version", o.Version, "until", o.Until.UTC().Format(time.RFC3339))
+}
+
 func (p *planner) commandIgnored(c Command, why string) {
 	p.event(Production, "", EventCommand, fmt.Sprintf("%s by %s ignored: %s", c.Kind, c.Actor, why),
 		"command", string(c.Kind), "command_seq", strconv.FormatInt(c.Seq, 10), "actor", c.Actor, "ignored", why)
@@ -283,7 +303,18 @@ const (
 	ignoredNotInFlight = "no rollout is in flight"
 	ignoredNotPaused   = "no rollout is paused"
 	ignoredNoHot       = "there is no hot previous version"
+	ignoredNoOverride  = "no override is in force"
 )
+
+// reasonOverrideNotLive says why an override ended before its time: its
+// version did not take the traffic (r is the rollback that tried).
+func reasonOverrideNotLive(version string, r *Rollout) string {
+	why := fmt.Sprintf("version %s did not take the traffic", version)
+	if r != nil && r.Reason != "" {
+		why += ": " + r.Reason
+	}
+	return why
+}
 
 func ignoredNotHot(version string) string {
 	return fmt.Sprintf("version %s has no hot environment", version)

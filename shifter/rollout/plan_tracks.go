@@ -8,6 +8,9 @@ func (p *planner) track(track Track) {
 	t := p.st.Track(track)
 	p.liftHold(track)
 	d := p.desired(track)
+	if track == Production && p.overridden(d) {
+		d = nil // traffic stays on the overridden version
+	}
 	p.verify(track)
 	r := t.Rollout
 	if d == nil {
@@ -20,7 +23,7 @@ func (p *planner) track(track Track) {
 				p.retirePreview(why)
 			}
 		}
-		return // rule 1, or a held release: traffic stays as it is
+		return // rule 1, a held release or an override: traffic stays as it is
 	}
 	stable, hot := p.st.Environment(t.Stable), p.hot(track, d.Key)
 	course := chooseCourse(d.Key, r.activeKey(), stable != nil && stable.runs(d.Key), hot != nil)
@@ -170,6 +173,6 @@ func (p *planner) teardown() {
 		if r := t.Rollout; r.Active() {
 			r.Phase, r.Reason, r.EndedAt = PhaseAborted, reasonEndpointDeleted, p.now
 		}
-		t.Stable, t.Route = "", Route{}
+		t.Stable, t.Route, t.Override = "", Route{}, nil
 	}
 }

@@ -89,10 +89,19 @@ func randomOp(rng *rand.Rand, w *world) string {
 		w.settle()
 		return "drift"
 	case n < 80:
-		kinds := []CommandKind{CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback}
+		kinds := []CommandKind{CommandPromote, CommandPause, CommandResume, CommandAbort, CommandRollback, CommandOverride, CommandLift}
 		k := kinds[rng.IntN(len(kinds))]
-		w.command(k)
-		return "command " + string(k)
+		if k != CommandOverride {
+			w.command(k)
+			return "command " + string(k)
+		}
+		version := "v1"
+		if id, _ := w.randomEnv(rng); id != "" {
+			version = w.st.Environment(id).Version
+		}
+		lasts := time.Duration(1+rng.IntN(90)) * time.Minute
+		w.command(k, func(c *Command) { c.To, c.For, c.Reason = version, Duration(lasts), "property test" })
+		return fmt.Sprintf("override to %s for %s", version, lasts)
 	case n < 90:
 		// Crash: the decision is stored, its actions never run.
 		d := Plan(w.input())

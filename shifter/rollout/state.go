@@ -47,6 +47,18 @@ type TrackState struct {
 	// Held is a desired release whose rollout ended badly. It is not
 	// retried until the desired release changes.
 	Held *Hold `json:"held,omitempty"`
+	// Override pins production's traffic to one version while it lasts.
+	Override *Override `json:"override,omitempty"`
+}
+
+// Override is a break-glass override (CommandOverride): production's traffic
+// stays on Version until Until or a lift, whatever is declared meanwhile.
+// The status shows it as it is stored, but for what only the planner needs.
+type Override struct {
+	OverrideStatus
+	// Deferred is the last release declared during the override that it
+	// keeps from rolling out, recorded once in the trail.
+	Deferred Key `json:"deferred,omitzero"`
 }
 
 // Hold records why a desired release is not being rolled out.

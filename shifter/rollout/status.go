@@ -33,7 +33,10 @@ type EndpointStatus struct {
 	Rollout        *RolloutStatus      `json:"rollout,omitempty"`
 	Environments   []EnvironmentStatus `json:"environments,omitempty"`
 	HotVersions    []HotVersion        `json:"hot_versions,omitempty"`
-	UpdatedAt      time.Time           `json:"updated_at,omitzero"`
+	// Override is the break-glass override holding production's traffic,
+	// if one is in force.
+	Override  *OverrideStatus `json:"override,omitempty"`
+	UpdatedAt time.Time       `json:"updated_at,omitzero"`
 	// CommandSeq is the sequence of the last operator command the planner
 	// took (applied or ignored): a command queued as N has had its effect
 	// once CommandSeq >= N.
@@ -154,6 +157,33 @@ type HotVersion struct {
 	ScaleUp      bool      `json:"scale_up,omitempty"`
 }
 
+// OverrideStatus is a break-glass override in force: production's traffic
+// stays on Version until Until, and releases declared meanwhile wait.
+type OverrideStatus struct {
+	Version string    `json:"version"`
+	Since   time.Time `json:"since"`
+	Until   time.Time `json:"until"`
+	Actor   string    `json:"actor"`
+	Reason  string    `json:"reason"`
+}
+
+// describeOverride returns the override in force at now, or nil.
+func describeOverride(now time.Time, st State) *OverrideStatus {
+	o := st.Production.Override
+	if o == nil || !now.Before(o.Until) {
+		return nil
+	}
+	s := o.OverrideStatus
+	return &s
+}
+
+// Sentence says what the override does, for plans, statuses and the UI:
+// "production traffic is overridden to v1 until 2026-12-04T10:00:00Z by
+// alice: bad carts".
+func (o *OverrideStatus) Sentence() string {
+	return fmt.Sprintf("production traffic is overridden to version %s until %s by %s: %s", o.Version, o.Until.UTC().Format(time.RFC3339), o.Actor, o.Reason)
+}
+
 // RollbackReady reports whether one of hot can take all the traffic back in
 // one write now.
 func RollbackReady(hot []HotVersion) bool {
@@ -186,7 +216,11 @@ type ReleaseStatus struct {
 	// HotVersions are, on the production track, the previous versions a
 	// rollback may return to at once, with the configuration each runs.
 	HotVersions []HotVersion `json:"hot_versions,omitempty"`
-	// Reason says why a release was rolled back, aborted or failed.
+	// Override is, on the production track, the break-glass override in
+	// force: a release of another version is "deferred" until it ends.
+	Override *OverrideStatus `json:"override,omitempty"`
+	// Reason says why a release was rolled back, aborted, failed or is
+	// deferred.
 	Reason  string         `json:"reason,omitempty"`
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
 }
@@ -200,6 +234,9 @@ const (
 	// StateRetired is a preview release declared retired, once the shifter
 	// took its route down.
 	StateRetired = "retired"
+	// StateDeferred is a production release declared during a break-glass
+	// override: it rolls out when the override ends.
+	StateDeferred = "deferred"
 )
 
 // DescribeEndpoint returns the status of ep given its state.
@@ -266,6 +303,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		s.Environments = append(s.Environments, es)
 	}
 	s.HotVersions = HotVersions(now, ep, st)
+	s.Override = describeOverride(now, st)
 	return s
 }
 
@@ -322,7 +360,7 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 		}
 	}
 	if d.Release.Track == Production {
-		s.HotVersions = HotVersions(now, ep, st)
+		s.HotVersions, s.Override = HotVersions(now, ep, st), describeOverride(now, st)
 	}
 	r := t.Rollout
 	if r != nil && r.Key.Version == d.Key.Version && r.Key.TemplateHash == d.Key.TemplateHash {
@@ -339,6 +377,8 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 		}
 	case stable != nil && stable.runs(d.Key):
 		s.State = string(PhaseComplete)
+	case s.Override != nil && s.Override.Version != d.Key.Version:
+		s.State, s.Reason = StateDeferred, "it waits: "+s.Override.Sentence()
 	case d.Release.Retired:
 		s.State = StateRetired
 	}

@@ -85,6 +85,8 @@ const (
 	// traffic back at once.
 	DefaultMaxHotVersions = 2
 
+	// MaxOverride bounds a break-glass override: longer is no emergency.
+	MaxOverride = 24 * time.Hour
 	// MaxWait bounds every pause: a step's, a bake, a command's.
 	MaxWait                = 7 * 24 * time.Hour
 	MaxRetainPrevious      = 30 * 24 * time.Hour
@@ -564,15 +566,23 @@ const MaxReason = 1024
 func (c *Command) Validate() error {
 	switch {
 	case !c.Kind.Valid():
-		return Invalid("kind", "must be one of promote, pause, resume, abort, rollback; got %q", c.Kind)
-	case c.For != 0 && c.Kind != CommandPause:
-		return Invalid("for", "only applies to pause")
-	case c.To != "" && c.Kind != CommandRollback:
-		return Invalid("to", "only applies to rollback")
+		return Invalid("kind", "must be one of promote, pause, resume, abort, rollback, override, lift; got %q", c.Kind)
+	case c.For != 0 && c.Kind != CommandPause && c.Kind != CommandOverride:
+		return Invalid("for", "only applies to pause and override")
+	case c.To != "" && c.Kind != CommandRollback && c.Kind != CommandOverride:
+		return Invalid("to", "only applies to rollback and override")
 	case c.To != "" && !VersionPattern.MatchString(c.To):
 		return Invalid("to", "%q is not a version", c.To)
 	case len(c.Reason) > MaxReason:
 		return Invalid("reason", "is longer than %d characters", MaxReason)
+	case c.Kind == CommandOverride && c.To == "":
+		return Invalid("to", "must name the version the override pins")
+	case c.Kind == CommandOverride && c.For <= 0:
+		return Invalid("for", "must say how long the override lasts, at most %s: it ends by itself", Duration(MaxOverride))
+	case c.Kind == CommandOverride && strings.TrimSpace(c.Reason) == "":
+		return Invalid("reason", "must say why: an override is break glass, and everyone is told")
+	case c.Kind == CommandOverride:
+		return validateDuration("for", c.For, 0, MaxOverride)
 	}
 	return validateDuration("for", c.For, 0, MaxWait)
 }

@@ -429,6 +429,10 @@ func fullState(endpoint string) rollout.State {
 				Phase:  rollout.PhaseRolledBack,
 				Reason: "alarm web-5xx entered ALARM",
 			},
+			Override: &rollout.Override{
+				OverrideStatus: rollout.OverrideStatus{Version: "1.4.1", Since: at(-2), Until: at(58), Actor: "alice", Reason: "1.4.2 corrupts carts"},
+				Deferred: rollout.Key{Version: "1.4.3", TemplateHash: "a1b2c3d4e5f6", Retry: 1},
+			},
 		},
 		Preview: rollout.TrackState{
 			Stable:  endpoint + "-2",
@@ -438,6 +442,12 @@ func fullState(endpoint string) rollout.State {
 				Key:    rollout.Key{Version: "1.3.9", TemplateHash: "fedcba987654", Retry: 1},
 				Phase:  rollout.PhaseFailed,
 				Reason: "environment never became healthy",
+			},
+			// The store keeps what it is given: the planner sets an
+			// override on production only.
+			Override: &rollout.Override{
+				OverrideStatus: rollout.OverrideStatus{Version: "1.3.8", Since: at(-3), Until: at(3), Actor: "bob", Reason: "store round trip"},
+				Deferred: rollout.Key{Version: "1.3.9", TemplateHash: "fedcba987654", Retry: 2},
 			},
 		},
 		NextEnvironment: 3,
