@@ -172,6 +172,7 @@ func (r *endpointResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 	warnConditions(name, view.Status.Conditions, &resp.Diagnostics)
 	warnDNS(name, view.Status, &resp.Diagnostics)
+	warnOverride(name, view.Status, &resp.Diagnostics)
 }
 
 func (r *endpointResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

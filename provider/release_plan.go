@@ -77,6 +77,8 @@ func (ep releasePlan) warning(rel rollout.Release, runs bool, now time.Time) (su
 			"environment expires unless production runs it. No production traffic moves."
 	case !ep.known || !runs:
 		return ep.undecided(rel, runs)
+	case rel.Track == rollout.Production && ep.status.Override != nil && ep.status.Override.Version != rel.Version:
+		return title + ": deferred by an override", overrideDetail(ep.name, ep.status.Override)
 	}
 	f := rollout.Foresee(ep.status, rel.Track, rollout.KeyOf(ep.spec, rel))
 	var b strings.Builder

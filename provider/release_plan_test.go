@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -236,5 +238,79 @@ func TestReleasePlanSaysWhenARevertWouldNotBeOneWrite(t *testing.T) {
 		if got := strings.Contains(detail, "at 50% of its capacity: a revert would first scale it back up"); got != tc.want {
 			t.Errorf("retain_capacity_percent %d: the plan says %q", tc.retain, detail)
 		}
+	}
+}
+
+// TestAccReleaseDuringAnOverride: while a break-glass override pins the
+// traffic, the plan of a new release says it is deferred, the endpoint's
+// status and a warning show the override, and the apply returns with the
+// release deferred, moving no traffic; after the lift it rolls out.
+func TestAccReleaseDuringAnOverride(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release, endpoint := "ionroller_release.test", "ionroller_endpoint.test"
+	config := func(version string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, oneStep, "1h") + releaseConfig(version, waitComplete, 0)
+	}
+	pinned := regexp.QuoteMeta("production traffic is overridden to version v1 until ") + `\S+` + regexp.QuoteMeta(" by anonymous: v2 corrupts carts")
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{Config: config("v1")},
+			{Config: config("v2")},
+			{
+				PreConfig: func() {
+					s.warnings.reset()
+					s.override(t, name, "v1")
+				},
+				Config: config("v3"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					s.warnings.expectWarning(regexp.MustCompile(regexp.QuoteMeta(`ionroller_endpoint: ionroller endpoint "`+name+`": production traffic is overridden: The `) + pinned)),
+					s.warnings.expectWarning(regexp.MustCompile(regexp.QuoteMeta("ionroller_release: Release v3 of "+name+": deferred by an override: The ") + pinned +
+						regexp.QuoteMeta(". Releases applied meanwhile are recorded and move no traffic: they roll out when the override ends, or when `shifter override "+name+" -lift` ends it sooner."))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact(rollout.StateDeferred)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v1")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("override").AtMapKey("version"), knownvalue.StringExact("v1")),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("override").AtMapKey("reason"), knownvalue.StringExact("v2 corrupts carts")),
+				},
+				Check: s.checkWeights(map[string]int{"v1": 100}),
+			},
+			{
+				PreConfig: func() {
+					if _, err := s.client.Act(t.Context(), name, rollout.Command{Kind: rollout.CommandLift}); err != nil {
+						t.Fatal(err)
+					}
+					s.awaitRelease(t, name, "v3", func(st rollout.ReleaseStatus) bool { return st.State == string(rollout.PhaseComplete) })
+				},
+				Config: config("v3"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact(string(rollout.PhaseComplete))),
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("status").AtMapKey("override"), knownvalue.Null()),
+				},
+				Check: s.checkWeights(map[string]int{"v3": 100}),
+			},
+		},
+	})
+}
+
+// override pins endpoint's production traffic to version for an hour, as
+// `shifter override` does, and returns once the traffic is there.
+func (s *testShifter) override(t *testing.T, endpoint, version string) {
+	t.Helper()
+	c := rollout.Command{Kind: rollout.CommandOverride, To: version, For: rollout.Duration(time.Hour), Reason: "v2 corrupts carts"}
+	if _, err := s.client.Act(t.Context(), endpoint, c); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := poll(ctx, func() (bool, error) {
+		v, err := s.client.GetEndpoint(ctx, endpoint)
+		return err == nil && v.Status.Override != nil && v.Status.Weights[version] == 100 && v.Status.Verified, nil
+	}); err != nil {
+		t.Fatalf("the override to %s never took the traffic: %v", version, err)
 	}
 }

@@ -191,7 +191,8 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"state": schema.StringAttribute{
 				MarkdownDescription: "The release's live state: `pending`, `provisioning`, `waiting_healthy`, `shifting`, `paused`, `baking`, " +
-					"`complete`, `retired` (a preview release declared retired, its route taken down), or `rolled_back`, `aborted`, `failed` (held: not retried until the release changes).",
+					"`complete`, `retired` (a preview release declared retired, its route taken down), `deferred` (declared during a break-glass override: " +
+					"it rolls out when the override ends; an apply does not wait for it), or `rolled_back`, `aborted`, `failed` (held: not retried until the release changes).",
 				Computed: true,
 			},
 			"traffic_percent": schema.Int64Attribute{
@@ -703,6 +704,8 @@ func reached(s rollout.ReleaseStatus, waitFor string) bool {
 	switch phase := rollout.Phase(s.State); {
 	case phase == rollout.PhaseComplete:
 		return true
+	case s.State == rollout.StateDeferred:
+		return true // nothing moves before the override ends: the plan said so
 	case waitFor != waitHealthy:
 		return false
 	case phase == rollout.PhaseShifting || phase == rollout.PhasePaused || phase == rollout.PhaseBaking:
@@ -807,7 +810,10 @@ func setLiveState(s rollout.ReleaseStatus, m *releaseResourceModel) {
 		hot[h.Version] = h.SpecRevision
 	}
 	m.HotSpecRevisions = int64Map(hot)
-	m.RolledBackReason = stringOrNull(s.Reason)
+	m.RolledBackReason = types.StringNull()
+	if rollout.Phase(s.State).Bad() {
+		m.RolledBackReason = types.StringValue(s.Reason)
+	}
 }
 
 // setReleasePrivate keeps the release's revision and whether its image is

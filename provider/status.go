@@ -22,6 +22,7 @@ type statusModel struct {
 	Weights        types.Map    `tfsdk:"weights"`
 	DNSTTL         types.String `tfsdk:"dns_ttl"`
 	HotVersions    types.List   `tfsdk:"hot_versions"`
+	Override       types.Object `tfsdk:"override"`
 	Rollout        types.Object `tfsdk:"rollout"`
 	Conditions     types.List   `tfsdk:"conditions"`
 	ObservedAt     types.String `tfsdk:"observed_at"`
@@ -42,6 +43,13 @@ type hotVersionModel struct {
 	ScaleUp      types.Bool   `tfsdk:"scale_up"`
 	Healthy      types.Int64  `tfsdk:"healthy"`
 	FullCapacity types.Int64  `tfsdk:"full_capacity"`
+}
+
+type overrideModel struct {
+	Version types.String `tfsdk:"version"`
+	Until   types.String `tfsdk:"until"`
+	Actor   types.String `tfsdk:"actor"`
+	Reason  types.String `tfsdk:"reason"`
 }
 
 type rolloutStatusModel struct {
@@ -101,6 +109,17 @@ func statusAttribute() schema.SingleNestedAttribute {
 					"healthy":       schema.Int64Attribute{MarkdownDescription: "Its healthy targets, as last read.", Computed: true},
 					"full_capacity": schema.Int64Attribute{MarkdownDescription: "The capacity taking all the traffic back needs.", Computed: true},
 				}},
+			},
+			"override": schema.SingleNestedAttribute{
+				MarkdownDescription: "A break-glass override in force (`shifter override`): production traffic stays on its version until it ends " +
+					"or is lifted, and releases applied meanwhile are `deferred`. Null when there is none.",
+				Computed: true,
+				Attributes: map[string]schema.Attribute{
+					"version": schema.StringAttribute{MarkdownDescription: "The version production traffic is pinned to.", Computed: true},
+					"until":   schema.StringAttribute{MarkdownDescription: "When the override ends by itself (RFC 3339).", Computed: true},
+					"actor":   schema.StringAttribute{MarkdownDescription: "Who overrode.", Computed: true},
+					"reason":  schema.StringAttribute{MarkdownDescription: "Why, as they said.", Computed: true},
+				},
 			},
 			"rollout": schema.SingleNestedAttribute{
 				MarkdownDescription: "The production rollout in flight, or the last one.",
@@ -165,6 +184,20 @@ func warnDNS(endpoint string, s rollout.EndpointStatus, diags *diag.Diagnostics)
 			"only as resolvers let go of their cached answers, after %s (the alias TTL) at the earliest and later with resolvers that keep answers longer.", s.DNSTTL))
 }
 
+// warnOverride adds a warning while a break-glass override holds the
+// endpoint's traffic: applies move none of it.
+func warnOverride(endpoint string, s rollout.EndpointStatus, diags *diag.Diagnostics) {
+	if o := s.Override; o != nil {
+		diags.AddWarning(fmt.Sprintf("ionroller endpoint %q: production traffic is overridden", endpoint), overrideDetail(endpoint, o))
+	}
+}
+
+// overrideDetail says what an override does to an apply, and how to end it.
+func overrideDetail(endpoint string, o *rollout.OverrideStatus) string {
+	return fmt.Sprintf("The %s. Releases applied meanwhile are recorded and move no traffic: they roll out when the override ends, "+
+		"or when `shifter override %s -lift` ends it sooner.", o.Sentence(), endpoint)
+}
+
 // durationOrNull is d as the provider writes durations, null for 0.
 func durationOrNull(d rollout.Duration) types.String {
 	if d == 0 {
@@ -195,6 +228,12 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 			Reason:  stringOrNull(r.Reason),
 		}, diags)
 	}
+	oType := objectType(t.AttrTypes["override"], diags)
+	override := types.ObjectNull(oType.AttrTypes)
+	if o := s.Override; o != nil {
+		override = objectValue(ctx, oType, overrideModel{Version: types.StringValue(o.Version), Until: timeOrNull(o.Until),
+			Actor: types.StringValue(o.Actor), Reason: types.StringValue(o.Reason)}, diags)
+	}
 	conditions := make([]conditionModel, len(s.Conditions))
 	for i, c := range s.Conditions {
 		conditions[i] = conditionModel{Type: types.StringValue(string(c.Type)), Since: timeOrNull(c.Since),
@@ -207,6 +246,7 @@ func flattenStatus(ctx context.Context, t types.ObjectType, s rollout.EndpointSt
 		Weights:        int64Map(s.Weights),
 		DNSTTL:         durationOrNull(s.DNSTTL),
 		HotVersions:    listValue(ctx, objectType(t.AttrTypes["hot_versions"], diags), hot, diags),
+		Override:       override,
 		Rollout:        ro,
 		Conditions:     listValue(ctx, objectType(t.AttrTypes["conditions"], diags), conditions, diags),
 		ObservedAt:     timeOrNull(s.ObservedAt),

@@ -155,6 +155,13 @@ func TestEndpointPageShowsConfigurationHistory(t *testing.T) {
 	}
 	b.do(chromedp.Click(chromedp.ID("status-tab")))
 	b.waitFor("rollback brings back", texts("#rollout .brings-back"), "Brings back the configuration of spec r1 (r2 was live).")
+
+	// Break glass: the page says the traffic is pinned, by whom and why.
+	if _, err := admin.Act(ctx, "web", rollout.Command{Kind: rollout.CommandOverride, To: "v1", For: rollout.Duration(time.Hour), Reason: "v2 corrupts carts"}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("override", `(e => e ? e.dataset.override + ': ' + e.textContent.replace(/until .* by/, 'until … by') : '')(document.querySelector('.facts [data-override]'))`,
+		"v1: Traffic pinned to v1 until … by admin: v2 corrupts carts. Releases applied meanwhile wait for its end.")
 	b.checkConsole()
 }
 

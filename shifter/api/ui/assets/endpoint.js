@@ -121,10 +121,18 @@ function factList(ep, st) {
     fact('Team', ep.team || '—'),
     fact('Live version', st.stable_version || '—'),
     st.preview_version && fact('Preview', st.preview_version),
+    st.override && fact('Override', overrideItem(st.override)),
     st.hot_versions?.length && fact('Hot for rollback', st.hot_versions.map((v, i) => [i > 0 && ', ', `${v.version}${specOf(v)} until `, time(v.until), ` — ${readiness(v)}`])),
     st.conditions?.length && fact('Conditions', h('ul', { class: 'conditions' }, st.conditions.map(conditionItem))),
     st.observed_at && fact('Observed', time(st.observed_at)),
   ].filter(Boolean);
+}
+
+// overrideItem is a break-glass override in force: an alert, since
+// releases applied meanwhile move no traffic.
+function overrideItem(o) {
+  return h('span', { class: 'error', role: 'alert', 'data-override': o.version },
+    `Traffic pinned to ${o.version} until `, time(o.until), ` by ${o.actor}: ${o.reason}. Releases applied meanwhile wait for its end.`);
 }
 
 // conditionItem is one thing the shifter found wrong; a blocking one is an
