@@ -13,12 +13,12 @@ func BenchmarkPlan(b *testing.B) {
 	steady.wait(10 * time.Minute)
 
 	shifting := live(b, testEndpoint(), "v1")
-	shifting.ep.Policy.Alarms = []string{"web-5xx", "web-latency", "web-saturation"}
+	shifting.Endpoint.Policy.Alarms = []string{"web-5xx", "web-latency", "web-saturation"}
 	shifting.release(Production, "v2")
 	shifting.wait(30 * time.Second)
 
 	for name, w := range map[string]*world{"steady": steady, "shifting": shifting} {
-		in := w.input()
+		in := w.Input()
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -21,35 +21,35 @@ func TestAnOverridePinsAHotVersionAndReleasesWaitForItsEnd(t *testing.T) {
 	w.wait(10 * time.Minute)
 	wantPhase(t, w, PhaseComplete)
 
-	writes := w.writes[Production]
+	writes := w.Writes[Production]
 	w.command(CommandOverride, overrideTo("v1", 30*time.Minute))
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := w.writes[Production] - writes; n != 1 {
+	if n := w.Writes[Production] - writes; n != 1 {
 		t.Errorf("weight writes for the override = %d, want 1", n)
 	}
-	o := w.st.Production.Override
+	o := w.State.Production.Override
 	if o == nil || o.Version != "v1" || o.Actor != "alice" || !o.Until.Equal(o.Since.Add(30*time.Minute)) {
 		t.Fatalf("override = %+v, want v1 by alice for 30m", o)
 	}
 
-	created := w.creates
+	created := w.Creates
 	w.release(Production, "v3")
 	w.wait(10 * time.Minute)
 	w.release(Production, "v3") // an apply again: noted once
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if w.creates != created {
-		t.Errorf("%d environments built during the override, want 0", w.creates-created)
+	if w.Creates != created {
+		t.Errorf("%d environments built during the override, want 0", w.Creates-created)
 	}
-	if d := w.eventsOf(EventReleaseDeferred); len(d) != 1 || d[0].Version != "v3" {
+	if d := w.EventsOf(EventReleaseDeferred); len(d) != 1 || d[0].Version != "v3" {
 		t.Errorf("release.deferred events = %+v, want one for v3", d)
 	}
 
 	w.wait(20 * time.Minute)
-	ended := w.eventsOf(EventOverrideEnded)
+	ended := w.EventsOf(EventOverrideEnded)
 	if len(ended) != 1 || ended[0].Details["ended"] != "its time ran out" {
 		t.Fatalf("override.ended events = %+v, want one: its time ran out", ended)
 	}
-	if w.st.Production.Override != nil {
+	if w.State.Production.Override != nil {
 		t.Error("override still in force after its time")
 	}
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v3": 10})
@@ -65,7 +65,7 @@ func TestAnOverrideHoldsTheReleaseItOverrode(t *testing.T) {
 	w.command(CommandOverride, overrideTo("v1", 5*time.Minute))
 	w.wait(time.Hour)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if h := w.st.Production.Held; h == nil || h.Key.Version != "v2" {
+	if h := w.State.Production.Held; h == nil || h.Key.Version != "v2" {
 		t.Fatalf("held = %+v, want v2 held", h)
 	}
 	w.release(Production, "v3")
@@ -86,10 +86,10 @@ func TestAnOverrideToTheLiveVersionEndsTheCanaryAndLiftEndsIt(t *testing.T) {
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
 	wantPhase(t, w, PhaseRolledBack)
 	w.command(CommandLift)
-	if w.st.Production.Override != nil {
+	if w.State.Production.Override != nil {
 		t.Fatal("override still in force after a lift")
 	}
-	ended := w.eventsOf(EventOverrideEnded)
+	ended := w.EventsOf(EventOverrideEnded)
 	if len(ended) != 1 || ended[0].Details["ended"] != "lifted by alice" {
 		t.Errorf("override.ended events = %+v, want one lifted by alice", ended)
 	}
@@ -101,15 +101,15 @@ func TestAnOverrideToTheLiveVersionEndsTheCanaryAndLiftEndsIt(t *testing.T) {
 // and a lift with no override, are ignored with why, changing nothing.
 func TestAnOverrideThatCannotApplyIsIgnored(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	before := maps.Clone(w.weights(Production))
+	before := maps.Clone(w.Weights(Production))
 	w.command(CommandOverride, overrideTo("v9", time.Hour))
 	w.command(CommandLift)
-	if w.st.Production.Override != nil {
-		t.Fatalf("override = %+v, want none", w.st.Production.Override)
+	if w.State.Production.Override != nil {
+		t.Fatalf("override = %+v, want none", w.State.Production.Override)
 	}
 	wantWeights(t, w, Production, before)
 	var ignored []string
-	for _, e := range w.eventsOf(EventCommand) {
+	for _, e := range w.EventsOf(EventCommand) {
 		ignored = append(ignored, e.Details["ignored"])
 	}
 	if want := []string{ignoredNotHot("v9"), ignoredNoOverride}; !slices.Equal(ignored, want) {
@@ -124,15 +124,15 @@ func TestAnOverrideWhoseVersionCannotTakeTrafficEnds(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.release(Production, "v2")
 	w.wait(10 * time.Minute)
-	w.envs[w.env("v1").ID].healthy = 0
-	w.envs[w.env("v1").ID].inService = 0
+	w.Envs[w.env("v1").ID].Healthy = 0
+	w.Envs[w.env("v1").ID].InService = 0
 	w.command(CommandOverride, overrideTo("v1", time.Hour))
 	w.wait(30 * time.Minute)
 	wantWeights(t, w, Production, map[string]int{"v2": 100})
-	if w.st.Production.Override != nil {
-		t.Fatalf("override = %+v, want ended", w.st.Production.Override)
+	if w.State.Production.Override != nil {
+		t.Fatalf("override = %+v, want ended", w.State.Production.Override)
 	}
-	ended := w.eventsOf(EventOverrideEnded)
+	ended := w.EventsOf(EventOverrideEnded)
 	if len(ended) != 1 || !strings.HasPrefix(ended[0].Details["ended"], "version v1 did not take the traffic") {
 		t.Errorf("override.ended events = %+v, want one saying v1 did not take the traffic", ended)
 	}

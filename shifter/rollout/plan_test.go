@@ -10,7 +10,7 @@ import (
 
 func wantWeights(t *testing.T, w *world, track Track, want map[string]int) {
 	t.Helper()
-	if got := w.weights(track); !maps.Equal(got, want) {
+	if got := w.Weights(track); !maps.Equal(got, want) {
 		t.Fatalf("%s weights = %v, want %v (events: %+v)", track, got, want, w.last())
 	}
 }
@@ -28,15 +28,15 @@ func TestFirstReleaseGoesStraightTo100(t *testing.T) {
 
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
 	wantPhase(t, w, PhaseBaking)
-	if n := len(w.eventsOf(EventStepApplied)); n != 0 {
+	if n := len(w.EventsOf(EventStepApplied)); n != 0 {
 		t.Errorf("first release applied %d intermediate steps, want 0", n)
 	}
 	w.wait(time.Minute)
 	wantPhase(t, w, PhaseBaking)
 	w.wait(time.Minute)
 	wantPhase(t, w, PhaseComplete)
-	if w.st.Production.Stable != w.env("v1").ID {
-		t.Errorf("stable = %q, want v1's environment", w.st.Production.Stable)
+	if w.State.Production.Stable != w.env("v1").ID {
+		t.Errorf("stable = %q, want v1's environment", w.State.Production.Stable)
 	}
 	if !w.env("v1").HeldFull {
 		t.Error("v1 not marked as having held 100%")
@@ -59,15 +59,15 @@ func TestNewReleaseShiftsStepByStepAfterEachPause(t *testing.T) {
 	w.wait(2 * time.Minute)
 	wantPhase(t, w, PhaseComplete)
 
-	if n := len(w.eventsOf(EventStepApplied)); n != 2 {
+	if n := len(w.EventsOf(EventStepApplied)); n != 2 {
 		t.Errorf("step.applied events = %d, want 2 (10%%, 50%%)", n)
 	}
 	v1 := w.env("v1")
-	if want := w.now.Add(time.Hour); !v1.HotUntil.Equal(want) {
+	if want := w.Now.Add(time.Hour); !v1.HotUntil.Equal(want) {
 		t.Errorf("v1 hot until %v, want %v (completion + retain_previous)", v1.HotUntil, want)
 	}
-	if w.writes[Production] != 4 {
-		t.Errorf("weight writes = %d, want 4 (v1 100, then 10, 50, 100)", w.writes[Production])
+	if w.Writes[Production] != 4 {
+		t.Errorf("weight writes = %d, want 4 (v1 100, then 10, 50, 100)", w.Writes[Production])
 	}
 }
 
@@ -92,30 +92,30 @@ func TestRevertToHotVersionIsOneWriteAndNoNewEnvironment(t *testing.T) {
 	w.wait(10 * time.Minute)
 	wantPhase(t, w, PhaseComplete)
 
-	writes, created := w.writes[Production], w.creates
+	writes, created := w.Writes[Production], w.Creates
 	w.release(Production, "v1")
 
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := w.writes[Production] - writes; n != 1 {
+	if n := w.Writes[Production] - writes; n != 1 {
 		t.Errorf("weight writes for the rollback = %d, want 1", n)
 	}
-	if w.creates != created {
-		t.Errorf("rollback created %d environments, want 0", w.creates-created)
+	if w.Creates != created {
+		t.Errorf("rollback created %d environments, want 0", w.Creates-created)
 	}
 	r := w.rollout()
 	if r.Kind != KindRollback || r.Phase != PhaseComplete {
 		t.Errorf("rollout = %s %s, want a complete rollback", r.Kind, r.Phase)
 	}
-	if !w.env("v2").HotUntil.After(w.now) {
+	if !w.env("v2").HotUntil.After(w.Now) {
 		t.Error("v2 should now be hot for the rollback window")
 	}
-	if h := HotVersions(w.now, w.ep, w.st); !RollbackReady(h) || !h[0].Ready || h[0].Healthy != 2 {
+	if h := HotVersions(w.Now, w.Endpoint, w.State); !RollbackReady(h) || !h[0].Ready || h[0].Healthy != 2 {
 		t.Errorf("hot versions = %+v, want v2 ready at full capacity", h)
 	}
 	// Each completion says what it replaced, which notifications tell
 	// apart: v1 first (nothing), v2 over v1, v1 back over v2.
 	var replaced []string
-	for _, e := range w.eventsOf(EventRolloutComplete) {
+	for _, e := range w.EventsOf(EventRolloutComplete) {
 		replaced = append(replaced, e.Version+"<"+e.Details["previous"]+" "+e.Details["kind"])
 	}
 	if want := []string{"v1< deploy", "v2<v1 deploy", "v1<v2 rollback"}; !slices.Equal(replaced, want) {
@@ -133,19 +133,19 @@ func TestRollbackScalesAHotEnvironmentUpBeforeTrafficMoves(t *testing.T) {
 		t.Fatalf("hot v1 capacity = %d, want 1 (50%% of 2)", c)
 	}
 	// Its status says so before anyone needs it: not ready, to be scaled up.
-	status := DescribeEndpoint(w.now, ep, w.st)
+	status := DescribeEndpoint(w.Now, ep, w.State)
 	if h := status.HotVersions; len(h) != 1 || h[0].Ready || !h[0].ScaleUp || h[0].Capacity != 1 || h[0].FullCapacity != 2 || RollbackReady(h) {
 		t.Errorf("hot versions = %+v, want v1 at 1 of 2, to be scaled up, not ready", h)
 	}
 
 	// The scale-up takes effect in AWS only after a while: hold it back.
-	w.ep = ep
-	w.prod = NewDesired(ep, Release{Endpoint: ep.Name, Track: Production, Version: "v1"})
+	w.Endpoint = ep
+	w.Production = NewDesired(ep, Release{Endpoint: ep.Name, Track: Production, Version: "v1"})
 	d := w.plan()
 	if len(d.Actions) != 1 || d.Actions[0].Kind != ActionScaleEnvironment || d.Actions[0].Capacity != 2 {
 		t.Fatalf("actions = %+v, want one scale of v1 to 2", d.Actions)
 	}
-	w.envs[w.env("v1").ID].inService = 1 // still scaling
+	w.Envs[w.env("v1").ID].InService = 1 // still scaling
 	d = w.plan()
 	for _, a := range d.Actions {
 		if a.Kind == ActionSetWeights {
@@ -163,7 +163,7 @@ func TestSupersedeReturnsCanaryToStableThenRollsTheNewVersion(t *testing.T) {
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
 
 	w.release(Production, "v3")
-	if got := w.eventsOf(EventRolloutAborted); len(got) != 1 || !strings.Contains(got[0].Message, "superseded by version v3") {
+	if got := w.EventsOf(EventRolloutAborted); len(got) != 1 || !strings.Contains(got[0].Message, "superseded by version v3") {
 		t.Fatalf("aborted events = %+v", got)
 	}
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v3": 10})
@@ -178,7 +178,7 @@ func TestSupersedeReturnsCanaryToStableThenRollsTheNewVersion(t *testing.T) {
 func TestRevertDuringCanaryAbortsAndTearsDown(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.release(Production, "v2")
-	created := w.creates
+	created := w.Creates
 	w.release(Production, "v1")
 
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
@@ -186,39 +186,39 @@ func TestRevertDuringCanaryAbortsAndTearsDown(t *testing.T) {
 	if !strings.Contains(w.rollout().Reason, "reverted to stable version v1") {
 		t.Errorf("reason = %q", w.rollout().Reason)
 	}
-	if w.env("v2") != nil || w.creates != created {
+	if w.env("v2") != nil || w.Creates != created {
 		t.Error("revert should tear v2 down and create nothing")
 	}
 }
 
 func TestEnvironmentNeverHealthyFailsWithTrafficUntouched(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.sick["e2"] = true
+	w.Sick["e2"] = true
 	w.release(Production, "v2")
 	wantPhase(t, w, PhaseWaitingHealthy)
 	w.wait(4 * time.Minute)
 	wantPhase(t, w, PhaseWaitingHealthy)
-	writes := w.writes[Production]
+	writes := w.Writes[Production]
 	w.wait(time.Minute)
 
 	wantPhase(t, w, PhaseFailed)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
 	// The one write takes v2 off the route, where it was attached at 0
 	// for its health checks, before it is deleted.
-	if w.writes[Production] != writes+1 || !slices.Equal(w.attached(Production), []string{"v1"}) {
-		t.Errorf("after the failure: %d writes, attached %v; want 1 write detaching v2", w.writes[Production]-writes, w.attached(Production))
+	if w.Writes[Production] != writes+1 || !slices.Equal(w.Attached(Production), []string{"v1"}) {
+		t.Errorf("after the failure: %d writes, attached %v; want 1 write detaching v2", w.Writes[Production]-writes, w.Attached(Production))
 	}
 	if w.env("v2") != nil {
 		t.Error("failed environment not torn down")
 	}
-	if h := w.st.Production.Held; h == nil || h.Phase != PhaseFailed {
+	if h := w.State.Production.Held; h == nil || h.Phase != PhaseFailed {
 		t.Fatalf("held = %+v, want the failed release held", h)
 	}
 
 	// Declaring the same release again does not retry it; the retry counter does.
 	w.release(Production, "v2")
 	wantPhase(t, w, PhaseFailed)
-	delete(w.sick, "e3")
+	delete(w.Sick, "e3")
 	w.retry()
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
 }
@@ -231,14 +231,14 @@ func TestHotEnvironmentExpiresAfterRetainPrevious(t *testing.T) {
 	id := w.env("v1").ID
 
 	w.wait(59 * time.Minute)
-	if w.env("v1") == nil || w.envs[id] == nil {
+	if w.env("v1") == nil || w.Envs[id] == nil {
 		t.Fatal("v1 deleted inside its rollback window")
 	}
 	w.wait(time.Minute)
-	if w.env("v1") != nil || w.envs[id] != nil {
+	if w.env("v1") != nil || w.Envs[id] != nil {
 		t.Fatal("v1 still exists after its rollback window")
 	}
-	if n := len(w.eventsOf(EventEnvironmentDeleted)); n != 1 {
+	if n := len(w.EventsOf(EventEnvironmentDeleted)); n != 1 {
 		t.Errorf("environment.deleted events = %d, want 1", n)
 	}
 	// Without a hot environment, going back to v1 is a new gradual rollout.
@@ -248,27 +248,27 @@ func TestHotEnvironmentExpiresAfterRetainPrevious(t *testing.T) {
 
 func TestTemplateChangeRollsOutANewEnvironmentForTheSameVersion(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.ep.Template.InstanceType = "t3.large"
+	w.Endpoint.Template.InstanceType = "t3.large"
 	w.release(Production, "v1")
 
-	if len(w.st.Environments) != 2 {
-		t.Fatalf("environments = %d, want 2", len(w.st.Environments))
+	if len(w.State.Environments) != 2 {
+		t.Fatalf("environments = %d, want 2", len(w.State.Environments))
 	}
 	r := w.rollout()
 	if r.Key.Version != "v1" || r.Target == r.From || r.Phase != PhaseShifting {
 		t.Errorf("rollout = %+v, want v1 shifting to a new environment", r)
 	}
-	if e := w.st.Environment(r.Target); e.Template.InstanceType != "t3.large" {
+	if e := w.State.Environment(r.Target); e.Template.InstanceType != "t3.large" {
 		t.Errorf("new environment instance type = %q", e.Template.InstanceType)
 	}
 }
 
 func TestPolicyChangeAloneStartsNothing(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.ep.Policy.Steps = []Step{{Weight: 100}}
-	w.ep.Policy.BakeTime = 0
+	w.Endpoint.Policy.Steps = []Step{{Weight: 100}}
+	w.Endpoint.Policy.BakeTime = 0
 	w.release(Production, "v1")
-	if len(w.st.Environments) != 1 || w.rollout().ID != 1 {
+	if len(w.State.Environments) != 1 || w.rollout().ID != 1 {
 		t.Errorf("a policy change started a rollout: %+v", w.rollout())
 	}
 }
@@ -277,24 +277,24 @@ func TestAlarmEnteringAlarmRollsBackInOneWrite(t *testing.T) {
 	ep := testEndpoint()
 	ep.Policy.Alarms = []string{"web-5xx", "web-latency"}
 	w := live(t, ep, "v1")
-	w.alarms["web-5xx"], w.alarms["web-latency"] = "OK", "OK"
+	w.Alarms["web-5xx"], w.Alarms["web-latency"] = "OK", "OK"
 	w.release(Production, "v2")
 	w.wait(time.Minute)
 	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
 
-	writes := w.writes[Production]
-	w.alarms["web-latency"] = "ALARM"
+	writes := w.Writes[Production]
+	w.Alarms["web-latency"] = "ALARM"
 	w.settle()
 	wantPhase(t, w, PhaseRolledBack)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := w.writes[Production] - writes; n != 1 {
+	if n := w.Writes[Production] - writes; n != 1 {
 		t.Errorf("writes for the rollback = %d, want 1", n)
 	}
-	if h := w.st.Production.Held; h == nil || !strings.Contains(h.Reason, "web-latency") {
+	if h := w.State.Production.Held; h == nil || !strings.Contains(h.Reason, "web-latency") {
 		t.Errorf("held = %+v, want the alarm named", h)
 	}
 	// Re-applying the same configuration does not retry it.
-	w.alarms["web-latency"] = "OK"
+	w.Alarms["web-latency"] = "OK"
 	w.release(Production, "v2")
 	wantPhase(t, w, PhaseRolledBack)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
@@ -304,16 +304,16 @@ func TestAlarmAlreadyInAlarmIsReportedAndDoesNotBlockByDefault(t *testing.T) {
 	ep := testEndpoint()
 	ep.Policy.Alarms = []string{"web-5xx"}
 	w := live(t, ep, "v1")
-	w.alarms["web-5xx"] = "ALARM"
+	w.Alarms["web-5xx"] = "ALARM"
 	w.release(Production, "v2")
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
-	if n := len(w.eventsOf(EventAlarmReported)); n != 1 {
+	if n := len(w.EventsOf(EventAlarmReported)); n != 1 {
 		t.Errorf("alarm.reported events = %d, want 1", n)
 	}
 	// Recovering and entering ALARM again does roll back.
-	w.alarms["web-5xx"] = "OK"
+	w.Alarms["web-5xx"] = "OK"
 	w.settle()
-	w.alarms["web-5xx"] = "ALARM"
+	w.Alarms["web-5xx"] = "ALARM"
 	w.settle()
 	wantPhase(t, w, PhaseRolledBack)
 }
@@ -323,13 +323,13 @@ func TestBlockOnAlarmHoldsTheRolloutUntilTheAlarmClears(t *testing.T) {
 	ep.Policy.Alarms = []string{"web-5xx"}
 	ep.Policy.BlockOnAlarm = true
 	w := live(t, ep, "v1")
-	w.alarms["web-5xx"] = "ALARM"
+	w.Alarms["web-5xx"] = "ALARM"
 	w.release(Production, "v2")
 	wantPhase(t, w, PhasePending)
 	if w.env("v2") != nil {
 		t.Fatal("a blocked rollout created an environment")
 	}
-	w.alarms["web-5xx"] = "OK"
+	w.Alarms["web-5xx"] = "OK"
 	w.wait(5 * time.Second)
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
 }
@@ -339,14 +339,12 @@ func TestMetricChecksJudgeEachStep(t *testing.T) {
 	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MaxRatioToStable: 2, MinRequests: 10}
 	w := live(t, ep, "v1")
 	w.release(Production, "v2")
-	v1, v2 := w.env("v1").ID, w.env("v2").ID
-
-	w.metrics[v1] = Metrics{Requests: 900, Errors5xx: 9}
-	w.metrics[v2] = Metrics{Requests: 100, Errors5xx: 1}
+	w.Metrics["v1"] = Metrics{Requests: 900, Errors5xx: 9}
+	w.Metrics["v2"] = Metrics{Requests: 100, Errors5xx: 1}
 	w.wait(time.Minute)
 	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
 
-	w.metrics[v2] = Metrics{Requests: 500, Errors5xx: 15} // 3%: under 5%, but 3x stable's 1%
+	w.Metrics["v2"] = Metrics{Requests: 500, Errors5xx: 15} // 3%: under 5%, but 3x stable's 1%
 	w.wait(time.Minute)
 	wantPhase(t, w, PhaseRolledBack)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
@@ -358,10 +356,10 @@ func TestMetricChecksJudgeEachStep(t *testing.T) {
 func TestDriftIsRepairedWithAnEvent(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	id := w.env("v1").ID
-	w.routes[Production] = map[string]int{id: 50, "arn:aws:elasticloadbalancing:foreign": 50}
+	w.Routes[Production] = map[string]int{id: 50, "arn:aws:elasticloadbalancing:foreign": 50}
 	w.settle()
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := len(w.eventsOf(EventDriftRepaired)); n != 1 {
+	if n := len(w.EventsOf(EventDriftRepaired)); n != 1 {
 		t.Errorf("drift.repaired events = %d, want 1", n)
 	}
 }
@@ -369,16 +367,16 @@ func TestDriftIsRepairedWithAnEvent(t *testing.T) {
 func TestMissingServingEnvironmentIsRecreatedAndRoutedOnceHealthy(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	id := w.env("v1").ID
-	delete(w.envs, id)
-	w.sick[id] = true
+	delete(w.Envs, id)
+	w.Sick[id] = true
 	w.settle()
-	if w.envs[id] == nil || w.env("v1").Status != EnvProvisioning {
+	if w.Envs[id] == nil || w.env("v1").Status != EnvProvisioning {
 		t.Fatal("missing serving environment not being recreated")
 	}
-	if n := len(w.eventsOf(EventEnvironmentMissing)); n != 1 {
+	if n := len(w.EventsOf(EventEnvironmentMissing)); n != 1 {
 		t.Errorf("environment.missing events = %d, want 1", n)
 	}
-	delete(w.sick, id)
+	delete(w.Sick, id)
 	w.setCapacity(id, 2)
 	w.settle()
 	if w.env("v1").Status != EnvReady {
@@ -428,16 +426,16 @@ func TestRollbackCommandReturnsToTheHotVersion(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.release(Production, "v2")
 	w.wait(10 * time.Minute)
-	writes := w.writes[Production]
+	writes := w.Writes[Production]
 	w.command(CommandRollback)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := w.writes[Production] - writes; n != 1 {
+	if n := w.Writes[Production] - writes; n != 1 {
 		t.Errorf("writes = %d, want 1", n)
 	}
 	// The declared release stays v2 but is held: nothing rolls it out again.
 	w.wait(time.Hour)
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if h := w.st.Production.Held; h == nil || h.Key.Version != "v2" || h.Phase != PhaseRolledBack {
+	if h := w.State.Production.Held; h == nil || h.Key.Version != "v2" || h.Phase != PhaseRolledBack {
 		t.Errorf("held = %+v", h)
 	}
 }
@@ -446,7 +444,7 @@ func TestCommandsWithNothingToActOnAreIgnoredWithAnEvent(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.command(CommandPromote)
 	w.command(CommandRollback, func(c *Command) { c.To = "v0" })
-	if got := w.eventsOf(EventCommand); len(got) != 2 || !strings.Contains(got[1].Message, "v0 has no hot environment") {
+	if got := w.EventsOf(EventCommand); len(got) != 2 || !strings.Contains(got[1].Message, "v0 has no hot environment") {
 		t.Errorf("command events = %+v", got)
 	}
 }
@@ -456,11 +454,11 @@ func TestPreviewGetsItsOwnRouteAndProductionReusesTheEnvironment(t *testing.T) {
 	w.release(Preview, "v2")
 	wantWeights(t, w, Preview, map[string]int{"v2": 100})
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	created := w.creates
+	created := w.Creates
 
 	w.release(Production, "v2")
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
-	if w.creates != created {
+	if w.Creates != created {
 		t.Error("production built a second environment for v2")
 	}
 	// A new preview version replaces the preview environment, not production's.
@@ -474,11 +472,11 @@ func TestPreviewGetsItsOwnRouteAndProductionReusesTheEnvironment(t *testing.T) {
 func TestDeletedEndpointTearsEverythingDown(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	w.release(Production, "v2")
-	w.ep.Deleting = true
+	w.Endpoint.Deleting = true
 	w.settle()
 	d := w.plan()
-	if !d.Gone || len(w.envs) != 0 || len(w.routes) != 0 {
-		t.Fatalf("gone = %v, environments %d, routes %d", d.Gone, len(w.envs), len(w.routes))
+	if !d.Gone || len(w.Envs) != 0 || len(w.Routes) != 0 {
+		t.Fatalf("gone = %v, environments %d, routes %d", d.Gone, len(w.Envs), len(w.Routes))
 	}
 }
 
@@ -489,20 +487,20 @@ func TestDeletedEndpointDoesNotWaitForTheRollbackWindow(t *testing.T) {
 	if w.env("v1") == nil {
 		t.Fatal("v1 should be hot")
 	}
-	w.ep.Deleting = true
+	w.Endpoint.Deleting = true
 	w.settle()
-	if d := w.plan(); !d.Gone || len(w.envs) != 0 {
-		t.Fatalf("gone = %v with %d environments left; a deleted endpoint waited for its rollback window", d.Gone, len(w.envs))
+	if d := w.plan(); !d.Gone || len(w.Envs) != 0 {
+		t.Fatalf("gone = %v with %d environments left; a deleted endpoint waited for its rollback window", d.Gone, len(w.Envs))
 	}
 }
 
 func TestCrashBeforeActionsReplaysTheSameDecision(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.prod = NewDesired(w.ep, Release{Endpoint: "web", Track: Production, Version: "v2"})
+	w.Production = NewDesired(w.Endpoint, Release{Endpoint: "web", Track: Production, Version: "v2"})
 	// The state is stored, then the shifter dies before any action runs.
-	first := Plan(w.input())
-	w.st = first.State
-	again := Plan(w.input())
+	first := Plan(w.Input())
+	w.State = first.State
+	again := Plan(w.Input())
 	if len(again.State.Environments) != 2 {
 		t.Fatalf("environments after replay = %d, want 2 (no duplicate)", len(again.State.Environments))
 	}
@@ -540,46 +538,46 @@ func TestMetricVerdict(t *testing.T) {
 
 func TestFirstReleaseIsHealthCheckedAtWeightZeroBeforeItTakesTraffic(t *testing.T) {
 	w := newWorld(t, testEndpoint())
-	w.healthOnAsk = true
+	w.HealthOnAsk = true
 	w.release(Production, "v1")
 
 	// Attached with no traffic first: one write, on which nothing is read.
-	if w.writes[Production] < 2 || len(w.eventsOf(EventEnvironmentHealthy)) != 1 {
-		t.Fatalf("%d writes; want v1 attached at 0 before it was found healthy and routed", w.writes[Production])
+	if w.Writes[Production] < 2 || len(w.EventsOf(EventEnvironmentHealthy)) != 1 {
+		t.Fatalf("%d writes; want v1 attached at 0 before it was found healthy and routed", w.Writes[Production])
 	}
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if w.healthReads != 1 {
-		t.Errorf("health reads = %d, want 1: the one that gated the traffic", w.healthReads)
+	if w.HealthReads != 1 {
+		t.Errorf("health reads = %d, want 1: the one that gated the traffic", w.HealthReads)
 	}
 }
 
 func TestNewVersionIsAttachedBeforeItIsGatedAndStableStaysAttachedAsHot(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.healthOnAsk = true
-	before := len(w.history[Production])
+	w.HealthOnAsk = true
+	before := len(w.History[Production])
 	w.release(Production, "v2")
-	if h := w.history[Production][before:]; len(h) < 2 || h[0][w.env("v1").ID] != 100 || h[0][w.env("v2").ID] != 0 || len(h[0]) != 2 {
+	if h := w.History[Production][before:]; len(h) < 2 || h[0][w.env("v1").ID] != 100 || h[0][w.env("v2").ID] != 0 || len(h[0]) != 2 {
 		t.Fatalf("writes after the release = %v, want v2 attached at 0 before it gets traffic", h)
 	}
 
 	w.wait(10 * time.Minute)
 	wantPhase(t, w, PhaseComplete)
 	wantWeights(t, w, Production, map[string]int{"v2": 100})
-	if got := w.attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
+	if got := w.Attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
 		t.Errorf("attached = %v, want hot v1 still attached at 0", got)
 	}
 	// One read gates each move of traffic onto v2: step 1, 50%, 100%.
-	if w.healthReads != 3 {
-		t.Errorf("health reads = %d, want 3", w.healthReads)
+	if w.HealthReads != 3 {
+		t.Errorf("health reads = %d, want 3", w.HealthReads)
 	}
 
-	writes := w.writes[Production]
+	writes := w.Writes[Production]
 	w.release(Production, "v1")
 	wantWeights(t, w, Production, map[string]int{"v1": 100})
-	if n := w.writes[Production] - writes; n != 1 {
+	if n := w.Writes[Production] - writes; n != 1 {
 		t.Errorf("rollback to hot v1 took %d writes, want 1", n)
 	}
-	if got := w.attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
+	if got := w.Attached(Production); !slices.Equal(got, []string{"v1", "v2"}) {
 		t.Errorf("after the rollback attached = %v, want v2 hot at 0", got)
 	}
 }
@@ -591,16 +589,16 @@ func TestExpiredEnvironmentLeavesTheRouteBeforeItIsDeleted(t *testing.T) {
 	id := w.env("v1").ID
 
 	// One pass past the window: v1 is detached, not deleted yet.
-	w.now = w.env("v1").HotUntil
+	w.Now = w.env("v1").HotUntil
 	w.plan()
-	if _, on := w.routes[Production][id]; on {
+	if _, on := w.Routes[Production][id]; on {
 		t.Fatal("v1 still on the route after its window ended")
 	}
-	if w.envs[id] == nil {
+	if w.Envs[id] == nil {
 		t.Fatal("v1 deleted in the pass that detached it, before AWS showed it detached")
 	}
 	w.settle()
-	if w.envs[id] != nil || w.env("v1") != nil {
+	if w.Envs[id] != nil || w.env("v1") != nil {
 		t.Fatal("v1 not deleted once detached")
 	}
 }
@@ -618,10 +616,10 @@ func TestHotVersionsBeyondTheirMaximumExpireOldestFirst(t *testing.T) {
 	if w.env("v1") != nil {
 		t.Error("v1 kept: three versions were hot with max_hot_versions = 2")
 	}
-	if got := w.attached(Production); !slices.Equal(got, []string{"v2", "v3", "v4"}) {
+	if got := w.Attached(Production); !slices.Equal(got, []string{"v2", "v3", "v4"}) {
 		t.Errorf("attached = %v, want v4 and the two newest hot versions", got)
 	}
-	cold := w.eventsOf(EventEnvironmentCold)
+	cold := w.EventsOf(EventEnvironmentCold)
 	if len(cold) != 1 || cold[0].Version != "v1" {
 		t.Errorf("environment.cold events = %+v, want one for v1", cold)
 	}
@@ -633,15 +631,15 @@ func TestHotVersionsBeyondTheirMaximumExpireOldestFirst(t *testing.T) {
 // state no longer has could only fail.
 func TestAnEnvironmentForgottenInAPassIsLeftNoAction(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
-	w.prod = NewDesired(w.ep, Release{Endpoint: w.ep.Name, Track: Production, Version: "v2"})
+	w.Production = NewDesired(w.Endpoint, Release{Endpoint: w.Endpoint.Name, Track: Production, Version: "v2"})
 	w.plan()
 	e2 := w.env("v2")
 	if e2 == nil || e2.Status != EnvProvisioning {
 		t.Fatalf("v2's environment = %+v, want one provisioning", e2)
 	}
-	delete(w.envs, e2.ID) // its creation never landed
-	w.prod = NewDesired(w.ep, Release{Endpoint: w.ep.Name, Track: Production, Version: "v1"})
-	d := Plan(w.input())
+	delete(w.Envs, e2.ID) // its creation never landed
+	w.Production = NewDesired(w.Endpoint, Release{Endpoint: w.Endpoint.Name, Track: Production, Version: "v1"})
+	d := Plan(w.Input())
 	if d.State.Environment(e2.ID) != nil {
 		t.Fatalf("%s is still in the state: %+v", e2.ID, d.State.Environment(e2.ID))
 	}

@@ -30,11 +30,11 @@ func TestInvariantsHoldUnderRandomHistories(t *testing.T) {
 			}
 			w := newWorld(t, ep)
 			w.check = checkInvariants
-			w.poll = 30 * time.Second
-			w.healthOnAsk = seed%2 == 1
+			w.Poll = 30 * time.Second
+			w.HealthOnAsk = seed%2 == 1
 			for i := range ops {
 				op := randomOp(rng, w)
-				t.Logf("op %d at %s: %s", i, w.now.Format(time.TimeOnly), op)
+				t.Logf("op %d at %s: %s", i, w.Now.Format(time.TimeOnly), op)
 			}
 		})
 	}
@@ -53,11 +53,11 @@ func randomOp(rng *rand.Rand, w *world) string {
 		w.release(Preview, v)
 		return "preview " + v
 	case n < 28:
-		w.ep.Template.InstanceType = []string{"t3.micro", "t3.small"}[rng.IntN(2)]
-		if w.prod != nil {
-			w.release(Production, w.prod.Release.Version)
+		w.Endpoint.Template.InstanceType = []string{"t3.micro", "t3.small"}[rng.IntN(2)]
+		if w.Production != nil {
+			w.release(Production, w.Production.Release.Version)
 		}
-		return "template " + w.ep.Template.InstanceType
+		return "template " + w.Endpoint.Template.InstanceType
 	case n < 47:
 		d := time.Duration(rng.IntN(1800)) * time.Second
 		w.wait(d)
@@ -70,21 +70,21 @@ func randomOp(rng *rand.Rand, w *world) string {
 		if s == nil {
 			return "no environment to make sick"
 		}
-		w.sick[id] = !w.sick[id]
-		if w.sick[id] {
-			s.healthy = 0
+		w.Sick[id] = !w.Sick[id]
+		if w.Sick[id] {
+			s.Healthy = 0
 		} else {
-			s.healthy = s.inService
+			s.Healthy = s.InService
 		}
 		w.settle()
-		return fmt.Sprintf("%s sick=%v", id, w.sick[id])
+		return fmt.Sprintf("%s sick=%v", id, w.Sick[id])
 	case n < 65:
-		w.alarms["web-5xx"] = []string{"OK", AlarmStateAlarm}[rng.IntN(2)]
+		w.Alarms["web-5xx"] = []string{"OK", AlarmStateAlarm}[rng.IntN(2)]
 		w.settle()
-		return "alarm " + w.alarms["web-5xx"]
+		return "alarm " + w.Alarms["web-5xx"]
 	case n < 70:
-		if r := w.routes[Production]; r != nil {
-			w.routes[Production] = map[string]int{"arn:aws:elasticloadbalancing:foreign": 100}
+		if r := w.Routes[Production]; r != nil {
+			w.Routes[Production] = map[string]int{"arn:aws:elasticloadbalancing:foreign": 100}
 		}
 		w.settle()
 		return "drift"
@@ -97,16 +97,16 @@ func randomOp(rng *rand.Rand, w *world) string {
 		}
 		version := "v1"
 		if id, _ := w.randomEnv(rng); id != "" {
-			version = w.st.Environment(id).Version
+			version = w.State.Environment(id).Version
 		}
 		lasts := time.Duration(1+rng.IntN(90)) * time.Minute
 		w.command(k, func(c *Command) { c.To, c.For, c.Reason = version, Duration(lasts), "property test" })
 		return fmt.Sprintf("override to %s for %s", version, lasts)
 	case n < 90:
 		// Crash: the decision is stored, its actions never run.
-		d := Plan(w.input())
-		w.st = d.State
-		w.events = append(w.events, d.Events...)
+		d := Plan(w.Input())
+		w.State = d.State
+		w.Events = append(w.Events, d.Events...)
 		w.settle()
 		return fmt.Sprintf("crash dropping %d actions", len(d.Actions))
 	default:
@@ -115,12 +115,12 @@ func randomOp(rng *rand.Rand, w *world) string {
 	}
 }
 
-func (w *world) randomEnv(rng *rand.Rand) (string, *simEnv) {
-	if len(w.st.Environments) == 0 {
+func (w *world) randomEnv(rng *rand.Rand) (string, *SimEnv) {
+	if len(w.State.Environments) == 0 {
 		return "", nil
 	}
-	id := w.st.Environments[rng.IntN(len(w.st.Environments))].ID
-	return id, w.envs[id]
+	id := w.State.Environments[rng.IntN(len(w.State.Environments))].ID
+	return id, w.Envs[id]
 }
 
 // checkInvariants asserts DESIGN §4 invariants 1–4 of one planner pass, and
@@ -166,7 +166,7 @@ func checkInvariants(w *world, in Input, d Decision) {
 					continue
 				}
 				o, e := in.Observed.Environments[id], ids[id]
-				need := max(1, (e.Capacity*w.ep.Policy.MinHealthyPercent+99)/100)
+				need := max(1, (e.Capacity*w.Endpoint.Policy.MinHealthyPercent+99)/100)
 				if !o.Exists || o.InService < e.Capacity || o.Capacity < e.Capacity || o.Healthy < need {
 					t.Fatalf("invariants 2/3: %d%% moved to %s, observed %+v, capacity %d", wt, id, o, e.Capacity)
 				}
