@@ -431,7 +431,7 @@ func fullState(endpoint string) rollout.State {
 			},
 			Override: &rollout.Override{
 				OverrideStatus: rollout.OverrideStatus{Version: "1.4.1", Since: at(-2), Until: at(58), Actor: "alice", Reason: "1.4.2 corrupts carts"},
-				Deferred: rollout.Key{Version: "1.4.3", TemplateHash: "a1b2c3d4e5f6", Retry: 1},
+				Deferred:       rollout.Key{Version: "1.4.3", TemplateHash: "a1b2c3d4e5f6", Retry: 1},
 			},
 		},
 		Preview: rollout.TrackState{
@@ -447,7 +447,7 @@ func fullState(endpoint string) rollout.State {
 			// override on production only.
 			Override: &rollout.Override{
 				OverrideStatus: rollout.OverrideStatus{Version: "1.3.8", Since: at(-3), Until: at(3), Actor: "bob", Reason: "store round trip"},
-				Deferred: rollout.Key{Version: "1.3.9", TemplateHash: "fedcba987654", Retry: 2},
+				Deferred:       rollout.Key{Version: "1.3.9", TemplateHash: "fedcba987654", Retry: 2},
 			},
 		},
 		NextEnvironment: 3,
