@@ -70,6 +70,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, p *Principal) error
 	ev.Actor = c.Actor
 	ev.Details["command"] = string(c.Kind)
 	ev.Details["command_seq"] = strconv.FormatInt(c.Seq, 10)
+	// What a replay of the trail needs to ask the same (shifter simulate).
+	if c.To != "" {
+		ev.Details["to"] = c.To
+	}
+	if c.For > 0 {
+		ev.Details["for"] = c.For.String()
+	}
+	if c.Reason != "" {
+		ev.Details["reason"] = c.Reason
+	}
 	// The store cannot append the command and its event in one
 	// transaction. The command is what matters and is queued, so a failed
 	// event is logged rather than answered: a retry would queue it twice.

@@ -139,9 +139,26 @@ func (p *planner) alarmNotActedOn(track Track, r *Rollout, name string) {
 
 // metricsJudged records a verdict that lets the rollout go on, with what it
 // saw; a failing one is in the rollback's reason or metricNotActedOn.
-func (p *planner) metricsJudged(track Track, r *Rollout) {
+func (p *planner) metricsJudged(track Track, r *Rollout, seen []string) {
 	p.event(track, r.Key.Version, EventMetricsJudged, fmt.Sprintf("metrics of version %s at step %d: %s", r.Key.Version, r.Step+1, r.Judged),
-		"step", strconv.Itoa(r.Step+1))
+		append([]string{"step", strconv.Itoa(r.Step + 1)}, seen...)...)
+}
+
+// metricDetails are what a judgement saw, as event details: the new
+// version's requests, 5xx responses and average latency in milliseconds,
+// and the stable version's prefixed "stable_" (shifter simulate replays
+// them).
+func metricDetails(target, stable Metrics, hasStable bool) []string {
+	of := func(prefix string, m Metrics) []string {
+		return []string{prefix + "requests", strconv.FormatFloat(m.Requests, 'f', -1, 64),
+			prefix + "errors_5xx", strconv.FormatFloat(m.Errors5xx, 'f', -1, 64),
+			prefix + "latency_ms", strconv.FormatFloat(float64(m.AverageLatency)/float64(time.Millisecond), 'f', -1, 64)}
+	}
+	details := of("", target)
+	if hasStable {
+		details = append(details, of("stable_", stable)...)
+	}
+	return details
 }
 
 func (p *planner) metricNotActedOn(track Track, r *Rollout, verdict string) {

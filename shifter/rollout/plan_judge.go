@@ -24,7 +24,7 @@ func (p *planner) watch(track Track, r *Rollout) bool {
 			r.Alarming = append(slices.Clone(r.Alarming), name)
 			p.alarmNotActedOn(track, r, name)
 		default:
-			p.end(track, r, PhaseRolledBack, CauseAlarm, reasonAlarm(name))
+			p.end(track, r, PhaseRolledBack, CauseAlarm, reasonAlarm(name), "alarm", name)
 			return false
 		}
 	}
@@ -106,15 +106,16 @@ func (p *planner) judge(track Track, r *Rollout) bool {
 	stable, hasStable := p.in.Observed.Metrics[r.From]
 	verdict := mc.verdict(target, stable, hasStable)
 	r.Judged, r.JudgedAt = judgement(target, mc.MinRequests, verdict), p.now
+	measured := metricDetails(target, stable, hasStable)
 	if verdict == "" {
-		p.metricsJudged(track, r)
+		p.metricsJudged(track, r, measured)
 		return true
 	}
 	if !p.in.Endpoint.Policy.AutoRollback {
 		p.metricNotActedOn(track, r, verdict)
 		return true
 	}
-	p.end(track, r, PhaseRolledBack, CauseMetric, reasonMetric(verdict))
+	p.end(track, r, PhaseRolledBack, CauseMetric, reasonMetric(verdict), measured...)
 	return false
 }
 

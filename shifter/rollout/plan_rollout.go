@@ -185,11 +185,11 @@ func (p *planner) complete(track Track, r *Rollout) {
 
 // end finishes a rollout badly (rules 6, 10, 12): traffic returns to the
 // stable environment in one write and the release is held.
-func (p *planner) end(track Track, r *Rollout, phase Phase, cause, reason string) {
+func (p *planner) end(track Track, r *Rollout, phase Phase, cause, reason string, details ...string) {
 	t := p.st.Track(track)
 	r.Phase, r.Reason, r.EndedAt = phase, reason, p.now
 	r.Promote, r.PausedAt, r.PausedUntil = false, time.Time{}, time.Time{}
 	t.Held = &Hold{Key: r.Key, Phase: phase, Reason: reason}
 	p.returnToStable(track, r)
-	p.ended(track, r, cause)
+	p.ended(track, r, cause, details...)
 }

@@ -33,8 +33,9 @@ type Simulation struct {
 	Writes  map[Track]int
 	Creates int
 	History map[Track][]map[string]int
-	// Sick environments are never healthy.
-	Sick map[string]bool
+	// Sick environments are never healthy, nor those of SickVersions.
+	Sick         map[string]bool
+	SickVersions map[string]bool
 	// HealthyAfter is how long a new environment takes to pass its load
 	// balancer's health checks; 0 is at once.
 	HealthyAfter time.Duration
@@ -60,16 +61,17 @@ type SimEnv struct {
 // NewSimulation returns a simulation of ep at now with nothing in it.
 func NewSimulation(ep Endpoint, now time.Time) *Simulation {
 	return &Simulation{
-		Now:      now,
-		Endpoint: ep,
-		Envs:     map[string]*SimEnv{},
-		Routes:   map[Track]map[string]int{},
-		Alarms:   map[string]string{},
-		Metrics:  map[string]Metrics{},
-		Writes:   map[Track]int{},
-		History:  map[Track][]map[string]int{},
-		Sick:     map[string]bool{},
-		Poll:     5 * time.Second,
+		Now:          now,
+		Endpoint:     ep,
+		Envs:         map[string]*SimEnv{},
+		Routes:       map[Track]map[string]int{},
+		Alarms:       map[string]string{},
+		Metrics:      map[string]Metrics{},
+		Writes:       map[Track]int{},
+		History:      map[Track][]map[string]int{},
+		Sick:         map[string]bool{},
+		SickVersions: map[string]bool{},
+		Poll:         5 * time.Second,
 	}
 }
 
@@ -175,10 +177,11 @@ func (s *Simulation) plan() Decision {
 		d = Plan(in)
 	}
 	if d.Measure != nil {
+		// As CloudWatch does, no data is no requests.
 		in.Observed.Metrics = map[string]Metrics{}
-		for _, e := range s.State.Environments {
-			if m, ok := s.Metrics[e.Version]; ok {
-				in.Observed.Metrics[e.ID] = m
+		for _, id := range d.Measure.Environments {
+			if e := s.State.Environment(id); e != nil {
+				in.Observed.Metrics[id] = s.Metrics[e.Version]
 			}
 		}
 		d = Plan(in)
@@ -246,6 +249,9 @@ func (s *Simulation) apply(a Action) {
 		}
 		s.Envs[a.Environment] = &SimEnv{HealthyAt: s.Now.Add(s.HealthyAfter)}
 		s.Creates++
+		if s.SickVersions[s.State.Environment(a.Environment).Version] {
+			s.Sick[a.Environment] = true
+		}
 		s.setCapacity(a.Environment, s.State.Environment(a.Environment).Capacity)
 	case ActionScaleEnvironment:
 		s.setCapacity(a.Environment, a.Capacity)
