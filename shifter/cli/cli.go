@@ -29,6 +29,7 @@ Commands:
   abort     end the rollout and return traffic to the stable version
   rollback  return traffic to a hot previous version (-to VERSION)
   override  break glass: pin production traffic to a version for a while (-to VERSION -for 30m -reason WHY; -lift)
+  simulate  dry-run a policy against a scenario or the recorded trail (-scenario FILE | -trail; -policy FILE)
   replicas  list the shifter replicas and the endpoint leases each holds
   store     check a store file, or back up a serving shifter's store (store check|backup FILE)
   version   print the version
@@ -50,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err = c.parseFlags(args[1:]); err == nil {
 			err = c.run(ctx)
 		}
-	case "status", "watch", "events", "history", "diff", "promote", "pause", "resume", "abort", "rollback", "override", "replicas", "store":
+	case "status", "watch", "events", "history", "diff", "promote", "pause", "resume", "abort", "rollback", "override", "simulate", "replicas", "store":
 		return runRemote(ctx, args[0], args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "shifter", Version)

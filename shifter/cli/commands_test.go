@@ -47,6 +47,7 @@ func TestCommands(t *testing.T) {
 		{"AbortEndsAWatch", "", testAbort},
 		{"RollbackTo", "", testRollbackTo},
 		{"Override", "", testOverride},
+		{"Simulate", "", testSimulate},
 		{"History", "", testHistory},
 		{"Errors", "", testErrors},
 		{"Tokens", tokensAuth, testTokens},
@@ -534,6 +535,83 @@ func testOverride(t *testing.T, h *harness) {
 	}
 }
 
+// testSimulate replays a canary that was promoted, as it happened and under
+// a policy without the canary, then plays a scripted scenario.
+func testSimulate(t *testing.T, h *harness) {
+	h.endpoint("web", rollout.Step{Weight: 10}, rollout.Step{Weight: 100})
+	h.live("web", "v1")
+	h.release("web", "v2")
+	h.waitRelease("web", string(rollout.PhasePaused))
+	h.ok("promote", "web")
+	h.waitRelease("web", string(rollout.PhaseComplete))
+
+	// Columns are compared with single spaces between them.
+	replay := strings.Join(strings.Fields(h.ok("simulate", "web", "-trail")), " ")
+	for _, want := range []string{
+		"web: its trail under its policy (7 happenings, no version live at the start)",
+		"» v2 fails its health checks", "» v2 passes its health checks",
+		"» release v1 declared", "» release v2 declared", "» anonymous: promote",
+		"canary at 10%: waiting for a promote", "traffic - v1 90%, v2 10%",
+		"At the end: v2 live with v2 100%. Traffic writes: 5; environments created: 2.",
+	} {
+		if !strings.Contains(replay, want) {
+			t.Errorf("simulate -trail lacks %q:\n%s", want, replay)
+		}
+	}
+
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	oneStep := write("one-step.json", `{"steps": [{"weight": 100}]}`)
+	replay = h.ok("simulate", "web", "-trail", "-policy", oneStep)
+	if strings.Contains(replay, "waiting for a promote") || !strings.Contains(replay, "promote by anonymous ignored: no rollout is shifting traffic") ||
+		!strings.Contains(replay, "At the end: v2 live with v2 100%. Traffic writes: 4;") {
+		t.Errorf("simulate -trail -policy %s:\n%s", oneStep, replay)
+	}
+
+	sick := write("sick.json", `{"live": "v2", "happenings": [{"at": "0s", "unhealthy": "v3"}, {"at": "1m", "release": "v3"}]}`)
+	var out struct {
+		Events []struct {
+			At   string `json:"at"`
+			Type string `json:"type"`
+		} `json:"events"`
+		Status rollout.EndpointStatus `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(h.ok("simulate", "web", "-scenario", sick, "-output", "json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	failed := slices.IndexFunc(out.Events, func(e struct {
+		At   string `json:"at"`
+		Type string `json:"type"`
+	}) bool {
+		return e.Type == rollout.EventRolloutFailed
+	})
+	if failed < 0 || out.Events[failed].At != "11m0s" || out.Status.StableVersion != "v2" || out.Status.Weights["v2"] != 100 {
+		t.Errorf("a version that is never healthy: events %+v, status %+v; want it failed at 11m (1m + healthy_timeout), v2 live", out.Events, out.Status)
+	}
+
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"simulate", "web"}, 2, "shifter simulate: give one of -scenario FILE and -trail (see 'shifter simulate -h')"},
+		{[]string{"simulate", "web", "-scenario", write("bad.json", `{"happenings": [{"at": "0s", "alarm": {"name": "x", "state": "RED"}}]}`)}, 1,
+			`shifter: scenario: happenings[0].alarm.state: must be OK, ALARM or INSUFFICIENT_DATA; got "RED"`},
+		{[]string{"simulate", "web", "-trail", "-policy", write("typo.json", `{"stepz": []}`)}, 1, "shifter: " + dir + `/typo.json: json: unknown field "stepz"`},
+		{[]string{"simulate", "web", "-trail", "-policy", write("zero.json", `{"steps": [{"weight": 50}]}`)}, 1, "shifter: " + dir + "/zero.json: policy.steps[0].weight: the last step must send 100% of traffic; got 50"},
+	} {
+		if r := h.run(tc.args...); r.code != tc.code || r.stderr != tc.stderr+"\n" {
+			t.Errorf("shifter %s: %s\nwant exit %d and stderr %q", strings.Join(tc.args, " "), r, tc.code, tc.stderr)
+		}
+	}
+}
+
 // testHistory changes how web runs between two releases, then reads the
 // history, a diff and the trail, and rolls back to the version that runs
 // the old configuration.
@@ -620,7 +698,7 @@ func testErrors(t *testing.T, h *harness) {
 	}
 
 	// -h is asked-for help: on stdout, exit 0.
-	for _, cmd := range []string{"status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "override"} {
+	for _, cmd := range []string{"status", "watch", "events", "promote", "pause", "resume", "abort", "rollback", "override", "simulate"} {
 		if r := h.run(cmd, "-h"); r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: shifter "+cmd+" [flags]") || !strings.Contains(r.stdout, "-addr URL") {
 			t.Errorf("shifter %s -h: %s", cmd, r)
 		}

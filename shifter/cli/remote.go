@@ -68,6 +68,8 @@ func newRemoteCommand(name string, stdout io.Writer, getenv func(string) string)
 		return &diffCommand{command: base}
 	case "promote", "pause", "resume", "abort", "rollback", "override":
 		return &actCommand{command: base, kind: rollout.CommandKind(name)}
+	case "simulate":
+		return &simulateCommand{command: base}
 	case "replicas":
 		return &replicasCommand{command: base}
 	case "store":

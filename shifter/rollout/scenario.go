@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,8 +17,9 @@ type Scenario struct {
 	// Live is the version live when the scenario starts; "" for none.
 	Live string `json:"live,omitempty"`
 	// HealthyAfter is how long a new environment takes to pass its load
-	// balancer's health checks (default 30s).
-	HealthyAfter Duration `json:"healthy_after,omitempty"`
+	// balancer's health checks (default 30s; a trail's scenario says when
+	// each version's did, with happenings, and 0s).
+	HealthyAfter *Duration `json:"healthy_after,omitempty"`
 	// RunFor is how long the simulation goes on after the last happening
 	// (default: until the planner has nothing left to wait for, at most
 	// MaxSimulated).
@@ -70,8 +70,10 @@ func (s *Scenario) Validate() error {
 	if s.Live != "" && !VersionPattern.MatchString(s.Live) {
 		return Invalid("live", "%q is not a version", s.Live)
 	}
-	if err := validateDuration("healthy_after", s.HealthyAfter, 0, MaxWait); err != nil {
-		return err
+	if s.HealthyAfter != nil {
+		if err := validateDuration("healthy_after", *s.HealthyAfter, 0, MaxWait); err != nil {
+			return err
+		}
 	}
 	if err := validateDuration("run_for", s.RunFor, 0, MaxSimulated); err != nil {
 		return err
@@ -156,7 +158,10 @@ type Replay struct {
 // valid.
 func (s *Scenario) Run(ep Endpoint, start time.Time, replay Replay) (*Simulation, error) {
 	sim := NewSimulation(ep, start)
-	sim.HealthyAfter = cmp.Or(s.HealthyAfter, Duration(30*time.Second)).D()
+	sim.HealthyAfter = 30 * time.Second
+	if s.HealthyAfter != nil {
+		sim.HealthyAfter = s.HealthyAfter.D()
+	}
 	if s.Live != "" {
 		// The live version was rolled out before the scenario: no trail.
 		if err := sim.Release(Production, s.Live); err != nil {
@@ -237,24 +242,17 @@ func (s *Simulation) setVersionSick(version string, sick bool) {
 // ScenarioOf turns an endpoint's recorded trail into the scenario that
 // played out: the releases declared on production, the commands people
 // gave (with what they asked), the alarms that rolled back or were reported
-// (in ALARM until the next release), the metrics each judgement saw, the
-// versions whose environments never became healthy (sick from their
-// creation), and how long the slowest environment took to. Run against another policy, it shows what that
+// (in ALARM until the next release), the metrics each judgement saw, and
+// when each version's environment passed its health checks (unhealthy from
+// its release until then, or for good). Run against another policy, it shows what that
 // policy would have done.
 func ScenarioOf(trail []Event) Scenario {
-	var s Scenario
+	s := Scenario{HealthyAfter: new(Duration)}
 	if len(trail) == 0 {
 		return s
 	}
 	start := trail[0].Time
 	at := func(e Event) Duration { return Duration(max(0, e.Time.Sub(start))) }
-	creating := map[string]time.Time{} // environment ID → when it was recorded
-	neverHealthy := map[string]bool{}  // versions whose rollout failed so
-	for _, e := range trail {
-		if e.Type == EventRolloutFailed && e.Details["cause"] == CauseUnhealthy {
-			neverHealthy[e.Version] = true
-		}
-	}
 	var alarming []string
 	var from string // the stable version of the rollout in flight
 	started := false
@@ -288,22 +286,30 @@ func ScenarioOf(trail []Event) Scenario {
 			}
 			h.Metrics = measured(e.Version, e.Details, "")
 		case e.Type == EventEnvironmentCreating:
-			creating[e.Details["environment"]] = e.Time
-			if !neverHealthy[e.Version] {
-				continue
-			}
-			h.Unhealthy = e.Version
-		case e.Type == EventEnvironmentHealthy:
-			if t, ok := creating[e.Details["environment"]]; ok {
-				s.HealthyAfter = max(s.HealthyAfter, Duration(e.Time.Sub(t)))
-			}
+			s.unhealthyFromItsRelease(e.Version, h.At)
 			continue
+		case e.Type == EventEnvironmentHealthy:
+			h.Healthy = e.Version
 		default:
 			continue
 		}
 		s.Happenings = append(s.Happenings, h)
 	}
 	return s
+}
+
+// unhealthyFromItsRelease makes version's environments fail their health
+// checks from the last release of version on (or from at, for a version
+// declared before the trail): the happening goes just before the release,
+// so that the environment it brings is not healthy at once.
+func (s *Scenario) unhealthyFromItsRelease(version string, at Duration) {
+	i := len(s.Happenings)
+	for j, h := range s.Happenings {
+		if h.Release == version {
+			i, at = j, h.At
+		}
+	}
+	s.Happenings = slices.Insert(s.Happenings, i, Happening{At: at, Unhealthy: version})
 }
 
 // measured is the metrics a judgement's details recorded (metricDetails),

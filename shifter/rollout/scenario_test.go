@@ -14,7 +14,7 @@ import (
 func TestAScenarioPlaysAPolicy(t *testing.T) {
 	ep := testEndpoint()
 	ep.Policy.Alarms = []string{"web-5xx"}
-	s := Scenario{Live: "v1", HealthyAfter: Duration(20 * time.Second), Happenings: []Happening{
+	s := Scenario{Live: "v1", HealthyAfter: new(Duration(20 * time.Second)), Happenings: []Happening{
 		{At: 0, Release: "v2"},
 		{At: Duration(90 * time.Second), Alarm: &AlarmState{Name: "web-5xx", State: AlarmStateAlarm}},
 	}}
@@ -77,8 +77,10 @@ func TestATrailBecomesItsScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(s)
-	want := `{"live":"v1","healthy_after":"45s","happenings":[` +
+	want := `{"live":"v1","healthy_after":"0s","happenings":[` +
+		`{"at":"0s","unhealthy":"v2"},` +
 		`{"at":"0s","release":"v2"},` +
+		`{"at":"46s","healthy":"v2"},` +
 		`{"at":"1m0s","command":{"endpoint":"","seq":0,"kind":"pause","for":"10s","reason":"lunch","actor":"alice","time":"0001-01-01T00:00:00Z"}},` +
 		`{"at":"2m0s","metrics":{"version":"v1","requests":9000,"errors_5xx":9,"latency":"35.5ms"}},` +
 		`{"at":"2m0s","metrics":{"version":"v2","requests":1000,"errors_5xx":70,"latency":"40ms"}},` +
