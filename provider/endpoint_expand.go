@@ -16,6 +16,7 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 		Name:               m.Name.ValueString(),
 		Team:               m.Team.ValueString(),
 		DeletionProtection: m.DeletionProtection.ValueBool(),
+		ObserveOnly:        m.ObserveOnly.ValueBool(),
 	}
 	var placement placementModel
 	if x.object(m.Placement, &placement) {

@@ -32,6 +32,7 @@ func flattenEndpointSpec(ctx context.Context, t types.ObjectType, ep rollout.End
 	m.Name = types.StringValue(ep.Name)
 	m.Team = stringOrNull(ep.Team)
 	m.DeletionProtection = types.BoolValue(ep.DeletionProtection)
+	m.ObserveOnly = types.BoolValue(ep.ObserveOnly)
 	m.Placement = objectValue(ctx, typeOf("placement"), flattenPlacement(ep.Placement), &diags)
 	m.Traffic = flattenTraffic(ctx, typeOf("traffic"), ep.Traffic, &diags)
 	tt, tpl := typeOf("template"), ep.Template

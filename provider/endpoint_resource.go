@@ -54,6 +54,7 @@ type endpointModel struct {
 	Policy             types.Object `tfsdk:"policy"`
 	Notifications      types.Object `tfsdk:"notifications"`
 	DeletionProtection types.Bool   `tfsdk:"deletion_protection"`
+	ObserveOnly        types.Bool   `tfsdk:"observe_only"`
 	Status             types.Object `tfsdk:"status"`
 }
 

@@ -407,3 +407,33 @@ func TestRoute53RolloutsWarnThatTrafficFollowsDNS(t *testing.T) {
 		t.Errorf("a load balancer's rollout: %v, want no warning", diags)
 	}
 }
+
+// TestAccEndpointObserveOnly: an observe-only endpoint's release goes live
+// in the shifter's trail and status, and nothing of it is in AWS.
+func TestAccEndpointObserveOnly(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	endpoint, release := "ionroller_endpoint.test", "ionroller_release.test"
+	config := providerConfig(s.url) + strings.Replace(endpointConfig(name, s.net, oneStep, noRollbackWindow),
+		"deletion_protection = false", "deletion_protection = false\n  observe_only        = true", 1) + releaseConfig("v1", waitComplete, 0)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(endpoint, tfjsonpath.New("observe_only"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("state"), knownvalue.StringExact(string(rollout.PhaseComplete))),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("live_version"), knownvalue.StringExact("v1")),
+				},
+				Check: func(*terraform.State) error {
+					if w, err := s.ruleWeights(context.Background(), "10"); err == nil {
+						return fmt.Errorf("an observe-only endpoint has a rule in AWS: %v", w)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

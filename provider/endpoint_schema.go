@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -191,6 +192,16 @@ func endpointSpecAttributes(ctx context.Context, def rollout.Endpoint, diags *di
 			Optional: true,
 			Computed: true,
 			Default:  booldefault.StaticBool(def.DeletionProtection),
+		},
+		"observe_only": schema.BoolAttribute{
+			MarkdownDescription: "Observe-only mode, to adopt ionroller next to an existing deploy and compare: the shifter decides and records " +
+				"in the trail what it would do for each release, against environments and routes it only imagines, and writes nothing to AWS. " +
+				"The policy's alarms are read as for any endpoint (its metric checks see no requests), and the traffic it names is not checked " +
+				"against the rules already there. Notifications say nothing was done in AWS. Changing it replaces the endpoint. Default `false`.",
+			Optional:      true,
+			Computed:      true,
+			Default:       booldefault.StaticBool(false),
+			PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 		},
 	}
 }

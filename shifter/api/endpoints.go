@@ -154,6 +154,7 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 		{"placement.region", old.Placement.Region, ep.Placement.Region},
 		{"traffic.listener_arn", old.Traffic.ListenerARN, ep.Traffic.ListenerARN},
 		{"traffic.priority", old.Traffic.Priority, ep.Traffic.Priority},
+		{"observe_only", old.ObserveOnly, ep.ObserveOnly},
 	}
 	if old.Traffic.NLB != nil || ep.Traffic.NLB != nil {
 		var was, is rollout.NLBTraffic

@@ -183,6 +183,7 @@ func TestEndpointPlacementCannotChange(t *testing.T) {
 		{"traffic.priority", func(ep *rollout.Endpoint) { ep.Traffic.Priority = 20 }},
 		{"traffic.preview_priority", func(ep *rollout.Endpoint) { ep.Traffic.PreviewPriority = 12 }},
 		{"traffic.preview_listener_arn", func(ep *rollout.Endpoint) { ep.Traffic.PreviewListenerARN = otherListener }},
+		{"observe_only", func(ep *rollout.Endpoint) { ep.ObserveOnly = true }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			f := newFixture(t)

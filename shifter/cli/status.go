@@ -106,6 +106,9 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	}
 	field("Endpoint:", name)
 	field("State:", s.State)
+	if s.ObserveOnly {
+		field("Mode:", "observe only: decides and records what it would do; writes nothing to AWS")
+	}
 	field("Live:", orDash(s.StableVersion))
 	for i, sh := range shares(s) {
 		line := fmt.Sprintf("%-8s %s %3d%%", sh.version, bar(sh.weight), sh.weight)

@@ -107,10 +107,13 @@ const (
 
 // cdEvent is the CDEvent of a version that went live (deployed on an
 // endpoint's first release, upgraded over another version, rolledback to a
-// hot one) or that an alarm or a metric rolled back; other events have none.
+// hot one) or that an alarm or a metric rolled back; other events, and those
+// of an observe-only endpoint (nothing was deployed), have none.
 func cdEvent(msg Message) (*cloudEvent, bool) {
 	var kind string
 	switch {
+	case msg.ObserveOnly:
+		return nil, false
 	case msg.Type == rollout.EventRolloutComplete && msg.Details["kind"] == string(rollout.KindRollback):
 		kind = "rolledback"
 	case msg.Type == rollout.EventRolloutComplete && msg.Details["previous"] == "":

@@ -74,6 +74,9 @@ type Message struct {
 	Message  string            `json:"message"`
 	Time     time.Time         `json:"time"`
 	Details  map[string]string `json:"details,omitempty"`
+	// ObserveOnly says what it tells was decided for an observe-only
+	// endpoint and did not happen in AWS.
+	ObserveOnly bool `json:"observe_only,omitempty"`
 }
 
 type delivery struct {
@@ -107,6 +110,15 @@ func notifiedCondition(e rollout.Event) (string, bool) {
 		return "unblocked", true
 	}
 	return "", false
+}
+
+// label names the endpoint in a message's text, saying when what it tells
+// did not happen in AWS.
+func label(ep rollout.Endpoint) string {
+	if ep.ObserveOnly {
+		return ep.Name + " (observe only: nothing was done in AWS)"
+	}
+	return ep.Name
 }
 
 // workers deliver in parallel so one slow receiver does not delay others.
@@ -167,15 +179,16 @@ func (n *Notifier) Decided(ep rollout.Endpoint, _ rollout.State, events []rollou
 			subject = "endpoint"
 		}
 		msg := Message{
-			Text:     fmt.Sprintf("[%s] %s %s: %s", ep.Name, subject, what, e.Message),
-			Endpoint: ep.Name,
-			Team:     ep.Team,
-			Type:     e.Type,
-			Track:    string(e.Track),
-			Version:  e.Version,
-			Message:  e.Message,
-			Time:     e.Time,
-			Details:  e.Details,
+			Text:        fmt.Sprintf("[%s] %s %s: %s", label(ep), subject, what, e.Message),
+			Endpoint:    ep.Name,
+			ObserveOnly: ep.ObserveOnly,
+			Team:        ep.Team,
+			Type:        e.Type,
+			Track:       string(e.Track),
+			Version:     e.Version,
+			Message:     e.Message,
+			Time:        e.Time,
+			Details:     e.Details,
 		}
 		select {
 		case n.queue <- delivery{placement: ep.Placement, target: target, msg: msg}:

@@ -498,6 +498,12 @@ func (a *actor) load(ctx context.Context) (rollout.Input, Cloud, error) {
 	}
 	cloud, err := cfg.Connect(ctx, ep.Placement)
 	in.PinImages = cloud.Images != nil
+	if err == nil && ep.ObserveOnly {
+		if a.shadow == nil {
+			a.shadow = newShadow(in.State)
+		}
+		cloud = a.shadow.in(cloud)
+	}
 	return in, cloud, err
 }
 
@@ -587,6 +593,8 @@ type actor struct {
 	// observation of each reads what began after, so it sees what it wrote.
 	envWritten   map[string]time.Time
 	routeWritten time.Time
+	// shadow stands in for AWS while the endpoint is observe-only.
+	shadow *shadow
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string

@@ -21,6 +21,12 @@ type Endpoint struct {
 	// completes, or ends badly.
 	Notifications      Notifications `json:"notifications"`
 	DeletionProtection bool          `json:"deletion_protection"`
+	// ObserveOnly runs the endpoint in observe-only mode: the shifter
+	// decides and records what it would do, against environments and
+	// routes it only imagines, and writes nothing to AWS; alarms are read
+	// as for any endpoint. For adopting ionroller next to an existing
+	// deploy and comparing. It cannot change once the endpoint is created.
+	ObserveOnly bool `json:"observe_only,omitempty"`
 
 	// Deleting is set by the shifter when a delete was accepted; the
 	// endpoint disappears once its environments and rules are gone.

@@ -35,8 +35,11 @@ type EndpointStatus struct {
 	HotVersions    []HotVersion        `json:"hot_versions,omitempty"`
 	// Override is the break-glass override holding production's traffic,
 	// if one is in force.
-	Override  *OverrideStatus `json:"override,omitempty"`
-	UpdatedAt time.Time       `json:"updated_at,omitzero"`
+	Override *OverrideStatus `json:"override,omitempty"`
+	// ObserveOnly says the endpoint's environments and routes are imagined
+	// (Endpoint.ObserveOnly): nothing of it is in AWS.
+	ObserveOnly bool      `json:"observe_only,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	// CommandSeq is the sequence of the last operator command the planner
 	// took (applied or ignored): a command queued as N has had its effect
 	// once CommandSeq >= N.
@@ -303,7 +306,7 @@ func DescribeEndpoint(now time.Time, ep Endpoint, st State) EndpointStatus {
 		s.Environments = append(s.Environments, es)
 	}
 	s.HotVersions = HotVersions(now, ep, st)
-	s.Override = describeOverride(now, st)
+	s.Override, s.ObserveOnly = describeOverride(now, st), ep.ObserveOnly
 	return s
 }
 

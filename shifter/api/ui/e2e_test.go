@@ -51,7 +51,9 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	web := testEndpoint(net, "web", 10)
 	web.Policy.Alarms = []string{"web-5xx"}
 	web.Policy.ProceedWithoutAlarms = true // the rollout the page follows goes on
-	for _, ep := range []rollout.Endpoint{web, testEndpoint(net, "checkout", 20)} {
+	checkout := testEndpoint(net, "checkout", 20)
+	checkout.ObserveOnly = true
+	for _, ep := range []rollout.Endpoint{web, checkout} {
 		if _, err := admin.PutEndpoint(ctx, ep, rollout.RevisionNew); err != nil {
 			t.Fatal(err)
 		}
@@ -110,6 +112,9 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	b.waitFor("state", texts(".facts .badge"), "steady")
 	b.waitFor("environment phases", texts("#environments tbody td:nth-child(3)"), "hot, serving")
 	b.waitFor("same document", `String(window.sameDocument)`, "true")
+
+	b.open(shifter.URL() + "/endpoints/checkout")
+	b.waitFor("observe-only mode", texts(".facts [data-mode]"), "Observe only: decides and records what it would do; writes nothing to AWS")
 	b.checkConsole()
 }
 

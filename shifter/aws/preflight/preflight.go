@@ -61,6 +61,9 @@ func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 	g, gctx := errgroup.WithContext(ctx)
 	problems := make([]error, 4)
 	switch {
+	case ep.ObserveOnly:
+		// Its routes are imagined: what it names may well route the
+		// deploy it is compared with.
 	case ep.Traffic.NLB != nil:
 		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, *ep.Traffic.NLB); return err })
 	case ep.Traffic.Route53 != nil:
@@ -68,7 +71,7 @@ func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 	default:
 		g.Go(func() (err error) { problems[0], err = checkRoute(gctx, api, ep, mainRoute(ep)); return err })
 	}
-	if ep.Traffic.HasPreview() {
+	if ep.Traffic.HasPreview() && !ep.ObserveOnly {
 		g.Go(func() (err error) { problems[1], err = checkRoute(gctx, api, ep, previewRoute(ep)); return err })
 	}
 	g.Go(func() (err error) { problems[2], err = checkAlarms(gctx, api, ep.Policy.Alarms); return err })

@@ -113,6 +113,14 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 			ep.Traffic.PreviewHost, ep.Traffic.PreviewPriority = "preview.web.example.com", 20
 		}},
 		{"alarm missing", "policy.alarms[1]", func(ep *rollout.Endpoint) { ep.Policy.Alarms = []string{"web-5xx", "no-such-alarm"} }},
+		// An observe-only endpoint writes nothing to its routes: they may
+		// be the deploy it is compared with; what it reads must exist.
+		{"observe only, on another rule's host and priority", "", func(ep *rollout.Endpoint) {
+			ep.ObserveOnly, ep.Traffic.Priority, ep.Traffic.Hosts = true, 20, []string{"shop.example.com"}
+		}},
+		{"observe only, alarm missing", "policy.alarms[0]", func(ep *rollout.Endpoint) {
+			ep.ObserveOnly, ep.Policy.Alarms = true, []string{"no-such-alarm"}
+		}},
 		{"subnet missing", "template.subnets[1]", func(ep *rollout.Endpoint) { ep.Template.Subnets = []string{net.Subnets[0], "subnet-0123456789abcdef0"} }},
 		{"security group missing", "template.security_groups[0]", func(ep *rollout.Endpoint) { ep.Template.SecurityGroups = []string{"sg-0123456789abcdef0"} }},
 		{"AMI missing", "template.ami", func(ep *rollout.Endpoint) { ep.Template.AMI = "ami-0123456789abcdef0" }},

@@ -298,6 +298,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 		Notifications: rollout.Notifications{WebhookURL: "https://hooks.example.com/T1/B2", WebhookURLSet: true, WebhookFormat: rollout.WebhookTeams,
 			SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"},
 		DeletionProtection: true,
+		ObserveOnly:        true,
 		Deleting:           true,
 		// Set by the store; a caller's values must be ignored.
 		Revision:  42,

@@ -118,6 +118,7 @@ function factList(ep, st) {
   const fact = (term, ...value) => h('div', {}, h('dt', {}, term), h('dd', {}, value));
   return [
     fact('State', stateBadge(st.state)),
+    st.observe_only && fact('Mode', h('span', { 'data-mode': 'observe-only' }, 'Observe only: decides and records what it would do; writes nothing to AWS')),
     fact('Team', ep.team || '—'),
     fact('Live version', st.stable_version || '—'),
     st.preview_version && fact('Preview', st.preview_version),
