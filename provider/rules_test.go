@@ -181,7 +181,11 @@ func ruleCases() []ruleCase {
 		ep("HTTP target groups behind an NLB", "template.health_check.protocol", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Template.HealthCheck.Protocol = ""
-		}).says("Attribute template.health_check.protocol must be TCP or TLS"),
+		}).says("Attribute template.health_check.protocol must be TCP"),
+		ep("TLS target groups behind the shifter's TCP listener", "template.health_check.protocol", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Template.HealthCheck.Protocol = "TLS"
+		}).says("Attribute template.health_check.protocol must be TCP: the shifter's listener on the Network Load Balancer is a TCP listener"),
 		ep("metric checks behind an NLB", "policy.metric_checks", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}

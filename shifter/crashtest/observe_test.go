@@ -248,6 +248,13 @@ func orphans(ctx context.Context, cfg awssdk.Config, shifter, path string) ([]st
 			out = append(out, fmt.Sprintf("%s %s of %s, an endpoint the store does not have", r.Kind, r.Name, r.Endpoint))
 		}
 	}
+	for _, ep := range eps {
+		// The scan sees what it looks for: an NLB endpoint serving a
+		// release has its listener.
+		if n := perEndpoint["nlb_listener of "+ep.Name]; ep.Traffic.NLB != nil && n != 1 {
+			out = append(out, fmt.Sprintf("endpoint %s routes on an NLB port, and the scan found %d listeners of the shifter's for it", ep.Name, n))
+		}
+	}
 	count := map[string]int{}
 	for _, r := range resources {
 		key := fmt.Sprintf("%s %s/%s", r.Kind, r.Endpoint, r.Environment)
