@@ -147,6 +147,10 @@ type route struct {
 	port     int
 	idle     string
 	deleting bool
+	// targetType is the versions' target groups' (instances for ec2,
+	// task IPs for ecs), which the idle group shares: one forward then
+	// holds target groups of one kind.
+	targetType elbtypes.TargetTypeEnum
 }
 
 func (r route) String() string {
@@ -160,7 +164,12 @@ func (r route) isIdle(arn string) bool { return strings.Contains(arn, ":targetgr
 // routeOf returns the route of an endpoint. An NLB endpoint has no preview
 // route (rollout refuses one), so every track is production's.
 func (r *Router) routeOf(ep rollout.Endpoint) route {
-	return route{endpoint: ep.Name, lb: ep.Traffic.NLB.LoadBalancerARN, port: ep.Traffic.NLB.Port, idle: IdleName(r.shifterID, ep), deleting: ep.Deleting}
+	rt := route{endpoint: ep.Name, lb: ep.Traffic.NLB.LoadBalancerARN, port: ep.Traffic.NLB.Port, idle: IdleName(r.shifterID, ep), deleting: ep.Deleting,
+		targetType: elbtypes.TargetTypeEnumInstance}
+	if ep.Template.Backend == rollout.BackendECS {
+		rt.targetType = elbtypes.TargetTypeEnumIp
+	}
+	return rt
 }
 
 // SetWeights makes the route's listener forward by weights (target group
@@ -249,8 +258,8 @@ func (r *Router) create(ctx context.Context, rt route, want map[string]int) erro
 func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Track, since time.Time) (reconcile.Route, error) {
 	rt := r.routeOf(ep)
 	li, err := r.read(ctx, rt, since)
-	if errors.Is(err, reconcile.ErrTrafficMissing) && rt.deleting {
-		li, err = nil, nil // the load balancer is gone: its idle group may not be
+	if rt.deleting && gone(err) {
+		li, err = nil, nil // its listener is gone: its idle group may not be
 	}
 	if err != nil {
 		return reconcile.Route{}, err
@@ -281,7 +290,7 @@ func (r *Router) Delete(ctx context.Context, ep rollout.Endpoint, _ rollout.Trac
 	rt := r.routeOf(ep)
 	li, err := r.read(ctx, rt, time.Time{})
 	switch {
-	case errors.Is(err, reconcile.ErrTrafficMissing):
+	case gone(err):
 	case err != nil:
 		return err
 	case li != nil:
@@ -385,7 +394,7 @@ func (r *Router) ensureIdle(ctx context.Context, rt route) (string, error) {
 		Protocol:   elbtypes.ProtocolEnum(rollout.NLBListenerProtocol),
 		Port:       aws.Int32(int32(rt.port)),
 		VpcId:      aws.String(vpc),
-		TargetType: elbtypes.TargetTypeEnumInstance,
+		TargetType: rt.targetType,
 		Tags: []elbtypes.Tag{
 			{Key: aws.String(shifteraws.TagShifter), Value: aws.String(r.shifterID)},
 			{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(rt.endpoint)},
@@ -462,6 +471,14 @@ func (r *Router) vpcOf(ctx context.Context, rt route) (string, error) {
 	r.vpcs[rt.lb] = vpc
 	r.mu.Unlock()
 	return vpc, nil
+}
+
+// gone reports whether a read of a route says its listener is gone for
+// good as far as a deleted endpoint is concerned: its load balancer is gone,
+// or someone else's listener holds the port since.
+func gone(err error) bool {
+	var foreign *ForeignListenerError
+	return errors.Is(err, reconcile.ErrTrafficMissing) || errors.As(err, &foreign)
 }
 
 // failed is the error of a write of the listener: a target group that does
