@@ -55,8 +55,8 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 		var nlb nlbTrafficModel
 		if x.object(traffic.NLB, &nlb) {
 			ep.Traffic.NLB = &rollout.NLBTraffic{
-				ListenerARN:        nlb.ListenerARN.ValueString(),
-				IdleTargetGroupARN: nlb.IdleTargetGroupARN.ValueString(),
+				LoadBalancerARN: nlb.LoadBalancerARN.ValueString(),
+				Port:            int(nlb.Port.ValueInt64()),
 			}
 		}
 	}

@@ -107,8 +107,8 @@ func flattenTraffic(ctx context.Context, tt types.ObjectType, t rollout.Traffic,
 	nlb := types.ObjectNull(objectType(tt.AttrTypes["nlb"], diags).AttrTypes)
 	if t.NLB != nil {
 		nlb = objectValue(ctx, objectType(tt.AttrTypes["nlb"], diags), nlbTrafficModel{
-			ListenerARN:        types.StringValue(t.NLB.ListenerARN),
-			IdleTargetGroupARN: types.StringValue(t.NLB.IdleTargetGroupARN),
+			LoadBalancerARN: types.StringValue(t.NLB.LoadBalancerARN),
+			Port:            types.Int64Value(int64(t.NLB.Port)),
 		}, diags)
 	}
 	r53 := types.ObjectNull(objectType(tt.AttrTypes["route53"], diags).AttrTypes)

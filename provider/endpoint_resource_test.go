@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
@@ -105,11 +107,11 @@ func TestAccEndpointAndRelease(t *testing.T) {
 	})
 }
 
-// TestAccEndpointOnEachRouter walks an endpoint routed by an NLB listener
-// and one routed by Route 53 records through create, import, a rollout and
-// destroy, which gives the listener back to its idle target group and
-// deletes the records (checkDestroyed); a Route 53 endpoint's status shows
-// the DNS TTL.
+// TestAccEndpointOnEachRouter walks an endpoint routed by a listener the
+// shifter creates on an NLB and one routed by Route 53 records through
+// create, import, a rollout and destroy, which deletes the listener and its
+// idle target group (the user's listener beside it untouched) and the
+// records (checkDestroyed); a Route 53 endpoint's status shows the DNS TTL.
 func TestAccEndpointOnEachRouter(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -119,21 +121,47 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 		traffic     func(name string, net awstest.Net) string
 		healthCheck string
 		checks      func(name string, net awstest.Net) []statecheck.StateCheck
+		// inAWS checks what the shifter made of the route (nil: no check).
+		inAWS func(s *testShifter, name string) error
 	}{
 		{
 			name: "nlb",
 			add:  awstest.AddNLB,
 			traffic: func(_ string, net awstest.Net) string {
-				return fmt.Sprintf(`{ nlb = { listener_arn = %q, idle_target_group_arn = %q } }`, net.NLBListenerARN, net.IdleTargetGroupARN)
+				return fmt.Sprintf(`{ nlb = { load_balancer_arn = %q, port = %d } }`, net.NLBARN, net.NLBPort)
 			},
 			healthCheck: `health_check = { protocol = "TCP" }`,
 			checks: func(_ string, net awstest.Net) []statecheck.StateCheck {
 				return []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("listener_arn"), knownvalue.StringExact(net.NLBListenerARN)),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("load_balancer_arn"), knownvalue.StringExact(net.NLBARN)),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("nlb").AtMapKey("port"), knownvalue.Int64Exact(int64(net.NLBPort))),
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("traffic").AtMapKey("listener_arn"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TCP")),
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("status").AtMapKey("dns_ttl"), knownvalue.Null()),
 				}
+			},
+			inAWS: func(s *testShifter, name string) error {
+				// The shifter's own listener on the port, tagged as the
+				// endpoint's, forwarding to the live version alone.
+				li, err := awstest.NLBListener(context.Background(), s.aws, s.net.NLBARN, s.net.NLBPort)
+				if err != nil || li == nil {
+					return fmt.Errorf("no listener on port %d of the NLB (%v)", s.net.NLBPort, err)
+				}
+				tags, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeTags(context.Background(), &elb.DescribeTagsInput{ResourceArns: []string{aws.ToString(li.ListenerArn)}})
+				if err != nil {
+					return err
+				}
+				for _, d := range tags.TagDescriptions {
+					for _, tag := range d.Tags {
+						if aws.ToString(tag.Key) == shifteraws.TagEndpoint && aws.ToString(tag.Value) == name {
+							if w := shifteraws.ForwardWeights(li.DefaultActions); len(w) != 1 {
+								return fmt.Errorf("the listener forwards %v, want the live version's target group alone", w)
+							}
+							return nil
+						}
+					}
+				}
+				return fmt.Errorf("listener %s is not tagged as endpoint %s's", aws.ToString(li.ListenerArn), name)
 			},
 		},
 		{
@@ -172,7 +200,12 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 				ProtoV6ProviderFactories: s.factories(),
 				CheckDestroy:             s.checkDestroyed(name),
 				Steps: []resource.TestStep{
-					{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...)},
+					{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...), Check: func(*terraform.State) error {
+						if tc.inAWS == nil {
+							return nil
+						}
+						return tc.inAWS(s, name)
+					}},
 					{RefreshState: true},
 					{
 						ResourceName:            endpoint,

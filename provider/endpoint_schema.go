@@ -60,8 +60,8 @@ type (
 	}
 
 	nlbTrafficModel struct {
-		ListenerARN        types.String `tfsdk:"listener_arn"`
-		IdleTargetGroupARN types.String `tfsdk:"idle_target_group_arn"`
+		LoadBalancerARN types.String `tfsdk:"load_balancer_arn"`
+		Port            types.Int64  `tfsdk:"port"`
 	}
 
 	route53TrafficModel struct {
@@ -361,25 +361,29 @@ func trafficAttribute() schema.SingleNestedAttribute {
 
 func nlbTrafficAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "The Network Load Balancer listener the endpoint's connections arrive on: a listener whose default action " +
-			"the shifter owns, a weighted forward to the target groups of the versions (TCP or TLS target groups: set " +
-			"`template.health_check.protocol`). Each step and each rollback is one write of the listener. Give your `aws_lb_listener` " +
-			"`lifecycle { ignore_changes = [default_action] }` and the tag `ionroller:shifter` (the shifter's IAM policy allows it to " +
-			"change only listeners so tagged). An NLB endpoint has no preview route and no metric checks (NLBs have no HTTP metrics), and keeps at most " +
+		MarkdownDescription: "A port of a Network Load Balancer the endpoint's connections arrive on. The shifter creates a " +
+			fmt.Sprintf("%s listener on that port, owns it (tagged `ionroller:*`) and deletes it with the endpoint: ", rollout.NLBListenerProtocol) +
+			"its default action is a weighted forward to the target groups of the versions (TCP target groups: set " +
+			"`template.health_check.protocol = \"TCP\"`), and while no version has traffic, before the first release is healthy, " +
+			"a forward to an idle target group of the shifter's own, with no targets. Each step and each rollback is one write of the " +
+			"listener. Your Terraform declares the load balancer and no listener on the port: nothing needs `ignore_changes`. An NLB " +
+			"endpoint has no preview route and no metric checks (NLBs have no HTTP metrics), and keeps at most " +
 			fmt.Sprintf("%d hot versions.", rollout.MaxNLBHotVersions),
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
-			"listener_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of the NLB listener (owned by your Terraform) whose default action the shifter owns. One endpoint per listener.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(rollout.NLBListenerARNPattern, "must be a Network Load Balancer listener ARN")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			"load_balancer_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the Network Load Balancer (owned by your Terraform) the shifter creates the endpoint's listener on. " +
+					"Changing it replaces the endpoint.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.RegexMatches(rollout.NLBARNPattern, "must be a Network Load Balancer ARN (loadbalancer/net/...)")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"idle_target_group_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of a target group of yours (the one your listener's `default_action` names) that takes the listener's " +
-					"connections while no version has traffic: before the first release is healthy, and after the endpoint is deleted.",
-				Required:   true,
-				Validators: []validator.String{stringvalidator.RegexMatches(rollout.TargetGroupARNPattern, "must be a target group ARN")},
+			"port": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Port of the endpoint's listener on the load balancer, 1 to %d: free, or already this endpoint's. ", rollout.MaxPort) +
+					"One endpoint per load balancer and port. Changing it replaces the endpoint.",
+				Required:      true,
+				Validators:    []validator.Int64{int64validator.Between(1, rollout.MaxPort)},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 		},
 	}

@@ -450,10 +450,10 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 		if err != nil {
 			return err
 		}
-		// The user's idle target group of an NLB stays, and has the
-		// listener back.
+		// The user's target group beside an NLB stays; the shifter's idle
+		// target group goes with its listener (counted below).
 		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
-			return aws.ToString(tg.TargetGroupArn) == s.net.IdleTargetGroupARN
+			return aws.ToString(tg.TargetGroupArn) == s.net.UserTargetGroupARN
 		})
 		if s.net.HostedZoneID != "" {
 			out, err := route53.NewFromConfig(awstest.Exempt(s.aws)).ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(s.net.HostedZoneID)})
@@ -473,13 +473,17 @@ func (s *testShifter) checkDestroyed(name string) func(*terraform.State) error {
 				return fmt.Errorf("%d Route 53 health checks left after destroy", n)
 			}
 		}
-		if s.net.NLBListenerARN != "" {
-			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.net.NLBListenerARN}})
+		if s.net.NLBARN != "" {
+			// The shifter's listener is gone; the user's stays as it was.
+			out, err := elb.NewFromConfig(awstest.Exempt(s.aws)).DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(s.net.NLBARN)})
 			if err != nil {
 				return err
 			}
-			if got := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions); !maps.Equal(got, map[string]int{s.net.IdleTargetGroupARN: 100}) {
-				return fmt.Errorf("the NLB listener forwards %v after destroy, not to its idle target group alone", got)
+			if len(out.Listeners) != 1 || aws.ToString(out.Listeners[0].ListenerArn) != s.net.UserNLBListenerARN {
+				return fmt.Errorf("the NLB has %d listeners after destroy, want the user's alone", len(out.Listeners))
+			}
+			if got := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions); !maps.Equal(got, map[string]int{s.net.UserTargetGroupARN: 100}) {
+				return fmt.Errorf("the user's NLB listener forwards %v after destroy, not to the user's target group alone", got)
 			}
 		}
 		services, definitions, err := s.ecsLeft(ctx)

@@ -59,12 +59,12 @@ const (
 	tooLarge = userdata.MaxBytes + 1
 )
 
-// ruleListener is an ALB listener's ARN; ruleNLBListener and ruleIdleGroup
-// those of an NLB listener and a target group.
+// ruleListener is an ALB listener's ARN; ruleNLBListener an NLB
+// listener's, and ruleNLB an NLB's.
 const (
 	ruleListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
 	ruleNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/0123456789abcdef/0123456789abcdef"
-	ruleIdleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
+	ruleNLB         = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/0123456789abcdef"
 )
 
 // routeOnRoute53 routes a working endpoint by Route 53 records on two slots
@@ -77,9 +77,9 @@ func routeOnRoute53(e *rollout.Endpoint) {
 	e.Policy.MaxHotVersions = new(0)
 }
 
-// routeOnNLB routes a working endpoint on an NLB listener instead.
+// routeOnNLB routes a working endpoint on a port of an NLB instead.
 func routeOnNLB(e *rollout.Endpoint) {
-	e.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: ruleNLBListener, IdleTargetGroupARN: ruleIdleGroup}}
+	e.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{LoadBalancerARN: ruleNLB, Port: 5432}}
 	e.Template.HealthCheck.Protocol = "TCP"
 }
 
@@ -160,14 +160,18 @@ func ruleCases() []ruleCase {
 		ep("preview listener", "traffic.preview_listener_arn", func(e *rollout.Endpoint) {
 			e.Traffic.PreviewListenerARN, e.Traffic.PreviewPriority = "arn:aws:elb:listener", 11
 		}),
-		ep("NLB listener ARN", "traffic.nlb.listener_arn", func(e *rollout.Endpoint) {
+		ep("NLB ARN", "traffic.nlb.load_balancer_arn", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
-			e.Traffic.NLB.ListenerARN = ruleListener
-		}).says("Attribute traffic.nlb.listener_arn must be a Network Load Balancer listener ARN"),
-		ep("idle target group ARN", "traffic.nlb.idle_target_group_arn", func(e *rollout.Endpoint) {
+			e.Traffic.NLB.LoadBalancerARN = ruleNLBListener
+		}).says("Attribute traffic.nlb.load_balancer_arn must be a Network Load Balancer ARN"),
+		ep("an ALB as an NLB", "traffic.nlb.load_balancer_arn", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
-			e.Traffic.NLB.IdleTargetGroupARN = "idle"
-		}).says("Attribute traffic.nlb.idle_target_group_arn must be a target group ARN"),
+			e.Traffic.NLB.LoadBalancerARN = strings.Replace(ruleNLB, "/net/", "/app/", 1)
+		}).says("Attribute traffic.nlb.load_balancer_arn must be a Network Load Balancer ARN"),
+		ep("NLB port", "traffic.nlb.port", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.Port = 65536
+		}).says("Attribute traffic.nlb.port value must be between 1 and 65535, got: 65536"),
 		ep("an ALB rule and an NLB listener", "traffic.listener_arn", func(e *rollout.Endpoint) {
 			listener, priority := e.Traffic.ListenerARN, e.Traffic.Priority
 			routeOnNLB(e)
@@ -177,7 +181,11 @@ func ruleCases() []ruleCase {
 		ep("HTTP target groups behind an NLB", "template.health_check.protocol", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Template.HealthCheck.Protocol = ""
-		}).says("Attribute template.health_check.protocol must be TCP or TLS"),
+		}).says("Attribute template.health_check.protocol must be TCP"),
+		ep("TLS target groups behind the shifter's TCP listener", "template.health_check.protocol", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Template.HealthCheck.Protocol = "TLS"
+		}).says("Attribute template.health_check.protocol must be TCP: the shifter's listener on the Network Load Balancer is a TCP listener"),
 		ep("metric checks behind an NLB", "policy.metric_checks", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}
@@ -586,8 +594,8 @@ func endpointHCL(ep rollout.Endpoint) string {
 	}
 	if tr.NLB != nil {
 		w.open("nlb =")
-		w.str("listener_arn", tr.NLB.ListenerARN)
-		w.str("idle_target_group_arn", tr.NLB.IdleTargetGroupARN)
+		w.str("load_balancer_arn", tr.NLB.LoadBalancerARN)
+		w.int("port", tr.NLB.Port)
 		w.close()
 	}
 	w.str("listener_arn", tr.ListenerARN)

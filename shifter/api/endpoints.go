@@ -164,7 +164,9 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 		if ep.Traffic.NLB != nil {
 			is = *ep.Traffic.NLB
 		}
-		fields = append(fields, field{"traffic.nlb.listener_arn", was.ListenerARN, is.ListenerARN})
+		// The shifter's listener lives on that port of that load
+		// balancer, its versions' target groups with it.
+		fields = append(fields, field{"traffic.nlb.load_balancer_arn", was.LoadBalancerARN, is.LoadBalancerARN}, field{"traffic.nlb.port", was.Port, is.Port})
 	}
 	if old.Traffic.Route53 != nil || ep.Traffic.Route53 != nil {
 		var was, is rollout.Route53Traffic

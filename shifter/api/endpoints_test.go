@@ -200,6 +200,33 @@ func TestEndpointPlacementCannotChange(t *testing.T) {
 	}
 }
 
+// TestNLBPortCannotChange: the shifter's listener and the versions' target
+// groups live on the endpoint's port of its load balancer; moving them is a
+// new endpoint, refused naming the field, nothing stored.
+func TestNLBPortCannotChange(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		mutate func(*rollout.Endpoint)
+	}{
+		{"traffic.nlb.port", func(ep *rollout.Endpoint) { ep.Traffic.NLB.Port = 5433 }},
+		{"traffic.nlb.load_balancer_arn", func(ep *rollout.Endpoint) { ep.Traffic.NLB.LoadBalancerARN = otherNLB }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			f := newFixture(t)
+			ep := testEndpoint("db")
+			onNLB(paymentsNLB, 5432)(&ep)
+			f.seed(ep, "")
+			tc.mutate(&ep)
+			before := f.snapshot()
+			e := f.do("PUT", "/v1/endpoints/db", root, ep, "If-Match", "1").apiError(t, http.StatusBadRequest, rollout.EINVALID)
+			if e.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", e.Field, tc.field, e.Message)
+			}
+			f.assertUnchanged(before)
+		})
+	}
+}
+
 // TestRoute53SlotsMayBeAddedNotDropped: a slot a version may be on cannot be
 // taken from the endpoint; a new one can be added.
 func TestRoute53SlotsMayBeAddedNotDropped(t *testing.T) {

@@ -223,7 +223,7 @@ func (s *Server) checkOverlap(ctx context.Context, p *Principal, ep rollout.Endp
 				field, what := "", ""
 				switch {
 				case ep.Traffic.NLB != nil && rule.Listener == mine.Listener:
-					field, what = "traffic.nlb.listener_arn", "the same Network Load Balancer listener, whose default action one endpoint owns"
+					field, what = "traffic.nlb.port", fmt.Sprintf("port %d of the same Network Load Balancer, whose listener one endpoint owns", ep.Traffic.NLB.Port)
 				case ep.Traffic.Route53 != nil && rule.Listener == mine.Listener:
 					field, what = "traffic.route53.name", "the same record name in the same hosted zone, whose weighted records one endpoint owns"
 				case rule.Listener == mine.Listener && rule.Priority == mine.Priority:
@@ -310,15 +310,20 @@ func checkSlots(p *Principal, ep rollout.Endpoint, others []rollout.Endpoint) er
 	return nil
 }
 
-// checkNLB refuses an NLB listener outside the team's listeners. A team
-// bounded by hosts or paths alone may route no NLB listener: a listener's
-// default action takes every connection, whatever its host or path.
+// checkNLB refuses an NLB load balancer outside the team's listeners: the
+// listener the shifter would create on it must match them, so a team's
+// bounds name a load balancer's listeners with a pattern such as
+// arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/net/NAME/ID/*. A team
+// bounded by hosts or paths alone may route no NLB: a listener's default
+// action takes every connection, whatever its host or path.
 func (b Bounds) checkNLB(team string, nlb rollout.NLBTraffic) error {
 	if len(b.Listeners) == 0 && (len(b.Hosts) > 0 || len(b.PathPrefixes) > 0) {
-		return forbidden("traffic.nlb.listener_arn", "team %q is bounded by hosts and paths, which a Network Load Balancer listener does not route by: its bounds must name the listeners it may route", team)
+		return forbidden("traffic.nlb.load_balancer_arn", "team %q is bounded by hosts and paths, which a Network Load Balancer listener does not route by: its bounds must name the listeners it may route", team)
 	}
-	if !within(b.Listeners, nlb.ListenerARN, false) {
-		return forbidden("traffic.nlb.listener_arn", "team %q may route only listeners matching %s", team, strings.Join(b.Listeners, ", "))
+	// Any listener of the load balancer: its ID is AWS's to give.
+	listener := strings.Replace(nlb.LoadBalancerARN, ":loadbalancer/", ":listener/", 1) + "/*"
+	if !within(b.Listeners, listener, false) {
+		return forbidden("traffic.nlb.load_balancer_arn", "team %q may route only listeners matching %s, and the shifter's listeners on this load balancer would be %s", team, strings.Join(b.Listeners, ", "), listener)
 	}
 	return nil
 }

@@ -17,10 +17,11 @@ import (
 const (
 	sharedListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/0123456789abcdef/0123456789abcdef"
 	otherListener  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/0123456789abcdef/0123456789abcdef"
-	// payments' NLB listener, and one no team's bounds name.
-	paymentsNLB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/payments/0123456789abcdef/0123456789abcdef"
-	otherNLB    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/other/0123456789abcdef/0123456789abcdef"
-	idleGroup   = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"
+	// payments' NLB (its bounds name every listener of it), and one no
+	// team's bounds name.
+	paymentsNLB          = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/payments/0123456789abcdef"
+	paymentsNLBListeners = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/payments/0123456789abcdef/*"
+	otherNLB             = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/other/0123456789abcdef"
 	// zone is a Route 53 hosted zone; slotListener(team, i) a listener of
 	// an ALB of its own.
 	zone = "Z0123456789ABCDEFGHIJ"
@@ -40,10 +41,10 @@ func onRoute53(name, slotTeam string) func(*rollout.Endpoint) {
 	}
 }
 
-// onNLB routes an endpoint on an NLB listener.
-func onNLB(listener string) func(*rollout.Endpoint) {
+// onNLB routes an endpoint on a port of an NLB.
+func onNLB(lb string, port int) func(*rollout.Endpoint) {
 	return func(ep *rollout.Endpoint) {
-		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: listener, IdleTargetGroupARN: idleGroup}}
+		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{LoadBalancerARN: lb, Port: port}}
 		ep.Template.HealthCheck.Protocol = "TCP"
 	}
 }
@@ -52,7 +53,7 @@ var (
 	trafficTeams = []string{"payments", "search", "labs"}
 	teamBounds   = map[string]api.Bounds{
 		"payments": {
-			Listeners: []string{sharedListener, paymentsNLB, slotListener("payments", 0), slotListener("payments", 1)}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
+			Listeners: []string{sharedListener, paymentsNLBListeners, slotListener("payments", 0), slotListener("payments", 1)}, Hosts: []string{"*.payments.example.com"}, MinPriority: 100, MaxPriority: 199,
 			Accounts: []string{"111111111111"}, RoleARNs: []string{"arn:aws:iam::111111111111:role/ionroller-*"},
 			Repositories: []string{"registry.example.com/payments/*"}, WebhookHosts: []string{"hooks.example.com"},
 		},
@@ -139,11 +140,11 @@ func TestTrafficMatrix(t *testing.T) {
 			map[string]outcome{"payments": clash("traffic.priority", "payments"), "search": refused("traffic.priority"), "labs": clash("traffic.priority", "payments")}},
 		{"listener outside", func(ep *rollout.Endpoint) { ep.Traffic.ListenerARN = otherListener },
 			map[string]outcome{"payments": refused("traffic.listener_arn"), "search": refused("traffic.listener_arn")}},
-		// An NLB listener is bounded by the team's listeners alone: it
-		// routes no host or path.
-		{"NLB listener of the team's", onNLB(paymentsNLB), map[string]outcome{"search": refused("traffic.nlb.listener_arn")}},
-		{"NLB listener outside", onNLB(otherNLB),
-			map[string]outcome{"payments": refused("traffic.nlb.listener_arn"), "search": refused("traffic.nlb.listener_arn")}},
+		// An NLB is bounded by the team's listeners alone (those the
+		// shifter would create on it): it routes no host or path.
+		{"NLB of the team's", onNLB(paymentsNLB, 5432), map[string]outcome{"search": refused("traffic.nlb.load_balancer_arn")}},
+		{"NLB outside", onNLB(otherNLB, 5432),
+			map[string]outcome{"payments": refused("traffic.nlb.load_balancer_arn"), "search": refused("traffic.nlb.load_balancer_arn")}},
 		// A record name is a host, bounded by the team's hosts; its slots
 		// by its listeners.
 		{"Route 53 name of the team's", onRoute53("new.payments.example.com", "payments"),
@@ -280,17 +281,21 @@ func checkOutcome(t *testing.T, resp response, want outcome) {
 	}
 }
 
-// TestOneEndpointOwnsAnNLBListener: a listener's default action takes every
-// connection, so a second endpoint on it would take the first's traffic.
-func TestOneEndpointOwnsAnNLBListener(t *testing.T) {
+// TestOneEndpointOwnsAnNLBPort: a port of a load balancer has one listener,
+// whose default action takes every connection, so a second endpoint on it
+// would take the first's traffic. Another port of the same load balancer is
+// free.
+func TestOneEndpointOwnsAnNLBPort(t *testing.T) {
 	f := trafficFixture(t)
-	db, db2 := teamEndpoint("labs", "db", 50), teamEndpoint("labs", "db2", 60)
-	onNLB(otherNLB)(&db)
-	onNLB(otherNLB)(&db2)
+	db, db2, db3 := teamEndpoint("labs", "db", 50), teamEndpoint("labs", "db2", 60), teamEndpoint("labs", "db3", 70)
+	onNLB(otherNLB, 5432)(&db)
+	onNLB(otherNLB, 5432)(&db2)
+	onNLB(otherNLB, 5433)(&db3)
 	checkOutcome(t, f.do("PUT", "/v1/endpoints/db", "labs-admin", db), created)
 	before := f.snapshot()
-	checkOutcome(t, f.do("PUT", "/v1/endpoints/db2", "labs-admin", db2), outcome{status: http.StatusConflict, field: "traffic.nlb.listener_arn", names: "db"})
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db2", "labs-admin", db2), outcome{status: http.StatusConflict, field: "traffic.nlb.port", names: "db"})
 	f.assertUnchanged(before)
+	checkOutcome(t, f.do("PUT", "/v1/endpoints/db3", "labs-admin", db3), created)
 }
 
 // TestOneEndpointOwnsARoute53NameAndItsSlots: the records of a name are one

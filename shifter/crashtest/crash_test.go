@@ -80,10 +80,10 @@ var routings = []routing{
 		name:    "nlb",
 		network: awstest.NetworkWithNLB,
 		traffic: func(net awstest.Net, _ string) map[string]any {
-			return map[string]any{"nlb": map[string]any{"listener_arn": net.NLBListenerARN, "idle_target_group_arn": net.IdleTargetGroupARN}}
+			return map[string]any{"nlb": map[string]any{"load_balancer_arn": net.NLBARN, "port": net.NLBPort}}
 		},
 		read: func(ctx context.Context, cfg awssdk.Config, net awstest.Net, _ string) (awstest.Route, error) {
-			return awstest.ReadNLB(ctx, cfg, net.NLBListenerARN, net.IdleTargetGroupARN)
+			return awstest.ReadNLB(ctx, cfg, net.NLBARN, net.NLBPort)
 		},
 	},
 	{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/ec2env"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/store/bolt"
 )
@@ -228,7 +230,31 @@ func orphans(ctx context.Context, cfg awssdk.Config, shifter, path string) ([]st
 		return nil, err
 	}
 	resources = append(resources, services...)
+	routes, err := routeResources(ctx, elbc, shifter)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
+	// What an endpoint's route creates (an NLB listener and its idle
+	// target group) is no environment's: one of each per endpoint, and
+	// only of an endpoint the store has.
+	perEndpoint := map[string]int{}
+	for _, r := range routes {
+		key := fmt.Sprintf("%s of %s", r.Kind, r.Endpoint)
+		if perEndpoint[key]++; perEndpoint[key] > 1 {
+			out = append(out, "duplicate "+key+" "+r.Name)
+		}
+		if known[r.Endpoint] == nil {
+			out = append(out, fmt.Sprintf("%s %s of %s, an endpoint the store does not have", r.Kind, r.Name, r.Endpoint))
+		}
+	}
+	for _, ep := range eps {
+		// The scan sees what it looks for: an NLB endpoint serving a
+		// release has its listener.
+		if n := perEndpoint["nlb_listener of "+ep.Name]; ep.Traffic.NLB != nil && n != 1 {
+			out = append(out, fmt.Sprintf("endpoint %s routes on an NLB port, and the scan found %d listeners of the shifter's for it", ep.Name, n))
+		}
+	}
 	count := map[string]int{}
 	for _, r := range resources {
 		key := fmt.Sprintf("%s %s/%s", r.Kind, r.Endpoint, r.Environment)
@@ -237,6 +263,56 @@ func orphans(ctx context.Context, cfg awssdk.Config, shifter, path string) ([]st
 		}
 		if !known[r.Endpoint][r.Environment] {
 			out = append(out, fmt.Sprintf("%s %s of %s/%s", r.Kind, r.Name, r.Endpoint, r.Environment))
+		}
+	}
+	return out, nil
+}
+
+// routeResources finds what the shifter's routers create besides rules, by
+// their tags: the NLB listeners on every load balancer of the account and
+// the NLB routes' idle target groups.
+func routeResources(ctx context.Context, client *elb.Client, shifter string) ([]ec2env.Resource, error) {
+	var arns []string
+	names := map[string]string{}
+	kinds := map[string]ec2env.Kind{}
+	lbs, err := client.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	if err != nil {
+		return nil, err
+	}
+	for _, lb := range lbs.LoadBalancers {
+		ls, err := client.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
+		if err != nil {
+			return nil, err
+		}
+		for _, li := range ls.Listeners {
+			arn := awssdk.ToString(li.ListenerArn)
+			arns, names[arn], kinds[arn] = append(arns, arn), fmt.Sprintf("%s:%d", awssdk.ToString(lb.LoadBalancerName), awssdk.ToInt32(li.Port)), "nlb_listener"
+		}
+	}
+	tgs, err := client.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil {
+		return nil, err
+	}
+	for _, tg := range tgs.TargetGroups {
+		if name := awssdk.ToString(tg.TargetGroupName); strings.HasPrefix(name, nlb.IdlePrefix) {
+			arn := awssdk.ToString(tg.TargetGroupArn)
+			arns, names[arn], kinds[arn] = append(arns, arn), name, "idle_target_group"
+		}
+	}
+	var out []ec2env.Resource
+	for batch := range slices.Chunk(arns, 20) {
+		desc, err := client.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: batch})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range desc.TagDescriptions {
+			m := map[string]string{}
+			for _, t := range d.Tags {
+				m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+			}
+			if arn := awssdk.ToString(d.ResourceArn); m[aws.TagShifter] == shifter {
+				out = append(out, ec2env.Resource{Kind: kinds[arn], Name: names[arn], Endpoint: m[aws.TagEndpoint]})
+			}
 		}
 	}
 	return out, nil

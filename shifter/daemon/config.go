@@ -128,7 +128,10 @@ type TeamBlock struct {
 	// Name is the team's, as tokens and endpoints name it.
 	Name string `hcl:"name,label"`
 	// Listeners are patterns (`*` matches anything) of the listener ARNs
-	// the team's endpoints may route.
+	// the team's endpoints may route. For `traffic.nlb`, the listeners the
+	// shifter would create on the load balancer must match:
+	// `arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/net/NAME/ID/*`
+	// lets the team use any port of that Network Load Balancer.
 	Listeners []string `hcl:"listeners,optional"`
 	// Hosts are patterns every host condition must match; with them, an
 	// endpoint must name its hosts.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -32,9 +35,10 @@ func TestFirstReleaseCreatesTaggedEnvironmentAndRoutesAllTraffic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The user's idle target group of an NLB is not the shifter's.
+		// The user's target group beside an NLB is not the shifter's,
+		// and the NLB router's idle group no environment's.
 		tgs.TargetGroups = slices.DeleteFunc(tgs.TargetGroups, func(tg elbtypes.TargetGroup) bool {
-			return awssdk.ToString(tg.TargetGroupArn) == h.net.IdleTargetGroupARN
+			return awssdk.ToString(tg.TargetGroupArn) == h.net.UserTargetGroupARN || strings.HasPrefix(awssdk.ToString(tg.TargetGroupName), nlb.IdlePrefix)
 		})
 		if len(tgs.TargetGroups) != 1 {
 			t.Fatalf("target groups = %v; want 1", tgs.TargetGroups)
@@ -267,6 +271,81 @@ func TestWeightChangedByHandIsRestoredWithinAResync(t *testing.T) {
 			t.Errorf("drift.repaired events = %d, want 1", n)
 		}
 	})
+}
+
+// TestRouteDeletedByHandIsRecreatedWithinAResync: the rule or listener that
+// carries a route, deleted behind the shifter's back, is the shifter's to
+// restore (DESIGN §2): it is created again with the weights it had, and an
+// event says so. Routers whose route a test cannot delete (records) are left
+// out by routing.remove.
+func TestRouteDeletedByHandIsRecreatedWithinAResync(t *testing.T) {
+	t.Parallel()
+	for _, r := range routers {
+		if r.remove == nil {
+			continue
+		}
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarnessOn(t, r, nil)
+			h.release("v1")
+			h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+
+			r.remove(h)
+			if carries, _ := r.forward(h); carries {
+				t.Fatal("the route still carries traffic after it was deleted")
+			}
+			h.eventually(resync+2*time.Second, "the route recreated", func() bool { _, w := h.rule(); return maps.Equal(w, map[string]int{"v1": 100}) })
+			if n := len(h.events(rollout.EventDriftRepaired)); n != 1 {
+				t.Errorf("drift.repaired events = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestDeletingAnNLBEndpointDeletesItsListenerAndIdleGroup: the listener the
+// shifter created on the NLB, and the idle target group it forwarded to
+// before the first release was healthy, are the shifter's: they go with the
+// endpoint, and the user's listener beside them stays as it was.
+func TestDeletingAnNLBEndpointDeletesItsListenerAndIdleGroup(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, nlbRouter, nil)
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	if li, err := awstest.NLBListener(h.ctx, h.cfg, h.net.NLBARN, h.net.NLBPort); err != nil || li == nil {
+		t.Fatalf("no listener of the shifter's on port %d: %v", h.net.NLBPort, err)
+	}
+	idleGroups := func() []string {
+		tgs, err := h.elb.DescribeTargetGroups(h.ctx, &elb.DescribeTargetGroupsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tg := range tgs.TargetGroups {
+			if name := awssdk.ToString(tg.TargetGroupName); strings.HasPrefix(name, nlb.IdlePrefix) {
+				names = append(names, name)
+			}
+		}
+		return names
+	}
+	if n := len(idleGroups()); n != 1 {
+		t.Fatalf("%d idle target groups after the first release, want 1", n)
+	}
+
+	h.update(func(ep *rollout.Endpoint) { ep.Deleting = true })
+	h.eventually(time.Minute, "the endpoint to be deleted", func() bool {
+		_, err := h.store.GetEndpoint(h.ctx, "web")
+		return rollout.ErrorCode(err) == rollout.ENOTFOUND
+	})
+	out, err := h.elb.DescribeListeners(h.ctx, &elb.DescribeListenersInput{LoadBalancerArn: &h.net.NLBARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Listeners) != 1 || awssdk.ToString(out.Listeners[0].ListenerArn) != h.net.UserNLBListenerARN {
+		t.Errorf("listeners left on the NLB: %d, want the user's alone", len(out.Listeners))
+	}
+	if left := idleGroups(); len(left) != 0 {
+		t.Errorf("idle target groups %v left after the endpoint was deleted", left)
+	}
 }
 
 // TestEndpointAtRestResyncsFromSharedListings: resyncs of an endpoint at

@@ -32,8 +32,11 @@ type routing struct {
 	// forward reads the route: the target groups it forwards to by ARN,
 	// 0 for those attached without traffic, and whether it carries traffic.
 	forward func(*harness) (carries bool, weights map[string]int)
-	// edit makes the route forward by weights, as a person would by hand.
-	edit func(h *harness, weights map[string]int)
+	// edit makes the route forward by weights, as a person would by hand;
+	// remove deletes what carries the route's traffic (nil: a route of
+	// records, whose deletion no scenario covers yet).
+	edit   func(h *harness, weights map[string]int)
+	remove func(h *harness)
 	// write is the one operation of service that moves the route's
 	// traffic.
 	service, write string
@@ -55,6 +58,12 @@ var (
 				h.t.Fatal(err)
 			}
 		},
+		remove: func(h *harness) {
+			main, _ := albRules(h)
+			if _, err := h.elb.DeleteRule(h.ctx, &elb.DeleteRuleInput{RuleArn: main.RuleArn}); err != nil {
+				h.t.Fatal(err)
+			}
+		},
 		service: "elasticloadbalancingv2",
 		write:   "ModifyRule",
 	}
@@ -62,18 +71,25 @@ var (
 		name:    "nlb",
 		network: awstest.NetworkWithNLB,
 		route: func(n awstest.Net) rollout.Traffic {
-			return rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: n.NLBListenerARN, IdleTargetGroupARN: n.IdleTargetGroupARN}}
+			return rollout.Traffic{NLB: &rollout.NLBTraffic{LoadBalancerARN: n.NLBARN, Port: n.NLBPort}}
 		},
 		protocol: "TCP",
 		forward: func(h *harness) (bool, map[string]int) {
-			r, err := awstest.ReadNLB(h.ctx, h.cfg, h.net.NLBListenerARN, h.net.IdleTargetGroupARN)
+			r, err := awstest.ReadNLB(h.ctx, h.cfg, h.net.NLBARN, h.net.NLBPort)
 			if err != nil {
 				h.t.Fatal(err)
 			}
 			return r.Carries, r.Weights
 		},
 		edit: func(h *harness, weights map[string]int) {
-			if _, err := h.elb.ModifyListener(h.ctx, &elb.ModifyListenerInput{ListenerArn: &h.net.NLBListenerARN, DefaultActions: shifteraws.Forward(weights)}); err != nil {
+			li := nlbListener(h)
+			if _, err := h.elb.ModifyListener(h.ctx, &elb.ModifyListenerInput{ListenerArn: li.ListenerArn, DefaultActions: shifteraws.Forward(weights)}); err != nil {
+				h.t.Fatal(err)
+			}
+		},
+		remove: func(h *harness) {
+			li := nlbListener(h)
+			if _, err := h.elb.DeleteListener(h.ctx, &elb.DeleteListenerInput{ListenerArn: li.ListenerArn}); err != nil {
 				h.t.Fatal(err)
 			}
 		},
@@ -105,6 +121,17 @@ func eachRouter(t *testing.T, scenario func(t *testing.T, r routing)) {
 			scenario(t, r)
 		})
 	}
+}
+
+// nlbListener reads the shifter's listener on the endpoint's port, and
+// fails the test if there is none.
+func nlbListener(h *harness) *elbtypes.Listener {
+	h.t.Helper()
+	li, err := awstest.NLBListener(h.ctx, h.cfg, h.net.NLBARN, h.net.NLBPort)
+	if err != nil || li == nil {
+		h.t.Fatalf("the shifter's listener on port %d: %v, %v", h.net.NLBPort, li, err)
+	}
+	return li
 }
 
 // albRules reads the listener's rules, the default one left out, and

@@ -624,3 +624,66 @@ func TestARestartBetweenCreateAndAttachStillAttaches(t *testing.T) {
 	h.start()
 	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
 }
+
+// crashAfterWrite makes the first SetWeights happen in AWS and then never
+// answer, the way a shifter killed right after its call landed would leave
+// things: wrote is closed once the write is in AWS, and the call waits for
+// the kill.
+type crashAfterWrite struct {
+	reconcile.Router
+	done  atomic.Bool
+	wrote chan struct{}
+}
+
+func (c *crashAfterWrite) wrap(cl reconcile.Cloud) reconcile.Cloud {
+	c.Router = cl.Router
+	cl.Router = c
+	return cl
+}
+
+func (c *crashAfterWrite) SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error {
+	if err := c.Router.SetWeights(ctx, ep, track, weights); err != nil || !c.done.CompareAndSwap(false, true) {
+		return err
+	}
+	close(c.wrote)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestACrashAfterCreateListenerMakesNoSecondListener: the shifter's NLB
+// listener is recorded by the spec (its load balancer and port) before it is
+// created, so a shifter killed after CreateListener, before anything of the
+// call was recorded, finds the listener on the port when it starts again
+// and goes on with it: one CreateListener in all, one listener of the
+// shifter's, the release complete (invariants 5 and 6).
+func TestACrashAfterCreateListenerMakesNoSecondListener(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, nlbRouter, nil)
+	crash := &crashAfterWrite{wrote: make(chan struct{})}
+	h.wrap = crash.wrap
+	h.kill()
+	h.start()
+	h.release("v1")
+	select {
+	case <-crash.wrote:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first write of the route never came")
+	}
+	if n := h.calls.Count("elasticloadbalancingv2", "CreateListener"); n != 1 {
+		t.Fatalf("CreateListener calls before the kill = %d, want 1", n)
+	}
+	h.kill()
+	h.start()
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	h.waitWeights(map[string]int{"v1": 100})
+	if n := h.calls.Count("elasticloadbalancingv2", "CreateListener"); n != 1 {
+		t.Errorf("CreateListener calls in all = %d, want 1: the shifter started again made its listener twice", n)
+	}
+	out, err := h.elb.DescribeListeners(h.ctx, &elb.DescribeListenersInput{LoadBalancerArn: &h.net.NLBARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.Listeners); n != 2 {
+		t.Errorf("%d listeners on the NLB, want 2 (the user's and the shifter's)", n)
+	}
+}

@@ -124,16 +124,25 @@ var Route53CheckIntervals = []time.Duration{10 * time.Second, 30 * time.Second}
 // earliest, and later still with resolvers that keep answers longer.
 const Route53AliasTTL = 60 * time.Second
 
-// NLBTraffic is a Network Load Balancer listener whose default action the
-// shifter owns: a weighted forward to the target groups of the endpoint's
-// versions. A listener always forwards somewhere, so the user's idle target
-// group takes the listener's connections while no version has traffic (before
-// the first release is healthy, and once the endpoint is deleted); the
-// versions waiting for traffic are attached beside it at weight 0.
+// NLBTraffic is a port of a Network Load Balancer on which the shifter
+// creates and owns a TCP listener: tagged as its own like everything it
+// creates, found again by the load balancer and port (AWS allows one
+// listener a port), its default action a weighted forward to the target
+// groups of the endpoint's versions, deleted with the endpoint. A listener
+// always forwards somewhere, so while no version has traffic (before the
+// first release is healthy) it forwards to an idle target group of the
+// shifter's own, with no targets, the versions waiting for traffic attached
+// beside it at weight 0. The user's Terraform owns the load balancer and
+// declares no listener on the port.
 type NLBTraffic struct {
-	ListenerARN        string `json:"listener_arn"`
-	IdleTargetGroupARN string `json:"idle_target_group_arn"`
+	LoadBalancerARN string `json:"load_balancer_arn"`
+	Port            int    `json:"port"`
 }
+
+// NLBListenerProtocol is the protocol of the listeners the shifter creates
+// on Network Load Balancers, and so of the versions' target groups: a TCP
+// listener forwards to TCP target groups.
+const NLBListenerProtocol = "TCP"
 
 // TrafficKind is the kind of router an endpoint's traffic goes through.
 type TrafficKind string

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -22,8 +23,9 @@ func (t Traffic) Rule(track Track) Rule {
 	case t.NLB != nil:
 		// A listener's default action takes every connection: no
 		// priority, hosts or paths, so any two routes of one listener
-		// overlap.
-		return Rule{Listener: t.NLB.ListenerARN}
+		// overlap. The shifter creates the listener: it is the load
+		// balancer's port.
+		return Rule{Listener: t.NLB.Key()}
 	case t.Route53 != nil:
 		// A record set takes every request for its name: two routes of
 		// one name in one zone overlap.
@@ -41,6 +43,10 @@ func (t Traffic) Rule(track Track) Rule {
 	}
 	return r
 }
+
+// Key identifies the listener of NLB traffic among all routes: its load
+// balancer and port, which AWS gives one listener.
+func (n NLBTraffic) Key() string { return "nlb:" + n.LoadBalancerARN + ":" + strconv.Itoa(n.Port) }
 
 // Tracks returns the tracks the endpoint routes: production, and preview
 // when it has a preview route.

@@ -17,9 +17,9 @@ var (
 	RegionPattern      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	RoleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
-	// NLBListenerARNPattern is a Network Load Balancer listener's ARN.
-	NLBListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
-	HostedZoneIDPattern   = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
+	// NLBARNPattern is a Network Load Balancer's ARN.
+	NLBARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
+	HostedZoneIDPattern = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	// DNSNamePattern is a record name: labels of letters, digits and
 	// hyphens, the final dot optional.
 	DNSNamePattern        = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$`)
@@ -159,8 +159,9 @@ func (ep *Endpoint) validateRouter() error {
 		return ep.validateRoute53()
 	}
 	switch p := ep.Policy; {
-	case !slices.Contains(nlbProtocols, hc.Protocol):
-		return Invalid("template.health_check.protocol", "must be TCP or TLS: a Network Load Balancer forwards to TCP or TLS target groups; got %q", hc.Protocol)
+	case hc.Protocol != NLBListenerProtocol:
+		return Invalid("template.health_check.protocol", "must be %s: the shifter's listener on the Network Load Balancer is a %s listener, which forwards to %s target groups; got %q",
+			NLBListenerProtocol, NLBListenerProtocol, NLBListenerProtocol, hc.Protocol)
 	case p.MetricChecks != nil:
 		return Invalid("policy.metric_checks", "judge ALB metrics (5xx rate, latency), which a Network Load Balancer does not have")
 	case p.HotVersions() > MaxNLBHotVersions:
@@ -242,11 +243,11 @@ func (t Traffic) validateNLB() error {
 	if err := t.noALBRule("traffic.nlb"); err != nil {
 		return err
 	}
-	if !NLBListenerARNPattern.MatchString(t.NLB.ListenerARN) {
-		return Invalid("traffic.nlb.listener_arn", "%q is not a Network Load Balancer listener ARN", t.NLB.ListenerARN)
+	if !NLBARNPattern.MatchString(t.NLB.LoadBalancerARN) {
+		return Invalid("traffic.nlb.load_balancer_arn", "%q is not a Network Load Balancer ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/net/NAME/ID)", t.NLB.LoadBalancerARN)
 	}
-	if !TargetGroupARNPattern.MatchString(t.NLB.IdleTargetGroupARN) {
-		return Invalid("traffic.nlb.idle_target_group_arn", "%q is not a target group ARN", t.NLB.IdleTargetGroupARN)
+	if t.NLB.Port < 1 || t.NLB.Port > MaxPort {
+		return Invalid("traffic.nlb.port", "must be between 1 and %d; got %d", MaxPort, t.NLB.Port)
 	}
 	return nil
 }

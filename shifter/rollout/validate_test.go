@@ -24,13 +24,13 @@ func TestValidEndpointPasses(t *testing.T) {
 
 // testListener is an ALB listener; testNLBListener an NLB's.
 const (
-	testListener    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
-	testNLBListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/db/0123456789abcdef/0123456789abcdef"
+	testListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
+	testNLB      = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/db/0123456789abcdef"
 )
 
 // routeOnNLB makes a valid endpoint route on an NLB listener instead.
 func routeOnNLB(e *Endpoint) {
-	e.Traffic = Traffic{NLB: &NLBTraffic{ListenerARN: testNLBListener, IdleTargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/idle/0123456789abcdef"}}
+	e.Traffic = Traffic{NLB: &NLBTraffic{LoadBalancerARN: testNLB, Port: 5432}}
 	e.Template.HealthCheck.Protocol = "TCP"
 	e.Policy.MetricChecks = nil
 }
@@ -140,8 +140,15 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"template.health_check.protocol", func(e *Endpoint) { e.Template.HealthCheck.Protocol = "TCP" }},
 		{"traffic.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.ListenerARN = testListener }},
 		{"traffic.preview_host", func(e *Endpoint) { routeOnNLB(e); e.Traffic.PreviewHost = "preview.example.com" }},
-		{"traffic.nlb.listener_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.ListenerARN = testListener }},
-		{"traffic.nlb.idle_target_group_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.IdleTargetGroupARN = "idle" }},
+		{"traffic.nlb.load_balancer_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.LoadBalancerARN = testListener }},
+		{"traffic.nlb.load_balancer_arn", func(e *Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.LoadBalancerARN = strings.Replace(testNLB, "/net/", "/app/", 1) // an ALB
+		}},
+		{"traffic.nlb.load_balancer_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.LoadBalancerARN = testNLB + "/0123456789abcdef" }}, // a listener
+		{"traffic.nlb.port", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Port = 0 }},
+		{"traffic.nlb.port", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Port = MaxPort + 1 }},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "TLS" }},
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
 		{"policy.max_hot_versions", func(e *Endpoint) { routeOnNLB(e); e.Policy.MaxHotVersions = new(MaxNLBHotVersions + 1) }},
@@ -150,7 +157,10 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"traffic.route53.hosted_zone_id", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.HostedZoneID = "zone" }},
 		{"traffic.route53.name", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Name = "*.example.com" }},
 		{"traffic.route53.listeners", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners = e.Traffic.Route53.Listeners[:1] }},
-		{"traffic.route53.listeners[1]", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Route53.Listeners[1] = testNLBListener }},
+		{"traffic.route53.listeners[1]", func(e *Endpoint) {
+			routeOnRoute53(e)
+			e.Traffic.Route53.Listeners[1] = strings.Replace(testListener, "/app/", "/net/", 1)
+		}},
 		{"traffic.route53.listeners[1]", func(e *Endpoint) {
 			routeOnRoute53(e)
 			// Another listener of the first slot's load balancer.

@@ -17,7 +17,7 @@ func suite() []callrecord.Call {
 		"Auto Scaling": {"CreateAutoScalingGroup", "DeleteAutoScalingGroup", "DescribeAutoScalingGroups", "UpdateAutoScalingGroup"},
 		"CloudWatch":   {"DescribeAlarms", "GetMetricData"},
 		"EC2":          {"CreateLaunchTemplate", "DeleteLaunchTemplate", "DescribeImages", "DescribeLaunchTemplates", "DescribeSecurityGroups", "DescribeSubnets"},
-		"Elastic Load Balancing v2": {"CreateRule", "CreateTargetGroup", "DeleteRule", "DeleteTargetGroup", "DescribeListeners", "DescribeLoadBalancers",
+		"Elastic Load Balancing v2": {"CreateListener", "CreateRule", "CreateTargetGroup", "DeleteListener", "DeleteRule", "DeleteTargetGroup", "DescribeListeners", "DescribeLoadBalancers",
 			"DescribeRules", "DescribeTags", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyListener", "ModifyRule", "ModifyTargetGroupAttributes"},
 		"Route 53": {"ChangeResourceRecordSets", "ChangeTagsForResource", "CreateHealthCheck", "DeleteHealthCheck", "GetHostedZone",
 			"ListHealthChecks", "ListResourceRecordSets"},

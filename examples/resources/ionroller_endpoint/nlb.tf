@@ -1,43 +1,17 @@
-# A TCP service behind a Network Load Balancer: the shifter owns the
-# listener's default action, a weighted forward to each version's TCP target
-# group. The listener is yours; it forwards to an idle target group of yours
-# until the first version is healthy, and again once the endpoint is deleted.
-resource "aws_lb_target_group" "ledger_idle" {
-  name     = "ledger-idle"
-  protocol = "TCP"
-  port     = 5432
-  vpc_id   = aws_vpc.main.id
-}
-
-resource "aws_lb_listener" "ledger" {
-  load_balancer_arn = aws_lb.ledger.arn
-  protocol          = "TCP"
-  port              = 5432
-
-  default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.ledger_idle.arn
-  }
-
-  # The shifter's IAM policy lets it change only listeners tagged for it.
-  tags = {
-    "ionroller:shifter" = "prod"
-  }
-
-  # The shifter owns the default action from the first release on.
-  lifecycle {
-    ignore_changes = [default_action]
-  }
-}
-
+# A TCP service behind a Network Load Balancer. The load balancer is yours;
+# the shifter creates the TCP listener on port 5432 itself, tagged as its own,
+# and owns it: its default action is a weighted forward to each version's TCP
+# target group (before the first version is healthy, to an idle target group
+# of the shifter's, with no targets), and it is deleted with the endpoint.
+# Declare no listener on that port: nothing needs ignore_changes.
 resource "ionroller_endpoint" "ledger" {
   name = "ledger"
   team = "payments"
 
   traffic = {
     nlb = {
-      listener_arn          = aws_lb_listener.ledger.arn
-      idle_target_group_arn = aws_lb_target_group.ledger_idle.arn
+      load_balancer_arn = aws_lb.ledger.arn
+      port              = 5432
     }
   }
 

@@ -53,20 +53,7 @@ var ErrInvalidWeights = shifteraws.ErrInvalidWeights
 
 // ForeignRuleError says the listener has a rule at the route's priority that
 // this shifter did not create for that route. The router never changes it.
-type ForeignRuleError struct {
-	Route   string
-	RuleARN string
-	// Owner describes the rule's ionroller tags, empty if it has none.
-	Owner string
-}
-
-func (e *ForeignRuleError) Error() string {
-	owner := "is not ionroller's"
-	if e.Owner != "" {
-		owner = "belongs to " + e.Owner
-	}
-	return fmt.Sprintf("route %s: rule %s at that priority %s", e.Route, e.RuleARN, owner)
-}
+type ForeignRuleError = shifteraws.ForeignError
 
 // maxTargetGroups is how many target groups ALB allows in a forward action.
 const maxTargetGroups = rollout.MaxTargetGroupsPerRule
@@ -365,14 +352,8 @@ func (r *Router) checkOwner(ctx context.Context, rt route, arn string, listener 
 	if err != nil {
 		return fmt.Errorf("route %s: %w", rt, err)
 	}
-	if tags[shifteraws.TagShifter] != r.shifterID || tags[shifteraws.TagEndpoint] != rt.endpoint || tags[shifteraws.TagTrack] != string(rt.track) {
-		var owner string
-		if tags[shifteraws.TagShifter] != "" {
-			owner = fmt.Sprintf("shifter %s, endpoint %s, track %s", tags[shifteraws.TagShifter], tags[shifteraws.TagEndpoint], tags[shifteraws.TagTrack])
-		}
-		return &ForeignRuleError{Route: rt.String() + " on listener " + rt.listener, RuleARN: arn, Owner: owner}
-	}
-	return nil
+	return shifteraws.CheckOwner(rt.String()+" on listener "+rt.listener, "rule "+arn+" at that priority", tags,
+		map[string]string{shifteraws.TagShifter: r.shifterID, shifteraws.TagEndpoint: rt.endpoint, shifteraws.TagTrack: string(rt.track)})
 }
 
 // maxTagARNs is how many resources DescribeTags takes in one call.

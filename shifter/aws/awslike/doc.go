@@ -31,6 +31,8 @@
 //     listeners', their rules') as an Application Load Balancer's
 //     (.../app/...); the layer answers with AWS's .../net/... and maps them
 //     back in requests (nlbarn.go).
+//   - Listeners. AWS gives a port of a load balancer one listener and
+//     refuses a second with DuplicateListener; moto creates it (listeners.go).
 //   - Time. Calls take a few milliseconds of latency, and the health
 //     timeline runs on a time scale (TestTimeScale in tests: an AWS second
 //     is 10 ms).

@@ -59,6 +59,10 @@ type elbState struct {
 	client    *elb.Client // straight to moto, as the account
 	instances *ec2.Client // likewise, for when instances were launched
 
+	// creating serialises CreateListener calls, from the check that the
+	// port is free to moto's answer (refuseDuplicateListener).
+	creating sync.Mutex
+
 	mu     sync.Mutex
 	synced bool
 	// unsureUntil makes every call read everything afresh until then: a

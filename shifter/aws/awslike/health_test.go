@@ -185,7 +185,7 @@ const (
 func TestAnNLBListenerDecidesHealthAndIsNamedAsAWSNamesIt(t *testing.T) {
 	f := newFixture(t, 2)
 	awstest.AddNLB(t, f.setup, &f.net)
-	listener := f.net.NLBListenerARN
+	listener := f.net.UserNLBListenerARN
 	if !strings.Contains(listener, ":listener/net/") {
 		t.Fatalf("NLB listener ARN %s, want AWS's naming (listener/net/...)", listener)
 	}
@@ -203,7 +203,7 @@ func TestAnNLBListenerDecidesHealthAndIsNamedAsAWSNamesIt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	idle := elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(f.net.IdleTargetGroupARN), Weight: aws.Int32(100)}
+	idle := elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(f.net.UserTargetGroupARN), Weight: aws.Int32(100)}
 	f.wantHealth(t, f.group, unused, f.targets...)
 	setDefault(idle, elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(f.group), Weight: aws.Int32(0)})
 	f.wantHealth(t, f.group, initialCheck, f.targets...)

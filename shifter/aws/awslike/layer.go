@@ -186,6 +186,14 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if createsListener(c) {
+		s := l.elbState(c.account, c.region)
+		s.creating.Lock()
+		defer s.creating.Unlock()
+		if s.refuseDuplicateListener(r.Context(), w, c) {
+			return
+		}
+	}
 	if p, all := askAll(c); p != nil {
 		c.page, body = p, all
 	}

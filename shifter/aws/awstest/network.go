@@ -24,11 +24,14 @@ type Net struct {
 	SecurityGroup   string
 	LoadBalancerARN string // internet-facing ALB
 	ListenerARN     string // HTTP :80, default action a fixed 404
-	// NLBListenerARN is a TCP :7000 listener of a Network Load Balancer,
-	// forwarding to IdleTargetGroupARN, an empty TCP target group: only
-	// in a NetworkWithNLB.
-	NLBListenerARN     string
-	IdleTargetGroupARN string
+	// NLBARN is a Network Load Balancer, only in a NetworkWithNLB. It has
+	// one listener of the user's, UserNLBListenerARN (TCP :7000,
+	// forwarding to UserTargetGroupARN, an empty TCP target group), and
+	// NLBPort free for an endpoint's listener, which the shifter creates.
+	NLBARN             string
+	NLBPort            int
+	UserNLBListenerARN string
+	UserTargetGroupARN string
 	// SlotListenerARNs are HTTP :80 listeners, each of an ALB of its own,
 	// answering 503, and HostedZoneID a Route 53 zone for example.test:
 	// only in a NetworkWithSlots.
@@ -64,8 +67,8 @@ func NetworkWithNLB(t testing.TB, cfg aws.Config) Net {
 	return n
 }
 
-// AddNLB adds a Network Load Balancer, its idle target group and its
-// listener to n.
+// AddNLB adds a Network Load Balancer and a listener of the user's on it to
+// n.
 func AddNLB(t testing.TB, cfg aws.Config, n *Net) {
 	t.Helper()
 	if err := createNLB(t.Context(), elb.NewFromConfig(Exempt(cfg)), n, "ionroller-test"); err != nil {
@@ -190,8 +193,11 @@ func AddSlots(t testing.TB, cfg aws.Config, n *Net) {
 	n.HostedZoneID = id[strings.LastIndexByte(id, '/')+1:]
 }
 
-// createNLB creates the Network Load Balancer of n, its idle target group
-// and its listener.
+// NLBPort is the port of a Net's Network Load Balancer an endpoint takes.
+const NLBPort = 7001
+
+// createNLB creates the Network Load Balancer of n, and a listener of the
+// user's on it forwarding to a target group of the user's.
 func createNLB(ctx context.Context, elbc *elb.Client, n *Net, name string) error {
 	lb, err := elbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
 		Name:    aws.String(name + "-nlb"),
@@ -202,26 +208,27 @@ func createNLB(ctx context.Context, elbc *elb.Client, n *Net, name string) error
 	if err != nil {
 		return fmt.Errorf("create network load balancer: %w", err)
 	}
+	n.NLBARN, n.NLBPort = aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), NLBPort
 	tg, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
-		Name:     aws.String(name + "-idle"),
+		Name:     aws.String(name + "-user"),
 		Protocol: elbtypes.ProtocolEnumTcp,
 		Port:     aws.Int32(7000),
 		VpcId:    aws.String(n.VPC),
 	})
 	if err != nil {
-		return fmt.Errorf("create idle target group: %w", err)
+		return fmt.Errorf("create the user's target group: %w", err)
 	}
-	n.IdleTargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	n.UserTargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	ls, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
 		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
 		Protocol:        elbtypes.ProtocolEnumTcp,
 		Port:            aws.Int32(7000),
-		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(n.IdleTargetGroupARN)}},
+		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(n.UserTargetGroupARN)}},
 	})
 	if err != nil {
-		return fmt.Errorf("create NLB listener: %w", err)
+		return fmt.Errorf("create the user's NLB listener: %w", err)
 	}
-	n.NLBListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	n.UserNLBListenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
 	return nil
 }
 

@@ -3,7 +3,9 @@ package awstest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -12,6 +14,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
 	shifterroute53 "github.com/ionroller/terraform-provider-ionroller/shifter/aws/route53"
 )
 
@@ -26,15 +29,31 @@ type Route struct {
 	Weights map[string]int
 }
 
-// ReadNLB reads an NLB listener's default action, the user's idle target
-// group left out.
-func ReadNLB(ctx context.Context, cfg aws.Config, listener, idle string) (Route, error) {
-	out, err := elb.NewFromConfig(Exempt(cfg)).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{listener}})
+// NLBListener reads the listener on a port of a Network Load Balancer, nil
+// if there is none.
+func NLBListener(ctx context.Context, cfg aws.Config, lb string, port int) (*elbtypes.Listener, error) {
+	out, err := elb.NewFromConfig(Exempt(cfg)).DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
 	if err != nil {
-		return Route{}, err
+		return nil, err
 	}
-	w := shifteraws.ForwardWeights(out.Listeners[0].DefaultActions)
-	delete(w, idle)
+	for _, li := range out.Listeners {
+		if int(aws.ToInt32(li.Port)) == port {
+			return &li, nil
+		}
+	}
+	return nil, nil
+}
+
+// ReadNLB reads the default action of the listener on a port of a Network
+// Load Balancer (the shifter's), its idle target group left out; no
+// listener is a route that carries nothing.
+func ReadNLB(ctx context.Context, cfg aws.Config, lb string, port int) (Route, error) {
+	li, err := NLBListener(ctx, cfg, lb, port)
+	if err != nil || li == nil {
+		return Route{Weights: map[string]int{}}, err
+	}
+	w := shifteraws.ForwardWeights(li.DefaultActions)
+	maps.DeleteFunc(w, func(arn string, _ int) bool { return strings.Contains(arn, ":targetgroup/"+nlb.IdlePrefix) })
 	return Route{Carries: shifteraws.Carries(w), Weights: w}, nil
 }
 

@@ -52,7 +52,7 @@ func Connector(clients *aws.Clients, shifterID string, poll time.Duration, logge
 			},
 			Router: routers{
 				rollout.TrafficALB:     alb.New(set.ELBv2, shifterID, logger),
-				rollout.TrafficNLB:     nlb.New(set.ELBv2, logger),
+				rollout.TrafficNLB:     nlb.New(set.ELBv2, set.ELBv2, shifterID, logger),
 				rollout.TrafficRoute53: route53.New(set.Route53, set.ELBv2, shifterID, logger),
 			},
 			Alarms:  watch.NewAlarms(set.CloudWatch, poll),

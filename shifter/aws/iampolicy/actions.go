@@ -73,7 +73,7 @@ func DependentActions(action string) []string {
 		return []string{"ec2:RunInstances", "iam:PassRole"}
 	case "ec2:CreateLaunchTemplate":
 		return []string{"ec2:CreateTags"} // tag specifications
-	case "elasticloadbalancing:CreateRule", "elasticloadbalancing:CreateTargetGroup":
+	case "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:CreateTargetGroup":
 		return []string{"elasticloadbalancing:AddTags"} // tags on create
 	case "ecs:CreateService":
 		return []string{"ecs:TagResource"} // tags on create

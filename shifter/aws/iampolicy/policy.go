@@ -104,6 +104,7 @@ func Policy(o Options) Document {
 	rules := o.arn("elasticloadbalancing", "listener-rule/app/*")
 	listeners := o.arn("elasticloadbalancing", "listener/app/*")
 	networkListeners := o.arn("elasticloadbalancing", "listener/net/*")
+	networkBalancers := o.arn("elasticloadbalancing", "loadbalancer/net/*")
 	services := o.arn("ecs", "service/*/*")
 	taskDefinitions := o.arn("ecs", "task-definition/*:*")
 
@@ -220,13 +221,30 @@ func Policy(o Options) Document {
 			Condition: o.tagged(resourceTag),
 		},
 		{
-			// An NLB route is its listener's default action, which the
-			// shifter owns on the user's listener: only on a listener
-			// the user tagged for this shifter (ionroller:shifter), so
-			// that no other listener of the account is the shifter's
-			// to change. ModifyListener creates nothing.
+			// An NLB route is a listener the shifter creates on the
+			// user's Network Load Balancer: only with the shifter's tag
+			// in the request. CreateListener is authorized on the load
+			// balancer, which carries no such tag; the request tag is
+			// what confines it, and only network load balancers'.
+			Sid:       "CreateTaggedNetworkListeners",
+			Action:    []string{"elasticloadbalancing:CreateListener"},
+			Resource:  []string{networkBalancers, networkListeners},
+			Condition: o.tagged(requestTag),
+		},
+		{
+			// Tags given to CreateListener are authorized as
+			// elasticloadbalancing:AddTags, on the new listener.
+			Sid:       "TagNetworkListenersOnCreate",
+			Action:    []string{"elasticloadbalancing:AddTags"},
+			Resource:  []string{networkListeners},
+			Condition: o.tagged(requestTag).with("StringEquals", "elasticloadbalancing:CreateAction", "CreateListener"),
+		},
+		{
+			// Its weights and its deletion: only of a listener that
+			// carries the shifter's tag, which only the shifter's own
+			// listeners do; never a listener of the user's.
 			Sid:       "RouteNetworkListeners",
-			Action:    []string{"elasticloadbalancing:ModifyListener"},
+			Action:    []string{"elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener"},
 			Resource:  []string{networkListeners},
 			Condition: o.tagged(resourceTag),
 		},

@@ -1,19 +1,36 @@
 // Package nlb is the router of Network Load Balancer listeners: per
-// endpoint, one listener whose default action the shifter owns, a weighted
+// endpoint, one TCP listener on a port of the user's load balancer, which
+// the shifter creates, owns and deletes, its default action a weighted
 // forward to the target groups of the endpoint's versions.
+//
+// The listener is the shifter's like every other resource it creates
+// (DESIGN §2, invariant 5): tagged with the shifter and the endpoint at
+// creation, in the CreateListener call itself, and recorded before it is
+// created, since the stored spec names the load balancer and the port and
+// AWS gives a port one listener. A shifter that crashed between
+// CreateListener and anything else finds it again by that port and its tags
+// rather than creating a second (AWS would refuse it: DuplicateListener).
+// The user's Terraform declares the load balancer and no listener on the
+// port, so nothing needs ignore_changes.
 //
 // An NLB, like an ALB, health-checks a target group only while a listener
 // forwards to it (weight 0 counts), so every environment that may get
 // traffic stays in the forward at weight 0 while it carries none (DESIGN
 // invariant 8). A listener always forwards somewhere and has no rule that
 // matches nothing to park target groups on, so while no version carries
-// traffic (a first release being gated, an endpoint deleted) the listener
-// forwards 100% to the user's idle target group, the versions beside it at 0.
+// traffic (a first release being gated) the listener forwards 100% to the
+// endpoint's idle target group, the versions beside it at 0. The idle group
+// is the shifter's too: one per endpoint, with no targets (connections
+// before the first release are refused, as with no listener), tagged, named
+// by a digest of the shifter, the endpoint and its port (found again by that
+// name after a crash), and deleted after the listener when the endpoint is.
 // The forward takes at most 5 target groups: the API keeps max_hot_versions
 // within what fits (rollout.MaxNLBHotVersions).
 //
-// The router only writes; reads of the listener show what was written (the
-// reconciler verifies a step that way).
+// The router only writes; reads of a load balancer's listeners, shared by
+// every endpoint on it, show what was written (the reconciler verifies a step
+// that way). A listener deleted, or its action changed, behind the shifter's
+// back reads as drift, and the next write creates or rewrites it.
 package nlb
 
 import (
@@ -21,6 +38,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,14 +49,27 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
+	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/targetgroup"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
-// ELB is the part of ELBv2 the router uses.
-type ELB interface {
+// Listeners is the part of ELBv2 the router uses for its listeners.
+type Listeners interface {
 	DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
+	CreateListener(context.Context, *elb.CreateListenerInput, ...func(*elb.Options)) (*elb.CreateListenerOutput, error)
 	ModifyListener(context.Context, *elb.ModifyListenerInput, ...func(*elb.Options)) (*elb.ModifyListenerOutput, error)
+	DeleteListener(context.Context, *elb.DeleteListenerInput, ...func(*elb.Options)) (*elb.DeleteListenerOutput, error)
+	DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
+}
+
+// Groups is the part of ELBv2 the router uses for its idle target groups:
+// the load balancer's VPC, and the groups.
+type Groups interface {
+	DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
+	CreateTargetGroup(context.Context, *elb.CreateTargetGroupInput, ...func(*elb.Options)) (*elb.CreateTargetGroupOutput, error)
+	DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
+	DeleteTargetGroup(context.Context, *elb.DeleteTargetGroupInput, ...func(*elb.Options)) (*elb.DeleteTargetGroupOutput, error)
 }
 
 var _ reconcile.Router = (*Router)(nil)
@@ -45,143 +77,436 @@ var _ reconcile.Router = (*Router)(nil)
 // maxTargetGroups is how many target groups a forward action takes.
 const maxTargetGroups = rollout.MaxTargetGroupsPerRule
 
-// Router writes and reads the default actions of NLB listeners. It is safe
-// for concurrent use.
-type Router struct {
-	elb    ELB
-	logger hclog.Logger
+// RoleListener and RoleIdle tag the listener and the idle target group
+// (shifteraws.TagRole).
+const (
+	RoleListener = "listener"
+	RoleIdle     = "idle"
+)
 
-	mu sync.Mutex
-	// listeners are reads of listeners; written is when the router last
-	// wrote each, so that it reads it back from a read that began after.
-	listeners map[string]*shifteraws.Snapshot[elbtypes.Listener]
-	written   map[string]time.Time
+// IdlePrefix begins the name of every idle target group. It is not
+// targetgroup.Prefix: idle groups are no environment's.
+const IdlePrefix = "irn-"
+
+// IdleName is the name of the idle target group of a shifter's endpoint on
+// a load balancer's port: target group names allow 32 characters, so it is
+// a digest.
+func IdleName(shifterID string, ep rollout.Endpoint) string {
+	return IdlePrefix + targetgroup.Digest(shifterID, ep.Name, ep.Traffic.NLB.Key())[:32-len(IdlePrefix)]
 }
 
-// New returns a router of the NLB listeners in the account elb reaches.
-func New(elb ELB, logger hclog.Logger) *Router {
+// ForeignListenerError says a listener the shifter did not create for the
+// endpoint holds the endpoint's port (delete it, or give the endpoint
+// another port). The router never changes it.
+type ForeignListenerError = shifteraws.ForeignError
+
+// Router creates, writes, reads and deletes the listeners of routes. It is
+// safe for concurrent use.
+type Router struct {
+	listeners Listeners
+	groups    Groups
+	shifterID string
+	logger    hclog.Logger
+
+	mu sync.Mutex
+	// balancers are shared reads of the listeners of load balancers;
+	// written is when the router last wrote a listener of each, so that
+	// it reads it back from a read that began after.
+	balancers map[string]*shifteraws.Snapshot[[]elbtypes.Listener]
+	written   map[string]time.Time
+	// tags are listeners' tags as read (or written), by listener ARN:
+	// whose a listener is does not change.
+	tags map[string]map[string]string
+	// idle are the ARNs of idle target groups by name, once read or
+	// created; vpcs the load balancers' VPCs, which never change.
+	idle map[string]string
+	vpcs map[string]string
+}
+
+// New returns a router of the listeners in the account the clients reach,
+// tagged as shifterID's.
+func New(listeners Listeners, groups Groups, shifterID string, logger hclog.Logger) *Router {
 	return &Router{
-		elb:       elb,
+		listeners: listeners,
+		groups:    groups,
+		shifterID: shifterID,
 		logger:    logger,
-		listeners: map[string]*shifteraws.Snapshot[elbtypes.Listener]{},
+		balancers: map[string]*shifteraws.Snapshot[[]elbtypes.Listener]{},
 		written:   map[string]time.Time{},
+		tags:      map[string]map[string]string{},
+		idle:      map[string]string{},
+		vpcs:      map[string]string{},
 	}
 }
 
-// route is where an endpoint's connections arrive: a listener, and the
-// target group it forwards to while no version has traffic.
+// route is where an endpoint's connections arrive: a port of a load
+// balancer, and the name of its idle target group.
 type route struct {
 	endpoint string
-	listener string
+	lb       string
+	port     int
 	idle     string
+	deleting bool
+	// targetType is the versions' target groups' (instances for ec2,
+	// task IPs for ecs), which the idle group shares: one forward then
+	// holds target groups of one kind.
+	targetType elbtypes.TargetTypeEnum
 }
 
-func (r route) String() string { return r.endpoint + " (listener " + r.listener + ")" }
+func (r route) String() string {
+	return r.endpoint + " (port " + strconv.Itoa(r.port) + " of " + r.lb + ")"
+}
 
-// routeOf returns the route of a track. An NLB endpoint has no preview
+// isIdle reports whether a target group ARN is the route's idle group's:
+// target group ARNs are .../targetgroup/NAME/ID.
+func (r route) isIdle(arn string) bool { return strings.Contains(arn, ":targetgroup/"+r.idle+"/") }
+
+// routeOf returns the route of an endpoint. An NLB endpoint has no preview
 // route (rollout refuses one), so every track is production's.
-func routeOf(ep rollout.Endpoint) route {
-	return route{endpoint: ep.Name, listener: ep.Traffic.NLB.ListenerARN, idle: ep.Traffic.NLB.IdleTargetGroupARN}
+func (r *Router) routeOf(ep rollout.Endpoint) route {
+	rt := route{endpoint: ep.Name, lb: ep.Traffic.NLB.LoadBalancerARN, port: ep.Traffic.NLB.Port, idle: IdleName(r.shifterID, ep), deleting: ep.Deleting,
+		targetType: elbtypes.TargetTypeEnumInstance}
+	if ep.Template.Backend == rollout.BackendECS {
+		rt.targetType = elbtypes.TargetTypeEnumIp
+	}
+	return rt
 }
 
-// SetWeights makes the listener forward by weights (target group ARN →
-// share; 0 keeps a target group attached without traffic), in one
-// ModifyListener, which is why a rollback is one write. Weights that are all
-// 0 forward everything to the idle target group.
+// SetWeights makes the route's listener forward by weights (target group
+// ARN → share; 0 keeps a target group attached without traffic), in one
+// ModifyListener, which is why a rollback is one write; or creates the
+// listener forwarding so when there is none (the first write, or a listener
+// deleted behind the shifter's back). Weights that are all 0 forward
+// everything to the idle target group, created first if need be.
 func (r *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error {
-	rt := routeOf(ep)
+	rt := r.routeOf(ep)
 	if err := validate(rt, weights); err != nil {
 		return fmt.Errorf("route %s: %w", rt, err)
 	}
 	want := maps.Clone(weights)
 	if !shifteraws.Carries(want) {
-		want[rt.idle] = 100
+		idle, err := r.ensureIdle(ctx, rt)
+		if err != nil {
+			return err
+		}
+		want[idle] = 100
 	}
-	cur, err := r.read(ctx, rt, time.Time{})
+	li, err := r.read(ctx, rt, time.Time{})
 	if err != nil {
 		return err
 	}
-	if maps.Equal(shifteraws.ForwardWeights(cur.DefaultActions), want) {
+	if li == nil {
+		err = r.create(ctx, rt, want)
+		if !shifteraws.IsCode(err, "DuplicateListener") {
+			return err
+		}
+		// Another writer took the port since the read: the shifter
+		// itself (its answer lost), or someone else.
+		if li, err = r.read(ctx, rt, time.Now()); err != nil {
+			return err
+		}
+		if li == nil {
+			return fmt.Errorf("route %s: the port is taken, and no listener on it can be read", rt)
+		}
+	}
+	if maps.Equal(shifteraws.ForwardWeights(li.DefaultActions), want) {
 		return nil
 	}
-	_, err = r.elb.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(rt.listener), DefaultActions: shifteraws.Forward(want)})
+	_, err = r.listeners.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: li.ListenerArn, DefaultActions: shifteraws.Forward(want)})
 	r.wrote(rt)
 	if err != nil {
-		return fmt.Errorf("route %s: modify listener: %w", rt, missing(rt, err))
+		return fmt.Errorf("route %s: modify listener %s: %w", rt, aws.ToString(li.ListenerArn), r.failed(rt, err))
 	}
-	r.logger.Info("weights set", "endpoint", rt.endpoint, "track", track, "listener", rt.listener, "weights", weights)
+	r.logger.Info("weights set", "endpoint", rt.endpoint, "track", track, "listener", aws.ToString(li.ListenerArn), "weights", weights)
 	return nil
 }
 
-// Weights reads the listener as a read that began at or after since shows
-// it: the weights of its forward by target group ARN, the idle target group
-// left out, and whether a version carries traffic.
+// create creates the route's listener, tagged as the shifter's in the same
+// call, so that no listener of the shifter's is ever untagged.
+func (r *Router) create(ctx context.Context, rt route, want map[string]int) error {
+	tags := []elbtypes.Tag{
+		{Key: aws.String(shifteraws.TagShifter), Value: aws.String(r.shifterID)},
+		{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(rt.endpoint)},
+		{Key: aws.String(shifteraws.TagRole), Value: aws.String(RoleListener)},
+	}
+	out, err := r.listeners.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(rt.lb),
+		Port:            aws.Int32(int32(rt.port)),
+		Protocol:        elbtypes.ProtocolEnum(rollout.NLBListenerProtocol),
+		DefaultActions:  shifteraws.Forward(want),
+		Tags:            tags,
+	})
+	r.wrote(rt)
+	if err != nil {
+		return fmt.Errorf("route %s: create listener: %w", rt, r.failed(rt, err))
+	}
+	if len(out.Listeners) == 1 {
+		r.mu.Lock()
+		r.tags[aws.ToString(out.Listeners[0].ListenerArn)] = tagMap(tags)
+		r.mu.Unlock()
+	}
+	r.logger.Info("listener created", "endpoint", rt.endpoint, "load_balancer", rt.lb, "port", rt.port)
+	return nil
+}
+
+// Weights reads the route's listener as a read that began at or after since
+// shows it: the weights of its forward by target group ARN, the idle target
+// group left out, and whether a version carries traffic. No listener is a
+// route that carries nothing (drift, unless nothing was written yet). While
+// the endpoint is being deleted, the listener and the idle group read as
+// what they are, so that the route reads as gone only once both are.
 func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Track, since time.Time) (reconcile.Route, error) {
-	rt := routeOf(ep)
+	rt := r.routeOf(ep)
 	li, err := r.read(ctx, rt, since)
+	if rt.deleting && gone(err) {
+		li, err = nil, nil // its listener is gone: its idle group may not be
+	}
 	if err != nil {
 		return reconcile.Route{}, err
 	}
-	w := shifteraws.ForwardWeights(li.DefaultActions)
-	delete(w, rt.idle)
+	w := map[string]int{}
+	if li != nil {
+		w = shifteraws.ForwardWeights(li.DefaultActions)
+	}
+	switch {
+	case !rt.deleting:
+		maps.DeleteFunc(w, func(arn string, _ int) bool { return rt.isIdle(arn) })
+	case li == nil:
+		idle, err := r.idleGroup(ctx, rt)
+		if err != nil {
+			return reconcile.Route{}, err
+		}
+		if idle != "" {
+			w[idle] = 0
+		}
+	}
 	return reconcile.Route{Exists: shifteraws.Carries(w), Weights: w}, nil
 }
 
-// Delete gives the listener back to its idle target group: the listener is
-// the user's and stays.
-func (r *Router) Delete(ctx context.Context, ep rollout.Endpoint, track rollout.Track) error {
-	err := r.SetWeights(ctx, ep, track, map[string]int{})
-	if errors.Is(err, reconcile.ErrTrafficMissing) {
-		return nil // its route went with the listener
+// Delete deletes the route's listener, then its idle target group, which
+// AWS deletes only once no listener forwards to it. Nothing is left to do
+// once they are gone, or their load balancer is.
+func (r *Router) Delete(ctx context.Context, ep rollout.Endpoint, _ rollout.Track) error {
+	rt := r.routeOf(ep)
+	li, err := r.read(ctx, rt, time.Time{})
+	switch {
+	case gone(err):
+	case err != nil:
+		return err
+	case li != nil:
+		_, err := r.listeners.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: li.ListenerArn})
+		r.wrote(rt)
+		if err != nil && !shifteraws.IsCode(err, "ListenerNotFound") {
+			return fmt.Errorf("route %s: delete listener %s: %w", rt, aws.ToString(li.ListenerArn), err)
+		}
+		r.logger.Info("listener deleted", "endpoint", rt.endpoint, "listener", aws.ToString(li.ListenerArn))
 	}
-	return err
+	idle, err := r.idleGroup(ctx, rt)
+	if err != nil || idle == "" {
+		return err
+	}
+	_, err = r.groups.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(idle)})
+	if err != nil && !shifteraws.IsCode(err, "TargetGroupNotFound") {
+		return fmt.Errorf("route %s: delete idle target group %s: %w", rt, rt.idle, err)
+	}
+	r.mu.Lock()
+	delete(r.idle, rt.idle)
+	r.mu.Unlock()
+	r.logger.Info("idle target group deleted", "endpoint", rt.endpoint, "target_group", rt.idle)
+	return nil
 }
 
-// read returns the listener as a read that began at or after since, and
-// after the router's own last write of it.
-func (r *Router) read(ctx context.Context, rt route, since time.Time) (elbtypes.Listener, error) {
+// read returns the route's listener (nil for none) as a read of its load
+// balancer's listeners that began at or after since, and after the router's
+// own last write there, and checks that it is this shifter's listener of
+// the endpoint.
+func (r *Router) read(ctx context.Context, rt route, since time.Time) (*elbtypes.Listener, error) {
 	r.mu.Lock()
-	if w := r.written[rt.listener]; w.After(since) {
+	if w := r.written[rt.lb]; w.After(since) {
 		since = w
 	}
-	snap := r.listeners[rt.listener]
+	snap := r.balancers[rt.lb]
 	if snap == nil {
-		snap = &shifteraws.Snapshot[elbtypes.Listener]{}
-		r.listeners[rt.listener] = snap
+		snap = &shifteraws.Snapshot[[]elbtypes.Listener]{}
+		r.balancers[rt.lb] = snap
 	}
 	r.mu.Unlock()
-	li, err := snap.Get(ctx, since, func(ctx context.Context) (elbtypes.Listener, error) {
-		out, err := r.elb.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{rt.listener}})
-		if err != nil {
-			return elbtypes.Listener{}, fmt.Errorf("describe listener: %w", err)
+	all, err := snap.Get(ctx, since, func(ctx context.Context) ([]elbtypes.Listener, error) {
+		var all []elbtypes.Listener
+		p := elb.NewDescribeListenersPaginator(r.listeners, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(rt.lb)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe listeners: %w", err)
+			}
+			all = append(all, page.Listeners...)
 		}
-		if len(out.Listeners) != 1 {
-			return elbtypes.Listener{}, fmt.Errorf("describe listener: %d listeners answered", len(out.Listeners))
-		}
-		return out.Listeners[0], nil
+		return all, nil
 	})
 	if err != nil {
-		return elbtypes.Listener{}, fmt.Errorf("route %s: %w", rt, missing(rt, err))
+		return nil, fmt.Errorf("route %s: %w", rt, missing(rt, err))
 	}
-	return li, nil
+	for i := range all {
+		if li := &all[i]; int(aws.ToInt32(li.Port)) == rt.port {
+			return li, r.checkOwner(ctx, rt, aws.ToString(li.ListenerArn))
+		}
+	}
+	return nil, nil
 }
 
-// missing turns AWS's answer that the listener or its load balancer does
-// not exist into reconcile.ErrTrafficMissing.
+// checkOwner makes sure the listener on the route's port is this shifter's
+// listener of the endpoint.
+func (r *Router) checkOwner(ctx context.Context, rt route, arn string) error {
+	r.mu.Lock()
+	tags, known := r.tags[arn]
+	r.mu.Unlock()
+	if !known {
+		out, err := r.listeners.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+		if err != nil {
+			return fmt.Errorf("route %s: describe tags of listener %s: %w", rt, arn, err)
+		}
+		tags = map[string]string{}
+		for _, d := range out.TagDescriptions {
+			maps.Copy(tags, tagMap(d.Tags))
+		}
+		r.mu.Lock()
+		r.tags[arn] = tags
+		r.mu.Unlock()
+	}
+	return shifteraws.CheckOwner(rt.String(), "listener "+arn+" on that port", tags,
+		map[string]string{shifteraws.TagShifter: r.shifterID, shifteraws.TagEndpoint: rt.endpoint})
+}
+
+// ensureIdle returns the ARN of the route's idle target group, creating it
+// (tagged) if it does not exist. Its name is fixed, so a create whose answer
+// was lost is found again, never made twice.
+func (r *Router) ensureIdle(ctx context.Context, rt route) (string, error) {
+	arn, err := r.idleGroup(ctx, rt)
+	if err != nil || arn != "" {
+		return arn, err
+	}
+	vpc, err := r.vpcOf(ctx, rt)
+	if err != nil {
+		return "", err
+	}
+	out, err := r.groups.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
+		Name:       aws.String(rt.idle),
+		Protocol:   elbtypes.ProtocolEnum(rollout.NLBListenerProtocol),
+		Port:       aws.Int32(int32(rt.port)),
+		VpcId:      aws.String(vpc),
+		TargetType: rt.targetType,
+		Tags: []elbtypes.Tag{
+			{Key: aws.String(shifteraws.TagShifter), Value: aws.String(r.shifterID)},
+			{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(rt.endpoint)},
+			{Key: aws.String(shifteraws.TagRole), Value: aws.String(RoleIdle)},
+		},
+	})
+	switch {
+	case shifteraws.IsCode(err, "DuplicateTargetGroupName"):
+		// AWS answers a create of an existing group with it; moto does not.
+		r.forgetIdle(rt)
+		return r.idleGroup(ctx, rt)
+	case err != nil:
+		return "", fmt.Errorf("route %s: create idle target group %s: %w", rt, rt.idle, err)
+	case len(out.TargetGroups) != 1:
+		return "", fmt.Errorf("route %s: create idle target group %s: %d target groups answered", rt, rt.idle, len(out.TargetGroups))
+	}
+	arn = aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	r.mu.Lock()
+	r.idle[rt.idle] = arn
+	r.mu.Unlock()
+	r.logger.Info("idle target group created", "endpoint", rt.endpoint, "target_group", rt.idle)
+	return arn, nil
+}
+
+// idleGroup returns the ARN of the route's idle target group, "" if there
+// is none.
+func (r *Router) idleGroup(ctx context.Context, rt route) (string, error) {
+	r.mu.Lock()
+	arn, ok := r.idle[rt.idle]
+	r.mu.Unlock()
+	if ok {
+		return arn, nil
+	}
+	out, err := r.groups.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{rt.idle}})
+	switch {
+	case shifteraws.IsCode(err, "TargetGroupNotFound"):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("route %s: describe idle target group %s: %w", rt, rt.idle, err)
+	case len(out.TargetGroups) == 0:
+		return "", nil
+	}
+	arn = aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	r.mu.Lock()
+	r.idle[rt.idle] = arn
+	r.mu.Unlock()
+	return arn, nil
+}
+
+func (r *Router) forgetIdle(rt route) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.idle, rt.idle)
+}
+
+// vpcOf returns the VPC of the route's load balancer, where its target
+// groups must be.
+func (r *Router) vpcOf(ctx context.Context, rt route) (string, error) {
+	r.mu.Lock()
+	vpc, ok := r.vpcs[rt.lb]
+	r.mu.Unlock()
+	if ok {
+		return vpc, nil
+	}
+	out, err := r.groups.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{rt.lb}})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("route %s: describe load balancer: %w", rt, missing(rt, err))
+	case len(out.LoadBalancers) != 1:
+		return "", fmt.Errorf("route %s: load balancer %s does not exist: %w", rt, rt.lb, reconcile.ErrTrafficMissing)
+	}
+	vpc = aws.ToString(out.LoadBalancers[0].VpcId)
+	r.mu.Lock()
+	r.vpcs[rt.lb] = vpc
+	r.mu.Unlock()
+	return vpc, nil
+}
+
+// gone reports whether a read of a route says its listener is gone for
+// good as far as a deleted endpoint is concerned: its load balancer is gone,
+// or someone else's listener holds the port since.
+func gone(err error) bool {
+	var foreign *ForeignListenerError
+	return errors.Is(err, reconcile.ErrTrafficMissing) || errors.As(err, &foreign)
+}
+
+// failed is the error of a write of the listener: a target group that does
+// not exist may be the idle group, deleted behind the router's back, which
+// the next write then creates again.
+func (r *Router) failed(rt route, err error) error {
+	if shifteraws.IsCode(err, "TargetGroupNotFound") {
+		r.forgetIdle(rt)
+	}
+	return missing(rt, err)
+}
+
+// missing turns AWS's answer that the load balancer does not exist into
+// reconcile.ErrTrafficMissing: the user owns it.
 func missing(rt route, err error) error {
-	if shifteraws.IsCode(err, "ListenerNotFound", "LoadBalancerNotFound") {
-		return fmt.Errorf("listener %s does not exist: %w", rt.listener, reconcile.ErrTrafficMissing)
+	if shifteraws.IsCode(err, "LoadBalancerNotFound") {
+		return fmt.Errorf("load balancer %s does not exist: %w", rt.lb, reconcile.ErrTrafficMissing)
 	}
 	return err
 }
 
-// wrote records a write to a listener, whether or not it answered success:
-// a write whose answer was lost may have happened, so the next read must
-// begin after it.
+// wrote records a write to a listener of the route's load balancer, whether
+// or not it answered success: a write whose answer was lost may have
+// happened, so the next read must begin after it.
 func (r *Router) wrote(rt route) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.written[rt.listener] = time.Now()
+	r.written[rt.lb] = time.Now()
 }
 
 // validate checks that weights split 100% (or are all 0) over target
@@ -189,11 +514,15 @@ func (r *Router) wrote(rt route) {
 // traffic; moto would store anything.
 func validate(rt route, weights map[string]int) error {
 	positive, err := shifteraws.CheckSplit(weights)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case hasKey(weights, rt.idle):
-		return fmt.Errorf("%w: %s is the idle target group, no version's", shifteraws.ErrInvalidWeights, rt.idle)
+	}
+	for arn := range weights {
+		if rt.isIdle(arn) {
+			return fmt.Errorf("%w: %s is the idle target group, no version's", shifteraws.ErrInvalidWeights, arn)
+		}
+	}
+	switch {
 	case positive == 0 && len(weights)+1 > maxTargetGroups:
 		return fmt.Errorf("%w: %d target groups and the idle one; a listener forwards to at most %d", shifteraws.ErrInvalidWeights, len(weights), maxTargetGroups)
 	case len(weights) > maxTargetGroups:
@@ -202,7 +531,10 @@ func validate(rt route, weights map[string]int) error {
 	return nil
 }
 
-func hasKey(m map[string]int, k string) bool {
-	_, ok := m[k]
-	return ok
+func tagMap(tags []elbtypes.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
 }

@@ -65,7 +65,7 @@ func Check(ctx context.Context, api API, ep rollout.Endpoint) error {
 		// Its routes are imagined: what it names may well route the
 		// deploy it is compared with.
 	case ep.Traffic.NLB != nil:
-		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, *ep.Traffic.NLB); return err })
+		g.Go(func() (err error) { problems[0], err = checkNLB(gctx, api, ep); return err })
 	case ep.Traffic.Route53 != nil:
 		g.Go(func() (err error) { problems[0], err = checkSlots(gctx, api, *ep.Traffic.Route53); return err })
 	default:
@@ -141,29 +141,42 @@ func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem
 	return nil, nil
 }
 
-// checkNLB checks that an NLB route's listener exists on a Network Load
-// Balancer, and its idle target group too.
-func checkNLB(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
-	const field = "traffic.nlb.listener_arn"
-	listeners, err := api.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{t.ListenerARN}})
+// checkNLB checks that an NLB route's load balancer exists and is a Network
+// Load Balancer, and that its port is free or already the endpoint's own
+// listener (the shifter's, which it creates there): AWS gives a port one
+// listener, so a listener of the user's Terraform on it would block the
+// endpoint for good.
+func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err error) {
+	t := *ep.Traffic.NLB
+	const field = "traffic.nlb.load_balancer_arn"
+	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{t.LoadBalancerARN}})
 	switch {
-	case isCode(err, "ListenerNotFound"), err == nil && len(listeners.Listeners) == 0:
-		return rollout.Invalid(field, "listener %s does not exist in the endpoint's account and region", t.ListenerARN), nil
+	case isCode(err, "LoadBalancerNotFound"), err == nil && len(lbs.LoadBalancers) == 0:
+		return rollout.Invalid(field, "load balancer %s does not exist in the endpoint's account and region", t.LoadBalancerARN), nil
 	case err != nil:
 		return nil, err
+	case lbs.LoadBalancers[0].Type != elbtypes.LoadBalancerTypeEnumNetwork:
+		return rollout.Invalid(field, "load balancer %s is a %s load balancer, not a Network Load Balancer", t.LoadBalancerARN, lbs.LoadBalancers[0].Type), nil
 	}
-	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(listeners.Listeners[0].LoadBalancerArn)}})
-	if err != nil {
-		return nil, err
+	p := elb.NewDescribeListenersPaginator(api.ELB, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(t.LoadBalancerARN)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, li := range page.Listeners {
+			if int(aws.ToInt32(li.Port)) != t.Port {
+				continue
+			}
+			ours, err := ownedBy(ctx, api, aws.ToString(li.ListenerArn), ep.Name)
+			if err != nil || ours {
+				return nil, err
+			}
+			return rollout.Invalid("traffic.nlb.port", "port %d of load balancer %s has a listener already (%s), which the shifter did not create for this endpoint: "+
+				"the shifter creates the endpoint's listener itself; remove that listener from your configuration or choose a free port", t.Port, t.LoadBalancerARN, aws.ToString(li.ListenerArn)), nil
+		}
 	}
-	if len(lbs.LoadBalancers) == 1 && lbs.LoadBalancers[0].Type != elbtypes.LoadBalancerTypeEnumNetwork {
-		return rollout.Invalid(field, "listener %s belongs to a %s load balancer, not a Network Load Balancer", t.ListenerARN, lbs.LoadBalancers[0].Type), nil
-	}
-	_, err = api.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{t.IdleTargetGroupARN}})
-	if isCode(err, "TargetGroupNotFound") {
-		return rollout.Invalid("traffic.nlb.idle_target_group_arn", "target group %s does not exist in the endpoint's account and region", t.IdleTargetGroupARN), nil
-	}
-	return nil, err
+	return nil, nil
 }
 
 // checkRoute checks that the route's listener exists on an Application Load

@@ -20,10 +20,10 @@ import (
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
-// nlb routes the endpoint on an NLB listener.
-func nlb(listener, idle string) func(*rollout.Endpoint) {
+// nlb routes the endpoint on a port of an NLB.
+func nlb(lb string, port int) func(*rollout.Endpoint) {
 	return func(ep *rollout.Endpoint) {
-		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{ListenerARN: listener, IdleTargetGroupARN: idle}}
+		ep.Traffic = rollout.Traffic{NLB: &rollout.NLBTraffic{LoadBalancerARN: lb, Port: port}}
 		ep.Template.HealthCheck.Protocol = "TCP"
 	}
 }
@@ -72,6 +72,20 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	rule(20, "shop.example.com", "")
 	rule(21, "docs.example.com", "/docs/*")
 	rule(30, "web.example.com", "", elbtypes.Tag{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String("web")})
+	// web's own listener on port 7002 of the NLB, made by the shifter;
+	// the user's is on 7000.
+	nlbGroup, err := elbc.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("web-tcp"), Protocol: elbtypes.ProtocolEnumTcp,
+		Port: aws.Int32(7002), VpcId: aws.String(net.VPC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := elbc.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(net.NLBARN), Port: aws.Int32(7002), Protocol: elbtypes.ProtocolEnumTcp,
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: nlbGroup.TargetGroups[0].TargetGroupArn}},
+		Tags:           []elbtypes.Tag{{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String("web")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	spec := func(change func(*rollout.Endpoint)) rollout.Endpoint {
 		ep := rollout.NewEndpoint()
@@ -131,9 +145,11 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 			onECS(ep)
 			ep.Template.Subnets = []string{"subnet-0123456789abcdef0"}
 		}},
-		{"right, on an NLB", "", nlb(net.NLBListenerARN, net.IdleTargetGroupARN)},
-		{"NLB listener missing", "traffic.nlb.listener_arn", nlb(net.NLBListenerARN[:len(net.NLBListenerARN)-4]+"0000", net.IdleTargetGroupARN)},
-		{"an ALB's listener as an NLB's", "traffic.nlb.listener_arn", nlb(strings.Replace(net.ListenerARN, "/app/", "/net/", 1), net.IdleTargetGroupARN)},
+		{"right, on a free port of an NLB", "", nlb(net.NLBARN, net.NLBPort)},
+		{"right, on the port of its own listener", "", nlb(net.NLBARN, 7002)},
+		{"the port of the user's listener", "traffic.nlb.port", nlb(net.NLBARN, 7000)},
+		{"NLB missing", "traffic.nlb.load_balancer_arn", nlb(net.NLBARN[:len(net.NLBARN)-4]+"0000", net.NLBPort)},
+		{"an ALB as an NLB", "traffic.nlb.load_balancer_arn", nlb(strings.Replace(net.LoadBalancerARN, "/app/", "/net/", 1), net.NLBPort)},
 		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
 			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: zoneID, Name: "web.example.test",
 				Listeners: []string{net.ListenerARN, missingListener}}}
@@ -146,7 +162,6 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 			onECS(ep)
 			ep.Template.ECS.Cluster = "no-such-cluster"
 		}},
-		{"idle target group missing", "traffic.nlb.idle_target_group_arn", nlb(net.NLBListenerARN, net.IdleTargetGroupARN[:len(net.IdleTargetGroupARN)-4]+"0000")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := preflight.Check(context.Background(), api, spec(tc.change))

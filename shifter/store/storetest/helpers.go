@@ -256,8 +256,8 @@ func fullEndpoint(name string) rollout.Endpoint {
 			// A store keeps what it is given: one kind of traffic is the
 			// API's rule, not the store's.
 			NLB: &rollout.NLBTraffic{
-				ListenerARN:        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/edge/50dc6c495c0c9188/c3d4e5f6a7b8a1b2",
-				IdleTargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/idle/73e2d6bc24d8a067",
+				LoadBalancerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/edge/50dc6c495c0c9188",
+				Port:            5432,
 			},
 			Route53: &rollout.Route53Traffic{
 				HostedZoneID: "Z0123456789ABCDEFGHIJ",
