@@ -306,8 +306,68 @@ func movesTraffic(weights, live map[string]int) bool {
 	return false
 }
 
-// measure reads the metrics the planner asked for, by environment ID.
+// count reads what the planner asked of the load balancer's metrics, the
+// metrics that judge a step (Decision.Measure) and the requests that show
+// whether its traffic follows the weights (Decision.Traffic), and plans
+// again with them, until it asks for nothing more. Without a metrics reader
+// nothing is read: the planner then judges no step, and a step that holds
+// for its traffic gives up at its max_wait, unobserved.
+func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input, d rollout.Decision, v view) (rollout.Decision, error) {
+	if cloud.Metrics == nil {
+		return d, nil
+	}
+	for {
+		switch {
+		case d.Measure != nil && in.Observed.Metrics == nil:
+			m, err := a.measure(lctx, cloud, in.Endpoint, d.Measure, v)
+			if err != nil {
+				return d, err
+			}
+			in.Observed.Metrics = m
+		case d.Traffic != nil && in.Observed.Requests == nil && d.State.Production.Rollout.Active():
+			// (A decision that ended the rollout needs no count of it.)
+			r, err := a.requests(schedule.WithLane(ctx, trafficLane(in.State, schedule.LaneOf(lctx))), cloud, in.Endpoint, d.Traffic, v)
+			if err != nil {
+				return d, err
+			}
+			in.Observed.Requests = r
+		default:
+			return d, nil
+		}
+		d = rollout.Plan(*in)
+	}
+}
+
+// trafficLane is the lane of a read of a step's requests: the one that holds
+// a step gates it; one only to show them is routine observation.
+func trafficLane(st rollout.State, reads schedule.Lane) schedule.Lane {
+	if r := st.Production.Rollout; r.Active() && r.Traffic != nil && r.Traffic.Step == r.Step && r.Traffic.Hold == rollout.HoldWaiting {
+		return min(reads, schedule.LaneGate)
+	}
+	return max(reads, schedule.LaneRoutine)
+}
+
+// measure reads the metrics of the window's environments, by environment ID.
 func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]rollout.Metrics, error) {
+	return byEnvironment(ctx, "measure", cloud.Metrics.Measure, ep, w, v)
+}
+
+// requests reads the requests each of the window's environments took, by
+// environment ID: 0 for an environment without a target group yet.
+func (a *actor) requests(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]float64, error) {
+	out, err := byEnvironment(ctx, "count the requests of", cloud.Metrics.Requests, ep, w, v)
+	for _, id := range w.Environments {
+		if _, ok := out[id]; !ok && err == nil {
+			out[id] = 0
+		}
+	}
+	return out, err
+}
+
+// byEnvironment runs read over the targets of the window's environments
+// and answers by environment ID.
+func byEnvironment[T any](ctx context.Context, what string, read func(context.Context, string, []string, time.Time, time.Time) (map[string]T, error),
+	ep rollout.Endpoint, w *rollout.Window, v view) (map[string]T, error) {
 	var targets []string
 	envOf := map[string]string{}
 	for _, id := range w.Environments {
@@ -316,11 +376,11 @@ func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w
 			envOf[target] = id
 		}
 	}
-	byTarget, err := cloud.Metrics.Measure(ctx, ep.Traffic.ListenerARN, targets, w.Start, w.End)
+	byTarget, err := read(ctx, ep.Traffic.ListenerARN, targets, w.Start, w.End)
 	if err != nil {
-		return nil, fmt.Errorf("measure %v: %w", w.Environments, err)
+		return nil, fmt.Errorf("%s %v: %w", what, w.Environments, err)
 	}
-	out := make(map[string]rollout.Metrics, len(byTarget))
+	out := make(map[string]T, len(byTarget))
 	for target, m := range byTarget {
 		out[envOf[target]] = m
 	}

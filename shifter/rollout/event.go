@@ -52,12 +52,15 @@ const (
 	EventRolloutFailed       = "rollout.failed"
 	EventAlarmReported       = "alarm.reported"
 	EventMetricsJudged       = "metrics.judged"
-	EventDriftRepaired       = "drift.repaired"
-	EventPreviewRouted       = "preview.routed"
-	EventPreviewRetired      = "preview.retired"
-	EventActionFailed        = "action.failed"
-	EventConditionStarted    = "condition.started"
-	EventConditionEnded      = "condition.ended"
+	// EventTrafficObserved: a step's hold for its traffic ended
+	// (policy.observed_traffic), with how (detail "outcome").
+	EventTrafficObserved  = "traffic.observed"
+	EventDriftRepaired    = "drift.repaired"
+	EventPreviewRouted    = "preview.routed"
+	EventPreviewRetired   = "preview.retired"
+	EventActionFailed     = "action.failed"
+	EventConditionStarted = "condition.started"
+	EventConditionEnded   = "condition.ended"
 )
 
 // Causes of a rollout that ended badly, in the "cause" detail of its event.

@@ -86,6 +86,9 @@ func (p *planner) step(track Track, r *Rollout) {
 		p.poll() // weights being written; verify() starts the clock
 		return
 	}
+	if !p.follow(track, r) {
+		return
+	}
 	if r.Phase == PhaseBaking {
 		due := r.Since.Add(p.in.Endpoint.Policy.BakeTime.D())
 		if p.now.Before(due) {
@@ -145,6 +148,7 @@ func (p *planner) verify(track Track) {
 		return
 	}
 	r.Since = p.now
+	p.shifted(track, r)
 	w := r.Steps[r.Step].Weight
 	if r.Step < len(r.Steps)-1 {
 		p.stepApplied(track, r, w)

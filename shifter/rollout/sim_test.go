@@ -11,18 +11,26 @@ import (
 // rules can be tested as a state machine without I/O. The reconciler's tests
 // run the same actions against moto.
 type world struct {
-	t        testing.TB
-	now      time.Time
-	ep       Endpoint
-	prod     *Desired
-	preview  *Desired
-	st       State
-	envs     map[string]*simEnv
-	routes   map[Track]map[string]int
-	alarms   map[string]string
-	metrics  map[string]Metrics
-	commands []Command
-	events   []Event
+	t       testing.TB
+	now     time.Time
+	ep      Endpoint
+	prod    *Desired
+	preview *Desired
+	st      State
+	envs    map[string]*simEnv
+	routes  map[Track]map[string]int
+	alarms  map[string]string
+	metrics map[string]Metrics
+	// requests are what the load balancer counts per environment over
+	// any window the planner asks for (Decision.Traffic); trafficReads
+	// counts those reads.
+	requests     map[string]float64
+	trafficReads int
+	// requestsFollow makes the load balancer count 10 requests per
+	// point of weight on the production route, instead of requests.
+	requestsFollow bool
+	commands       []Command
+	events         []Event
 	// writes counts weight writes per track; creates counts environment
 	// creations that made something new.
 	writes  map[Track]int
@@ -194,9 +202,24 @@ func (w *world) plan() Decision {
 		}
 		d = Plan(in)
 	}
-	if d.Measure != nil {
-		// The reconciler fetches the metrics and plans again.
-		in.Observed.Metrics = maps.Clone(w.metrics)
+	for range 2 {
+		// The reconciler fetches the metrics and the request counts
+		// asked for, and plans again.
+		switch {
+		case d.Measure != nil && in.Observed.Metrics == nil:
+			in.Observed.Metrics = maps.Clone(w.metrics)
+		case d.Traffic != nil && in.Observed.Requests == nil:
+			in.Observed.Requests = map[string]float64{}
+			for _, id := range d.Traffic.Environments {
+				in.Observed.Requests[id] = w.requests[id]
+				if w.requestsFollow {
+					in.Observed.Requests[id] = float64(10 * w.routes[Production][id])
+				}
+			}
+			w.trafficReads++
+		default:
+			continue
+		}
 		d = Plan(in)
 	}
 	if w.check != nil {

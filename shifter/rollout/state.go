@@ -193,10 +193,91 @@ type Rollout struct {
 	// back: already alarming when it started, or reported while
 	// auto_rollback is off. An alarm leaves the list when it recovers, so
 	// entering ALARM again counts.
-	Alarming  []string  `json:"alarming,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at,omitempty"`
+	Alarming []string `json:"alarming,omitempty"`
+	// Traffic is what the load balancer counted of the current step's
+	// traffic, and the step's hold until it follows the weights
+	// (policy.observed_traffic); nil for steps it does not count (a
+	// first release, a rollback, the preview track, traffic that is not
+	// an ALB rule's).
+	Traffic   *StepTraffic `json:"traffic,omitempty"`
+	Reason    string       `json:"reason,omitempty"`
+	StartedAt time.Time    `json:"started_at"`
+	EndedAt   time.Time    `json:"ended_at,omitempty"`
+}
+
+// StepTraffic is a step's traffic as ALB's RequestCount per target group
+// counted it over the last window, and where the step's hold for it is.
+type StepTraffic struct {
+	// Step is the index of the step counted; ShiftedAt is when its weights
+	// were read back from the rule: no window begins before.
+	Step      int       `json:"step"`
+	ShiftedAt time.Time `json:"shifted_at"`
+	// Hold is HoldWaiting while the step waits for its traffic, then how
+	// the wait ended (HoldFollowed, HoldNotFollowed, HoldUnobserved) at
+	// HoldEndedAt; "" when the step does not wait.
+	Hold        string    `json:"hold,omitempty"`
+	HoldEndedAt time.Time `json:"hold_ended_at,omitzero"`
+	// Requests counted per environment over [Start, End), by ID; no read
+	// yet while End is zero.
+	Requests map[string]float64 `json:"requests,omitempty"`
+	Start    time.Time          `json:"start,omitzero"`
+	End      time.Time          `json:"end,omitzero"`
+}
+
+// Where a step's hold for its traffic is (StepTraffic.Hold).
+const (
+	HoldWaiting     = "holding"
+	HoldFollowed    = "followed"
+	HoldNotFollowed = "not_following"
+	HoldUnobserved  = "unobserved"
+)
+
+// Total returns how many requests were counted.
+func (t *StepTraffic) Total() float64 {
+	var n float64
+	for _, r := range t.Requests {
+		n += r
+	}
+	return n
+}
+
+// Shares returns each environment's share of the requests counted, in
+// percent, by ID; nil when none was counted.
+func (t *StepTraffic) Shares() map[string]float64 {
+	total := t.Total()
+	if total <= 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(t.Requests))
+	for id, r := range t.Requests {
+		out[id] = 100 * r / total
+	}
+	return out
+}
+
+// Off returns the environments whose share is further than tolerance
+// percentage points from their weight, sorted; every weighted one when
+// none was counted.
+func (t *StepTraffic) Off(weights map[string]int, tolerance float64) []string {
+	shares := t.Shares()
+	var off []string
+	for _, id := range sortedKeys(weights) {
+		if shares == nil {
+			if weights[id] > 0 {
+				off = append(off, id)
+			}
+			continue
+		}
+		if d := shares[id] - float64(weights[id]); d > tolerance || -d > tolerance {
+			off = append(off, id)
+		}
+	}
+	for _, id := range sortedKeys(t.Requests) {
+		if _, weighted := weights[id]; !weighted && shares != nil && shares[id] > tolerance {
+			off = append(off, id) // counted on no route of the endpoint's
+		}
+	}
+	return off
 }
 
 // Kind distinguishes a gradual deploy from a one-step return to a hot

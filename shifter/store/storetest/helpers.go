@@ -289,6 +289,12 @@ func fullEndpoint(name string) rollout.Endpoint {
 				MinRequests:      100,
 				Interval:         rollout.Duration(30 * time.Second),
 			},
+			ObservedTraffic: &rollout.ObservedTraffic{
+				TolerancePercent: 2.5,
+				MaxWait:          rollout.Duration(3 * time.Minute),
+				Interval:         rollout.Duration(20 * time.Second),
+				OnTimeout:        rollout.OnTimeoutPause,
+			},
 			BakeTime:              rollout.Duration(15 * time.Minute),
 			RetainPrevious:        rollout.Duration(2 * time.Hour),
 			RetainCapacityPercent: 50,
@@ -409,9 +415,13 @@ func fullState(endpoint string) rollout.State {
 			JudgedAt:    at(-3),
 			Judged:      "0.50% 5xx of 200 requests, 41ms average: passing",
 			Alarming:    []string{"web-latency"},
-			Reason:      "alarm web-5xx entered ALARM",
-			StartedAt:   at(2),
-			EndedAt:     at(10),
+			Traffic: &rollout.StepTraffic{
+				Step: 1, ShiftedAt: at(3), Hold: rollout.HoldNotFollowed, HoldEndedAt: at(5),
+				Requests: map[string]float64{target: 96, from: 904}, Start: at(4), End: at(5),
+			},
+			Reason:    "alarm web-5xx entered ALARM",
+			StartedAt: at(2),
+			EndedAt:   at(10),
 		}
 	}
 	return rollout.State{
