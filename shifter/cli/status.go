@@ -108,7 +108,7 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	field("State:", s.State)
 	field("Live:", orDash(s.StableVersion))
 	for i, sh := range shares(s) {
-		line := fmt.Sprintf("%-8s %s %3d%%", sh.version, bar(sh.weight), sh.weight)
+		line := fmt.Sprintf("%-8s %s %3d%%%s", sh.version, bar(sh.weight), sh.weight, sh.observedLabel())
 		if i == 0 {
 			if !s.Verified && len(s.Weights) > 0 {
 				line += "  (being written to the listener rule)"
@@ -117,6 +117,9 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 		} else {
 			more(line)
 		}
+	}
+	if o := observation(s); o != nil {
+		more(observedLine(o))
 	}
 	if s.DNSTTL != 0 {
 		field("DNS TTL:", fmt.Sprintf("%s: the weights are Route 53's records; traffic follows as resolvers let go of cached answers", s.DNSTTL))

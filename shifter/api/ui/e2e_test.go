@@ -113,6 +113,36 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	b.checkConsole()
 }
 
+// TestEndpointPageShowsObservedTraffic follows a canary whose step holds
+// until the requests the load balancer counted (RequestCount, put in moto)
+// follow its weights: the page shows the counted split under the weights,
+// and the hold.
+func TestEndpointPageShowsObservedTraffic(t *testing.T) {
+	awsCfg, shifter, net, b, admin := openSession(t)
+	web := testEndpoint(net, "web", 10)
+	web.Policy.Steps = []rollout.Step{{Weight: 10}, {Weight: 100}}
+	web.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: rollout.Duration(time.Minute), Interval: rollout.Duration(100 * time.Millisecond)}
+	if _, err := admin.PutEndpoint(t.Context(), web, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	release(t, admin, "v1")
+	waitSteady(t, admin, "v1")
+	release(t, admin, "v2")
+
+	b.open(shifter.URL() + "/endpoints/web")
+	b.waitFor("traffic", split, "v1 90%, v2 10%")
+	b.waitFor("the hold", `(document.querySelector('#traffic .hold')?.textContent ?? '').split(' of its weights')[0]`,
+		"The step holds until its traffic is within 5 points")
+	awstest.PutRequests(t, awsCfg, net.ListenerARN, "v1", 904)
+	awstest.PutRequests(t, awsCfg, net.ListenerARN, "v2", 96)
+	b.waitFor("observed traffic", `(document.querySelector('#traffic .observed-text')?.textContent ?? '').split(' requests')[0]`,
+		"Observed: v1 90.4%, v2 9.6% of 1000")
+	b.waitFor("the hold's end", `(document.querySelector('#traffic .hold')?.textContent ?? '').split(' at ')[0]`, "The traffic followed the weights")
+	b.waitFor("observed bar", `String(document.querySelectorAll('#traffic .observed .segment').length)`, "2")
+	b.screenshot("ui-observed-traffic")
+	b.checkConsole()
+}
+
 // TestEndpointPageShowsConfigurationHistory changes how web runs between
 // two releases and reads the change in the trail and the history tab, then
 // rolls back to the version that runs the old configuration.

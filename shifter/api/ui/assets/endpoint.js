@@ -4,7 +4,7 @@
 import { act, followEvents, getEndpoint } from './api.js';
 import { changeList, historyPanel } from './history.js';
 import { every, fromNow, h, time } from './lib.js';
-import { active, stateBadge, trafficSplit } from './status.js';
+import { active, observedTraffic, stateBadge, trafficSplit } from './status.js';
 
 // refreshEvery is how often the status is read when no event says it
 // changed: capacity and health change without events.
@@ -83,7 +83,7 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     last = view;
     const { endpoint: ep, status: st } = view;
     facts.replaceChildren(...factList(ep, st));
-    traffic.replaceChildren(trafficSplit(st));
+    traffic.replaceChildren(...[trafficSplit(st), observedTraffic(st)].filter(Boolean));
     rollout.replaceChildren(...rolloutView(st.rollout));
     environments.replaceChildren(environmentTable(st.environments));
     actions?.update(st.rollout ?? null);
