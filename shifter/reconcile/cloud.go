@@ -324,13 +324,18 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 				return d, err
 			}
 			in.Observed.Metrics = m
-		case d.Traffic != nil && in.Observed.Requests == nil && d.State.Production.Rollout.Active():
+		case d.Traffic != nil && in.Observed.Traffic == nil && d.State.Production.Rollout.Active():
 			// (A decision that ended the rollout needs no count of it.)
-			r, err := a.requests(schedule.WithLane(ctx, trafficLane(in.State, schedule.LaneOf(lctx))), cloud, in.Endpoint, d.Traffic, v)
+			m, err := a.measure(schedule.WithLane(ctx, trafficLane(in.State, schedule.LaneOf(lctx))), cloud, in.Endpoint, d.Traffic, v)
 			if err != nil {
 				return d, err
 			}
-			in.Observed.Requests = r
+			for _, id := range d.Traffic.Environments {
+				if _, ok := m[id]; !ok {
+					m[id] = rollout.Metrics{} // no target group yet: nothing counted
+				}
+			}
+			in.Observed.Traffic = m
 		default:
 			return d, nil
 		}
@@ -349,25 +354,6 @@ func trafficLane(st rollout.State, reads schedule.Lane) schedule.Lane {
 
 // measure reads the metrics of the window's environments, by environment ID.
 func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]rollout.Metrics, error) {
-	return byEnvironment(ctx, "measure", cloud.Metrics.Measure, ep, w, v)
-}
-
-// requests reads the requests each of the window's environments took, by
-// environment ID: 0 for an environment without a target group yet.
-func (a *actor) requests(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]float64, error) {
-	out, err := byEnvironment(ctx, "count the requests of", cloud.Metrics.Requests, ep, w, v)
-	for _, id := range w.Environments {
-		if _, ok := out[id]; !ok && err == nil {
-			out[id] = 0
-		}
-	}
-	return out, err
-}
-
-// byEnvironment runs read over the targets of the window's environments
-// and answers by environment ID.
-func byEnvironment[T any](ctx context.Context, what string, read func(context.Context, string, []string, time.Time, time.Time) (map[string]T, error),
-	ep rollout.Endpoint, w *rollout.Window, v view) (map[string]T, error) {
 	var targets []string
 	envOf := map[string]string{}
 	for _, id := range w.Environments {
@@ -376,11 +362,11 @@ func byEnvironment[T any](ctx context.Context, what string, read func(context.Co
 			envOf[target] = id
 		}
 	}
-	byTarget, err := read(ctx, ep.Traffic.ListenerARN, targets, w.Start, w.End)
+	byTarget, err := cloud.Metrics.Measure(ctx, ep.Traffic.ListenerARN, targets, w.Start, w.End)
 	if err != nil {
-		return nil, fmt.Errorf("%s %v: %w", what, w.Environments, err)
+		return nil, fmt.Errorf("measure %v: %w", w.Environments, err)
 	}
-	out := make(map[string]T, len(byTarget))
+	out := make(map[string]rollout.Metrics, len(byTarget))
 	for target, m := range byTarget {
 		out[envOf[target]] = m
 	}

@@ -105,10 +105,8 @@ type Alarms interface {
 }
 
 // Metrics reads the load balancer metrics of targets behind a listener over
-// a window: Measure those that judge a step, Requests only the requests
-// each target took (where the traffic goes). Each is one read for all the
-// targets.
+// a window, in one read for all the targets: what judges a step, and where
+// its traffic goes.
 type Metrics interface {
 	Measure(ctx context.Context, listenerARN string, targets []string, start, end time.Time) (map[string]rollout.Metrics, error)
-	Requests(ctx context.Context, listenerARN string, targets []string, start, end time.Time) (map[string]float64, error)
 }

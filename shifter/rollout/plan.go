@@ -92,6 +92,7 @@ func (s State) clone() State {
 				tr := *r.Traffic
 				r.Traffic = &tr
 			}
+			// Series is replaced, never changed in place (addPoint).
 		}
 		if t.Held != nil {
 			h := *t.Held

@@ -2,7 +2,7 @@ package rollout
 
 import (
 	"fmt"
-	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +50,7 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 		tr.Hold = "" // the policy no longer asks for it
 	}
 	holding := tr.Hold == HoldWaiting && !r.Promote
-	p.readTraffic(&tr, holding)
+	p.readTraffic(r, &tr, holding)
 	if !holding {
 		return true
 	}
@@ -89,12 +89,12 @@ func (p *planner) endHold(r *Rollout, tr *StepTraffic, outcome string) {
 }
 
 // readTraffic takes in the requests counted over the window the planner
-// asked for (Observed.Requests), or asks for them when a read is due: every
+// asked for (Observed.Traffic), with a point of r's series, or asks for them when a read is due: every
 // interval of the policy while the step holds, which wakes the planner, and
 // while its hold's end is a condition (which the next count may end);
 // otherwise, only to show them, at the first pass a TrafficWindow after the
 // last read (the reconciler's resync passes come often enough).
-func (p *planner) readTraffic(tr *StepTraffic, holding bool) {
+func (p *planner) readTraffic(r *Rollout, tr *StepTraffic, holding bool) {
 	every := TrafficWindow
 	if ot := p.in.Endpoint.Policy.ObservedTraffic; ot != nil && (holding || tr.Hold == HoldNotFollowed || tr.Hold == HoldUnobserved) {
 		every = ot.ReadEvery()
@@ -110,14 +110,29 @@ func (p *planner) readTraffic(tr *StepTraffic, holding bool) {
 		return
 	}
 	w := trafficWindow(tr, p.now)
-	if p.in.Observed.Requests == nil {
+	observed := p.in.Observed.Traffic
+	if observed == nil {
 		p.traffic = &Window{Environments: countedEnvironments(p.st.Production.Route.Weights), Start: w.Start, End: w.End}
 		return
 	}
-	tr.Requests, tr.Start, tr.End = maps.Clone(p.in.Observed.Requests), w.Start, w.End
+	tr.Requests, tr.Start, tr.End = make(map[string]float64, len(observed)), w.Start, w.End
+	for id, m := range observed {
+		tr.Requests[id] = m.Requests
+	}
+	p.addPoint(r, observed, w)
 	if holding {
 		p.wakeAt(tr.End.Add(every))
 	}
+}
+
+// addPoint adds what a read of the step's traffic saw to r's series, the
+// oldest point leaving once it holds MaxSeriesPoints.
+func (p *planner) addPoint(r *Rollout, observed map[string]Metrics, w Window) {
+	weights := p.st.Production.Route.Weights
+	point := SeriesPoint{Start: w.Start, End: w.End, Step: r.Step + 1,
+		Canary: seriesValue(weights[r.Target], observed[r.Target]),
+		Stable: seriesValue(weights[r.From], observed[r.From])}
+	r.Series = append(slices.Clone(r.Series[max(0, len(r.Series)-MaxSeriesPoints+1):]), point)
 }
 
 // trafficWindow is the window a read at now counts: the last TrafficWindow,

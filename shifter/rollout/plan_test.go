@@ -805,3 +805,40 @@ func TestObservedTrafficIsNotCountedOnARollbackNorAFirstRelease(t *testing.T) {
 		t.Errorf("rollback %s counted its traffic: %+v", r.Kind, r.Traffic)
 	}
 }
+
+func TestARolloutKeepsASeriesOfItsCanaryAndStableVersion(t *testing.T) {
+	ep := observedTrafficEndpoint("")
+	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MinRequests: 10}
+	w := live(t, ep, "v1")
+	v1 := w.env("v1").ID
+	w.requests = map[string]float64{v1: 1000}
+	w.release(Production, "v2")
+	v2 := w.env("v2").ID
+	w.metrics = map[string]Metrics{v1: {Errors5xx: 10, AverageLatency: 40 * time.Millisecond}, v2: {Errors5xx: 2, AverageLatency: 55 * time.Millisecond}}
+	w.requestsFollow = true // 10 requests a point of weight
+	w.wait(10 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+
+	series := w.rollout().Series
+	if len(series) < 3 {
+		t.Fatalf("series of %d points, want one per read: %+v", len(series), series)
+	}
+	first := series[0]
+	if first.Step != 1 || first.Canary.Weight != 10 || first.Stable.Weight != 90 || first.Canary.Requests != 100 ||
+		first.Canary.Errors5xx != 2 || first.Canary.LatencyMS != 55 || first.Stable.LatencyMS != 40 || !first.End.After(first.Start) {
+		t.Errorf("first point = %+v, want step 1: canary 10%% with 100 requests, 2 5xx, 55ms; stable 90%%, 40ms", first)
+	}
+	steps := map[int]bool{}
+	for i, p := range series {
+		steps[p.Step] = true
+		if i > 0 && p.End.Before(series[i-1].End) {
+			t.Errorf("point %d ends at %v, before the one before it", i, p.End)
+		}
+	}
+	if !steps[1] || !steps[2] || !steps[3] {
+		t.Errorf("series covers steps %v, want 1, 2 and the bake (3)", steps)
+	}
+	if s := DescribeEndpoint(w.now, w.ep, w.st).Rollout.Series; len(s) != len(series) {
+		t.Errorf("status series has %d points, want %d", len(s), len(series))
+	}
+}

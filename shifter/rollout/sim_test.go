@@ -208,13 +208,15 @@ func (w *world) plan() Decision {
 		switch {
 		case d.Measure != nil && in.Observed.Metrics == nil:
 			in.Observed.Metrics = maps.Clone(w.metrics)
-		case d.Traffic != nil && in.Observed.Requests == nil:
-			in.Observed.Requests = map[string]float64{}
+		case d.Traffic != nil && in.Observed.Traffic == nil:
+			in.Observed.Traffic = map[string]Metrics{}
 			for _, id := range d.Traffic.Environments {
-				in.Observed.Requests[id] = w.requests[id]
+				m := w.metrics[id]
+				m.Requests = w.requests[id]
 				if w.requestsFollow {
-					in.Observed.Requests[id] = float64(10 * w.routes[Production][id])
+					m.Requests = float64(10 * w.routes[Production][id])
 				}
+				in.Observed.Traffic[id] = m
 			}
 			w.trafficReads++
 		default:

@@ -199,10 +199,14 @@ type Rollout struct {
 	// (policy.observed_traffic); nil for steps it does not count (a
 	// first release, a rollback, the preview track, traffic that is not
 	// an ALB rule's).
-	Traffic   *StepTraffic `json:"traffic,omitempty"`
-	Reason    string       `json:"reason,omitempty"`
-	StartedAt time.Time    `json:"started_at"`
-	EndedAt   time.Time    `json:"ended_at,omitempty"`
+	Traffic *StepTraffic `json:"traffic,omitempty"`
+	// Series is what each read of the steps' traffic saw of the canary
+	// (Target) and the stable version (From), oldest first, at most
+	// MaxSeriesPoints: the pictures of a canary.
+	Series    []SeriesPoint `json:"series,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	StartedAt time.Time     `json:"started_at"`
+	EndedAt   time.Time     `json:"ended_at,omitempty"`
 }
 
 // StepTraffic is a step's traffic as ALB's RequestCount per target group
@@ -223,6 +227,35 @@ type StepTraffic struct {
 	Start    time.Time          `json:"start,omitzero"`
 	End      time.Time          `json:"end,omitzero"`
 }
+
+// SeriesPoint is one read of a rollout's traffic: the metrics of the canary
+// and the stable version over [Start, End), beside their weights then.
+type SeriesPoint struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Step is the step in progress, from 1.
+	Step   int         `json:"step"`
+	Canary SeriesValue `json:"canary"`
+	Stable SeriesValue `json:"stable"`
+}
+
+// SeriesValue is one version's weight and metrics in a SeriesPoint: the
+// requests it took, its 5xx answers, and their average target response time
+// in milliseconds (0 without requests).
+type SeriesValue struct {
+	Weight    int     `json:"weight"`
+	Requests  float64 `json:"requests"`
+	Errors5xx float64 `json:"errors_5xx"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// seriesValue is a version's weight and metrics as a series keeps them.
+func seriesValue(weight int, m Metrics) SeriesValue {
+	return SeriesValue{Weight: weight, Requests: m.Requests, Errors5xx: m.Errors5xx, LatencyMS: float64(m.AverageLatency) / float64(time.Millisecond)}
+}
+
+// MaxSeriesPoints bounds a rollout's series: four hours of a read a minute.
+const MaxSeriesPoints = 240
 
 // Where a step's hold for its traffic is (StepTraffic.Hold).
 const (

@@ -79,9 +79,12 @@ type RolloutStatus struct {
 	// it, beside its weights; nil for a rollout whose traffic is not
 	// counted (StepTraffic).
 	ObservedTraffic *TrafficObservation `json:"observed_traffic,omitempty"`
-	Reason          string              `json:"reason,omitempty"`
-	StartedAt       time.Time           `json:"started_at"`
-	EndedAt         time.Time           `json:"ended_at,omitzero"`
+	// Series is what the reads of its steps' traffic saw of the canary
+	// and the stable version, oldest first (Rollout.Series).
+	Series    []SeriesPoint `json:"series,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	StartedAt time.Time     `json:"started_at"`
+	EndedAt   time.Time     `json:"ended_at,omitzero"`
 }
 
 // TrafficObservation is a step's traffic as ALB's RequestCount per target
@@ -398,6 +401,7 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		Reason:       r.Reason,
 		Judged:       r.Judged,
 		JudgedAt:     r.JudgedAt,
+		Series:       r.Series,
 		StartedAt:    r.StartedAt,
 		EndedAt:      r.EndedAt,
 	}

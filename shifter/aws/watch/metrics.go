@@ -56,21 +56,6 @@ func (m *Metrics) Measure(ctx context.Context, listenerARN string, targetGroupAR
 	return result, nil
 }
 
-// Requests returns the requests each target group behind the listener took
-// over [start, end), by target group ARN: RequestCount alone, which is what
-// showing where traffic goes needs, at a third of Measure's metrics.
-func (m *Metrics) Requests(ctx context.Context, listenerARN string, targetGroupARNs []string, start, end time.Time) (map[string]float64, error) {
-	sums, err := m.sums(ctx, listenerARN, targetGroupARNs, []string{MetricRequests}, start, end)
-	if err != nil {
-		return nil, err
-	}
-	result := make(map[string]float64, len(targetGroupARNs))
-	for i, arn := range targetGroupARNs {
-		result[arn] = sums[i][0]
-	}
-	return result, nil
-}
-
 // sums returns the Sum of each named metric of each target group over
 // [start, end), indexed like targetGroupARNs and names, read in one
 // GetMetricData (and its pages).

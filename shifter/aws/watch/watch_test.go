@@ -179,16 +179,16 @@ func TestMetricsSumOverTheWindowPerTargetGroup(t *testing.T) {
 		t.Errorf("old target group = %+v, want 800 requests, 4 5xx, 100ms", m)
 	}
 
-	// Where the traffic goes: the requests alone, of every target group
-	// in one call, over a window that leaves the first minute out.
+	// Where the traffic goes: every target group in one call, over a
+	// window that leaves the first minute out.
 	calls.Reset()
 	tgIdle := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-idle/93e2d6bc24d8a067"
-	requests, err := watch.NewMetrics(cw).Requests(t.Context(), listener, []string{tgNew, tgOld, tgIdle}, start.Add(90*time.Second), start.Add(5*time.Minute))
+	got, err = watch.NewMetrics(cw).Measure(t.Context(), listener, []string{tgNew, tgOld, tgIdle}, start.Add(90*time.Second), start.Add(5*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if requests[tgNew] != 100 || requests[tgOld] != 400 || requests[tgIdle] != 0 || len(requests) != 3 {
-		t.Errorf("requests = %v, want 100 new, 400 old, 0 idle", requests)
+	if got[tgNew].Requests != 100 || got[tgOld].Requests != 400 || got[tgIdle].Requests != 0 || len(got) != 3 {
+		t.Errorf("requests = %v, want 100 new, 400 old, 0 idle", got)
 	}
 	if n := calls.Count("CloudWatch", "GetMetricData"); n != 1 {
 		t.Errorf("GetMetricData calls = %d, want 1 for the three target groups", n)
