@@ -18,6 +18,14 @@ import (
 // requests now: ALB's RequestCount, which moto never counts by itself.
 func PutRequests(tb testing.TB, cfg aws.Config, listenerARN, version string, requests float64) {
 	tb.Helper()
+	PutTargetMetrics(tb, cfg, listenerARN, version, requests, 0, 0)
+}
+
+// PutTargetMetrics is PutRequests with the 5xx answers among the requests
+// (HTTPCode_Target_5XX_Count) and their average latency (TargetResponseTime,
+// summed over the requests).
+func PutTargetMetrics(tb testing.TB, cfg aws.Config, listenerARN, version string, requests, errors5xx float64, latency time.Duration) {
+	tb.Helper()
 	ctx := tb.Context()
 	lbs := elb.NewFromConfig(Exempt(cfg))
 	groups, err := lbs.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
@@ -50,12 +58,19 @@ func PutRequests(tb testing.TB, cfg aws.Config, listenerARN, version string, req
 		tb.Fatal(err)
 	}
 	now := time.Now()
+	dims := []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: &lb}, {Name: aws.String("TargetGroup"), Value: &tg}}
+	datum := func(name string, v float64) cwtypes.MetricDatum {
+		return cwtypes.MetricDatum{MetricName: aws.String(name), Timestamp: &now, Value: aws.Float64(v), Dimensions: dims}
+	}
+	data := []cwtypes.MetricDatum{datum(watch.MetricRequests, requests)}
+	if errors5xx > 0 {
+		data = append(data, datum(watch.Metric5xx, errors5xx))
+	}
+	if latency > 0 {
+		data = append(data, datum(watch.MetricResponseTime, latency.Seconds()*requests))
+	}
 	if _, err := cloudwatch.NewFromConfig(Exempt(cfg), shifteraws.UseQueryProtocol).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
-		Namespace: aws.String(watch.Namespace),
-		MetricData: []cwtypes.MetricDatum{{
-			MetricName: aws.String(watch.MetricRequests), Timestamp: &now, Value: &requests,
-			Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: &lb}, {Name: aws.String("TargetGroup"), Value: &tg}},
-		}},
+		Namespace: aws.String(watch.Namespace), MetricData: data,
 	}); err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@
 // environments, the operator's actions, and its event trail (ION-Trail), live.
 
 import { act, followEvents, getEndpoint } from './api.js';
+import { canaryCharts } from './charts.js';
 import { changeList, historyPanel } from './history.js';
 import { every, fromNow, h, time } from './lib.js';
 import { active, observedTraffic, stateBadge, trafficSplit } from './status.js';
@@ -29,8 +30,17 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
   const traffic = h('div');
   const rollout = h('div');
   const environments = h('div');
+  const charts = section({ id: 'canary', title: 'Canary analysis' });
+  charts.hidden = true;
   const actions = canAct ? actionBar(name, () => refresh()) : null;
-  const trail = eventTrail(name, signal, () => refreshSoon());
+  // judgements are the trail's verdicts on the metrics, which the charts
+  // mark; the trail lists events as they come.
+  const judgements = [];
+  const trail = eventTrail(name, signal, (events) => {
+    judgements.push(...events.filter((e) => e.type === 'metrics.judged' || e.type === 'rollout.rolled_back'));
+    judgements.splice(0, Math.max(0, judgements.length - trailLength));
+    refreshSoon();
+  });
   let last = null;
   const history = historyPanel(name, { signal, status: () => last?.status });
 
@@ -38,6 +48,7 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     h('div', {},
       section({ id: 'traffic', title: 'Traffic' }, traffic),
       section({ id: 'rollout', title: 'Rollout' }, actions?.element, rollout),
+      charts,
       section({ id: 'environments', title: 'Environments' }, environments)),
     section({ id: 'trail', title: 'ION-Trail', aside: trail.state }, trail.list));
   const historyTab = section({ id: 'history', title: 'Configuration history' }, history.element);
@@ -85,6 +96,9 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     facts.replaceChildren(...factList(ep, st));
     traffic.replaceChildren(...[trafficSplit(st), observedTraffic(st)].filter(Boolean));
     rollout.replaceChildren(...rolloutView(st.rollout));
+    const pictures = canaryCharts(ep, st.rollout, judgements);
+    charts.hidden = !pictures;
+    charts.replaceChildren(charts.firstElementChild, ...[pictures].filter(Boolean));
     environments.replaceChildren(environmentTable(st.environments));
     actions?.update(st.rollout ?? null);
   }
@@ -241,7 +255,7 @@ function actionBar(name, refresh) {
 }
 
 // eventTrail follows the endpoint's events and lists them, newest first,
-// calling onNew after each batch so the status is read again at once.
+// calling onNew with each batch so the status is read again at once.
 function eventTrail(name, signal, onNew) {
   const state = h('p', { class: 'stream' }, 'connecting…');
   const list = h('ol', { class: 'events', role: 'log', 'aria-label': 'Events, newest first' });
@@ -250,7 +264,7 @@ function eventTrail(name, signal, onNew) {
     onEvents(events) {
       list.prepend(...events.map(eventItem).reverse());
       while (list.children.length > trailLength) list.lastElementChild.remove();
-      onNew();
+      onNew(events);
     },
     onState(s) {
       const ok = typeof s === 'string';
