@@ -122,12 +122,7 @@ func TestEndpointPageShowsObservedTraffic(t *testing.T) {
 	web := testEndpoint(net, "web", 10)
 	web.Policy.Steps = []rollout.Step{{Weight: 10}, {Weight: 100}}
 	web.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: rollout.Duration(time.Minute), Interval: rollout.Duration(100 * time.Millisecond)}
-	if _, err := admin.PutEndpoint(t.Context(), web, rollout.RevisionNew); err != nil {
-		t.Fatal(err)
-	}
-	release(t, admin, "v1")
-	waitSteady(t, admin, "v1")
-	release(t, admin, "v2")
+	rollV2(t, admin, web)
 
 	b.open(shifter.URL() + "/endpoints/web")
 	b.waitFor("traffic", split, "v1 90%, v2 10%")
@@ -156,18 +151,13 @@ func TestEndpointPageDrawsTheCanary(t *testing.T) {
 	web.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MaxLatency: rollout.Duration(400 * time.Millisecond), MinRequests: 10,
 		Interval: rollout.Duration(time.Second)}
 	web.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: rollout.Duration(time.Minute), Interval: rollout.Duration(200 * time.Millisecond)}
-	if _, err := admin.PutEndpoint(t.Context(), web, rollout.RevisionNew); err != nil {
-		t.Fatal(err)
-	}
-	release(t, admin, "v1")
-	waitSteady(t, admin, "v1")
-	release(t, admin, "v2")
+	rollV2(t, admin, web)
 	b.open(shifter.URL() + "/endpoints/web")
 
 	// Each step's metrics are put once its weights are read back (a
-	// count from before is not the step's).
-	// Once its traffic followed, more requests come, which the metric
-	// checks judge (they judge a step's traffic from the end of its hold).
+	// count from before is not the step's), and again once its traffic
+	// followed: the metric checks judge a step's traffic from the end of
+	// its hold.
 	waitHold := func(step int, hold string) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -492,6 +482,17 @@ func testEndpoint(net awstest.Net, name string, priority int) rollout.Endpoint {
 	}
 	ep.Policy.BakeTime = rollout.Duration(time.Second)
 	return ep
+}
+
+// rollV2 creates web, makes v1 live on it and declares v2.
+func rollV2(t *testing.T, admin *client.Client, web rollout.Endpoint) {
+	t.Helper()
+	if _, err := admin.PutEndpoint(t.Context(), web, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	release(t, admin, "v1")
+	waitSteady(t, admin, "v1")
+	release(t, admin, "v2")
 }
 
 func release(t *testing.T, c *client.Client, version string) {
