@@ -24,6 +24,19 @@ func bar(weight int) string {
 	return strings.Repeat("█", full) + strings.Repeat("░", barWidth-full)
 }
 
+// pausedBy says who paused r, and why when known: "alice",
+// "shifter (the traffic of step 1 did not follow its weights within 5m)".
+func pausedBy(r *rollout.RolloutStatus) string {
+	who := r.PausedBy
+	if who == "" {
+		who = "a person"
+	}
+	if r.PauseReason != "" {
+		who += " (" + r.PauseReason + ")"
+	}
+	return who
+}
+
 // share is one version's part of a route: its weight, and the share of the
 // requests the load balancer counted on it in the step in flight (observed;
 // nil when none were counted).
@@ -186,9 +199,9 @@ func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	case r.Holding != "":
 		return r.Holding
 	case r.Paused && !r.PausedUntil.IsZero():
-		return due("paused by a person, resumes", r.PausedUntil)
+		return due("paused by "+pausedBy(r)+", resumes", r.PausedUntil)
 	case r.Paused:
-		return "paused by a person until resumed"
+		return "paused by " + pausedBy(r) + " until resumed"
 	case r.Phase == rollout.PhasePaused:
 		return fmt.Sprintf("canary at %d%%, waiting for a promote", r.Weight)
 	case r.Phase == rollout.PhasePending || r.Phase == rollout.PhaseProvisioning:

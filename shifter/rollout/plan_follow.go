@@ -75,7 +75,8 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 	pause := ot.OnTimeout == OnTimeoutPause
 	p.trafficNotFollowing(track, r, weights, off, ot, pause)
 	if pause {
-		r.PausedAt, r.PausedUntil = p.now, time.Time{}
+		r.PausedAt, r.PausedUntil, r.PausedBy = p.now, time.Time{}, ActorShifter
+		r.PauseReason = fmt.Sprintf("the traffic of step %d did not follow its weights within %s (policy.observed_traffic.on_timeout)", r.Step+1, ot.MaxWait)
 		return false
 	}
 	return true

@@ -192,7 +192,7 @@ func (p *planner) complete(track Track, r *Rollout) {
 func (p *planner) end(track Track, r *Rollout, phase Phase, cause, reason string) {
 	t := p.st.Track(track)
 	r.Phase, r.Reason, r.EndedAt = phase, reason, p.now
-	r.Promote, r.PausedAt, r.PausedUntil = false, time.Time{}, time.Time{}
+	r.Promote, r.PausedAt, r.PausedUntil, r.PausedBy, r.PauseReason = false, time.Time{}, time.Time{}, "", ""
 	t.Held = &Hold{Key: r.Key, Phase: phase, Reason: reason}
 	p.returnToStable(track, r)
 	p.ended(track, r, cause)

@@ -748,10 +748,17 @@ func TestObservedTrafficThatDoesNotFollowPausesWhenThePolicySaysSo(t *testing.T)
 	w.release(Production, "v2")
 	w.wait(10 * time.Minute)
 	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
-	if s := DescribeEndpoint(w.now, w.ep, w.st); s.State != string(PhasePaused) || !strings.Contains(w.eventsOf(EventTrafficObserved)[0].Message, "paused until a person resumes") {
+	s := DescribeEndpoint(w.now, w.ep, w.st)
+	if s.State != string(PhasePaused) || !strings.Contains(w.eventsOf(EventTrafficObserved)[0].Message, "paused until a person resumes") {
 		t.Fatalf("state = %s, events %+v; want paused after max_wait", s.State, w.eventsOf(EventTrafficObserved))
 	}
+	if r := s.Rollout; r.PausedBy != ActorShifter || !strings.Contains(r.PauseReason, "did not follow its weights within 2m0s") {
+		t.Errorf("paused by %q (%q), want the shifter, saying why", r.PausedBy, r.PauseReason)
+	}
 	w.command(CommandResume)
+	if r := w.rollout(); r.PausedBy != "" || r.PauseReason != "" {
+		t.Errorf("resumed, still paused by %q (%q)", r.PausedBy, r.PauseReason)
+	}
 	w.wait(time.Minute)
 	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
 }

@@ -178,10 +178,15 @@ type Rollout struct {
 	// Since is when the current phase began; for a step, when its weights
 	// were verified (zero while they are being written).
 	Since time.Time `json:"since,omitempty"`
-	// PausedAt is set while a person holds the rollout; timers are frozen
+	// PausedAt is set while the rollout is paused (PausedBy); timers are frozen
 	// and resume where they were. PausedUntil ends such a pause on its own.
 	PausedAt    time.Time `json:"paused_at,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitempty"`
+	// PausedBy is who paused it: a person's name, or ActorShifter for a
+	// step whose traffic did not follow its weights (observed_traffic's
+	// on_timeout); PauseReason says why, when known.
+	PausedBy    string `json:"paused_by,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
 	// Promote asks for the next step now.
 	Promote bool `json:"promote,omitempty"`
 	// JudgedAt is when the metrics were last judged, and Judged what that

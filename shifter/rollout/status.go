@@ -68,6 +68,10 @@ type RolloutStatus struct {
 	NextAt      time.Time `json:"next_at,omitzero"`
 	Paused      bool      `json:"paused,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitzero"`
+	// PausedBy is who paused it (a person, or "shifter"), and PauseReason
+	// why, when known.
+	PausedBy    string `json:"paused_by,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
 	// Holding says why a rollout in flight cannot act: "holding at 10%:
 	// AWS unreachable for 45s".
 	Holding string `json:"holding,omitempty"`
@@ -398,6 +402,8 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		Plan:         r.Steps,
 		Paused:       !r.PausedAt.IsZero(),
 		PausedUntil:  r.PausedUntil,
+		PausedBy:     r.PausedBy,
+		PauseReason:  r.PauseReason,
 		Reason:       r.Reason,
 		Judged:       r.Judged,
 		JudgedAt:     r.JudgedAt,

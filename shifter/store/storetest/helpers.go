@@ -411,6 +411,8 @@ func fullState(endpoint string) rollout.State {
 			Since:       at(3),
 			PausedAt:    at(4),
 			PausedUntil: at(9),
+			PausedBy:    "alice",
+			PauseReason: "checking the canary's logs",
 			Promote:     true,
 			JudgedAt:    at(-3),
 			Judged:      "0.50% 5xx of 200 requests, 41ms average: passing",

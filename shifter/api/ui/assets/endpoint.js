@@ -177,7 +177,10 @@ function stepItem(step, n, last, r) {
 }
 
 function nextText(r) {
-  if (r.paused) return r.paused_until ? ['Paused by a person until ', time(r.paused_until)] : 'Paused by a person until resumed';
+  if (r.paused) {
+    const by = `Paused by ${r.paused_by || 'a person'}${r.pause_reason ? ` (${r.pause_reason})` : ''}`;
+    return r.paused_until ? [`${by} until `, time(r.paused_until)] : `${by} until resumed`;
+  }
   if (r.next_at) return [r.phase === 'baking' ? 'Baking, complete ' : 'Next step ', fromNow(r.next_at), ' at ', time(r.next_at)];
   switch (r.phase) {
     case 'paused': return 'Waiting for a promote';
