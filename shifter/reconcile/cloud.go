@@ -311,7 +311,10 @@ func movesTraffic(weights, live map[string]int) bool {
 // whether its traffic follows the weights (Decision.Traffic), and plans
 // again with them, until it asks for nothing more. Without a metrics reader
 // nothing is read: the planner then judges no step, and a step that holds
-// for its traffic gives up at its max_wait, unobserved.
+// for its traffic gives up at its max_wait, unobserved. A read of the
+// traffic that fails does not fail the pass (the decision without it
+// stands: a holding step holds, any other goes on); it is an action_failing
+// condition until a read succeeds.
 func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input, d rollout.Decision, v view) (rollout.Decision, error) {
 	if cloud.Metrics == nil {
 		return d, nil
@@ -327,9 +330,14 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 		case d.Traffic != nil && in.Observed.Traffic == nil && d.State.Production.Rollout.Active():
 			// (A decision that ended the rollout needs no count of it.)
 			m, err := a.measure(schedule.WithLane(ctx, trafficLane(in.State, schedule.LaneOf(lctx))), cloud, in.Endpoint, d.Traffic, v)
-			if err != nil {
-				return d, err
+			switch {
+			case ctx.Err() != nil:
+				return d, ctx.Err()
+			case err != nil:
+				a.failures[trafficReadKey] = err.Error()
+				return d, nil
 			}
+			delete(a.failures, trafficReadKey)
 			for _, id := range d.Traffic.Environments {
 				if _, ok := m[id]; !ok {
 					m[id] = rollout.Metrics{} // no target group yet: nothing counted
@@ -337,11 +345,18 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 			}
 			in.Observed.Traffic = m
 		default:
+			if d.Traffic == nil {
+				delete(a.failures, trafficReadKey) // nothing to read any more
+			}
 			return d, nil
 		}
 		d = rollout.Plan(*in)
 	}
 }
+
+// trafficReadKey names a failing read of a step's traffic among the actor's
+// failures (the action_failing condition).
+const trafficReadKey = "read_traffic/" + string(rollout.Production)
 
 // trafficLane is the lane of a read of a step's requests: the one that holds
 // a step gates it; one only to show them is routine observation.

@@ -1,10 +1,13 @@
 package reconcile_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ionroller/terraform-provider-ionroller/shifter/reconcile"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
 )
 
@@ -114,4 +117,45 @@ func TestAStepWithNoRequestCountedGoesOnAtMaxWaitWithACondition(t *testing.T) {
 	h.eventually(90*time.Second, "the traffic_unobserved condition to end", func() bool {
 		return h.state().Conditions.Get(rollout.TrafficUnobserved) == nil
 	})
+}
+
+// brokenMetrics is a CloudWatch whose metric reads all fail (moto's never
+// do; AWS's may, for a missing permission or an outage).
+type brokenMetrics struct{}
+
+func (brokenMetrics) Measure(context.Context, string, []string, time.Time, time.Time) (map[string]rollout.Metrics, error) {
+	return nil, errors.New("AccessDenied: not authorized to perform cloudwatch:GetMetricData")
+}
+
+// TestAFailingReadOfTheTrafficIsAConditionNotAStall: the rollout goes on as
+// if nothing was counted (each step holds until max_wait), and the failing
+// read is an action_failing condition while the rollout needs it.
+func TestAFailingReadOfTheTrafficIsAConditionNotAStall(t *testing.T) {
+	t.Parallel()
+	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Second)}, rollout.Step{Weight: 100}), observedTraffic(time.Second))
+	h.wrap = func(c reconcile.Cloud) reconcile.Cloud {
+		c.Metrics = brokenMetrics{}
+		return c
+	}
+	h.kill()
+	h.start()
+	h.release("v2")
+	h.waitPhase("v2", rollout.PhaseComplete, 30*time.Second)
+	started, ended := false, false
+	for _, e := range h.events(rollout.EventConditionStarted) {
+		started = started || (e.Details["condition"] == string(rollout.ActionFailing) && strings.Contains(e.Message, "read_traffic/production: "))
+	}
+	for _, e := range h.events(rollout.EventConditionEnded) {
+		ended = ended || e.Details["condition"] == string(rollout.ActionFailing)
+	}
+	if !started || !ended {
+		t.Errorf("action_failing of the traffic read started %t, ended %t; want both:\n%s", started, ended, h.trail(12))
+	}
+	var outcomes []string
+	for _, e := range h.events(rollout.EventTrafficObserved) {
+		outcomes = append(outcomes, e.Details["outcome"])
+	}
+	if strings.Join(outcomes, ",") != "unobserved,unobserved" {
+		t.Errorf("traffic.observed outcomes = %v, want the two steps unobserved", outcomes)
+	}
 }

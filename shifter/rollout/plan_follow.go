@@ -90,11 +90,12 @@ func (p *planner) endHold(r *Rollout, tr *StepTraffic, outcome string) {
 }
 
 // readTraffic takes in the requests counted over the window the planner
-// asked for (Observed.Traffic), with a point of r's series, or asks for them when a read is due: every
-// interval of the policy while the step holds, which wakes the planner, and
-// while its hold's end is a condition (which the next count may end);
-// otherwise, only to show them, at the first pass a TrafficWindow after the
-// last read (the reconciler's resync passes come often enough).
+// asked for (Observed.Traffic), with a point of r's series, or asks for them
+// when a read is due: every interval of the policy while the step holds,
+// which wakes the planner, and while its hold's end is a condition (which
+// the next count may end); otherwise, only to show them, at the first pass
+// a TrafficWindow after the last read (the reconciler's resync passes come
+// often enough).
 func (p *planner) readTraffic(r *Rollout, tr *StepTraffic, holding bool) {
 	every := TrafficWindow
 	if ot := p.in.Endpoint.Policy.ObservedTraffic; ot != nil && (holding || tr.Hold == HoldNotFollowed || tr.Hold == HoldUnobserved) {
