@@ -245,6 +245,7 @@ func (x *expander) policy(p policyModel) rollout.Policy {
 			TolerancePercent: ot.TolerancePercent.ValueFloat64(),
 			MaxWait:          x.duration(ot.MaxWait),
 			Interval:         x.duration(ot.Interval),
+			MinRequests:      int(ot.MinRequests.ValueInt64()),
 			OnTimeout:        ot.OnTimeout.ValueString(),
 		}
 	}

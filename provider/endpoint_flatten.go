@@ -223,6 +223,7 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 			TolerancePercent: types.Float64Value(ot.TolerancePercent),
 			MaxWait:          newDuration(ot.MaxWait),
 			Interval:         newDuration(rollout.Duration(ot.ReadEvery())),
+			MinRequests:      types.Int64Value(int64(ot.MinRequests)),
 			OnTimeout:        types.StringValue(onTimeout),
 		}, diags)
 	}

@@ -152,6 +152,7 @@ type (
 		TolerancePercent types.Float64 `tfsdk:"tolerance_percent"`
 		MaxWait          durationValue `tfsdk:"max_wait"`
 		Interval         durationValue `tfsdk:"interval"`
+		MinRequests      types.Int64   `tfsdk:"min_requests"`
 		OnTimeout        types.String  `tfsdk:"on_timeout"`
 	}
 )
@@ -788,6 +789,14 @@ func observedTrafficAttribute() schema.SingleNestedAttribute {
 			"max_wait": durationAttribute("How long a step holds at most for its traffic to follow its weights. ALB publishes a count a minute, "+
 				"a minute or two late, so a step seldom sees its traffic follow in less than two", defaultTrafficMaxWait, rollout.MinTrafficWindow, rollout.MaxWait),
 			"interval": durationAttribute("How often the requests are counted while a step holds", rollout.Duration(rollout.DefaultTrafficInterval), rollout.MinTrafficWindow, rollout.TrafficWindow),
+			"min_requests": schema.Int64Attribute{
+				MarkdownDescription: "How many requests a minute's count needs to tell anything: fewer are taken as none (the shares of a few requests are noise), " +
+					"so the step holds on, and at `max_wait` goes on with a `traffic_unobserved` condition. `0` (the default) takes any request.",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(0),
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
 			"on_timeout": schema.StringAttribute{
 				MarkdownDescription: "What a step whose counted traffic did not follow its weights does at `max_wait`: `proceed` (the default) goes on, with the condition and " +
 					"an event; `pause` pauses the rollout until a person resumes or promotes it (`shifter resume`, `ionroller_resume`). " +

@@ -557,7 +557,7 @@ func TestAccReleaseShowsObservedTraffic(t *testing.T) {
 					statecheck.ExpectKnownValue(release, tfjsonpath.New("observed_traffic_percent"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("policy").AtMapKey("observed_traffic"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"tolerance_percent": knownvalue.Float64Exact(5), "max_wait": knownvalue.StringExact("1m"),
-						"interval": knownvalue.StringExact("1s"), "on_timeout": knownvalue.StringExact(rollout.OnTimeoutProceed),
+						"interval": knownvalue.StringExact("1s"), "min_requests": knownvalue.Int64Exact(0), "on_timeout": knownvalue.StringExact(rollout.OnTimeoutProceed),
 					})),
 				},
 			},

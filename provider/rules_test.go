@@ -312,6 +312,9 @@ func ruleCases() []ruleCase {
 		ep("traffic interval", "policy.observed_traffic.interval", func(e *rollout.Endpoint) {
 			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), Interval: d("2m")}
 		}),
+		ep("traffic min requests", "policy.observed_traffic.min_requests", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), MinRequests: -1}
+		}),
 		ep("traffic on timeout", "policy.observed_traffic.on_timeout", func(e *rollout.Endpoint) {
 			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), OnTimeout: "rollback"}
 		}),
@@ -687,6 +690,9 @@ func endpointHCL(ep rollout.Endpoint) string {
 		w.str("max_wait", o.MaxWait.String())
 		if o.Interval != 0 {
 			w.str("interval", o.Interval.String())
+		}
+		if o.MinRequests != 0 {
+			w.attr("min_requests", fmt.Sprint(o.MinRequests))
 		}
 		if o.OnTimeout != "" {
 			w.str("on_timeout", o.OnTimeout)

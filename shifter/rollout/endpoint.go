@@ -292,6 +292,10 @@ type ObservedTraffic struct {
 	// Interval is how often the request counts are read while a step
 	// holds (0: DefaultTrafficInterval).
 	Interval Duration `json:"interval,omitempty"`
+	// MinRequests is how many requests a count needs to tell anything:
+	// fewer are taken as none (shares of a few requests are noise). 0
+	// takes any request.
+	MinRequests int `json:"min_requests,omitempty"`
 	// OnTimeout is what a step whose traffic was counted but did not
 	// follow its weights does at MaxWait: OnTimeoutProceed (""), or
 	// OnTimeoutPause, which pauses the rollout until a person resumes or
@@ -327,6 +331,11 @@ const (
 	// share at all passes a step of 50%, so a wider one would say nothing.
 	MaxTrafficTolerance = 50
 )
+
+// Enough reports whether a count of requests tells anything (MinRequests).
+func (o ObservedTraffic) Enough(requests float64) bool {
+	return requests > 0 && requests >= float64(o.MinRequests)
+}
 
 // ReadEvery returns how often a holding step reads its request counts.
 func (o ObservedTraffic) ReadEvery() time.Duration {

@@ -58,7 +58,7 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 	off := tr.Off(weights, ot.TolerancePercent)
 	deadline := r.Since.Add(ot.MaxWait.D())
 	switch {
-	case !tr.End.IsZero() && len(off) == 0:
+	case !tr.End.IsZero() && ot.Enough(tr.Total()) && len(off) == 0:
 		p.endHold(r, &tr, HoldFollowed)
 		p.trafficFollowed(track, r, weights, ot)
 		return true
@@ -66,7 +66,7 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 		p.wakeAt(deadline)
 		p.judgeSoFar(track, r) // a bad canary rolls back while it holds
 		return false
-	case tr.Total() <= 0:
+	case !ot.Enough(tr.Total()):
 		p.endHold(r, &tr, HoldUnobserved)
 		p.trafficUnobserved(track, r, ot)
 		return true
@@ -192,8 +192,18 @@ func (p *planner) trafficNotFollowing(track Track, r *Rollout, weights map[strin
 
 func (p *planner) trafficUnobserved(track Track, r *Rollout, ot *ObservedTraffic) {
 	p.event(track, r.Key.Version, EventTrafficObserved,
-		fmt.Sprintf("step %d/%d: no request counted within %s, so whether traffic followed the weights is unknown; the step goes on", r.Step+1, len(r.Steps), ot.MaxWait),
+		fmt.Sprintf("step %d/%d: %s within %s, so whether traffic followed the weights is unknown; the step goes on", r.Step+1, len(r.Steps),
+			tooFew(r.Traffic.Total(), ot.MinRequests), ot.MaxWait),
 		p.trafficDetails(r, HoldUnobserved)...)
+}
+
+// tooFew says how few requests were counted: "no request counted", "only 12
+// requests counted, fewer than min_requests (100)".
+func tooFew(requests float64, minRequests int) string {
+	if requests <= 0 {
+		return "no request counted"
+	}
+	return fmt.Sprintf("only %.0f requests counted, fewer than min_requests (%d)", requests, minRequests)
 }
 
 func (p *planner) trafficDetails(r *Rollout, outcome string) []string {

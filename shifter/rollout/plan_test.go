@@ -849,3 +849,24 @@ func TestARolloutKeepsASeriesOfItsCanaryAndStableVersion(t *testing.T) {
 		t.Errorf("status series has %d points, want %d", len(s), len(series))
 	}
 }
+
+func TestObservedTrafficOfTooFewRequestsIsTakenAsNone(t *testing.T) {
+	ep := observedTrafficEndpoint("")
+	ep.Policy.ObservedTraffic.MinRequests = 100
+	w := live(t, ep, "v1")
+	w.release(Production, "v2")
+	w.requests = map[string]float64{w.env("v1").ID: 9, w.env("v2").ID: 1} // 10%, but of 10 requests
+	w.wait(2*time.Minute - time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	if r := w.rollout(); r.Traffic.Hold != HoldWaiting {
+		t.Fatalf("hold = %q on 10 requests, want holding: fewer than min_requests tell nothing", r.Traffic.Hold)
+	}
+	w.wait(time.Second)
+	ev := w.eventsOf(EventTrafficObserved)
+	if len(ev) != 1 || ev[0].Details["outcome"] != HoldUnobserved || !strings.Contains(ev[0].Message, "only 10 requests counted, fewer than min_requests (100)") {
+		t.Fatalf("traffic.observed events = %+v, want one: unobserved on too few requests", ev)
+	}
+	if c := TrafficConditions(w.ep, w.st); len(c) != 1 || c[0].Type != TrafficUnobserved {
+		t.Errorf("conditions = %+v, want traffic_unobserved", c)
+	}
+}

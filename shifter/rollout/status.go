@@ -476,12 +476,12 @@ func TrafficConditions(ep Endpoint, st State) Conditions {
 	weights := st.Production.Route.Weights
 	switch tr.Hold {
 	case HoldUnobserved:
-		if tr.Total() > 0 {
+		if ot.Enough(tr.Total()) {
 			return nil
 		}
 		return Conditions{{Type: TrafficUnobserved, Names: []string{r.Key.Version},
-			Message: fmt.Sprintf("no request counted on the route since step %d's weights changed %s ago: whether traffic follows them is unknown; the step went on after %s",
-				tr.Step+1, tr.End.Sub(tr.ShiftedAt).Round(time.Second), ot.MaxWait)}}
+			Message: fmt.Sprintf("%s on the route in the last minute, %s after step %d's weights changed: whether traffic follows them is unknown; the step went on after %s",
+				tooFew(tr.Total(), ot.MinRequests), tr.End.Sub(tr.ShiftedAt).Round(time.Second), tr.Step+1, ot.MaxWait)}}
 	case HoldNotFollowed:
 		off := tr.Off(weights, ot.TolerancePercent)
 		if len(off) == 0 {

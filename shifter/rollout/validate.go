@@ -535,6 +535,8 @@ func (o ObservedTraffic) validate() error {
 	switch {
 	case o.TolerancePercent <= 0 || o.TolerancePercent > MaxTrafficTolerance:
 		return Invalid("policy.observed_traffic.tolerance_percent", "must be more than 0 and at most %d percentage points; got %g", MaxTrafficTolerance, o.TolerancePercent)
+	case o.MinRequests < 0:
+		return Invalid("policy.observed_traffic.min_requests", "must not be negative; got %d", o.MinRequests)
 	case o.OnTimeout != "" && !slices.Contains(OnTimeouts, o.OnTimeout):
 		return Invalid("policy.observed_traffic.on_timeout", "must be one of %s; got %q", strings.Join(OnTimeouts, ", "), o.OnTimeout)
 	}

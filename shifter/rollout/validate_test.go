@@ -142,6 +142,9 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"policy.observed_traffic.interval", func(e *Endpoint) {
 			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), Interval: Duration(2 * time.Minute)}
 		}},
+		{"policy.observed_traffic.min_requests", func(e *Endpoint) {
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), MinRequests: -1}
+		}},
 		{"policy.observed_traffic.on_timeout", func(e *Endpoint) {
 			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), OnTimeout: "rollback"}
 		}},

@@ -293,6 +293,7 @@ func fullEndpoint(name string) rollout.Endpoint {
 				TolerancePercent: 2.5,
 				MaxWait:          rollout.Duration(3 * time.Minute),
 				Interval:         rollout.Duration(20 * time.Second),
+				MinRequests:      50,
 				OnTimeout:        rollout.OnTimeoutPause,
 			},
 			BakeTime:              rollout.Duration(15 * time.Minute),
