@@ -240,6 +240,16 @@ func (x *expander) policy(p policyModel) rollout.Policy {
 			Interval:         x.duration(mc.Interval),
 		}
 	}
+	var ot observedTrafficModel
+	if x.object(p.ObservedTraffic, &ot) {
+		out.ObservedTraffic = &rollout.ObservedTraffic{
+			TolerancePercent: ot.TolerancePercent.ValueFloat64(),
+			MaxWait:          x.duration(ot.MaxWait),
+			Interval:         x.duration(ot.Interval),
+			MinRequests:      int(ot.MinRequests.ValueInt64()),
+			OnTimeout:        ot.OnTimeout.ValueString(),
+		}
+	}
 	return out
 }
 

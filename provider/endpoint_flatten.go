@@ -213,6 +213,21 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 			Interval:         newDuration(mc.Interval),
 		}, diags)
 	}
+	otType := objectType(t.AttrTypes["observed_traffic"], diags)
+	observedTraffic := types.ObjectNull(otType.AttrTypes)
+	if ot := p.ObservedTraffic; ot != nil {
+		onTimeout := ot.OnTimeout
+		if onTimeout == "" {
+			onTimeout = rollout.OnTimeoutProceed
+		}
+		observedTraffic = objectValue(ctx, otType, observedTrafficModel{
+			TolerancePercent: types.Float64Value(ot.TolerancePercent),
+			MaxWait:          newDuration(ot.MaxWait),
+			Interval:         newDuration(rollout.Duration(ot.ReadEvery())),
+			MinRequests:      types.Int64Value(int64(ot.MinRequests)),
+			OnTimeout:        types.StringValue(onTimeout),
+		}, diags)
+	}
 	return policyModel{
 		Steps:                 listValue(ctx, objectType(t.AttrTypes["steps"], diags), flattenSteps(p.Steps), diags),
 		HealthyTimeout:        newDuration(p.HealthyTimeout),
@@ -221,6 +236,7 @@ func flattenPolicy(ctx context.Context, t types.ObjectType, p rollout.Policy, di
 		BlockOnAlarm:          types.BoolValue(p.BlockOnAlarm),
 		ProceedWithoutAlarms:  types.BoolValue(p.ProceedWithoutAlarms),
 		MetricChecks:          metricChecks,
+		ObservedTraffic:       observedTraffic,
 		BakeTime:              newDuration(p.BakeTime),
 		RetainPrevious:        newDuration(p.RetainPrevious),
 		RetainCapacityPercent: types.Int64Value(int64(p.RetainCapacityPercent)),

@@ -45,6 +45,7 @@ func TestEndpointRoundTrip(t *testing.T) {
 	full.Policy.Alarms = []string{"web-5xx"}
 	full.Policy.BlockOnAlarm, full.Policy.AutoRollback, full.DeletionProtection = true, false, false
 	full.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1.5, MaxLatency: rollout.Duration(time.Second), MaxRatioToStable: 2, MinRequests: 100}
+	full.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 2.5, MaxWait: rollout.Duration(3 * time.Minute), Interval: rollout.Duration(20 * time.Second), MinRequests: 50, OnTimeout: rollout.OnTimeoutPause}
 	full.Notifications = rollout.Notifications{WebhookURL: "https://hooks.example.com/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts"}
 
 	onECS := validSpec()

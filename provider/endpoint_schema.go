@@ -128,6 +128,7 @@ type (
 		BlockOnAlarm          types.Bool    `tfsdk:"block_on_alarm"`
 		ProceedWithoutAlarms  types.Bool    `tfsdk:"proceed_without_alarms"`
 		MetricChecks          types.Object  `tfsdk:"metric_checks"`
+		ObservedTraffic       types.Object  `tfsdk:"observed_traffic"`
 		BakeTime              durationValue `tfsdk:"bake_time"`
 		RetainPrevious        durationValue `tfsdk:"retain_previous"`
 		RetainCapacityPercent types.Int64   `tfsdk:"retain_capacity_percent"`
@@ -146,6 +147,14 @@ type (
 		MaxRatioToStable types.Float64 `tfsdk:"max_ratio_to_stable"`
 		MinRequests      types.Int64   `tfsdk:"min_requests"`
 		Interval         durationValue `tfsdk:"interval"`
+	}
+
+	observedTrafficModel struct {
+		TolerancePercent types.Float64 `tfsdk:"tolerance_percent"`
+		MaxWait          durationValue `tfsdk:"max_wait"`
+		Interval         durationValue `tfsdk:"interval"`
+		MinRequests      types.Int64   `tfsdk:"min_requests"`
+		OnTimeout        types.String  `tfsdk:"on_timeout"`
 	}
 )
 
@@ -196,7 +205,7 @@ func endpointSpecAttributes(ctx context.Context, def rollout.Endpoint, diags *di
 		"observe_only": schema.BoolAttribute{
 			MarkdownDescription: "Observe-only mode, to adopt ionroller next to an existing deploy and compare: the shifter decides and records " +
 				"in the trail what it would do for each release, against environments and routes it only imagines, and writes nothing to AWS. " +
-				"The policy's alarms are read as for any endpoint (its metric checks see no requests), and the traffic it names is not checked " +
+				"The policy's alarms are read as for any endpoint (the requests its metric checks and traffic holds count follow the weights, with no errors), and the traffic it names is not checked " +
 				"against the rules already there. Notifications say nothing was done in AWS. Changing it replaces the endpoint. Default `false`.",
 			Optional:      true,
 			Computed:      true,
@@ -673,8 +682,9 @@ func policyAttribute(ctx context.Context, def rollout.Policy, diags *diag.Diagno
 				Computed: true,
 				Default:  booldefault.StaticBool(def.ProceedWithoutAlarms),
 			},
-			"metric_checks": metricChecksAttribute(),
-			"bake_time":     durationAttribute("How long the new version holds 100%, still watched, before the rollout is complete", def.BakeTime, 0, rollout.MaxWait),
+			"metric_checks":    metricChecksAttribute(),
+			"observed_traffic": observedTrafficAttribute(),
+			"bake_time":        durationAttribute("How long the new version holds 100%, still watched, before the rollout is complete", def.BakeTime, 0, rollout.MaxWait),
 			"retain_previous": durationAttribute("The rollback window: how long the previous version stays hot after a rollout completes. "+
 				"Inside it, rolling back is one load-balancer call", def.RetainPrevious, 0, rollout.MaxRetainPrevious),
 			"retain_capacity_percent": schema.Int64Attribute{
@@ -762,6 +772,54 @@ func metricChecksAttribute() schema.SingleNestedAttribute {
 				Computed:            true,
 				Default:             int64default.StaticInt64(0),
 				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+			},
+		},
+	}
+}
+
+// Defaults of policy.observed_traffic in the provider (the API requires
+// tolerance_percent and max_wait).
+const (
+	defaultTrafficTolerance = 5
+	defaultTrafficMaxWait   = rollout.Duration(5 * time.Minute)
+)
+
+func observedTrafficAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Holds each step after its weights change until the share of requests each version took, as the load balancer counted them " +
+			"(ALB's `RequestCount` per target group), is within `tolerance_percent` of its weight, or `max_wait` passed: a rule's weights are not the traffic, " +
+			"which follows them later. The step's pause (its wait for a promote, the bake of the last step) begins when the hold ends. " +
+			"Past `max_wait` the endpoint shows a `traffic_not_following` condition and the step goes on, or pauses (`on_timeout`); a step with no request counted " +
+			"at all goes on with a `traffic_unobserved` condition. ALB traffic only: refused with `traffic.nlb` and `traffic.route53`.",
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"tolerance_percent": schema.Float64Attribute{
+				MarkdownDescription: fmt.Sprintf("How far, in percentage points, a version's observed share may be from its weight: more than 0, at most %d. Defaults to %d.",
+					rollout.MaxTrafficTolerance, defaultTrafficTolerance),
+				Optional:   true,
+				Computed:   true,
+				Default:    float64default.StaticFloat64(defaultTrafficTolerance),
+				Validators: []validator.Float64{float64validator.Between(0, rollout.MaxTrafficTolerance), float64validator.NoneOf(0)},
+			},
+			"max_wait": durationAttribute("How long a step holds at most for its traffic to follow its weights. ALB publishes a count a minute, "+
+				"a minute or two late, so a step seldom sees its traffic follow in less than two", defaultTrafficMaxWait, rollout.MinTrafficWindow, rollout.MaxWait),
+			"interval": durationAttribute("How often the requests are counted while a step holds", rollout.Duration(rollout.DefaultTrafficInterval), rollout.MinTrafficWindow, rollout.TrafficWindow),
+			"min_requests": schema.Int64Attribute{
+				MarkdownDescription: "How many requests a minute's count needs to tell anything: fewer are taken as none (the shares of a few requests are noise), " +
+					"so the step holds on, and at `max_wait` goes on with a `traffic_unobserved` condition. `0` (the default) takes any request.",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(0),
+				Validators: []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"on_timeout": schema.StringAttribute{
+				MarkdownDescription: "What a step whose counted traffic did not follow its weights does at `max_wait`: `proceed` (the default) goes on, with the condition and " +
+					"an event; `pause` pauses the rollout until a person resumes or promotes it (`shifter resume`, `ionroller_resume`). " +
+					"A step with no request counted at all always goes on: no traffic is no evidence against the new version.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(rollout.OnTimeoutProceed),
+				Validators: []validator.String{stringvalidator.OneOf(rollout.OnTimeouts...)},
 			},
 		},
 	}

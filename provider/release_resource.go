@@ -67,6 +67,7 @@ type releaseResourceModel struct {
 	WaitFor          types.String   `tfsdk:"wait_for"`
 	State            types.String   `tfsdk:"state"`
 	TrafficPercent   types.Int64    `tfsdk:"traffic_percent"`
+	ObservedTraffic  types.Float64  `tfsdk:"observed_traffic_percent"`
 	LiveVersion      types.String   `tfsdk:"live_version"`
 	EnvironmentID    types.String   `tfsdk:"environment_id"`
 	Digest           types.String   `tfsdk:"digest"`
@@ -198,6 +199,13 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"traffic_percent": schema.Int64Attribute{
 				MarkdownDescription: "Share of the track's traffic on this release's environment.",
 				Computed:            true,
+			},
+			"observed_traffic_percent": schema.Float64Attribute{
+				MarkdownDescription: "Share of the requests the load balancer counted on this release's environment (ALB's `RequestCount` per target group) " +
+					"over the last window of the step in flight, beside `traffic_percent`, the share its weight intends: a rule's weights are not the traffic, " +
+					"which follows them later. Null when none was counted: no rollout in flight, a first release, a rollback, NLB or Route 53 traffic. " +
+					"`policy.observed_traffic` holds each step until the two agree.",
+				Computed: true,
 			},
 			"live_version": schema.StringAttribute{
 				MarkdownDescription: "Version the track serves as its stable version; after a rollback, the version traffic went back to.",
@@ -608,6 +616,7 @@ func declarationChanged(plan, state releaseResourceModel) bool {
 func (m *releaseResourceModel) keepLiveState(state releaseResourceModel) {
 	m.Image = state.Image
 	m.State, m.TrafficPercent, m.LiveVersion = state.State, state.TrafficPercent, state.LiveVersion
+	m.ObservedTraffic = state.ObservedTraffic
 	m.EnvironmentID, m.Digest, m.RolledBackReason = state.EnvironmentID, state.Digest, state.RolledBackReason
 	m.SpecRevision, m.LiveSpecRevision, m.HotSpecRevisions = state.SpecRevision, state.LiveSpecRevision, state.HotSpecRevisions
 }
@@ -801,6 +810,7 @@ func (r *releaseResource) flatten(ctx context.Context, view rollout.ReleaseView,
 func setLiveState(s rollout.ReleaseStatus, m *releaseResourceModel) {
 	m.State = types.StringValue(s.State)
 	m.TrafficPercent = types.Int64Value(int64(s.TrafficPercent))
+	m.ObservedTraffic = types.Float64PointerValue(s.ObservedTrafficPercent)
 	m.LiveVersion = stringOrNull(s.LiveVersion)
 	m.EnvironmentID = stringOrNull(s.EnvironmentID)
 	m.Digest = stringOrNull(s.Digest)

@@ -532,3 +532,63 @@ func (s *testShifter) checkRetiredEvent(endpoint string) func(*terraform.State) 
 		return fmt.Errorf("no %s event saying the release was declared retired", rollout.EventPreviewRetired)
 	}
 }
+
+// TestAccReleaseShowsObservedTraffic: beside traffic_percent, the share its
+// weight intends, the release's observed_traffic_percent is the share of the
+// requests the load balancer counted on its environment (RequestCount, put
+// in moto), while its canary step holds for them (policy.observed_traffic).
+func TestAccReleaseShowsObservedTraffic(t *testing.T) {
+	s := newTestShifter(t)
+	name := randomName()
+	release := "ionroller_release.test"
+	policy := canary + `
+    observed_traffic = { tolerance_percent = 5, max_wait = "1m", interval = "1s" }`
+	config := func(version, waitFor string) string {
+		return providerConfig(s.url) + endpointConfig(name, s.net, policy, noRollbackWindow) + releaseConfig(version, waitFor, 0)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: s.factories(),
+		CheckDestroy:             s.checkDestroyed(name),
+		Steps: []resource.TestStep{
+			{
+				Config: config("v1", waitComplete),
+				ConfigStateChecks: []statecheck.StateCheck{
+					// A first release has nothing to split with: nothing counted.
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("observed_traffic_percent"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("policy").AtMapKey("observed_traffic"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"tolerance_percent": knownvalue.Float64Exact(5), "max_wait": knownvalue.StringExact("1m"),
+						"interval": knownvalue.StringExact("1s"), "min_requests": knownvalue.Int64Exact(0), "on_timeout": knownvalue.StringExact(rollout.OnTimeoutProceed),
+					})),
+				},
+			},
+			{
+				Config: config("v2", waitHealthy),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(10)),
+				},
+			},
+			{
+				PreConfig: func() {
+					awstest.PutRequests(t, s.aws, s.net.ListenerARN, "v1", 904)
+					awstest.PutRequests(t, s.aws, s.net.ListenerARN, "v2", 96)
+					deadline := time.Now().Add(30 * time.Second)
+					for {
+						v, err := s.client.GetRelease(t.Context(), name, rollout.Production)
+						if err == nil && v.Status.ObservedTrafficPercent != nil && *v.Status.ObservedTrafficPercent == 9.6 {
+							return
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("the shifter did not count v2's 9.6%% of the requests in 30s: %+v, %v", v.Status, err)
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				},
+				Config: config("v2", waitHealthy),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(10)),
+					statecheck.ExpectKnownValue(release, tfjsonpath.New("observed_traffic_percent"), knownvalue.Float64Exact(9.6)),
+				},
+			},
+		},
+	})
+}

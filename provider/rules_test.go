@@ -190,6 +190,10 @@ func ruleCases() []ruleCase {
 			routeOnNLB(e)
 			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}
 		}),
+		ep("observed traffic behind an NLB", "policy.observed_traffic", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m")}
+		}).says("Attribute policy.observed_traffic counts requests per target group"),
 		ep("hot versions behind an NLB", "policy.max_hot_versions", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Policy.MaxHotVersions = new(rollout.MaxNLBHotVersions + 1)
@@ -303,6 +307,24 @@ func ruleCases() []ruleCase {
 		}),
 		ep("judge interval", "policy.metric_checks.interval", func(e *rollout.Endpoint) {
 			e.Policy.MetricChecks = &rollout.MetricChecks{Interval: d("200h")}
+		}),
+		ep("traffic tolerance", "policy.observed_traffic.tolerance_percent", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 60, MaxWait: d("2m")}
+		}),
+		ep("no traffic tolerance", "policy.observed_traffic.tolerance_percent", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{MaxWait: d("2m")}
+		}),
+		ep("traffic wait", "policy.observed_traffic.max_wait", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("200h")}
+		}),
+		ep("traffic interval", "policy.observed_traffic.interval", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), Interval: d("2m")}
+		}),
+		ep("traffic min requests", "policy.observed_traffic.min_requests", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), MinRequests: -1}
+		}),
+		ep("traffic on timeout", "policy.observed_traffic.on_timeout", func(e *rollout.Endpoint) {
+			e.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: d("2m"), OnTimeout: "rollback"}
 		}),
 		ep("no AMI with backend ec2", "template.ami", func(e *rollout.Endpoint) { e.Template.AMI = "" }).says(`Attribute template.ami must be set with backend "ec2"`),
 		ep("ecs with backend ec2", "template.ecs", func(e *rollout.Endpoint) {
@@ -668,6 +690,21 @@ func endpointHCL(ep rollout.Endpoint) string {
 		w.attr("max_ratio_to_stable", fmt.Sprint(m.MaxRatioToStable))
 		w.attr("min_requests", fmt.Sprint(m.MinRequests))
 		w.str("interval", m.Interval.String())
+		w.close()
+	}
+	if o := p.ObservedTraffic; o != nil {
+		w.open("observed_traffic =")
+		w.attr("tolerance_percent", fmt.Sprint(o.TolerancePercent))
+		w.str("max_wait", o.MaxWait.String())
+		if o.Interval != 0 {
+			w.str("interval", o.Interval.String())
+		}
+		if o.MinRequests != 0 {
+			w.attr("min_requests", fmt.Sprint(o.MinRequests))
+		}
+		if o.OnTimeout != "" {
+			w.str("on_timeout", o.OnTimeout)
+		}
 		w.close()
 	}
 	w.close()

@@ -427,7 +427,7 @@ func testPauseResume(t *testing.T, h *harness) {
 		t.Errorf("pause = %q", out)
 	}
 	h.waitEndpoint("web", func(s rollout.EndpointStatus) bool { return s.State == string(rollout.PhasePaused) && s.Rollout.Paused })
-	if out := h.ok("status", "web"); !regexp.MustCompile(`paused by a person, resumes in (9m5\ds|10m00s), at \d\d:\d\d:\d\d\n`).MatchString(out) {
+	if out := h.ok("status", "web"); !regexp.MustCompile(`paused by anonymous \(reading the logs\), resumes in (9m5\ds|10m00s), at \d\d:\d\d:\d\d\n`).MatchString(out) {
 		t.Errorf("status of a paused rollout:\n%s", out)
 	}
 

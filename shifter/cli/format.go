@@ -24,10 +24,65 @@ func bar(weight int) string {
 	return strings.Repeat("█", full) + strings.Repeat("░", barWidth-full)
 }
 
-// share is one version's part of a route.
+// pausedBy says who paused r, and why when known: "alice",
+// "shifter (the traffic of step 1 did not follow its weights within 5m)".
+func pausedBy(r *rollout.RolloutStatus) string {
+	who := r.PausedBy
+	if who == "" {
+		who = "a person"
+	}
+	if r.PauseReason != "" {
+		who += " (" + r.PauseReason + ")"
+	}
+	return who
+}
+
+// share is one version's part of a route: its weight, and the share of the
+// requests the load balancer counted on it in the step in flight (observed;
+// nil when none were counted).
 type share struct {
-	version string
-	weight  int
+	version  string
+	weight   int
+	observed *float64
+}
+
+// observedLabel is a share's counted traffic, to follow its weight:
+// " (observed 9.6%)", or "" when none was counted.
+func (s share) observedLabel() string {
+	if s.observed == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (observed %.1f%%)", *s.observed)
+}
+
+// observation is the traffic counted of the rollout in flight, or nil.
+func observation(s rollout.EndpointStatus) *rollout.TrafficObservation {
+	if r := s.Rollout; inFlight(r) {
+		return r.ObservedTraffic
+	}
+	return nil
+}
+
+// observedLine says what the observed shares rest on and where the step's
+// hold for its traffic is: "observed: 1000 requests counted 12:00:01–12:01:01;
+// the step holds until its traffic is within 5 points of its weights, until
+// 12:05:00 at most".
+func observedLine(o *rollout.TrafficObservation) string {
+	line := "observed: nothing counted yet"
+	if !o.End.IsZero() {
+		line = fmt.Sprintf("observed: %.0f requests counted %s–%s", o.Requests, clock(o.Start), clock(o.End))
+	}
+	switch o.Hold {
+	case rollout.HoldWaiting:
+		line += fmt.Sprintf("; the step holds until its traffic is within %g points of its weights, until %s at most", o.TolerancePercent, clock(o.HoldUntil))
+	case rollout.HoldFollowed:
+		line += "; the traffic followed the weights at " + clock(o.HoldEndedAt)
+	case rollout.HoldNotFollowed:
+		line += fmt.Sprintf("; the traffic was not within %g points of the weights by %s (max_wait)", o.TolerancePercent, clock(o.HoldEndedAt))
+	case rollout.HoldUnobserved:
+		line += "; no request was counted by " + clock(o.HoldEndedAt) + ", and the step went on"
+	}
+	return line
 }
 
 // shares lists a route's weights by version, in the order the versions'
@@ -42,10 +97,16 @@ func shares(s rollout.EndpointStatus) []share {
 	}
 	var out []share
 	seen := map[string]bool{"": true}
+	o := observation(s)
 	add := func(version string) {
 		if !seen[version] && listed(version) {
 			seen[version] = true
-			out = append(out, share{version, s.Weights[version]})
+			sh := share{version: version, weight: s.Weights[version]}
+			if o != nil && o.Requests > 0 {
+				observed := o.Shares[version]
+				sh.observed = &observed
+			}
+			out = append(out, sh)
 		}
 	}
 	for _, e := range s.Environments {
@@ -70,7 +131,7 @@ func split(shares []share) string {
 	}
 	parts := make([]string, len(shares))
 	for i, s := range shares {
-		parts[i] = fmt.Sprintf("%s %d%%", s.version, s.weight)
+		parts[i] = fmt.Sprintf("%s %d%%%s", s.version, s.weight, s.observedLabel())
 	}
 	return strings.Join(parts, ", ")
 }
@@ -145,9 +206,9 @@ func waiting(s rollout.EndpointStatus, now time.Time, style dueStyle) string {
 	case r.Holding != "":
 		return r.Holding
 	case r.Paused && !r.PausedUntil.IsZero():
-		return due("paused by a person, resumes", r.PausedUntil)
+		return due("paused by "+pausedBy(r)+", resumes", r.PausedUntil)
 	case r.Paused:
-		return "paused by a person until resumed"
+		return "paused by " + pausedBy(r) + " until resumed"
 	case r.Phase == rollout.PhasePaused:
 		return fmt.Sprintf("canary at %d%%, waiting for a promote", r.Weight)
 	case r.Phase == rollout.PhasePending || r.Phase == rollout.PhaseProvisioning:

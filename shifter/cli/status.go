@@ -111,7 +111,7 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 	}
 	field("Live:", orDash(s.StableVersion))
 	for i, sh := range shares(s) {
-		line := fmt.Sprintf("%-8s %s %3d%%", sh.version, bar(sh.weight), sh.weight)
+		line := fmt.Sprintf("%-8s %s %3d%%%s", sh.version, bar(sh.weight), sh.weight, sh.observedLabel())
 		if i == 0 {
 			if !s.Verified && len(s.Weights) > 0 {
 				line += "  (being written to the listener rule)"
@@ -120,6 +120,9 @@ func printEndpoint(w io.Writer, v rollout.EndpointView, now time.Time) error {
 		} else {
 			more(line)
 		}
+	}
+	if o := observation(s); o != nil {
+		more(observedLine(o))
 	}
 	if o := s.Override; o != nil {
 		field("Override:", overrideLine(o, now))

@@ -137,7 +137,10 @@ func frame(s snapshot, recent []rollout.Event, now time.Time) []string {
 			width = max(width, utf8.RuneCountInString(v.version))
 		}
 		for _, v := range sh {
-			lines = append(lines, fmt.Sprintf("  %-*s  %s  %3d%%", width, v.version, bar(v.weight), v.weight))
+			lines = append(lines, fmt.Sprintf("  %-*s  %s  %3d%%%s", width, v.version, bar(v.weight), v.weight, v.observedLabel()))
+		}
+		if o := observation(st); o != nil {
+			lines = append(lines, "  "+observedLine(o))
 		}
 	}
 

@@ -37,6 +37,7 @@ type Metrics struct {
 
 	rollouts        byEndpoint
 	readiness       byEndpoint
+	traffic         byEndpoint
 	conditions      *prometheus.GaugeVec
 	stepTransitions prometheus.Counter
 	rollbacks       *prometheus.CounterVec
@@ -70,7 +71,9 @@ func New() *Metrics {
 	m.rollouts.gauge = m.gaugeVec("ionroller_rollouts", "Endpoints by the phase of their production rollout, the last one for endpoints at rest (state: pending, provisioning, waiting_healthy, shifting, paused, baking, complete, aborted, rolled_back, failed).", "state")
 	m.readiness.gauge = m.gaugeVec("ionroller_rollback_readiness", "Endpoints by whether a hot version can take all their traffic back in one write now (readiness: ready), "+
 		"would first be scaled up or is not healthy enough (not_ready), or there is none (none).", "readiness")
-	m.conditions = m.gaugeVec("ionroller_conditions", "Endpoints this replica acts on that have a condition, by type (aws_unreachable, throttled, traffic_missing, alarm_missing, action_failing) and whether it blocks their rollouts (blocking: true or false; see GET /v1/endpoints/{name}).", "type", "blocking")
+	m.traffic.gauge = m.gaugeVec("ionroller_observed_traffic", "Endpoints whose production rollout counts the requests of its step (ALB RequestCount per target group), "+
+		"by where the step's hold for its traffic is (hold: holding, followed, not_following, unobserved; counted for a step that does not hold, without policy.observed_traffic).", "hold")
+	m.conditions = m.gaugeVec("ionroller_conditions", "Endpoints this replica acts on that have a condition, by type (aws_unreachable, throttled, traffic_missing, alarm_missing, action_failing, image_unresolved, traffic_not_following, traffic_unobserved) and whether it blocks their rollouts (blocking: true or false; see GET /v1/endpoints/{name}).", "type", "blocking")
 	m.stepTransitions = m.counter("ionroller_step_transitions_total", "Traffic steps applied and verified, including the final 100%.")
 	m.rollbacks = m.counterVec("ionroller_rollbacks_total", "Rollouts that ended badly, by cause (alarm, metric, operator, unhealthy, superseded) and final phase (aborted, rolled_back, failed).", "cause", "phase")
 	m.outcomes = m.counterVec("ionroller_rollouts_ended_total", "Rollouts that ended, by final phase (complete, aborted, rolled_back, failed).", "phase")
@@ -170,6 +173,7 @@ func (m *Metrics) Decided(ep rollout.Endpoint, st rollout.State, events []rollou
 	}
 	m.rollouts.set(&m.mu, ep.Name, phase)
 	m.readiness.set(&m.mu, ep.Name, readiness)
+	m.traffic.set(&m.mu, ep.Name, trafficHold(st))
 	m.setConditions(ep.Name, st.Conditions)
 }
 
@@ -182,6 +186,19 @@ func rollbackReadiness(hot []rollout.HotVersion) string {
 		return "not_ready"
 	}
 	return "none"
+}
+
+// trafficHold is the hold label of an endpoint whose production rollout
+// counts its step's traffic, "" for any other.
+func trafficHold(st rollout.State) string {
+	r := st.Production.Rollout
+	if !r.Active() || r.Traffic == nil || r.Traffic.Step != r.Step {
+		return ""
+	}
+	if r.Traffic.Hold == "" {
+		return "counted"
+	}
+	return r.Traffic.Hold
 }
 
 // setConditions records an endpoint's conditions and keeps the gauge in step.

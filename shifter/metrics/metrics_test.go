@@ -96,3 +96,28 @@ func TestRollbackReadinessCountsEndpoints(t *testing.T) {
 		t.Errorf("ready = %v after api's hot version is back at full capacity, want 2", got)
 	}
 }
+
+// TestObservedTrafficCountsEndpointsByHold: endpoints whose rollout counts
+// its step's requests, by where the step's hold is; one whose rollout ended
+// leaves the gauge.
+func TestObservedTrafficCountsEndpointsByHold(t *testing.T) {
+	m := New()
+	inStep := func(hold string) rollout.State {
+		return rollout.State{Production: rollout.TrackState{Rollout: &rollout.Rollout{Phase: rollout.PhaseShifting, Step: 1,
+			Traffic: &rollout.StepTraffic{Step: 1, Hold: hold}}}}
+	}
+	m.Decided(rollout.Endpoint{Name: "web"}, inStep(rollout.HoldWaiting), nil)
+	m.Decided(rollout.Endpoint{Name: "api"}, inStep(rollout.HoldNotFollowed), nil)
+	m.Decided(rollout.Endpoint{Name: "shop"}, inStep(""), nil)
+	for hold, want := range map[string]float64{"holding": 1, "not_following": 1, "counted": 1, "followed": 0} {
+		if got := testutil.ToFloat64(m.traffic.gauge.WithLabelValues(hold)); got != want {
+			t.Errorf("observed_traffic{hold=%q} = %v, want %v", hold, got, want)
+		}
+	}
+	done := inStep(rollout.HoldFollowed)
+	done.Production.Rollout.Phase = rollout.PhaseComplete
+	m.Decided(rollout.Endpoint{Name: "web"}, done, nil)
+	if got := testutil.ToFloat64(m.traffic.gauge.WithLabelValues("holding")); got != 0 {
+		t.Errorf("holding = %v after web's rollout completed, want 0", got)
+	}
+}

@@ -307,7 +307,68 @@ func movesTraffic(weights, live map[string]int) bool {
 	return false
 }
 
-// measure reads the metrics the planner asked for, by environment ID.
+// count reads what the planner asked of the load balancer's metrics, the
+// metrics that judge a step (Decision.Measure) and the requests that show
+// whether its traffic follows the weights (Decision.Traffic), and plans
+// again with them, until it asks for nothing more. Without a metrics reader
+// nothing is read: the planner then judges no step, and a step that holds
+// for its traffic gives up at its max_wait, unobserved. A read of the
+// traffic that fails does not fail the pass (the decision without it
+// stands: a holding step holds, any other goes on); it is an action_failing
+// condition until a read succeeds.
+func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input, d rollout.Decision, v view) (rollout.Decision, error) {
+	if cloud.Metrics == nil {
+		return d, nil
+	}
+	for {
+		switch {
+		case d.Measure != nil && in.Observed.Metrics == nil:
+			m, err := a.measure(lctx, cloud, in.Endpoint, d.Measure, v)
+			if err != nil {
+				return d, err
+			}
+			in.Observed.Metrics = m
+		case d.Traffic != nil && in.Observed.Traffic == nil && d.State.Production.Rollout.Active():
+			// (A decision that ended the rollout needs no count of it.)
+			m, err := a.measure(schedule.WithLane(ctx, trafficLane(in.State, schedule.LaneOf(lctx))), cloud, in.Endpoint, d.Traffic, v)
+			switch {
+			case ctx.Err() != nil:
+				return d, ctx.Err()
+			case err != nil:
+				a.failures[trafficReadKey] = err.Error()
+				return d, nil
+			}
+			delete(a.failures, trafficReadKey)
+			for _, id := range d.Traffic.Environments {
+				if _, ok := m[id]; !ok {
+					m[id] = rollout.Metrics{} // no target group yet: nothing counted
+				}
+			}
+			in.Observed.Traffic = m
+		default:
+			if d.Traffic == nil {
+				delete(a.failures, trafficReadKey) // nothing to read any more
+			}
+			return d, nil
+		}
+		d = rollout.Plan(*in)
+	}
+}
+
+// trafficReadKey names a failing read of a step's traffic among the actor's
+// failures (the action_failing condition).
+const trafficReadKey = "read_traffic/" + string(rollout.Production)
+
+// trafficLane is the lane of a read of a step's requests: the one that holds
+// a step gates it; one only to show them is routine observation.
+func trafficLane(st rollout.State, reads schedule.Lane) schedule.Lane {
+	if r := st.Production.Rollout; r.Active() && r.Traffic != nil && r.Traffic.Step == r.Step && r.Traffic.Hold == rollout.HoldWaiting {
+		return min(reads, schedule.LaneGate)
+	}
+	return max(reads, schedule.LaneRoutine)
+}
+
+// measure reads the metrics of the window's environments, by environment ID.
 func (a *actor) measure(ctx context.Context, cloud Cloud, ep rollout.Endpoint, w *rollout.Window, v view) (map[string]rollout.Metrics, error) {
 	var targets []string
 	envOf := map[string]string{}
@@ -386,13 +447,14 @@ func failureKey(act rollout.Action) string {
 
 // forgetAbandoned drops the failures of actions decision d no longer takes
 // (a reverted release, an expired environment): they are not retried, so
-// they are not failing.
+// they are not failing. A failed read of a step's traffic is no action:
+// count keeps it.
 func (a *actor) forgetAbandoned(d rollout.Decision) {
 	taken := make(map[string]bool, len(d.Actions))
 	for _, act := range d.Actions {
 		taken[failureKey(act)] = true
 	}
-	maps.DeleteFunc(a.failures, func(key, _ string) bool { return !taken[key] })
+	maps.DeleteFunc(a.failures, func(key, _ string) bool { return key != trafficReadKey && !taken[key] })
 }
 
 // do runs one action.

@@ -25,8 +25,8 @@ import (
 const throttledFor = time.Minute
 
 // sense returns the conditions a pass that observed AWS found, given the
-// calls it made (tally) and what it read (v).
-func (a *actor) sense(in rollout.Input, v view, tally *schedule.Tally) rollout.Conditions {
+// calls it made (tally), what it read (v) and what it decided (st).
+func (a *actor) sense(in rollout.Input, st rollout.State, v view, tally *schedule.Tally) rollout.Conditions {
 	now := a.r.cfg.Now()
 	var out rollout.Conditions
 	if ops := tally.Throttled(); len(ops) > 0 {
@@ -43,6 +43,7 @@ func (a *actor) sense(in rollout.Input, v view, tally *schedule.Tally) rollout.C
 	if c := missingAlarms(in, v); c != nil {
 		out = append(out, *c)
 	}
+	out = append(out, rollout.TrafficConditions(in.Endpoint, st)...)
 	if len(a.failures) > 0 {
 		var failing []string
 		for key, err := range a.failures {

@@ -105,7 +105,8 @@ type Alarms interface {
 }
 
 // Metrics reads the load balancer metrics of targets behind a listener over
-// a window.
+// a window, in one read for all the targets: what judges a step, and where
+// its traffic goes.
 type Metrics interface {
 	Measure(ctx context.Context, listenerARN string, targets []string, start, end time.Time) (map[string]rollout.Metrics, error)
 }

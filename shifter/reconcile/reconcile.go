@@ -384,14 +384,11 @@ func (a *actor) reconcile(ctx context.Context) (time.Time, error) {
 			}
 			d = rollout.Plan(in)
 		}
-		if d.Measure != nil && cloud.Metrics != nil {
-			if in.Observed.Metrics, err = a.measure(lctx, cloud, in.Endpoint, d.Measure, v); err != nil {
-				return time.Time{}, err
-			}
-			d = rollout.Plan(in)
+		if d, err = a.count(ctx, lctx, cloud, &in, d, v); err != nil {
+			return time.Time{}, err
 		}
 		a.forgetAbandoned(d)
-		if err := a.save(ctx, in.State, &d, a.sense(in, v, tally), true); err != nil {
+		if err := a.save(ctx, in.State, &d, a.sense(in, d.State, v, tally), true); err != nil {
 			return time.Time{}, err
 		}
 		cfg.Decided(in.Endpoint, d.State, d.Events)

@@ -285,8 +285,19 @@ func TestHotEnvironmentIsScaledUpAndHealthyBeforeTrafficReturns(t *testing.T) {
 			r := h.state().Production.Rollout
 			return r.Kind == rollout.KindRollback && r.Phase == rollout.PhaseFailed
 		})
-		if n := h.calls.Count(h.backend().service, h.backend().scale); n != 1 {
-			t.Errorf("%s calls = %d, want 1 (scale v1 to 2)", h.backend().scale, n)
+		// Scaled up once, by the shifter's decision. Its writes are not
+		// counted: on a loaded machine a write that timed out may land at
+		// moto later (as on AWS), which the shifter then sees and sets back
+		// (environment.rescaled), and v1 may already be on its way back to
+		// its retained capacity.
+		var scaledUp int
+		for _, e := range h.events(rollout.EventEnvironmentScaled) {
+			if e.Version == "v1" && e.Details["capacity"] == "2" {
+				scaledUp++
+			}
+		}
+		if scaledUp != 1 {
+			t.Errorf("v1 scaled up to 2 %d times, want once\n%s", scaledUp, h.trail(40))
 		}
 		if n := h.calls.Count(r.service, r.write); n != 0 {
 			t.Errorf("traffic moved to an unhealthy environment: %d %s calls", n, r.write)

@@ -51,6 +51,17 @@ const (
 	// or refusing the shifter): the environment waits, and resolving is
 	// tried again every poll.
 	ImageUnresolved ConditionType = "image_unresolved"
+	// TrafficNotFollowing: a step's hold for its traffic
+	// (policy.observed_traffic) ended at max_wait with the shares the load
+	// balancer counted further from the weights than the tolerance, and
+	// the last count still is. It ends with a count within tolerance, or
+	// with the step.
+	TrafficNotFollowing ConditionType = "traffic_not_following"
+	// TrafficUnobserved: a step's hold for its traffic ended at max_wait
+	// without a single request counted, and none has been since: whether
+	// the traffic follows the weights is unknown. It ends with the first
+	// request counted, or with the step.
+	TrafficUnobserved ConditionType = "traffic_unobserved"
 	// ObservationStale: the shifter has not observed AWS for the endpoint
 	// for two resync intervals (it is down, or cannot store what it saw),
 	// so nothing in the status is verified.

@@ -226,6 +226,11 @@ type Policy struct {
 	// that is not there can roll nothing back.
 	ProceedWithoutAlarms bool          `json:"proceed_without_alarms,omitempty"`
 	MetricChecks         *MetricChecks `json:"metric_checks,omitempty"`
+	// ObservedTraffic holds each step after its weight change until the
+	// load balancer's request counts show the traffic followed (ALB
+	// traffic only); nil lets a step's pause start when its weights are
+	// read back from the rule.
+	ObservedTraffic *ObservedTraffic `json:"observed_traffic,omitempty"`
 	// BakeTime is how long the new version holds 100%, still watched,
 	// before the rollout is complete.
 	BakeTime Duration `json:"bake_time"`
@@ -283,6 +288,76 @@ func (m MetricChecks) JudgeEvery() time.Duration {
 		return DefaultJudgeInterval
 	}
 	return m.Interval.D()
+}
+
+// ObservedTraffic holds a step of a rollout after its weights changed until
+// the share of requests each version took (ALB's RequestCount per target
+// group) is within TolerancePercent of its weight, or MaxWait passed: a
+// rule's weights are not the traffic, which follows them later. The step's
+// pause (or its wait for a promote, or the bake) begins when the hold ends,
+// so that it is spent on the traffic it intends.
+type ObservedTraffic struct {
+	// TolerancePercent is how far, in percentage points, a version's
+	// observed share may be from its weight.
+	TolerancePercent float64 `json:"tolerance_percent"`
+	// MaxWait bounds the hold. Past it the step goes on (OnTimeout), with
+	// a condition and an event saying the traffic did not follow, or that
+	// no request was counted at all.
+	MaxWait Duration `json:"max_wait"`
+	// Interval is how often the request counts are read while a step
+	// holds (0: DefaultTrafficInterval).
+	Interval Duration `json:"interval,omitempty"`
+	// MinRequests is how many requests a count needs to tell anything:
+	// fewer are taken as none (shares of a few requests are noise). 0
+	// takes any request.
+	MinRequests int `json:"min_requests,omitempty"`
+	// OnTimeout is what a step whose traffic was counted but did not
+	// follow its weights does at MaxWait: OnTimeoutProceed (""), or
+	// OnTimeoutPause, which pauses the rollout until a person resumes or
+	// promotes it. A step with no request counted at all always goes on:
+	// no traffic is no evidence against the new version, and a hold
+	// that only traffic can end would block a quiet endpoint forever.
+	OnTimeout string `json:"on_timeout,omitempty"`
+}
+
+// What a step whose traffic does not follow does at max_wait.
+const (
+	OnTimeoutProceed = "proceed"
+	OnTimeoutPause   = "pause"
+)
+
+// OnTimeouts are the values of ObservedTraffic.OnTimeout.
+var OnTimeouts = []string{OnTimeoutProceed, OnTimeoutPause}
+
+// Defaults and bounds of observed traffic.
+const (
+	// DefaultTrafficInterval is how often a holding step reads its
+	// request counts: ALB publishes a count a minute, some time after the
+	// minute, so a read every 15 seconds sees each soon after it lands.
+	DefaultTrafficInterval = 15 * time.Second
+	// TrafficWindow is how far back a read of the observed shares looks:
+	// one ALB metric period, never before the step's weights were read
+	// back from the rule.
+	TrafficWindow = time.Minute
+	// MinTrafficWindow is the shortest window read: CloudWatch counts
+	// time in whole seconds.
+	MinTrafficWindow = time.Second
+	// MaxTrafficTolerance bounds tolerance_percent: at 50 points any
+	// share at all passes a step of 50%, so a wider one would say nothing.
+	MaxTrafficTolerance = 50
+)
+
+// Enough reports whether a count of requests tells anything (MinRequests).
+func (o ObservedTraffic) Enough(requests float64) bool {
+	return requests > 0 && requests >= float64(o.MinRequests)
+}
+
+// ReadEvery returns how often a holding step reads its request counts.
+func (o ObservedTraffic) ReadEvery() time.Duration {
+	if o.Interval == 0 {
+		return DefaultTrafficInterval
+	}
+	return o.Interval.D()
 }
 
 // Notifications are where rollout news goes: a webhook receiving a JSON POST

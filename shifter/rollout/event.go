@@ -52,12 +52,15 @@ const (
 	EventRolloutFailed       = "rollout.failed"
 	EventAlarmReported       = "alarm.reported"
 	EventMetricsJudged       = "metrics.judged"
-	EventDriftRepaired       = "drift.repaired"
-	EventPreviewRouted       = "preview.routed"
-	EventPreviewRetired      = "preview.retired"
-	EventActionFailed        = "action.failed"
-	EventConditionStarted    = "condition.started"
-	EventConditionEnded      = "condition.ended"
+	// EventTrafficObserved: a step's hold for its traffic ended
+	// (policy.observed_traffic), with how (detail "outcome").
+	EventTrafficObserved  = "traffic.observed"
+	EventDriftRepaired    = "drift.repaired"
+	EventPreviewRouted    = "preview.routed"
+	EventPreviewRetired   = "preview.retired"
+	EventActionFailed     = "action.failed"
+	EventConditionStarted = "condition.started"
+	EventConditionEnded   = "condition.ended"
 	// EventOverrideStarted and EventOverrideEnded bound a break-glass
 	// override; EventReleaseDeferred is a release declared during one,
 	// which rolls out when it ends.

@@ -58,6 +58,7 @@ func Plan(in Input) Decision {
 		Events:  p.events,
 		WakeAt:  p.wake,
 		Measure: p.measure,
+		Traffic: p.traffic,
 		Health:  p.health,
 		Resolve: p.resolve,
 		Gone:    p.gone(),
@@ -72,6 +73,7 @@ type planner struct {
 	events  []Event
 	wake    time.Time
 	measure *Window
+	traffic *Window
 	health  []string
 	resolve []string
 }
@@ -86,6 +88,11 @@ func (s State) clone() State {
 		if t.Rollout.Active() {
 			r := *t.Rollout
 			t.Rollout = &r
+			if r.Traffic != nil {
+				tr := *r.Traffic
+				r.Traffic = &tr
+			}
+			// Series is replaced, never changed in place (addPoint).
 		}
 		if t.Held != nil {
 			h := *t.Held

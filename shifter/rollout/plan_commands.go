@@ -31,7 +31,7 @@ func (p *planner) command(c Command) string {
 		if !r.Active() {
 			return ignoredNotInFlight
 		}
-		r.PausedAt, r.PausedUntil = p.now, time.Time{}
+		r.PausedAt, r.PausedUntil, r.PausedBy, r.PauseReason = p.now, time.Time{}, c.Actor, c.Reason
 		if c.For > 0 {
 			r.PausedUntil = p.now.Add(c.For.D())
 		}
@@ -147,6 +147,6 @@ func (p *planner) resume(track Track, r *Rollout, actor string) {
 	if !r.Since.IsZero() {
 		r.Since = r.Since.Add(p.now.Sub(r.PausedAt))
 	}
-	r.PausedAt, r.PausedUntil = time.Time{}, time.Time{}
+	r.PausedAt, r.PausedUntil, r.PausedBy, r.PauseReason = time.Time{}, time.Time{}, "", ""
 	p.resumed(track, r, actor)
 }

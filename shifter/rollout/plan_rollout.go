@@ -86,6 +86,9 @@ func (p *planner) step(track Track, r *Rollout) {
 		p.poll() // weights being written; verify() starts the clock
 		return
 	}
+	if !p.follow(track, r) {
+		return
+	}
 	if r.Phase == PhaseBaking {
 		due := r.Since.Add(p.in.Endpoint.Policy.BakeTime.D())
 		if p.now.Before(due) {
@@ -145,6 +148,7 @@ func (p *planner) verify(track Track) {
 		return
 	}
 	r.Since = p.now
+	p.shifted(track, r)
 	w := r.Steps[r.Step].Weight
 	if r.Step < len(r.Steps)-1 {
 		p.stepApplied(track, r, w)
@@ -188,7 +192,7 @@ func (p *planner) complete(track Track, r *Rollout) {
 func (p *planner) end(track Track, r *Rollout, phase Phase, cause, reason string, details ...string) {
 	t := p.st.Track(track)
 	r.Phase, r.Reason, r.EndedAt = phase, reason, p.now
-	r.Promote, r.PausedAt, r.PausedUntil = false, time.Time{}, time.Time{}
+	r.Promote, r.PausedAt, r.PausedUntil, r.PausedBy, r.PauseReason = false, time.Time{}, time.Time{}, "", ""
 	t.Held = &Hold{Key: r.Key, Phase: phase, Reason: reason}
 	p.returnToStable(track, r)
 	p.ended(track, r, cause, details...)

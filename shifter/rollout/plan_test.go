@@ -649,3 +649,221 @@ func TestAnEnvironmentForgottenInAPassIsLeftNoAction(t *testing.T) {
 		}
 	}
 }
+
+// observedTrafficEndpoint holds each step until its traffic is within 5
+// points of its weights, for at most 2 minutes, reading every 15 seconds.
+func observedTrafficEndpoint(onTimeout string) Endpoint {
+	ep := testEndpoint()
+	ep.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(2 * time.Minute), Interval: Duration(15 * time.Second), OnTimeout: onTimeout}
+	return ep
+}
+
+func TestObservedTrafficHoldsAStepUntilItFollowsThenRunsItsPause(t *testing.T) {
+	w := live(t, observedTrafficEndpoint(""), "v1")
+	v1 := w.env("v1").ID
+	w.Requests = map[string]float64{v1: 1000} // the old split, still
+	w.release(Production, "v2")
+	v2 := w.env("v2").ID
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+
+	// A minute, the step's pause, passes with the traffic on v1 alone:
+	// the step holds, read every 15 seconds.
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	reads := w.TrafficReads
+	if reads < 4 {
+		t.Errorf("traffic reads in the hold's first minute = %d, want one every 15s", reads)
+	}
+	o := DescribeEndpoint(w.Now, w.Endpoint, w.State).Rollout.ObservedTraffic
+	if o == nil || o.Hold != HoldWaiting || o.Shares["v1"] != 100 || o.Weights["v2"] != 10 || !o.HoldUntil.After(w.Now) {
+		t.Fatalf("observed traffic = %+v, want holding with v1 at 100%% beside weight v2=10", o)
+	}
+	if s := DescribeEndpoint(w.Now, w.Endpoint, w.State).Rollout; !s.NextAt.IsZero() {
+		t.Errorf("next step at %v while holding; the pause has not begun", s.NextAt)
+	}
+
+	// The traffic follows: the hold ends at the next read, with an
+	// event, and the step's pause of a minute begins then.
+	w.Requests = map[string]float64{v1: 903, v2: 97}
+	w.wait(15 * time.Second)
+	followed := w.EventsOf(EventTrafficObserved)
+	if len(followed) != 1 || followed[0].Details["outcome"] != HoldFollowed || !strings.Contains(followed[0].Message, "v2 9.7% (weight 10%)") {
+		t.Fatalf("traffic.observed events = %+v, want one saying v2 took 9.7%% of its 10%%", followed)
+	}
+	t.Logf("observed vs intended: %s", followed[0].Message)
+	rel := DescribeRelease(w.Now, w.Endpoint, w.State, w.Production)
+	if rel.ObservedTrafficPercent == nil || *rel.ObservedTrafficPercent != 9.7 || rel.TrafficPercent != 10 {
+		t.Errorf("release traffic = %d%%, observed %v, want 10%% and 9.7%%", rel.TrafficPercent, rel.ObservedTrafficPercent)
+	}
+	pauseThenNextStep(t, w, map[string]float64{v1: 500, v2: 500})
+}
+
+// pauseThenNextStep checks that the first step's pause of a minute began
+// when its hold ended (now) and that the next step starts at its end, with
+// requests counted from then, and no condition of observed traffic.
+func pauseThenNextStep(t *testing.T, w *world, requests map[string]float64) {
+	t.Helper()
+	w.wait(59 * time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	w.Requests = requests
+	w.wait(time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+	if c := TrafficConditions(w.Endpoint, w.State); len(c) != 0 {
+		t.Errorf("conditions at the next step = %+v, want none", c)
+	}
+}
+
+func TestObservedTrafficThatDoesNotFollowGoesOnAtMaxWaitWithACondition(t *testing.T) {
+	w := live(t, observedTrafficEndpoint(OnTimeoutProceed), "v1")
+	v1 := w.env("v1").ID
+	w.Requests = map[string]float64{v1: 990}
+	w.release(Production, "v2")
+	v2 := w.env("v2").ID
+	w.Requests[v2] = 10 // 1% of the requests for a weight of 10%
+
+	w.wait(2*time.Minute - time.Second)
+	if n := len(w.EventsOf(EventTrafficObserved)); n != 0 {
+		t.Fatalf("the hold ended before max_wait: %+v", w.EventsOf(EventTrafficObserved))
+	}
+	w.wait(time.Second)
+	ev := w.EventsOf(EventTrafficObserved)
+	if len(ev) != 1 || ev[0].Details["outcome"] != HoldNotFollowed || !strings.Contains(ev[0].Message, "v2 1.0% (weight 10%)") ||
+		!strings.Contains(ev[0].Message, "the step goes on") {
+		t.Fatalf("traffic.observed events = %+v, want one: not following, going on", ev)
+	}
+	c := TrafficConditions(w.Endpoint, w.State)
+	if len(c) != 1 || c[0].Type != TrafficNotFollowing || !slices.Equal(c[0].Names, []string{"v1", "v2"}) || !strings.Contains(c[0].Message, "v2 took 1.0% (weight 10%)") {
+		t.Fatalf("conditions = %+v, want traffic_not_following naming v1 and v2", c)
+	}
+	// The step's pause begins at max_wait; at its end the next step
+	// goes on and holds afresh: the condition was the last step's.
+	pauseThenNextStep(t, w, map[string]float64{v1: 880, v2: 120})
+}
+
+func TestObservedTrafficThatDoesNotFollowPausesWhenThePolicySaysSo(t *testing.T) {
+	w := live(t, observedTrafficEndpoint(OnTimeoutPause), "v1")
+	w.Requests = map[string]float64{w.env("v1").ID: 1000}
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	s := DescribeEndpoint(w.Now, w.Endpoint, w.State)
+	if s.State != string(PhasePaused) || !strings.Contains(w.EventsOf(EventTrafficObserved)[0].Message, "paused until a person resumes") {
+		t.Fatalf("state = %s, events %+v; want paused after max_wait", s.State, w.EventsOf(EventTrafficObserved))
+	}
+	if r := s.Rollout; r.PausedBy != ActorShifter || !strings.Contains(r.PauseReason, "did not follow its weights within 2m0s") {
+		t.Errorf("paused by %q (%q), want the shifter, saying why", r.PausedBy, r.PauseReason)
+	}
+	w.command(CommandResume)
+	if r := w.rollout(); r.PausedBy != "" || r.PauseReason != "" {
+		t.Errorf("resumed, still paused by %q (%q)", r.PausedBy, r.PauseReason)
+	}
+	w.wait(time.Minute)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+}
+
+func TestObservedTrafficWithNoRequestIsACondition(t *testing.T) {
+	w := live(t, observedTrafficEndpoint(OnTimeoutPause), "v1")
+	w.release(Production, "v2")
+	w.wait(2 * time.Minute)
+	ev := w.EventsOf(EventTrafficObserved)
+	if len(ev) != 1 || ev[0].Details["outcome"] != HoldUnobserved {
+		t.Fatalf("traffic.observed events = %+v, want one: unobserved", ev)
+	}
+	// No request is no evidence against the new version: even a policy
+	// that pauses on traffic not following goes on, and says so.
+	if s := DescribeEndpoint(w.Now, w.Endpoint, w.State); s.State != string(PhaseShifting) {
+		t.Errorf("state = %s, want shifting: an unobserved step does not pause", s.State)
+	}
+	c := TrafficConditions(w.Endpoint, w.State)
+	if len(c) != 1 || c[0].Type != TrafficUnobserved || !strings.Contains(c[0].Message, "no request counted") {
+		t.Fatalf("conditions = %+v, want traffic_unobserved", c)
+	}
+	w.Requests = map[string]float64{w.env("v1").ID: 90, w.env("v2").ID: 10}
+	w.wait(time.Minute)
+	if c := TrafficConditions(w.Endpoint, w.State); len(c) != 0 {
+		t.Errorf("conditions = %+v, want none once requests are counted", c)
+	}
+}
+
+func TestPromoteEndsAnObservedTrafficHold(t *testing.T) {
+	w := live(t, observedTrafficEndpoint(""), "v1")
+	w.release(Production, "v2")
+	w.wait(30 * time.Second)
+	w.command(CommandPromote)
+	wantWeights(t, w, Production, map[string]int{"v1": 50, "v2": 50})
+}
+
+func TestObservedTrafficIsNotCountedOnARollbackNorAFirstRelease(t *testing.T) {
+	w := newWorld(t, observedTrafficEndpoint(""))
+	w.release(Production, "v1")
+	if w.rollout().Traffic != nil {
+		t.Errorf("a first release counts its traffic: %+v", w.rollout().Traffic)
+	}
+	w.wait(2 * time.Minute)
+	w.RequestsFollow = true
+	w.release(Production, "v2")
+	w.wait(10 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+	w.release(Production, "v1") // a revert: v1 is hot
+	wantWeights(t, w, Production, map[string]int{"v1": 100})
+	if r := w.rollout(); r.Kind != KindRollback || r.Traffic != nil {
+		t.Errorf("rollback %s counted its traffic: %+v", r.Kind, r.Traffic)
+	}
+}
+
+func TestARolloutKeepsASeriesOfItsCanaryAndStableVersion(t *testing.T) {
+	ep := observedTrafficEndpoint("")
+	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 5, MinRequests: 10}
+	w := live(t, ep, "v1")
+	v1 := w.env("v1").ID
+	w.Requests = map[string]float64{v1: 1000}
+	w.release(Production, "v2")
+	w.Metrics = map[string]Metrics{"v1": {Errors5xx: 10, AverageLatency: 40 * time.Millisecond}, "v2": {Errors5xx: 2, AverageLatency: 55 * time.Millisecond}}
+	w.RequestsFollow = true // 10 requests a point of weight
+	w.wait(10 * time.Minute)
+	wantPhase(t, w, PhaseComplete)
+
+	series := w.rollout().Series
+	if len(series) < 3 {
+		t.Fatalf("series of %d points, want one per read: %+v", len(series), series)
+	}
+	first := series[0]
+	if first.Step != 1 || first.Canary.Weight != 10 || first.Stable.Weight != 90 || first.Canary.Requests != 100 ||
+		first.Canary.Errors5xx != 2 || first.Canary.LatencyMS != 55 || first.Stable.LatencyMS != 40 || !first.End.After(first.Start) {
+		t.Errorf("first point = %+v, want step 1: canary 10%% with 100 requests, 2 5xx, 55ms; stable 90%%, 40ms", first)
+	}
+	steps := map[int]bool{}
+	for i, p := range series {
+		steps[p.Step] = true
+		if i > 0 && p.End.Before(series[i-1].End) {
+			t.Errorf("point %d ends at %v, before the one before it", i, p.End)
+		}
+	}
+	if !steps[1] || !steps[2] || !steps[3] {
+		t.Errorf("series covers steps %v, want 1, 2 and the bake (3)", steps)
+	}
+	if s := DescribeEndpoint(w.Now, w.Endpoint, w.State).Rollout.Series; len(s) != len(series) {
+		t.Errorf("status series has %d points, want %d", len(s), len(series))
+	}
+}
+
+func TestObservedTrafficOfTooFewRequestsIsTakenAsNone(t *testing.T) {
+	ep := observedTrafficEndpoint("")
+	ep.Policy.ObservedTraffic.MinRequests = 100
+	w := live(t, ep, "v1")
+	w.release(Production, "v2")
+	w.Requests = map[string]float64{w.env("v1").ID: 9, w.env("v2").ID: 1} // 10%, but of 10 requests
+	w.wait(2*time.Minute - time.Second)
+	wantWeights(t, w, Production, map[string]int{"v1": 90, "v2": 10})
+	if r := w.rollout(); r.Traffic.Hold != HoldWaiting {
+		t.Fatalf("hold = %q on 10 requests, want holding: fewer than min_requests tell nothing", r.Traffic.Hold)
+	}
+	w.wait(time.Second)
+	ev := w.EventsOf(EventTrafficObserved)
+	if len(ev) != 1 || ev[0].Details["outcome"] != HoldUnobserved || !strings.Contains(ev[0].Message, "only 10 requests counted, fewer than min_requests (100)") {
+		t.Fatalf("traffic.observed events = %+v, want one: unobserved on too few requests", ev)
+	}
+	if c := TrafficConditions(w.Endpoint, w.State); len(c) != 1 || c[0].Type != TrafficUnobserved {
+		t.Errorf("conditions = %+v, want traffic_unobserved", c)
+	}
+}

@@ -57,6 +57,10 @@ type Decision struct {
 	// Measure asks for the metrics of these environments over a window
 	// before the planner can judge a step; plan again with them observed.
 	Measure *Window
+	// Traffic asks for the metrics of each environment on the production
+	// route over a window (ALB's RequestCount above all), to show and hold
+	// a step by; plan again with them observed (Observed.Traffic).
+	Traffic *Window
 	// Health asks for the target health of these environments before
 	// traffic can move to them; plan again with it observed. Target health
 	// is the one read that cannot be shared between target groups, so it
@@ -88,6 +92,11 @@ type Observed struct {
 	Alarms map[string]string `json:"alarms,omitempty"`
 	// Metrics of environments over the current step's window, by ID.
 	Metrics map[string]Metrics `json:"metrics,omitempty"`
+	// Traffic is the metrics of each environment over the window of
+	// Decision.Traffic, by ID: the requests it took, its 5xx answers and
+	// latency (which the rollout's series keeps for its pictures); nil
+	// when not read in this pass.
+	Traffic map[string]Metrics `json:"traffic,omitempty"`
 	// Digests by image: what the images the planner asked to resolve
 	// (Decision.Resolve) name now.
 	Digests map[string]string `json:"digests,omitempty"`

@@ -28,7 +28,14 @@ func TestInvariantsHoldUnderRandomHistories(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				ep.Policy.Steps = []Step{{Weight: 20}, {Weight: 60, Pause: DurationPtr(time.Minute)}, {Weight: 100}}
 			}
+			if seed%3 == 0 {
+				// Steps hold for their traffic, which follows the
+				// weights in half of these histories and is never
+				// counted in the others.
+				ep.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(2 * time.Minute), OnTimeout: OnTimeouts[(seed/3)%2]}
+			}
 			w := newWorld(t, ep)
+			w.RequestsFollow = seed%2 == 0
 			w.check = checkInvariants
 			w.Poll = 30 * time.Second
 			w.HealthOnAsk = seed%2 == 1

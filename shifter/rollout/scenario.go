@@ -158,6 +158,7 @@ type Replay struct {
 // valid.
 func (s *Scenario) Run(ep Endpoint, start time.Time, replay Replay) (*Simulation, error) {
 	sim := NewSimulation(ep, start)
+	sim.RequestsFollow = true // what it counts of a step's traffic follows the weights
 	sim.HealthyAfter = 30 * time.Second
 	if s.HealthyAfter != nil {
 		sim.HealthyAfter = s.HealthyAfter.D()

@@ -23,10 +23,17 @@ type Simulation struct {
 	Routes              map[Track]map[string]int
 	// Alarms are alarm states by name; Metrics what a metric check reads
 	// of each version's environments, by version.
-	Alarms   map[string]string
-	Metrics  map[string]Metrics
-	Commands []Command
-	Events   []Event
+	Alarms  map[string]string
+	Metrics map[string]Metrics
+	// Requests are what the load balancer counts per environment ID over
+	// any window the planner asks for (Decision.Traffic), unless
+	// RequestsFollow counts 10 requests per point of weight on the
+	// production route; TrafficReads counts those reads.
+	Requests       map[string]float64
+	RequestsFollow bool
+	TrafficReads   int
+	Commands       []Command
+	Events         []Event
 	// Writes counts weight writes per track, Creates the environment
 	// creations that made something new, and History is every route
 	// written, in order.
@@ -67,6 +74,7 @@ func NewSimulation(ep Endpoint, now time.Time) *Simulation {
 		Routes:       map[Track]map[string]int{},
 		Alarms:       map[string]string{},
 		Metrics:      map[string]Metrics{},
+		Requests:     map[string]float64{},
 		Writes:       map[Track]int{},
 		History:      map[Track][]map[string]int{},
 		Sick:         map[string]bool{},
@@ -176,13 +184,28 @@ func (s *Simulation) plan() Decision {
 		}
 		d = Plan(in)
 	}
-	if d.Measure != nil {
-		// As CloudWatch does, no data is no requests.
-		in.Observed.Metrics = map[string]Metrics{}
-		for _, id := range d.Measure.Environments {
-			if e := s.State.Environment(id); e != nil {
-				in.Observed.Metrics[id] = s.Metrics[e.Version]
+	for range 2 {
+		// The reconciler fetches the metrics and the request counts asked
+		// for, and plans again. As CloudWatch does, no data is no requests.
+		switch {
+		case d.Measure != nil && in.Observed.Metrics == nil:
+			in.Observed.Metrics = map[string]Metrics{}
+			for _, id := range d.Measure.Environments {
+				in.Observed.Metrics[id] = s.metricsOf(id)
 			}
+		case d.Traffic != nil && in.Observed.Traffic == nil:
+			in.Observed.Traffic = map[string]Metrics{}
+			for _, id := range d.Traffic.Environments {
+				m := s.metricsOf(id)
+				m.Requests = s.Requests[id]
+				if s.RequestsFollow {
+					m.Requests = float64(10 * s.Routes[Production][id])
+				}
+				in.Observed.Traffic[id] = m
+			}
+			s.TrafficReads++
+		default:
+			continue
 		}
 		d = Plan(in)
 	}
@@ -195,6 +218,15 @@ func (s *Simulation) plan() Decision {
 		s.apply(a)
 	}
 	return d
+}
+
+// metricsOf is what a metric check reads of environment id: its
+// version's metrics.
+func (s *Simulation) metricsOf(id string) Metrics {
+	if e := s.State.Environment(id); e != nil {
+		return s.Metrics[e.Version]
+	}
+	return Metrics{}
 }
 
 func (s *Simulation) observe() Observed {

@@ -190,10 +190,15 @@ type Rollout struct {
 	// Since is when the current phase began; for a step, when its weights
 	// were verified (zero while they are being written).
 	Since time.Time `json:"since,omitempty"`
-	// PausedAt is set while a person holds the rollout; timers are frozen
+	// PausedAt is set while the rollout is paused (PausedBy); timers are frozen
 	// and resume where they were. PausedUntil ends such a pause on its own.
 	PausedAt    time.Time `json:"paused_at,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitempty"`
+	// PausedBy is who paused it: a person's name, or ActorShifter for a
+	// step whose traffic did not follow its weights (observed_traffic's
+	// on_timeout); PauseReason says why, when known.
+	PausedBy    string `json:"paused_by,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
 	// Promote asks for the next step now.
 	Promote bool `json:"promote,omitempty"`
 	// JudgedAt is when the metrics were last judged, and Judged what that
@@ -205,10 +210,124 @@ type Rollout struct {
 	// back: already alarming when it started, or reported while
 	// auto_rollback is off. An alarm leaves the list when it recovers, so
 	// entering ALARM again counts.
-	Alarming  []string  `json:"alarming,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at,omitempty"`
+	Alarming []string `json:"alarming,omitempty"`
+	// Traffic is what the load balancer counted of the current step's
+	// traffic, and the step's hold until it follows the weights
+	// (policy.observed_traffic); nil for steps it does not count (a
+	// first release, a rollback, the preview track, traffic that is not
+	// an ALB rule's).
+	Traffic *StepTraffic `json:"traffic,omitempty"`
+	// Series is what each read of the steps' traffic saw of the canary
+	// (Target) and the stable version (From), oldest first, at most
+	// MaxSeriesPoints: the pictures of a canary.
+	Series    []SeriesPoint `json:"series,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	StartedAt time.Time     `json:"started_at"`
+	EndedAt   time.Time     `json:"ended_at,omitempty"`
+}
+
+// StepTraffic is a step's traffic as ALB's RequestCount per target group
+// counted it over the last window, and where the step's hold for it is.
+type StepTraffic struct {
+	// Step is the index of the step counted; ShiftedAt is when its weights
+	// were read back from the rule: no window begins before.
+	Step      int       `json:"step"`
+	ShiftedAt time.Time `json:"shifted_at"`
+	// Hold is HoldWaiting while the step waits for its traffic, then how
+	// the wait ended (HoldFollowed, HoldNotFollowed, HoldUnobserved) at
+	// HoldEndedAt; "" when the step does not wait.
+	Hold        string    `json:"hold,omitempty"`
+	HoldEndedAt time.Time `json:"hold_ended_at,omitzero"`
+	// Requests counted per environment over [Start, End), by ID; no read
+	// yet while End is zero.
+	Requests map[string]float64 `json:"requests,omitempty"`
+	Start    time.Time          `json:"start,omitzero"`
+	End      time.Time          `json:"end,omitzero"`
+}
+
+// SeriesPoint is one read of a rollout's traffic: the metrics of the canary
+// and the stable version over [Start, End), beside their weights then.
+type SeriesPoint struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Step is the step in progress, from 1.
+	Step   int         `json:"step"`
+	Canary SeriesValue `json:"canary"`
+	Stable SeriesValue `json:"stable"`
+}
+
+// SeriesValue is one version's weight and metrics in a SeriesPoint: the
+// requests it took, its 5xx answers, and their average target response time
+// in milliseconds (0 without requests).
+type SeriesValue struct {
+	Weight    int     `json:"weight"`
+	Requests  float64 `json:"requests"`
+	Errors5xx float64 `json:"errors_5xx"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// seriesValue is a version's weight and metrics as a series keeps them.
+func seriesValue(weight int, m Metrics) SeriesValue {
+	return SeriesValue{Weight: weight, Requests: m.Requests, Errors5xx: m.Errors5xx, LatencyMS: float64(m.AverageLatency) / float64(time.Millisecond)}
+}
+
+// MaxSeriesPoints bounds a rollout's series: four hours of a read a minute.
+const MaxSeriesPoints = 240
+
+// Where a step's hold for its traffic is (StepTraffic.Hold).
+const (
+	HoldWaiting     = "holding"
+	HoldFollowed    = "followed"
+	HoldNotFollowed = "not_following"
+	HoldUnobserved  = "unobserved"
+)
+
+// Total returns how many requests were counted.
+func (t *StepTraffic) Total() float64 {
+	var n float64
+	for _, r := range t.Requests {
+		n += r
+	}
+	return n
+}
+
+// Shares returns each environment's share of the requests counted, in
+// percent, by ID; nil when none was counted.
+func (t *StepTraffic) Shares() map[string]float64 {
+	total := t.Total()
+	if total <= 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(t.Requests))
+	for id, r := range t.Requests {
+		out[id] = 100 * r / total
+	}
+	return out
+}
+
+// Off returns the environments whose share is further than tolerance
+// percentage points from their weight, sorted; every weighted one when
+// none was counted.
+func (t *StepTraffic) Off(weights map[string]int, tolerance float64) []string {
+	shares := t.Shares()
+	var off []string
+	for _, id := range sortedKeys(weights) {
+		if shares == nil {
+			if weights[id] > 0 {
+				off = append(off, id)
+			}
+			continue
+		}
+		if d := shares[id] - float64(weights[id]); d > tolerance || -d > tolerance {
+			off = append(off, id)
+		}
+	}
+	for _, id := range sortedKeys(t.Requests) {
+		if _, weighted := weights[id]; !weighted && shares != nil && shares[id] > tolerance {
+			off = append(off, id) // counted on no route of the endpoint's
+		}
+	}
+	return off
 }
 
 // Kind distinguishes a gradual deploy from a one-step return to a hot

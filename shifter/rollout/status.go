@@ -74,16 +74,50 @@ type RolloutStatus struct {
 	NextAt      time.Time `json:"next_at,omitzero"`
 	Paused      bool      `json:"paused,omitempty"`
 	PausedUntil time.Time `json:"paused_until,omitzero"`
+	// PausedBy is who paused it (a person, or "shifter"), and PauseReason
+	// why, when known.
+	PausedBy    string `json:"paused_by,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
 	// Holding says why a rollout in flight cannot act: "holding at 10%:
 	// AWS unreachable for 45s".
 	Holding string `json:"holding,omitempty"`
 	// Judged says what the last look at the new version's metrics saw,
 	// and when: "0.50% 5xx of 200 requests, 41ms average: passing".
-	Judged    string    `json:"judged,omitempty"`
-	JudgedAt  time.Time `json:"judged_at,omitzero"`
-	Reason    string    `json:"reason,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at,omitzero"`
+	Judged   string    `json:"judged,omitempty"`
+	JudgedAt time.Time `json:"judged_at,omitzero"`
+	// ObservedTraffic is the step's traffic as the load balancer counted
+	// it, beside its weights; nil for a rollout whose traffic is not
+	// counted (StepTraffic).
+	ObservedTraffic *TrafficObservation `json:"observed_traffic,omitempty"`
+	// Series is what the reads of its steps' traffic saw of the canary
+	// and the stable version, oldest first (Rollout.Series).
+	Series    []SeriesPoint `json:"series,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	StartedAt time.Time     `json:"started_at"`
+	EndedAt   time.Time     `json:"ended_at,omitzero"`
+}
+
+// TrafficObservation is a step's traffic as ALB's RequestCount per target
+// group counted it, beside the weights it intends.
+type TrafficObservation struct {
+	Step int `json:"step"`
+	// Shares are the percent of the requests each version took over
+	// [Start, End), and Weights the shares the rule gives them; Shares is
+	// empty when no request was counted, Start and End zero before the
+	// first count.
+	Shares   map[string]float64 `json:"shares,omitempty"`
+	Weights  map[string]int     `json:"weights,omitempty"`
+	Requests float64            `json:"requests"`
+	Start    time.Time          `json:"start,omitzero"`
+	End      time.Time          `json:"end,omitzero"`
+	// Hold is where the step's hold for its traffic is: "holding" (until
+	// HoldUntil at the latest), "followed", "not_following" or
+	// "unobserved"; empty when the policy does not hold steps for it.
+	Hold        string    `json:"hold,omitempty"`
+	HoldUntil   time.Time `json:"hold_until,omitzero"`
+	HoldEndedAt time.Time `json:"hold_ended_at,omitzero"`
+	// TolerancePercent is the policy's tolerance, in percentage points.
+	TolerancePercent float64 `json:"tolerance_percent,omitempty"`
 }
 
 // EnvironmentStatus describes an environment for people.
@@ -203,6 +237,11 @@ type ReleaseStatus struct {
 	// environment, Verified whether it was read back from the rule.
 	TrafficPercent int  `json:"traffic_percent"`
 	Verified       bool `json:"verified"`
+	// ObservedTrafficPercent is the share of the requests the load
+	// balancer counted on the release's environment over the last window
+	// of the step in flight (RolloutStatus.ObservedTraffic); nil when
+	// none was counted.
+	ObservedTrafficPercent *float64 `json:"observed_traffic_percent,omitempty"`
 	// Conditions are the endpoint's (Condition).
 	Conditions  Conditions `json:"conditions,omitempty"`
 	LiveVersion string     `json:"live_version,omitempty"`
@@ -360,6 +399,11 @@ func DescribeRelease(now time.Time, ep Endpoint, st State, d *Desired) ReleaseSt
 		if e.Status != EnvDeleting && e.runs(d.Key) {
 			s.EnvironmentID, s.Digest, s.SpecRevision = e.ID, e.Digest, e.SpecRevision
 			s.TrafficPercent = t.Route.Weights[e.ID]
+			if r := t.Rollout; r.Active() && r.Traffic != nil && r.Traffic.Step == r.Step {
+				if share, ok := r.Traffic.Shares()[e.ID]; ok || r.Traffic.Total() > 0 {
+					s.ObservedTrafficPercent = &share
+				}
+			}
 		}
 	}
 	if d.Release.Track == Production {
@@ -401,9 +445,12 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		Plan:         r.Steps,
 		Paused:       !r.PausedAt.IsZero(),
 		PausedUntil:  r.PausedUntil,
+		PausedBy:     r.PausedBy,
+		PauseReason:  r.PauseReason,
 		Reason:       r.Reason,
 		Judged:       r.Judged,
 		JudgedAt:     r.JudgedAt,
+		Series:       r.Series,
 		StartedAt:    r.StartedAt,
 		EndedAt:      r.EndedAt,
 	}
@@ -416,11 +463,12 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 	if r.Step >= 0 {
 		rs.Weight = r.Steps[r.Step].Weight
 	}
+	rs.ObservedTraffic = observedTraffic(ep, st, r)
 	if c := conditions.Blocking(); c != nil && r.Active() {
 		rs.Holding = fmt.Sprintf("holding at %d%%: %s for %s", rs.Weight, c.Message, now.Sub(c.Since).Round(time.Second))
 	}
-	if !r.Active() || rs.Paused || r.Since.IsZero() {
-		return rs
+	if !r.Active() || rs.Paused || r.Since.IsZero() || (rs.ObservedTraffic != nil && rs.ObservedTraffic.Hold == HoldWaiting) {
+		return rs // no timer runs: the step's pause begins when its hold ends
 	}
 	switch {
 	case r.Phase == PhaseBaking:
@@ -429,6 +477,80 @@ func describeRollout(now time.Time, ep Endpoint, st State, r *Rollout, condition
 		rs.NextAt = r.Since.Add(r.Steps[r.Step].Pause.D())
 	}
 	return rs
+}
+
+// observedTraffic describes the traffic counted of r's current step, or
+// returns nil when none is.
+func observedTraffic(ep Endpoint, st State, r *Rollout) *TrafficObservation {
+	tr := r.Traffic
+	if tr == nil || tr.Step != r.Step {
+		return nil
+	}
+	o := &TrafficObservation{Step: tr.Step + 1, Requests: tr.Total(), Start: tr.Start, End: tr.End, Hold: tr.Hold, HoldEndedAt: tr.HoldEndedAt}
+	if shares := tr.Shares(); shares != nil {
+		o.Shares = map[string]float64{}
+		for id, share := range shares {
+			o.Shares[versionOf(st, id)] += share
+		}
+	}
+	if r.Active() {
+		o.Weights = byVersion(st, st.Track(Production).Route.Weights)
+	}
+	if ot := ep.Policy.ObservedTraffic; ot != nil {
+		o.TolerancePercent = ot.TolerancePercent
+		if tr.Hold == HoldWaiting {
+			o.HoldUntil = r.Since.Add(ot.MaxWait.D())
+		}
+	}
+	return o
+}
+
+// TrafficConditions returns the conditions of the production rollout's
+// observed traffic (TrafficNotFollowing, TrafficUnobserved): a step whose
+// hold ended at max_wait without its traffic following, as long as the last
+// count still shows it. The reconciler keeps them with the others, so that
+// their start and end are events.
+func TrafficConditions(ep Endpoint, st State) Conditions {
+	r, ot := st.Production.Rollout, ep.Policy.ObservedTraffic
+	if !r.Active() || ot == nil || r.Traffic == nil || r.Traffic.Step != r.Step {
+		return nil
+	}
+	tr := r.Traffic
+	weights := st.Production.Route.Weights
+	switch tr.Hold {
+	case HoldUnobserved:
+		if ot.Enough(tr.Total()) {
+			return nil
+		}
+		return Conditions{{Type: TrafficUnobserved, Names: []string{r.Key.Version},
+			Message: fmt.Sprintf("%s on the route in the last minute, %s after step %d's weights changed: whether traffic follows them is unknown; the step went on after %s",
+				tooFew(tr.Total(), ot.MinRequests), tr.End.Sub(tr.ShiftedAt).Round(time.Second), tr.Step+1, ot.MaxWait)}}
+	case HoldNotFollowed:
+		off := tr.Off(weights, ot.TolerancePercent)
+		if len(off) == 0 {
+			return nil
+		}
+		shares := tr.Shares()
+		names := make([]string, len(off))
+		what := make([]string, len(off))
+		for i, id := range off {
+			names[i] = versionOf(st, id)
+			what[i] = fmt.Sprintf("%s took %.1f%% (weight %d%%)", names[i], shares[id], weights[id])
+		}
+		return Conditions{{Type: TrafficNotFollowing, Names: names,
+			Message: fmt.Sprintf("step %d: %s of %.0f requests counted over %s, more than %g points off; the step went on after %s",
+				tr.Step+1, strings.Join(what, ", "), tr.Total(), tr.End.Sub(tr.Start).Round(time.Second), ot.TolerancePercent, ot.MaxWait)}}
+	}
+	return nil
+}
+
+// versionOf returns the version of environment id, or id for a target
+// that is none of the endpoint's environments.
+func versionOf(st State, id string) string {
+	if e := st.Environment(id); e != nil {
+		return e.Version
+	}
+	return id
 }
 
 // describeConditions returns the endpoint's conditions as of now: those the

@@ -164,6 +164,8 @@ func (ep *Endpoint) validateRouter() error {
 			NLBListenerProtocol, NLBListenerProtocol, NLBListenerProtocol, hc.Protocol)
 	case p.MetricChecks != nil:
 		return Invalid("policy.metric_checks", "judge ALB metrics (5xx rate, latency), which a Network Load Balancer does not have")
+	case p.ObservedTraffic != nil:
+		return Invalid("policy.observed_traffic", "counts requests per target group (ALB's RequestCount), which a Network Load Balancer does not count: it balances connections")
 	case p.HotVersions() > MaxNLBHotVersions:
 		return Invalid("policy.max_hot_versions", "must be at most %d with NLB traffic: a listener forwards to at most %d target groups, the stable and the new version among them; got %d",
 			MaxNLBHotVersions, MaxTargetGroupsPerRule, p.HotVersions())
@@ -182,6 +184,8 @@ func (ep *Endpoint) validateRoute53() error {
 		return Invalid("template.health_check.protocol", "must be HTTP: the slots of traffic.route53 are Application Load Balancer listeners; got %q", ep.Template.HealthCheck.Protocol)
 	case p.MetricChecks != nil:
 		return Invalid("policy.metric_checks", "judge the metrics of one load balancer, and a Route 53 route spreads the versions over several")
+	case p.ObservedTraffic != nil:
+		return Invalid("policy.observed_traffic", "compares the requests of one load balancer's target groups, and a Route 53 route spreads the versions over several, each behind its own")
 	case p.HotVersions() > slots-2:
 		return Invalid("policy.max_hot_versions", "must be at most %d: traffic.route53 has %d listeners, one for each version on the route, the stable and the new version among them; got %d",
 			slots-2, slots, p.HotVersions())
@@ -477,7 +481,12 @@ func (p Policy) validate() error {
 		}
 	}
 	if p.MetricChecks != nil {
-		return p.MetricChecks.validate()
+		if err := p.MetricChecks.validate(); err != nil {
+			return err
+		}
+	}
+	if p.ObservedTraffic != nil {
+		return p.ObservedTraffic.validate()
 	}
 	return nil
 }
@@ -523,6 +532,21 @@ func (m MetricChecks) validate() error {
 		return err
 	}
 	return validateDuration("policy.metric_checks.max_latency", m.MaxLatency, 0, MaxMetricLatency)
+}
+
+func (o ObservedTraffic) validate() error {
+	switch {
+	case o.TolerancePercent <= 0 || o.TolerancePercent > MaxTrafficTolerance:
+		return Invalid("policy.observed_traffic.tolerance_percent", "must be more than 0 and at most %d percentage points; got %g", MaxTrafficTolerance, o.TolerancePercent)
+	case o.MinRequests < 0:
+		return Invalid("policy.observed_traffic.min_requests", "must not be negative; got %d", o.MinRequests)
+	case o.OnTimeout != "" && !slices.Contains(OnTimeouts, o.OnTimeout):
+		return Invalid("policy.observed_traffic.on_timeout", "must be one of %s; got %q", strings.Join(OnTimeouts, ", "), o.OnTimeout)
+	}
+	if err := validateDuration("policy.observed_traffic.interval", o.Interval, 0, TrafficWindow); err != nil {
+		return err
+	}
+	return validateDuration("policy.observed_traffic.max_wait", o.MaxWait, MinTrafficWindow, MaxWait)
 }
 
 // Validate reports the first invalid field of the release, or nil.

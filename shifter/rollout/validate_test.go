@@ -16,6 +16,7 @@ func TestValidEndpointPasses(t *testing.T) {
 	ep.Placement = Placement{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/ionroller", ExternalID: "x"}
 	ep.Template.Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:eu-west-1:123456789012:parameter/db/password"}
 	ep.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1, MaxLatency: Duration(time.Second), MaxRatioToStable: 2}
+	ep.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(2 * time.Minute), Interval: Duration(15 * time.Second), OnTimeout: OnTimeoutPause}
 	ep.Notifications = Notifications{WebhookURL: "https://hooks.slack.com/services/T0/B0/x", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:rollouts.fifo"}
 	if err := ep.Validate(); err != nil {
 		t.Fatal(err)
@@ -133,6 +134,20 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"policy.alarms[1]", func(e *Endpoint) { e.Policy.Alarms = []string{"a", "a"} }},
 		{"policy.metric_checks.max_5xx_percent", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 150} }},
 		{"policy.metric_checks.max_ratio_to_stable", func(e *Endpoint) { e.Policy.MetricChecks = &MetricChecks{MaxRatioToStable: 0.5} }},
+		{"policy.observed_traffic.tolerance_percent", func(e *Endpoint) { e.Policy.ObservedTraffic = &ObservedTraffic{MaxWait: Duration(time.Minute)} }},
+		{"policy.observed_traffic.tolerance_percent", func(e *Endpoint) {
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 51, MaxWait: Duration(time.Minute)}
+		}},
+		{"policy.observed_traffic.max_wait", func(e *Endpoint) { e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5} }},
+		{"policy.observed_traffic.interval", func(e *Endpoint) {
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), Interval: Duration(2 * time.Minute)}
+		}},
+		{"policy.observed_traffic.min_requests", func(e *Endpoint) {
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), MinRequests: -1}
+		}},
+		{"policy.observed_traffic.on_timeout", func(e *Endpoint) {
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute), OnTimeout: "rollback"}
+		}},
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "ftp://hooks.example.com/x" }},
 		{"notifications.webhook_url", func(e *Endpoint) { e.Notifications.WebhookURL = "https://" }},
 		{"notifications.sns_topic_arn", func(e *Endpoint) { e.Notifications.SNSTopicARN = "arn:aws:sqs:us-east-1:123456789012:q" }},
@@ -151,6 +166,10 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "TLS" }},
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.observed_traffic", func(e *Endpoint) {
+			routeOnNLB(e)
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute)}
+		}},
 		{"policy.max_hot_versions", func(e *Endpoint) { routeOnNLB(e); e.Policy.MaxHotVersions = new(MaxNLBHotVersions + 1) }},
 		{"traffic.route53", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.NLB = &NLBTraffic{} }},
 		{"traffic.priority", func(e *Endpoint) { routeOnRoute53(e); e.Traffic.Priority = 10 }},
@@ -181,6 +200,10 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 			e.Traffic.Route53.HealthCheck = &Route53HealthCheck{Path: "/healthz", Interval: Duration(10 * time.Second), FailureThreshold: 11}
 		}},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
+		{"policy.observed_traffic", func(e *Endpoint) {
+			routeOnRoute53(e)
+			e.Policy.ObservedTraffic = &ObservedTraffic{TolerancePercent: 5, MaxWait: Duration(time.Minute)}
+		}},
 		{"policy.max_hot_versions", func(e *Endpoint) { routeOnRoute53(e); e.Policy.MaxHotVersions = new(3) }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {

@@ -48,6 +48,11 @@ resource "ionroller_endpoint" "api" {
       max_ratio_to_stable = 2
       min_requests        = 100
     }
+    # Each step's pause begins once the requests ALB counted follow its weights.
+    observed_traffic = {
+      tolerance_percent = 5
+      max_wait          = "5m"
+    }
     bake_time       = "10m"
     retain_previous = "2h"
   }

@@ -118,6 +118,101 @@ func TestEndpointPageFollowsARollout(t *testing.T) {
 	b.checkConsole()
 }
 
+// TestEndpointPageShowsObservedTraffic follows a canary whose step holds
+// until the requests the load balancer counted (RequestCount, put in moto)
+// follow its weights: the page shows the counted split under the weights,
+// and the hold.
+func TestEndpointPageShowsObservedTraffic(t *testing.T) {
+	awsCfg, shifter, net, b, admin := openSession(t)
+	web := testEndpoint(net, "web", 10)
+	web.Policy.Steps = []rollout.Step{{Weight: 10}, {Weight: 100}}
+	web.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: rollout.Duration(time.Minute), Interval: rollout.Duration(100 * time.Millisecond)}
+	rollV2(t, admin, web)
+
+	b.open(shifter.URL() + "/endpoints/web")
+	b.waitFor("traffic", split, "v1 90%, v2 10%")
+	b.waitFor("the hold", `(document.querySelector('#traffic .hold')?.textContent ?? '').split(' of its weights')[0]`,
+		"The step holds until its traffic is within 5 points")
+	awstest.PutRequests(t, awsCfg, net.ListenerARN, "v1", 904)
+	awstest.PutRequests(t, awsCfg, net.ListenerARN, "v2", 96)
+	b.waitFor("observed traffic", `(document.querySelector('#traffic .observed-text')?.textContent ?? '').split(' requests')[0]`,
+		"Observed: v1 90.4%, v2 9.6% of 1000")
+	b.waitFor("the hold's end", `(document.querySelector('#traffic .hold')?.textContent ?? '').split(' at ')[0]`, "The traffic followed the weights")
+	b.waitFor("observed bar", `String(document.querySelectorAll('#traffic .observed .segment').length)`, "2")
+	b.screenshot("ui-observed-traffic")
+	b.checkConsole()
+}
+
+// TestEndpointPageDrawsTheCanary rolls v2 out through a step of 10% and a
+// canary of 50%, with metric checks and observed traffic, putting the load
+// balancer's metrics in moto at each step: the page draws the 5xx rate and
+// the latency of both versions with the thresholds, the canary's share of
+// the traffic intended and observed, the step boundaries, and the trail's
+// judgements of the metrics.
+func TestEndpointPageDrawsTheCanary(t *testing.T) {
+	awsCfg, shifter, net, b, admin := openSession(t)
+	web := testEndpoint(net, "web", 10)
+	web.Policy.Steps = []rollout.Step{{Weight: 10, Pause: rollout.DurationPtr(2 * time.Second)}, {Weight: 50}, {Weight: 100}}
+	web.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 5, MaxLatency: rollout.Duration(400 * time.Millisecond), MinRequests: 10,
+		Interval: rollout.Duration(time.Second)}
+	web.Policy.ObservedTraffic = &rollout.ObservedTraffic{TolerancePercent: 5, MaxWait: rollout.Duration(time.Minute), Interval: rollout.Duration(200 * time.Millisecond)}
+	rollV2(t, admin, web)
+	b.open(shifter.URL() + "/endpoints/web")
+
+	// Each step's metrics are put once its weights are read back (a
+	// count from before is not the step's), and again once its traffic
+	// followed: the metric checks judge a step's traffic from the end of
+	// its hold.
+	waitHold := func(step int, hold string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			v, err := admin.GetEndpoint(t.Context(), "web")
+			if o := v.Status.Rollout.ObservedTraffic; err == nil && o != nil && o.Step == step && o.Hold == hold {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("step %d not %s after 30s: %+v, %v", step, hold, v.Status.Rollout, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, s := range []struct {
+		step                                 int
+		stable, canary, stable5xx, canary5xx float64
+		stableLatency, canaryLatency         time.Duration
+	}{
+		{1, 900, 100, 9, 2, 120 * time.Millisecond, 180 * time.Millisecond},
+		{2, 520, 480, 4, 10, 110 * time.Millisecond, 260 * time.Millisecond},
+	} {
+		waitHold(s.step, rollout.HoldWaiting)
+		awstest.PutTargetMetrics(t, awsCfg, net.ListenerARN, "v1", s.stable, s.stable5xx, s.stableLatency)
+		awstest.PutTargetMetrics(t, awsCfg, net.ListenerARN, "v2", s.canary, s.canary5xx, s.canaryLatency)
+		waitHold(s.step, rollout.HoldFollowed)
+		awstest.PutTargetMetrics(t, awsCfg, net.ListenerARN, "v1", s.stable, s.stable5xx, s.stableLatency)
+		awstest.PutTargetMetrics(t, awsCfg, net.ListenerARN, "v2", s.canary, s.canary5xx, s.canaryLatency)
+	}
+	b.waitFor("a judgement with requests", `(document.querySelector('#rollout .judged')?.textContent ?? '').split(': ').pop()`, "passing")
+	b.waitFor("the canary's hold", `(document.querySelector('#traffic .hold')?.textContent ?? '').split(' at ')[0]`, "The traffic followed the weights")
+	b.waitFor("judgements marked", `String(document.querySelectorAll('#chart-5xx .judged').length > 1)`, "true")
+
+	b.waitFor("step boundaries", texts("#chart-split .boundary text"), "10%, 50%")
+	b.waitFor("thresholds", texts("#canary .threshold text"), "max 5%, max 400ms")
+	b.waitFor("lines", `[...document.querySelectorAll('#canary [data-series]')].map((g) => g.closest('svg').id + ':' + g.dataset.series).join(', ')`,
+		"chart-5xx:stable, chart-5xx:new, chart-latency:stable, chart-latency:new, chart-split:intended, chart-split:new")
+	// The 5xx rate of the canary: 2% at 10%, then 2.08% (10 of 480) at
+	// 50%; the stable version's 1%, then 0.77%: every point under the
+	// threshold's line.
+	b.waitFor("points under the threshold", `(() => {
+		const svg = document.querySelector('#chart-5xx');
+		const limit = Number(svg.querySelector('.threshold line').getAttribute('y1'));
+		const ys = [...svg.querySelectorAll('.series circle')].map((c) => Number(c.getAttribute('cy')));
+		return ys.length >= 4 && ys.every((y) => y > limit) ? 'under' : 'points ' + ys.join(' ') + ' vs ' + limit;
+	})()`, "under")
+	b.screenshot("ui-canary")
+	b.checkConsole()
+}
+
 // TestEndpointPageShowsConfigurationHistory changes how web runs between
 // two releases and reads the change in the trail and the history tab, then
 // rolls back to the version that runs the old configuration.
@@ -399,6 +494,17 @@ func testEndpoint(net awstest.Net, name string, priority int) rollout.Endpoint {
 	}
 	ep.Policy.BakeTime = rollout.Duration(time.Second)
 	return ep
+}
+
+// rollV2 creates web, makes v1 live on it and declares v2.
+func rollV2(t *testing.T, admin *client.Client, web rollout.Endpoint) {
+	t.Helper()
+	if _, err := admin.PutEndpoint(t.Context(), web, rollout.RevisionNew); err != nil {
+		t.Fatal(err)
+	}
+	release(t, admin, "v1")
+	waitSteady(t, admin, "v1")
+	release(t, admin, "v2")
 }
 
 func release(t *testing.T, c *client.Client, version string) {

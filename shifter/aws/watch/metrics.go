@@ -40,6 +40,26 @@ const (
 // Measure returns the metrics of each target group behind the listener over
 // [start, end), by target group ARN.
 func (m *Metrics) Measure(ctx context.Context, listenerARN string, targetGroupARNs []string, start, end time.Time) (map[string]rollout.Metrics, error) {
+	sums, err := m.sums(ctx, listenerARN, targetGroupARNs, []string{MetricRequests, Metric5xx, MetricResponseTime}, start, end)
+	if err != nil {
+		return nil, err
+	}
+	result := make(map[string]rollout.Metrics, len(targetGroupARNs))
+	for i, arn := range targetGroupARNs {
+		requests := sums[i][0]
+		mt := rollout.Metrics{Requests: requests, Errors5xx: sums[i][1]}
+		if requests > 0 {
+			mt.AverageLatency = time.Duration(sums[i][2] / requests * float64(time.Second))
+		}
+		result[arn] = mt
+	}
+	return result, nil
+}
+
+// sums returns the Sum of each named metric of each target group over
+// [start, end), indexed like targetGroupARNs and names, read in one
+// GetMetricData (and its pages).
+func (m *Metrics) sums(ctx context.Context, listenerARN string, targetGroupARNs, names []string, start, end time.Time) ([][]float64, error) {
 	lb, err := LoadBalancerDimension(listenerARN)
 	if err != nil {
 		return nil, err
@@ -50,7 +70,7 @@ func (m *Metrics) Measure(ctx context.Context, listenerARN string, targetGroupAR
 		if err != nil {
 			return nil, err
 		}
-		for j, name := range []string{MetricRequests, Metric5xx, MetricResponseTime} {
+		for j, name := range names {
 			queries = append(queries, cwtypes.MetricDataQuery{
 				Id: awssdk.String(fmt.Sprintf("q%d_%d", i, j)),
 				MetricStat: &cwtypes.MetricStat{
@@ -68,33 +88,34 @@ func (m *Metrics) Measure(ctx context.Context, listenerARN string, targetGroupAR
 			})
 		}
 	}
-	sums := map[string]float64{}
+	out := make([][]float64, len(targetGroupARNs))
+	for i := range out {
+		out[i] = make([]float64, len(names))
+	}
+	if len(queries) == 0 {
+		return out, nil
+	}
 	in := &cloudwatch.GetMetricDataInput{MetricDataQueries: queries, StartTime: &start, EndTime: &end}
 	for {
-		out, err := m.api.GetMetricData(ctx, in)
+		res, err := m.api.GetMetricData(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("get metric data: %w", err)
 		}
-		for _, r := range out.MetricDataResults {
+		for _, r := range res.MetricDataResults {
+			var i, j int
+			if _, err := fmt.Sscanf(awssdk.ToString(r.Id), "q%d_%d", &i, &j); err != nil || i >= len(out) || j >= len(names) {
+				return nil, fmt.Errorf("get metric data: an answer to a query never asked, %q", awssdk.ToString(r.Id))
+			}
 			for _, v := range r.Values {
-				sums[awssdk.ToString(r.Id)] += v
+				out[i][j] += v
 			}
 		}
-		if out.NextToken == nil {
+		if res.NextToken == nil {
 			break
 		}
-		in.NextToken = out.NextToken
+		in.NextToken = res.NextToken
 	}
-	result := make(map[string]rollout.Metrics, len(targetGroupARNs))
-	for i, arn := range targetGroupARNs {
-		requests := sums[fmt.Sprintf("q%d_0", i)]
-		mt := rollout.Metrics{Requests: requests, Errors5xx: sums[fmt.Sprintf("q%d_1", i)]}
-		if requests > 0 {
-			mt.AverageLatency = time.Duration(sums[fmt.Sprintf("q%d_2", i)] / requests * float64(time.Second))
-		}
-		result[arn] = mt
-	}
-	return result, nil
+	return out, nil
 }
 
 // LoadBalancerDimension returns the LoadBalancer dimension of a listener's

@@ -136,7 +136,7 @@ func TestAlarmStateChangesAreSeenAfterMaxAge(t *testing.T) {
 }
 
 func TestMetricsSumOverTheWindowPerTargetGroup(t *testing.T) {
-	cw, setup, _ := cloudWatch(t)
+	cw, setup, calls := cloudWatch(t)
 	listener := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2"
 	tgNew := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-new/73e2d6bc24d8a067"
 	tgOld := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-old/83e2d6bc24d8a067"
@@ -177,6 +177,21 @@ func TestMetricsSumOverTheWindowPerTargetGroup(t *testing.T) {
 	}
 	if m := got[tgOld]; m.Requests != 800 || m.Errors5xx != 4 || m.AverageLatency != 100*time.Millisecond {
 		t.Errorf("old target group = %+v, want 800 requests, 4 5xx, 100ms", m)
+	}
+
+	// Where the traffic goes: every target group in one call, over a
+	// window that leaves the first minute out.
+	calls.Reset()
+	tgIdle := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ir-idle/93e2d6bc24d8a067"
+	got, err = watch.NewMetrics(cw).Measure(t.Context(), listener, []string{tgNew, tgOld, tgIdle}, start.Add(90*time.Second), start.Add(5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[tgNew].Requests != 100 || got[tgOld].Requests != 400 || got[tgIdle].Requests != 0 || len(got) != 3 {
+		t.Errorf("requests = %v, want 100 new, 400 old, 0 idle", got)
+	}
+	if n := calls.Count("CloudWatch", "GetMetricData"); n != 1 {
+		t.Errorf("GetMetricData calls = %d, want 1 for the three target groups", n)
 	}
 }
 

@@ -2,9 +2,10 @@
 // environments, the operator's actions, and its event trail (ION-Trail), live.
 
 import { act, followEvents, getEndpoint } from './api.js';
+import { canaryCharts } from './charts.js';
 import { changeList, historyPanel } from './history.js';
 import { every, fromNow, h, time } from './lib.js';
-import { active, stateBadge, trafficSplit } from './status.js';
+import { active, observedTraffic, stateBadge, trafficSplit } from './status.js';
 
 // refreshEvery is how often the status is read when no event says it
 // changed: capacity and health change without events.
@@ -29,8 +30,17 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
   const traffic = h('div');
   const rollout = h('div');
   const environments = h('div');
+  const charts = section({ id: 'canary', title: 'Canary analysis' });
+  charts.hidden = true;
   const actions = canAct ? actionBar(name, () => refresh()) : null;
-  const trail = eventTrail(name, signal, () => refreshSoon());
+  // judgements are the trail's verdicts on the metrics, which the charts
+  // mark; the trail lists events as they come.
+  const judgements = [];
+  const trail = eventTrail(name, signal, (events) => {
+    judgements.push(...events.filter((e) => e.type === 'metrics.judged' || e.type === 'rollout.rolled_back'));
+    judgements.splice(0, Math.max(0, judgements.length - trailLength));
+    refreshSoon();
+  });
   let last = null;
   const history = historyPanel(name, { signal, status: () => last?.status });
 
@@ -38,6 +48,7 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     h('div', {},
       section({ id: 'traffic', title: 'Traffic' }, traffic),
       section({ id: 'rollout', title: 'Rollout' }, actions?.element, rollout),
+      charts,
       section({ id: 'environments', title: 'Environments' }, environments)),
     section({ id: 'trail', title: 'ION-Trail', aside: trail.state }, trail.list));
   const historyTab = section({ id: 'history', title: 'Configuration history' }, history.element);
@@ -83,8 +94,11 @@ export function showEndpoint(main, name, { signal, link, canAct }) {
     last = view;
     const { endpoint: ep, status: st } = view;
     facts.replaceChildren(...factList(ep, st));
-    traffic.replaceChildren(trafficSplit(st));
+    traffic.replaceChildren(...[trafficSplit(st), observedTraffic(st)].filter(Boolean));
     rollout.replaceChildren(...rolloutView(st.rollout));
+    const pictures = canaryCharts(ep, st.rollout, judgements);
+    charts.hidden = !pictures;
+    charts.replaceChildren(charts.firstElementChild, ...[pictures].filter(Boolean));
     environments.replaceChildren(environmentTable(st.environments));
     actions?.update(st.rollout ?? null);
   }
@@ -172,7 +186,10 @@ function stepItem(step, n, last, r) {
 }
 
 function nextText(r) {
-  if (r.paused) return r.paused_until ? ['Paused by a person until ', time(r.paused_until)] : 'Paused by a person until resumed';
+  if (r.paused) {
+    const by = `Paused by ${r.paused_by || 'a person'}${r.pause_reason ? ` (${r.pause_reason})` : ''}`;
+    return r.paused_until ? [`${by} until `, time(r.paused_until)] : `${by} until resumed`;
+  }
   if (r.next_at) return [r.phase === 'baking' ? 'Baking, complete ' : 'Next step ', fromNow(r.next_at), ' at ', time(r.next_at)];
   switch (r.phase) {
     case 'paused': return 'Waiting for a promote';
@@ -250,7 +267,7 @@ function actionBar(name, refresh) {
 }
 
 // eventTrail follows the endpoint's events and lists them, newest first,
-// calling onNew after each batch so the status is read again at once.
+// calling onNew with each batch so the status is read again at once.
 function eventTrail(name, signal, onNew) {
   const state = h('p', { class: 'stream' }, 'connecting…');
   const list = h('ol', { class: 'events', role: 'log', 'aria-label': 'Events, newest first' });
@@ -259,7 +276,7 @@ function eventTrail(name, signal, onNew) {
     onEvents(events) {
       list.prepend(...events.map(eventItem).reverse());
       while (list.children.length > trailLength) list.lastElementChild.remove();
-      onNew();
+      onNew(events);
     },
     onState(s) {
       const ok = typeof s === 'string';
