@@ -21,6 +21,9 @@ type Simulation struct {
 	State               State
 	Envs                map[string]*SimEnv
 	Routes              map[Track]map[string]int
+	// Unlike says how a route's own settings differ from the spec (a
+	// router's Route.Unlike); the next write of the route clears it.
+	Unlike map[Track]string
 	// Alarms are alarm states by name; Metrics what a metric check reads
 	// of each version's environments, by version.
 	Alarms   map[string]string
@@ -65,6 +68,7 @@ func NewSimulation(ep Endpoint, now time.Time) *Simulation {
 		Endpoint:     ep,
 		Envs:         map[string]*SimEnv{},
 		Routes:       map[Track]map[string]int{},
+		Unlike:       map[Track]string{},
 		Alarms:       map[string]string{},
 		Metrics:      map[string]Metrics{},
 		Writes:       map[Track]int{},
@@ -224,7 +228,7 @@ func (s *Simulation) observe() Observed {
 		for _, wt := range r {
 			exists = exists || wt > 0
 		}
-		o.Routes[track] = RouteObservation{Exists: exists, Weights: maps.Clone(r)}
+		o.Routes[track] = RouteObservation{Exists: exists, Weights: maps.Clone(r), Unlike: s.Unlike[track]}
 	}
 	return o
 }
@@ -257,6 +261,7 @@ func (s *Simulation) apply(a Action) {
 		s.setCapacity(a.Environment, a.Capacity)
 	case ActionSetWeights:
 		s.Routes[a.Track] = maps.Clone(a.Weights)
+		delete(s.Unlike, a.Track)
 		s.Writes[a.Track]++
 		s.History[a.Track] = append(s.History[a.Track], maps.Clone(a.Weights))
 	case ActionDeleteEnvironment:

@@ -1,0 +1,21 @@
+package awstest
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+)
+
+// Certificate requests, as a test's own setup, an ACM certificate for a
+// domain in the account cfg reaches and returns its ARN: what a TLS
+// listener's certificate_arn names. moto's CreateListener refuses a
+// certificate its ACM does not hold (CertificateNotFound), as AWS does.
+func Certificate(tb testing.TB, cfg aws.Config, domain string) string {
+	tb.Helper()
+	out, err := acm.NewFromConfig(Exempt(cfg)).RequestCertificate(tb.Context(), &acm.RequestCertificateInput{DomainName: aws.String(domain)})
+	if err != nil {
+		tb.Fatalf("request certificate for %s: %v", domain, err)
+	}
+	return aws.ToString(out.CertificateArn)
+}
