@@ -25,6 +25,7 @@ func suite() []callrecord.Call {
 		"ECS": {"CreateService", "DeleteService", "DescribeClusters", "DeregisterTaskDefinition", "DescribeServices", "DescribeTaskDefinition",
 			"ListServices", "ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"},
 		"SNS": {"Publish"},
+		"ACM": {"DescribeCertificate"},
 		"STS": {"AssumeRole"},
 		"DynamoDB": {"CreateTable", "DescribeTable", "UpdateTimeToLive", "GetItem", "PutItem", "Query",
 			"TransactWriteItems.Put", "TransactWriteItems.Delete", "TransactWriteItems.ConditionCheck"},

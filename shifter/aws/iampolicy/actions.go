@@ -57,6 +57,8 @@ func prefixOf(serviceID string) (string, bool) {
 		return "route53", true
 	case "ECS":
 		return "ecs", true
+	case "ACM":
+		return "acm", true
 	}
 	return "", false
 }

@@ -240,13 +240,23 @@ func Policy(o Options) Document {
 			Condition: o.tagged(requestTag).with("StringEquals", "elasticloadbalancing:CreateAction", "CreateListener"),
 		},
 		{
-			// Its weights and its deletion: only of a listener that
-			// carries the shifter's tag, which only the shifter's own
-			// listeners do; never a listener of the user's.
+			// Its weights (and a TLS listener's certificate and
+			// security policy, written with them) and its deletion:
+			// only of a listener that carries the shifter's tag, which
+			// only the shifter's own listeners do; never a listener of
+			// the user's.
 			Sid:       "RouteNetworkListeners",
 			Action:    []string{"elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener"},
 			Resource:  []string{networkListeners},
 			Condition: o.tagged(resourceTag),
+		},
+		{
+			// The certificate a TLS listener of traffic.nlb names,
+			// checked before the endpoint is stored. Certificates are
+			// the user's, carrying no tag of the shifter's.
+			Sid:      "ReadCertificates",
+			Action:   []string{"acm:DescribeCertificate"},
+			Resource: []string{o.arn("acm", "certificate/*")},
 		},
 		{
 			// AWS checks ec2:RunInstances of whoever creates an Auto

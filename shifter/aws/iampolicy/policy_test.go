@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,6 +43,7 @@ var everything = iampolicy.Options{
 // statement with a key its action does not support never matches that
 // action, which would deny it in AWS while every test here passes.
 var conditionKeys = map[string][]string{
+	"acm:DescribeCertificate":                          {"aws:ResourceTag/*"},
 	"autoscaling:CreateAutoScalingGroup":               {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "autoscaling:LaunchTemplateVersionSpecified"},
 	"autoscaling:DeleteAutoScalingGroup":               {"aws:ResourceTag/*"},
 	"autoscaling:DescribeAutoScalingGroups":            nil,
@@ -141,6 +143,7 @@ func TestPolicyShape(t *testing.T) {
 // SDK client, or one IAM authorizes that is no operation.
 func TestEveryActionIsKnown(t *testing.T) {
 	clients := map[string]reflect.Type{
+		"acm":                  reflect.TypeFor[*acm.Client](),
 		"autoscaling":          reflect.TypeFor[*autoscaling.Client](),
 		"cloudwatch":           reflect.TypeFor[*cloudwatch.Client](),
 		"dynamodb":             reflect.TypeFor[*dynamodb.Client](),
@@ -204,7 +207,8 @@ func TestConditionKeysAreSupported(t *testing.T) {
 func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
 	// DeregisterTaskDefinitions: ECS allows no condition on it.
 	// RouteHealthChecks: Route 53 allows no condition on health checks.
-	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "RouteHealthChecks", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
+	// ReadCertificates: reads the user's certificates, untagged.
+	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "RouteHealthChecks", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "ReadCertificates", "Store", "CreateStore"}
 	for _, id := range []string{"prod", ""} {
 		o := everything
 		o.ShifterID = id

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -51,6 +53,9 @@ type API struct {
 	}
 	Route53 interface {
 		GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
+	}
+	ACM interface {
+		DescribeCertificate(context.Context, *acm.DescribeCertificateInput, ...func(*acm.Options)) (*acm.DescribeCertificateOutput, error)
 	}
 }
 
@@ -149,6 +154,9 @@ func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem
 func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err error) {
 	t := *ep.Traffic.NLB
 	const field = "traffic.nlb.load_balancer_arn"
+	if problem, err := checkCertificate(ctx, api, t); problem != nil || err != nil {
+		return problem, err
+	}
 	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{t.LoadBalancerARN}})
 	switch {
 	case isCode(err, "LoadBalancerNotFound"), err == nil && len(lbs.LoadBalancers) == 0:
@@ -175,6 +183,32 @@ func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err e
 			return rollout.Invalid("traffic.nlb.port", "port %d of load balancer %s has a listener already (%s), which the shifter did not create for this endpoint: "+
 				"the shifter creates the endpoint's listener itself; remove that listener from your configuration or choose a free port", t.Port, t.LoadBalancerARN, aws.ToString(li.ListenerArn)), nil
 		}
+	}
+	return nil, nil
+}
+
+// checkCertificate checks that a TLS listener's ACM certificate exists in
+// the endpoint's account and region (where the listener needs it), and is
+// not one that can never serve (failed, revoked, expired). An IAM server
+// certificate is not read: the shifter has no IAM client, and CreateListener
+// names it if it is missing.
+func checkCertificate(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
+	const field = "traffic.nlb.certificate_arn"
+	if t.ListenerProtocol() != rollout.NLBProtocolTLS || !strings.Contains(t.CertificateARN, ":acm:") {
+		return nil, nil
+	}
+	out, err := api.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(t.CertificateARN)})
+	switch {
+	case isCode(err, "ResourceNotFoundException"):
+		return rollout.Invalid(field, "certificate %s does not exist in ACM in the endpoint's account and region", t.CertificateARN), nil
+	case err != nil:
+		return nil, err
+	case out.Certificate == nil:
+		return nil, nil
+	}
+	switch status := out.Certificate.Status; status {
+	case acmtypes.CertificateStatusFailed, acmtypes.CertificateStatusRevoked, acmtypes.CertificateStatusExpired, acmtypes.CertificateStatusValidationTimedOut:
+		return rollout.Invalid(field, "certificate %s is %s in ACM: a TLS listener cannot serve it", t.CertificateARN, status), nil
 	}
 	return nil, nil
 }
