@@ -19,3 +19,10 @@ func Certificate(tb testing.TB, cfg aws.Config, domain string) string {
 	}
 	return aws.ToString(out.CertificateArn)
 }
+
+// AddCertificates adds two ACM certificates for the example.test zone to n,
+// as CertificateARNs: a TLS listener's, and the one it is rotated to.
+func AddCertificates(tb testing.TB, cfg aws.Config, n *Net) {
+	tb.Helper()
+	n.CertificateARNs = []string{Certificate(tb, cfg, "*.example.test"), Certificate(tb, cfg, "*.example.test")}
+}
