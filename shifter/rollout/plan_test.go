@@ -389,6 +389,26 @@ func TestARouteUnlikeTheSpecIsRewrittenWithItsWeights(t *testing.T) {
 		t.Errorf("drift.repaired events %v, want one naming the difference", events)
 	}
 	wantPhase(t, w, PhaseComplete)
+	if !w.State.Production.Route.Verified {
+		t.Error("the route rewritten like the spec is not verified again")
+	}
+
+	// Writes that do not take (AWS refuses the certificate) are tried
+	// again on every pass, with no event each time.
+	writes = w.Writes[Production]
+	w.KeepUnlike, w.Unlike[Production] = true, `certificate "arn:new", want "arn:missing"`
+	if _, err := w.Settle(); err == nil {
+		t.Error("the planner settled while the route is unlike the spec")
+	}
+	if got := w.Writes[Production] - writes; got < 3 {
+		t.Errorf("%d writes over the passes of a route still unlike the spec, want one a pass", got)
+	}
+	if n := len(w.EventsOf(EventDriftRepaired)); n != 2 {
+		t.Errorf("%d drift.repaired events in all, want 2: one a difference, not one a pass", n)
+	}
+	if w.State.Production.Route.Verified {
+		t.Error("a route unlike the spec reads as verified")
+	}
 }
 
 func TestMissingServingEnvironmentIsRecreatedAndRoutedOnceHealthy(t *testing.T) {

@@ -95,12 +95,15 @@ func (p *planner) writeRoute(track Track) {
 		return
 	}
 	switch {
+	case !t.Route.Verified:
 	case SameRoute(o.Weights, t.Route.Weights):
 		// Only the route's own settings differ from the spec (changed
 		// outside the shifter, or in the spec: a certificate rotated):
-		// the write of the same weights brings them to it.
+		// the write of the same weights brings them to it, and the
+		// route is verified again once it reads like the spec.
 		p.settingsRestored(track, o.Unlike)
-	case t.Route.Verified:
+		t.Route.Verified = false
+	default:
 		// The rule is not what was verified (rule 13): nothing on it is
 		// verified again until it is restored, which may wait for health.
 		p.driftRepaired(track, o.Weights, t.Route.Weights)

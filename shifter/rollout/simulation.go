@@ -22,8 +22,10 @@ type Simulation struct {
 	Envs                map[string]*SimEnv
 	Routes              map[Track]map[string]int
 	// Unlike says how a route's own settings differ from the spec (a
-	// router's Route.Unlike); the next write of the route clears it.
-	Unlike map[Track]string
+	// router's Route.Unlike); the next write of the route clears it,
+	// unless KeepUnlike says such writes do not take (AWS refuses them).
+	Unlike     map[Track]string
+	KeepUnlike bool
 	// Alarms are alarm states by name; Metrics what a metric check reads
 	// of each version's environments, by version.
 	Alarms   map[string]string
@@ -261,7 +263,9 @@ func (s *Simulation) apply(a Action) {
 		s.setCapacity(a.Environment, a.Capacity)
 	case ActionSetWeights:
 		s.Routes[a.Track] = maps.Clone(a.Weights)
-		delete(s.Unlike, a.Track)
+		if !s.KeepUnlike {
+			delete(s.Unlike, a.Track)
+		}
 		s.Writes[a.Track]++
 		s.History[a.Track] = append(s.History[a.Track], maps.Clone(a.Weights))
 	case ActionDeleteEnvironment:
