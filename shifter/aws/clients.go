@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -85,8 +86,9 @@ type Set struct {
 	Route53 *route53.Client
 	// ECS runs the environments of the ecs backend.
 	ECS *ecs.Client
-	// ACM reads the certificates of TLS listeners (preflight).
+	// ACM and IAM read the certificates of TLS listeners (preflight).
 	ACM *acm.Client
+	IAM *iam.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -188,6 +190,7 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		Route53:     route53.NewFromConfig(cfg),
 		ECS:         ecs.NewFromConfig(cfg),
 		ACM:         acm.NewFromConfig(cfg),
+		IAM:         iam.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

@@ -26,6 +26,7 @@ func suite() []callrecord.Call {
 			"ListServices", "ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"},
 		"SNS": {"Publish"},
 		"ACM": {"DescribeCertificate"},
+		"IAM": {"GetServerCertificate"},
 		"STS": {"AssumeRole"},
 		"DynamoDB": {"CreateTable", "DescribeTable", "UpdateTimeToLive", "GetItem", "PutItem", "Query",
 			"TransactWriteItems.Put", "TransactWriteItems.Delete", "TransactWriteItems.ConditionCheck"},

@@ -59,6 +59,8 @@ func prefixOf(serviceID string) (string, bool) {
 		return "ecs", true
 	case "ACM":
 		return "acm", true
+	case "IAM":
+		return "iam", true
 	}
 	return "", false
 }

@@ -255,8 +255,8 @@ func Policy(o Options) Document {
 			// checked before the endpoint is stored. Certificates are
 			// the user's, carrying no tag of the shifter's.
 			Sid:      "ReadCertificates",
-			Action:   []string{"acm:DescribeCertificate"},
-			Resource: []string{o.arn("acm", "certificate/*")},
+			Action:   []string{"acm:DescribeCertificate", "iam:GetServerCertificate"},
+			Resource: []string{o.arn("acm", "certificate/*"), o.globalARN("iam", "server-certificate/*")},
 		},
 		{
 			// AWS checks ec2:RunInstances of whoever creates an Auto
@@ -404,6 +404,12 @@ func (o Options) partition() string {
 }
 
 // arn is an ARN of service in o's partition, region and account.
+// globalARN is the ARN of a resource of a global service (IAM), which has
+// no region.
+func (o Options) globalARN(service, resource string) string {
+	return strings.Join([]string{o.partition(), service, "", or(o.Account, "*"), resource}, ":")
+}
+
 func (o Options) arn(service, resource string) string {
 	return strings.Join([]string{o.partition(), service, or(o.Region, "*"), or(o.Account, "*"), resource}, ":")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
@@ -56,6 +57,9 @@ type API struct {
 	}
 	ACM interface {
 		DescribeCertificate(context.Context, *acm.DescribeCertificateInput, ...func(*acm.Options)) (*acm.DescribeCertificateOutput, error)
+	}
+	IAM interface {
+		GetServerCertificate(context.Context, *iam.GetServerCertificateInput, ...func(*iam.Options)) (*iam.GetServerCertificateOutput, error)
 	}
 }
 
@@ -187,15 +191,21 @@ func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err e
 	return nil, nil
 }
 
-// checkCertificate checks that a TLS listener's ACM certificate exists in
-// the endpoint's account and region (where the listener needs it), and is
-// not one that can never serve (failed, revoked, expired). An IAM server
-// certificate is not read: the shifter has no IAM client, and CreateListener
-// names it if it is missing.
+// checkCertificate checks that a TLS listener's certificate exists in the
+// endpoint's account (an ACM certificate in its region, where the listener
+// needs it), and that an ACM certificate is not one that can never serve
+// (failed, revoked, expired).
 func checkCertificate(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
 	const field = "traffic.nlb.certificate_arn"
-	if t.ListenerProtocol() != rollout.NLBProtocolTLS || !strings.Contains(t.CertificateARN, ":acm:") {
+	if t.ListenerProtocol() != rollout.NLBProtocolTLS {
 		return nil, nil
+	}
+	if name, ok := serverCertificateName(t.CertificateARN); ok {
+		_, err := api.IAM.GetServerCertificate(ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String(name)})
+		if isCode(err, "NoSuchEntity") {
+			return rollout.Invalid(field, "IAM server certificate %s does not exist in the endpoint's account", t.CertificateARN), nil
+		}
+		return nil, err
 	}
 	out, err := api.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(t.CertificateARN)})
 	switch {
@@ -211,6 +221,16 @@ func checkCertificate(ctx context.Context, api API, t rollout.NLBTraffic) (probl
 		return rollout.Invalid(field, "certificate %s is %s in ACM: a TLS listener cannot serve it", t.CertificateARN, status), nil
 	}
 	return nil, nil
+}
+
+// serverCertificateName returns the name of an IAM server certificate's
+// ARN (…:server-certificate/PATH/NAME): IAM reads it by name.
+func serverCertificateName(arn string) (string, bool) {
+	_, rest, ok := strings.Cut(arn, ":server-certificate/")
+	if !ok {
+		return "", false
+	}
+	return rest[strings.LastIndexByte(rest, '/')+1:], true
 }
 
 // checkRoute checks that the route's listener exists on an Application Load

@@ -101,6 +101,7 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	}
 	missingListener := net.ListenerARN[:len(net.ListenerARN)-4] + "0000"
 	cert := awstest.Certificate(t, cfg, "web.example.com")
+	serverCert := awstest.ServerCertificate(t, cfg, "web")
 	tls := func(cert string) func(*rollout.Endpoint) {
 		return func(ep *rollout.Endpoint) {
 			nlb(net.NLBARN, net.NLBPort)(ep)
@@ -113,7 +114,7 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53, ACM: set.ACM}
+	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53, ACM: set.ACM, IAM: set.IAM}
 	for _, tc := range []struct {
 		name, field string
 		change      func(*rollout.Endpoint)
@@ -159,6 +160,8 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"NLB missing", "traffic.nlb.load_balancer_arn", nlb(net.NLBARN[:len(net.NLBARN)-4]+"0000", net.NLBPort)},
 		{"right, on a TLS listener with its certificate", "", tls(cert)},
 		{"the TLS listener's certificate missing", "traffic.nlb.certificate_arn", tls(cert[:len(cert)-12] + "000000000000")},
+		{"right, on a TLS listener with an IAM server certificate", "", tls(serverCert)},
+		{"the TLS listener's IAM server certificate missing", "traffic.nlb.certificate_arn", tls(serverCert + "-gone")},
 		{"an ALB as an NLB", "traffic.nlb.load_balancer_arn", nlb(strings.Replace(net.LoadBalancerARN, "/app/", "/net/", 1), net.NLBPort)},
 		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
 			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: zoneID, Name: "web.example.test",
