@@ -18,7 +18,7 @@ func suite() []callrecord.Call {
 		"CloudWatch":   {"DescribeAlarms", "GetMetricData"},
 		"EC2":          {"CreateLaunchTemplate", "DeleteLaunchTemplate", "DescribeImages", "DescribeLaunchTemplates", "DescribeSecurityGroups", "DescribeSubnets"},
 		"Elastic Load Balancing v2": {"CreateListener", "CreateRule", "CreateTargetGroup", "DeleteListener", "DeleteRule", "DeleteTargetGroup", "DescribeListeners", "DescribeLoadBalancers",
-			"DescribeRules", "DescribeTags", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyListener", "ModifyRule", "ModifyTargetGroupAttributes"},
+			"DescribeRules", "DescribeSSLPolicies", "DescribeTags", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyListener", "ModifyRule", "ModifyTargetGroupAttributes"},
 		"Route 53": {"ChangeResourceRecordSets", "ChangeTagsForResource", "CreateHealthCheck", "DeleteHealthCheck", "GetHostedZone",
 			"ListHealthChecks", "ListResourceRecordSets"},
 		"ECR": {"BatchGetImage"},

@@ -136,6 +136,7 @@ func Policy(o Options) Document {
 				"elasticloadbalancing:DescribeListeners",
 				"elasticloadbalancing:DescribeLoadBalancers",
 				"elasticloadbalancing:DescribeRules",
+				"elasticloadbalancing:DescribeSSLPolicies",
 				"elasticloadbalancing:DescribeTags",
 				"elasticloadbalancing:DescribeTargetGroups",
 				"elasticloadbalancing:DescribeTargetHealth",

@@ -90,6 +90,7 @@ var conditionKeys = map[string][]string{
 	"elasticloadbalancing:DescribeListeners":           nil,
 	"elasticloadbalancing:DescribeLoadBalancers":       nil,
 	"elasticloadbalancing:DescribeRules":               nil,
+	"elasticloadbalancing:DescribeSSLPolicies":         nil,
 	"elasticloadbalancing:DescribeTags":                nil,
 	"elasticloadbalancing:DescribeTargetGroups":        nil,
 	"elasticloadbalancing:DescribeTargetHealth":        nil,

@@ -38,6 +38,7 @@ type API struct {
 		DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
 		DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 		DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
+		DescribeSSLPolicies(context.Context, *elb.DescribeSSLPoliciesInput, ...func(*elb.Options)) (*elb.DescribeSSLPoliciesOutput, error)
 		DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
 		DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	}
@@ -191,14 +192,23 @@ func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err e
 	return nil, nil
 }
 
-// checkCertificate checks that a TLS listener's certificate exists in the
-// endpoint's account (an ACM certificate in its region, where the listener
-// needs it), and that an ACM certificate is not one that can never serve
-// (failed, revoked, expired).
+// checkCertificate checks that a TLS listener's security policy is one ELB
+// has, and that its certificate exists in the endpoint's account (an ACM
+// certificate in its region, where the listener needs it), and that an ACM
+// certificate is not one that can never serve (failed, revoked, expired).
 func checkCertificate(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
 	const field = "traffic.nlb.certificate_arn"
 	if t.ListenerProtocol() != rollout.NLBProtocolTLS {
 		return nil, nil
+	}
+	// AWS answers a name it does not know with SSLPolicyNotFound; moto
+	// with no policy.
+	policies, err := api.ELB.DescribeSSLPolicies(ctx, &elb.DescribeSSLPoliciesInput{Names: []string{t.Policy()}})
+	switch {
+	case isCode(err, "SSLPolicyNotFound"), err == nil && len(policies.SslPolicies) == 0:
+		return rollout.Invalid("traffic.nlb.ssl_policy", "%q is not a security policy of Elastic Load Balancing", t.Policy()), nil
+	case err != nil:
+		return nil, err
 	}
 	if name, ok := serverCertificateName(t.CertificateARN); ok {
 		_, err := api.IAM.GetServerCertificate(ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String(name)})

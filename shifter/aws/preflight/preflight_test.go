@@ -161,6 +161,10 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"right, on a TLS listener with its certificate", "", tls(cert)},
 		{"the TLS listener's certificate missing", "traffic.nlb.certificate_arn", tls(cert[:len(cert)-12] + "000000000000")},
 		{"right, on a TLS listener with an IAM server certificate", "", tls(serverCert)},
+		{"a TLS security policy ELB does not have", "traffic.nlb.ssl_policy", func(ep *rollout.Endpoint) {
+			tls(cert)(ep)
+			ep.Traffic.NLB.SSLPolicy = "ELBSecurityPolicy-TLS13-1-9-2099-01"
+		}},
 		{"the TLS listener's IAM server certificate missing", "traffic.nlb.certificate_arn", tls(serverCert + "-gone")},
 		{"an ALB as an NLB", "traffic.nlb.load_balancer_arn", nlb(strings.Replace(net.LoadBalancerARN, "/app/", "/net/", 1), net.NLBPort)},
 		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
