@@ -57,6 +57,9 @@ func expandEndpoint(ctx context.Context, m endpointModel) (rollout.Endpoint, dia
 			ep.Traffic.NLB = &rollout.NLBTraffic{
 				LoadBalancerARN: nlb.LoadBalancerARN.ValueString(),
 				Port:            int(nlb.Port.ValueInt64()),
+				Protocol:        nlb.Protocol.ValueString(),
+				CertificateARN:  nlb.CertificateARN.ValueString(),
+				SSLPolicy:       nlb.SSLPolicy.ValueString(),
 			}
 		}
 	}

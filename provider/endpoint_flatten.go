@@ -109,6 +109,9 @@ func flattenTraffic(ctx context.Context, tt types.ObjectType, t rollout.Traffic,
 		nlb = objectValue(ctx, objectType(tt.AttrTypes["nlb"], diags), nlbTrafficModel{
 			LoadBalancerARN: types.StringValue(t.NLB.LoadBalancerARN),
 			Port:            types.Int64Value(int64(t.NLB.Port)),
+			Protocol:        types.StringValue(t.NLB.ListenerProtocol()),
+			CertificateARN:  stringOrNull(t.NLB.CertificateARN),
+			SSLPolicy:       stringOrNull(t.NLB.SSLPolicy),
 		}, diags)
 	}
 	r53 := types.ObjectNull(objectType(tt.AttrTypes["route53"], diags).AttrTypes)

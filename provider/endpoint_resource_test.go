@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -123,6 +124,11 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 		checks      func(name string, net awstest.Net) []statecheck.StateCheck
 		// inAWS checks what the shifter made of the route (nil: no check).
 		inAWS func(s *testShifter, name string) error
+		// rotated, when set, is traffic that differs from traffic only in
+		// what may change in place; rotatedInAWS is true once the route is
+		// what it says, traffic where it was.
+		rotated      func(name string, net awstest.Net) string
+		rotatedInAWS func(s *testShifter) (bool, error)
 	}{
 		{
 			name: "nlb",
@@ -165,6 +171,54 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 			},
 		},
 		{
+			name: "nlb-tls",
+			add: func(tb testing.TB, cfg aws.Config, net *awstest.Net) {
+				awstest.AddNLB(tb, cfg, net)
+				awstest.AddCertificates(tb, cfg, net)
+			},
+			traffic: func(_ string, net awstest.Net) string {
+				return fmt.Sprintf(`{ nlb = { load_balancer_arn = %q, port = %d, protocol = "TLS", certificate_arn = %q } }`, net.NLBARN, net.NLBPort, net.CertificateARNs[0])
+			},
+			healthCheck: `health_check = { protocol = "TLS" }`,
+			checks: func(_ string, net awstest.Net) []statecheck.StateCheck {
+				nlb := tfjsonpath.New("traffic").AtMapKey("nlb")
+				return []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", nlb.AtMapKey("protocol"), knownvalue.StringExact("TLS")),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", nlb.AtMapKey("certificate_arn"), knownvalue.StringExact(net.CertificateARNs[0])),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", nlb.AtMapKey("ssl_policy"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("ionroller_endpoint.test", tfjsonpath.New("template").AtMapKey("health_check").AtMapKey("protocol"), knownvalue.StringExact("TLS")),
+				}
+			},
+			inAWS: func(s *testShifter, _ string) error {
+				li, err := awstest.NLBListener(context.Background(), s.aws, s.net.NLBARN, s.net.NLBPort)
+				if err != nil || li == nil {
+					return fmt.Errorf("no listener on port %d of the NLB (%v)", s.net.NLBPort, err)
+				}
+				if li.Protocol != elbtypes.ProtocolEnumTls || len(li.Certificates) != 1 || aws.ToString(li.Certificates[0].CertificateArn) != s.net.CertificateARNs[0] ||
+					aws.ToString(li.SslPolicy) != rollout.DefaultSSLPolicy {
+					return fmt.Errorf("listener %s with certificates %v and policy %q; want TLS with %s and %s", li.Protocol, li.Certificates, aws.ToString(li.SslPolicy),
+						s.net.CertificateARNs[0], rollout.DefaultSSLPolicy)
+				}
+				return nil
+			},
+			// The certificate rotated and the policy changed, in place.
+			rotated: func(_ string, net awstest.Net) string {
+				return fmt.Sprintf(`{ nlb = { load_balancer_arn = %q, port = %d, protocol = "TLS", certificate_arn = %q, ssl_policy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" } }`,
+					net.NLBARN, net.NLBPort, net.CertificateARNs[1])
+			},
+			rotatedInAWS: func(s *testShifter) (bool, error) {
+				li, err := awstest.NLBListener(context.Background(), s.aws, s.net.NLBARN, s.net.NLBPort)
+				if err != nil || li == nil {
+					return false, fmt.Errorf("no listener on port %d of the NLB (%v)", s.net.NLBPort, err)
+				}
+				if w := shifteraws.ForwardWeights(li.DefaultActions); len(w) != 1 {
+					return false, fmt.Errorf("the listener forwards %v, want the live version's target group alone", w)
+				}
+				return len(li.Certificates) == 1 && aws.ToString(li.Certificates[0].CertificateArn) == s.net.CertificateARNs[1] &&
+					aws.ToString(li.SslPolicy) == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", nil
+			},
+		},
+		{
 			name: "route53",
 			add:  awstest.AddSlots,
 			traffic: func(name string, net awstest.Net) string {
@@ -196,25 +250,42 @@ func TestAccEndpointOnEachRouter(t *testing.T) {
 					statecheck.ExpectKnownValue(release, tfjsonpath.New("traffic_percent"), knownvalue.Int64Exact(100)),
 				}
 			}
+			steps := []resource.TestStep{
+				{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...), Check: func(*terraform.State) error {
+					if tc.inAWS == nil {
+						return nil
+					}
+					return tc.inAWS(s, name)
+				}},
+				{RefreshState: true},
+				{
+					ResourceName:            endpoint,
+					ImportState:             true,
+					ImportStateVerify:       true,
+					ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
+				},
+				{Config: config("v2"), ConfigStateChecks: live("v2")},
+			}
+			if tc.rotated != nil {
+				// Changed in place, and the shifter brings the route to
+				// it with traffic where it was.
+				steps = append(steps, resource.TestStep{
+					Config: providerConfig(s.url) + routedEndpointConfig(name, s.net, tc.rotated(name, s.net), tc.healthCheck, oneStep, noRollbackWindow) +
+						releaseConfig("v2", waitComplete, 0),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(endpoint, plancheck.ResourceActionUpdate),
+					}},
+					Check: func(*terraform.State) error {
+						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+						defer cancel()
+						return poll(ctx, func() (bool, error) { return tc.rotatedInAWS(s) })
+					},
+				})
+			}
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: s.factories(),
 				CheckDestroy:             s.checkDestroyed(name),
-				Steps: []resource.TestStep{
-					{Config: config("v1"), ConfigStateChecks: append(tc.checks(name, s.net), live("v1")...), Check: func(*terraform.State) error {
-						if tc.inAWS == nil {
-							return nil
-						}
-						return tc.inAWS(s, name)
-					}},
-					{RefreshState: true},
-					{
-						ResourceName:            endpoint,
-						ImportState:             true,
-						ImportStateVerify:       true,
-						ImportStateVerifyIgnore: []string{"timeouts", "status.observed_at"},
-					},
-					{Config: config("v2"), ConfigStateChecks: live("v2")},
-				},
+				Steps:                    steps,
 			})
 		})
 	}

@@ -62,6 +62,9 @@ type (
 	nlbTrafficModel struct {
 		LoadBalancerARN types.String `tfsdk:"load_balancer_arn"`
 		Port            types.Int64  `tfsdk:"port"`
+		Protocol        types.String `tfsdk:"protocol"`
+		CertificateARN  types.String `tfsdk:"certificate_arn"`
+		SSLPolicy       types.String `tfsdk:"ssl_policy"`
 	}
 
 	route53TrafficModel struct {
@@ -371,11 +374,11 @@ func trafficAttribute() schema.SingleNestedAttribute {
 func nlbTrafficAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "A port of a Network Load Balancer the endpoint's connections arrive on. The shifter creates a " +
-			fmt.Sprintf("%s listener on that port, owns it (tagged `ionroller:*`) and deletes it with the endpoint: ", rollout.NLBListenerProtocol) +
-			"its default action is a weighted forward to the target groups of the versions (TCP target groups: set " +
-			"`template.health_check.protocol = \"TCP\"`), and while no version has traffic, before the first release is healthy, " +
+			"TCP or TLS listener on that port, owns it (tagged `ionroller:*`) and deletes it with the endpoint: " +
+			"its default action is a weighted forward to the target groups of the versions (`template.health_check.protocol`: " +
+			"`TCP` behind a TCP listener, `TCP` or `TLS` behind a TLS one), and while no version has traffic, before the first release is healthy, " +
 			"a forward to an idle target group of the shifter's own, with no targets. Each step and each rollback is one write of the " +
-			"listener. Your Terraform declares the load balancer and no listener on the port: nothing needs `ignore_changes`. An NLB " +
+			"listener. Your Terraform declares the load balancer (and a TLS listener's certificate) and no listener on the port: nothing needs `ignore_changes`. An NLB " +
 			"endpoint has no preview route and no metric checks (NLBs have no HTTP metrics), and keeps at most " +
 			fmt.Sprintf("%d hot versions.", rollout.MaxNLBHotVersions),
 		Optional: true,
@@ -393,6 +396,32 @@ func nlbTrafficAttribute() schema.SingleNestedAttribute {
 				Required:      true,
 				Validators:    []validator.Int64{int64validator.Between(1, rollout.MaxPort)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"protocol": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Protocol of the endpoint's listener: `%s` (the default) or `%s`, where the load balancer terminates TLS ", rollout.NLBProtocolTCP, rollout.NLBProtocolTLS) +
+					"with `certificate_arn` and forwards to `TCP` or `TLS` target groups. Changing it replaces the endpoint.",
+				Optional:      true,
+				Computed:      true,
+				Default:       stringdefault.StaticString(rollout.NLBProtocolTCP),
+				Validators:    []validator.String{stringvalidator.OneOf(rollout.NLBProtocols...)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"certificate_arn": schema.StringAttribute{
+				MarkdownDescription: "With `protocol = \"TLS\"`, required: the listener's default certificate, an ACM certificate ARN or an IAM server " +
+					"certificate ARN (owned by your Terraform). It can change in place: the shifter puts the new certificate on the listener " +
+					"in one write, with an event, and traffic stays where it is.",
+				Optional: true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(rollout.CertificateARNPattern, "must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or an IAM server certificate ARN"),
+				},
+			},
+			"ssl_policy": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("With `protocol = \"TLS\"`: the listener's security policy, a predefined `ELBSecurityPolicy-...`. Unset, the shifter uses `%s` ", rollout.DefaultSSLPolicy) +
+					"(TLS 1.3 and 1.2; AWS's own default for a listener created by its API, `ELBSecurityPolicy-2016-08`, still accepts TLS 1.0). It can change in place.",
+				Optional: true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(rollout.SSLPolicyPattern, "must be an ELB security policy name (ELBSecurityPolicy-...)"),
+				},
 			},
 		},
 	}

@@ -83,6 +83,16 @@ func routeOnNLB(e *rollout.Endpoint) {
 	e.Template.HealthCheck.Protocol = "TCP"
 }
 
+// routeOnNLBTLS routes a working endpoint on a TLS listener of an NLB.
+func routeOnNLBTLS(e *rollout.Endpoint) {
+	routeOnNLB(e)
+	e.Traffic.NLB.Protocol, e.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, ruleCertificate
+	e.Template.HealthCheck.Protocol = "TLS"
+}
+
+// ruleCertificate is an ACM certificate's ARN.
+const ruleCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
 // ruleExecutionRole is a task execution role's ARN.
 const ruleExecutionRole = "arn:aws:iam::123456789012:role/exec"
 
@@ -185,7 +195,27 @@ func ruleCases() []ruleCase {
 		ep("TLS target groups behind the shifter's TCP listener", "template.health_check.protocol", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Template.HealthCheck.Protocol = "TLS"
-		}).says("Attribute template.health_check.protocol must be TCP: the shifter's listener on the Network Load Balancer is a TCP listener"),
+		}).says("Attribute template.health_check.protocol must be TCP: traffic.nlb.protocol is TCP"),
+		ep("NLB listener protocol", "traffic.nlb.protocol", func(e *rollout.Endpoint) {
+			routeOnNLB(e)
+			e.Traffic.NLB.Protocol = "UDP"
+		}).says("Attribute traffic.nlb.protocol value must be one of"),
+		ep("certificate ARN", "traffic.nlb.certificate_arn", func(e *rollout.Endpoint) {
+			routeOnNLBTLS(e)
+			e.Traffic.NLB.CertificateARN = ruleNLB
+		}).says("Attribute traffic.nlb.certificate_arn must be an ACM certificate ARN"),
+		ep("TLS listener without a certificate", "traffic.nlb.certificate_arn", func(e *rollout.Endpoint) {
+			routeOnNLBTLS(e)
+			e.Traffic.NLB.CertificateARN = ""
+		}),
+		ep("security policy", "traffic.nlb.ssl_policy", func(e *rollout.Endpoint) {
+			routeOnNLBTLS(e)
+			e.Traffic.NLB.SSLPolicy = "TLS-1-2"
+		}).says("Attribute traffic.nlb.ssl_policy must be an ELB security policy name"),
+		ep("HTTP target groups behind the shifter's TLS listener", "template.health_check.protocol", func(e *rollout.Endpoint) {
+			routeOnNLBTLS(e)
+			e.Template.HealthCheck.Protocol = ""
+		}).says("Attribute template.health_check.protocol must be TCP or TLS: traffic.nlb.protocol is TLS"),
 		ep("metric checks behind an NLB", "policy.metric_checks", func(e *rollout.Endpoint) {
 			routeOnNLB(e)
 			e.Policy.MetricChecks = &rollout.MetricChecks{Max5xxPercent: 1}
@@ -618,6 +648,9 @@ func endpointHCL(ep rollout.Endpoint) string {
 		w.open("nlb =")
 		w.str("load_balancer_arn", tr.NLB.LoadBalancerARN)
 		w.int("port", tr.NLB.Port)
+		w.str("protocol", tr.NLB.Protocol)
+		w.str("certificate_arn", tr.NLB.CertificateARN)
+		w.str("ssl_policy", tr.NLB.SSLPolicy)
 		w.close()
 	}
 	w.str("listener_arn", tr.ListenerARN)

@@ -165,8 +165,10 @@ func checkPlacementKept(old, ep rollout.Endpoint) error {
 			is = *ep.Traffic.NLB
 		}
 		// The shifter's listener lives on that port of that load
-		// balancer, its versions' target groups with it.
-		fields = append(fields, field{"traffic.nlb.load_balancer_arn", was.LoadBalancerARN, is.LoadBalancerARN}, field{"traffic.nlb.port", was.Port, is.Port})
+		// balancer, its versions' target groups with it; their protocols
+		// are the listener's (its certificate and policy may change).
+		fields = append(fields, field{"traffic.nlb.load_balancer_arn", was.LoadBalancerARN, is.LoadBalancerARN}, field{"traffic.nlb.port", was.Port, is.Port},
+			field{"traffic.nlb.protocol", was.ListenerProtocol(), is.ListenerProtocol()})
 	}
 	if old.Traffic.Route53 != nil || ep.Traffic.Route53 != nil {
 		var was, is rollout.Route53Traffic

@@ -210,6 +210,10 @@ func TestNLBPortCannotChange(t *testing.T) {
 	}{
 		{"traffic.nlb.port", func(ep *rollout.Endpoint) { ep.Traffic.NLB.Port = 5433 }},
 		{"traffic.nlb.load_balancer_arn", func(ep *rollout.Endpoint) { ep.Traffic.NLB.LoadBalancerARN = otherNLB }},
+		{"traffic.nlb.protocol", func(ep *rollout.Endpoint) {
+			ep.Traffic.NLB.Protocol, ep.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, testCertificate
+			ep.Template.HealthCheck.Protocol = "TLS"
+		}},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			f := newFixture(t)
@@ -225,6 +229,43 @@ func TestNLBPortCannotChange(t *testing.T) {
 			f.assertUnchanged(before)
 		})
 	}
+}
+
+// testCertificate is an ACM certificate's ARN.
+const testCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+// TestNLBCertificateMayChangeNotTheProtocol: a TLS endpoint's certificate
+// and security policy may change (a certificate rotated); its protocol may
+// not, and TCP named where it was left out is no change.
+func TestNLBCertificateMayChangeNotTheProtocol(t *testing.T) {
+	f := newFixture(t)
+	ep := testEndpoint("db")
+	onNLB(paymentsNLB, 5432)(&ep)
+	f.seed(ep, "")
+	ep.Traffic.NLB.Protocol = rollout.NLBProtocolTCP
+	f.do("PUT", "/v1/endpoints/db", root, ep, "If-Match", "1").must(t, http.StatusOK, nil)
+
+	tls := testEndpoint("tls")
+	onNLB(paymentsNLB, 6432)(&tls)
+	tls.Traffic.NLB.Protocol, tls.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, testCertificate
+	tls.Template.HealthCheck.Protocol = "TLS"
+	f.seed(tls, "")
+	rotated := strings.Replace(testCertificate, "0f1e", "aaaa", 1)
+	tls.Traffic.NLB.CertificateARN, tls.Traffic.NLB.SSLPolicy = rotated, "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+	var got rollout.EndpointView
+	f.do("PUT", "/v1/endpoints/tls", root, tls, "If-Match", "1").must(t, http.StatusOK, &got)
+	if n := got.Endpoint.Traffic.NLB; n == nil || n.CertificateARN != rotated || n.SSLPolicy != tls.Traffic.NLB.SSLPolicy {
+		t.Errorf("stored traffic.nlb %+v, want the rotated certificate and the new policy", n)
+	}
+
+	tls.Traffic.NLB.Protocol, tls.Traffic.NLB.CertificateARN, tls.Traffic.NLB.SSLPolicy = rollout.NLBProtocolTCP, "", ""
+	tls.Template.HealthCheck.Protocol = "TCP"
+	before := f.snapshot()
+	e := f.do("PUT", "/v1/endpoints/tls", root, tls, "If-Match", "2").apiError(t, http.StatusBadRequest, rollout.EINVALID)
+	if e.Field != "traffic.nlb.protocol" {
+		t.Errorf("TLS to TCP refused as %q (%s), want traffic.nlb.protocol", e.Field, e.Message)
+	}
+	f.assertUnchanged(before)
 }
 
 // TestRoute53SlotsMayBeAddedNotDropped: a slot a version may be on cannot be

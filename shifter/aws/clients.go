@@ -13,6 +13,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -84,6 +86,9 @@ type Set struct {
 	Route53 *route53.Client
 	// ECS runs the environments of the ecs backend.
 	ECS *ecs.Client
+	// ACM and IAM read the certificates of TLS listeners (preflight).
+	ACM *acm.Client
+	IAM *iam.Client
 }
 
 // Clients builds the clients of each placement once and hands out the same
@@ -184,6 +189,8 @@ func (c *Clients) For(p rollout.Placement) (*Set, error) {
 		ECR:         ecr.NewFromConfig(cfg),
 		Route53:     route53.NewFromConfig(cfg),
 		ECS:         ecs.NewFromConfig(cfg),
+		ACM:         acm.NewFromConfig(cfg),
+		IAM:         iam.NewFromConfig(cfg),
 	}
 	c.sets[key] = s
 	c.logger.Debug("aws clients created", "region", key.region, "role_arn", key.roleARN)

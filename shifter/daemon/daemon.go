@@ -156,7 +156,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 			return err
 		}
 		// A person waits on the answer: ahead of routine reads.
-		return preflight.Check(schedule.WithLane(ctx, schedule.LaneGate), preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53}, ep)
+		return preflight.Check(schedule.WithLane(ctx, schedule.LaneGate), preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53, ACM: set.ACM, IAM: set.IAM}, ep)
 	}
 	g := gauges{
 		subscribers: func() float64 { return float64(srv.Subscribers()) },

@@ -87,7 +87,7 @@ func (a *actor) observe(ctx context.Context, cloud Cloud, in rollout.Input, f fr
 			v.observed.Routes[track] = rollout.RouteObservation{} // none: nothing to delete
 			continue
 		}
-		o := rollout.RouteObservation{Exists: routes[i].Exists, Weights: make(map[string]int, len(routes[i].Weights))}
+		o := rollout.RouteObservation{Exists: routes[i].Exists, Weights: make(map[string]int, len(routes[i].Weights)), Unlike: routes[i].Unlike}
 		for target, w := range routes[i].Weights {
 			if id, ok := envOf[target]; ok {
 				o.Weights[id] = w

@@ -68,6 +68,14 @@ type Env struct {
 // balancer must go on health-checking. A router only writes: the reconciler
 // verifies a write by reading the route in a later pass (Weights with a
 // since after the write), which is how the planner records a step.
+//
+// A route may have settings of its own that the endpoint's spec fixes (an
+// NLB listener's certificate and security policy). SetWeights writes them
+// with the weights, in the same call; Weights reports in Route.Unlike how
+// the route differs from the spec, and the planner then rewrites the route
+// as it repairs drift, with its weights unchanged. A changed spec (a
+// certificate rotated) is applied that way too: no other method, no second
+// kind of write.
 type Router interface {
 	SetWeights(ctx context.Context, ep rollout.Endpoint, track rollout.Track, weights map[string]int) error
 	// Weights reads the track's route as a read that began at or after
@@ -89,6 +97,9 @@ type Route struct {
 	Exists bool
 	// Weights by target, 0 for the targets attached without traffic.
 	Weights map[string]int
+	// Unlike says, for people, how the route's own settings differ from
+	// the endpoint's spec ("certificate A, want B"); "" when they match.
+	Unlike string
 }
 
 // Images pins images: Digest returns the digest (sha256:…) an image reference

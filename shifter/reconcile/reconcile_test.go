@@ -12,6 +12,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	shifteraws "github.com/ionroller/terraform-provider-ionroller/shifter/aws"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/awstest"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/aws/nlb"
 	"github.com/ionroller/terraform-provider-ionroller/shifter/rollout"
@@ -345,6 +346,46 @@ func TestDeletingAnNLBEndpointDeletesItsListenerAndIdleGroup(t *testing.T) {
 	}
 	if left := idleGroups(); len(left) != 0 {
 		t.Errorf("idle target groups %v left after the endpoint was deleted", left)
+	}
+}
+
+// TestATLSCertificateRotationIsOneWriteWithAnEvent: an NLB endpoint's TLS
+// listener gets the certificate of its spec; a certificate rotated in the
+// spec of an endpoint at rest reaches the listener in one ModifyListener,
+// with one drift.repaired event, traffic where it was.
+func TestATLSCertificateRotationIsOneWriteWithAnEvent(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, nlbRouter, nil)
+	first, rotated := awstest.Certificate(t, h.cfg, "web.example.test"), awstest.Certificate(t, h.cfg, "web.example.test")
+	h.update(func(ep *rollout.Endpoint) {
+		ep.Traffic.NLB.Protocol, ep.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, first
+		ep.Template.HealthCheck.Protocol = "TLS"
+	})
+	h.release("v1")
+	h.waitPhase("v1", rollout.PhaseComplete, 30*time.Second)
+	certificate := func() (string, map[string]int) {
+		li, err := awstest.NLBListener(h.ctx, h.cfg, h.net.NLBARN, h.net.NLBPort)
+		if err != nil || li == nil || li.Protocol != elbtypes.ProtocolEnumTls || len(li.Certificates) != 1 {
+			t.Fatalf("no TLS listener with one certificate on port %d: %+v (%v)", h.net.NLBPort, li, err)
+		}
+		return awssdk.ToString(li.Certificates[0].CertificateArn), shifteraws.ForwardWeights(li.DefaultActions)
+	}
+	cert, before := certificate()
+	if cert != first {
+		t.Fatalf("listener certificate %s, want %s", cert, first)
+	}
+	writes := h.calls.Count("elasticloadbalancingv2", "ModifyListener")
+	h.update(func(ep *rollout.Endpoint) { ep.Traffic.NLB.CertificateARN = rotated })
+	h.eventually(30*time.Second, "the rotated certificate on the listener", func() bool { c, _ := certificate(); return c == rotated })
+	h.eventually(30*time.Second, "the route verified again", func() bool { return h.state().Production.Route.Verified })
+	if _, after := certificate(); !maps.Equal(after, before) {
+		t.Errorf("the listener forwards %v after the rotation, want %v as before", after, before)
+	}
+	if n := h.calls.Count("elasticloadbalancingv2", "ModifyListener") - writes; n != 1 {
+		t.Errorf("%d ModifyListener calls for the rotation, want 1", n)
+	}
+	if ev := h.events(rollout.EventDriftRepaired); len(ev) != 1 || !strings.Contains(ev[0].Message, rotated) {
+		t.Errorf("drift.repaired events %v, want one naming the rotated certificate", ev)
 	}
 }
 

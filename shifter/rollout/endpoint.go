@@ -125,24 +125,76 @@ var Route53CheckIntervals = []time.Duration{10 * time.Second, 30 * time.Second}
 const Route53AliasTTL = 60 * time.Second
 
 // NLBTraffic is a port of a Network Load Balancer on which the shifter
-// creates and owns a TCP listener: tagged as its own like everything it
-// creates, found again by the load balancer and port (AWS allows one
+// creates and owns a TCP or TLS listener: tagged as its own like everything
+// it creates, found again by the load balancer and port (AWS allows one
 // listener a port), its default action a weighted forward to the target
 // groups of the endpoint's versions, deleted with the endpoint. A listener
 // always forwards somewhere, so while no version has traffic (before the
 // first release is healthy) it forwards to an idle target group of the
 // shifter's own, with no targets, the versions waiting for traffic attached
-// beside it at weight 0. The user's Terraform owns the load balancer and
-// declares no listener on the port.
+// beside it at weight 0. The user's Terraform owns the load balancer (and,
+// for TLS, the certificate) and declares no listener on the port.
 type NLBTraffic struct {
 	LoadBalancerARN string `json:"load_balancer_arn"`
 	Port            int    `json:"port"`
+	// Protocol is the listener's: "" or TCP (NLBProtocolTCP), or TLS
+	// (NLBProtocolTLS), where the load balancer terminates TLS. It cannot
+	// change on an existing endpoint.
+	Protocol string `json:"protocol,omitempty"`
+	// CertificateARN is a TLS listener's default certificate (an ACM or
+	// IAM server certificate); SSLPolicy its security policy, ""
+	// DefaultSSLPolicy. Both are set only with TLS, and both may change:
+	// the router brings the listener to them.
+	CertificateARN string `json:"certificate_arn,omitempty"`
+	SSLPolicy      string `json:"ssl_policy,omitempty"`
 }
 
-// NLBListenerProtocol is the protocol of the listeners the shifter creates
-// on Network Load Balancers, and so of the versions' target groups: a TCP
-// listener forwards to TCP target groups.
-const NLBListenerProtocol = "TCP"
+// The protocols of the listeners the shifter creates on Network Load
+// Balancers.
+const (
+	NLBProtocolTCP = "TCP"
+	NLBProtocolTLS = "TLS"
+)
+
+// NLBProtocols are the listener protocols traffic.nlb.protocol may name.
+var NLBProtocols = []string{NLBProtocolTCP, NLBProtocolTLS}
+
+// DefaultSSLPolicy is a TLS listener's security policy when the endpoint
+// names none: the one AWS recommends (TLS 1.3, and TLS 1.2 for older
+// clients). AWS's own default for a listener created through its API,
+// ELBSecurityPolicy-2016-08, still accepts TLS 1.0, so the shifter always
+// names a policy.
+const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+// ListenerProtocol is the protocol of the endpoint's listener: TCP unless
+// it says TLS.
+func (n NLBTraffic) ListenerProtocol() string {
+	if n.Protocol == "" {
+		return NLBProtocolTCP
+	}
+	return n.Protocol
+}
+
+// Policy is the TLS listener's security policy ("" for a TCP listener).
+func (n NLBTraffic) Policy() string {
+	switch {
+	case n.ListenerProtocol() != NLBProtocolTLS:
+		return ""
+	case n.SSLPolicy == "":
+		return DefaultSSLPolicy
+	}
+	return n.SSLPolicy
+}
+
+// TargetProtocols are the target group protocols the listener forwards to:
+// a TCP listener to TCP groups, a TLS listener to TCP or TLS ones (the load
+// balancer then opens a new TLS connection to the targets).
+func (n NLBTraffic) TargetProtocols() []string {
+	if n.ListenerProtocol() == NLBProtocolTLS {
+		return []string{"TCP", "TLS"}
+	}
+	return []string{"TCP"}
+}
 
 // TrafficKind is the kind of router an endpoint's traffic goes through.
 type TrafficKind string

@@ -171,6 +171,10 @@ func (p *planner) driftRepaired(track Track, live, want map[string]int) {
 	p.event(track, "", EventDriftRepaired, fmt.Sprintf("%s rule was changed outside the shifter (%s); restoring %s", track, formatWeights(live), formatWeights(want)))
 }
 
+func (p *planner) settingsRestored(track Track, unlike string) {
+	p.event(track, "", EventDriftRepaired, fmt.Sprintf("%s route differs from the endpoint's spec (%s); rewriting it", track, unlike))
+}
+
 func formatWeights(w map[string]int) string {
 	keys := sortedKeys(w)
 	s := ""

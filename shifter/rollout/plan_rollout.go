@@ -134,12 +134,13 @@ func (p *planner) next(track Track, r *Rollout) {
 	p.setRoute(track, p.split(t.Stable, r.Target, r.Steps[r.Step].Weight))
 }
 
-// verify starts a step's clock once its weights were read back from the rule:
-// a step is recorded only when it is verified.
+// verify starts a step's clock once its weights were read back from the rule
+// (and the route reads like the spec): a step is recorded only when it is
+// verified.
 func (p *planner) verify(track Track) {
 	t := p.st.Track(track)
 	o, seen := p.in.Observed.Routes[track]
-	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !SameRoute(o.Weights, t.Route.Weights) {
+	if !seen || t.Route.Verified || len(t.Route.Weights) == 0 || !SameRoute(o.Weights, t.Route.Weights) || o.Unlike != "" {
 		return
 	}
 	t.Route.Verified = true

@@ -364,6 +364,53 @@ func TestDriftIsRepairedWithAnEvent(t *testing.T) {
 	}
 }
 
+// A route whose own settings differ from the spec (an NLB listener's
+// certificate rotated in the spec) is rewritten with the weights it has, in
+// one write and with an event naming the difference; a route like the spec
+// is not written at all.
+func TestARouteUnlikeTheSpecIsRewrittenWithItsWeights(t *testing.T) {
+	w := live(t, testEndpoint(), "v1")
+	writes := w.Writes[Production]
+	w.settle()
+	if w.Writes[Production] != writes {
+		t.Fatalf("%d writes of a route like the spec", w.Writes[Production]-writes)
+	}
+	before := maps.Clone(w.Routes[Production])
+	w.Unlike[Production] = `certificate "arn:old", want "arn:new"`
+	w.settle()
+	if got := w.Writes[Production] - writes; got != 1 {
+		t.Errorf("%d writes to bring the route to the spec, want 1", got)
+	}
+	if !maps.Equal(w.Routes[Production], before) {
+		t.Errorf("route %v after the rewrite, want the weights it had, %v", w.Routes[Production], before)
+	}
+	events := w.EventsOf(EventDriftRepaired)
+	if len(events) != 1 || !strings.Contains(events[0].Message, "arn:new") {
+		t.Errorf("drift.repaired events %v, want one naming the difference", events)
+	}
+	wantPhase(t, w, PhaseComplete)
+	if !w.State.Production.Route.Verified {
+		t.Error("the route rewritten like the spec is not verified again")
+	}
+
+	// Writes that do not take (AWS refuses the certificate) are tried
+	// again on every pass, with no event each time.
+	writes = w.Writes[Production]
+	w.KeepUnlike, w.Unlike[Production] = true, `certificate "arn:new", want "arn:missing"`
+	if _, err := w.Settle(); err == nil {
+		t.Error("the planner settled while the route is unlike the spec")
+	}
+	if got := w.Writes[Production] - writes; got < 3 {
+		t.Errorf("%d writes over the passes of a route still unlike the spec, want one a pass", got)
+	}
+	if n := len(w.EventsOf(EventDriftRepaired)); n != 2 {
+		t.Errorf("%d drift.repaired events in all, want 2: one a difference, not one a pass", n)
+	}
+	if w.State.Production.Route.Verified {
+		t.Error("a route unlike the spec reads as verified")
+	}
+}
+
 func TestMissingServingEnvironmentIsRecreatedAndRoutedOnceHealthy(t *testing.T) {
 	w := live(t, testEndpoint(), "v1")
 	id := w.env("v1").ID

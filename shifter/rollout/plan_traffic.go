@@ -87,14 +87,23 @@ func (p *planner) writeRoute(track Track) {
 		}
 		return
 	}
-	if len(t.Route.Weights) == 0 || (seen && SameRoute(o.Weights, t.Route.Weights)) {
+	if len(t.Route.Weights) == 0 || (seen && SameRoute(o.Weights, t.Route.Weights) && o.Unlike == "") {
 		return
 	}
 	if !seen {
 		p.poll()
 		return
 	}
-	if t.Route.Verified {
+	switch {
+	case !t.Route.Verified:
+	case SameRoute(o.Weights, t.Route.Weights):
+		// Only the route's own settings differ from the spec (changed
+		// outside the shifter, or in the spec: a certificate rotated):
+		// the write of the same weights brings them to it, and the
+		// route is verified again once it reads like the spec.
+		p.settingsRestored(track, o.Unlike)
+		t.Route.Verified = false
+	default:
 		// The rule is not what was verified (rule 13): nothing on it is
 		// verified again until it is restored, which may wait for health.
 		p.driftRepaired(track, o.Weights, t.Route.Weights)

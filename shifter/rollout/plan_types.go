@@ -141,6 +141,10 @@ type RouteObservation struct {
 	// without traffic; a target group that belongs to no environment of
 	// the endpoint appears under its ARN.
 	Weights map[string]int `json:"weights,omitempty"`
+	// Unlike says how the route's own settings (an NLB listener's
+	// certificate and security policy) differ from the endpoint's spec;
+	// "" when they match. The planner rewrites such a route (rule 13).
+	Unlike string `json:"unlike,omitempty"`
 }
 
 // Metrics are ALB metrics of one target group over a window.

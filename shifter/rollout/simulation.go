@@ -21,6 +21,11 @@ type Simulation struct {
 	State               State
 	Envs                map[string]*SimEnv
 	Routes              map[Track]map[string]int
+	// Unlike says how a route's own settings differ from the spec (a
+	// router's Route.Unlike); the next write of the route clears it,
+	// unless KeepUnlike says such writes do not take (AWS refuses them).
+	Unlike     map[Track]string
+	KeepUnlike bool
 	// Alarms are alarm states by name; Metrics what a metric check reads
 	// of each version's environments, by version.
 	Alarms  map[string]string
@@ -72,6 +77,7 @@ func NewSimulation(ep Endpoint, now time.Time) *Simulation {
 		Endpoint:     ep,
 		Envs:         map[string]*SimEnv{},
 		Routes:       map[Track]map[string]int{},
+		Unlike:       map[Track]string{},
 		Alarms:       map[string]string{},
 		Metrics:      map[string]Metrics{},
 		Requests:     map[string]float64{},
@@ -256,7 +262,7 @@ func (s *Simulation) observe() Observed {
 		for _, wt := range r {
 			exists = exists || wt > 0
 		}
-		o.Routes[track] = RouteObservation{Exists: exists, Weights: maps.Clone(r)}
+		o.Routes[track] = RouteObservation{Exists: exists, Weights: maps.Clone(r), Unlike: s.Unlike[track]}
 	}
 	return o
 }
@@ -289,6 +295,9 @@ func (s *Simulation) apply(a Action) {
 		s.setCapacity(a.Environment, a.Capacity)
 	case ActionSetWeights:
 		s.Routes[a.Track] = maps.Clone(a.Weights)
+		if !s.KeepUnlike {
+			delete(s.Unlike, a.Track)
+		}
 		s.Writes[a.Track]++
 		s.History[a.Track] = append(s.History[a.Track], maps.Clone(a.Weights))
 	case ActionDeleteEnvironment:

@@ -18,7 +18,13 @@ var (
 	RoleARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 	ListenerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]+/[0-9a-f]+$`)
 	// NLBARNPattern is a Network Load Balancer's ARN.
-	NLBARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
+	NLBARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
+	// CertificateARNPattern is a TLS listener's certificate: an ACM
+	// certificate's ARN, or an IAM server certificate's.
+	CertificateARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:(acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}|iam::[0-9]{12}:server-certificate/[A-Za-z0-9+=,.@_/-]{1,512})$`)
+	// SSLPolicyPattern is a predefined ELB security policy's name (a
+	// Network Load Balancer takes no custom policy).
+	SSLPolicyPattern    = regexp.MustCompile(`^ELBSecurityPolicy-[A-Za-z0-9-]{1,100}$`)
 	HostedZoneIDPattern = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	// DNSNamePattern is a record name: labels of letters, digits and
 	// hyphens, the final dot optional.
@@ -158,10 +164,11 @@ func (ep *Endpoint) validateRouter() error {
 	if ep.Traffic.Kind() == TrafficRoute53 {
 		return ep.validateRoute53()
 	}
+	nlb := ep.Traffic.NLB
 	switch p := ep.Policy; {
-	case hc.Protocol != NLBListenerProtocol:
-		return Invalid("template.health_check.protocol", "must be %s: the shifter's listener on the Network Load Balancer is a %s listener, which forwards to %s target groups; got %q",
-			NLBListenerProtocol, NLBListenerProtocol, NLBListenerProtocol, hc.Protocol)
+	case !slices.Contains(nlb.TargetProtocols(), hc.Protocol):
+		return Invalid("template.health_check.protocol", "must be %s: traffic.nlb.protocol is %s, and a %s listener forwards to %s target groups; got %q",
+			strings.Join(nlb.TargetProtocols(), " or "), nlb.ListenerProtocol(), nlb.ListenerProtocol(), strings.Join(nlb.TargetProtocols(), " or "), hc.Protocol)
 	case p.MetricChecks != nil:
 		return Invalid("policy.metric_checks", "judge ALB metrics (5xx rate, latency), which a Network Load Balancer does not have")
 	case p.ObservedTraffic != nil:
@@ -252,6 +259,28 @@ func (t Traffic) validateNLB() error {
 	}
 	if t.NLB.Port < 1 || t.NLB.Port > MaxPort {
 		return Invalid("traffic.nlb.port", "must be between 1 and %d; got %d", MaxPort, t.NLB.Port)
+	}
+	return t.NLB.validateTLS()
+}
+
+// validateTLS checks the listener's protocol, and that a certificate and a
+// security policy come with TLS and only with it.
+func (n NLBTraffic) validateTLS() error {
+	switch {
+	case n.Protocol != "" && !slices.Contains(NLBProtocols, n.Protocol):
+		return Invalid("traffic.nlb.protocol", "must be TCP or TLS; got %q", n.Protocol)
+	case n.ListenerProtocol() != NLBProtocolTLS && n.CertificateARN != "":
+		return Invalid("traffic.nlb.certificate_arn", "is set, but traffic.nlb.protocol is TCP: only a TLS listener has a certificate")
+	case n.ListenerProtocol() != NLBProtocolTLS && n.SSLPolicy != "":
+		return Invalid("traffic.nlb.ssl_policy", "is set, but traffic.nlb.protocol is TCP: only a TLS listener has a security policy")
+	case n.ListenerProtocol() != NLBProtocolTLS:
+		return nil
+	case n.CertificateARN == "":
+		return Invalid("traffic.nlb.certificate_arn", "is required with traffic.nlb.protocol TLS: the listener's certificate (an ACM or IAM server certificate ARN)")
+	case !CertificateARNPattern.MatchString(n.CertificateARN):
+		return Invalid("traffic.nlb.certificate_arn", "%q is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or an IAM server certificate ARN", n.CertificateARN)
+	case n.SSLPolicy != "" && !SSLPolicyPattern.MatchString(n.SSLPolicy):
+		return Invalid("traffic.nlb.ssl_policy", "%q is not an ELB security policy such as %q", n.SSLPolicy, DefaultSSLPolicy)
 	}
 	return nil
 }

@@ -59,6 +59,43 @@ func TestValidRoute53EndpointPasses(t *testing.T) {
 	}
 }
 
+// testCertificate is an ACM certificate's ARN.
+const testCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+// routeOnNLBTLS makes a valid endpoint route on a TLS listener of an NLB.
+func routeOnNLBTLS(e *Endpoint) {
+	routeOnNLB(e)
+	e.Traffic.NLB.Protocol = NLBProtocolTLS
+	e.Traffic.NLB.CertificateARN = testCertificate
+	e.Template.HealthCheck.Protocol = "TLS"
+}
+
+// TestValidNLBTLSEndpointPasses: a TLS listener forwards to TLS or TCP
+// target groups, takes an ACM or IAM server certificate, and without a
+// named security policy gets DefaultSSLPolicy.
+func TestValidNLBTLSEndpointPasses(t *testing.T) {
+	for _, tc := range []struct{ target, cert, policy, wantPolicy string }{
+		{"TLS", testCertificate, "", DefaultSSLPolicy},
+		{"TCP", testCertificate, "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"},
+		{"TLS", "arn:aws:iam::123456789012:server-certificate/prod/web", "", DefaultSSLPolicy},
+	} {
+		ep := testEndpoint()
+		routeOnNLBTLS(&ep)
+		ep.Template.HealthCheck.Protocol, ep.Traffic.NLB.CertificateARN, ep.Traffic.NLB.SSLPolicy = tc.target, tc.cert, tc.policy
+		if err := ep.Validate(); err != nil {
+			t.Errorf("%+v: %v", tc, err)
+		}
+		if got := ep.Traffic.NLB.Policy(); got != tc.wantPolicy {
+			t.Errorf("%+v: policy %q, want %q", tc, got, tc.wantPolicy)
+		}
+	}
+	ep := testEndpoint()
+	routeOnNLB(&ep)
+	if ep.Traffic.NLB.ListenerProtocol() != NLBProtocolTCP || ep.Traffic.NLB.Policy() != "" {
+		t.Errorf("an NLB endpoint naming no protocol: listener %s, policy %q; want TCP and none", ep.Traffic.NLB.ListenerProtocol(), ep.Traffic.NLB.Policy())
+	}
+}
+
 func TestValidNLBEndpointPasses(t *testing.T) {
 	ep := testEndpoint()
 	routeOnNLB(&ep)
@@ -164,6 +201,19 @@ func TestInvalidEndpointNamesTheField(t *testing.T) {
 		{"traffic.nlb.port", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Port = 0 }},
 		{"traffic.nlb.port", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Port = MaxPort + 1 }},
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "TLS" }},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLBTLS(e); e.Template.HealthCheck.Protocol = "" }},
+		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLBTLS(e); e.Template.HealthCheck.Protocol = "HTTP" }},
+		{"traffic.nlb.protocol", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Protocol = "UDP" }},
+		{"traffic.nlb.protocol", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.Protocol = "tls" }},
+		{"traffic.nlb.certificate_arn", func(e *Endpoint) { routeOnNLBTLS(e); e.Traffic.NLB.CertificateARN = "" }},
+		{"traffic.nlb.certificate_arn", func(e *Endpoint) { routeOnNLBTLS(e); e.Traffic.NLB.CertificateARN = testNLB }},
+		{"traffic.nlb.certificate_arn", func(e *Endpoint) {
+			routeOnNLBTLS(e)
+			e.Traffic.NLB.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/not-an-id"
+		}},
+		{"traffic.nlb.certificate_arn", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.CertificateARN = testCertificate }},
+		{"traffic.nlb.ssl_policy", func(e *Endpoint) { routeOnNLB(e); e.Traffic.NLB.SSLPolicy = DefaultSSLPolicy }},
+		{"traffic.nlb.ssl_policy", func(e *Endpoint) { routeOnNLBTLS(e); e.Traffic.NLB.SSLPolicy = "TLS13" }},
 		{"template.health_check.protocol", func(e *Endpoint) { routeOnNLB(e); e.Template.HealthCheck.Protocol = "" }},
 		{"policy.metric_checks", func(e *Endpoint) { routeOnNLB(e); e.Policy.MetricChecks = &MetricChecks{Max5xxPercent: 1} }},
 		{"policy.observed_traffic", func(e *Endpoint) {

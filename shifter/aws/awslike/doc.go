@@ -32,7 +32,10 @@
 //     (.../app/...); the layer answers with AWS's .../net/... and maps them
 //     back in requests (nlbarn.go).
 //   - Listeners. AWS gives a port of a load balancer one listener and
-//     refuses a second with DuplicateListener; moto creates it (listeners.go).
+//     refuses a second with DuplicateListener; moto creates it. AWS's
+//     ModifyListener takes TLS as a protocol and replaces a TLS listener's
+//     certificate; moto refuses the one and ignores the other, and the
+//     layer applies them (listeners.go).
 //   - Time. Calls take a few milliseconds of latency, and the health
 //     timeline runs on a time scale (TestTimeScale in tests: an AWS second
 //     is 10 ms).

@@ -194,6 +194,12 @@ func (l *Layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if modifiesListener(c) {
+		if body, err = l.elbState(c.account, c.region).modifyTLSListener(r.Context(), c, body); err != nil {
+			writeError(w, c, http.StatusInternalServerError, "InternalFailure", err.Error())
+			return
+		}
+	}
 	if p, all := askAll(c); p != nil {
 		c.page, body = p, all
 	}

@@ -61,3 +61,38 @@ func TestAPortHasOneListener(t *testing.T) {
 		t.Errorf("%d listeners on the load balancer, want 2 (7000 and 7100)", n)
 	}
 }
+
+// TestATLSListenerTakesANewCertificate: AWS's ModifyListener takes TLS as
+// the protocol and replaces a TLS listener's default certificate; moto
+// refuses the protocol and keeps the certificate. Through the layer the
+// listener has the new certificate and policy, is still TLS, and forwards
+// as the call says.
+func TestATLSListenerTakesANewCertificate(t *testing.T) {
+	f := newFixture(t, 1)
+	awstest.AddNLB(t, f.setup, &f.net)
+	first, second := awstest.Certificate(t, f.setup, "a.example.test"), awstest.Certificate(t, f.setup, "a.example.test")
+	out, err := f.elb.CreateListener(t.Context(), &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(f.net.NLBARN), Port: aws.Int32(7443), Protocol: elbtypes.ProtocolEnumTls,
+		Certificates:   []elbtypes.Certificate{{CertificateArn: aws.String(first)}},
+		DefaultActions: shifteraws.Forward(map[string]int{f.net.UserTargetGroupARN: 100}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := out.Listeners[0].ListenerArn
+	const policy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+	if _, err := f.elb.ModifyListener(t.Context(), &elb.ModifyListenerInput{ListenerArn: arn, Protocol: elbtypes.ProtocolEnumTls,
+		Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(second)}}, SslPolicy: aws.String(policy),
+		DefaultActions: shifteraws.Forward(map[string]int{f.net.UserTargetGroupARN: 100}),
+	}); err != nil {
+		t.Fatalf("ModifyListener of a TLS listener naming TLS and a new certificate: %v", err)
+	}
+	got, err := f.elb.DescribeListeners(t.Context(), &elb.DescribeListenersInput{ListenerArns: []string{aws.ToString(arn)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	li := got.Listeners[0]
+	if li.Protocol != elbtypes.ProtocolEnumTls || len(li.Certificates) != 1 || aws.ToString(li.Certificates[0].CertificateArn) != second || aws.ToString(li.SslPolicy) != policy {
+		t.Errorf("listener %s with certificates %v and policy %q; want TLS with only %s and %s", li.Protocol, li.Certificates, aws.ToString(li.SslPolicy), second, policy)
+	}
+}

@@ -37,8 +37,11 @@ type Net struct {
 	// only in a NetworkWithSlots.
 	SlotListenerARNs []string
 	HostedZoneID     string
-	AMI              string // one of moto's built-in Amazon images
-	Cluster          string // Cluster, for endpoints on ecs
+	// CertificateARNs are ACM certificates a TLS listener may name: only
+	// once AddCertificates has added them.
+	CertificateARNs []string
+	AMI             string // one of moto's built-in Amazon images
+	Cluster         string // Cluster, for endpoints on ecs
 }
 
 // Cluster is the ECS cluster of every Net.

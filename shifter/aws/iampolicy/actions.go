@@ -57,6 +57,10 @@ func prefixOf(serviceID string) (string, bool) {
 		return "route53", true
 	case "ECS":
 		return "ecs", true
+	case "ACM":
+		return "acm", true
+	case "IAM":
+		return "iam", true
 	}
 	return "", false
 }

@@ -136,6 +136,7 @@ func Policy(o Options) Document {
 				"elasticloadbalancing:DescribeListeners",
 				"elasticloadbalancing:DescribeLoadBalancers",
 				"elasticloadbalancing:DescribeRules",
+				"elasticloadbalancing:DescribeSSLPolicies",
 				"elasticloadbalancing:DescribeTags",
 				"elasticloadbalancing:DescribeTargetGroups",
 				"elasticloadbalancing:DescribeTargetHealth",
@@ -240,13 +241,23 @@ func Policy(o Options) Document {
 			Condition: o.tagged(requestTag).with("StringEquals", "elasticloadbalancing:CreateAction", "CreateListener"),
 		},
 		{
-			// Its weights and its deletion: only of a listener that
-			// carries the shifter's tag, which only the shifter's own
-			// listeners do; never a listener of the user's.
+			// Its weights (and a TLS listener's certificate and
+			// security policy, written with them) and its deletion:
+			// only of a listener that carries the shifter's tag, which
+			// only the shifter's own listeners do; never a listener of
+			// the user's.
 			Sid:       "RouteNetworkListeners",
 			Action:    []string{"elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener"},
 			Resource:  []string{networkListeners},
 			Condition: o.tagged(resourceTag),
+		},
+		{
+			// The certificate a TLS listener of traffic.nlb names,
+			// checked before the endpoint is stored. Certificates are
+			// the user's, carrying no tag of the shifter's.
+			Sid:      "ReadCertificates",
+			Action:   []string{"acm:DescribeCertificate", "iam:GetServerCertificate"},
+			Resource: []string{o.arn("acm", "certificate/*"), o.globalARN("iam", "server-certificate/*")},
 		},
 		{
 			// AWS checks ec2:RunInstances of whoever creates an Auto
@@ -394,6 +405,12 @@ func (o Options) partition() string {
 }
 
 // arn is an ARN of service in o's partition, region and account.
+// globalARN is the ARN of a resource of a global service (IAM), which has
+// no region.
+func (o Options) globalARN(service, resource string) string {
+	return strings.Join([]string{o.partition(), service, "", or(o.Account, "*"), resource}, ":")
+}
+
 func (o Options) arn(service, resource string) string {
 	return strings.Join([]string{o.partition(), service, or(o.Region, "*"), or(o.Account, "*"), resource}, ":")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -42,6 +44,8 @@ var everything = iampolicy.Options{
 // statement with a key its action does not support never matches that
 // action, which would deny it in AWS while every test here passes.
 var conditionKeys = map[string][]string{
+	"acm:DescribeCertificate":                          {"aws:ResourceTag/*"},
+	"iam:GetServerCertificate":                         nil,
 	"autoscaling:CreateAutoScalingGroup":               {"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys", "autoscaling:LaunchTemplateVersionSpecified"},
 	"autoscaling:DeleteAutoScalingGroup":               {"aws:ResourceTag/*"},
 	"autoscaling:DescribeAutoScalingGroups":            nil,
@@ -86,6 +90,7 @@ var conditionKeys = map[string][]string{
 	"elasticloadbalancing:DescribeListeners":           nil,
 	"elasticloadbalancing:DescribeLoadBalancers":       nil,
 	"elasticloadbalancing:DescribeRules":               nil,
+	"elasticloadbalancing:DescribeSSLPolicies":         nil,
 	"elasticloadbalancing:DescribeTags":                nil,
 	"elasticloadbalancing:DescribeTargetGroups":        nil,
 	"elasticloadbalancing:DescribeTargetHealth":        nil,
@@ -141,6 +146,8 @@ func TestPolicyShape(t *testing.T) {
 // SDK client, or one IAM authorizes that is no operation.
 func TestEveryActionIsKnown(t *testing.T) {
 	clients := map[string]reflect.Type{
+		"acm":                  reflect.TypeFor[*acm.Client](),
+		"iam":                  reflect.TypeFor[*iam.Client](),
 		"autoscaling":          reflect.TypeFor[*autoscaling.Client](),
 		"cloudwatch":           reflect.TypeFor[*cloudwatch.Client](),
 		"dynamodb":             reflect.TypeFor[*dynamodb.Client](),
@@ -204,7 +211,8 @@ func TestConditionKeysAreSupported(t *testing.T) {
 func TestChangesAreConfinedToTheShiftersResources(t *testing.T) {
 	// DeregisterTaskDefinitions: ECS allows no condition on it.
 	// RouteHealthChecks: Route 53 allows no condition on health checks.
-	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "RouteHealthChecks", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "Store", "CreateStore"}
+	// ReadCertificates: reads the user's certificates, untagged.
+	named := []string{"PassInstanceRoles", "PassTaskRoles", "DeregisterTaskDefinitions", "RouteHealthChecks", "AssumeEndpointRoles", "Notify", "RouteRecords", "ReadRecords", "ReadCertificates", "Store", "CreateStore"}
 	for _, id := range []string{"prod", ""} {
 		o := everything
 		o.ShifterID = id
@@ -257,7 +265,7 @@ func TestOptionalStatements(t *testing.T) {
 		{"bbolt store, nothing named", iampolicy.Options{CreateTable: true},
 			[]string{"dynamodb:", "iam:PassRole", "sts:AssumeRole", "sns:Publish"}},
 		{"table, not created", iampolicy.Options{TableARN: base.TableARN}, []string{"dynamodb:CreateTable", "dynamodb:DescribeTable"}},
-		{"table created", base, []string{"iam:", "sts:", "sns:"}},
+		{"table created", base, []string{"iam:PassRole", "sts:", "sns:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, action := range iampolicy.Policy(tc.options).Actions() {
@@ -309,8 +317,12 @@ func TestScopedARNs(t *testing.T) {
 					t.Errorf("%s: %s is not in partition %s", s.Sid, r, tc.partition)
 					continue
 				}
-				if s.NotResource == nil && (parts[3] != tc.region || parts[4] != tc.account) {
-					t.Errorf("%s: %s is not in region %s and account %s", s.Sid, r, tc.region, tc.account)
+				region := tc.region
+				if parts[2] == "iam" {
+					region = "" // a global service's ARNs have none
+				}
+				if s.NotResource == nil && (parts[3] != region || parts[4] != tc.account) {
+					t.Errorf("%s: %s is not in region %q and account %s", s.Sid, r, region, tc.account)
 				}
 			}
 		}

@@ -1,5 +1,5 @@
 // Package nlb is the router of Network Load Balancer listeners: per
-// endpoint, one TCP listener on a port of the user's load balancer, which
+// endpoint, one TCP or TLS listener on a port of the user's load balancer, which
 // the shifter creates, owns and deletes, its default action a weighted
 // forward to the target groups of the endpoint's versions.
 //
@@ -31,6 +31,14 @@
 // every endpoint on it, show what was written (the reconciler verifies a step
 // that way). A listener deleted, or its action changed, behind the shifter's
 // back reads as drift, and the next write creates or rewrites it.
+//
+// A TLS listener also has a certificate and a security policy, which the
+// spec fixes and may change (a certificate rotated). Every write of a TLS
+// listener names its protocol, certificate and policy with its forward, in
+// one CreateListener or ModifyListener; a read reports a listener whose
+// settings differ from the spec in reconcile.Route.Unlike, so that the
+// planner rewrites it, its weights unchanged (the reconcile.Router
+// contract).
 package nlb
 
 import (
@@ -151,6 +159,51 @@ type route struct {
 	// task IPs for ecs), which the idle group shares: one forward then
 	// holds target groups of one kind.
 	targetType elbtypes.TargetTypeEnum
+	// protocol is the listener's; certificate and policy a TLS
+	// listener's, "" for TCP.
+	protocol    elbtypes.ProtocolEnum
+	certificate string
+	policy      string
+}
+
+// settings are the parts of a listener's write other than its forward:
+// its protocol, and a TLS listener's certificate and policy, so that no
+// write leaves them other than the spec says.
+func (r route) settings() (elbtypes.ProtocolEnum, []elbtypes.Certificate, *string) {
+	if r.protocol != elbtypes.ProtocolEnumTls {
+		return r.protocol, nil, nil
+	}
+	return r.protocol, []elbtypes.Certificate{{CertificateArn: aws.String(r.certificate)}}, aws.String(r.policy)
+}
+
+// unlike says how a listener's own settings differ from the route's, ""
+// when they match.
+func (r route) unlike(li *elbtypes.Listener) string {
+	var diffs []string
+	if li.Protocol != r.protocol {
+		diffs = append(diffs, fmt.Sprintf("protocol %s, want %s", li.Protocol, r.protocol))
+	}
+	if r.protocol != elbtypes.ProtocolEnumTls {
+		return strings.Join(diffs, "; ")
+	}
+	if cert := defaultCertificate(li.Certificates); cert != r.certificate {
+		diffs = append(diffs, fmt.Sprintf("certificate %q, want %q", cert, r.certificate))
+	}
+	if policy := aws.ToString(li.SslPolicy); policy != r.policy {
+		diffs = append(diffs, fmt.Sprintf("security policy %q, want %q", policy, r.policy))
+	}
+	return strings.Join(diffs, "; ")
+}
+
+// defaultCertificate is a listener's default certificate: the first that
+// DescribeListeners lists (it lists only the default one).
+func defaultCertificate(certs []elbtypes.Certificate) string {
+	for _, c := range certs {
+		if c.IsDefault == nil || *c.IsDefault {
+			return aws.ToString(c.CertificateArn)
+		}
+	}
+	return ""
 }
 
 func (r route) String() string {
@@ -164,8 +217,12 @@ func (r route) isIdle(arn string) bool { return strings.Contains(arn, ":targetgr
 // routeOf returns the route of an endpoint. An NLB endpoint has no preview
 // route (rollout refuses one), so every track is production's.
 func (r *Router) routeOf(ep rollout.Endpoint) route {
-	rt := route{endpoint: ep.Name, lb: ep.Traffic.NLB.LoadBalancerARN, port: ep.Traffic.NLB.Port, idle: IdleName(r.shifterID, ep), deleting: ep.Deleting,
-		targetType: elbtypes.TargetTypeEnumInstance}
+	nlb := ep.Traffic.NLB
+	rt := route{endpoint: ep.Name, lb: nlb.LoadBalancerARN, port: nlb.Port, idle: IdleName(r.shifterID, ep), deleting: ep.Deleting,
+		targetType: elbtypes.TargetTypeEnumInstance, protocol: elbtypes.ProtocolEnum(nlb.ListenerProtocol()), policy: nlb.Policy()}
+	if rt.protocol == elbtypes.ProtocolEnumTls {
+		rt.certificate = nlb.CertificateARN
+	}
 	if ep.Template.Backend == rollout.BackendECS {
 		rt.targetType = elbtypes.TargetTypeEnumIp
 	}
@@ -209,15 +266,18 @@ func (r *Router) SetWeights(ctx context.Context, ep rollout.Endpoint, track roll
 			return fmt.Errorf("route %s: the port is taken, and no listener on it can be read", rt)
 		}
 	}
-	if maps.Equal(shifteraws.ForwardWeights(li.DefaultActions), want) {
+	unlike := rt.unlike(li)
+	if maps.Equal(shifteraws.ForwardWeights(li.DefaultActions), want) && unlike == "" {
 		return nil
 	}
-	_, err = r.listeners.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: li.ListenerArn, DefaultActions: shifteraws.Forward(want)})
+	in := &elb.ModifyListenerInput{ListenerArn: li.ListenerArn, DefaultActions: shifteraws.Forward(want)}
+	in.Protocol, in.Certificates, in.SslPolicy = rt.settings()
+	_, err = r.listeners.ModifyListener(ctx, in)
 	r.wrote(rt)
 	if err != nil {
 		return fmt.Errorf("route %s: modify listener %s: %w", rt, aws.ToString(li.ListenerArn), r.failed(rt, err))
 	}
-	r.logger.Info("weights set", "endpoint", rt.endpoint, "track", track, "listener", aws.ToString(li.ListenerArn), "weights", weights)
+	r.logger.Info("weights set", "endpoint", rt.endpoint, "track", track, "listener", aws.ToString(li.ListenerArn), "weights", weights, "settings_restored", unlike)
 	return nil
 }
 
@@ -229,13 +289,14 @@ func (r *Router) create(ctx context.Context, rt route, want map[string]int) erro
 		{Key: aws.String(shifteraws.TagEndpoint), Value: aws.String(rt.endpoint)},
 		{Key: aws.String(shifteraws.TagRole), Value: aws.String(RoleListener)},
 	}
-	out, err := r.listeners.CreateListener(ctx, &elb.CreateListenerInput{
+	in := &elb.CreateListenerInput{
 		LoadBalancerArn: aws.String(rt.lb),
 		Port:            aws.Int32(int32(rt.port)),
-		Protocol:        elbtypes.ProtocolEnum(rollout.NLBListenerProtocol),
 		DefaultActions:  shifteraws.Forward(want),
 		Tags:            tags,
-	})
+	}
+	in.Protocol, in.Certificates, in.SslPolicy = rt.settings()
+	out, err := r.listeners.CreateListener(ctx, in)
 	r.wrote(rt)
 	if err != nil {
 		return fmt.Errorf("route %s: create listener: %w", rt, r.failed(rt, err))
@@ -264,9 +325,12 @@ func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Tra
 	if err != nil {
 		return reconcile.Route{}, err
 	}
-	w := map[string]int{}
+	w, unlike := map[string]int{}, ""
 	if li != nil {
 		w = shifteraws.ForwardWeights(li.DefaultActions)
+		if !rt.deleting {
+			unlike = rt.unlike(li)
+		}
 	}
 	switch {
 	case !rt.deleting:
@@ -280,7 +344,7 @@ func (r *Router) Weights(ctx context.Context, ep rollout.Endpoint, _ rollout.Tra
 			w[idle] = 0
 		}
 	}
-	return reconcile.Route{Exists: shifteraws.Carries(w), Weights: w}, nil
+	return reconcile.Route{Exists: shifteraws.Carries(w), Weights: w, Unlike: unlike}, nil
 }
 
 // Delete deletes the route's listener, then its idle target group, which
@@ -391,7 +455,7 @@ func (r *Router) ensureIdle(ctx context.Context, rt route) (string, error) {
 	}
 	out, err := r.groups.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
 		Name:       aws.String(rt.idle),
-		Protocol:   elbtypes.ProtocolEnum(rollout.NLBListenerProtocol),
+		Protocol:   elbtypes.ProtocolEnumTcp, // what a TCP or a TLS listener forwards to
 		Port:       aws.Int32(int32(rt.port)),
 		VpcId:      aws.String(vpc),
 		TargetType: rt.targetType,

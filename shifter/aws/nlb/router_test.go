@@ -2,6 +2,7 @@ package nlb_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -421,5 +422,109 @@ func TestAMissingLoadBalancerIsTrafficMissing(t *testing.T) {
 	}
 	if err := f.router.Delete(t.Context(), f.ep, rollout.Production); err != nil {
 		t.Errorf("delete of a route whose load balancer is gone: %v", err)
+	}
+}
+
+// tls routes the fixture's endpoint on a TLS listener with a certificate of
+// its own and the default security policy, and returns the certificate.
+func (f *fixture) tls(t *testing.T) string {
+	t.Helper()
+	cert := awstest.Certificate(t, f.cfg, "db.example.com")
+	f.ep.Traffic.NLB.Protocol, f.ep.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, cert
+	return cert
+}
+
+// checkTLS checks that the listener on the port is TLS with the certificate
+// and the security policy.
+func (f fixture) checkTLS(t *testing.T, when, cert, policy string) {
+	t.Helper()
+	li := f.listener(t)
+	got := ""
+	if len(li.Certificates) > 0 {
+		got = aws.ToString(li.Certificates[0].CertificateArn)
+	}
+	if li.Protocol != elbtypes.ProtocolEnumTls || got != cert || aws.ToString(li.SslPolicy) != policy || len(li.Certificates) != 1 {
+		t.Errorf("%s: listener %s with certificates %v and policy %q; want TLS with %s and %s",
+			when, li.Protocol, li.Certificates, aws.ToString(li.SslPolicy), cert, policy)
+	}
+}
+
+// A TLS listener is created with its certificate and security policy in the
+// CreateListener call; every step after keeps them (one ModifyListener each,
+// naming them again), and the listener reads as like the spec.
+func TestATLSListenerIsCreatedWithItsCertificateAndKeepsThem(t *testing.T) {
+	f := newFixture(t, 2)
+	cert := f.tls(t)
+	a, b := f.tgs[0], f.tgs[1]
+	f.set(t, map[string]int{a: 0})
+	f.checkTLS(t, "created", cert, rollout.DefaultSSLPolicy)
+	for _, w := range []map[string]int{{a: 100}, {a: 90, b: 10}, {a: 100, b: 0}} {
+		before := f.writes()
+		f.set(t, w)
+		if got := f.writes() - before; got != 1 {
+			t.Errorf("set %v: %d writes, want 1", w, got)
+		}
+		f.checkTLS(t, fmt.Sprintf("after set %v", w), cert, rollout.DefaultSSLPolicy)
+		if r := f.read(t); r.Unlike != "" || !maps.Equal(r.Weights, w) {
+			t.Errorf("set %v: read %+v, want the weights and nothing unlike the spec", w, r)
+		}
+	}
+	if n := f.calls.Count("ELBv2", "CreateListener"); n != 1 {
+		t.Errorf("%d CreateListener calls, want 1", n)
+	}
+}
+
+// A certificate rotated (or a security policy changed) in the spec reads as
+// a route unlike it, its weights as they were; the next write of the same
+// weights brings the listener to the spec in one ModifyListener, and after
+// it the route reads as like the spec. A hand edit of the certificate reads
+// and is restored the same way.
+func TestACertificateChangeIsOneModifyListener(t *testing.T) {
+	f := newFixture(t, 2)
+	f.tls(t)
+	w := map[string]int{f.tgs[0]: 100, f.tgs[1]: 0}
+	f.set(t, w)
+
+	rotated := awstest.Certificate(t, f.cfg, "db.example.com")
+	f.ep.Traffic.NLB.CertificateARN = rotated
+	f.ep.Traffic.NLB.SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+	r := f.read(t)
+	if !strings.Contains(r.Unlike, rotated) || !strings.Contains(r.Unlike, f.ep.Traffic.NLB.SSLPolicy) || !maps.Equal(r.Weights, w) {
+		t.Fatalf("after the spec changed: read %+v, want the weights as set and the certificate and policy unlike the spec", r)
+	}
+	before := f.calls.Count("ELBv2", "ModifyListener")
+	f.set(t, w)
+	if got := f.calls.Count("ELBv2", "ModifyListener") - before; got != 1 {
+		t.Errorf("%d ModifyListener calls to apply the certificate, want 1", got)
+	}
+	f.checkTLS(t, "after the rotation", rotated, f.ep.Traffic.NLB.SSLPolicy)
+	if r := f.read(t); r.Unlike != "" || !maps.Equal(r.Weights, w) {
+		t.Errorf("after the rotation: read %+v, want the weights and nothing unlike the spec", r)
+	}
+
+	// Someone puts another certificate on the listener by hand.
+	other := awstest.Certificate(t, f.cfg, "other.example.com")
+	if _, err := f.elb.ModifyListener(t.Context(), &elb.ModifyListenerInput{ListenerArn: f.listener(t).ListenerArn,
+		Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(other)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.read(t); !strings.Contains(r.Unlike, other) {
+		t.Errorf("after a hand edit of the certificate: read %+v, want it unlike the spec", r)
+	}
+	f.set(t, w)
+	f.checkTLS(t, "after the repair", rotated, f.ep.Traffic.NLB.SSLPolicy)
+}
+
+// A TCP listener never reads as unlike the spec for want of a certificate.
+func TestATCPListenerHasNoSettingsToDiffer(t *testing.T) {
+	f := newFixture(t, 1)
+	f.set(t, map[string]int{f.tgs[0]: 100})
+	if r := f.read(t); r.Unlike != "" {
+		t.Errorf("a TCP listener reads unlike the spec: %q", r.Unlike)
+	}
+	before := f.writes()
+	f.set(t, map[string]int{f.tgs[0]: 100})
+	if got := f.writes() - before; got != 0 {
+		t.Errorf("%d writes of the weights as they are", got)
 	}
 }

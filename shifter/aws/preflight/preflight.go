@@ -16,11 +16,14 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
@@ -35,6 +38,7 @@ type API struct {
 		DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
 		DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 		DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
+		DescribeSSLPolicies(context.Context, *elb.DescribeSSLPoliciesInput, ...func(*elb.Options)) (*elb.DescribeSSLPoliciesOutput, error)
 		DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
 		DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	}
@@ -51,6 +55,12 @@ type API struct {
 	}
 	Route53 interface {
 		GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
+	}
+	ACM interface {
+		DescribeCertificate(context.Context, *acm.DescribeCertificateInput, ...func(*acm.Options)) (*acm.DescribeCertificateOutput, error)
+	}
+	IAM interface {
+		GetServerCertificate(context.Context, *iam.GetServerCertificateInput, ...func(*iam.Options)) (*iam.GetServerCertificateOutput, error)
 	}
 }
 
@@ -149,6 +159,9 @@ func checkSlots(ctx context.Context, api API, t rollout.Route53Traffic) (problem
 func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err error) {
 	t := *ep.Traffic.NLB
 	const field = "traffic.nlb.load_balancer_arn"
+	if problem, err := checkCertificate(ctx, api, t); problem != nil || err != nil {
+		return problem, err
+	}
 	lbs, err := api.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{t.LoadBalancerARN}})
 	switch {
 	case isCode(err, "LoadBalancerNotFound"), err == nil && len(lbs.LoadBalancers) == 0:
@@ -177,6 +190,57 @@ func checkNLB(ctx context.Context, api API, ep rollout.Endpoint) (problem, err e
 		}
 	}
 	return nil, nil
+}
+
+// checkCertificate checks that a TLS listener's security policy is one ELB
+// has, and that its certificate exists in the endpoint's account (an ACM
+// certificate in its region, where the listener needs it), and that an ACM
+// certificate is not one that can never serve (failed, revoked, expired).
+func checkCertificate(ctx context.Context, api API, t rollout.NLBTraffic) (problem, err error) {
+	const field = "traffic.nlb.certificate_arn"
+	if t.ListenerProtocol() != rollout.NLBProtocolTLS {
+		return nil, nil
+	}
+	// AWS answers a name it does not know with SSLPolicyNotFound; moto
+	// with no policy.
+	policies, err := api.ELB.DescribeSSLPolicies(ctx, &elb.DescribeSSLPoliciesInput{Names: []string{t.Policy()}})
+	switch {
+	case isCode(err, "SSLPolicyNotFound"), err == nil && len(policies.SslPolicies) == 0:
+		return rollout.Invalid("traffic.nlb.ssl_policy", "%q is not a security policy of Elastic Load Balancing", t.Policy()), nil
+	case err != nil:
+		return nil, err
+	}
+	if name, ok := serverCertificateName(t.CertificateARN); ok {
+		_, err := api.IAM.GetServerCertificate(ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String(name)})
+		if isCode(err, "NoSuchEntity") {
+			return rollout.Invalid(field, "IAM server certificate %s does not exist in the endpoint's account", t.CertificateARN), nil
+		}
+		return nil, err
+	}
+	out, err := api.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(t.CertificateARN)})
+	switch {
+	case isCode(err, "ResourceNotFoundException"):
+		return rollout.Invalid(field, "certificate %s does not exist in ACM in the endpoint's account and region", t.CertificateARN), nil
+	case err != nil:
+		return nil, err
+	case out.Certificate == nil:
+		return nil, nil
+	}
+	switch status := out.Certificate.Status; status {
+	case acmtypes.CertificateStatusFailed, acmtypes.CertificateStatusRevoked, acmtypes.CertificateStatusExpired, acmtypes.CertificateStatusValidationTimedOut:
+		return rollout.Invalid(field, "certificate %s is %s in ACM: a TLS listener cannot serve it", t.CertificateARN, status), nil
+	}
+	return nil, nil
+}
+
+// serverCertificateName returns the name of an IAM server certificate's
+// ARN (…:server-certificate/PATH/NAME): IAM reads it by name.
+func serverCertificateName(arn string) (string, bool) {
+	_, rest, ok := strings.Cut(arn, ":server-certificate/")
+	if !ok {
+		return "", false
+	}
+	return rest[strings.LastIndexByte(rest, '/')+1:], true
 }
 
 // checkRoute checks that the route's listener exists on an Application Load

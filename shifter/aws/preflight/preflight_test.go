@@ -100,12 +100,21 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		return ep
 	}
 	missingListener := net.ListenerARN[:len(net.ListenerARN)-4] + "0000"
+	cert := awstest.Certificate(t, cfg, "web.example.com")
+	serverCert := awstest.ServerCertificate(t, cfg, "web")
+	tls := func(cert string) func(*rollout.Endpoint) {
+		return func(ep *rollout.Endpoint) {
+			nlb(net.NLBARN, net.NLBPort)(ep)
+			ep.Traffic.NLB.Protocol, ep.Traffic.NLB.CertificateARN = rollout.NLBProtocolTLS, cert
+			ep.Template.HealthCheck.Protocol = "TLS"
+		}
+	}
 	// The clients the shifter uses, scheduled within the account's budgets.
 	set, err := shifteraws.NewClients(cfg, hclog.NewNullLogger(), schedule.Options{}).For(rollout.Placement{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53}
+	api := preflight.API{ELB: set.ELBv2, EC2: set.EC2, CloudWatch: set.CloudWatch, ECS: set.ECS, Route53: set.Route53, ACM: set.ACM, IAM: set.IAM}
 	for _, tc := range []struct {
 		name, field string
 		change      func(*rollout.Endpoint)
@@ -149,6 +158,14 @@ func TestEachMisconfigurationIsRefusedNamingItsField(t *testing.T) {
 		{"right, on the port of its own listener", "", nlb(net.NLBARN, 7002)},
 		{"the port of the user's listener", "traffic.nlb.port", nlb(net.NLBARN, 7000)},
 		{"NLB missing", "traffic.nlb.load_balancer_arn", nlb(net.NLBARN[:len(net.NLBARN)-4]+"0000", net.NLBPort)},
+		{"right, on a TLS listener with its certificate", "", tls(cert)},
+		{"the TLS listener's certificate missing", "traffic.nlb.certificate_arn", tls(cert[:len(cert)-12] + "000000000000")},
+		{"right, on a TLS listener with an IAM server certificate", "", tls(serverCert)},
+		{"a TLS security policy ELB does not have", "traffic.nlb.ssl_policy", func(ep *rollout.Endpoint) {
+			tls(cert)(ep)
+			ep.Traffic.NLB.SSLPolicy = "ELBSecurityPolicy-TLS13-1-9-2099-01"
+		}},
+		{"the TLS listener's IAM server certificate missing", "traffic.nlb.certificate_arn", tls(serverCert + "-gone")},
 		{"an ALB as an NLB", "traffic.nlb.load_balancer_arn", nlb(strings.Replace(net.LoadBalancerARN, "/app/", "/net/", 1), net.NLBPort)},
 		{"a Route 53 slot missing", "traffic.route53.listeners[1]", func(ep *rollout.Endpoint) {
 			ep.Traffic = rollout.Traffic{Route53: &rollout.Route53Traffic{HostedZoneID: zoneID, Name: "web.example.test",

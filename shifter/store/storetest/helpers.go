@@ -258,6 +258,9 @@ func fullEndpoint(name string) rollout.Endpoint {
 			NLB: &rollout.NLBTraffic{
 				LoadBalancerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/edge/50dc6c495c0c9188",
 				Port:            5432,
+				Protocol:        rollout.NLBProtocolTLS,
+				CertificateARN:  "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+				SSLPolicy:       "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 			},
 			Route53: &rollout.Route53Traffic{
 				HostedZoneID: "Z0123456789ABCDEFGHIJ",
