@@ -571,17 +571,9 @@ func TestAccReleaseShowsObservedTraffic(t *testing.T) {
 				PreConfig: func() {
 					awstest.PutRequests(t, s.aws, s.net.ListenerARN, "v1", 904)
 					awstest.PutRequests(t, s.aws, s.net.ListenerARN, "v2", 96)
-					deadline := time.Now().Add(30 * time.Second)
-					for {
-						v, err := s.client.GetRelease(t.Context(), name, rollout.Production)
-						if err == nil && v.Status.ObservedTrafficPercent != nil && *v.Status.ObservedTrafficPercent == 9.6 {
-							return
-						}
-						if time.Now().After(deadline) {
-							t.Fatalf("the shifter did not count v2's 9.6%% of the requests in 30s: %+v, %v", v.Status, err)
-						}
-						time.Sleep(50 * time.Millisecond)
-					}
+					s.awaitRelease(t, name, "v2", func(st rollout.ReleaseStatus) bool {
+						return st.ObservedTrafficPercent != nil && *st.ObservedTrafficPercent == 9.6
+					})
 				},
 				Config: config("v2", waitHealthy),
 				ConfigStateChecks: []statecheck.StateCheck{

@@ -165,17 +165,9 @@ func TestEndpointPageDrawsTheCanary(t *testing.T) {
 	// its hold.
 	waitHold := func(step int, hold string) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			v, err := admin.GetEndpoint(t.Context(), "web")
-			if o := v.Status.Rollout.ObservedTraffic; err == nil && o != nil && o.Step == step && o.Hold == hold {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("step %d not %s after 30s: %+v, %v", step, hold, v.Status.Rollout, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitEndpoint(t, admin, fmt.Sprintf("step %d %s", step, hold), func(s rollout.EndpointStatus) bool {
+			return s.Rollout != nil && s.Rollout.ObservedTraffic != nil && s.Rollout.ObservedTraffic.Step == step && s.Rollout.ObservedTraffic.Hold == hold
+		})
 	}
 	for _, s := range []struct {
 		step                                 int
@@ -519,15 +511,24 @@ func release(t *testing.T, c *client.Client, version string) {
 // in flight.
 func waitSteady(t *testing.T, c *client.Client, version string) {
 	t.Helper()
+	waitEndpoint(t, c, version+" live", func(s rollout.EndpointStatus) bool {
+		return s.State == rollout.StateSteady && s.StableVersion == version
+	})
+}
+
+// waitEndpoint polls web's status until ok says it is what the test waits
+// for, at most 30 s.
+func waitEndpoint(t *testing.T, c *client.Client, what string, ok func(rollout.EndpointStatus) bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		v, err := c.GetEndpoint(t.Context(), "web")
-		if err == nil && v.Status.State == rollout.StateSteady && v.Status.StableVersion == version {
+		if err == nil && ok(v.Status) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not live after 30s: %+v, %v", version, v.Status, err)
+			t.Fatalf("%s: not after 30s: %+v, %v", what, v.Status, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // a poll of the API
 	}
 }
