@@ -251,11 +251,7 @@ func TestLostAWSStateIsNeverReportedVerifiedForLong(t *testing.T) {
 func TestAFailingActionTheShifterNoLongerTakesIsNotFailing(t *testing.T) {
 	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
-	router := &flakyRouter{}
-	h.wrap = router.wrap
-	h.kill()
-	h.start()
-	router.failures.Store(1 << 20)
+	h.flakyRouter(1 << 20)
 	h.release("v2")
 	h.eventually(30*time.Second, "action_failing", func() bool { return h.state().Conditions.Get(rollout.ActionFailing) != nil })
 	h.release("v1")

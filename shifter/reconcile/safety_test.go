@@ -533,6 +533,17 @@ type flakyRouter struct {
 	failures atomic.Int32
 }
 
+// flakyRouter restarts h's shifter with a flakyRouter in front of its
+// router, failing the first n weight writes.
+func (h *harness) flakyRouter(n int32) *flakyRouter {
+	router := &flakyRouter{}
+	router.failures.Store(n)
+	h.wrap = router.wrap
+	h.kill()
+	h.start()
+	return router
+}
+
 // wrap puts f in front of the cloud's router (harness.wrap).
 func (f *flakyRouter) wrap(c reconcile.Cloud) reconcile.Cloud {
 	f.Router = c.Router
@@ -550,11 +561,7 @@ func (f *flakyRouter) SetWeights(ctx context.Context, ep rollout.Endpoint, track
 func TestStepIsRecordedOnlyOnceItsWeightsAreVerified(t *testing.T) {
 	t.Parallel()
 	h := live(t, steps(rollout.Step{Weight: 10, Pause: pause(time.Minute)}, rollout.Step{Weight: 100}))
-	router := &flakyRouter{}
-	h.wrap = router.wrap
-	h.kill()
-	h.start()
-	router.failures.Store(2)
+	h.flakyRouter(2)
 	h.release("v2")
 	h.waitWeights(map[string]int{"v1": 90, "v2": 10})
 	h.eventually(5*time.Second, "step recorded", func() bool { return len(h.events(rollout.EventStepApplied)) == 1 })
@@ -623,11 +630,7 @@ func TestPreviewListenerGetsTheSameConditionsAndOnlyThePreviewVersion(t *testing
 func TestARestartBetweenCreateAndAttachStillAttaches(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(ep *rollout.Endpoint) { ep.Template.DesiredCapacity = 1 })
-	router := &flakyRouter{}
-	router.failures.Store(1 << 20)
-	h.wrap = router.wrap
-	h.kill()
-	h.start()
+	router := h.flakyRouter(1 << 20)
 	h.release("v1")
 	h.eventually(30*time.Second, "an attempt to attach", func() bool { return len(h.events(rollout.EventActionFailed)) > 0 })
 	h.kill()
