@@ -335,10 +335,10 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 			case ctx.Err() != nil:
 				return d, ctx.Err()
 			case err != nil:
-				a.failures[trafficReadKey] = err.Error()
+				a.trafficReadFailure = err.Error()
 				return d, nil
 			}
-			delete(a.failures, trafficReadKey)
+			a.trafficReadFailure = ""
 			for _, id := range d.Traffic.Environments {
 				if _, ok := m[id]; !ok {
 					m[id] = rollout.Metrics{} // no target group yet: nothing counted
@@ -347,17 +347,13 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 			in.Observed.Traffic = m
 		default:
 			if d.Traffic == nil {
-				delete(a.failures, trafficReadKey) // nothing to read any more
+				a.trafficReadFailure = "" // nothing to read any more
 			}
 			return d, nil
 		}
 		d = rollout.Plan(*in)
 	}
 }
-
-// trafficReadKey names a failing read of a step's traffic among the actor's
-// failures (the action_failing condition).
-const trafficReadKey = "read_traffic/" + string(rollout.Production)
 
 // trafficLane is the lane of a read of a step's requests: the one that holds
 // a step gates it; one only to show them is routine observation.
@@ -447,14 +443,13 @@ func failureKey(act rollout.Action) string {
 
 // forgetAbandoned drops the failures of actions decision d no longer takes
 // (a reverted release, an expired environment): they are not retried, so
-// they are not failing. A failed read of a step's traffic is no action:
-// count keeps it.
+// they are not failing.
 func (a *actor) forgetAbandoned(d rollout.Decision) {
 	taken := make(map[string]bool, len(d.Actions))
 	for _, act := range d.Actions {
 		taken[failureKey(act)] = true
 	}
-	maps.DeleteFunc(a.failures, func(key, _ string) bool { return key != trafficReadKey && !taken[key] })
+	maps.DeleteFunc(a.failures, func(key, _ string) bool { return !taken[key] })
 }
 
 // do runs one action.

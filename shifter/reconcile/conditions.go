@@ -44,11 +44,14 @@ func (a *actor) sense(in rollout.Input, st rollout.State, v view, tally *schedul
 		out = append(out, *c)
 	}
 	out = append(out, rollout.TrafficConditions(in.Endpoint, st)...)
-	if len(a.failures) > 0 {
-		var failing []string
-		for key, err := range a.failures {
-			failing = append(failing, key+": "+err)
-		}
+	var failing []string
+	for key, err := range a.failures {
+		failing = append(failing, key+": "+err)
+	}
+	if a.trafficReadFailure != "" {
+		failing = append(failing, "read_traffic/"+string(rollout.Production)+": "+a.trafficReadFailure)
+	}
+	if len(failing) > 0 {
 		slices.Sort(failing)
 		out = append(out, rollout.Condition{Type: rollout.ActionFailing,
 			Message: fmt.Sprintf("%d AWS %s failing, retried: %s", len(failing), plural(len(failing), "action", "actions"), strings.Join(failing, "; "))})

@@ -595,6 +595,10 @@ type actor struct {
 	// failures remembers the last error of each failing action, so a
 	// persistent failure is recorded once, not on every retry.
 	failures map[string]string
+	// trafficReadFailure is the last error of the read of a step's
+	// traffic while it fails (count): a read, not an action, so no
+	// decision abandons it; it is part of the action_failing condition.
+	trafficReadFailure string
 	// unresolved are the images that could not be resolved to a digest,
 	// with why and when: tried again a poll later, not on every pass.
 	unresolved map[string]unresolved
