@@ -43,14 +43,13 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 	if r.Traffic == nil || r.Traffic.Step != r.Step {
 		return true
 	}
-	tr := *r.Traffic // the input's is never changed
-	r.Traffic = &tr
+	tr := r.Traffic // the state's copy (State.clone), never the input's
 	ot := p.in.Endpoint.Policy.ObservedTraffic
 	if tr.Hold == HoldWaiting && ot == nil {
 		tr.Hold = "" // the policy no longer asks for it
 	}
 	holding := tr.Hold == HoldWaiting && !r.Promote
-	p.readTraffic(r, &tr, holding)
+	p.readTraffic(r, tr, holding)
 	if !holding {
 		return true
 	}
@@ -59,7 +58,7 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 	deadline := r.Since.Add(ot.MaxWait.D())
 	switch {
 	case !tr.End.IsZero() && ot.Enough(tr.Total()) && len(off) == 0:
-		p.endHold(r, &tr, HoldFollowed)
+		p.endHold(r, tr, HoldFollowed)
 		p.trafficFollowed(track, r, weights, ot)
 		return true
 	case p.now.Before(deadline):
@@ -67,11 +66,11 @@ func (p *planner) follow(track Track, r *Rollout) bool {
 		p.judgeSoFar(track, r) // a bad canary rolls back while it holds
 		return false
 	case !ot.Enough(tr.Total()):
-		p.endHold(r, &tr, HoldUnobserved)
+		p.endHold(r, tr, HoldUnobserved)
 		p.trafficUnobserved(track, r, ot)
 		return true
 	}
-	p.endHold(r, &tr, HoldNotFollowed)
+	p.endHold(r, tr, HoldNotFollowed)
 	pause := ot.OnTimeout == OnTimeoutPause
 	p.trafficNotFollowing(track, r, weights, off, ot, pause)
 	if pause {

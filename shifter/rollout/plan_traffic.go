@@ -16,10 +16,21 @@ func (p *planner) setRoute(track Track, weights map[string]int) {
 
 // routeAll sends all of a track's traffic to one environment.
 func (p *planner) routeAll(track Track, id string) {
-	if w := p.st.Track(track).Route.Weights; len(w) == 1 && w[id] == 100 {
+	if w := p.st.Track(track).Route.Weights; allOn(w, id) {
 		return // the common steady case: no new map
 	}
 	p.setRoute(track, map[string]int{id: 100})
+}
+
+// allOn reports whether weights send all traffic to id (SameWeights with
+// {id: 100}, without making that map).
+func allOn(weights map[string]int, id string) bool {
+	for other, w := range weights {
+		if other != id && w != 0 {
+			return false
+		}
+	}
+	return weights[id] == 100
 }
 
 // split is the route of a step: weight on the target, the rest on stable.
@@ -50,28 +61,46 @@ func (p *planner) attach(track Track) {
 	if p.in.Endpoint.Deleting {
 		return
 	}
+	// Most passes change nothing: count before making a new route.
 	t := p.st.Track(track)
-	want := make(map[string]int, len(t.Route.Weights)+2)
+	n, missing := 0, false
+	for _, w := range t.Route.Weights {
+		if w > 0 {
+			n++
+		}
+	}
+	for i := range p.st.Environments {
+		if e := &p.st.Environments[i]; p.attachedAtZero(track, t, e) {
+			_, on := t.Route.Weights[e.ID]
+			n, missing = n+1, missing || !on
+		}
+	}
+	if n == 0 || (!missing && n == len(t.Route.Weights)) {
+		return
+	}
+	want := make(map[string]int, n)
 	for id, w := range t.Route.Weights {
 		if w > 0 {
 			want[id] = w
 		}
 	}
-	r := t.Rollout
 	for i := range p.st.Environments {
-		e := &p.st.Environments[i]
-		if _, ok := want[e.ID]; ok || e.Status == EnvDeleting {
-			continue
-		}
-		target := r.Active() && r.Target == e.ID && (e.Status == EnvReady || p.in.Observed.Environments[e.ID].Exists)
-		if e.ID == t.Stable || target || (track == Production && p.isHot(e)) {
+		if e := &p.st.Environments[i]; p.attachedAtZero(track, t, e) {
 			want[e.ID] = 0
 		}
 	}
-	if len(want) == 0 || SameRoute(want, t.Route.Weights) {
-		return
-	}
 	t.Route = Route{Weights: want}
+}
+
+// attachedAtZero reports whether e, carrying none of track t's traffic,
+// belongs on its route at weight 0.
+func (p *planner) attachedAtZero(track Track, t *TrackState, e *Environment) bool {
+	if t.Route.Weights[e.ID] > 0 || e.Status == EnvDeleting {
+		return false
+	}
+	r := t.Rollout
+	target := r.Active() && r.Target == e.ID && (e.Status == EnvReady || p.in.Observed.Environments[e.ID].Exists)
+	return e.ID == t.Stable || target || (track == Production && p.isHot(e))
 }
 
 // writeRoute writes a track's intended weights when the rule differs from

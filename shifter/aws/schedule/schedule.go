@@ -39,7 +39,7 @@ const (
 	// LaneRollback is for rollback and abort: the calls that take traffic
 	// off a bad version.
 	LaneRollback Lane = iota
-	// LaneStep is for weight steps and what a rollout builds.
+	// LaneStep is for weight steps.
 	LaneStep
 	// LaneGate is for the health reads that gate traffic.
 	LaneGate
