@@ -545,6 +545,8 @@ func BenchmarkBudgets(b *testing.B) {
 				b.ReportMetric(float64(benchtest.Percentile(r.revertLatency, 99).Milliseconds()), "ms-revert-p99")
 				b.ReportMetric(float64(len(r.failures)), "throttle-failures")
 				b.ReportMetric(float64(r.throttled), "throttled-retried")
+				b.Logf("step lateness of %d steps: p50 %s, p90 %s, max %s", len(r.stepLate), benchtest.Percentile(r.stepLate, 50),
+					benchtest.Percentile(r.stepLate, 90), benchtest.Percentile(r.stepLate, 100))
 				b.Log("calls a second, by budget: ", joinRates(r.rates))
 				b.Log("waits for a token: ", r.waits)
 			}
