@@ -558,19 +558,21 @@ func (f *fleet) waitTakeover(from *replica, endpoints []string, since time.Time,
 	f.t.Helper()
 	moved := map[string]time.Duration{}
 	deadline := time.Now().Add(timeout)
-	for len(moved) < len(endpoints) {
+	for {
 		holders := f.holders()
 		for _, name := range endpoints {
 			if _, done := moved[name]; !done && holders[name] != "" && holders[name] != from.name {
 				moved[name] = time.Since(since)
 			}
 		}
-		if time.Now().After(deadline) {
+		switch {
+		case len(moved) == len(endpoints):
+			return moved
+		case time.Now().After(deadline):
 			f.t.Fatalf("after %s, only %d of the %d endpoints of %s moved (%v); holders now %v", timeout, len(moved), len(endpoints), from.name, moved, holders)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return moved
 }
 
 func maxDuration(ds map[string]time.Duration) time.Duration {
