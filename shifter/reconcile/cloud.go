@@ -355,6 +355,10 @@ func (a *actor) count(ctx, lctx context.Context, cloud Cloud, in *rollout.Input,
 	}
 }
 
+// trafficReadKey names a failing read of a step's traffic in the
+// action_failing condition, beside the failing actions' keys.
+const trafficReadKey = "read_traffic/" + string(rollout.Production)
+
 // trafficLane is the lane of a read of a step's requests: the one that holds
 // a step gates it; one only to show them is routine observation.
 func trafficLane(st rollout.State, reads schedule.Lane) schedule.Lane {

@@ -49,7 +49,7 @@ func (a *actor) sense(in rollout.Input, st rollout.State, v view, tally *schedul
 		failing = append(failing, key+": "+err)
 	}
 	if a.trafficReadFailure != "" {
-		failing = append(failing, "read_traffic/"+string(rollout.Production)+": "+a.trafficReadFailure)
+		failing = append(failing, trafficReadKey+": "+a.trafficReadFailure)
 	}
 	if len(failing) > 0 {
 		slices.Sort(failing)
